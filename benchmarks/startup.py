@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Start-up cost of `zoofind search QUERY --offline` against the floor of any Typer CLI.
+
+    python benchmarks/startup.py [--runs 21] [--query "protein language model"]
+
+Times whole processes (spawn to exit, stdout to a pipe) and reports the medians and
+their ratio. Target: at most 1.5x `python -c "import typer"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def medians_ms(cmds: list[list[str]], runs: int, env: dict[str, str]) -> list[float]:
+    """Median wall time of each command; runs are interleaved so machine drift hits all alike."""
+    for cmd in cmds:  # warm the page cache and the byte-code cache
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    samples: list[list[float]] = [[] for _ in cmds]
+    for _ in range(runs):
+        for i, cmd in enumerate(cmds):
+            start = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, check=False)
+            samples[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(s) for s in samples]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--query", action="append", help="query to time (repeatable)")
+    args = parser.parse_args()
+    queries = args.query or ["protein language model", "resnet", "bird vocalisation", "optical flow"]
+    zoofind = shutil.which("zoofind") or ""
+    base = [zoofind] if zoofind else [sys.executable, "-m", "zoofind"]
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "HOME": home, "ZOOFIND_CACHE_DIR": os.path.join(home, "cache")}
+        env.pop("ZOOFIND_DEBUG", None)
+        # Measure what users get: byte-code cached as pip and a normal Python leave it.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        cmds = [[sys.executable, "-c", "import typer"], *([*base, "search", q, "--offline"] for q in queries)]
+        floor, *times = medians_ms(cmds, args.runs, env)
+        print(f"python -c 'import typer': {floor:7.1f} ms (median of {args.runs})")
+        worst = 0.0
+        for q, ms in zip(queries, times):
+            worst = max(worst, ms / floor)
+            print(f"zoofind search {q!r} --offline: {ms:7.1f} ms  ratio {ms / floor:.2f}x")
+    print(f"worst ratio: {worst:.2f}x (target <= 1.50x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,290 @@
+"""The bundled catalog: TOML sources, their validator, and the compiled form search loads.
+
+``catalog/*.toml`` (shipped in the wheel as ``zoofind/_data/catalog_src``) is what people
+edit; ``compile_dir`` validates it and ``scripts/build_catalog.py`` writes the result with
+its prebuilt text index to ``zoofind/_data/catalog.json``. Loading that JSON is ~5x
+faster than parsing the TOML, which keeps ``zoofind search --offline`` near the cost of
+importing Typer. ``ZOOFIND_CATALOG_DIR`` adds a folder of your own TOML files on top.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import CatalogError, UsageError
+from .records import KINDS, Record, parse_id
+
+ENV_CATALOG_DIR = "ZOOFIND_CATALOG_DIR"
+COMPILED_VERSION = 1
+DATA_DIR = Path(__file__).parent / "_data"
+COMPILED_PATH = DATA_DIR / "catalog.json"
+RECORDS_PATH = DATA_DIR / "records.jsonl"
+
+RESOURCE_TYPES = (
+    "library", "tutorial", "course", "code", "model_zoo", "model_index", "labelling_tool",
+    "visualization", "compute", "research_overview", "forum", "video_lecture", "paper", "collection",
+)
+RELIABILITY = ("verbatim_copy", "secondary_notes", "inferred", "verified_primary", "verified_usage", "generated")
+LAYERS = ("curated", "snapshot")
+
+_STR, _LIST, _BOOL, _INT, _TABLE = "string", "list of strings", "boolean", "integer", "table"
+FIELD_TYPES: dict[str, str] = {
+    "id": _STR, "kind": _STR, "name": _STR, "description": _STR, "resource_type": _STR, "url": _STR,
+    "tasks": _LIST, "domains": _LIST, "frameworks": _LIST, "libraries": _LIST, "packages": _LIST,
+    "license": _STR, "gated": _BOOL, "remote_code": _BOOL, "downloadable": _BOOL,
+    "architecture": _LIST, "datasets": _LIST, "tags": _LIST, "params": _INT, "size_bytes": _INT,
+    "reliability": _STR, "evidence": _STR, "section": _STR, "notes": _STR, "extra": _TABLE,
+}
+META_KEYS = {"layer", "description", "generated_by", "source", "count", "torchvision_version"}
+_URL = r"^https?://[^\s/$.?#][^\s]*$"
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _LIST:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, dict)
+
+
+def validate_entry(entry: Mapping[str, Any]) -> list[str]:
+    """Problems with one entry, as short sentences (empty when it is valid)."""
+    from .frameworks import FRAMEWORK_KEYS, LIBRARIES
+
+    problems: list[str] = []
+    for key in entry:
+        if key not in FIELD_TYPES:
+            problems.append(f"unknown key {key!r}")
+        elif not _type_ok(FIELD_TYPES[key], entry[key]):
+            problems.append(f"{key!r} must be a {FIELD_TYPES[key]}")
+    required = ["id", "kind", "name", "reliability"]
+    if entry.get("kind") == "resource":
+        required += ["url", "resource_type"]
+    problems += [f"missing required field {k!r}" for k in required if k not in entry]
+    if problems:
+        return problems
+    try:
+        pid = parse_id(entry["id"])
+        if str(pid) != entry["id"]:
+            problems.append(f"id {entry['id']!r} is not in normal form (write {str(pid)!r})")
+    except UsageError as exc:
+        problems.append(exc.message)
+    if entry["kind"] not in KINDS:
+        problems.append(f"unknown kind {entry['kind']!r} (one of {', '.join(KINDS)})")
+    if entry["kind"] == "resource" and entry["resource_type"] not in RESOURCE_TYPES:
+        problems.append(f"unknown resource_type {entry['resource_type']!r} (one of {', '.join(RESOURCE_TYPES)})")
+    if entry["reliability"] not in RELIABILITY:
+        problems.append(f"unknown reliability {entry['reliability']!r} (one of {', '.join(RELIABILITY)})")
+    if "url" in entry and not re.match(_URL, entry["url"]):
+        problems.append(f"bad url {entry['url']!r} (must be http:// or https://)")
+    problems += [f"unknown framework {f!r} (one of {', '.join(FRAMEWORK_KEYS)})" for f in entry.get("frameworks", ()) if f not in FRAMEWORK_KEYS]
+    problems += [f"unknown library {lib!r} (add it to zoofind/frameworks.py)" for lib in entry.get("libraries", ()) if lib not in LIBRARIES]
+    return problems
+
+
+def entry_to_record(entry: Mapping[str, Any], curated: bool) -> Record:
+    kwargs = {k: v for k, v in entry.items() if k in _RECORD_FIELDS}
+    kwargs["source"] = entry["id"].partition(":")[0]
+    kwargs["curated"] = curated
+    extra = dict(entry.get("extra", {}))
+    for k in ("section",):
+        if k in entry:
+            extra[k] = entry[k]
+    kwargs["extra"] = extra
+    return Record.from_dict(kwargs)
+
+
+_RECORD_FIELDS = {f.name for f in fields(Record)}
+
+
+def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}", hint="fix the file (see catalog/README.md)") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
+    meta = data.get("meta", {})
+    entries = data.get("entry", [])
+    unknown = set(data) - {"meta", "entry"}
+    if unknown or not isinstance(meta, dict) or not isinstance(entries, list):
+        raise CatalogError(f"{path}: a catalog file holds one [meta] table and [[entry]] tables; found {sorted(unknown) or 'wrong types'}")
+    return meta, entries
+
+
+def compile_files(paths: Iterable[Path], *, default_layer: str = "curated") -> list[Record]:
+    """Validate catalog files and merge them into records; raise CatalogError naming every problem."""
+    problems: list[str] = []
+    layers: dict[str, dict[str, tuple[Record, str]]] = {"snapshot": {}, "curated": {}}
+    for path in sorted(paths):
+        meta, entries = read_file(path)
+        layer = meta.get("layer", default_layer)
+        bad_meta = set(meta) - META_KEYS
+        if layer not in LAYERS or bad_meta:
+            problems.append(f"{path.name} [meta]: layer must be one of {LAYERS}" + (f"; unknown keys {sorted(bad_meta)}" if bad_meta else ""))
+            continue
+        for i, entry in enumerate(entries, 1):
+            label = f"{path.name} entry {i}" + (f" ({entry.get('id')})" if isinstance(entry, dict) and entry.get("id") else "")
+            if not isinstance(entry, dict):
+                problems.append(f"{label}: not a table")
+                continue
+            errs = validate_entry(entry)
+            if errs:
+                problems += [f"{label}: {e}" for e in errs]
+                continue
+            seen = layers[layer].get(entry["id"])
+            if seen:
+                problems.append(f"{label}: duplicate id {entry['id']!r} (also in {seen[1]})")
+                continue
+            layers[layer][entry["id"]] = (entry_to_record(entry, curated=layer == "curated"), label)
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise CatalogError(f"the catalog has {len(problems)} problem(s):\n  {shown}{more}", hint="see catalog/README.md for the schema")
+    merged = {rid: rec for rid, (rec, _) in layers["snapshot"].items()}
+    for rid, (rec, _) in layers["curated"].items():
+        merged[rid] = rec.merged_with(merged[rid]) if rid in merged else rec
+    return sorted(merged.values(), key=lambda r: r.id)
+
+
+def source_dir() -> Path:
+    """The catalog's TOML sources: inside the wheel, or the repo's catalog/ in a checkout."""
+    packaged = DATA_DIR / "catalog_src"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "catalog"
+
+
+def compile_dir(folder: Path) -> list[Record]:
+    return compile_files(folder.glob("*.toml"))
+
+
+def _compact(record: Record) -> dict[str, Any]:
+    # Defaults are left out: the compiled file is about half the size and loads faster.
+    defaults = Record(id="", source="", kind="", name="")
+    out: dict[str, Any] = {}
+    for f in fields(Record):
+        value = getattr(record, f.name)
+        if f.name in ("id", "source", "kind", "name") or value != getattr(defaults, f.name):
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def compile_catalog(records: list[Record]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The compiled catalog: (index part, records in document order)."""
+    from .textindex import build_postings
+
+    compact = [_compact(r) for r in records]
+    aliases = {}
+    for r in records:
+        if r.source == "torchvision" and r.extra.get("default"):
+            aliases["torchvision:" + r.id.partition(":")[2].split(".")[0]] = r.id
+    index = build_postings(compact)
+    # Postings stay strings until a query needs them: decoding 15k lists would cost
+    # more than the whole search.
+    index["postings"] = {t: " ".join(f"{int(p[i])}:{p[i + 1]:g}" for i in range(0, len(p), 2)) for t, p in index["postings"].items()}
+    lines = [json.dumps(c, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n" for c in compact]
+    facets, offset = [], 0
+    for r, line in zip(records, lines):
+        size = len(line.encode())
+        # [id, source, kind, curated, default weights, name, byte offset, length in records.jsonl]
+        facets.append([r.id, r.source, r.kind, int(r.curated), int(bool(r.extra.get("default"))), r.name, offset, size])
+        offset += size
+    return {"version": COMPILED_VERSION, "aliases": aliases, "index": index, "facets": facets}, lines
+
+
+class Catalog:
+    """The compiled catalog. Records are decoded from their JSON line only when used."""
+
+    # A plain class: a dataclass costs ~1 ms to create at import, on every start.
+    def __init__(self, blob: bytes, facets: list[list[Any]], aliases: dict[str, str], index_data: Mapping[str, Any]) -> None:
+        self.blob = blob
+        self.facets = facets
+        self.aliases = aliases
+        self.index_data = index_data
+        self.extras: list[Record] = []
+        self._records: dict[int, Record] = {}
+        self._entries: dict[int, dict[str, Any]] = {}
+        self._by_id: dict[str, int] | None = None
+
+    def entry(self, doc: int) -> dict[str, Any]:
+        data = self._entries.get(doc)
+        if data is None:
+            start, size = self.facets[doc][6], self.facets[doc][7]
+            data = self._entries[doc] = json.loads(self.blob[start : start + size])
+        return data
+
+    def record(self, doc: int) -> Record:
+        rec = self._records.get(doc)
+        if rec is None:
+            rec = self._records[doc] = Record.from_dict(self.entry(doc))
+        return rec
+
+    def __len__(self) -> int:
+        return len(self.facets)
+
+    def get(self, rid: str) -> Record | None:
+        rid = self.aliases.get(rid, rid)
+        for extra in self.extras:
+            if extra.id == rid:
+                base = self._lookup(rid)
+                return extra.merged_with(base) if base else extra
+        return self._lookup(rid)
+
+    def _lookup(self, rid: str) -> Record | None:
+        if self._by_id is None:
+            self._by_id = {f[0]: i for i, f in enumerate(self.facets)}
+        doc = self._by_id.get(rid)
+        return None if doc is None else self.record(doc)
+
+    def all_records(self) -> list[Record]:
+        extra_ids = {r.id for r in self.extras}
+        base = [self.record(i) for i in range(len(self)) if self.facets[i][0] not in extra_ids]
+        return [*base, *(self.get(r.id) or r for r in self.extras)]
+
+
+_LOADED: Catalog | None = None
+
+
+def load() -> Catalog:
+    """The compiled bundled catalog plus ZOOFIND_CATALOG_DIR's files (cached per process)."""
+    global _LOADED
+    if _LOADED is None:
+        try:
+            data = json.loads(COMPILED_PATH.read_bytes())
+            if data.get("version") != COMPILED_VERSION:
+                raise ValueError(f"compiled catalog version {data.get('version')!r}")
+            blob = RECORDS_PATH.read_bytes()
+            last = data["facets"][-1] if data["facets"] else [0] * 8
+            if last[6] + last[7] != len(blob):
+                raise ValueError(f"{RECORDS_PATH.name} does not match the index")
+            catalog = Catalog(blob, data["facets"], data["aliases"], data["index"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CatalogError(
+                f"the bundled catalog in {DATA_DIR} is missing or damaged ({exc})",
+                hint="reinstall zoofind; in a source checkout run `python scripts/build_catalog.py`",
+            ) from None
+        extra_dir = os.environ.get(ENV_CATALOG_DIR)
+        if extra_dir:
+            folder = Path(extra_dir).expanduser()
+            if not folder.is_dir():
+                raise CatalogError(f"{ENV_CATALOG_DIR}={extra_dir} is not a folder")
+            catalog.extras = compile_dir(folder)
+        _LOADED = catalog
+    return _LOADED
+
+
+def reset() -> None:
+    """Forget the loaded catalog (tests change ZOOFIND_CATALOG_DIR between runs)."""
+    global _LOADED
+    _LOADED = None

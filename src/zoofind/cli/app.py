@@ -1,0 +1,60 @@
+"""The `zoofind` command: a thin Typer layer over the library."""
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+
+HELP = """Find and fetch pretrained models and deep-learning resources for science.
+
+One ranked search over a bundled catalog (the resources of Raghu & Schmidt's survey
+"A Survey of Deep Learning for Scientific Discovery", curated science models, the
+torchvision and TF Hub indexes) plus the live Hugging Face index.
+
+Data goes to stdout, notes and progress to stderr. Exit codes: 0 ok, 1 failure,
+2 usage error, 3 not found, 4 access denied, 130 interrupted.
+
+Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG,
+HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, NO_COLOR.
+"""
+
+app = typer.Typer(
+    name="zoofind",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"zoofind {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+) -> None:
+    pass
+
+
+from . import frameworks as _frameworks  # noqa: E402
+from . import info as _info  # noqa: E402
+from . import search as _search  # noqa: E402
+from . import sources as _sources  # noqa: E402
+
+for _module in (_search, _info, _frameworks, _sources):
+    _module.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("zoofind: interrupted\n")
+        sys.exit(130)

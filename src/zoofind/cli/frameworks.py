@@ -1,0 +1,27 @@
+"""`zoofind list-frameworks`."""
+
+from typing import Annotated
+
+import typer
+
+from .common import FormatOpt, JsonOpt, env, reporting
+
+
+def list_frameworks(
+    installed: Annotated[bool, typer.Option("--installed", help="Only what is installed in this Python.")] = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Frameworks and model libraries: pip packages, installed version, catalog models that need each."""
+    e = env()
+    with reporting(e):
+        from .. import catalog
+        from ..frameworks import framework_rows
+        from ..output import render_frameworks
+
+        rows = framework_rows(catalog.load().all_records(), installed_only=installed)
+        render_frameworks(e, e.pick_format(fmt, as_json), rows)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list-frameworks", epilog="Example:\n\n  zoofind list-frameworks --installed")(list_frameworks)

@@ -1,0 +1,77 @@
+"""`zoofind search`."""
+
+from typing import Annotated, List, Optional
+
+import typer
+
+from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, reporting
+
+EPILOG = """Examples:
+
+  zoofind search "protein language model"
+
+  zoofind search --task optical-flow --source torchvision
+
+  zoofind search resnet --format ids | head -3
+
+  zoofind search "bird vocalization" --json | jq '.results[0].id'
+"""
+
+
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Only this source (repeatable): catalog, hf, torchvision, tfhub, kaggle.")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
+    domain: Annotated[Optional[str], typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
+    framework: Annotated[Optional[str], typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
+    license: Annotated[Optional[str], typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
+    kind: Annotated[Optional[str], typer.Option("--kind", help="model or resource.")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="relevance, downloads, likes, updated, params or size.")] = "relevance",
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many results.")] = 20,
+    offline: OfflineOpt = False,
+    timeout: TimeoutOpt = 8.0,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached live answers and ask again.")] = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the catalog and the live model indexes, best match first."""
+    e = env()
+    with reporting(e):
+        from ..output import render_records
+        from ..search import offline_requested
+        from ..search import search as run_search
+        from ..sources import SearchQuery
+
+        q = SearchQuery(
+            text=query or "", sources=tuple(dict.fromkeys(source or ())), task=task, domain=domain,
+            framework=framework, license=license, kind=kind, sort=sort, limit=limit,
+            offline=offline_requested(offline), timeout=timeout, refresh=refresh,
+        )
+        form = e.pick_format(fmt, as_json)
+        with e.status("searching…"):
+            result = run_search(q)
+        for rep in result.sources:
+            if rep.status in ("error", "timeout"):
+                e.warn(f"source {rep.name} failed: {rep.message}; showing the others' results")
+            elif rep.message and rep.status != "offline":
+                e.note(f"{rep.name}: {rep.message}")
+        payload = {
+            "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
+                      "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": q.offline},
+            "total": result.total,
+            "sources": [rep.__dict__ for rep in result.sources],
+        }
+        render_records(e, form, "search", result.records, payload, [h.score for h in result.hits])
+        if result.all_failed:
+            from ..errors import SourceError
+
+            failures = "; ".join(f"{r.name}: {r.message}" for r in result.sources if r.status in ("error", "timeout"))
+            raise SourceError(f"every requested source failed ({failures})", hint="retry, raise --timeout, or use --offline")
+        if not result.hits:
+            e.note("no matches; try fewer words, another spelling, or fewer filters")
+        elif result.total > len(result.hits) and form == "table":
+            e.note(f"showing {len(result.hits)} of {result.total} matches (use --limit to see more)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EPILOG)(search)

@@ -1,0 +1,108 @@
+"""Errors zoofind raises, and the one table that turns any exception into a message.
+
+Exit codes (documented in the README):
+0 ok, 1 runtime failure, 2 usage error or malformed input, 3 not found,
+4 access denied, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_DENIED = 4
+EXIT_INTERRUPTED = 130
+
+
+class ZoofindError(Exception):
+    """Base of every error zoofind reports itself; carries an exit code and a hint."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(ZoofindError):
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(ZoofindError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class AccessDeniedError(ZoofindError):
+    exit_code = EXIT_DENIED
+
+
+class CatalogError(ZoofindError):
+    """A catalog file is broken: names the file and the entry."""
+
+
+class SourceError(ZoofindError):
+    """A source failed to answer (network, server error, bad payload)."""
+
+
+@dataclass(frozen=True)
+class Described:
+    message: str
+    hint: str | None
+    exit_code: int
+
+
+def describe(exc: BaseException) -> Described:
+    """Map any exception to what the user should read and the exit code.
+
+    Foreign exception types are matched by name so this module imports nothing heavy.
+    """
+    if isinstance(exc, ZoofindError):
+        return Described(exc.message, exc.hint, exc.exit_code)
+    if isinstance(exc, KeyboardInterrupt):
+        return Described("interrupted", None, EXIT_INTERRUPTED)
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "GatedRepoError" in names:
+        return Described(
+            f"access to this model is gated: {_first_line(exc)}",
+            "request access on the model page, then set HF_TOKEN (or run `hf auth login`)",
+            EXIT_DENIED,
+        )
+    if "RepositoryNotFoundError" in names:
+        return Described(
+            "model not found on the Hugging Face Hub (or it is private)",
+            "check the id with `zoofind search`; for a private repo set HF_TOKEN",
+            EXIT_NOT_FOUND,
+        )
+    if names & {"TimeoutException", "ReadTimeout", "ConnectTimeout"}:
+        return Described(f"the network timed out: {_first_line(exc)}", "retry, or raise --timeout", EXIT_FAILURE)
+    if names & {"ConnectError", "NetworkError", "ConnectionError"}:
+        return Described(
+            f"cannot reach the server: {_first_line(exc)}",
+            "check your connection, or use --offline to search the bundled catalog",
+            EXIT_FAILURE,
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return Described(
+            f"no space left on device{_where(exc)}",
+            "free some space or point ZOOFIND_CACHE_DIR / HF_HOME / TORCH_HOME elsewhere",
+            EXIT_FAILURE,
+        )
+    if isinstance(exc, PermissionError):
+        return Described(f"permission denied{_where(exc)}", "check the folder's permissions or choose another with the env variables in `zoofind --help`", EXIT_FAILURE)
+    if isinstance(exc, BrokenPipeError):
+        return Described("output pipe closed", None, EXIT_FAILURE)
+    return Described(f"unexpected error: {type(exc).__name__}: {_first_line(exc)}", "set ZOOFIND_DEBUG=1 to see the traceback, and please report it", EXIT_FAILURE)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _where(exc: OSError) -> str:
+    return f": {exc.filename}" if getattr(exc, "filename", None) else ""

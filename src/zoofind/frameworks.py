@@ -1,0 +1,187 @@
+"""The frameworks and libraries a model may need, and what is installed here.
+
+One table: each entry names the pip packages to install, the import name, the
+framework it sits on and a home page. ``info`` and ``list-frameworks`` read it; the
+catalog validator checks that every ``libraries`` value is a key here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Library:
+    key: str
+    name: str
+    pip: tuple[str, ...]
+    module: str
+    # Distribution whose version we report; differs from the import name for many.
+    dist: str
+    framework: str | None  # the base framework it runs on (None: it is one)
+    url: str
+    is_framework: bool = False
+
+
+def _lib(
+    key: str,
+    name: str,
+    pip: str | tuple[str, ...],
+    module: str,
+    framework: str | None,
+    url: str,
+    dist: str | None = None,
+    is_framework: bool = False,
+) -> Library:
+    pips = (pip,) if isinstance(pip, str) else pip
+    return Library(key, name, pips, module, dist or pips[0], framework, url, is_framework)
+
+
+LIBRARIES: dict[str, Library] = {
+    lib.key: lib
+    for lib in (
+        _lib("pytorch", "PyTorch", "torch", "torch", None, "https://pytorch.org", is_framework=True),
+        _lib("tensorflow", "TensorFlow", "tensorflow", "tensorflow", None, "https://www.tensorflow.org", is_framework=True),
+        _lib("jax", "JAX", ("jax", "jaxlib"), "jax", None, "https://github.com/jax-ml/jax", is_framework=True),
+        _lib("keras", "Keras", "keras", "keras", None, "https://keras.io", is_framework=True),
+        _lib("onnx", "ONNX Runtime", "onnxruntime", "onnxruntime", None, "https://onnxruntime.ai", is_framework=True),
+        _lib("tflite", "LiteRT (TensorFlow Lite)", "ai-edge-litert", "ai_edge_litert", None, "https://ai.google.dev/edge/litert", is_framework=True),
+        _lib("tfjs", "TensorFlow.js (converter)", "tensorflowjs", "tensorflowjs", None, "https://www.tensorflow.org/js", is_framework=True),
+        _lib("mxnet", "Apache MXNet", "mxnet", "mxnet", None, "https://mxnet.apache.org", is_framework=True),
+        _lib("chainer", "Chainer", "chainer", "chainer", None, "https://chainer.org", is_framework=True),
+        _lib("scikit-learn", "scikit-learn", "scikit-learn", "sklearn", None, "https://scikit-learn.org", is_framework=True),
+        _lib("torchvision", "torchvision", "torchvision", "torchvision", "pytorch", "https://pytorch.org/vision/stable/models.html"),
+        _lib("transformers", "Transformers", "transformers", "transformers", "pytorch", "https://huggingface.co/docs/transformers"),
+        _lib("timm", "timm", "timm", "timm", "pytorch", "https://huggingface.co/docs/timm"),
+        _lib("diffusers", "Diffusers", "diffusers", "diffusers", "pytorch", "https://huggingface.co/docs/diffusers"),
+        _lib("sentence-transformers", "Sentence Transformers", "sentence-transformers", "sentence_transformers", "pytorch", "https://sbert.net"),
+        _lib("open_clip", "OpenCLIP", "open_clip_torch", "open_clip", "pytorch", "https://github.com/mlfoundations/open_clip"),
+        _lib("peft", "PEFT", "peft", "peft", "pytorch", "https://huggingface.co/docs/peft"),
+        _lib("flax", "Flax", "flax", "flax", "jax", "https://github.com/google/flax"),
+        _lib("tensorflow_hub", "TensorFlow Hub", "tensorflow-hub", "tensorflow_hub", "tensorflow", "https://www.tensorflow.org/hub"),
+        _lib("tensorflow_text", "TensorFlow Text", "tensorflow-text", "tensorflow_text", "tensorflow", "https://www.tensorflow.org/text"),
+        _lib("kagglehub", "kagglehub", "kagglehub", "kagglehub", None, "https://github.com/Kaggle/kagglehub"),
+        _lib("fair-esm", "fair-esm (ESM)", "fair-esm", "esm", "pytorch", "https://github.com/facebookresearch/esm"),
+        _lib("esm", "esm (EvolutionaryScale)", "esm", "esm", "pytorch", "https://github.com/evolutionaryscale/esm"),
+        _lib("torch_geometric", "PyTorch Geometric", "torch_geometric", "torch_geometric", "pytorch", "https://github.com/pyg-team/pytorch_geometric"),
+        _lib("terratorch", "TerraTorch", "terratorch", "terratorch", "pytorch", "https://github.com/IBM/terratorch"),
+        _lib("microsoft-aurora", "Aurora", "microsoft-aurora", "aurora", "pytorch", "https://github.com/microsoft/aurora"),
+        _lib("speechbrain", "SpeechBrain", "speechbrain", "speechbrain", "pytorch", "https://speechbrain.github.io"),
+        _lib("nemo", "NVIDIA NeMo", "nemo_toolkit", "nemo", "pytorch", "https://github.com/NVIDIA/NeMo"),
+        _lib("fastai", "fastai", "fastai", "fastai", "pytorch", "https://docs.fast.ai"),
+        _lib("pytorch-lightning", "Lightning", "lightning", "lightning", "pytorch", "https://lightning.ai"),
+        _lib("gguf", "llama.cpp / GGUF", "llama-cpp-python", "llama_cpp", None, "https://github.com/ggml-org/llama.cpp"),
+    )
+}
+
+#: Hugging Face ``library_name`` values and tags that differ from our keys.
+ALIASES: dict[str, str] = {
+    "torch": "pytorch",
+    "tf": "tensorflow",
+    "tf-keras": "keras",
+    "onnxruntime": "onnx",
+    "tensorflow-hub": "tensorflow_hub",
+    "tensorflow-text": "tensorflow_text",
+    "sentence_transformers": "sentence-transformers",
+    "open-clip": "open_clip",
+    "openclip": "open_clip",
+    "tensorflowjs": "tfjs",
+    "tf-lite": "tflite",
+    "tensorflow-lite": "tflite",
+    "litert": "tflite",
+    "pyg": "torch_geometric",
+    "lightning": "pytorch-lightning",
+    "sklearn": "scikit-learn",
+}
+
+FRAMEWORK_KEYS: tuple[str, ...] = tuple(k for k, v in LIBRARIES.items() if v.is_framework)
+
+
+def canonical(name: str) -> str:
+    """Map a user's or a hub's spelling to our key (case-insensitive)."""
+    low = name.strip().lower()
+    return ALIASES.get(low, low)
+
+
+def requirements(libraries: Iterable[str], frameworks: Iterable[str], packages: Iterable[str] = ()) -> tuple[str, ...]:
+    """Pip requirements for a model, base framework first, without duplicates."""
+    out: list[str] = []
+    keys = [canonical(k) for k in libraries]
+    bases = [canonical(f) for f in frameworks]
+    for key in keys:
+        lib = LIBRARIES.get(key)
+        if lib and lib.framework and lib.framework not in bases and not bases:
+            bases.append(lib.framework)
+    for key in [*bases[:1], *keys]:
+        lib = LIBRARIES.get(key)
+        for pip in lib.pip if lib else ():
+            if pip not in out:
+                out.append(pip)
+    for pkg in packages:
+        if pkg not in out:
+            out.append(pkg)
+    return tuple(out)
+
+
+def installed_version(key: str) -> str | None:
+    """Version of the library's distribution installed in this interpreter, or None."""
+    # importlib.metadata costs ~40 ms to import: only info/list-frameworks pay it.
+    from importlib import metadata
+
+    lib = LIBRARIES.get(canonical(key))
+    if lib is None:
+        return None
+    try:
+        return metadata.version(lib.dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One pip package a model needs, and the version installed here (None: missing)."""
+
+    package: str
+    installed: str | None
+
+
+@dataclass(frozen=True)
+class FrameworkRow:
+    library: Library
+    installed: str | None
+    models: int
+
+
+def check_requirements(packages: Iterable[str]) -> tuple[Requirement, ...]:
+    from importlib import metadata
+
+    out = []
+    for pkg in packages:
+        try:
+            version: str | None = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            version = None
+        out.append(Requirement(pkg, version))
+    return tuple(out)
+
+
+def install_command(reqs: Iterable[Requirement]) -> str | None:
+    missing = [r.package for r in reqs if r.installed is None]
+    return "pip install " + " ".join(missing) if missing else None
+
+
+def framework_rows(records: Iterable[object], *, installed_only: bool = False) -> tuple[FrameworkRow, ...]:
+    """Every known framework and library with its installed version and catalog usage."""
+    counts: dict[str, int] = {}
+    for rec in records:
+        keys = {canonical(k) for k in (*getattr(rec, "frameworks", ()), *getattr(rec, "libraries", ()))}
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    rows = []
+    for key, lib in LIBRARIES.items():
+        version = installed_version(key)
+        if installed_only and version is None:
+            continue
+        rows.append(FrameworkRow(lib, version, counts.get(key, 0)))
+    return tuple(rows)

@@ -1,0 +1,22 @@
+"""`zoofind info`: one entry in full, with what it needs and whether that is installed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .frameworks import Requirement, check_requirements, install_command, requirements
+from .records import Record
+from .search import info_lookup
+
+
+@dataclass(frozen=True)
+class InfoResult:
+    record: Record
+    requirements: tuple[Requirement, ...]
+    install: str | None  # the pip command for what is missing, None when all is installed
+
+
+def info(raw_id: str, *, offline: bool = False, timeout: float = 8.0) -> InfoResult:
+    record = info_lookup(raw_id, offline=offline, timeout=timeout)
+    reqs = check_requirements(requirements(record.libraries, record.frameworks, record.packages))
+    return InfoResult(record, reqs, install_command(reqs))

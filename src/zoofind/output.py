@@ -1,0 +1,221 @@
+"""The only place that prints: stdout for data, stderr for everything else.
+
+``Environment`` owns the streams, terminal detection and colour (``NO_COLOR``); the
+``render_*`` functions turn typed results into a format (table, json, jsonl, tsv, ids).
+rich is imported only to draw a table or a spinner on a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any, Iterator, Sequence
+
+from .errors import Described
+
+SCHEMA_VERSION = 1
+FORMATS = ("table", "json", "jsonl", "tsv", "ids")
+
+
+@dataclass
+class Environment:
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    stdin_isatty: bool = False
+    colors: bool = False
+    debug: bool = False
+
+    @classmethod
+    def from_system(cls) -> "Environment":
+        def tty(stream: Any) -> bool:
+            try:
+                return bool(stream.isatty())
+            except (AttributeError, ValueError):
+                return False
+
+        no_color = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+        err_tty = tty(sys.stderr)
+        return cls(
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            stdout_isatty=tty(sys.stdout),
+            stderr_isatty=err_tty,
+            stdin_isatty=tty(sys.stdin),
+            colors=err_tty and not no_color,
+            debug=os.environ.get("ZOOFIND_DEBUG", "") not in ("", "0"),
+        )
+
+    # -- stderr -------------------------------------------------------------------
+    def _say(self, label: str, style: str, message: str) -> None:
+        prefix = f"\033[{style}m{label}\033[0m" if self.colors else label
+        self.stderr.write(f"{prefix} {message}\n")
+        self.stderr.flush()
+
+    def note(self, message: str) -> None:
+        self._say("zoofind:", "2", message)
+
+    def warn(self, message: str) -> None:
+        self._say("zoofind: warning:", "33", message)
+
+    def error(self, d: Described) -> None:
+        self._say("zoofind: error:", "31;1", d.message)
+        if d.hint:
+            self._say("  hint:", "36", d.hint)
+
+    @contextlib.contextmanager
+    def status(self, message: str) -> Iterator[None]:
+        """A spinner on stderr while slow work runs; silent when stderr is not a terminal."""
+        if not self.stderr_isatty:
+            yield
+            return
+        from rich.console import Console
+
+        console = Console(file=self.stderr, no_color=not self.colors, stderr=True)
+        with console.status(message):
+            yield
+
+    # -- stdout -------------------------------------------------------------------
+    def write(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def pick_format(self, fmt: str | None, as_json: bool) -> str:
+        if as_json:
+            return "json"
+        if fmt:
+            return fmt
+        return "table" if self.stdout_isatty else "tsv"
+
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=self.stdout, no_color="NO_COLOR" in os.environ, highlight=False)
+        table = Table(title=title, header_style="bold", title_justify="left", expand=False)
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def _clean(value: Any) -> str:
+    # TSV must stay one record a line and one field a column.
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def human_count(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def render_records(env: Environment, fmt: str, command: str, records: Sequence[Any], payload: dict[str, Any], scores: Sequence[float] | None = None) -> None:
+    """Shared by search and other listing commands: records as the chosen format."""
+    if fmt == "ids":
+        env.write("".join(f"{r.id}\n" for r in records))
+    elif fmt == "tsv":
+        env.write("".join("\t".join(_clean(v) for v in (r.id, r.source, r.task, r.framework, r.name)) + "\n" for r in records))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(_record_json(r, scores[i] if scores else None), ensure_ascii=False) + "\n" for i, r in enumerate(records)))
+    elif fmt == "json":
+        body = {"schema_version": SCHEMA_VERSION, "command": command, **payload}
+        body["results"] = [_record_json(r, scores[i] if scores else None) for i, r in enumerate(records)]
+        env.write(dumps(body))
+    else:
+        rows = []
+        for r in records:
+            pop = " ".join(x for x in (f"↓{human_count(r.downloads)}" if r.downloads else "", f"♥{human_count(r.likes)}" if r.likes else "") if x)
+            desc = r.description if len(r.description) <= 90 else r.description[:87] + "..."
+            rows.append((r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1]), pop, f"{r.name}\n{desc}" if desc else r.name))
+        env.table(("id", "task", "framework", "popularity", "name"), rows)
+
+
+def _record_json(record: Any, score: float | None) -> dict[str, Any]:
+    data = record.to_dict()
+    if score is not None:
+        data["score"] = round(score, 4)
+    return data
+
+
+def render_info(env: Environment, fmt: str, result: Any) -> None:
+    r = result.record
+    reqs = [{"package": q.package, "installed": q.installed} for q in result.requirements]
+    if fmt in ("json", "jsonl"):
+        body = {"schema_version": SCHEMA_VERSION, "command": "info", "record": r.to_dict(), "requirements": reqs, "install": result.install}
+        env.write(dumps(body) if fmt == "json" else json.dumps(body, ensure_ascii=False) + "\n")
+        return
+    if fmt == "ids":
+        env.write(f"{r.id}\n")
+        return
+    pairs: list[tuple[str, str]] = [
+        ("id", r.id), ("name", r.name), ("kind", r.kind if r.kind == "model" else f"resource ({r.resource_type})"),
+        ("source", r.source), ("description", r.description), ("url", r.url or ""),
+        ("tasks", ", ".join(r.tasks)), ("domains", ", ".join(r.domains)),
+        ("frameworks", ", ".join(r.frameworks)), ("libraries", ", ".join(r.libraries)),
+        ("architecture", ", ".join(r.architecture)), ("datasets", ", ".join(r.datasets)),
+        ("license", r.license or ""), ("gated", "yes" if r.gated else ""),
+        ("remote code", "yes (trust_remote_code=True)" if r.remote_code else ""),
+        ("downloadable", "" if r.downloadable else "no"),
+        ("parameters", human_count(r.params)), ("size", human_bytes(r.size_bytes)),
+        ("downloads", human_count(r.downloads)), ("likes", human_count(r.likes)), ("updated", r.updated or ""),
+        ("weights format", ", ".join(r.weights_format)),
+        ("reliability", r.reliability or ""), ("evidence", r.evidence or ""), ("notes", r.notes or ""),
+    ]
+    for key, value in sorted(r.extra.items()):
+        pairs.append((key.replace("_", " "), _clean(json.dumps(value) if isinstance(value, dict) else value)))
+    for q in result.requirements:
+        pairs.append((f"needs {q.package}", q.installed or "not installed"))
+    pairs.append(("install", result.install or "everything needed is installed"))
+    pairs = [(k, v) for k, v in pairs if v]
+    if fmt == "tsv":
+        env.write("".join(f"{k}\t{_clean(v)}\n" for k, v in pairs))
+    else:
+        env.table(("field", "value"), pairs, title=r.id)
+
+
+def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
+    data = [
+        {"key": row.library.key, "name": row.library.name, "pip": list(row.library.pip), "module": row.library.module,
+         "runs_on": row.library.framework, "is_framework": row.library.is_framework,
+         "installed": row.installed, "catalog_models": row.models, "url": row.library.url}
+        for row in rows
+    ]
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "list-frameworks", "frameworks": data}))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in data))
+    elif fmt == "ids":
+        env.write("".join(f"{d['key']}\n" for d in data))
+    elif fmt == "tsv":
+        env.write("".join("\t".join(_clean(v) for v in (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"])) + "\n" for d in data))
+    else:
+        env.table(
+            ("framework", "pip install", "installed", "catalog models", "runs on"),
+            [(d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or "") for d in data],
+        )

@@ -1,0 +1,337 @@
+"""One ranked search over the catalog and the live sources.
+
+The catalog is scored on its prebuilt index in-process; live sources are asked
+concurrently, each within the timeout, and their records are scored with the same
+BM25F function, merged by id with the catalog's, filtered and sorted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from . import catalog as catalog_mod
+from .errors import UsageError
+from .records import SOURCES, Record
+from .sources import SearchQuery, SourceAnswer
+from .tasks import canonical_task
+from .textindex import QueryTerm, TextIndex
+
+SORTS = ("relevance", "downloads", "likes", "updated", "params", "size")
+#: Sources that answer searches beyond the bundled catalog, in the order they are listed.
+LIVE_SEARCH = ("hf", "torchvision", "kaggle")
+EXACT_BONUS = 100.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    score: float
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """How one source answered this search: the per-source status in JSON output."""
+
+    name: str
+    status: str  # ok | error | timeout | skipped | offline
+    count: int = 0
+    origin: str | None = None  # bundled | live | cache | stale
+    message: str | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: SearchQuery
+    hits: tuple[Hit, ...]
+    total: int
+    sources: tuple[SourceReport, ...]
+    # Every requested source failed: the CLI prints what it has and exits 1.
+    all_failed: bool = False
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        return tuple(h.record for h in self.hits)
+
+
+def offline_requested(flag: bool) -> bool:
+    return flag or _truthy("ZOOFIND_OFFLINE") or _truthy("HF_HUB_OFFLINE")
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def validate(query: SearchQuery) -> None:
+    if query.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if query.sort not in SORTS:
+        raise UsageError(f"unknown sort {query.sort!r}", hint=f"one of: {', '.join(SORTS)}")
+    for s in query.sources:
+        if s not in SOURCES:
+            raise UsageError(f"unknown source {s!r}", hint=f"one of: {', '.join(SOURCES)}")
+    if query.kind not in (None, "model", "resource"):
+        raise UsageError(f"unknown kind {query.kind!r}", hint="one of: model, resource")
+    if query.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    has_filter = any((query.sources, query.task, query.domain, query.framework, query.license, query.kind))
+    if not query.text.strip() and not has_filter:
+        raise UsageError("give a query or at least one filter", hint='e.g. zoofind search "protein language model" or zoofind search --task optical-flow')
+
+
+def matches(get: Callable[[str], Any], query: SearchQuery) -> bool:
+    """Whether a record (read through ``get``) passes the query's filters."""
+    if query.kind and get("kind") != query.kind:
+        return False
+    if query.sources and get("source") not in query.sources:
+        return False
+    if query.task:
+        want = canonical_task(query.task)
+        if want not in {canonical_task(t) for t in get("tasks") or ()}:
+            return False
+    if query.domain:
+        want = query.domain.strip().lower()
+        if not any(want in d.lower() for d in get("domains") or ()):
+            return False
+    if query.framework:
+        from .frameworks import canonical as canonical_framework
+
+        want = canonical_framework(query.framework)
+        have = {canonical_framework(x) for x in (*(get("frameworks") or ()), *(get("libraries") or ()))}
+        if want not in have:
+            return False
+    if query.license:
+        lic = (get("license") or "").lower()
+        if not lic.startswith(query.license.strip().lower()):
+            return False
+    return True
+
+
+def _exact(query_text: str, rid: str, name: str) -> bool:
+    """The query is the record's id, name or short name (``resnet50``, ``yamnet``)."""
+    q = query_text.strip().lower()
+    if not q:
+        return False
+    if q == name.lower():
+        return True
+    if " " in q:
+        return False
+    ref = rid.partition(":")[2].lower()
+    return q in (rid.lower(), ref, ref.split(".")[0]) or q == ref.rsplit("/", 2)[-2 if ref.rsplit("/", 1)[-1].isdigit() and "/" in ref else -1]
+
+
+class _Candidate:
+    """A result before ranking: a catalog document (decoded lazily) or a live record."""
+
+    __slots__ = ("score", "doc", "rec")
+
+    def __init__(self, score: float, doc: int | None = None, rec: Record | None = None) -> None:
+        self.score, self.doc, self.rec = score, doc, rec
+
+    def record(self, cat: catalog_mod.Catalog) -> Record:
+        if self.rec is None:
+            assert self.doc is not None
+            self.rec = cat.record(self.doc)
+        return self.rec
+
+
+OFFLINE_CAPABLE = ("catalog", "torchvision", "tfhub")
+
+
+def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None) -> SearchResult:
+    validate(query)
+    cat = catalog_mod.load()
+    index = TextIndex.from_compiled(cat.index_data)
+    terms = index.parse(query.text)
+    wanted = set(query.sources or SOURCES)
+    reports: list[SourceReport] = []
+    found: dict[str, _Candidate] = {}
+
+    live = [] if query.offline else [s for s in LIVE_SEARCH if s in wanted]
+    answers = _ask_live(live, query, on_source) if live else {}
+    replaced = {name for name, (ans, _) in answers.items() if isinstance(ans, SourceAnswer) and ans.note == "replaces-snapshot"}
+
+    started = time.perf_counter()
+    doc_scores = index.score_all(terms) if terms else dict.fromkeys(range(len(cat)), 0.0)
+    extra_ids = {r.id for r in cat.extras}
+    deep_filter = any((query.task, query.domain, query.framework, query.license))
+    for doc, score in doc_scores.items():
+        rid, source, kind, curated, _default, name = cat.facets[doc][:6]
+        if source in replaced or rid in extra_ids:
+            continue
+        if query.sources and source not in query.sources or query.kind and kind != query.kind:
+            continue
+        # Only filters on list fields need the record itself decoded.
+        if deep_filter and not matches(cat.entry(doc).get, query):
+            continue
+        found[rid] = _Candidate(_final(score, bool(curated), query.text, rid, name), doc=doc)
+    for rec in cat.extras:
+        _add_live(found, cat, cat.get(rec.id) or rec, index, terms, query)
+    reports.append(SourceReport("catalog", "ok", len(found), "bundled", seconds=round(time.perf_counter() - started, 4)))
+
+    for name in live:
+        ans, report = answers[name]
+        reports.append(report)
+        if isinstance(ans, SourceAnswer):
+            for rec in ans.records:
+                _add_live(found, cat, rec, index, terms, query)
+    if query.offline:
+        reports += [SourceReport(s, "offline", message="offline: not asked") for s in LIVE_SEARCH if s in wanted]
+
+    failed = [r for r in reports if r.name in live and r.status in ("error", "timeout")]
+    all_failed = bool(live) and len(failed) == len(live) and not (wanted & set(OFFLINE_CAPABLE))
+
+    import heapq
+
+    top = heapq.nsmallest(query.limit, found.values(), key=_sort_key(query.sort, cat))
+    hits = tuple(Hit(c.record(cat), c.score) for c in top)
+    return SearchResult(query, hits, len(found), tuple(reports), all_failed)
+
+
+def _add_live(found: dict[str, _Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:
+    prev = found.get(rec.id)
+    base = prev.record(cat) if prev else cat.get(rec.id)
+    merged = rec.merged_with(base) if base else rec
+    if not matches(lambda k: getattr(merged, k), query):
+        return
+    if terms:
+        score = index.score_fields(merged.to_dict(), terms)
+        if score <= 0:
+            # Hubs match on fields we do not see (e.g. card text): keep them, ranked low.
+            score = 0.01
+    else:
+        score = 0.0
+    score = _final(score, merged.curated, query.text, merged.id, merged.name)
+    found[merged.id] = _Candidate(max(score, prev.score) if prev else score, rec=merged)
+
+
+def _final(score: float, curated: bool, text: str, rid: str, name: str) -> float:
+    if curated:
+        # Checked science models and the survey's resources are what zoofind is for.
+        score *= 1.25
+    if _exact(text, rid, name):
+        score += EXACT_BONUS
+    return score
+
+
+def _version(rid: str) -> int:
+    tail = rid.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _sort_key(sort: str, cat: catalog_mod.Catalog) -> Callable[[_Candidate], tuple]:
+    def popularity(c: _Candidate) -> float:
+        if c.rec is None:
+            return 0.0
+        return math.log10(1 + (c.rec.downloads or 0)) + 0.5 * math.log10(1 + (c.rec.likes or 0))
+
+    def facts(c: _Candidate) -> tuple[str, int, int]:
+        if c.doc is not None and c.rec is None:
+            f = cat.facets[c.doc]
+            return f[0], f[3], f[4]
+        r = c.record(cat)
+        return r.id, int(r.curated), int(bool(r.extra.get("default")))
+
+    def relevance(c: _Candidate) -> tuple:
+        rid, curated, default = facts(c)
+        # Ties: curated first, then popular, then default weights and newest versions.
+        return (-round(c.score, 6), -curated, -popularity(c), -default, -_version(rid), rid)
+
+    if sort == "relevance":
+        return relevance
+    attr = {"downloads": "downloads", "likes": "likes", "updated": "updated", "params": "params", "size": "size_bytes"}[sort]
+
+    def key(c: _Candidate) -> tuple:
+        value = getattr(c.record(cat), attr)
+        missing = value is None
+        primary = ("" if missing else _neg_str(value)) if sort == "updated" else -(value or 0)
+        return (missing, primary, *relevance(c))
+
+    return key
+
+
+def _neg_str(value: str) -> str:
+    # Newest first for ISO timestamps, without parsing them.
+    return "".join(chr(0x10FFFF - ord(c)) for c in value)
+
+
+def _ask_live(
+    names: list[str], query: SearchQuery, on_source: Callable[[str], None] | None
+) -> dict[str, tuple[SourceAnswer | None, SourceReport]]:
+    """Ask each live source concurrently; a slow or failing one never sinks the others."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from . import sources as registry
+    from .errors import describe
+
+    out: dict[str, tuple[SourceAnswer | None, SourceReport]] = {}
+    pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="zoofind-source")
+    started = time.perf_counter()
+
+    def run(name: str) -> SourceAnswer:
+        return registry.get(name).search(query)
+
+    futures = {pool.submit(run, n): n for n in names}
+    done, _ = wait(futures, timeout=query.timeout + 0.25)
+    for fut, name in futures.items():
+        secs = round(time.perf_counter() - started, 3)
+        if fut not in done:
+            out[name] = (None, SourceReport(name, "timeout", message=f"no answer within {query.timeout:g} s", seconds=secs))
+            continue
+        exc = fut.exception()
+        if exc is None:
+            ans = fut.result()
+            status = "skipped" if ans.origin == "skipped" else "ok"
+            out[name] = (ans, SourceReport(name, status, len(ans.records), ans.origin, _public_note(ans.note), secs))
+        else:
+            d = describe(exc)
+            out[name] = (None, SourceReport(name, "error", message=d.message, seconds=secs))
+        if on_source:
+            on_source(name)
+    pool.shutdown(wait=False, cancel_futures=True)
+    return out
+
+
+def _public_note(note: str | None) -> str | None:
+    return None if note == "replaces-snapshot" else note
+
+
+def info_lookup(raw_id: str, *, offline: bool, timeout: float) -> Record:
+    """Everything known about one id: the catalog entry merged with the live source's answer."""
+    from . import sources as registry
+    from .errors import NotFoundError
+    from .records import parse_id
+
+    pid = parse_id(raw_id)
+    cat = catalog_mod.load()
+    base = cat.get(str(pid))
+    live: Record | None = None
+    live_error: BaseException | None = None
+    if pid.source != "catalog":
+        try:
+            live = registry.get(pid.source).info(pid, offline=offline, timeout=timeout)
+        except NotFoundError:
+            if base is None:
+                raise
+        except Exception as exc:  # noqa: BLE001 - the catalog answer is still worth showing
+            if base is None:
+                raise
+            live_error = exc
+    rec = live.merged_with(base) if (live and base) else (live or base)
+    if rec is None:
+        raise NotFoundError(f"no entry {str(pid)!r}", hint="search for it with `zoofind search`")
+    if live_error is not None:
+        from .errors import describe
+
+        rec = _with_extra(rec, {"live_error": describe(live_error).message})
+    return rec
+
+
+def _with_extra(rec: Record, extra: Mapping[str, Any]) -> Record:
+    from dataclasses import replace
+
+    return replace(rec, extra={**rec.extra, **extra})

@@ -1,0 +1,212 @@
+"""Full-text ranking: BM25F over weighted fields, with typo and prefix tolerance.
+
+The catalog's postings are computed once, at build time (``build_postings``), and
+shipped in the compiled catalog; live records from hubs are scored with the same
+function (``score_fields``) so one ranking covers every source.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+# Field weights: a word in a model's name or tags says more than one in its description.
+FIELD_WEIGHTS: dict[str, float] = {
+    "name": 4.0,
+    "id": 3.0,
+    "tags": 2.5,
+    "domains": 2.5,
+    "tasks": 2.0,
+    "architecture": 1.5,
+    "libraries": 1.2,
+    "datasets": 1.0,
+    "description": 1.0,
+}
+K1 = 1.2
+B = 0.6
+STOPWORDS = frozenset("a an and are as at be by for from in into is it of on or the to with via using".split())
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SPLIT = re.compile(r"[a-z]+|[0-9]+")
+
+
+def stem(word: str) -> str:
+    # Plural folding is all the morphology search needs here ("networks" -> "network");
+    # stemming harder mangles model names.
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words, plural-folded; ``resnet50`` also yields ``resnet`` and ``50``."""
+    out: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if word in STOPWORDS:
+            continue
+        out.append(stem(word))
+        parts = _SPLIT.findall(word)
+        if len(parts) > 1:
+            out.extend(stem(p) for p in parts if len(p) > 1 or p.isdigit())
+    return out
+
+
+def field_texts(record: Mapping[str, object]) -> dict[str, str]:
+    """The searchable text of a record (a Record.to_dict() or a compiled entry)."""
+    def join(key: str) -> str:
+        value = record.get(key) or ()
+        return " ".join(value) if isinstance(value, (list, tuple)) else str(value)
+
+    rid = str(record.get("id", ""))
+    return {
+        "name": str(record.get("name") or ""),
+        "id": rid.partition(":")[2].replace("/", " ").replace(".", " "),
+        "tags": join("tags"),
+        "domains": join("domains"),
+        "tasks": join("tasks").replace("-", " "),
+        "architecture": join("architecture"),
+        "libraries": join("libraries"),
+        "datasets": join("datasets"),
+        "description": str(record.get("description") or ""),
+    }
+
+
+def field_tokens(record: Mapping[str, object]) -> dict[str, list[str]]:
+    return {name: tokenize(text) for name, text in field_texts(record).items()}
+
+
+def _weighted_tf(tokens: Mapping[str, Sequence[str]], avglen: Mapping[str, float]) -> dict[str, float]:
+    acc: dict[str, float] = {}
+    for fname, toks in tokens.items():
+        if not toks:
+            continue
+        norm = 1 - B + B * len(toks) / max(avglen.get(fname, 1.0), 1e-9)
+        w = FIELD_WEIGHTS[fname] / norm
+        for tok in toks:
+            acc[tok] = acc.get(tok, 0.0) + w
+    return acc
+
+
+def build_postings(records: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Inverted index of the catalog: term -> flat [doc, weight, doc, weight, ...]."""
+    all_tokens = [field_tokens(r) for r in records]
+    avglen = {
+        f: (sum(len(t[f]) for t in all_tokens) / max(1, sum(1 for t in all_tokens if t[f]))) for f in FIELD_WEIGHTS
+    }
+    postings: dict[str, list[float]] = {}
+    for doc, toks in enumerate(all_tokens):
+        for term, w in _weighted_tf(toks, avglen).items():
+            postings.setdefault(term, []).extend((doc, round(w, 3)))
+    return {"n": len(records), "avglen": {k: round(v, 3) for k, v in avglen.items()}, "postings": dict(sorted(postings.items()))}
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    text: str
+    # The index terms this query word stands for, each with a confidence factor.
+    expansions: tuple[tuple[str, float], ...]
+
+
+@dataclass
+class TextIndex:
+    n: int
+    avglen: dict[str, float]
+    # term -> "doc:weight doc:weight ..."; parsed only for the terms a query uses.
+    postings: dict[str, str]
+    _vocab: list[str] | None = field(default=None, repr=False)
+    _parsed: dict[str, list[tuple[int, float]]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_compiled(cls, data: Mapping[str, object]) -> "TextIndex":
+        return cls(int(data["n"]), data["avglen"], data["postings"])  # type: ignore[arg-type]
+
+    def plist(self, term: str) -> list[tuple[int, float]]:
+        got = self._parsed.get(term)
+        if got is None:
+            raw = self.postings.get(term, "")
+            got = [(int(d), float(w)) for d, _, w in (p.partition(":") for p in raw.split())]
+            self._parsed[term] = got
+        return got
+
+    def df(self, term: str) -> int:
+        raw = self.postings.get(term)
+        return raw.count(" ") + 1 if raw else 0
+
+    def idf(self, term: str) -> float:
+        df = self.df(term)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def vocab(self) -> list[str]:
+        if self._vocab is None:
+            self._vocab = list(self.postings)
+        return self._vocab
+
+    def expand(self, word: str) -> tuple[tuple[str, float], ...]:
+        """An unknown word stands for near spellings (typos) and, failing those, completions."""
+        if word in self.postings or len(word) < 4 or word.isdigit():
+            return ((word, 1.0),)
+        # rapidfuzz costs ~18 ms to import: only queries with an unknown word pay it.
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        max_dist = 1 if len(word) <= 6 else 2
+        hits = process.extract(word, self.vocab(), scorer=Levenshtein.distance, score_cutoff=max_dist, limit=5)
+        out = [(term, 0.8 - 0.15 * dist) for term, dist, _ in hits if abs(len(term) - len(word)) <= max_dist]
+        if not out:
+            prefixed = [t for t in self.vocab() if t.startswith(word)]
+            prefixed.sort(key=lambda t: -self.df(t))
+            out = [(t, 0.6) for t in prefixed[:5]]
+        return tuple(out) or ((word, 1.0),)
+
+    def parse(self, query: str) -> list[QueryTerm]:
+        words = list(dict.fromkeys(tokenize_query(query)))
+        return [QueryTerm(w, self.expand(w)) for w in words]
+
+    def score_all(self, terms: Sequence[QueryTerm]) -> dict[int, float]:
+        """BM25F score of every catalog document that matches at least one term."""
+        scores: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        for qt in terms:
+            best: dict[int, float] = {}
+            for term, conf in qt.expansions:
+                plist = self.plist(term)
+                if not plist:
+                    continue
+                idf = self.idf(term) * conf
+                for doc, w in plist:
+                    s = idf * w * (K1 + 1) / (K1 + w)
+                    if s > best.get(doc, 0.0):
+                        best[doc] = s
+            for doc, s in best.items():
+                scores[doc] = scores.get(doc, 0.0) + s
+                matched[doc] = matched.get(doc, 0) + 1
+        return {doc: s * coordination(matched[doc], len(terms)) for doc, s in scores.items()}
+
+    def score_fields(self, record: Mapping[str, object], terms: Sequence[QueryTerm]) -> float:
+        """Score a record that is not in the catalog (a live hit) on the same scale."""
+        tf = _weighted_tf(field_tokens(record), self.avglen)
+        total, matched = 0.0, 0
+        for qt in terms:
+            best = 0.0
+            for term, conf in qt.expansions:
+                w = tf.get(term)
+                if w:
+                    best = max(best, self.idf(term) * conf * w * (K1 + 1) / (K1 + w))
+            if best:
+                total += best
+                matched += 1
+        return total * coordination(matched, len(terms)) if terms else 0.0
+
+
+def coordination(matched: int, total: int) -> float:
+    # Documents that contain every query word beat those that repeat one word often.
+    return (matched / total) ** 2 if total else 0.0
+
+
+def tokenize_query(query: str) -> list[str]:
+    # Query words are not split at digit boundaries: "resnet50" must stay specific.
+    return [stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS]
