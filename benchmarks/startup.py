@@ -21,8 +21,10 @@ import time
 
 def medians_ms(cmds: list[list[str]], runs: int, env: dict[str, str]) -> list[float]:
     """Median wall time of each command; runs are interleaved so machine drift hits all alike."""
-    for cmd in cmds:  # warm the page cache and the byte-code cache
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    for cmd in cmds:  # warm the page cache and the byte-code cache, and check it works
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0 or (cmd[-1] == "--offline" and not done.stdout.strip()):
+            raise SystemExit(f"{' '.join(cmd)} failed (exit {done.returncode}): {done.stderr.strip()}")
     samples: list[list[float]] = [[] for _ in cmds]
     for _ in range(runs):
         for i, cmd in enumerate(cmds):

@@ -36,6 +36,15 @@ class SearchQuery:
     refresh: bool = False
 
 
+@dataclass(frozen=True)
+class SourceAnswer:
+    records: tuple[Record, ...]
+    # "live", "cache" (fresh cached answer) or "stale" (old cache served because the network failed)
+    origin: str = "live"
+    age_seconds: float | None = None
+    note: str | None = None
+
+
 class Registry:
     """Source factories by name; instances are made on first use."""
 

@@ -24,15 +24,6 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
-class SourceAnswer:
-    records: tuple[Record, ...]
-    # "live", "cache" (fresh cached answer) or "stale" (old cache served because the network failed)
-    origin: str = "live"
-    age_seconds: float | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
 class SourceStatus:
     """What `zoofind sources` reports for one source."""
 
@@ -60,7 +51,5 @@ class Source(Protocol):
     def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]: ...
 
     def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus: ...
-
-
 
 __all__ = ["FileEntry", "Source", "SourceStatus", "SearchQuery", "SourceAnswer", "Record", "ParsedId"]
