@@ -192,7 +192,9 @@ def compile_catalog(records: list[Record]) -> tuple[dict[str, Any], list[dict[st
     index = build_postings(compact)
     # Postings stay strings until a query needs them: decoding 15k lists would cost
     # more than the whole search.
-    index["postings"] = {t: " ".join(f"{int(p[i])}:{p[i + 1]:g}" for i in range(0, len(p), 2)) for t, p in index["postings"].items()}
+    index["postings"] = {
+        t: " ".join(str(int(d)) for d in p[0::2]) + "|" + " ".join(f"{w:g}" for w in p[1::2]) for t, p in index["postings"].items()
+    }
     lines = [json.dumps(c, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n" for c in compact]
     facets, offset = [], 0
     for r, line in zip(records, lines):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -185,11 +186,52 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
     failed = [r for r in reports if r.name in live and r.status in ("error", "timeout")]
     all_failed = bool(live) and len(failed) == len(live) and not (wanted & set(OFFLINE_CAPABLE))
 
-    import heapq
-
-    top = heapq.nsmallest(query.limit, found.values(), key=_sort_key(query.sort, cat))
+    top = _top(list(found.values()), query, cat)
     hits = tuple(Hit(c.record(cat), c.score) for c in top)
     return SearchResult(query, hits, len(found), tuple(reports), all_failed)
+
+
+def _top(cands: list[_Candidate], query: SearchQuery, cat: catalog_mod.Catalog) -> list[_Candidate]:
+    """The first ``limit`` candidates in order, computing full sort keys only where needed."""
+    if query.sort == "relevance" and len(cands) > query.limit:
+        # Only candidates scoring at least the limit-th best can be shown; ties need the full key.
+        cut = sorted((round(c.score, 6) for c in cands), reverse=True)[query.limit - 1]
+        cands = [c for c in cands if round(c.score, 6) >= cut]
+    cands.sort(key=_sort_key(query.sort, cat))
+    if query.sort == "relevance" and query.text:
+        cands = _diversify(cands[: query.limit * 3], cat) + cands[query.limit * 3 :]
+    return cands[: query.limit]
+
+
+FAMILY_DAMPING = 0.97
+
+
+def _family(rid: str) -> str:
+    """hf:facebook/esm2_t6_8M_UR50D -> hf:facebook/esm2; tfhub paths lose their version."""
+    source, _, ref = rid.partition(":")
+    if source == "hf":
+        owner, _, name = ref.rpartition("/")
+        return f"{source}:{owner}/" + re.split(r"[-_.]", name.lower(), maxsplit=1)[0]
+    if source == "tfhub":
+        return rid.rsplit("/", 1)[0] if rid.rsplit("/", 1)[-1].isdigit() else rid
+    if source == "torchvision":
+        return rid.split(".")[0]
+    return rid
+
+
+def _diversify(ranked: list[_Candidate], cat: catalog_mod.Catalog) -> list[_Candidate]:
+    # Five sizes of one model family should not push every other family off the page:
+    # each further member of a family already shown loses a few percent, which only
+    # reorders near-ties.
+    seen: dict[str, int] = {}
+    adjusted = []
+    for pos, c in enumerate(ranked):
+        fam = _family(cat.facets[c.doc][0] if c.doc is not None and c.rec is None else c.record(cat).id)
+        n = seen.get(fam, 0)
+        seen[fam] = n + 1
+        adjusted.append((-round(c.score * FAMILY_DAMPING**n, 6), pos, c))
+    adjusted.sort(key=lambda t: t[:2])
+    return [c for *_, c in adjusted]
 
 
 def _add_live(found: dict[str, _Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:

@@ -115,7 +115,7 @@ class QueryTerm:
 class TextIndex:
     n: int
     avglen: dict[str, float]
-    # term -> "doc:weight doc:weight ..."; parsed only for the terms a query uses.
+    # term -> "doc doc ...|weight weight ..."; parsed only for the terms a query uses.
     postings: dict[str, str]
     _vocab: list[str] | None = field(default=None, repr=False)
     _parsed: dict[str, list[tuple[int, float]]] = field(default_factory=dict, repr=False)
@@ -127,14 +127,14 @@ class TextIndex:
     def plist(self, term: str) -> list[tuple[int, float]]:
         got = self._parsed.get(term)
         if got is None:
-            raw = self.postings.get(term, "")
-            got = [(int(d), float(w)) for d, _, w in (p.partition(":") for p in raw.split())]
+            docs, _, weights = self.postings.get(term, "").partition("|")
+            got = list(zip(map(int, docs.split()), map(float, weights.split())))
             self._parsed[term] = got
         return got
 
     def df(self, term: str) -> int:
         raw = self.postings.get(term)
-        return raw.count(" ") + 1 if raw else 0
+        return raw.count(" ", 0, raw.index("|")) + 1 if raw else 0
 
     def idf(self, term: str) -> float:
         df = self.df(term)

@@ -1,0 +1,63 @@
+"""Shared fixtures. Every test runs hermetic: temporary HOME and caches, no hub env leaking in."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_LEAKY = (
+    "HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "TORCH_HOME", "TFHUB_CACHE_DIR",
+    "KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "ZOOFIND_OFFLINE",
+    "ZOOFIND_CACHE_DIR", "ZOOFIND_CATALOG_DIR", "ZOOFIND_DEBUG", "ZOOFIND_CACHE_TTL", "NO_COLOR", "XDG_CACHE_HOME",
+)
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in _LEAKY:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("ZOOFIND_CACHE_DIR", str(tmp_path / "zoofind-cache"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle"))
+    from zoofind import catalog
+    from zoofind.cli import common
+
+    catalog.reset()
+    common.set_env(None)
+    yield home
+    catalog.reset()
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60) -> Ran:
+    """Run the real `zoofind` entry point in a subprocess (stdout is a pipe, not a terminal)."""
+    full_env = {**os.environ, **(env or {})}
+    script = Path(sys.executable).with_name("zoofind")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "zoofind"]
+    done = subprocess.run(
+        [*command, *args],
+        capture_output=True, text=True, env=full_env, input=stdin, timeout=timeout,
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

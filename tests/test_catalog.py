@@ -1,0 +1,136 @@
+"""The catalog's schema, its content, and the compiled form search loads."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from zoofind import catalog
+from zoofind.errors import CatalogError
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "catalog"
+
+GOOD_RESOURCE = """
+[[entry]]
+id = "catalog:my-notes"
+kind = "resource"
+name = "My lab notes"
+resource_type = "tutorial"
+url = "https://example.org/notes"
+reliability = "inferred"
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_catalog_is_valid() -> None:
+    records = catalog.compile_dir(CATALOG)
+    assert len(records) > 3000
+
+
+def test_compiled_catalog_is_up_to_date() -> None:
+    spec = importlib.util.spec_from_file_location("build_catalog", ROOT / "scripts" / "build_catalog.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path, text in module.render().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run python scripts/build_catalog.py"
+
+
+def test_every_survey_model_is_in_and_no_unverified_one() -> None:
+    models = tomllib.loads((CATALOG / "models.toml").read_text(encoding="utf-8"))["entry"]
+    assert len(models) == 73
+    ids = {m["id"] for m in models}
+    for unverified in ("hf:facebook/esm2_t48_15B_UR50D", "hf:Rostlab/ProstT5", "hf:arcinstitute/evo2_7b", "hf:allenai/specter"):
+        assert unverified not in ids
+    assert all(m["reliability"] in ("verified_primary", "verified_usage") for m in models)
+    assert all(m.get("evidence") for m in models)
+
+
+def test_survey_resources_carry_provenance_and_fixed_urls() -> None:
+    resources = {r["id"]: r for r in tomllib.loads((CATALOG / "resources.toml").read_text(encoding="utf-8"))["entry"]}
+    assert len(resources) >= 50
+    assert all(r["reliability"] in catalog.RELIABILITY for r in resources.values())
+    urls = {r["url"] for r in resources.values()}
+    assert "https://pytorch.org/vision/stable/models.html" in urls
+    assert "https://github.com/pyg-team/pytorch_geometric" in urls
+    assert "https://pytorch.org/docs/stable/torchvision/models.html" not in urls
+    for kind in ("library", "tutorial", "course", "code", "model_zoo", "labelling_tool", "visualization", "compute", "research_overview"):
+        assert any(r["resource_type"] == kind for r in resources.values()), kind
+
+
+def test_tfhub_snapshot_keeps_placeholders_findable_but_not_downloadable() -> None:
+    cat = catalog.load()
+    placeholder = cat.get("tfhub:google/universal-sentence-encoder-qa-ondevice/1")
+    assert placeholder is not None and placeholder.downloadable is False
+    assert cat.get("tfhub:google/bird-vocalization-classifier/4").downloadable
+    tfhub = [f for f in cat.facets if f[1] == "tfhub" and f[2] == "model"]
+    assert len(tfhub) == 2730
+
+
+def test_curated_entry_merges_with_the_snapshot_entry_of_the_same_id() -> None:
+    rec = catalog.load().get("torchvision:raft_large.C_T_SKHT_V2")
+    assert rec.curated and rec.extra.get("default") is True and rec.extra.get("tv_task") == "optical_flow"
+    assert catalog.load().get("torchvision:raft_large").id == "torchvision:raft_large.C_T_SKHT_V2"  # DEFAULT alias
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (GOOD_RESOURCE.replace('reliability = "inferred"', 'reliability = "inferred"\ncolour = "red"'), "unknown key 'colour'"),
+        (GOOD_RESOURCE.replace('name = "My lab notes"\n', ""), "missing required field 'name'"),
+        (GOOD_RESOURCE + GOOD_RESOURCE, "duplicate id 'catalog:my-notes'"),
+        (GOOD_RESOURCE.replace("https://example.org/notes", "ftp://example.org/notes"), "bad url"),
+        (GOOD_RESOURCE.replace('"tutorial"', '"blogpost"'), "unknown resource_type 'blogpost'"),
+        (GOOD_RESOURCE.replace('"inferred"', '"rumour"'), "unknown reliability 'rumour'"),
+        (GOOD_RESOURCE.replace('kind = "resource"', 'kind = "dataset"'), "unknown kind 'dataset'"),
+        (GOOD_RESOURCE.replace("catalog:my-notes", "catalog:My Notes"), "malformed catalog id"),
+        (GOOD_RESOURCE + 'frameworks = ["pytorch", "caffe"]\n', "unknown framework 'caffe'"),
+        (GOOD_RESOURCE + 'libraries = ["nope"]\n', "unknown library 'nope'"),
+        (GOOD_RESOURCE + 'tags = "not-a-list"\n', "'tags' must be a list of strings"),
+        ("[[entry]\nid = ", "not valid TOML"),
+    ],
+)
+def test_validator_names_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, "mine.toml", text)
+    with pytest.raises(CatalogError) as exc:
+        catalog.compile_dir(tmp_path)
+    assert message in exc.value.message
+    assert "mine.toml" in exc.value.message
+    if "TOML" not in message:
+        assert "entry 1" in exc.value.message or "entry 2" in exc.value.message
+
+
+def test_user_catalog_dir_adds_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "extra", "lab.toml", GOOD_RESOURCE.replace("My lab notes", "Cryo-EM denoising notes") + 'tags = ["cryo-em"]\n')
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(tmp_path / "extra"))
+    catalog.reset()
+    from zoofind.search import search
+    from zoofind.sources import SearchQuery
+
+    assert [h.record.id for h in search(SearchQuery(text="cryo-em", offline=True)).hits][:1] == ["catalog:my-notes"]
+
+
+def test_damaged_compiled_catalog_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "catalog.json"
+    broken.write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(catalog, "COMPILED_PATH", broken)
+    catalog.reset()
+    with pytest.raises(CatalogError) as exc:
+        catalog.load()
+    assert "damaged" in exc.value.message and "reinstall" in (exc.value.hint or "")
+
+
+def test_records_round_trip_through_json() -> None:
+    rec = catalog.load().get("hf:facebook/esm2_t6_8M_UR50D")
+    data = json.loads(json.dumps(rec.to_dict()))
+    assert type(rec).from_dict(data) == rec
