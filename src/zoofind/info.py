@@ -18,5 +18,7 @@ class InfoResult:
 
 def info(raw_id: str, *, offline: bool = False, timeout: float = 8.0) -> InfoResult:
     record = info_lookup(raw_id, offline=offline, timeout=timeout)
-    reqs = check_requirements(requirements(record.libraries, record.frameworks, record.packages))
+    # The first library is the one the model loads with; the others are alternatives
+    # (ESM-2 loads with transformers or fair-esm), not extra needs.
+    reqs = check_requirements(requirements(record.libraries[:1], record.frameworks, record.packages))
     return InfoResult(record, reqs, install_command(reqs))

@@ -29,6 +29,7 @@ class Environment:
     stdin_isatty: bool = False
     colors: bool = False
     debug: bool = False
+    width: int = 80
 
     @classmethod
     def from_system(cls) -> "Environment":
@@ -48,6 +49,7 @@ class Environment:
             stdin_isatty=tty(sys.stdin),
             colors=err_tty and not no_color,
             debug=os.environ.get("ZOOFIND_DEBUG", "") not in ("", "0"),
+            width=_width(),
         )
 
     # -- stderr -------------------------------------------------------------------
@@ -91,17 +93,28 @@ class Environment:
             return fmt
         return "table" if self.stdout_isatty else "tsv"
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None) -> None:
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None, markup: bool = False) -> None:
         from rich.console import Console
         from rich.table import Table
 
         console = Console(file=self.stdout, no_color="NO_COLOR" in os.environ, highlight=False)
         table = Table(title=title, header_style="bold", title_justify="left", expand=False)
-        for col in columns:
-            table.add_column(col, overflow="fold")
+        last = len(columns) - 1
+        for i, col in enumerate(columns):
+            # Short columns (ids people copy, task words) never wrap; the last one takes the rest.
+            table.add_column(col, overflow="fold", no_wrap=i < last, ratio=1 if i == last else None)
+        from rich.markup import escape
+
         for row in rows:
-            table.add_row(*row)
+            # Data never carries markup: escape it unless the caller built the markup itself.
+            table.add_row(*(cell if markup else escape(cell) for cell in row))
         console.print(table)
+
+
+def _width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 def _clean(value: Any) -> str:
@@ -148,12 +161,17 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
         body["results"] = [_record_json(r, scores[i] if scores else None) for i, r in enumerate(records)]
         env.write(dumps(body))
     else:
+        show_pop = any(r.downloads or r.likes for r in records)
+        wide = env.width >= 110
         rows = []
         for r in records:
             pop = " ".join(x for x in (f"↓{human_count(r.downloads)}" if r.downloads else "", f"♥{human_count(r.likes)}" if r.likes else "") if x)
-            desc = r.description if len(r.description) <= 90 else r.description[:87] + "..."
-            rows.append((r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1]), pop, f"{r.name}\n{desc}" if desc else r.name))
-        env.table(("id", "task", "framework", "popularity", "name"), rows)
+            desc = r.description if len(r.description) <= 80 else r.description[:77] + "..."
+            name = f"{r.name}\n[dim]{desc}[/dim]" if (wide and desc) else r.name
+            row = [r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1])]
+            rows.append((*row, pop, name) if show_pop else (*row, name))
+        columns = ("id", "task", "framework", "popularity", "name") if show_pop else ("id", "task", "framework", "name")
+        env.table(columns, rows, markup=True)
 
 
 def _record_json(record: Any, score: float | None) -> dict[str, Any]:
@@ -177,7 +195,8 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
         ("id", r.id), ("name", r.name), ("kind", r.kind if r.kind == "model" else f"resource ({r.resource_type})"),
         ("source", r.source), ("description", r.description), ("url", r.url or ""),
         ("tasks", ", ".join(r.tasks)), ("domains", ", ".join(r.domains)),
-        ("frameworks", ", ".join(r.frameworks)), ("libraries", ", ".join(r.libraries)),
+        ("frameworks", ", ".join(r.frameworks)), ("loads with", r.libraries[0] if r.libraries else ""),
+        ("alternatives", ", ".join(r.libraries[1:])),
         ("architecture", ", ".join(r.architecture)), ("datasets", ", ".join(r.datasets)),
         ("license", r.license or ""), ("gated", "yes" if r.gated else ""),
         ("remote code", "yes (trust_remote_code=True)" if r.remote_code else ""),
@@ -218,4 +237,40 @@ def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
         env.table(
             ("framework", "pip install", "installed", "catalog models", "runs on"),
             [(d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or "") for d in data],
+        )
+
+
+def human_age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def render_sources(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
+    def yes_no(value: bool | None) -> str:
+        return "" if value is None else ("yes" if value else "no")
+
+    data = [
+        {"name": s.name, "title": s.title, "endpoint": s.endpoint, "live": s.live, "reachable": s.reachable,
+         "reason": s.reason, "credentials": s.credentials, "cache_age_seconds": s.cache_age_seconds,
+         "details": dict(s.details)}
+        for s in rows
+    ]
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "sources", "sources": data}))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in data))
+    elif fmt == "ids":
+        env.write("".join(f"{d['name']}\n" for d in data))
+    elif fmt == "tsv":
+        env.write("".join("\t".join(_clean(v) for v in (d["name"], d["endpoint"], yes_no(d["reachable"]), yes_no(d["credentials"]), human_age(d["cache_age_seconds"]), d["reason"])) + "\n" for d in data))
+    else:
+        env.table(
+            ("source", "endpoint", "reachable", "credentials", "cache age", "notes"),
+            [(d["name"], d["endpoint"] or "", yes_no(d["reachable"]) or "not probed", yes_no(d["credentials"]) or "-",
+              human_age(d["cache_age_seconds"]) or "-", "; ".join(filter(None, [d["reason"], *(f"{k}: {v}" for k, v in d["details"].items())])))
+             for d in data],
         )

@@ -193,13 +193,14 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
 
 def _top(cands: list[_Candidate], query: SearchQuery, cat: catalog_mod.Catalog) -> list[_Candidate]:
     """The first ``limit`` candidates in order, computing full sort keys only where needed."""
-    if query.sort == "relevance" and len(cands) > query.limit:
-        # Only candidates scoring at least the limit-th best can be shown; ties need the full key.
-        cut = sorted((round(c.score, 6) for c in cands), reverse=True)[query.limit - 1]
+    window = query.limit * 3  # diversification may lift a candidate from this far down
+    if query.sort == "relevance" and len(cands) > window:
+        # Only candidates scoring at least the window-th best can be shown; ties need the full key.
+        cut = sorted((round(c.score, 6) for c in cands), reverse=True)[window - 1]
         cands = [c for c in cands if round(c.score, 6) >= cut]
     cands.sort(key=_sort_key(query.sort, cat))
     if query.sort == "relevance" and query.text:
-        cands = _diversify(cands[: query.limit * 3], cat) + cands[query.limit * 3 :]
+        cands = _diversify(cands[:window], cat)
     return cands[: query.limit]
 
 

@@ -1,7 +1,30 @@
-"""`zoofind sources` (filled in by the live-sources work)."""
+"""`zoofind sources`."""
+
+from typing import Annotated
 
 import typer
 
+from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting
+
+
+def sources(
+    offline: OfflineOpt = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each reachability probe.", min=0.1)] = 3.0,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Each source: its endpoint, whether it answers now, credentials present (yes/no, never the value), cache age."""
+    e = env()
+    with reporting(e):
+        from ..output import render_sources
+        from ..search import offline_requested
+        from ..sources import statuses
+
+        probe = not offline_requested(offline)
+        with e.status("probing sources…"):
+            rows = statuses(probe=probe, timeout=timeout)
+        render_sources(e, e.pick_format(fmt, as_json), rows)
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command(epilog="Examples:\n\n  zoofind sources\n\n  zoofind sources --offline --json")(sources)

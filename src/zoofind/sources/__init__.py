@@ -79,3 +79,20 @@ registry = Registry()
 
 def get(name: str) -> Source:
     return registry.get(name)
+
+
+def statuses(*, probe: bool = True, timeout: float = 3.0) -> list:
+    """Each built-in source's status (endpoint, reachability, credentials, cache age), probed concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..errors import describe
+    from .base import SourceStatus
+
+    def one(name: str) -> SourceStatus:
+        try:
+            return registry.get(name).status(probe=probe, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - one broken source must not hide the others
+            return SourceStatus(name, name, None, live=True, reachable=False, reason=describe(exc).message)
+
+    with ThreadPoolExecutor(max_workers=len(BUILTIN)) as pool:
+        return list(pool.map(one, BUILTIN))
