@@ -127,3 +127,16 @@ def test_entry_shape(snapshot):
         assert extra["tv_task"] in tv_tasks
         assert extra["url"].startswith("https://")
         assert e["tasks"] and e["datasets"] and e["architecture"]
+
+
+def test_script_and_package_share_one_registry_reader(builder):
+    from zoofind import tv_registry
+
+    assert builder.collect is tv_registry.collect
+    assert builder.tv_version_string is tv_registry.tv_version_string
+
+
+def test_installed_version_matches_the_imported_torchvision(builder, torchvision):
+    from zoofind.tv_registry import installed_version
+
+    assert installed_version() == builder.tv_version_string(torchvision.__version__)

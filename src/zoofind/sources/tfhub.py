@@ -1,0 +1,224 @@
+"""TF Hub: the bundled tfhub.dev index answers searches; ``info`` checks a handle live.
+
+tfhub.dev now redirects to Kaggle Models, and models that were not migrated are gone.
+``tensorflow_hub`` loads ``https://tfhub.dev/<handle>`` by GETting
+``<handle>?tf-hub-format=compressed`` and following the redirects to the tarball; ``info``
+makes the same request, hop by hop (at most ``MAX_REDIRECTS``), records every
+``Location`` and closes each response without reading its body (the tarball can be
+gigabytes). It reports in the record's ``extra``:
+
+* ``resolves``: the chain ends in a 2xx answer (something downloadable is there);
+* ``http_status``: the status of the last hop;
+* ``redirects_to``: the Kaggle Models page the handle moved to (when the chain passes
+  one), else the last URL;
+* ``kaggle_id``: ``kaggle:owner/model/framework/variation/version`` of that page;
+* ``gone``: 404/410, or a redirect to Kaggle's model index instead of a model (what
+  tfhub.dev does for handles that were not migrated); the record is then not
+  downloadable and says so in ``notes``;
+* ``redirect_chain``: every URL requested after the first.
+
+Answers are cached like every live answer (``cache.cached``). ``ZOOFIND_TFHUB_ENDPOINT``
+replaces ``https://tfhub.dev`` (a mirror, or a local test server).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from typing import Any, Sequence
+from urllib.parse import urljoin, urlsplit
+
+from .. import catalog as catalog_mod
+from ..errors import NotFoundError, SourceError
+from ..records import ParsedId, Record
+from . import Registry, SearchQuery, SourceAnswer
+from .base import FileEntry, SourceStatus
+
+DEFAULT_ENDPOINT = "https://tfhub.dev"
+ENV_ENDPOINT = "ZOOFIND_TFHUB_ENDPOINT"
+MAX_REDIRECTS = 10
+KAGGLE_WEB = "https://www.kaggle.com"
+
+# Kaggle Models pages: /models/o/m/f/v[/ver] and the older /models/o/m/frameworks/f/variations/v[/versions/ver].
+_KAGGLE_PAGE_RES = (
+    r"^/models/(?P<o>[^/]+)/(?P<m>[^/]+)/frameworks/(?P<f>[^/]+)/variations/(?P<v>[^/]+)(?:/versions/(?P<ver>\d+))?/?$",
+    r"^/models/(?P<o>[^/]+)/(?P<m>[^/]+)/(?P<f>[^/]+)/(?P<v>[^/]+)(?:/(?P<ver>\d+))?/?$",
+    # kagglehub's download route: /api/v1/models/o/m/f/v/ver/download
+    r"^/api/v1/models/(?P<o>[^/]+)/(?P<m>[^/]+)/(?P<f>[^/]+)/(?P<v>[^/]+)/(?P<ver>\d+)/download/?$",
+)
+_KAGGLE_INDEX_RE = r"^/models/?$"
+
+#: tfhub.dev page type -> the query tfhub.dev served that type's download with
+_FORMAT_QUERY = {
+    "Module": "tf-hub-format=compressed",
+    "Lite": "lite-format=tflite",
+    "Tfjs": "tfjs-format=compressed",
+    "Coral": "coral-format=tflite",
+}
+_SUFFIX = {"Module": ".tar.gz", "Lite": ".tflite", "Tfjs": ".tar.gz", "Coral": ".tflite"}
+
+
+def endpoint() -> str:
+    return (os.environ.get(ENV_ENDPOINT, "").strip() or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def compressed_url(handle: str, page_type: str | None = None) -> str:
+    return f"{endpoint()}/{handle}?{_FORMAT_QUERY.get(page_type or 'Module', _FORMAT_QUERY['Module'])}"
+
+
+def kaggle_page(url: str) -> tuple[str, str] | None:
+    """(Kaggle Models page URL, kaggle: id) when ``url`` names a model variation on Kaggle."""
+    parts = urlsplit(url)
+    for pattern in _KAGGLE_PAGE_RES:
+        m = re.match(pattern, parts.path)
+        if m:
+            ref = "/".join(x for x in (m["o"], m["m"], m["f"], m["v"], m["ver"]) if x)
+            origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else KAGGLE_WEB
+            return f"{origin}/models/{ref}", f"kaggle:{ref}"
+    return None
+
+
+def _is_kaggle_index(url: str) -> bool:
+    return bool(re.match(_KAGGLE_INDEX_RE, urlsplit(url).path))
+
+
+class TfhubHTTPError(SourceError):
+    """tfhub.dev (or a hop after it) failed transiently; ``response`` lets the cache serve a stale answer."""
+
+    def __init__(self, message: str, response: Any) -> None:
+        super().__init__(message, hint="tfhub.dev or Kaggle is having trouble; retry later")
+        self.response = response
+
+
+def resolve(handle: str, *, timeout: float, page_type: str | None = None) -> dict[str, Any]:
+    """Follow ``handle``'s download redirects; JSON-serialisable facts about where it leads."""
+    from ..http import client
+
+    url = compressed_url(handle, page_type)
+    chain: list[str] = []
+    seen = {url}
+    status: int | None = None
+    loop = False
+    with client(timeout) as c:
+        for _ in range(MAX_REDIRECTS + 1):
+            # stream + close: the status line and headers only, never the (huge) body.
+            with c.stream("GET", url, follow_redirects=False) as resp:
+                status = resp.status_code
+                location = resp.headers.get("location")
+            if status in (301, 302, 303, 307, 308) and location:
+                url = urljoin(url, location)
+                chain.append(url)
+                if url in seen:
+                    loop = True
+                    break
+                seen.add(url)
+                continue
+            break
+        else:
+            loop = True
+    if status is not None and (status >= 500 or status == 429):
+        raise TfhubHTTPError(f"{urlsplit(url).netloc} answered HTTP {status} for tfhub:{handle}", resp)
+
+    page = next((p for p in (kaggle_page(u) for u in chain) if p), None)
+    not_migrated = bool(chain) and _is_kaggle_index(chain[-1]) and page is None
+    gone = status in (404, 410) or not_migrated
+    resolves = not loop and not gone and status is not None and 200 <= status < 300
+    facts: dict[str, Any] = {
+        "resolves": resolves,
+        "http_status": status,
+        "redirects_to": page[0] if page else (chain[-1] if chain else None),
+        "gone": gone,
+        "redirect_chain": chain,
+    }
+    if page:
+        facts["kaggle_id"] = page[1]
+    if loop:
+        facts["resolve_error"] = f"more than {MAX_REDIRECTS} redirects or a redirect loop"
+    elif not_migrated:
+        facts["resolve_error"] = "tfhub.dev redirects to Kaggle's model index: the model was not migrated"
+    elif gone:
+        facts["resolve_error"] = f"HTTP {status}: the asset is gone"
+    elif not resolves:
+        facts["resolve_error"] = f"HTTP {status}"
+    return facts
+
+
+class TfhubSource:
+    name = "tfhub"
+    title = "TF Hub (bundled tfhub.dev index; live check of where a handle redirects on Kaggle Models)"
+    live = False
+
+    def search(self, query: SearchQuery) -> SourceAnswer:
+        # The bundled index (in the catalog) answers; nothing live to add.
+        return SourceAnswer((), origin="bundled")
+
+    def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
+        base = catalog_mod.load().get(str(pid))
+        if offline:
+            return base
+        if base is not None and base.kind == "resource":
+            return base  # collections have no asset to resolve
+        from ..cache import cached
+
+        page_type = str(base.extra.get("type")) if base is not None else None
+        params = {"op": "resolve", "endpoint": endpoint(), "handle": pid.ref, "type": page_type}
+        facts, origin, age = cached(self.name, params, lambda: resolve(pid.ref, timeout=timeout, page_type=page_type))
+        facts = {**facts, "checked": origin if age is None else f"{origin}, {age:.0f} s old"}
+        if base is None:
+            if not facts["resolves"]:
+                raise NotFoundError(
+                    f"tfhub:{pid.ref} is not in the tfhub.dev index and does not resolve ({facts.get('resolve_error')})",
+                    hint="search the index with `zoofind search --source tfhub <words>`",
+                )
+            base = Record(
+                id=str(pid), source="tfhub", kind="model", name=pid.ref, url=f"{DEFAULT_ENDPOINT}/{pid.ref}",
+                frameworks=("tensorflow",), libraries=("tensorflow_hub",), reliability="generated",
+                evidence=f"{DEFAULT_ENDPOINT}/{pid.ref}",
+            )
+        changes: dict[str, Any] = {"extra": {**base.extra, **facts}}
+        if facts["gone"]:
+            why = facts.get("resolve_error") or "gone"
+            note = f"tfhub.dev no longer serves this handle ({why}); it cannot be downloaded."
+            changes["downloadable"] = False
+            changes["notes"] = f"{base.notes} {note}".strip() if base.notes else note
+        elif facts.get("kaggle_id"):
+            note = f"Now on Kaggle Models as {facts['kaggle_id']} ({facts['redirects_to']})."
+            changes["notes"] = f"{base.notes} {note}".strip() if base.notes else note
+        return replace(base, **changes)
+
+    def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]:
+        base = catalog_mod.load().get(str(pid))
+        page_type = str(base.extra.get("type", "Module")) if base is not None else "Module"
+        if page_type not in _FORMAT_QUERY:
+            return ()  # collections and placeholder pages have no asset
+        name = pid.ref.replace("/", "_") + _SUFFIX[page_type]
+        return (FileEntry(path=name, url=compressed_url(pid.ref, page_type)),)
+
+    def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus:
+        from ..cache import AnswerCache
+
+        reachable, reason = (None, None)
+        if probe:
+            reachable, reason = _probe(endpoint() + "/", timeout)
+        return SourceStatus(
+            self.name, self.title, endpoint(), live=False, reachable=reachable, reason=reason,
+            cache_age_seconds=AnswerCache(self.name).newest_age(),
+            details=(("search", "bundled tfhub.dev index"), ("info", "live check of the handle's redirects")),
+        )
+
+
+def _probe(url: str, timeout: float) -> tuple[bool, str | None]:
+    from ..errors import describe
+    from ..http import client
+
+    try:
+        with client(timeout) as c, c.stream("GET", url, follow_redirects=False) as resp:
+            where = resp.headers.get("location")
+            return True, f"HTTP {resp.status_code}" + (f" -> {where}" if where else "")
+    except Exception as exc:  # noqa: BLE001
+        return False, describe(exc).message
+
+
+def register(registry: Registry) -> None:
+    registry.register("tfhub", TfhubSource)
