@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from zoofind.records import parse_id
-from zoofind.sources.torchvision import HashedFileEntry, TorchvisionSource, hash_prefix
+from zoofind.sources.base import FileEntry
+from zoofind.sources.torchvision import TorchvisionSource, hash_prefix
 from zoofind.tv_registry import installed_version
 
 FAKE_VERSION = "0.99.0"
@@ -331,12 +332,12 @@ def test_offline_with_a_stored_registry_uses_it(cli, fake) -> None:
         import json
         from zoofind.sources import SearchQuery, get
         a = get("torchvision").search(SearchQuery(text="resnet", offline=True))
-        print(json.dumps({"n": len(a.records), "origin": a.origin, "note": a.note}))
+        print(json.dumps({"n": len(a.records), "origin": a.origin, "replaces": a.replaces_snapshot}))
         """,
         _env(fake),
     )
     out = json.loads(r.stdout)
-    assert out == {"n": 5, "origin": "cache", "note": "replaces-snapshot"}
+    assert out == {"n": 5, "origin": "cache", "replaces": True}
     assert imports(fake) == 1
 
 
@@ -381,7 +382,7 @@ def test_files_give_the_checkpoint_and_its_hash_prefix(monkeypatch) -> None:
     if installed_version() not in (None, "0.29.1"):
         pytest.skip("another torchvision is installed here")
     (entry,) = src.files(parse_id("torchvision:resnet50"))
-    assert isinstance(entry, HashedFileEntry)
+    assert isinstance(entry, FileEntry)
     assert entry.url == "https://download.pytorch.org/models/resnet50-11ad3fa6.pth"
     assert entry.path == "resnet50-11ad3fa6.pth" and entry.sha256_prefix == "11ad3fa6"
     monkeypatch.setenv("ZOOFIND_TORCHVISION_ENDPOINT", "http://127.0.0.1:9/mirror")

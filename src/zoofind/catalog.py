@@ -180,8 +180,13 @@ def _compact(record: Record) -> dict[str, Any]:
     return out
 
 
-def compile_catalog(records: list[Record]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The compiled catalog: (index part, records in document order)."""
+def read_metas(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each catalog file's [meta] table by file stem (snapshot versions live there)."""
+    return {path.stem: read_file(path)[0] for path in sorted(folder.glob("*.toml"))}
+
+
+def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The compiled catalog: (index part, one JSON line per record in document order)."""
     from .textindex import build_postings
 
     compact = [_compact(r) for r in records]
@@ -202,15 +207,19 @@ def compile_catalog(records: list[Record]) -> tuple[dict[str, Any], list[dict[st
         # [id, source, kind, curated, default weights, name, byte offset, length in records.jsonl]
         facets.append([r.id, r.source, r.kind, int(r.curated), int(bool(r.extra.get("default"))), r.name, offset, size])
         offset += size
-    return {"version": COMPILED_VERSION, "aliases": aliases, "index": index, "facets": facets}, lines
+    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "facets": facets}, lines
 
 
 class Catalog:
     """The compiled catalog. Records are decoded from their JSON line only when used."""
 
     # A plain class: a dataclass costs ~1 ms to create at import, on every start.
-    def __init__(self, blob: bytes, facets: list[list[Any]], aliases: dict[str, str], index_data: Mapping[str, Any]) -> None:
+    def __init__(
+        self, blob: bytes, facets: list[list[Any]], aliases: dict[str, str], index_data: Mapping[str, Any],
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
         self.blob = blob
+        self.meta = meta or {}
         self.facets = facets
         self.aliases = aliases
         self.index_data = index_data
@@ -270,7 +279,7 @@ def load() -> Catalog:
             last = data["facets"][-1] if data["facets"] else [0] * 8
             if last[6] + last[7] != len(blob):
                 raise ValueError(f"{RECORDS_PATH.name} does not match the index")
-            catalog = Catalog(blob, data["facets"], data["aliases"], data["index"])
+            catalog = Catalog(blob, data["facets"], data["aliases"], data["index"], data.get("meta"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CatalogError(
                 f"the bundled catalog in {DATA_DIR} is missing or damaged ({exc})",

@@ -24,6 +24,8 @@ from .textindex import QueryTerm, TextIndex
 SORTS = ("relevance", "downloads", "likes", "updated", "params", "size")
 #: Sources that answer searches beyond the bundled catalog, in the order they are listed.
 LIVE_SEARCH = ("hf", "torchvision", "kaggle")
+#: Of those, the ones that need no network (torchvision reads the installed registry).
+LOCAL_SEARCH = ("torchvision",)
 EXACT_BONUS = 100.0
 
 
@@ -152,9 +154,9 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
     reports: list[SourceReport] = []
     found: dict[str, _Candidate] = {}
 
-    live = [] if query.offline else [s for s in LIVE_SEARCH if s in wanted]
+    live = [s for s in LIVE_SEARCH if s in wanted and (not query.offline or s in LOCAL_SEARCH)]
     answers = _ask_live(live, query, on_source) if live else {}
-    replaced = {name for name, (ans, _) in answers.items() if isinstance(ans, SourceAnswer) and ans.note == "replaces-snapshot"}
+    replaced = {name for name, (ans, _) in answers.items() if isinstance(ans, SourceAnswer) and ans.replaces_snapshot}
 
     started = time.perf_counter()
     doc_scores = index.score_all(terms) if terms else dict.fromkeys(range(len(cat)), 0.0)
@@ -181,7 +183,7 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
             for rec in ans.records:
                 _add_live(found, cat, rec, index, terms, query)
     if query.offline:
-        reports += [SourceReport(s, "offline", message="offline: not asked") for s in LIVE_SEARCH if s in wanted]
+        reports += [SourceReport(s, "offline", message="offline: not asked") for s in LIVE_SEARCH if s in wanted and s not in live]
 
     failed = [r for r in reports if r.name in live and r.status in ("error", "timeout")]
     all_failed = bool(live) and len(failed) == len(live) and not (wanted & set(OFFLINE_CAPABLE))
@@ -306,12 +308,23 @@ def _ask_live(
     names: list[str], query: SearchQuery, on_source: Callable[[str], None] | None
 ) -> dict[str, tuple[SourceAnswer | None, SourceReport]]:
     """Ask each live source concurrently; a slow or failing one never sinks the others."""
-    from concurrent.futures import ThreadPoolExecutor, wait
-
     from . import sources as registry
     from .errors import describe
 
     out: dict[str, tuple[SourceAnswer | None, SourceReport]] = {}
+    if all(n in LOCAL_SEARCH for n in names):
+        # Local sources (offline torchvision) answer in-process: no thread pool to start.
+        for name in names:
+            started = time.perf_counter()
+            try:
+                ans = registry.get(name).search(query)
+                out[name] = (ans, SourceReport(name, "ok", len(ans.records), ans.origin, ans.note, round(time.perf_counter() - started, 3)))
+            except Exception as exc:  # noqa: BLE001 - reported per source, never fatal
+                out[name] = (None, SourceReport(name, "error", message=describe(exc).message))
+        return out
+
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="zoofind-source")
     started = time.perf_counter()
 
@@ -329,7 +342,7 @@ def _ask_live(
         if exc is None:
             ans = fut.result()
             status = "skipped" if ans.origin == "skipped" else "ok"
-            out[name] = (ans, SourceReport(name, status, len(ans.records), ans.origin, _public_note(ans.note), secs))
+            out[name] = (ans, SourceReport(name, status, len(ans.records), ans.origin, ans.note, secs))
         else:
             d = describe(exc)
             out[name] = (None, SourceReport(name, "error", message=d.message, seconds=secs))
@@ -337,10 +350,6 @@ def _ask_live(
             on_source(name)
     pool.shutdown(wait=False, cancel_futures=True)
     return out
-
-
-def _public_note(note: str | None) -> str | None:
-    return None if note == "replaces-snapshot" else note
 
 
 def info_lookup(raw_id: str, *, offline: bool, timeout: float) -> Record:

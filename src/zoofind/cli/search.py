@@ -48,7 +48,7 @@ def search(
             offline=offline_requested(offline), timeout=timeout, refresh=refresh,
         )
         form = e.pick_format(fmt, as_json)
-        with e.status("searching…"):
+        with e.status(_spinner_text(q)):
             result = run_search(q)
         for rep in result.sources:
             if rep.status in ("error", "timeout"):
@@ -71,6 +71,16 @@ def search(
             e.note("no matches; try fewer words, another spelling, or fewer filters")
         elif result.total > len(result.hits) and form == "table":
             e.note(f"showing {len(result.hits)} of {result.total} matches (use --limit to see more)")
+
+
+def _spinner_text(q) -> str:
+    if (not q.sources or "torchvision" in q.sources) and not q.offline:
+        from ..sources.torchvision import registry_read_pending
+
+        version = registry_read_pending()
+        if version:
+            return f"reading the registry of torchvision {version} (once; takes seconds)…"
+    return "searching…"
 
 
 def register(app: typer.Typer) -> None:

@@ -43,6 +43,8 @@ class SourceAnswer:
     origin: str = "live"
     age_seconds: float | None = None
     note: str | None = None
+    # The records are a full registry that supersedes the catalog's snapshot of this source.
+    replaces_snapshot: bool = False
 
 
 class Registry:

@@ -21,6 +21,9 @@ class FileEntry:
     size: int | None = None
     sha256: str | None = None
     etag: str | None = None
+    # torchvision checkpoint names embed the first hex digits of their SHA-256
+    # (resnet50-11ad3fa6.pth); torch.hub checks a download against them.
+    sha256_prefix: str | None = None
 
 
 @dataclass(frozen=True)

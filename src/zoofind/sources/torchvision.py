@@ -6,7 +6,7 @@ answers and this source adds nothing. When another version is installed, its rea
 registry is read once (``zoofind.tv_registry.collect``: this imports torchvision, which
 takes seconds), stored in ``<cache dir>/torchvision/registry-<version>.json`` and used
 from then on; its records replace the snapshot's in search results
-(``SourceAnswer.note == "replaces-snapshot"``).
+(``SourceAnswer.replaces_snapshot``).
 
 Checkpoints come from https://download.pytorch.org/models/; ``ZOOFIND_TORCHVISION_ENDPOINT``
 names a mirror (the file names stay the same, as ``torch.hub`` expects).
@@ -19,7 +19,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -35,21 +34,8 @@ DEFAULT_ENDPOINT = "https://download.pytorch.org/models/"
 ENV_ENDPOINT = "ZOOFIND_TORCHVISION_ENDPOINT"
 #: Bumped when the stored registry's shape or the entry mapping changes: older files are re-read.
 REGISTRY_FORMAT = 1
-REPLACES_SNAPSHOT = "replaces-snapshot"
 # torch.hub.HASH_REGEX: checkpoint names carry the first hex digits of their SHA-256.
 _HASH_RE = r"-([a-f0-9]*)\."
-_EVIDENCE_RE = r"^torchvision (\S+) registry$"
-
-
-@dataclass(frozen=True)
-class HashedFileEntry(FileEntry):
-    """A checkpoint whose name embeds the start of its SHA-256 (``resnet50-11ad3fa6.pth``).
-
-    ``torch.hub.load_state_dict_from_url(check_hash=True)`` checks the download's SHA-256
-    starts with ``sha256_prefix``; the full digest is not published.
-    """
-
-    sha256_prefix: str | None = None
 
 
 def endpoint() -> str:
@@ -67,20 +53,9 @@ def registry_path(version: str) -> Path:
 
 
 def snapshot_version() -> str | None:
-    """The torchvision version the bundled catalog's snapshot was generated from.
-
-    Read from the snapshot records' ``evidence`` ("torchvision 0.29.1 registry"); curated
-    entries merged onto a snapshot record carry their own evidence, so the first record
-    that matches is used.
-    """
-    cat = catalog_mod.load()
-    for doc, facet in enumerate(cat.facets):
-        if facet[1] != "torchvision":
-            continue
-        m = re.match(_EVIDENCE_RE, str(cat.entry(doc).get("evidence") or ""))
-        if m:
-            return m[1]
-    return None
+    """The torchvision version the bundled catalog's snapshot was generated from."""
+    meta = catalog_mod.load().meta.get("torchvision", {})
+    return meta.get("torchvision_version")
 
 
 def registry_read_pending(offline: bool = False) -> str | None:
@@ -184,7 +159,7 @@ class TorchvisionSource:
                       "search once without --offline to read the installed registry"),
             )
         records, origin, age = got
-        return SourceAnswer(tuple(records), origin=origin, age_seconds=age, note=REPLACES_SNAPSHOT)
+        return SourceAnswer(tuple(records), origin=origin, age_seconds=age, replaces_snapshot=True)
 
     def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
         builder, _, weights = pid.ref.partition(".")
@@ -216,7 +191,7 @@ class TorchvisionSource:
         if url.startswith(DEFAULT_ENDPOINT):
             url = endpoint() + url[len(DEFAULT_ENDPOINT):]
         name = url.rsplit("/", 1)[-1]
-        return (HashedFileEntry(path=name, url=url, sha256_prefix=hash_prefix(name)),)
+        return (FileEntry(path=name, url=url, sha256_prefix=hash_prefix(name)),)
 
     def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus:
         inst, snap = self._versions()
