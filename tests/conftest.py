@@ -16,6 +16,7 @@ _LEAKY = (
     "HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "TORCH_HOME", "TFHUB_CACHE_DIR",
     "KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "ZOOFIND_OFFLINE",
     "ZOOFIND_CACHE_DIR", "ZOOFIND_CATALOG_DIR", "ZOOFIND_DEBUG", "ZOOFIND_CACHE_TTL", "NO_COLOR", "XDG_CACHE_HOME",
+    "ZOOFIND_TFHUB_ENDPOINT", "ZOOFIND_KAGGLE_ENDPOINT", "ZOOFIND_TORCHVISION_ENDPOINT", "KAGGLE_API_ENVIRONMENT",
 )
 
 
@@ -61,3 +62,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = N
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def hf_hub(monkeypatch: pytest.MonkeyPatch):
+    """A local Hugging Face Hub (tests/servers/hf_server.py) with HF_ENDPOINT pointing at it."""
+    from servers.hf_server import HubServer
+
+    with HubServer() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        yield hub
