@@ -73,7 +73,7 @@ def test_tfhub_snapshot_keeps_placeholders_findable_but_not_downloadable() -> No
     placeholder = cat.get("tfhub:google/universal-sentence-encoder-qa-ondevice/1")
     assert placeholder is not None and placeholder.downloadable is False
     assert cat.get("tfhub:google/bird-vocalization-classifier/4").downloadable
-    tfhub = [f for f in cat.facets if f[1] == "tfhub" and f[2] == "model"]
+    tfhub = [doc for doc in range(len(cat)) if cat.facet(doc)[1:3] == ("tfhub", "model")]
     assert len(tfhub) == 2730
 
 

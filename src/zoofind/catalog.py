@@ -201,38 +201,56 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
         t: " ".join(str(int(d)) for d in p[0::2]) + "|" + " ".join(f"{w:g}" for w in p[1::2]) for t, p in index["postings"].items()
     }
     lines = [json.dumps(c, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n" for c in compact]
-    facets, offset = [], 0
-    for r, line in zip(records, lines):
-        size = len(line.encode())
-        # [id, source, kind, curated, default weights, name, byte offset, length in records.jsonl]
-        facets.append([r.id, r.source, r.kind, int(r.curated), int(bool(r.extra.get("default"))), r.name, offset, size])
-        offset += size
-    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "facets": facets}, lines
+    sources = sorted({r.source for r in records})
+    # Columns, not a list per record: one string per flag decodes ~10x faster than 3,000 lists.
+    docs = {
+        "ids": [r.id for r in records],
+        "names": [r.name for r in records],
+        "sources": sources,
+        "source": "".join(str(sources.index(r.source)) for r in records),
+        "kind": "".join(r.kind[0] for r in records),
+        "curated": "".join("1" if r.curated else "0" for r in records),
+        "default": "".join("1" if r.extra.get("default") else "0" for r in records),
+        "sizes": [len(line.encode()) for line in lines],
+    }
+    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "docs": docs}, lines
 
 
 class Catalog:
     """The compiled catalog. Records are decoded from their JSON line only when used."""
 
     # A plain class: a dataclass costs ~1 ms to create at import, on every start.
-    def __init__(
-        self, blob: bytes, facets: list[list[Any]], aliases: dict[str, str], index_data: Mapping[str, Any],
-        meta: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, blob: bytes, docs: Mapping[str, Any], aliases: dict[str, str], index_data: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> None:
         self.blob = blob
-        self.meta = meta or {}
-        self.facets = facets
+        self.docs = docs
+        self.ids: list[str] = docs["ids"]
         self.aliases = aliases
         self.index_data = index_data
+        self.meta = meta or {}
         self.extras: list[Record] = []
         self._records: dict[int, Record] = {}
         self._entries: dict[int, dict[str, Any]] = {}
         self._by_id: dict[str, int] | None = None
+        self._offsets: list[int] | None = None
+
+    def facet(self, doc: int) -> tuple[str, str, str, bool, bool, str]:
+        """(id, source, kind, curated, default weights, name) without decoding the record."""
+        d = self.docs
+        kind = "model" if d["kind"][doc] == "m" else "resource"
+        return (self.ids[doc], d["sources"][int(d["source"][doc])], kind, d["curated"][doc] == "1", d["default"][doc] == "1", d["names"][doc])
+
+    def source_of(self, doc: int) -> str:
+        return self.docs["sources"][int(self.docs["source"][doc])]
 
     def entry(self, doc: int) -> dict[str, Any]:
         data = self._entries.get(doc)
         if data is None:
-            start, size = self.facets[doc][6], self.facets[doc][7]
-            data = self._entries[doc] = json.loads(self.blob[start : start + size])
+            if self._offsets is None:
+                import itertools
+
+                self._offsets = [0, *itertools.accumulate(self.docs["sizes"])]
+            start, end = self._offsets[doc], self._offsets[doc + 1]
+            data = self._entries[doc] = json.loads(self.blob[start:end])
         return data
 
     def record(self, doc: int) -> Record:
@@ -242,7 +260,7 @@ class Catalog:
         return rec
 
     def __len__(self) -> int:
-        return len(self.facets)
+        return len(self.ids)
 
     def get(self, rid: str) -> Record | None:
         rid = self.aliases.get(rid, rid)
@@ -254,13 +272,13 @@ class Catalog:
 
     def _lookup(self, rid: str) -> Record | None:
         if self._by_id is None:
-            self._by_id = {f[0]: i for i, f in enumerate(self.facets)}
+            self._by_id = {rid: i for i, rid in enumerate(self.ids)}
         doc = self._by_id.get(rid)
         return None if doc is None else self.record(doc)
 
     def all_records(self) -> list[Record]:
         extra_ids = {r.id for r in self.extras}
-        base = [self.record(i) for i in range(len(self)) if self.facets[i][0] not in extra_ids]
+        base = [self.record(i) for i in range(len(self)) if self.ids[i] not in extra_ids]
         return [*base, *(self.get(r.id) or r for r in self.extras)]
 
 
@@ -276,10 +294,10 @@ def load() -> Catalog:
             if data.get("version") != COMPILED_VERSION:
                 raise ValueError(f"compiled catalog version {data.get('version')!r}")
             blob = RECORDS_PATH.read_bytes()
-            last = data["facets"][-1] if data["facets"] else [0] * 8
-            if last[6] + last[7] != len(blob):
+            docs = data["docs"]
+            if sum(docs["sizes"]) != len(blob) or len(docs["ids"]) != len(docs["sizes"]):
                 raise ValueError(f"{RECORDS_PATH.name} does not match the index")
-            catalog = Catalog(blob, data["facets"], data["aliases"], data["index"], data.get("meta"))
+            catalog = Catalog(blob, docs, data["aliases"], data["index"], data.get("meta"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CatalogError(
                 f"the bundled catalog in {DATA_DIR} is missing or damaged ({exc})",

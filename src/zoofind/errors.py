@@ -8,7 +8,6 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -49,11 +48,13 @@ class SourceError(ZoofindError):
     """A source failed to answer (network, server error, bad payload)."""
 
 
-@dataclass(frozen=True)
 class Described:
-    message: str
-    hint: str | None
-    exit_code: int
+    """What to tell the user about an exception, and the exit code."""
+
+    __slots__ = ("message", "hint", "exit_code")
+
+    def __init__(self, message: str, hint: str | None, exit_code: int) -> None:
+        self.message, self.hint, self.exit_code = message, hint, exit_code
 
 
 def describe(exc: BaseException) -> Described:

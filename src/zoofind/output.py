@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import IO, Any, Iterator, Sequence
 
 from .errors import Described
@@ -20,16 +19,21 @@ SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "jsonl", "tsv", "ids")
 
 
-@dataclass
 class Environment:
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    stdout_isatty: bool = False
-    stderr_isatty: bool = False
-    stdin_isatty: bool = False
-    colors: bool = False
-    debug: bool = False
-    width: int = 80
+    """Streams, terminal facts and colour for one run. Tests build their own."""
+
+    def __init__(
+        self, stdout: IO[str] | None = None, stderr: IO[str] | None = None, *, stdout_isatty: bool = False,
+        stderr_isatty: bool = False, stdin_isatty: bool = False, colors: bool = False, debug: bool = False, width: int = 80,
+    ) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.stdout_isatty = stdout_isatty
+        self.stderr_isatty = stderr_isatty
+        self.stdin_isatty = stdin_isatty
+        self.colors = colors
+        self.debug = debug
+        self.width = width
 
     @classmethod
     def from_system(cls) -> "Environment":

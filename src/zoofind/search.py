@@ -11,7 +11,7 @@ import math
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from . import catalog as catalog_mod
@@ -29,10 +29,13 @@ LOCAL_SEARCH = ("torchvision",)
 EXACT_BONUS = 100.0
 
 
-@dataclass(frozen=True)
 class Hit:
-    record: Record
-    score: float
+    """A ranked result. (A plain class: dataclasses cost start-up time to define.)"""
+
+    __slots__ = ("record", "score")
+
+    def __init__(self, record: Record, score: float) -> None:
+        self.record, self.score = record, score
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class SearchResult:
 
 
 def offline_requested(flag: bool) -> bool:
-    return flag or _truthy("ZOOFIND_OFFLINE") or _truthy("HF_HUB_OFFLINE")
+    return flag or _truthy("ZOOFIND_OFFLINE") or _truthy("HF_HUB_OFFLINE") or _truthy("TRANSFORMERS_OFFLINE")
 
 
 def _truthy(name: str) -> bool:
@@ -154,7 +157,11 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
     reports: list[SourceReport] = []
     found: dict[str, _Candidate] = {}
 
-    live = [s for s in LIVE_SEARCH if s in wanted and (not query.offline or s in LOCAL_SEARCH)]
+    askable = [s for s in LIVE_SEARCH if s in wanted and (not query.offline or s in LOCAL_SEARCH)]
+    live = [s for s in askable if _worth_asking(s, cat)]
+    if live and terms:
+        # Hubs match query words against ids (substring); the rarest word finds the most.
+        query = replace(query, keyword=max((t.text for t in terms), key=lambda w: (index.idf(w), len(w))))
     answers = _ask_live(live, query, on_source) if live else {}
     replaced = {name for name, (ans, _) in answers.items() if isinstance(ans, SourceAnswer) and ans.replaces_snapshot}
 
@@ -163,7 +170,7 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
     extra_ids = {r.id for r in cat.extras}
     deep_filter = any((query.task, query.domain, query.framework, query.license))
     for doc, score in doc_scores.items():
-        rid, source, kind, curated, _default, name = cat.facets[doc][:6]
+        rid, source, kind, curated, _default, name = cat.facet(doc)
         if source in replaced or rid in extra_ids:
             continue
         if query.sources and source not in query.sources or query.kind and kind != query.kind:
@@ -175,6 +182,8 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
     for rec in cat.extras:
         _add_live(found, cat, cat.get(rec.id) or rec, index, terms, query)
     reports.append(SourceReport("catalog", "ok", len(found), "bundled", seconds=round(time.perf_counter() - started, 4)))
+    # Sources whose bundled snapshot is all they would say answered through the catalog.
+    reports += [SourceReport(s, "ok", origin="bundled") for s in askable if s not in live]
 
     for name in live:
         ans, report = answers[name]
@@ -183,7 +192,7 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
             for rec in ans.records:
                 _add_live(found, cat, rec, index, terms, query)
     if query.offline:
-        reports += [SourceReport(s, "offline", message="offline: not asked") for s in LIVE_SEARCH if s in wanted and s not in live]
+        reports += [SourceReport(s, "offline", message="offline: not asked") for s in LIVE_SEARCH if s in wanted and s not in askable]
 
     failed = [r for r in reports if r.name in live and r.status in ("error", "timeout")]
     all_failed = bool(live) and len(failed) == len(live) and not (wanted & set(OFFLINE_CAPABLE))
@@ -229,12 +238,23 @@ def _diversify(ranked: list[_Candidate], cat: catalog_mod.Catalog) -> list[_Cand
     seen: dict[str, int] = {}
     adjusted = []
     for pos, c in enumerate(ranked):
-        fam = _family(cat.facets[c.doc][0] if c.doc is not None and c.rec is None else c.record(cat).id)
+        fam = _family(cat.ids[c.doc] if c.doc is not None and c.rec is None else c.record(cat).id)
         n = seen.get(fam, 0)
         seen[fam] = n + 1
         adjusted.append((-round(c.score * FAMILY_DAMPING**n, 6), pos, c))
     adjusted.sort(key=lambda t: t[:2])
     return [c for *_, c in adjusted]
+
+
+def _worth_asking(name: str, cat: catalog_mod.Catalog) -> bool:
+    if name == "torchvision":
+        # Only an installed torchvision other than the snapshot's adds anything; checking
+        # that here costs a directory scan instead of importing the source.
+        from .tv_installed import installed_version
+
+        inst = installed_version()
+        return inst is not None and inst != cat.meta.get("torchvision", {}).get("torchvision_version")
+    return True
 
 
 def _add_live(found: dict[str, _Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:
@@ -276,8 +296,8 @@ def _sort_key(sort: str, cat: catalog_mod.Catalog) -> Callable[[_Candidate], tup
 
     def facts(c: _Candidate) -> tuple[str, int, int]:
         if c.doc is not None and c.rec is None:
-            f = cat.facets[c.doc]
-            return f[0], f[3], f[4]
+            f = cat.facet(c.doc)
+            return f[0], int(f[3]), int(f[4])
         r = c.record(cat)
         return r.id, int(r.curated), int(bool(r.extra.get("default")))
 
@@ -345,7 +365,8 @@ def _ask_live(
             out[name] = (ans, SourceReport(name, status, len(ans.records), ans.origin, ans.note, secs))
         else:
             d = describe(exc)
-            out[name] = (None, SourceReport(name, "error", message=d.message, seconds=secs))
+            status = "timeout" if getattr(exc, "timed_out", False) else "error"
+            out[name] = (None, SourceReport(name, status, message=d.message, seconds=secs))
         if on_source:
             on_source(name)
     pool.shutdown(wait=False, cancel_futures=True)

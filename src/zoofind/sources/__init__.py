@@ -34,6 +34,8 @@ class SearchQuery:
     offline: bool = False
     timeout: float = 8.0
     refresh: bool = False
+    # The query word a hub's id-substring search should use (set by search.py), else text.
+    keyword: str | None = None
 
 
 @dataclass(frozen=True)

@@ -596,8 +596,9 @@ def record_from_payload(data: Mapping[str, Any], hub: str) -> Record:
 def list_kwargs(query: SearchQuery) -> dict[str, Any]:
     """SearchQuery -> ``HfApi.list_models`` keyword arguments (JSON-able: part of the cache key)."""
     kwargs: dict[str, Any] = {}
-    if query.text.strip():
-        kwargs["search"] = query.text.strip()
+    text = (query.keyword or query.text).strip()
+    if text:
+        kwargs["search"] = text
     filters: list[str] = []
     if query.framework:
         tag = HUB_FILTER_TAG.get(canonical_library(query.framework))

@@ -169,7 +169,7 @@ class TorchvisionSource:
             rec = cat.get(str(pid))
             if rec is not None:
                 return rec
-            ids = [f[0] for f in cat.facets if f[1] == "torchvision"]
+            ids = [rid for rid in cat.ids if rid.startswith("torchvision:")]
             where = f"torchvision {snap} (bundled snapshot)"
         else:
             by_id = {r.id: r for r in records}
