@@ -364,13 +364,27 @@ def test_cache_hit_does_not_import_huggingface_hub(hf_hub):
 
 
 def test_other_huggingface_hub_calls_keep_their_behaviour(hf_hub):
-    HfSource().search(SearchQuery(text="esm"))  # installs zoofind's client guard
-    from huggingface_hub import HfApi
-
-    hf_hub.fail_status, hf_hub.fail_times = 503, 1
-    models = list(HfApi(endpoint=hf_hub.url, token=False).list_models(search="esm2", limit=5))
-    assert len(models) == 3  # huggingface_hub's own retry (after its 1 s back-off) still happens
-    assert len([r for r in api_calls(hf_hub) if r.query.get("search") == ["esm2"]]) == 2
+    # The same failing call, in a process without zoofind and in one where zoofind's client
+    # guard is installed, must end the same way (whatever this huggingface_hub's retry policy).
+    code = (
+        "import sys\n"
+        "if sys.argv[1] == 'guard':\n"
+        "    from zoofind.sources import SearchQuery; from zoofind.sources.hf import HfSource\n"
+        "    HfSource().search(SearchQuery(text='esm'))\n"
+        "from huggingface_hub import HfApi\n"
+        "try:\n"
+        f"    print(len(list(HfApi(endpoint={hf_hub.url!r}, token=False).list_models(search='esm2', limit=5))))\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__)\n"
+    )
+    outcomes = []
+    for variant in ("plain", "guard"):
+        hf_hub.clear()
+        hf_hub.fail_status, hf_hub.fail_times = 503, 1
+        done = subprocess.run([sys.executable, "-c", code, variant], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        outcomes.append((done.stdout.strip(), len([r for r in api_calls(hf_hub) if r.query.get("search") == ["esm2"]])))
+    assert outcomes[0] == outcomes[1]
 
 
 def test_environment_is_read_at_call_time_not_at_import(hf_hub, monkeypatch):

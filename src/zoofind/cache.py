@@ -7,11 +7,10 @@ zoofind never leaves a half-written answer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,9 +28,16 @@ def ttl_seconds() -> float:
         return DEFAULT_TTL
 
 
+def request_blob(source: str, params: Any) -> str:
+    return json.dumps([source, params], sort_keys=True, default=str)
+
+
 def request_key(source: str, params: Any) -> str:
-    blob = json.dumps([source, params], sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
+    # Two CRCs make a 64-bit file name; the request itself is stored in the file and
+    # compared on read, so a collision is a cache miss, never a wrong answer. (hashlib
+    # would cost ~3 ms to import on every cached search.)
+    blob = request_blob(source, params).encode()
+    return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}"
 
 
 class AnswerCache:
@@ -42,21 +48,25 @@ class AnswerCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> tuple[Any, float] | None:
-        """(value, age in seconds) or None; an unreadable entry counts as absent."""
+    def get(self, key: str, request: str | None = None) -> tuple[Any, float] | None:
+        """(value, age in seconds) or None; an unreadable or mismatched entry counts as absent."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            if request is not None and data.get("request") != request:
+                return None
             return data["value"], max(0.0, time.time() - float(data["saved_at"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Any, request: str | None = None) -> None:
+        import tempfile
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"saved_at": time.time(), "value": value}, fh)
+                    json.dump({"saved_at": time.time(), "request": request, "value": value}, fh)
                 os.replace(tmp, self._path(key))
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -83,8 +93,9 @@ def cached(
     answer exists.
     """
     cache = AnswerCache(source)
+    request = request_blob(source, params)
     key = request_key(source, params)
-    hit = cache.get(key)
+    hit = cache.get(key, request)
     limit = ttl_seconds() if ttl is None else ttl
     if hit and not refresh and hit[1] <= limit:
         return hit[0], "cache", hit[1]
@@ -94,7 +105,7 @@ def cached(
         if hit is not None and is_transient(exc):
             return hit[0], "stale", hit[1]
         raise
-    cache.put(key, value)
+    cache.put(key, value, request)
     return value, "live", None
 
 

@@ -328,48 +328,50 @@ def _ask_live(
     names: list[str], query: SearchQuery, on_source: Callable[[str], None] | None
 ) -> dict[str, tuple[SourceAnswer | None, SourceReport]]:
     """Ask each live source concurrently; a slow or failing one never sinks the others."""
+    import threading
+
     from . import sources as registry
     from .errors import describe
 
-    out: dict[str, tuple[SourceAnswer | None, SourceReport]] = {}
-    if all(n in LOCAL_SEARCH for n in names):
-        # Local sources (offline torchvision) answer in-process: no thread pool to start.
-        for name in names:
-            started = time.perf_counter()
-            try:
-                ans = registry.get(name).search(query)
-                out[name] = (ans, SourceReport(name, "ok", len(ans.records), ans.origin, ans.note, round(time.perf_counter() - started, 3)))
-            except Exception as exc:  # noqa: BLE001 - reported per source, never fatal
-                out[name] = (None, SourceReport(name, "error", message=describe(exc).message))
-        return out
+    answered: dict[str, tuple[SourceAnswer | BaseException, float]] = {}
+    started = time.monotonic()
 
-    from concurrent.futures import ThreadPoolExecutor, wait
-
-    pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="zoofind-source")
-    started = time.perf_counter()
-
-    def run(name: str) -> SourceAnswer:
-        return registry.get(name).search(query)
-
-    futures = {pool.submit(run, n): n for n in names}
-    done, _ = wait(futures, timeout=query.timeout + 0.25)
-    for fut, name in futures.items():
-        secs = round(time.perf_counter() - started, 3)
-        if fut not in done:
-            out[name] = (None, SourceReport(name, "timeout", message=f"no answer within {query.timeout:g} s", seconds=secs))
-            continue
-        exc = fut.exception()
-        if exc is None:
-            ans = fut.result()
-            status = "skipped" if ans.origin == "skipped" else "ok"
-            out[name] = (ans, SourceReport(name, status, len(ans.records), ans.origin, ans.note, secs))
-        else:
-            d = describe(exc)
-            status = "timeout" if getattr(exc, "timed_out", False) else "error"
-            out[name] = (None, SourceReport(name, status, message=d.message, seconds=secs))
+    def run(name: str) -> None:
+        try:
+            result: SourceAnswer | BaseException = registry.get(name).search(query)
+        except Exception as exc:  # noqa: BLE001 - reported per source, never fatal
+            result = exc
+        answered[name] = (result, round(time.monotonic() - started, 3))
         if on_source:
             on_source(name)
-    pool.shutdown(wait=False, cancel_futures=True)
+
+    if all(n in LOCAL_SEARCH for n in names):
+        # Local sources (offline torchvision) answer in-process: no thread to start.
+        for name in names:
+            run(name)
+    else:
+        # Daemon threads, not an executor: a source stuck past its deadline must not keep
+        # the process alive at exit (executor threads are joined at interpreter shutdown).
+        threads = [threading.Thread(target=run, args=(n,), name=f"zoofind-{n}", daemon=True) for n in names]
+        for t in threads:
+            t.start()
+        deadline = started + query.timeout + 0.25
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    out: dict[str, tuple[SourceAnswer | None, SourceReport]] = {}
+    for name in names:
+        if name not in answered:
+            secs = round(time.monotonic() - started, 3)
+            out[name] = (None, SourceReport(name, "timeout", message=f"no answer within {query.timeout:g} s", seconds=secs))
+            continue
+        result, secs = answered[name]
+        if isinstance(result, BaseException):
+            status = "timeout" if getattr(result, "timed_out", False) else "error"
+            out[name] = (None, SourceReport(name, status, message=describe(result).message, seconds=secs))
+        else:
+            status = "skipped" if result.origin == "skipped" else "ok"
+            out[name] = (result, SourceReport(name, status, len(result.records), result.origin, result.note, secs))
     return out
 
 

@@ -48,7 +48,7 @@ def search(
             offline=offline_requested(offline), timeout=timeout, refresh=refresh,
         )
         form = e.pick_format(fmt, as_json)
-        with e.status(_spinner_text(q)):
+        with e.status(_spinner_text(q) if e.stderr_isatty else ""):
             result = run_search(q)
         for rep in result.sources:
             if rep.status in ("error", "timeout"):

@@ -19,7 +19,7 @@ was installed). The wrapper does nothing unless the current thread is inside one
 this module's calls (a context variable): there it applies the remaining time of the
 call's deadline to every request and turns a timeout, a network error, 408, 429 or a
 5xx into an exception ``http_backoff`` does not retry; the call then re-raises the
-original error (an ``httpx2`` transport error, or ``HfHubHTTPError`` for a status), which
+original error (an httpx transport error, or ``HfHubHTTPError`` for a status), which
 the answer cache recognises as transient and may answer with a stale copy. Other users
 of huggingface_hub in the same process see the client unchanged.
 
@@ -211,11 +211,18 @@ class _Abort(Exception):
         self.response = response
 
 
+def _http_lib() -> Any:
+    """The HTTP library huggingface_hub's client is built on (httpx for 1.x, httpx2 for 2.x)."""
+    from huggingface_hub.utils import _http
+
+    return getattr(_http, "httpx", None) or getattr(_http, "httpx2")
+
+
 @functools.lru_cache(maxsize=None)
 def _guarded_transport_class() -> type:
-    import httpx2
+    http = _http_lib()
 
-    class GuardedTransport(httpx2.BaseTransport):
+    class GuardedTransport(http.BaseTransport):
         """Passes requests through, except inside zoofind's calls (see the module docstring)."""
 
         def __init__(self, wrapped: Any) -> None:
@@ -227,7 +234,7 @@ def _guarded_transport_class() -> type:
                 return self.wrapped.handle_request(request)
             remaining = limit.deadline - time.monotonic()
             if remaining <= 0.01:
-                raise _Abort(httpx2.ReadTimeout(f"no answer within {limit.timeout:g} s", request=request))
+                raise _Abort(http.ReadTimeout(f"no answer within {limit.timeout:g} s", request=request))
             seconds = min(limit.timeout, remaining)
             # A shorter timeout the caller set (huggingface_hub's own 3 s for its agent registry) stays.
             own = request.extensions.get("timeout") or {}
@@ -237,13 +244,13 @@ def _guarded_transport_class() -> type:
             }}
             try:
                 response = self.wrapped.handle_request(request)
-            except httpx2.TransportError as exc:
+            except http.TransportError as exc:
                 exc.request = request
                 raise _Abort(exc) from None
             try:
                 # API answers are small: read them here, where a slow body still meets the deadline.
                 response.read()
-            except httpx2.TransportError as exc:
+            except http.TransportError as exc:
                 response.close()
                 exc.request = request
                 raise _Abort(exc) from None
@@ -289,7 +296,7 @@ def _guard_client(client: Any) -> Any:
         client._transport = _guarded_transport(client._transport)
         client._mounts = {pattern: (t if t is None else _guarded_transport(t)) for pattern, t in client._mounts.items()}
     except AttributeError:
-        # A future httpx2 without these attributes: calls still end, only later (model_info's
+        # A future httpx without these attributes: calls still end, only later (model_info's
         # own timeout and search's wait stay in force).
         pass
     return client

@@ -24,8 +24,6 @@ Credentials, first found wins (the value is never printed or logged):
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
@@ -110,6 +108,8 @@ class Credentials:
 
     def fingerprint(self) -> str:
         # Cache answers per account (private models differ) without storing the secret.
+        import hashlib
+
         return hashlib.sha256(self._header.encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
@@ -123,6 +123,8 @@ def _bearer(token: str, origin: str) -> Credentials:
 
 
 def _basic(user: str, key: str, origin: str) -> Credentials:
+    import base64
+
     return Credentials("Basic " + base64.b64encode(f"{user}:{key}".encode()).decode(), origin)
 
 
