@@ -112,3 +112,52 @@ def test_sources_table_on_a_pipe_is_tsv(cli, hubs) -> None:
     hub, kaggle, env = hubs
     r = cli("sources", "--offline", env=env)
     assert r.code == 0 and all(len(line.split("\t")) == 6 for line in r.stdout.splitlines())
+
+
+def test_ctrl_c_during_a_live_search_exits_130_without_a_traceback(hubs) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    hub, kaggle, env = hubs
+    hub.delay = 20
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoofind", "search", "esm2", "--timeout", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env},
+    )
+    deadline = time.monotonic() + 20
+    while not hub.log() and time.monotonic() < deadline:  # wait until the Hub has been asked
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err and out == ""
+
+
+def test_malformed_answer_from_a_hub_is_a_readable_source_error(cli, hubs, tmp_path) -> None:
+    import http.server
+    import threading
+
+    class Garbage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"<html>not json</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hub, kaggle, env = hubs
+        r = cli("search", "esm2", "--json", env={**env, "HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}"})
+    finally:
+        server.shutdown()
+    assert r.code == 0 and "Traceback" not in r.stderr
+    rep = statuses(json.loads(r.stdout))["hf"]
+    assert rep["status"] == "error" and "malformed" in rep["message"]

@@ -87,6 +87,12 @@ def describe(exc: BaseException) -> Described:
             "check your connection, or use --offline to search the bundled catalog",
             EXIT_FAILURE,
         )
+    if "JSONDecodeError" in names:
+        return Described(
+            f"a server sent malformed JSON ({_first_line(exc)})",
+            "the service may be failing or a proxy may be answering instead; retry later or use --offline",
+            EXIT_FAILURE,
+        )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return Described(
             f"no space left on device{_where(exc)}",
