@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from typing import IO, Any, Iterator, Sequence
+from typing import IO, Any, Callable, Iterator, Sequence
 
 from .errors import Described
 
@@ -105,8 +105,8 @@ class Environment:
         table = Table(title=title, header_style="bold", title_justify="left", expand=False)
         last = len(columns) - 1
         for i, col in enumerate(columns):
-            # Short columns (ids people copy, task words) never wrap; the last one takes the rest.
-            table.add_column(col, overflow="fold", no_wrap=i < last, ratio=1 if i == last else None)
+            # The first column (what people copy: an id) never wraps; the last takes the room left.
+            table.add_column(col, overflow="fold", no_wrap=i == 0, ratio=1 if i == last else None, min_width=8 if i == last else None)
         from rich.markup import escape
 
         for row in rows:
@@ -222,6 +222,23 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
         env.table(("field", "value"), pairs, title=r.id)
 
 
+def _render_listing(
+    env: Environment, fmt: str, command: str, key: str, data: Sequence[dict[str, Any]],
+    tsv: Callable[[dict[str, Any]], Sequence[Any]], columns: Sequence[str], row: Callable[[dict[str, Any]], Sequence[str]],
+) -> None:
+    """The formats every listing command shares; ``key`` names the JSON list and the id field is its first."""
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": command, key: list(data)}))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in data))
+    elif fmt == "ids":
+        env.write("".join(f"{next(iter(d.values()))}\n" for d in data))
+    elif fmt == "tsv":
+        env.write("".join("\t".join(_clean(v) for v in tsv(d)) + "\n" for d in data))
+    else:
+        env.table(columns, [row(d) for d in data])
+
+
 def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
     data = [
         {"key": row.library.key, "name": row.library.name, "pip": list(row.library.pip), "module": row.library.module,
@@ -229,19 +246,12 @@ def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
          "installed": row.installed, "catalog_models": row.models, "url": row.library.url}
         for row in rows
     ]
-    if fmt == "json":
-        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "list-frameworks", "frameworks": data}))
-    elif fmt == "jsonl":
-        env.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in data))
-    elif fmt == "ids":
-        env.write("".join(f"{d['key']}\n" for d in data))
-    elif fmt == "tsv":
-        env.write("".join("\t".join(_clean(v) for v in (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"])) + "\n" for d in data))
-    else:
-        env.table(
-            ("framework", "pip install", "installed", "catalog models", "runs on"),
-            [(d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or "") for d in data],
-        )
+    _render_listing(
+        env, fmt, "list-frameworks", "frameworks", data,
+        tsv=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"]),
+        columns=("framework", "pip install", "installed", "catalog models", "runs on"),
+        row=lambda d: (d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or ""),
+    )
 
 
 def human_age(seconds: float | None) -> str:
@@ -253,28 +263,24 @@ def human_age(seconds: float | None) -> str:
     return f"{seconds:.0f} s"
 
 
-def render_sources(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
-    def yes_no(value: bool | None) -> str:
-        return "" if value is None else ("yes" if value else "no")
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
 
+
+def render_sources(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
     data = [
         {"name": s.name, "title": s.title, "endpoint": s.endpoint, "live": s.live, "reachable": s.reachable,
          "reason": s.reason, "credentials": s.credentials, "cache_age_seconds": s.cache_age_seconds,
          "details": dict(s.details)}
         for s in rows
     ]
-    if fmt == "json":
-        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "sources", "sources": data}))
-    elif fmt == "jsonl":
-        env.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in data))
-    elif fmt == "ids":
-        env.write("".join(f"{d['name']}\n" for d in data))
-    elif fmt == "tsv":
-        env.write("".join("\t".join(_clean(v) for v in (d["name"], d["endpoint"], yes_no(d["reachable"]), yes_no(d["credentials"]), human_age(d["cache_age_seconds"]), d["reason"])) + "\n" for d in data))
-    else:
-        env.table(
-            ("source", "endpoint", "reachable", "credentials", "cache age", "notes"),
-            [(d["name"], d["endpoint"] or "", yes_no(d["reachable"]) or "not probed", yes_no(d["credentials"]) or "-",
-              human_age(d["cache_age_seconds"]) or "-", "; ".join(filter(None, [d["reason"], *(f"{k}: {v}" for k, v in d["details"].items())])))
-             for d in data],
-        )
+    _render_listing(
+        env, fmt, "sources", "sources", data,
+        tsv=lambda d: (d["name"], d["endpoint"], _yes_no(d["reachable"]), _yes_no(d["credentials"]), human_age(d["cache_age_seconds"]), d["reason"]),
+        columns=("source", "endpoint", "reachable", "credentials", "cache age", "notes"),
+        row=lambda d: (
+            d["name"], d["endpoint"] or "", _yes_no(d["reachable"]) or "not probed", _yes_no(d["credentials"]) or "-",
+            human_age(d["cache_age_seconds"]) or "-",
+            "; ".join(filter(None, [d["reason"], *(f"{k}: {v}" for k, v in d["details"].items())])),
+        ),
+    )
