@@ -14,11 +14,12 @@ class InfoResult:
     record: Record
     requirements: tuple[Requirement, ...]
     install: str | None  # the pip command for what is missing, None when all is installed
+    warnings: tuple[str, ...] = ()
 
 
 def info(raw_id: str, *, offline: bool = False, timeout: float = 8.0) -> InfoResult:
-    record = info_lookup(raw_id, offline=offline, timeout=timeout)
+    record, warnings = info_lookup(raw_id, offline=offline, timeout=timeout)
     # The first library is the one the model loads with; the others are alternatives
     # (ESM-2 loads with transformers or fair-esm), not extra needs.
     reqs = check_requirements(requirements(record.libraries[:1], record.frameworks, record.packages))
-    return InfoResult(record, reqs, install_command(reqs))
+    return InfoResult(record, reqs, install_command(reqs), warnings)

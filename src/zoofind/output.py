@@ -189,7 +189,8 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
     r = result.record
     reqs = [{"package": q.package, "installed": q.installed} for q in result.requirements]
     if fmt in ("json", "jsonl"):
-        body = {"schema_version": SCHEMA_VERSION, "command": "info", "record": r.to_dict(), "requirements": reqs, "install": result.install}
+        body = {"schema_version": SCHEMA_VERSION, "command": "info", "record": r.to_dict(), "requirements": reqs,
+                "install": result.install, "warnings": list(result.warnings)}
         env.write(dumps(body) if fmt == "json" else json.dumps(body, ensure_ascii=False) + "\n")
         return
     if fmt == "ids":

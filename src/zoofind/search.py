@@ -12,7 +12,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from . import catalog as catalog_mod
 from .errors import UsageError
@@ -148,7 +148,7 @@ class _Candidate:
 OFFLINE_CAPABLE = ("catalog", "torchvision", "tfhub")
 
 
-def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None) -> SearchResult:
+def search(query: SearchQuery) -> SearchResult:
     validate(query)
     cat = catalog_mod.load()
     index = TextIndex.from_compiled(cat.index_data)
@@ -162,7 +162,7 @@ def search(query: SearchQuery, *, on_source: Callable[[str], None] | None = None
     if live and terms:
         # Hubs match query words against ids (substring); the rarest word finds the most.
         query = replace(query, keyword=max((t.text for t in terms), key=lambda w: (index.idf(w), len(w))))
-    answers = _ask_live(live, query, on_source) if live else {}
+    answers = _ask_live(live, query) if live else {}
     replaced = {name for name, (ans, _) in answers.items() if isinstance(ans, SourceAnswer) and ans.replaces_snapshot}
 
     started = time.perf_counter()
@@ -324,9 +324,7 @@ def _neg_str(value: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in value)
 
 
-def _ask_live(
-    names: list[str], query: SearchQuery, on_source: Callable[[str], None] | None
-) -> dict[str, tuple[SourceAnswer | None, SourceReport]]:
+def _ask_live(names: list[str], query: SearchQuery) -> dict[str, tuple[SourceAnswer | None, SourceReport]]:
     """Ask each live source concurrently; a slow or failing one never sinks the others."""
     import threading
 
@@ -342,8 +340,6 @@ def _ask_live(
         except Exception as exc:  # noqa: BLE001 - reported per source, never fatal
             result = exc
         answered[name] = (result, round(time.monotonic() - started, 3))
-        if on_source:
-            on_source(name)
 
     if all(n in LOCAL_SEARCH for n in names):
         # Local sources (offline torchvision) answer in-process: no thread to start.
@@ -375,17 +371,19 @@ def _ask_live(
     return out
 
 
-def info_lookup(raw_id: str, *, offline: bool, timeout: float) -> Record:
-    """Everything known about one id: the catalog entry merged with the live source's answer."""
+def info_lookup(raw_id: str, *, offline: bool, timeout: float) -> tuple[Record, tuple[str, ...]]:
+    """Everything known about one id: the catalog entry merged with the live source's answer.
+
+    Returns the record and warnings (a live check that failed while the catalog answered).
+    """
     from . import sources as registry
-    from .errors import NotFoundError
+    from .errors import NotFoundError, describe
     from .records import parse_id
 
     pid = parse_id(raw_id)
-    cat = catalog_mod.load()
-    base = cat.get(str(pid))
+    base = catalog_mod.load().get(str(pid))
     live: Record | None = None
-    live_error: BaseException | None = None
+    warnings: tuple[str, ...] = ()
     if pid.source != "catalog":
         try:
             live = registry.get(pid.source).info(pid, offline=offline, timeout=timeout)
@@ -395,18 +393,8 @@ def info_lookup(raw_id: str, *, offline: bool, timeout: float) -> Record:
         except Exception as exc:  # noqa: BLE001 - the catalog answer is still worth showing
             if base is None:
                 raise
-            live_error = exc
+            warnings = (f"{pid.source} did not answer ({describe(exc).message}); showing the bundled catalog entry",)
     rec = live.merged_with(base) if (live and base) else (live or base)
     if rec is None:
         raise NotFoundError(f"no entry {str(pid)!r}", hint="search for it with `zoofind search`")
-    if live_error is not None:
-        from .errors import describe
-
-        rec = _with_extra(rec, {"live_error": describe(live_error).message})
-    return rec
-
-
-def _with_extra(rec: Record, extra: Mapping[str, Any]) -> Record:
-    from dataclasses import replace
-
-    return replace(rec, extra={**rec.extra, **extra})
+    return rec, warnings

@@ -31,6 +31,8 @@ def info(
         from ..search import offline_requested
 
         result = run_info(model_id, offline=offline_requested(offline), timeout=timeout)
+        for warning in result.warnings:
+            e.warn(warning)
         render_info(e, e.pick_format(fmt, as_json), result)
 
 
