@@ -23,7 +23,7 @@ original error (an httpx transport error, or ``HfHubHTTPError`` for a status), w
 the answer cache recognises as transient and may answer with a stale copy. Other users
 of huggingface_hub in the same process see the client unchanged.
 
-One request is not zoofind's: to build its user agent, huggingface_hub 2.4 fetches
+One request is not zoofind's: to build its user agent, huggingface_hub (1.33 and 2.x) fetches
 ``<endpoint it read at import>/api/agent-harnesses`` (3 s timeout) once a process when
 ``$HF_HOME/.agent_harnesses.json`` is missing or a day old. Inside zoofind's calls it shares
 the deadline, and huggingface_hub ignores its failure; HF_HUB_DISABLE_TELEMETRY=1 turns it off.
