@@ -12,14 +12,17 @@ import os
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import catalog as catalog_mod
 from .errors import UsageError
 from .records import SOURCES, Record
-from .sources import SearchQuery, SourceAnswer
+from .sources import SearchQuery
 from .tasks import canonical_task
 from .textindex import QueryTerm, TextIndex
+
+if TYPE_CHECKING:
+    from .sources.base import SourceAnswer
 
 SORTS = ("relevance", "downloads", "likes", "updated", "params", "size")
 #: Sources that answer searches beyond the bundled catalog, in the order they are listed.
@@ -27,6 +30,8 @@ LIVE_SEARCH = ("hf", "torchvision", "kaggle")
 #: Of those, the ones that need no network (torchvision reads the installed registry).
 LOCAL_SEARCH = ("torchvision",)
 EXACT_BONUS = 100.0
+#: Checked science models and the survey's resources are what zoofind is for.
+CURATED_BOOST = 1.25
 
 
 class Hit:
@@ -163,32 +168,45 @@ def search(query: SearchQuery) -> SearchResult:
         # Hubs match query words against ids (substring); the rarest word finds the most.
         query = replace(query, keyword=max((t.text for t in terms), key=lambda w: (index.idf(w), len(w))))
     answers = _ask_live(live, query) if live else {}
-    replaced = {name for name, (ans, _) in answers.items() if isinstance(ans, SourceAnswer) and ans.replaces_snapshot}
+    replaced = {name for name, (ans, _) in answers.items() if ans is not None and ans.replaces_snapshot}
 
     started = time.perf_counter()
     doc_scores = index.score_all(terms) if terms else dict.fromkeys(range(len(cat)), 0.0)
-    extra_ids = {r.id for r in cat.extras}
+    skip_ids = {r.id for r in cat.extras}
     deep_filter = any((query.task, query.domain, query.framework, query.license))
+    docs = cat.docs
+    source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and (not query.sources or name in query.sources)}
+    kind_code = query.kind[0] if query.kind else None
+    kept: list[tuple[float, int]] = []
     for doc, score in doc_scores.items():
-        rid, source, kind, curated, _default, name = cat.facet(doc)
-        if source in replaced or rid in extra_ids:
+        # Facet filters read one character of a column; only list-field filters decode the record.
+        if docs["source"][doc] not in source_codes or kind_code and docs["kind"][doc] != kind_code:
             continue
-        if query.sources and source not in query.sources or query.kind and kind != query.kind:
-            continue
-        # Only filters on list fields need the record itself decoded.
         if deep_filter and not matches(cat.entry(doc).get, query):
             continue
-        found[rid] = _Candidate(_final(score, bool(curated), query.text, rid, name), doc=doc)
+        kept.append((score * CURATED_BOOST if docs["curated"][doc] == "1" else score, doc))
+    dropped = 0
+    pool = query.limit * 6
+    if query.sort == "relevance" and terms and len(kept) > pool:
+        # Only the best few can be shown: keep those (and every tie at the cut) as candidates.
+        cut = sorted((sc for sc, _ in kept), reverse=True)[pool - 1]
+        before = len(kept)
+        kept = [k for k in kept if k[0] >= cut]
+        dropped = before - len(kept)
+    for score, doc in kept:
+        rid = cat.ids[doc]
+        if rid not in skip_ids:
+            found[rid] = _Candidate(score + (EXACT_BONUS if _exact(query.text, rid, docs["names"][doc]) else 0.0), doc=doc)
     for rec in cat.extras:
         _add_live(found, cat, cat.get(rec.id) or rec, index, terms, query)
-    reports.append(SourceReport("catalog", "ok", len(found), "bundled", seconds=round(time.perf_counter() - started, 4)))
+    reports.append(SourceReport("catalog", "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot is all they would say answered through the catalog.
     reports += [SourceReport(s, "ok", origin="bundled") for s in askable if s not in live]
 
     for name in live:
         ans, report = answers[name]
         reports.append(report)
-        if isinstance(ans, SourceAnswer):
+        if ans is not None:
             for rec in ans.records:
                 _add_live(found, cat, rec, index, terms, query)
     if query.offline:
@@ -199,7 +217,7 @@ def search(query: SearchQuery) -> SearchResult:
 
     top = _top(list(found.values()), query, cat)
     hits = tuple(Hit(c.record(cat), c.score) for c in top)
-    return SearchResult(query, hits, len(found), tuple(reports), all_failed)
+    return SearchResult(query, hits, len(found) + dropped, tuple(reports), all_failed)
 
 
 def _top(cands: list[_Candidate], query: SearchQuery, cat: catalog_mod.Catalog) -> list[_Candidate]:
@@ -276,8 +294,7 @@ def _add_live(found: dict[str, _Candidate], cat: catalog_mod.Catalog, rec: Recor
 
 def _final(score: float, curated: bool, text: str, rid: str, name: str) -> float:
     if curated:
-        # Checked science models and the survey's resources are what zoofind is for.
-        score *= 1.25
+        score *= CURATED_BOOST
     if _exact(text, rid, name):
         score += EXACT_BONUS
     return score

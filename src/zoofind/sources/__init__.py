@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import UsageError
-from ..records import Record
 
 if TYPE_CHECKING:
-    from .base import Source
+    from .base import Source, SourceAnswer  # noqa: F401 - SourceAnswer re-exported lazily below
+
+
+def __getattr__(name: str) -> object:
+    # SourceAnswer lives in .base, which the offline search path never imports.
+    if name == "SourceAnswer":
+        from .base import SourceAnswer
+
+        return SourceAnswer
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -36,17 +44,6 @@ class SearchQuery:
     refresh: bool = False
     # The query word a hub's id-substring search should use (set by search.py), else text.
     keyword: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceAnswer:
-    records: tuple[Record, ...]
-    # "live", "cache" (fresh cached answer) or "stale" (old cache served because the network failed)
-    origin: str = "live"
-    age_seconds: float | None = None
-    note: str | None = None
-    # The records are a full registry that supersedes the catalog's snapshot of this source.
-    replaces_snapshot: bool = False
 
 
 class Registry:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
 from ..records import ParsedId, Record
-from . import SearchQuery, SourceAnswer
+from . import SearchQuery
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,17 @@ class FileEntry:
     # torchvision checkpoint names embed the first hex digits of their SHA-256
     # (resnet50-11ad3fa6.pth); torch.hub checks a download against them.
     sha256_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceAnswer:
+    records: tuple[Record, ...]
+    # "live", "cache" (fresh cached answer) or "stale" (old cache served because the network failed)
+    origin: str = "live"
+    age_seconds: float | None = None
+    note: str | None = None
+    # The records are a full registry that supersedes the catalog's snapshot of this source.
+    replaces_snapshot: bool = False
 
 
 @dataclass(frozen=True)

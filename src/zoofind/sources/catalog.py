@@ -6,7 +6,8 @@ from typing import Sequence
 
 from .. import catalog as catalog_mod
 from ..records import ParsedId, Record
-from . import Registry, SearchQuery, SourceAnswer
+from . import Registry, SearchQuery
+from .base import SourceAnswer
 from .base import FileEntry, SourceStatus
 
 

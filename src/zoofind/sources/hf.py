@@ -48,7 +48,8 @@ from ..frameworks import LIBRARIES
 from ..frameworks import canonical as canonical_library
 from ..records import ParsedId, Record
 from ..tasks import canonical_task
-from . import Registry, SearchQuery, SourceAnswer
+from . import Registry, SearchQuery
+from .base import SourceAnswer
 
 if TYPE_CHECKING:
     from .base import FileEntry, SourceStatus

@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 from ..errors import AccessDeniedError, NotFoundError, SourceError
 from ..paths import kaggle_config_dir
 from ..records import ParsedId, Record
-from . import Registry, SearchQuery, SourceAnswer
+from . import Registry, SearchQuery
+from .base import SourceAnswer
 from .base import FileEntry, SourceStatus
 
 DEFAULT_ENDPOINT = "https://api.kaggle.com"

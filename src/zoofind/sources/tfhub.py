@@ -32,7 +32,8 @@ from urllib.parse import urljoin, urlsplit
 from .. import catalog as catalog_mod
 from ..errors import NotFoundError, SourceError
 from ..records import ParsedId, Record
-from . import Registry, SearchQuery, SourceAnswer
+from . import Registry, SearchQuery
+from .base import SourceAnswer
 from .base import FileEntry, SourceStatus
 
 DEFAULT_ENDPOINT = "https://tfhub.dev"

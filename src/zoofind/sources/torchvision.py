@@ -27,7 +27,8 @@ from ..errors import NotFoundError, SourceError
 from ..paths import cache_dir
 from ..records import ParsedId, Record
 from ..tv_registry import installed_version
-from . import Registry, SearchQuery, SourceAnswer
+from . import Registry, SearchQuery
+from .base import SourceAnswer
 from .base import FileEntry, SourceStatus
 
 DEFAULT_ENDPOINT = "https://download.pytorch.org/models/"
