@@ -185,3 +185,22 @@ def test_no_color_env_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_info_table_on_a_terminal() -> None:
     code, out, _ = run_in_process("info", "torchvision:raft_large", "--offline", tty=True)
     assert code == 0 and "raft_large.C_T_SKHT_V2" in out and "install" in out
+
+
+RECORD_KEYS = {
+    "id", "source", "kind", "name", "description", "url", "resource_type", "tasks", "domains", "frameworks", "libraries",
+    "packages", "license", "gated", "remote_code", "downloadable", "architecture", "datasets", "tags", "params",
+    "size_bytes", "downloads", "likes", "updated", "weights_format", "reliability", "evidence", "notes", "curated", "extra",
+}
+
+
+def test_record_json_keys_are_exactly_the_documented_schema(cli) -> None:
+    # The README lists these keys; changing Record must change the README and schema_version.
+    body = json.loads(cli("search", "yamnet", "--offline", "--json", "-n", "1").stdout)
+    assert set(body["results"][0]) == RECORD_KEYS | {"score"}
+    assert set(body) == {"schema_version", "command", "query", "total", "sources", "results"}
+    info = json.loads(cli("info", "tfhub:google/yamnet/1", "--offline", "--json").stdout)
+    assert set(info) == {"schema_version", "command", "record", "requirements", "install", "warnings"}
+    assert set(info["record"]) == RECORD_KEYS
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert all(f"{key}" in readme for key in RECORD_KEYS)

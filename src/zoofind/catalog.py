@@ -195,8 +195,8 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
         if r.source == "torchvision" and r.extra.get("default"):
             aliases["torchvision:" + r.id.partition(":")[2].split(".")[0]] = r.id
     index = build_postings(compact)
-    # Postings stay strings until a query needs them: decoding 15k lists would cost
-    # more than the whole search.
+    # Postings stay strings until a query needs them: decoding every term's list at start-up
+    # would cost more than the whole search.
     index["postings"] = {
         t: " ".join(str(int(d)) for d in p[0::2]) + "|" + " ".join(f"{w:g}" for w in p[1::2]) for t, p in index["postings"].items()
     }
