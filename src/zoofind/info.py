@@ -17,7 +17,7 @@ class InfoResult:
     warnings: tuple[str, ...] = ()
 
 
-def info(raw_id: str, *, offline: bool = False, timeout: float = 8.0) -> InfoResult:
+def info(raw_id: str, *, offline: bool = False, timeout: float = 5.0) -> InfoResult:
     record, warnings = info_lookup(raw_id, offline=offline, timeout=timeout)
     # The first library is the one the model loads with; the others are alternatives
     # (ESM-2 loads with transformers or fair-esm), not extra needs.

@@ -19,7 +19,7 @@ EPILOG = """Examples:
 def info(
     model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, catalog:<slug>, or a hub URL.")],
     offline: OfflineOpt = False,
-    timeout: TimeoutOpt = 8.0,
+    timeout: TimeoutOpt = 5.0,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

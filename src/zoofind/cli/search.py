@@ -29,7 +29,7 @@ def search(
     sort: Annotated[str, typer.Option("--sort", help="relevance, downloads, likes, updated, params or size.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many results.")] = 20,
     offline: OfflineOpt = False,
-    timeout: TimeoutOpt = 8.0,
+    timeout: TimeoutOpt = 5.0,
     refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached live answers and ask again.")] = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,

@@ -40,7 +40,7 @@ class SearchQuery:
     sort: str = "relevance"
     limit: int = 20
     offline: bool = False
-    timeout: float = 8.0
+    timeout: float = 5.0
     refresh: bool = False
     # The query word a hub's id-substring search should use (set by search.py), else text.
     keyword: str | None = None
