@@ -204,3 +204,14 @@ def test_record_json_keys_are_exactly_the_documented_schema(cli) -> None:
     assert set(info["record"]) == RECORD_KEYS
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert all(f"{key}" in readme for key in RECORD_KEYS)
+
+
+def test_typos_and_unknown_words_are_explained(cli) -> None:
+    r = cli("search", "protien languge model", "--offline", "--json", "-n", "3")
+    body = json.loads(r.stdout)
+    assert body["query"]["read_as"] == {"protien": "protein", "languge": "language"}
+    assert "read 'protien' as 'protein'" in r.stderr
+    r = cli("search", "zqxjv protein", "--offline", "--json", "-n", "3")
+    body = json.loads(r.stdout)
+    assert body["query"]["unknown_words"] == ["zqxjv"] and body["results"]
+    assert "nothing in the catalog mentions 'zqxjv'" in r.stderr

@@ -63,6 +63,10 @@ class SearchResult:
     sources: tuple[SourceReport, ...]
     # Every requested source failed: the CLI prints what it has and exits 1.
     all_failed: bool = False
+    # Query words the catalog does not know at all, not even as a near spelling.
+    unknown_words: tuple[str, ...] = ()
+    # Query words read as other words (typos, completions): (word, what it was read as).
+    readings: tuple[tuple[str, str], ...] = ()
 
     @property
     def records(self) -> tuple[Record, ...]:
@@ -217,7 +221,10 @@ def search(query: SearchQuery) -> SearchResult:
 
     top = _top(list(found.values()), query, cat)
     hits = tuple(Hit(c.record(cat), c.score) for c in top)
-    return SearchResult(query, hits, len(found) + dropped, tuple(reports), all_failed)
+    unknown = tuple(t.text for t in terms if not any(index.df(term) for term, _ in t.expansions))
+    readings = tuple((t.text, "/".join(term for term, _ in t.expansions[:3])) for t in terms
+                     if t.text not in unknown and t.text not in index.postings)
+    return SearchResult(query, hits, len(found) + dropped, tuple(reports), all_failed, unknown, readings)
 
 
 def _top(cands: list[_Candidate], query: SearchQuery, cat: catalog_mod.Catalog) -> list[_Candidate]:

@@ -57,7 +57,8 @@ def search(
                 e.note(f"{rep.name}: {rep.message}")
         payload = {
             "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
-                      "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": q.offline},
+                      "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": q.offline,
+                      "read_as": dict(result.readings), "unknown_words": list(result.unknown_words)},
             "total": result.total,
             "sources": [rep.__dict__ for rep in result.sources],
         }
@@ -67,6 +68,11 @@ def search(
 
             failures = "; ".join(f"{r.name}: {r.message}" for r in result.sources if r.status in ("error", "timeout"))
             raise SourceError(f"every requested source failed ({failures})", hint="retry, raise --timeout, or use --offline")
+        if result.readings and result.hits:
+            e.note("read " + ", ".join(f"{w!r} as {r!r}" for w, r in result.readings))
+        if result.unknown_words and result.hits:
+            words = ", ".join(repr(w) for w in result.unknown_words)
+            e.note(f"nothing in the catalog mentions {words}; showing matches for the other words")
         if not result.hits:
             e.note("no matches; try fewer words, another spelling, or fewer filters")
         elif result.total > len(result.hits) and form == "table":
