@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from .loopback import LoopbackServer
 
 SERVICE = "models.ModelApiService"
 
@@ -105,7 +106,7 @@ def default_models() -> list[dict[str, Any]]:
     return models
 
 
-class KaggleServer:
+class KaggleServer(LoopbackServer):
     def __init__(self, token: str = "tok-good", basic: tuple[str, str] = ("alice", "key-good"), delay: float = 0.0) -> None:
         self.token = token
         self.basic = basic
@@ -113,7 +114,6 @@ class KaggleServer:
         self.fail_with: int | None = None
         self.models = default_models()
         self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -128,23 +128,7 @@ class KaggleServer:
             def do_GET(self) -> None:  # noqa: N802
                 server._handle(self)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> "KaggleServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    @property
-    def count(self) -> int:
-        with self._lock:
-            return len(self.requests)
+        self._listen(Handler)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._lock:

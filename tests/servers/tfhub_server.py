@@ -20,11 +20,12 @@ answer that status.
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .loopback import LoopbackServer
 
 #: tfhub handle -> Kaggle Models handle (owner/model/framework/variation/version)
 MIGRATED: dict[str, str] = {
@@ -38,12 +39,11 @@ WITHDRAWN = {"google/withdrawn-model/1"}
 TARBALL_SIZE = 2 * 1024**3
 
 
-class TfhubServer:
+class TfhubServer(LoopbackServer):
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.fail_with: int | None = None
         self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,24 +58,7 @@ class TfhubServer:
             def do_GET(self) -> None:  # noqa: N802
                 server._handle(self, head=False)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    # -- lifecycle ----------------------------------------------------------------
-    def __enter__(self) -> "TfhubServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    @property
-    def count(self) -> int:
-        with self._lock:
-            return len(self.requests)
+        self._listen(Handler)
 
     # -- protocol -----------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler, *, head: bool) -> None:
