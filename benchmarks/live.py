@@ -58,11 +58,13 @@ def main() -> int:
         for name in ("PYTHONDONTWRITEBYTECODE", "ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "HF_TOKEN"):
             env.pop(name, None)
         search = [*base, "search", QUERY, "--format", "ids"]
-        offline = timed([*search, "--offline"], env, args.runs)
         singles = {s: timed([*search, "--source", s, "--refresh"], env, args.runs) for s in ("hf", "kaggle")}
         together = timed([*search, "--refresh"], env, args.runs)
         timed(search, env, 1)  # fill the cache
-        cached = timed(search, env, args.runs)
+        # Interleaved, so that machine drift hits both alike.
+        pairs = [(timed([*search, "--offline"], env, 1), timed(search, env, 1)) for _ in range(args.runs * 2)]
+        offline = statistics.median(p[0] for p in pairs)
+        cached = statistics.median(p[1] for p in pairs)
     slowest = max(singles.values())
     print(f"server delay {args.delay * 1000:.0f} ms; median of {args.runs} runs")
     for s, ms in singles.items():
