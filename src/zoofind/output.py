@@ -152,6 +152,35 @@ def human_bytes(n: int | None) -> str:
     return f"{n} B"
 
 
+def render_search(env: Environment, fmt: str, result: Any) -> None:
+    """A SearchResult: per-source notes on stderr, the records on stdout, then hints."""
+    from dataclasses import asdict
+
+    q = result.query
+    for rep in result.sources:
+        if rep.status in ("error", "timeout"):
+            env.warn(f"source {rep.name} failed: {rep.message}; showing the others' results")
+        elif rep.message and rep.status != "offline":
+            env.note(f"{rep.name}: {rep.message}")
+    payload = {
+        "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
+                  "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": q.offline,
+                  "read_as": dict(result.readings), "unknown_words": list(result.unknown_words)},
+        "total": result.total,
+        "sources": [asdict(rep) for rep in result.sources],
+    }
+    render_records(env, fmt, "search", result.records, payload, [h.score for h in result.hits])
+    if result.readings and result.hits:
+        env.note("read " + ", ".join(f"{w!r} as {r!r}" for w, r in result.readings))
+    if result.unknown_words and result.hits:
+        words = ", ".join(repr(w) for w in result.unknown_words)
+        env.note(f"nothing in the catalog mentions {words}; showing matches for the other words")
+    if not result.hits:
+        env.note("no matches; try fewer words, another spelling, or fewer filters")
+    elif result.total > len(result.hits) and fmt == "table":
+        env.note(f"showing {len(result.hits)} of {result.total} matches (use --limit to see more)")
+
+
 def render_records(env: Environment, fmt: str, command: str, records: Sequence[Any], payload: dict[str, Any], scores: Sequence[float] | None = None) -> None:
     """Shared by search and other listing commands: records as the chosen format."""
     if fmt == "ids":

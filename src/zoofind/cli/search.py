@@ -37,7 +37,7 @@ def search(
     """Search the catalog and the live model indexes, best match first."""
     e = env()
     with reporting(e):
-        from ..output import render_records
+        from ..output import render_search
         from ..search import offline_requested
         from ..search import search as run_search
         from ..sources import SearchQuery
@@ -50,33 +50,12 @@ def search(
         form = e.pick_format(fmt, as_json)
         with e.status(_spinner_text(q) if e.stderr_isatty else ""):
             result = run_search(q)
-        for rep in result.sources:
-            if rep.status in ("error", "timeout"):
-                e.warn(f"source {rep.name} failed: {rep.message}; showing the others' results")
-            elif rep.message and rep.status != "offline":
-                e.note(f"{rep.name}: {rep.message}")
-        payload = {
-            "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
-                      "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": q.offline,
-                      "read_as": dict(result.readings), "unknown_words": list(result.unknown_words)},
-            "total": result.total,
-            "sources": [rep.__dict__ for rep in result.sources],
-        }
-        render_records(e, form, "search", result.records, payload, [h.score for h in result.hits])
+        render_search(e, form, result)
         if result.all_failed:
             from ..errors import SourceError
 
             failures = "; ".join(f"{r.name}: {r.message}" for r in result.sources if r.status in ("error", "timeout"))
             raise SourceError(f"every requested source failed ({failures})", hint="retry, raise --timeout, or use --offline")
-        if result.readings and result.hits:
-            e.note("read " + ", ".join(f"{w!r} as {r!r}" for w, r in result.readings))
-        if result.unknown_words and result.hits:
-            words = ", ".join(repr(w) for w in result.unknown_words)
-            e.note(f"nothing in the catalog mentions {words}; showing matches for the other words")
-        if not result.hits:
-            e.note("no matches; try fewer words, another spelling, or fewer filters")
-        elif result.total > len(result.hits) and form == "table":
-            e.note(f"showing {len(result.hits)} of {result.total} matches (use --limit to see more)")
 
 
 def _spinner_text(q) -> str:
