@@ -1,4 +1,4 @@
-"""Every folder zoofind reads or writes, with its environment override, in one place.
+"""Every folder zoofind reads or writes, and the environment switches, in one place.
 
 platformdirs is imported only when a folder is actually needed: the offline search
 path never touches the disk outside the package.
@@ -23,29 +23,23 @@ def cache_dir() -> Path:
 
 
 def hf_home() -> Path:
-    """Hugging Face's cache root, as huggingface_hub resolves it (HF_HUB_CACHE > HF_HOME)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    """Hugging Face's home folder (HF_HOME, else XDG_CACHE_HOME/huggingface), as huggingface_hub computes it."""
     home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "huggingface")
-    return Path(home).expanduser() / "hub"
-
-
-def torch_home() -> Path:
-    """torch.hub's folder (TORCH_HOME > XDG_CACHE_HOME/torch), as torch.hub computes it."""
-    home = os.environ.get("TORCH_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "torch")
-    return Path(home).expanduser()
-
-
-def tfhub_cache() -> Path:
-    """tensorflow_hub's module cache (TFHUB_CACHE_DIR, else <tmp>/tfhub_modules)."""
-    override = os.environ.get("TFHUB_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    import tempfile
-
-    return Path(tempfile.gettempdir()) / "tfhub_modules"
+    return Path(os.path.expandvars(home)).expanduser()
 
 
 def kaggle_config_dir() -> Path:
     override = os.environ.get("KAGGLE_CONFIG_DIR")
     return Path(override).expanduser() if override else Path("~/.kaggle").expanduser()
+
+
+OFFLINE_VARIABLES = ("ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def offline_requested(flag: bool = False) -> bool:
+    """--offline, or any of the offline variables zoofind and the Hugging Face tools honour."""
+    return flag or any(env_flag(name) for name in OFFLINE_VARIABLES)

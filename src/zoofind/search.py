@@ -8,7 +8,6 @@ BM25F function, merged by id with the catalog's, filtered and sorted.
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import catalog as catalog_mod
 from .errors import UsageError
+from .paths import offline_requested  # noqa: F401 - the CLI's import point
 from .records import SOURCES, Record
 from .sources import SearchQuery
 from .tasks import canonical_task
@@ -71,14 +71,6 @@ class SearchResult:
     @property
     def records(self) -> tuple[Record, ...]:
         return tuple(h.record for h in self.hits)
-
-
-def offline_requested(flag: bool) -> bool:
-    return flag or _truthy("ZOOFIND_OFFLINE") or _truthy("HF_HUB_OFFLINE") or _truthy("TRANSFORMERS_OFFLINE")
-
-
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def validate(query: SearchQuery) -> None:

@@ -13,9 +13,7 @@ importlib.metadata): it scans ``sys.path`` for ``torchvision-<version>.dist-info
 from __future__ import annotations
 
 import math
-import os
 import re
-import sys
 from typing import Any
 
 # Re-exported: the installed-version probe lives apart so search skips the tables below.

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, NoReturn, Sequence
 from urllib.parse import quote
 
 from ..errors import AccessDeniedError, NotFoundError, SourceError
+from ..paths import hf_home, offline_requested
 from ..frameworks import LIBRARIES
 from ..frameworks import canonical as canonical_library
 from ..records import ParsedId, Record
@@ -154,12 +155,8 @@ def endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
 
 
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def offline_env() -> bool:
-    return _truthy("ZOOFIND_OFFLINE") or _truthy("HF_HUB_OFFLINE") or _truthy("TRANSFORMERS_OFFLINE")
+    return offline_requested()
 
 
 def token_path() -> Path:
@@ -167,8 +164,7 @@ def token_path() -> Path:
     override = os.environ.get("HF_TOKEN_PATH")
     if override:
         return Path(os.path.expandvars(override)).expanduser()
-    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "huggingface")
-    return Path(os.path.expandvars(home)).expanduser() / "token"
+    return hf_home() / "token"
 
 
 def _token_and_origin() -> tuple[str | None, str | None]:
