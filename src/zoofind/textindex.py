@@ -131,7 +131,7 @@ class TextIndex:
         got = self._parsed.get(term)
         if got is None:
             docs, _, weights = self.postings.get(term, "").partition("|")
-            got = list(zip(map(int, docs.split()), map(float, weights.split())))
+            got = list(zip(map(int, docs.split()), map(float, weights.split()), strict=True))
             self._parsed[term] = got
         return got
 

@@ -52,7 +52,7 @@ def reporting(e: Environment) -> Iterator[None]:
     except BrokenPipeError:
         # `zoofind search x | head -1` closes the pipe early: not an error worth a word.
         _silence_stdout()
-        raise typer.Exit(0)
+        raise typer.Exit(0) from None
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one place that maps errors
         if e.debug:
             import traceback
@@ -60,7 +60,7 @@ def reporting(e: Environment) -> Iterator[None]:
             traceback.print_exc(file=e.stderr)
         d = describe(exc)
         e.error(d)
-        raise typer.Exit(d.exit_code)
+        raise typer.Exit(d.exit_code) from None
 
 
 def _silence_stdout() -> None:
