@@ -15,14 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from zoofind.catalog import COMPILED_PATH, RECORDS_PATH, compile_catalog, compile_dir, read_metas  # noqa: E402
+from zoofind.catalog import COMPILED_PATH, RECORDS_PATH, compile_catalog, compile_dir  # noqa: E402
 
 
 def render() -> dict[Path, str]:
-    index, records = compile_catalog(compile_dir(ROOT / "catalog"), read_metas(ROOT / "catalog"))
+    metas: dict[str, dict] = {}
+    records = compile_dir(ROOT / "catalog", metas)
+    index, lines = compile_catalog(records, metas)
     return {
         COMPILED_PATH: json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
-        RECORDS_PATH: "".join(records),
+        RECORDS_PATH: "".join(lines),
     }
 
 

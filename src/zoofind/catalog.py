@@ -124,12 +124,19 @@ def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return meta, entries
 
 
-def compile_files(paths: Iterable[Path], *, default_layer: str = "curated") -> list[Record]:
-    """Validate catalog files and merge them into records; raise CatalogError naming every problem."""
+def compile_files(
+    paths: Iterable[Path], *, default_layer: str = "curated", metas: dict[str, Any] | None = None
+) -> list[Record]:
+    """Validate catalog files and merge them into records; raise CatalogError naming every problem.
+
+    ``metas``, when given, receives each file's [meta] table by file stem.
+    """
     problems: list[str] = []
     layers: dict[str, dict[str, tuple[Record, str]]] = {"snapshot": {}, "curated": {}}
     for path in sorted(paths):
         meta, entries = read_file(path)
+        if metas is not None:
+            metas[path.stem] = meta
         layer = meta.get("layer", default_layer)
         bad_meta = set(meta) - META_KEYS
         if layer not in LAYERS or bad_meta:
@@ -165,8 +172,8 @@ def source_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "catalog"
 
 
-def compile_dir(folder: Path) -> list[Record]:
-    return compile_files(folder.glob("*.toml"))
+def compile_dir(folder: Path, metas: dict[str, Any] | None = None) -> list[Record]:
+    return compile_files(folder.glob("*.toml"), metas=metas)
 
 
 def _compact(record: Record) -> dict[str, Any]:
@@ -178,11 +185,6 @@ def _compact(record: Record) -> dict[str, Any]:
         if f.name in ("id", "source", "kind", "name") or value != getattr(defaults, f.name):
             out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
-
-
-def read_metas(folder: Path) -> dict[str, dict[str, Any]]:
-    """Each catalog file's [meta] table by file stem (snapshot versions live there)."""
-    return {path.stem: read_file(path)[0] for path in sorted(folder.glob("*.toml"))}
 
 
 def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
