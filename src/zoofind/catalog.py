@@ -189,7 +189,7 @@ def _compact(record: Record) -> dict[str, Any]:
 
 def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
     """The compiled catalog: (index part, one JSON line per record in document order)."""
-    from .textindex import build_postings
+    from .textindex import build_postings, prior
 
     compact = [_compact(r) for r in records]
     aliases = {}
@@ -213,6 +213,8 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
         "kind": "".join(r.kind[0] for r in records),
         "curated": "".join("1" if r.curated else "0" for r in records),
         "default": "".join("1" if r.extra.get("default") else "0" for r in records),
+        # Only the records whose prior is not 1, by document number (most have none).
+        "prior": {str(i): p for i, r in enumerate(records) if (p := round(prior(r.curated, r.downloadable, r.extra), 4)) != 1.0},
         "sizes": [len(line.encode()) for line in lines],
     }
     return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "docs": docs}, lines

@@ -19,7 +19,7 @@ from .paths import offline_requested  # noqa: F401 - the CLI's import point
 from .records import SOURCES, Record
 from .sources import SearchQuery
 from .tasks import canonical_task
-from .textindex import QueryTerm, TextIndex
+from .textindex import QueryTerm, TextIndex, prior
 
 if TYPE_CHECKING:
     from .sources.base import SourceAnswer
@@ -30,8 +30,6 @@ LIVE_SEARCH = ("hf", "torchvision", "kaggle")
 #: Of those, the ones that need no network (torchvision reads the installed registry).
 LOCAL_SEARCH = ("torchvision",)
 EXACT_BONUS = 100.0
-#: Checked science models and the survey's resources are what zoofind is for.
-CURATED_BOOST = 1.25
 
 
 class Hit:
@@ -173,6 +171,7 @@ def search(query: SearchQuery) -> SearchResult:
     docs = cat.docs
     source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and (not query.sources or name in query.sources)}
     kind_code = query.kind[0] if query.kind else None
+    priors = docs["prior"]
     kept: list[tuple[float, int]] = []
     for doc, score in doc_scores.items():
         # Facet filters read one character of a column; only list-field filters decode the record.
@@ -180,7 +179,7 @@ def search(query: SearchQuery) -> SearchResult:
             continue
         if deep_filter and not matches(cat.entry(doc).get, query):
             continue
-        kept.append((score * CURATED_BOOST if docs["curated"][doc] == "1" else score, doc))
+        kept.append((score * priors.get(str(doc), 1.0), doc))
     dropped = 0
     pool = query.limit * 6
     if query.sort == "relevance" and terms and len(kept) > pool:
@@ -287,16 +286,10 @@ def _add_live(found: dict[str, _Candidate], cat: catalog_mod.Catalog, rec: Recor
             score = 0.01
     else:
         score = 0.0
-    score = _final(score, merged.curated, query.text, merged.id, merged.name)
-    found[merged.id] = _Candidate(max(score, prev.score) if prev else score, rec=merged)
-
-
-def _final(score: float, curated: bool, text: str, rid: str, name: str) -> float:
-    if curated:
-        score *= CURATED_BOOST
-    if _exact(text, rid, name):
+    score *= prior(merged.curated, merged.downloadable, merged.extra)
+    if _exact(query.text, merged.id, merged.name):
         score += EXACT_BONUS
-    return score
+    found[merged.id] = _Candidate(max(score, prev.score) if prev else score, rec=merged)
 
 
 def _version(rid: str) -> int:

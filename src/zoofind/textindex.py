@@ -31,13 +31,21 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SPLIT = re.compile(r"[a-z]+|[0-9]+")
 
 
+_SUFFIXES = ("ability", "ibility", "ation", "able", "ible", "ing")
+
+
 def stem(word: str) -> str:
-    # Plural folding is all the morphology search needs here ("networks" -> "network");
-    # stemming harder mangles model names.
+    """Fold plurals ("networks" -> "network") and, on long words, a few derivational
+    endings ("interpretable", "interpretability" -> "interpret"). Short words are left
+    alone: stemming harder mangles model names."""
     if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) >= 8 and not word[-1].isdigit():
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 5:
+                return word[: -len(suffix)]
     return word
 
 
@@ -172,11 +180,17 @@ class TextIndex:
         words = list(dict.fromkeys(tokenize_query(query)))
         return [QueryTerm(w, self.expand(w)) for w in words]
 
+    def term_weight(self, qt: QueryTerm) -> float:
+        """How much a query word says: the idf of its best reading (unknown words: the most)."""
+        known = [self.idf(term) * conf for term, conf in qt.expansions if self.df(term)]
+        return max(known) if known else self.idf("")
+
     def score_all(self, terms: Sequence[QueryTerm]) -> dict[int, float]:
         """BM25F score of every catalog document that matches at least one term."""
         scores: dict[int, float] = {}
-        matched: dict[int, int] = {}
-        for qt in terms:
+        matched: dict[int, float] = {}
+        weights = [self.term_weight(qt) for qt in terms]
+        for qt, weight in zip(terms, weights):
             best: dict[int, float] = {}
             for term, conf in qt.expansions:
                 plist = self.plist(term)
@@ -189,14 +203,17 @@ class TextIndex:
                         best[doc] = s
             for doc, s in best.items():
                 scores[doc] = scores.get(doc, 0.0) + s
-                matched[doc] = matched.get(doc, 0) + 1
-        return {doc: s * coordination(matched[doc], len(terms)) for doc, s in scores.items()}
+                matched[doc] = matched.get(doc, 0.0) + weight
+        total = sum(weights)
+        return {doc: s * coordination(matched[doc], total) for doc, s in scores.items()}
 
     def score_fields(self, record: Mapping[str, object], terms: Sequence[QueryTerm]) -> float:
         """Score a record that is not in the catalog (a live hit) on the same scale."""
         tf = _weighted_tf(field_tokens(record), self.avglen)
-        total, matched = 0.0, 0
+        total, matched, all_weight = 0.0, 0.0, 0.0
         for qt in terms:
+            weight = self.term_weight(qt)
+            all_weight += weight
             best = 0.0
             for term, conf in qt.expansions:
                 w = tf.get(term)
@@ -204,8 +221,8 @@ class TextIndex:
                     best = max(best, self.idf(term) * conf * w * (K1 + 1) / (K1 + w))
             if best:
                 total += best
-                matched += 1
-        return total * coordination(matched, len(terms)) if terms else 0.0
+                matched += weight
+        return total * coordination(matched, all_weight) if terms else 0.0
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -221,8 +238,25 @@ def edits1(word: str) -> set[str]:
     return set(deletes + transposes + replaces + inserts)
 
 
-def coordination(matched: int, total: int) -> float:
-    # Documents that contain every query word beat those that repeat one word often.
+def prior(curated: bool, downloadable: bool, extra: Mapping[str, object]) -> float:
+    """How much a record's relevance counts before the query is known.
+
+    Checked science models and the survey's resources are what zoofind is for; a
+    converted variant (TF Lite, TF.js, Edge TPU) ranks just below the model it comes
+    from; a placeholder or deleted asset below what can still be downloaded.
+    """
+    value = 1.25 if curated else 1.0
+    if not downloadable:
+        value *= 0.8
+    if extra.get("type") in ("Lite", "Tfjs", "Coral"):
+        value *= 0.92
+    return value
+
+
+def coordination(matched: float, total: float) -> float:
+    # Documents that contain every query word beat those that repeat one word often; the
+    # words are weighed by idf, so matching the rare word of "interpretable machine
+    # learning" counts for more than matching the two common ones.
     return (matched / total) ** 2 if total else 0.0
 
 
