@@ -155,7 +155,7 @@ def test_server_error_is_a_source_error_without_retries(hf_hub):
     started = time.monotonic()
     with pytest.raises(SourceError, match="HTTP 500"):
         HfSource().search(SearchQuery(text="esm"))
-    assert time.monotonic() - started < 1.0  # huggingface_hub alone would retry for ~23 s
+    assert time.monotonic() - started < 5.0  # huggingface_hub alone would retry for ~23 s
     assert len(api_calls(hf_hub)) == 1
 
 
@@ -164,7 +164,7 @@ def test_rate_limit_is_reported_not_waited_for(hf_hub):
     started = time.monotonic()
     with pytest.raises(SourceError, match="429.*retry after 30"):
         HfSource().search(SearchQuery(text="esm"))
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # not Retry-After's 30 s
 
 
 @pytest.mark.parametrize("status", [500, 429])
@@ -184,7 +184,7 @@ def test_slow_hub_times_out_within_the_timeout(hf_hub):
     result = search(SearchQuery(text="esm2", sources=("catalog", "hf"), timeout=0.5))
     elapsed = time.monotonic() - started
     report = {r.name: r for r in result.sources}["hf"]
-    assert report.status in ("timeout", "error") and elapsed < 1.5
+    assert report.status in ("timeout", "error") and elapsed < 3.0  # the Hub holds every answer 5 s
     assert result.records  # the catalog answered
     with pytest.raises(HubTimeout, match="within 0.5 s"):
         HfSource().search(SearchQuery(text="esm", timeout=0.5))
@@ -195,7 +195,7 @@ def test_dropped_connection_is_reported(hf_hub):
     started = time.monotonic()
     with pytest.raises(SourceError, match="cannot reach"):
         HfSource().search(SearchQuery(text="esm"))
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # not Retry-After's 30 s
 
 
 # -- cache, offline ----------------------------------------------------------------------------

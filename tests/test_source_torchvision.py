@@ -226,7 +226,7 @@ def test_installed_version_reads_dist_info_without_importing(fake) -> None:
     assert r.returncode == 0, r.stderr
     version, ms, imported, metadata = r.stdout.split()
     assert version == FAKE_VERSION  # the local "+cpu" is stripped
-    assert float(ms) < 1.0
+    assert float(ms) < 5.0  # a directory scan, not an import (which takes seconds)
     assert imported == "False" and imports(fake) == 0
 
 
