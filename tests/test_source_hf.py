@@ -195,7 +195,7 @@ def test_dropped_connection_is_reported(hf_hub):
     started = time.monotonic()
     with pytest.raises(SourceError, match="cannot reach"):
         HfSource().search(SearchQuery(text="esm"))
-    assert time.monotonic() - started < 5.0  # not Retry-After's 30 s
+    assert time.monotonic() - started < 5.0  # huggingface_hub alone would retry for ~23 s
 
 
 # -- cache, offline ----------------------------------------------------------------------------
