@@ -63,10 +63,10 @@ def test_every_requested_source_failing_exits_1(cli, hubs) -> None:
 
 def test_slow_source_is_cut_at_the_timeout(cli, hubs) -> None:
     hub, kaggle, env = hubs
-    hub.delay = 5
+    hub.delay = 10
     started = time.monotonic()
-    r = cli("search", "yamnet", "--timeout", "1", "--json", env=env)
-    assert time.monotonic() - started < 4.5
+    r = cli("search", "yamnet", "--timeout", "2", "--json", env=env)
+    assert time.monotonic() - started < 7  # not the Hub's 10 s
     body = json.loads(r.stdout)
     assert r.code == 0 and statuses(body)["hf"]["status"] == "timeout"
     assert statuses(body)["kaggle"]["status"] == "ok"
