@@ -21,6 +21,8 @@ def list_frameworks(
 
         rows = framework_rows(catalog.load().all_records(), installed_only=installed)
         render_frameworks(e, e.pick_format(fmt, as_json), rows)
+        if not rows:
+            e.note("none of the frameworks or libraries zoofind knows is installed in this Python")
 
 
 def register(app: typer.Typer) -> None:
