@@ -32,11 +32,14 @@ def request_blob(source: str, params: Any) -> str:
     return json.dumps([source, params], sort_keys=True, default=str)
 
 
-def request_key(source: str, params: Any) -> str:
-    # Two CRCs make a 64-bit file name; the request itself is stored in the file and
-    # compared on read, so a collision is a cache miss, never a wrong answer. (hashlib
-    # would cost ~3 ms to import on every cached search.)
-    blob = request_blob(source, params).encode()
+def request_key(request: str) -> str:
+    """The file name for a request (see request_blob).
+
+    Two CRCs make a 64-bit name; the request itself is stored in the file and compared on
+    read, so a collision is a cache miss, never a wrong answer. (hashlib would cost ~3 ms
+    to import on every cached search.)
+    """
+    blob = request.encode()
     return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}"
 
 
@@ -94,7 +97,7 @@ def cached(
     """
     cache = AnswerCache(source)
     request = request_blob(source, params)
-    key = request_key(source, params)
+    key = request_key(request)
     hit = cache.get(key, request)
     limit = ttl_seconds() if ttl is None else ttl
     if hit and not refresh and hit[1] <= limit:

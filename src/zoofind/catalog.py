@@ -166,12 +166,6 @@ def compile_files(
     return sorted(merged.values(), key=lambda r: r.id)
 
 
-def source_dir() -> Path:
-    """The catalog's TOML sources: inside the wheel, or the repo's catalog/ in a checkout."""
-    packaged = DATA_DIR / "catalog_src"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "catalog"
-
-
 def compile_dir(folder: Path, metas: dict[str, Any] | None = None) -> list[Record]:
     return compile_files(folder.glob("*.toml"), metas=metas)
 
@@ -242,9 +236,6 @@ class Catalog:
         d = self.docs
         kind = "model" if d["kind"][doc] == "m" else "resource"
         return (self.ids[doc], d["sources"][int(d["source"][doc])], kind, d["curated"][doc] == "1", d["default"][doc] == "1", d["names"][doc])
-
-    def source_of(self, doc: int) -> str:
-        return self.docs["sources"][int(self.docs["source"][doc])]
 
     def entry(self, doc: int) -> dict[str, Any]:
         data = self._entries.get(doc)

@@ -134,22 +134,22 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def human_count(n: int | None) -> str:
-    if n is None:
+def _scaled(value: float | None, units: Sequence[tuple[str, float, int]]) -> str:
+    """``value`` in the largest (suffix, size, decimals) unit it reaches; the last unit is the floor."""
+    if value is None:
         return ""
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return str(n)
+    for suffix, size, digits in units:
+        if value >= size or size == units[-1][1]:
+            return f"{value / size:.{digits}f}{suffix}"
+    return ""
+
+
+def human_count(n: int | None) -> str:
+    return _scaled(n, (("B", 1e9, 1), ("M", 1e6, 1), ("k", 1e3, 1), ("", 1, 0)))
 
 
 def human_bytes(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
+    return _scaled(n, ((" GB", 1e9, 1), (" MB", 1e6, 1), (" kB", 1e3, 1), (" B", 1, 0)))
 
 
 def render_search(env: Environment, fmt: str, result: Any) -> None:
@@ -297,12 +297,7 @@ def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
 
 
 def human_age(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{seconds:.0f} s"
+    return _scaled(seconds, ((" d", 86400, 0), (" h", 3600, 0), (" min", 60, 0), (" s", 1, 0)))
 
 
 def _yes_no(value: bool | None) -> str:

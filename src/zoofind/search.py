@@ -193,7 +193,7 @@ def search(query: SearchQuery) -> SearchResult:
         if rid not in skip_ids:
             found[rid] = _Candidate(score + (EXACT_BONUS if _exact(query.text, rid, docs["names"][doc]) else 0.0), doc=doc)
     for rec in cat.extras:
-        _add_live(found, cat, cat.get(rec.id) or rec, index, terms, query)
+        _add_live(found, cat, rec, index, terms, query)
     reports.append(SourceReport("catalog", "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot is all they would say answered through the catalog.
     reports += [SourceReport(s, "ok", origin="bundled") for s in askable if s not in live]

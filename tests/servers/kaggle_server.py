@@ -25,7 +25,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, QuietHandler
 
 SERVICE = "models.ModelApiService"
 
@@ -116,12 +116,7 @@ class KaggleServer(LoopbackServer):
         self.requests: list[dict[str, Any]] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 server._handle(self)
 

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, QuietHandler
 
 #: tfhub handle -> Kaggle Models handle (owner/model/framework/variation/version)
 MIGRATED: dict[str, str] = {
@@ -46,12 +46,7 @@ class TfhubServer(LoopbackServer):
         self.requests: list[dict[str, Any]] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self) -> None:  # noqa: N802
                 server._handle(self, head=True)
 

@@ -155,10 +155,6 @@ def endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
 
 
-def offline_env() -> bool:
-    return offline_requested()
-
-
 def token_path() -> Path:
     """Where huggingface_hub stores the login token (``hf auth login``), as it computes it."""
     override = os.environ.get("HF_TOKEN_PATH")
@@ -632,7 +628,7 @@ class HfSource:
     live = True
 
     def search(self, query: SearchQuery) -> SourceAnswer:
-        if query.offline or offline_env():
+        if query.offline or offline_requested():
             return SourceAnswer((), origin="skipped", note="offline")
         if query.kind == "resource":
             return SourceAnswer((), origin="skipped", note="the Hub lists models, not resources")
@@ -688,7 +684,7 @@ class HfSource:
         return "granted"
 
     def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
-        if offline or offline_env():
+        if offline or offline_requested():
             return None  # the catalog answers
         data, hub = self._repo_payload(pid.ref, timeout)
         rec = record_from_payload(data, hub)
@@ -703,7 +699,7 @@ class HfSource:
         return rec
 
     def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]:
-        if offline_env():
+        if offline_requested():
             raise SourceError("offline: the Hub's file list needs the network", hint="unset ZOOFIND_OFFLINE / HF_HUB_OFFLINE")
         data, hub = self._repo_payload(pid.ref, timeout)
         repo = str(data["id"])
@@ -736,7 +732,7 @@ class HfSource:
         ages = [a for a in (AnswerCache("hf").newest_age(), AnswerCache("hf-info").newest_age()) if a is not None]
         reachable: bool | None = None
         reason: str | None = None
-        if offline_env():
+        if offline_requested():
             reason = "offline (ZOOFIND_OFFLINE or HF_HUB_OFFLINE)"
         elif probe:
             reachable, reason = _probe(hub, timeout)
