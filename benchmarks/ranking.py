@@ -18,13 +18,14 @@ JUDGED = ROOT / "tests" / "judged_queries.toml"
 
 
 def evaluate(verbose: bool = False) -> dict[str, float]:
-    from zoofind.search import search
+    from zoofind.context import Context
+from zoofind.search_runner import search
     from zoofind.sources import SearchQuery
 
     queries = tomllib.loads(JUDGED.read_text(encoding="utf-8"))["query"]
     hit1 = hit5 = rr = 0.0
     for q in queries:
-        ids = [h.record.id for h in search(SearchQuery(text=q["text"], offline=True, limit=10)).hits]
+        ids = [h.record.id for h in search(SearchQuery(text=q["text"], limit=10), Context.from_env(offline=True)).hits]
         ranks = [ids.index(g) + 1 for g in q["good"] if g in ids]
         best = min(ranks) if ranks else None
         hit1 += best == 1

@@ -114,10 +114,11 @@ def test_user_catalog_dir_adds_entries(tmp_path: Path, monkeypatch: pytest.Monke
     write(tmp_path / "extra", "lab.toml", GOOD_RESOURCE.replace("My lab notes", "Cryo-EM denoising notes") + 'tags = ["cryo-em"]\n')
     monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(tmp_path / "extra"))
     catalog.reset()
-    from zoofind.search import search
+    from zoofind.context import Context
+    from zoofind.search_runner import search
     from zoofind.sources import SearchQuery
 
-    assert [h.record.id for h in search(SearchQuery(text="cryo-em", offline=True)).hits][:1] == ["catalog:my-notes"]
+    assert [h.record.id for h in search(SearchQuery(text="cryo-em"), Context.from_env(offline=True)).hits][:1] == ["catalog:my-notes"]
 
 
 def test_damaged_compiled_catalog_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zoofind.errors import UsageError
-from zoofind.records import parse_id
+from zoofind.ids import parse_id
 
 
 @pytest.mark.parametrize(

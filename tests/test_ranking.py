@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from zoofind.search import search
+from zoofind.context import Context
+from zoofind.search_runner import search
 from zoofind.sources import SearchQuery
 
 JUDGED = tomllib.loads((Path(__file__).parent / "judged_queries.toml").read_text(encoding="utf-8"))["query"]
 
 
 def top_ids(text: str, n: int = 5) -> list[str]:
-    return [h.record.id for h in search(SearchQuery(text=text, offline=True, limit=n)).hits]
+    return [h.record.id for h in search(SearchQuery(text=text, limit=n), Context.from_env(offline=True)).hits]
 
 
 @pytest.mark.parametrize("q", [q for q in JUDGED if q.get("must")], ids=lambda q: q["text"])
@@ -52,25 +53,25 @@ def test_newest_version_and_default_weights_break_ties() -> None:
 
 
 def test_filters_apply_without_a_query() -> None:
-    hits = search(SearchQuery(task="optical-flow", offline=True, limit=50)).hits
+    hits = search(SearchQuery(task="optical-flow", limit=50), Context.from_env(offline=True)).hits
     assert hits and all("optical-flow" in h.record.tasks for h in hits)
-    hits = search(SearchQuery(domain="protein", framework="transformers", offline=True, limit=100)).hits
+    hits = search(SearchQuery(domain="protein", framework="transformers", limit=100), Context.from_env(offline=True)).hits
     assert len(hits) >= 10 and all("protein" in h.record.domains and "transformers" in h.record.libraries for h in hits)
-    hits = search(SearchQuery(kind="resource", sources=("catalog",), offline=True, limit=200)).hits
+    hits = search(SearchQuery(kind="resource", sources=("catalog",), limit=200), Context.from_env(offline=True)).hits
     assert len(hits) >= 50 and all(h.record.kind == "resource" for h in hits)
 
 
 def test_task_aliases_map_each_hub_vocabulary() -> None:
-    detection = {h.record.source for h in search(SearchQuery(task="detection", offline=True, limit=500)).hits}
+    detection = {h.record.source for h in search(SearchQuery(task="detection", limit=500), Context.from_env(offline=True)).hits}
     assert {"torchvision", "tfhub"} <= detection  # torchvision "detection" and TF Hub "image-object-detection"
 
 
 def test_license_filter_is_a_prefix() -> None:
-    hits = search(SearchQuery(license="apache", offline=True, limit=500, kind="model")).hits
+    hits = search(SearchQuery(license="apache", limit=500, kind="model"), Context.from_env(offline=True)).hits
     assert hits and all((h.record.license or "").lower().startswith("apache") for h in hits)
 
 
 def test_sort_by_params_puts_biggest_first() -> None:
-    hits = search(SearchQuery(text="resnet", sort="params", offline=True, limit=5, sources=("torchvision",))).hits
+    hits = search(SearchQuery(text="resnet", sort="params", limit=5, sources=("torchvision",)), Context.from_env(offline=True)).hits
     params = [h.record.params for h in hits]
     assert params == sorted(params, reverse=True) and params[0] > 25_000_000

@@ -15,9 +15,11 @@ import pytest
 from servers.kaggle_server import SERVICE, KaggleServer
 
 from zoofind.errors import AccessDeniedError, SourceError
-from zoofind.records import parse_id
+from zoofind.context import Context
+from zoofind.errors import OfflineError
+from zoofind.ids import parse_id
 from zoofind.sources import SearchQuery
-from zoofind.sources.kaggle import NO_CREDENTIALS, KaggleSource, credentials, rpc_url
+from zoofind.sources.kaggle.source import NO_CREDENTIALS, KaggleSource, credentials, rpc_url
 
 SECRET = "tok-good"
 
@@ -29,15 +31,15 @@ def kaggle(monkeypatch):
         yield server
 
 
-def search(text: str, **kw) -> object:
-    return KaggleSource().search(SearchQuery(text=text, timeout=5, **kw))
+def search(text: str, *, offline: bool = False, refresh: bool = False, **kw) -> object:
+    return KaggleSource().search(SearchQuery(text=text, **kw), Context.from_env(timeout=5, offline=offline, refresh=refresh))
 
 
 def test_rpc_urls_follow_kagglesdk(monkeypatch) -> None:
     monkeypatch.delenv("ZOOFIND_KAGGLE_ENDPOINT", raising=False)
-    assert rpc_url("ListModels") == "https://api.kaggle.com/v1/models.ModelApiService/ListModels"
+    assert rpc_url(Context.from_env(), "ListModels") == "https://api.kaggle.com/v1/models.ModelApiService/ListModels"
     monkeypatch.setenv("ZOOFIND_KAGGLE_ENDPOINT", "http://localhost:7777/")
-    assert rpc_url("ListModels") == "http://localhost:7777/api/v1/models.ModelApiService/ListModels"
+    assert rpc_url(Context.from_env(), "ListModels") == "http://localhost:7777/api/v1/models.ModelApiService/ListModels"
 
 
 def test_without_credentials_search_is_skipped_without_a_request(kaggle) -> None:
@@ -95,7 +97,7 @@ def test_kaggle_json_in_the_config_dir(kaggle) -> None:
         "kaggle:google/mobilenet-v2/tensorFlow2/100-224-feature-vector",
         "kaggle:google/mobilenet-v2/tensorFlow1/035-128-classification",
     }
-    assert credentials().origin.endswith("kaggle.json")
+    assert credentials(os.environ).origin.endswith("kaggle.json")
 
 
 def test_api_token_may_name_a_file(kaggle, monkeypatch, tmp_path: Path) -> None:
@@ -121,9 +123,9 @@ def test_sort_maps_to_list_models_order_by(kaggle, monkeypatch) -> None:
     assert kaggle.calls("ListModels")[0]["body"]["sortBy"] == "LIST_MODELS_ORDER_BY_VOTE_COUNT"
 
 
-def test_bad_credentials_are_a_source_error_that_never_shows_the_secret(kaggle, monkeypatch) -> None:
+def test_bad_credentials_are_access_denied_and_never_show_the_secret(kaggle, monkeypatch) -> None:
     monkeypatch.setenv("KAGGLE_API_TOKEN", "tok-WRONG-secret")
-    with pytest.raises(SourceError) as err:
+    with pytest.raises(AccessDeniedError) as err:
         search("yamnet")
     assert "401" in err.value.message and "KAGGLE_API_TOKEN" in err.value.message
     assert "tok-WRONG-secret" not in err.value.message + (err.value.hint or "")
@@ -141,7 +143,7 @@ def test_repeated_search_is_a_cache_hit_and_5xx_then_serves_stale(kaggle, monkey
     assert "500" in err.value.message
     monkeypatch.setenv("ZOOFIND_CACHE_TTL", "0")
     stale = search("yamnet")
-    assert stale.origin == "stale" and stale.records == fresh.records and "h old" in stale.note
+    assert stale.origin == "stale" and stale.records == fresh.records and "cached" in stale.note
 
 
 def test_refresh_bypasses_the_cache(kaggle, monkeypatch) -> None:
@@ -153,32 +155,36 @@ def test_refresh_bypasses_the_cache(kaggle, monkeypatch) -> None:
 
 def test_offline_sends_nothing(kaggle, monkeypatch) -> None:
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
-    assert search("yamnet", offline=True).records == ()
+    with pytest.raises(OfflineError):
+        search("yamnet", offline=True)
+    with pytest.raises(OfflineError):
+        KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), Context.from_env(offline=True))
+    assert KaggleSource().status(Context.from_env(offline=True)).reachable is None
     assert kaggle.count == 0
 
 
 def test_info_reads_one_model_with_get_model(kaggle, monkeypatch) -> None:
     src = KaggleSource()
     with pytest.raises(AccessDeniedError):
-        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"))
+        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), Context.from_env())
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
-    rec = src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), timeout=5)
+    rec = src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), Context.from_env(timeout=5))
     assert rec.id == "kaggle:google/yamnet/tensorFlow2/yamnet"
     (call,) = kaggle.calls("GetModel")
     assert call["body"] == {"ownerSlug": "google", "modelSlug": "yamnet"}
     # any framework is described by info, not only TensorFlow
-    assert src.info(parse_id("kaggle:keras/yamnet-keras/keras/yamnet_base")).frameworks == ("keras",)
+    assert src.info(parse_id("kaggle:keras/yamnet-keras/keras/yamnet_base"), Context.from_env()).frameworks == ("keras",)
 
 
 def test_status_reports_credentials_and_reachability(kaggle, monkeypatch) -> None:
-    st = KaggleSource().status(probe=False)
+    st = KaggleSource().status(Context.from_env(), probe=False)
     assert st.credentials is False and st.reachable is None and kaggle.count == 0 and st.endpoint == kaggle.url
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
-    st = KaggleSource().status(probe=True, timeout=2)
+    st = KaggleSource().status(Context.from_env(timeout=2), probe=True)
     assert st.credentials is True and st.reachable is True and st.reason == "credentials accepted"
     assert SECRET not in repr(st)
     monkeypatch.setenv("ZOOFIND_KAGGLE_ENDPOINT", "http://127.0.0.1:9")
-    st = KaggleSource().status(probe=True, timeout=2)
+    st = KaggleSource().status(Context.from_env(timeout=2), probe=True)
     assert st.reachable is False
 
 

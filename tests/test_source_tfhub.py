@@ -12,8 +12,9 @@ import pytest
 from servers.tfhub_server import TfhubServer
 
 from zoofind.errors import NotFoundError, SourceError
-from zoofind.records import parse_id
-from zoofind.sources.tfhub import MAX_REDIRECTS, TfhubSource, kaggle_page, resolve
+from zoofind.context import Context
+from zoofind.ids import parse_id
+from zoofind.sources.tfhub.source import MAX_REDIRECTS, TfhubSource, kaggle_page, resolve
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def tfhub(monkeypatch):
 
 
 def info(handle: str, **kw):
-    return TfhubSource().info(parse_id(f"tfhub:{handle}"), timeout=5, **kw)
+    return TfhubSource().info(parse_id(f"tfhub:{handle}"), Context.from_env(timeout=5, **kw))
 
 
 def test_migrated_handle_resolves_to_its_kaggle_page_without_reading_the_tarball(tfhub) -> None:
@@ -62,7 +63,7 @@ def test_unmigrated_handle_redirecting_to_the_kaggle_index_is_gone(tfhub) -> Non
 
 
 def test_redirect_loop_stops_and_reports(tfhub) -> None:
-    facts = resolve("loop/a/1", timeout=5)
+    facts = resolve(Context.from_env(timeout=5), "loop/a/1")
     assert facts["resolves"] is False and facts["gone"] is False
     assert "loop" in facts["resolve_error"]
     assert len(tfhub.requests) <= MAX_REDIRECTS + 1
@@ -90,8 +91,14 @@ def test_handle_outside_the_index_that_resolves_gets_a_minimal_record(tfhub) -> 
 
 
 def test_offline_makes_no_request(tfhub) -> None:
-    rec = info("google/yamnet/1", offline=True)
+    import zoofind
+
+    rec = zoofind.info("tfhub:google/yamnet/1", offline=True).record
     assert rec is not None and "resolves" not in rec.extra
+    from zoofind.errors import OfflineError
+
+    with pytest.raises(OfflineError):
+        info("google/yamnet/1", offline=True)
     assert tfhub.count == 0
 
 
@@ -127,19 +134,19 @@ def test_unreachable_endpoint_is_a_network_error(monkeypatch) -> None:
 
 def test_files_point_at_the_download_tfhub_serves(tfhub) -> None:
     src = TfhubSource()
-    (f,) = src.files(parse_id("tfhub:google/yamnet/1"))
+    (f,) = src.files(parse_id("tfhub:google/yamnet/1"), Context.from_env())
     assert f.url == f"{tfhub.url}/google/yamnet/1?tf-hub-format=compressed" and f.path == "google_yamnet_1.tar.gz"
-    (f,) = src.files(parse_id("tfhub:google/lite-model/aiy/vision/classifier/birds_V1/3"))
+    (f,) = src.files(parse_id("tfhub:google/lite-model/aiy/vision/classifier/birds_V1/3"), Context.from_env())
     assert f.url.endswith("?lite-format=tflite") and f.path.endswith(".tflite")
-    assert src.files(parse_id("tfhub:adityakane2001/collections/regnety/1")) == ()
+    assert src.files(parse_id("tfhub:adityakane2001/collections/regnety/1"), Context.from_env()) == ()
     assert tfhub.count == 0
 
 
 def test_status_probes_only_when_asked(tfhub) -> None:
     src = TfhubSource()
-    st = src.status(probe=False)
+    st = src.status(Context.from_env(), probe=False)
     assert st.reachable is None and st.endpoint == tfhub.url and tfhub.count == 0
-    st = src.status(probe=True, timeout=2)
+    st = src.status(Context.from_env(timeout=2), probe=True)
     assert st.reachable is True and st.reason.startswith("HTTP 301")
 
 

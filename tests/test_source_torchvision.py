@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from zoofind.records import parse_id
+from zoofind.context import Context
+from zoofind.ids import parse_id
 from zoofind.sources.base import FileEntry
-from zoofind.sources.torchvision import TorchvisionSource, hash_prefix
-from zoofind.tv_registry import installed_version
+from zoofind.sources.torchvision.installed import installed_torchvision
+from zoofind.sources.torchvision.source import TorchvisionSource, hash_prefix
 
 FAKE_VERSION = "0.99.0"
 
@@ -207,17 +208,17 @@ def sources_of(body: dict) -> dict[str, dict]:
     return {s["name"]: s for s in body["sources"]}
 
 
-# -- installed_version ----------------------------------------------------------------
+# -- installed_torchvision ------------------------------------------------------------
 
 
-def test_installed_version_reads_dist_info_without_importing(fake) -> None:
+def test_installed_torchvision_reads_dist_info_without_importing(fake) -> None:
     r = py(
         """
         import sys, time
-        from zoofind.tv_registry import installed_version
+        from zoofind.sources.torchvision.installed import installed_torchvision
         t = time.perf_counter()
         for _ in range(50):
-            v = installed_version()
+            v = installed_torchvision()
         ms = (time.perf_counter() - t) / 50 * 1000
         print(v, ms, "torchvision" in sys.modules, "importlib.metadata" in sys.modules)
         """,
@@ -230,19 +231,20 @@ def test_installed_version_reads_dist_info_without_importing(fake) -> None:
     assert imported == "False" and imports(fake) == 0
 
 
-def test_installed_version_of_the_real_install_is_public() -> None:
-    v = installed_version()
+def test_installed_torchvision_of_the_real_install_is_public() -> None:
+    v = installed_torchvision()
     # The venv ships torchvision 0.29.1(+cu130); without it there is nothing to compare.
     assert v is None or "+" not in v
 
 
-def test_installed_version_from_a_package_without_metadata(tmp_path: Path) -> None:
+def test_installed_torchvision_from_a_package_without_metadata(tmp_path: Path) -> None:
     root = make_fake_torchvision(tmp_path / "site", "0.42.0")
     for dist in root.glob("*.dist-info"):
         for f in dist.iterdir():
             f.unlink()
         dist.rmdir()
-    r = py("from zoofind.tv_registry import installed_version; print(installed_version())", {"PYTHONPATH": str(root)})
+    code = "from zoofind.sources.torchvision.installed import installed_torchvision; print(installed_torchvision())"
+    r = py(code, {"PYTHONPATH": str(root)})
     assert r.stdout.strip() == "0.42.0", r.stderr
 
 
@@ -312,8 +314,9 @@ def test_offline_without_a_stored_registry_keeps_the_snapshot_and_says_why(fake)
     r = py(
         """
         import json
+        from zoofind.context import Context
         from zoofind.sources import SearchQuery, get
-        a = get("torchvision").search(SearchQuery(text="resnet", offline=True))
+        a = get("torchvision").search(SearchQuery(text="resnet"), Context.from_env(offline=True))
         print(json.dumps({"n": len(a.records), "origin": a.origin, "note": a.note}))
         """,
         _env(fake),
@@ -330,9 +333,10 @@ def test_offline_with_a_stored_registry_uses_it(cli, fake) -> None:
     r = py(
         """
         import json
+        from zoofind.context import Context
         from zoofind.sources import SearchQuery, get
-        a = get("torchvision").search(SearchQuery(text="resnet", offline=True))
-        print(json.dumps({"n": len(a.records), "origin": a.origin, "replaces": a.replaces_snapshot}))
+        a = get("torchvision").search(SearchQuery(text="resnet"), Context.from_env(offline=True))
+        print(json.dumps({"n": len(a.records), "origin": a.origin, "replaces": get("torchvision").spec.replaces_snapshot}))
         """,
         _env(fake),
     )
@@ -355,7 +359,7 @@ def test_a_broken_install_is_a_source_error_while_the_snapshot_answers(cli, tmp_
 # -- the installed version is the snapshot's: nothing to read, nothing imported --------
 
 
-@pytest.mark.skipif(installed_version() != "0.29.1", reason="needs the real torchvision 0.29.1 installed")
+@pytest.mark.skipif(installed_torchvision() != "0.29.1", reason="needs the real torchvision 0.29.1 installed")
 def test_same_version_answers_from_the_snapshot_without_importing_torchvision() -> None:
     started = time.perf_counter()
     r = subprocess.run(
@@ -379,14 +383,14 @@ def test_same_version_answers_from_the_snapshot_without_importing_torchvision() 
 
 def test_files_give_the_checkpoint_and_its_hash_prefix(monkeypatch) -> None:
     src = TorchvisionSource()
-    if installed_version() not in (None, "0.29.1"):
+    if installed_torchvision() not in (None, "0.29.1"):
         pytest.skip("another torchvision is installed here")
-    (entry,) = src.files(parse_id("torchvision:resnet50"))
+    (entry,) = src.files(parse_id("torchvision:resnet50"), Context.from_env())
     assert isinstance(entry, FileEntry)
     assert entry.url == "https://download.pytorch.org/models/resnet50-11ad3fa6.pth"
     assert entry.path == "resnet50-11ad3fa6.pth" and entry.sha256_prefix == "11ad3fa6"
     monkeypatch.setenv("ZOOFIND_TORCHVISION_ENDPOINT", "http://127.0.0.1:9/mirror")
-    (entry,) = src.files(parse_id("torchvision:resnet50.IMAGENET1K_V1"))
+    (entry,) = src.files(parse_id("torchvision:resnet50.IMAGENET1K_V1"), Context.from_env())
     assert entry.url == "http://127.0.0.1:9/mirror/resnet50-0676ba61.pth"
 
 
@@ -399,14 +403,14 @@ def test_hash_prefix_follows_torch_hub() -> None:
 def test_unknown_builder_hint_lists_close_names() -> None:
     from zoofind.errors import NotFoundError
 
-    if installed_version() not in (None, "0.29.1"):
+    if installed_torchvision() not in (None, "0.29.1"):
         pytest.skip("another torchvision is installed here")
     src = TorchvisionSource()
     with pytest.raises(NotFoundError) as err:
-        src.info(parse_id("torchvision:resnet51"))
+        src.info(parse_id("torchvision:resnet51"), Context.from_env())
     assert "torchvision:resnet50" in (err.value.hint or "")
     with pytest.raises(NotFoundError) as err:
-        src.info(parse_id("torchvision:resnet50.IMAGENET1K_V9"))
+        src.info(parse_id("torchvision:resnet50.IMAGENET1K_V9"), Context.from_env())
     assert "IMAGENET1K_V1" in (err.value.hint or "") and "IMAGENET1K_V2" in (err.value.hint or "")
 
 
@@ -431,12 +435,12 @@ def test_status_reports_versions_and_probes_only_when_asked(monkeypatch) -> None
     try:
         monkeypatch.setenv("ZOOFIND_TORCHVISION_ENDPOINT", f"http://127.0.0.1:{server.server_port}/models/")
         src = TorchvisionSource()
-        st = src.status(probe=False)
+        st = src.status(Context.from_env(), probe=False)
         assert st.reachable is None and hits == []
         details = dict(st.details)
         assert details["snapshot torchvision"] == "0.29.1"
-        assert details["installed torchvision"] == (installed_version() or "not installed")
-        st = src.status(probe=True, timeout=2)
+        assert details["installed torchvision"] == (installed_torchvision() or "not installed")
+        st = src.status(Context.from_env(timeout=2), probe=True)
         assert st.reachable is True and st.reason == "HTTP 403" and hits == ["/models/"]
     finally:
         server.shutdown()
@@ -444,7 +448,8 @@ def test_status_reports_versions_and_probes_only_when_asked(monkeypatch) -> None
 
 
 def test_registry_read_pending_names_the_version_to_read(fake) -> None:
-    code = "from zoofind.sources.torchvision import registry_read_pending as p; print(p(), p(offline=True))"
+    code = ("from zoofind.context import Context; from zoofind.sources.torchvision.source import registry_read_pending as p; "
+            "print(p(Context.from_env()), p(Context.from_env(offline=True)))")
     r = py(code, _env(fake))
     assert r.stdout.split() == [FAKE_VERSION, "None"], r.stderr
-    assert py(code).stdout.split() == (["None", "None"] if installed_version() in (None, "0.29.1") else r.stdout.split())
+    assert py(code).stdout.split() == (["None", "None"] if installed_torchvision() in (None, "0.29.1") else r.stdout.split())

@@ -1,3 +1,86 @@
-"""zoofind: find and fetch pretrained models and deep-learning resources for science."""
+"""zoofind: find and fetch pretrained models and deep-learning resources for science.
+
+The Python API mirrors the command line and returns the same frozen records::
+
+    import zoofind
+
+    result = zoofind.search("protein language model", offline=True, limit=5)
+    for hit in result.hits:
+        print(hit.record.id, hit.score)
+    print(zoofind.info("hf:facebook/esm2_t6_8M_UR50D", offline=True).install)
+
+Nothing prints; errors are ``zoofind.ZoofindError`` subclasses with an ``exit_code`` and a
+``hint``. Offline (``offline=True`` or ``ZOOFIND_OFFLINE=1`` / ``HF_HUB_OFFLINE=1`` when
+the call starts) is decided once per call and no source then sends a request.
+``import zoofind`` is cheap: the functions and types below load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .errors import (  # noqa: F401
+        AccessDeniedError, CatalogError, NotFoundError, OfflineError, SourceError, UsageError, ZoofindError,
+    )
+    from .lookup import InfoResult
+    from .records import Record  # noqa: F401
+    from .search_runner import SearchResult
+    from .sources.base import SourceStatus
+
+_LAZY = {
+    "Record": "records", "ParsedId": "records", "parse_id": "ids",
+    "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
+    "SourceStatus": "sources.base", "Context": "context",
+    **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
+                                   "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
+                                   "RateLimitedError", "ServerError", "BadAnswerError")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'zoofind' has no attribute {name!r}")
+
+
+def search(
+    text: str = "", *, source: str | Sequence[str] | None = None, task: str | None = None, domain: str | None = None,
+    framework: str | None = None, license: str | None = None, kind: str | None = None, sort: str = "relevance",
+    limit: int = 20, offline: bool = False, timeout: float = 5.0, refresh: bool = False,
+) -> "SearchResult":
+    """`zoofind search`: the catalog and every searching source, ranked; see the README for each option."""
+    from .context import Context
+    from .search_runner import search as run
+    from .sources import SearchQuery
+
+    sources = (source,) if isinstance(source, str) else tuple(source or ())
+    query = SearchQuery(text=text, sources=tuple(dict.fromkeys(sources)), task=task, domain=domain, framework=framework,
+                        license=license, kind=kind, sort=sort, limit=limit)
+    return run(query, Context.from_env(offline=offline, timeout=timeout, refresh=refresh))
+
+
+def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> "InfoResult":  # noqa: A002 - mirrors the CLI's ID
+    """`zoofind info`: one record with what it needs (``requirements``, ``install``) and ``warnings``."""
+    from .context import Context
+    from .lookup import info as run
+
+    return run(id, Context.from_env(offline=offline, timeout=timeout))
+
+
+def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[SourceStatus]":
+    """`zoofind sources`: each source's endpoint, reachability (probed unless offline), credentials, cache age."""
+    from .context import Context
+    from .sources import statuses
+
+    ctx = Context.from_env(offline=offline, timeout=timeout)
+    return statuses(ctx, probe=not ctx.offline)
+
+
+# Module names differ from the functions' (search_runner, lookup): importing a submodule
+# sets it as an attribute of the package, which would hide a function of the same name.
+__all__ = ["search", "info", "list_sources", "__version__", *_LAZY]

@@ -1,31 +1,24 @@
 """Live answers cached on disk with a TTL, and served stale when the network is down.
 
-Files live under ``<cache dir>/answers/<source>/<sha256 of the request>.json``; each is
-written to a unique temporary file and moved into place, so a crash or a concurrent
-zoofind never leaves a half-written answer.
+Files live under ``<cache dir>/answers/<source>/<key>.json`` and are written atomically
+(``atomic``), so a crash or a concurrent zoofind never leaves a half-written answer.
+A request's key names everything its answer depends on (endpoint, parameters, and a
+fingerprint of the credential, never the credential), and the request itself is
+stored and compared on read.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import zlib
-from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .paths import cache_dir
+from .atomic import try_write_json
+from .units import human_age
 
-ENV_TTL = "ZOOFIND_CACHE_TTL"
-DEFAULT_TTL = 6 * 3600.0
-
-
-def ttl_seconds() -> float:
-    raw = os.environ.get(ENV_TTL)
-    try:
-        return float(raw) if raw else DEFAULT_TTL
-    except ValueError:
-        return DEFAULT_TTL
+if TYPE_CHECKING:
+    from .context import Context
 
 
 def request_blob(source: str, params: Any) -> str:
@@ -44,17 +37,14 @@ def request_key(request: str) -> str:
 
 
 class AnswerCache:
-    def __init__(self, source: str, folder: Path | None = None) -> None:
+    def __init__(self, ctx: "Context", source: str) -> None:
         self.source = source
-        self.folder = (folder or cache_dir()) / "answers" / source
-
-    def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.json"
+        self.folder = ctx.cache_dir / "answers" / source
 
     def get(self, key: str, request: str | None = None) -> tuple[Any, float] | None:
         """(value, age in seconds) or None; an unreadable or mismatched entry counts as absent."""
         try:
-            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             if request is not None and data.get("request") != request:
                 return None
             return data["value"], max(0.0, time.time() - float(data["saved_at"]))
@@ -62,21 +52,8 @@ class AnswerCache:
             return None
 
     def put(self, key: str, value: Any, request: str | None = None) -> None:
-        import tempfile
-
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"saved_at": time.time(), "request": request, "value": value}, fh)
-                os.replace(tmp, self._path(key))
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            # A cache that cannot be written (read-only home, full disk) must not fail a search.
-            pass
+        # A cache that cannot be written (read-only home, full disk) must not fail a search.
+        try_write_json(self.folder / f"{key}.json", {"saved_at": time.time(), "request": request, "value": value})
 
     def newest_age(self) -> float | None:
         """Age of the most recent answer, for `zoofind sources`."""
@@ -87,36 +64,31 @@ class AnswerCache:
         return max(0.0, time.time() - max(mtimes)) if mtimes else None
 
 
-def cached(
-    source: str, params: Any, fetch: Callable[[], Any], *, refresh: bool = False, ttl: float | None = None
-) -> tuple[Any, str, float | None]:
+def cached(ctx: "Context", source: str, params: Any, fetch: Callable[[], Any]) -> tuple[Any, str, float | None]:
     """Return (value, origin, age): a fresh cached answer, a live one, or a stale one on failure.
 
-    origin is "cache", "live" or "stale". Errors from ``fetch`` propagate when no cached
-    answer exists.
+    origin is "cache", "live" or "stale". ``ctx.refresh`` skips a fresh cached answer; a
+    transient failure (``SourceError.transient``: network down, timeout, 429, 5xx) serves
+    the cached answer whatever its age. Other errors propagate.
     """
-    cache = AnswerCache(source)
+    cache = AnswerCache(ctx, source)
     request = request_blob(source, params)
     key = request_key(request)
     hit = cache.get(key, request)
-    limit = ttl_seconds() if ttl is None else ttl
-    if hit and not refresh and hit[1] <= limit:
+    if hit and not ctx.refresh and hit[1] <= ctx.ttl:
         return hit[0], "cache", hit[1]
     try:
         value = fetch()
     except Exception as exc:
-        if hit is not None and is_transient(exc):
+        if hit is not None and getattr(exc, "transient", False):
             return hit[0], "stale", hit[1]
         raise
     cache.put(key, value, request)
     return value, "live", None
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Network down, timeout, 5xx or 429: worth serving a stale answer for."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    # Serve stale answers when the hub is unreachable or failing, not when the request is wrong.
-    if names & {"ConnectError", "TimeoutException", "NetworkError", "ConnectionError", "Timeout", "OfflineModeIsEnabled"}:
-        return True
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    return bool(status and (status >= 500 or status == 429))
+def stale_note(who: str, origin: str, age: float | None) -> str | None:
+    """What to say when a stale answer is served instead of a live one."""
+    if origin != "stale":
+        return None
+    return f"{who} did not answer; showing the answer cached {human_age(age) or '0 s'} ago"

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import CatalogError, UsageError
-from .records import KINDS, Record, parse_id
+from .ids import parse_id
+from .records import KINDS, Record
 
 ENV_CATALOG_DIR = "ZOOFIND_CATALOG_DIR"
+#: The catalog's own source name (``catalog:<slug>`` ids); the search runner scores it in-process.
+SOURCE = "catalog"
 COMPILED_VERSION = 1
 DATA_DIR = Path(__file__).parent / "_data"
 COMPILED_PATH = DATA_DIR / "catalog.json"

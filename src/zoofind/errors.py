@@ -8,6 +8,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import errno
+import sys
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -45,7 +46,53 @@ class CatalogError(ZoofindError):
 
 
 class SourceError(ZoofindError):
-    """A source failed to answer (network, server error, bad payload)."""
+    """A source failed to answer (network, server error, bad payload).
+
+    ``transient`` says whether asking again later may work (the answer cache then serves
+    a stale copy, and the network layer retries); the subclasses below are the kinds
+    the network layer tells apart.
+    """
+
+    transient = False
+    timed_out = False
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class OfflineError(SourceError):
+    """A request was about to be made while offline was asked for: none was sent."""
+
+
+class UnreachableError(SourceError):
+    """No connection (DNS, refused, reset, TLS): the network or the server is down."""
+
+    transient = True
+
+
+class TimedOutError(SourceError):
+    """No (complete) answer within the deadline."""
+
+    transient = True
+    timed_out = True
+
+
+class RateLimitedError(SourceError):
+    """HTTP 429: ``retry_after`` holds the server's Retry-After in seconds, when given."""
+
+    transient = True
+
+
+class ServerError(SourceError):
+    """HTTP 5xx or 408: the server is failing."""
+
+    transient = True
+
+
+class BadAnswerError(SourceError):
+    """The server answered, but not what its protocol promises (malformed JSON, wrong shape, 400)."""
 
 
 class Described:
@@ -60,34 +107,21 @@ class Described:
 def describe(exc: BaseException) -> Described:
     """Map any exception to what the user should read and the exit code.
 
-    Foreign exception types are matched by name so this module imports nothing heavy.
+    Imports nothing heavy: network exceptions are mapped by ``net.errors`` when httpx is loaded.
     """
     if isinstance(exc, ZoofindError):
         return Described(exc.message, exc.hint, exc.exit_code)
     if isinstance(exc, KeyboardInterrupt):
         return Described("interrupted", None, EXIT_INTERRUPTED)
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if "GatedRepoError" in names:
-        return Described(
-            f"access to this model is gated: {_first_line(exc)}",
-            "request access on the model page, then set HF_TOKEN (or run `hf auth login`)",
-            EXIT_DENIED,
-        )
-    if "RepositoryNotFoundError" in names:
-        return Described(
-            "model not found on the Hugging Face Hub (or it is private)",
-            "check the id with `zoofind search`; for a private repo set HF_TOKEN",
-            EXIT_NOT_FOUND,
-        )
-    if names & {"TimeoutException", "ReadTimeout", "ConnectTimeout"}:
-        return Described(f"the network timed out: {_first_line(exc)}", "retry, or raise --timeout", EXIT_FAILURE)
-    if names & {"ConnectError", "NetworkError", "ConnectionError"}:
-        return Described(
-            f"cannot reach the server: {_first_line(exc)}",
-            "check your connection, or use --offline to search the bundled catalog",
-            EXIT_FAILURE,
-        )
-    if "JSONDecodeError" in names:
+    if "httpx" in sys.modules:
+        # An httpx exception can only exist once httpx is imported; the network layer
+        # owns the one mapping from transport failures to zoofind's kinds.
+        from .net.errors import from_transport
+
+        mapped = from_transport(exc)
+        if mapped is not None:
+            return describe(mapped)
+    if isinstance(exc, ValueError) and type(exc).__name__ == "JSONDecodeError":
         return Described(
             f"a server sent malformed JSON ({_first_line(exc)})",
             "the service may be failing or a proxy may be answering instead; retry later or use --offline",

@@ -22,6 +22,14 @@ class Library:
     framework: str | None  # the base framework it runs on (None: it is one)
     url: str
     is_framework: bool = False
+    #: The tag the Hugging Face Hub files models of this library or framework under
+    #: (``filter=`` in its API), None when the Hub has none.
+    hub_tag: str | None = None
+    #: The hub tag also means something else (``esm`` is a transformers model type too,
+    #: ``gguf`` a file format): it does not by itself say the model uses this library.
+    ambiguous_tag: bool = False
+    #: A front end whose weights show the framework it runs on (Flax weights are JAX weights).
+    shows_framework: bool = False
 
 
 def _lib(
@@ -33,45 +41,48 @@ def _lib(
     url: str,
     dist: str | None = None,
     is_framework: bool = False,
+    hub: str | None = None,
+    ambiguous_tag: bool = False,
+    shows_framework: bool = False,
 ) -> Library:
     pips = (pip,) if isinstance(pip, str) else pip
-    return Library(key, name, pips, module, dist or pips[0], framework, url, is_framework)
+    return Library(key, name, pips, module, dist or pips[0], framework, url, is_framework, hub, ambiguous_tag, shows_framework)
 
 
 LIBRARIES: dict[str, Library] = {
     lib.key: lib
     for lib in (
-        _lib("pytorch", "PyTorch", "torch", "torch", None, "https://pytorch.org", is_framework=True),
-        _lib("tensorflow", "TensorFlow", "tensorflow", "tensorflow", None, "https://www.tensorflow.org", is_framework=True),
-        _lib("jax", "JAX", ("jax", "jaxlib"), "jax", None, "https://github.com/jax-ml/jax", is_framework=True),
-        _lib("keras", "Keras", "keras", "keras", None, "https://keras.io", is_framework=True),
-        _lib("onnx", "ONNX Runtime", "onnxruntime", "onnxruntime", None, "https://onnxruntime.ai", is_framework=True),
-        _lib("tflite", "LiteRT (TensorFlow Lite)", "ai-edge-litert", "ai_edge_litert", None, "https://ai.google.dev/edge/litert", is_framework=True),
-        _lib("tfjs", "TensorFlow.js (converter)", "tensorflowjs", "tensorflowjs", None, "https://www.tensorflow.org/js", is_framework=True),
+        _lib("pytorch", "PyTorch", "torch", "torch", None, "https://pytorch.org", is_framework=True, hub="pytorch"),
+        _lib("tensorflow", "TensorFlow", "tensorflow", "tensorflow", None, "https://www.tensorflow.org", is_framework=True, hub="tf"),
+        _lib("jax", "JAX", ("jax", "jaxlib"), "jax", None, "https://github.com/jax-ml/jax", is_framework=True, hub="jax"),
+        _lib("keras", "Keras", "keras", "keras", None, "https://keras.io", is_framework=True, hub="keras"),
+        _lib("onnx", "ONNX Runtime", "onnxruntime", "onnxruntime", None, "https://onnxruntime.ai", is_framework=True, hub="onnx"),
+        _lib("tflite", "LiteRT (TensorFlow Lite)", "ai-edge-litert", "ai_edge_litert", None, "https://ai.google.dev/edge/litert", is_framework=True, hub="tflite"),
+        _lib("tfjs", "TensorFlow.js (converter)", "tensorflowjs", "tensorflowjs", None, "https://www.tensorflow.org/js", is_framework=True, hub="tfjs"),
         _lib("mxnet", "Apache MXNet", "mxnet", "mxnet", None, "https://mxnet.apache.org", is_framework=True),
         _lib("chainer", "Chainer", "chainer", "chainer", None, "https://chainer.org", is_framework=True),
-        _lib("scikit-learn", "scikit-learn", "scikit-learn", "sklearn", None, "https://scikit-learn.org", is_framework=True),
+        _lib("scikit-learn", "scikit-learn", "scikit-learn", "sklearn", None, "https://scikit-learn.org", is_framework=True, hub="scikit-learn"),
         _lib("torchvision", "torchvision", "torchvision", "torchvision", "pytorch", "https://pytorch.org/vision/stable/models.html"),
-        _lib("transformers", "Transformers", "transformers", "transformers", "pytorch", "https://huggingface.co/docs/transformers"),
-        _lib("timm", "timm", "timm", "timm", "pytorch", "https://huggingface.co/docs/timm"),
-        _lib("diffusers", "Diffusers", "diffusers", "diffusers", "pytorch", "https://huggingface.co/docs/diffusers"),
-        _lib("sentence-transformers", "Sentence Transformers", "sentence-transformers", "sentence_transformers", "pytorch", "https://sbert.net"),
-        _lib("open_clip", "OpenCLIP", "open_clip_torch", "open_clip", "pytorch", "https://github.com/mlfoundations/open_clip"),
-        _lib("peft", "PEFT", "peft", "peft", "pytorch", "https://huggingface.co/docs/peft"),
-        _lib("flax", "Flax", "flax", "flax", "jax", "https://github.com/google/flax"),
+        _lib("transformers", "Transformers", "transformers", "transformers", "pytorch", "https://huggingface.co/docs/transformers", hub="transformers"),
+        _lib("timm", "timm", "timm", "timm", "pytorch", "https://huggingface.co/docs/timm", hub="timm"),
+        _lib("diffusers", "Diffusers", "diffusers", "diffusers", "pytorch", "https://huggingface.co/docs/diffusers", hub="diffusers"),
+        _lib("sentence-transformers", "Sentence Transformers", "sentence-transformers", "sentence_transformers", "pytorch", "https://sbert.net", hub="sentence-transformers"),
+        _lib("open_clip", "OpenCLIP", "open_clip_torch", "open_clip", "pytorch", "https://github.com/mlfoundations/open_clip", hub="open_clip"),
+        _lib("peft", "PEFT", "peft", "peft", "pytorch", "https://huggingface.co/docs/peft", hub="peft"),
+        _lib("flax", "Flax", "flax", "flax", "jax", "https://github.com/google/flax", hub="jax", shows_framework=True),
         _lib("tensorflow_hub", "TensorFlow Hub", "tensorflow-hub", "tensorflow_hub", "tensorflow", "https://www.tensorflow.org/hub"),
         _lib("tensorflow_text", "TensorFlow Text", "tensorflow-text", "tensorflow_text", "tensorflow", "https://www.tensorflow.org/text"),
         _lib("kagglehub", "kagglehub", "kagglehub", "kagglehub", None, "https://github.com/Kaggle/kagglehub"),
         _lib("fair-esm", "fair-esm (ESM)", "fair-esm", "esm", "pytorch", "https://github.com/facebookresearch/esm"),
-        _lib("esm", "esm (EvolutionaryScale)", "esm", "esm", "pytorch", "https://github.com/evolutionaryscale/esm"),
+        _lib("esm", "esm (EvolutionaryScale)", "esm", "esm", "pytorch", "https://github.com/evolutionaryscale/esm", hub="esm", ambiguous_tag=True),
         _lib("torch_geometric", "PyTorch Geometric", "torch_geometric", "torch_geometric", "pytorch", "https://github.com/pyg-team/pytorch_geometric"),
         _lib("terratorch", "TerraTorch", "terratorch", "terratorch", "pytorch", "https://github.com/IBM/terratorch"),
         _lib("microsoft-aurora", "Aurora", "microsoft-aurora", "aurora", "pytorch", "https://github.com/microsoft/aurora"),
-        _lib("speechbrain", "SpeechBrain", "speechbrain", "speechbrain", "pytorch", "https://speechbrain.github.io"),
-        _lib("nemo", "NVIDIA NeMo", "nemo_toolkit", "nemo", "pytorch", "https://github.com/NVIDIA/NeMo"),
-        _lib("fastai", "fastai", "fastai", "fastai", "pytorch", "https://docs.fast.ai"),
+        _lib("speechbrain", "SpeechBrain", "speechbrain", "speechbrain", "pytorch", "https://speechbrain.github.io", hub="speechbrain"),
+        _lib("nemo", "NVIDIA NeMo", "nemo_toolkit", "nemo", "pytorch", "https://github.com/NVIDIA/NeMo", hub="nemo"),
+        _lib("fastai", "fastai", "fastai", "fastai", "pytorch", "https://docs.fast.ai", hub="fastai"),
         _lib("pytorch-lightning", "Lightning", "lightning", "lightning", "pytorch", "https://lightning.ai"),
-        _lib("gguf", "llama.cpp / GGUF", "llama-cpp-python", "llama_cpp", None, "https://github.com/ggml-org/llama.cpp"),
+        _lib("gguf", "llama.cpp / GGUF", "llama-cpp-python", "llama_cpp", None, "https://github.com/ggml-org/llama.cpp", hub="gguf", ambiguous_tag=True),
     )
 }
 
@@ -93,6 +104,8 @@ ALIASES: dict[str, str] = {
     "pyg": "torch_geometric",
     "lightning": "pytorch-lightning",
     "sklearn": "scikit-learn",
+    "tensorflow1": "tensorflow",
+    "tensorflow2": "tensorflow",
 }
 
 FRAMEWORK_KEYS: tuple[str, ...] = tuple(k for k, v in LIBRARIES.items() if v.is_framework)
@@ -102,6 +115,31 @@ def canonical(name: str) -> str:
     """Map a user's or a hub's spelling to our key (case-insensitive)."""
     low = name.strip().lower()
     return ALIASES.get(low, low)
+
+
+def framework_of(name: str) -> str | None:
+    """The framework a tag, library name or weights format shows: a framework's own key or
+    alias (``tf`` -> tensorflow), or a front end whose weights are its framework's (flax -> jax)."""
+    lib = LIBRARIES.get(canonical(name))
+    if lib is None:
+        return None
+    if lib.is_framework:
+        return lib.key
+    return lib.framework if lib.shows_framework else None
+
+
+def library_of_tag(tag: str) -> str | None:
+    """The library a hub tag names unambiguously (``timm``), else None."""
+    lib = LIBRARIES.get(canonical(tag))
+    if lib is None or lib.is_framework or lib.ambiguous_tag or lib.shows_framework or lib.hub_tag is None:
+        return None
+    return lib.key
+
+
+def hub_tag(name: str) -> str | None:
+    """The Hugging Face Hub tag a user's ``--framework`` value is filed under, if any."""
+    lib = LIBRARIES.get(canonical(name))
+    return lib.hub_tag if lib else None
 
 
 def requirements(libraries: Iterable[str], frameworks: Iterable[str], packages: Iterable[str] = ()) -> tuple[str, ...]:

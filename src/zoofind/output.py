@@ -14,6 +14,7 @@ import sys
 from typing import IO, Any, Callable, Iterator, Sequence
 
 from .errors import Described
+from .units import human_age, human_bytes, human_count
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "jsonl", "tsv", "ids")
@@ -134,24 +135,6 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def _scaled(value: float | None, units: Sequence[tuple[str, float, int]]) -> str:
-    """``value`` in the largest (suffix, size, decimals) unit it reaches; the last unit is the floor."""
-    if value is None:
-        return ""
-    for suffix, size, digits in units:
-        if value >= size or size == units[-1][1]:
-            return f"{value / size:.{digits}f}{suffix}"
-    return ""
-
-
-def human_count(n: int | None) -> str:
-    return _scaled(n, (("B", 1e9, 1), ("M", 1e6, 1), ("k", 1e3, 1), ("", 1, 0)))
-
-
-def human_bytes(n: int | None) -> str:
-    return _scaled(n, ((" GB", 1e9, 1), (" MB", 1e6, 1), (" kB", 1e3, 1), (" B", 1, 0)))
-
-
 def render_search(env: Environment, fmt: str, result: Any) -> None:
     """A SearchResult: per-source notes on stderr, the records on stdout, then hints."""
     from dataclasses import asdict
@@ -164,7 +147,7 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
             env.note(f"{rep.name}: {rep.message}")
     payload = {
         "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
-                  "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": q.offline,
+                  "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": result.offline,
                   "read_as": dict(result.readings), "unknown_words": list(result.unknown_words)},
         "total": result.total,
         "sources": [asdict(rep) for rep in result.sources],
@@ -296,17 +279,13 @@ def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
     )
 
 
-def human_age(seconds: float | None) -> str:
-    return _scaled(seconds, ((" d", 86400, 0), (" h", 3600, 0), (" min", 60, 0), (" s", 1, 0)))
-
-
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
 def render_sources(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
     data = [
-        {"name": s.name, "title": s.title, "endpoint": s.endpoint, "live": s.live, "reachable": s.reachable,
+        {"name": s.name, "title": s.title, "endpoint": s.endpoint, "network": s.network, "reachable": s.reachable,
          "reason": s.reason, "credentials": s.credentials, "cache_age_seconds": s.cache_age_seconds,
          "details": dict(s.details)}
         for s in rows

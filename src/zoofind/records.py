@@ -1,39 +1,17 @@
-"""Records every source returns, and the id grammar that names them.
+"""The records every source returns, and the ids that name them.
 
-Ids are ``source:ref``. A curated model's id is its source id, so results from
-several sources merge on it:
-
-* ``hf:owner/name``
-* ``torchvision:resnet50`` (DEFAULT weights) or ``torchvision:resnet50.IMAGENET1K_V1``
-* ``tfhub:google/imagenet/mobilenet_v2_100_224/classification/5`` (the tfhub.dev path)
-* ``kaggle:owner/model/framework/variation[/version]``
-* ``catalog:<slug>`` for resources
+Ids are ``source:ref`` (the grammar, built from each source's declaration, is in
+``zoofind.ids``). A curated model's id is its source id, so results from several
+sources merge on it.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
-from .errors import UsageError
 
-SOURCES = ("catalog", "hf", "torchvision", "tfhub", "kaggle")
 KINDS = ("model", "resource")
-
-_HF_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
-# Patterns stay strings: re compiles (and caches) them on first use, so importing this
-# module on the search path costs nothing for them.
-_HF_RE = rf"^(?:{_HF_PART}/)?{_HF_PART}$"
-_TV_RE = r"^(?P<builder>[a-z][a-z0-9_]*)(?:[.:](?P<weights>[A-Z0-9][A-Za-z0-9_]*))?$"
-_TFHUB_RE = r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+$"
-_KAGGLE_RE = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/\d+)?$"
-_SLUG_RE = r"^[a-z0-9][a-z0-9-]*$"
-
-ID_HELP = (
-    "ids look like hf:owner/name, torchvision:resnet50[.IMAGENET1K_V2], "
-    "tfhub:google/yamnet/1, kaggle:owner/model/framework/variation or catalog:<slug>"
-)
 
 
 @dataclass(frozen=True)
@@ -43,64 +21,6 @@ class ParsedId:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.ref}"
-
-
-def _strip_url(text: str, prefixes: tuple[str, ...]) -> str | None:
-    low = text.lower()
-    for prefix in prefixes:
-        if low.startswith(prefix):
-            return text[len(prefix):].split("?", 1)[0].split("#", 1)[0].strip("/")
-    return None
-
-
-def parse_id(text: str) -> ParsedId:
-    """Parse and normalise a user-given id or hub URL; raise UsageError if malformed."""
-    raw = text.strip()
-    if not raw:
-        raise UsageError("empty id", hint=ID_HELP)
-
-    hf_path = _strip_url(raw, ("https://huggingface.co/", "http://huggingface.co/", "huggingface.co/", "hf.co/", "https://hf.co/"))
-    if hf_path is not None:
-        parts = hf_path.split("/")
-        if parts and parts[0] in ("models",):
-            parts = parts[1:]
-        if parts and parts[0] in ("datasets", "spaces"):
-            raise UsageError(f"{raw!r} is a Hugging Face {parts[0][:-1]}, not a model", hint=ID_HELP)
-        # /owner/name/tree/main/... or /resolve/... are file views of the same repo.
-        return _checked("hf", "/".join(parts[:2]), raw)
-    tf_path = _strip_url(raw, ("https://tfhub.dev/", "http://tfhub.dev/", "tfhub.dev/"))
-    if tf_path is not None:
-        return _checked("tfhub", tf_path, raw)
-    kg_path = _strip_url(raw, ("https://www.kaggle.com/models/", "https://kaggle.com/models/", "www.kaggle.com/models/"))
-    if kg_path is not None:
-        return _checked("kaggle", kg_path, raw)
-
-    source, sep, ref = raw.partition(":")
-    if sep and source.lower() in SOURCES:
-        return _checked(source.lower(), ref.strip(), raw)
-    if sep and "/" not in source and not raw.lower().startswith(("http:", "https:")):
-        raise UsageError(f"unknown source {source!r} in id {raw!r}", hint=ID_HELP)
-    if not sep and re.match(_HF_RE, raw) and "/" in raw:
-        # A bare owner/name is what people copy from the Hub.
-        return ParsedId("hf", raw)
-    raise UsageError(f"malformed id {raw!r}", hint=ID_HELP)
-
-
-def _checked(source: str, ref: str, raw: str) -> ParsedId:
-    ok = {
-        "hf": lambda r: bool(re.match(_HF_RE, r)) and ".." not in r and "--" not in r,
-        "torchvision": lambda r: bool(re.match(_TV_RE, r)),
-        "tfhub": lambda r: bool(re.match(_TFHUB_RE, r)) and ".." not in r,
-        "kaggle": lambda r: bool(re.match(_KAGGLE_RE, r)),
-        "catalog": lambda r: bool(re.match(_SLUG_RE, r)),
-    }[source](ref)
-    if not ok:
-        raise UsageError(f"malformed {source} id {raw!r}", hint=ID_HELP)
-    if source == "torchvision":
-        m = re.match(_TV_RE, ref)
-        assert m
-        ref = m["builder"] + (f".{m['weights']}" if m["weights"] else "")
-    return ParsedId(source, ref)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import typer
 
 from ..errors import describe
 from ..output import FORMATS, Environment
+from .completion import complete_format
 
 _env: Optional[Environment] = None
 
@@ -31,7 +32,7 @@ def _check_format(value: Optional[str]) -> Optional[str]:
 FormatOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--format", "-f", callback=_check_format, metavar="FORMAT",
+        "--format", "-f", callback=_check_format, metavar="FORMAT", autocompletion=complete_format,
         help="table | json | jsonl | tsv | ids. Default: table on a terminal, headerless TSV in a pipe.",
     ),
 ]

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, reporting
+from .completion import complete_id
 
 EPILOG = """Examples:
 
@@ -17,7 +18,7 @@ EPILOG = """Examples:
 
 
 def info(
-    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, catalog:<slug>, or a hub URL.")],
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, catalog:<slug>, or a hub URL.", autocompletion=complete_id)],
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
     fmt: FormatOpt = None,
@@ -26,11 +27,10 @@ def info(
     """Everything known about one model or resource, and what it needs to run here."""
     e = env()
     with reporting(e):
-        from ..info import info as run_info
+        from .. import info as run_info
         from ..output import render_info
-        from ..search import offline_requested
 
-        result = run_info(model_id, offline=offline_requested(offline), timeout=timeout)
+        result = run_info(model_id, offline=offline, timeout=timeout)
         for warning in result.warnings:
             e.warn(warning)
         render_info(e, e.pick_format(fmt, as_json), result)

@@ -20,7 +20,7 @@ EPILOG = """Examples:
 
 def search(
     query: Annotated[Optional[str], typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Only this source (repeatable): catalog, hf, torchvision, tfhub, kaggle.")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Only this source (repeatable): catalog, hf, torchvision, tfhub, kaggle, or a plugin's; `zoofind sources` lists them.")] = None,
     task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
     domain: Annotated[Optional[str], typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
     framework: Annotated[Optional[str], typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
@@ -37,19 +37,15 @@ def search(
     """Search the catalog and the live model indexes, best match first."""
     e = env()
     with reporting(e):
+        from .. import search as run_search
         from ..output import render_search
-        from ..search import offline_requested
-        from ..search import search as run_search
-        from ..sources import SearchQuery
 
-        q = SearchQuery(
-            text=query or "", sources=tuple(dict.fromkeys(source or ())), task=task, domain=domain,
-            framework=framework, license=license, kind=kind, sort=sort, limit=limit,
-            offline=offline_requested(offline), timeout=timeout, refresh=refresh,
-        )
         form = e.pick_format(fmt, as_json)
-        with e.status(_spinner_text(q) if e.stderr_isatty else ""):
-            result = run_search(q)
+        with e.status(_spinner_text(source, offline) if e.stderr_isatty else ""):
+            result = run_search(
+                query or "", source=source or (), task=task, domain=domain, framework=framework, license=license,
+                kind=kind, sort=sort, limit=limit, offline=offline, timeout=timeout, refresh=refresh,
+            )
         render_search(e, form, result)
         if result.all_failed:
             from ..errors import SourceError
@@ -58,13 +54,19 @@ def search(
             raise SourceError(f"every requested source failed ({failures})", hint="retry, raise --timeout, or use --offline")
 
 
-def _spinner_text(q) -> str:
-    if (not q.sources or "torchvision" in q.sources) and not q.offline:
-        from ..sources.torchvision import registry_read_pending
+def _spinner_text(sources: Optional[List[str]], offline: bool) -> str:
+    """What the spinner says: "searching…", or the source's own word for a slow first run."""
+    from ..context import Context
+    from ..sources import registry
 
-        version = registry_read_pending()
-        if version:
-            return f"reading the registry of torchvision {version} (once; takes seconds)…"
+    ctx = Context.from_env(offline=offline)
+    for spec in registry.specs():
+        if sources and spec.name not in sources:
+            continue
+        pending = getattr(registry.get(spec.name), "slow_start", None) if spec.searches and not spec.network else None
+        text = pending(ctx) if pending else None
+        if text:
+            return text
     return "searching…"
 
 

@@ -16,13 +16,15 @@ def sources(
     """Each source: its endpoint, whether it answers now, credentials present (yes/no, never the value), cache age."""
     e = env()
     with reporting(e):
+        from .. import list_sources
         from ..output import render_sources
-        from ..search import offline_requested
-        from ..sources import statuses
 
-        probe = not offline_requested(offline)
         with e.status("probing sources…"):
-            rows = statuses(probe=probe, timeout=timeout)
+            rows = list_sources(offline=offline, timeout=timeout)
+        from ..sources import registry
+
+        for where, why in registry.problems:
+            e.warn(f"plugin {where} could not be loaded: {why}")
         render_sources(e, e.pick_format(fmt, as_json), rows)
 
 

@@ -1,34 +1,33 @@
-"""Model sources behind one interface, and the registry that finds them.
+"""Model sources behind one interface, and the registry: the only list of sources.
 
-Each built-in source module exposes ``register(registry)``, exactly the hook a plugin
-package would expose; the registry imports a module only when its source is asked
-for, so the offline path never imports a networked one.
+Sources are found through the ``zoofind.sources`` entry point group. Each entry point
+names a ``register(registry)`` function, which calls ``registry.register(spec,
+factory)``; the built-ins are declared in zoofind's own ``pyproject.toml`` and found the
+same way a plugin package's are. Registering costs little: a source's module is only
+imported for its ``SourceSpec``, and its factory runs the first time the source is used.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from .base import Source, SourceAnswer  # noqa: F401 - SourceAnswer re-exported lazily below
+    from ..context import Context
+    from .base import Source, SourceStatus
+    from .spec import SourceSpec
 
-
-def __getattr__(name: str) -> object:
-    # SourceAnswer lives in .base, which the offline search path never imports.
-    if name == "SourceAnswer":
-        from .base import SourceAnswer
-
-        return SourceAnswer
-    raise AttributeError(name)
+ENTRY_POINT_GROUP = "zoofind.sources"
 
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """What the user asked for; every source maps it to its own vocabulary."""
+    """What the user asked for; every source maps it to its own vocabulary.
+
+    How to ask (offline, timeout, refresh) is the call's ``Context``, not part of the query.
+    """
 
     text: str = ""
     sources: tuple[str, ...] = ()
@@ -39,61 +38,88 @@ class SearchQuery:
     kind: str | None = None
     sort: str = "relevance"
     limit: int = 20
-    offline: bool = False
-    timeout: float = 5.0
-    refresh: bool = False
-    # The query word a hub's id-substring search should use (set by search.py), else text.
+    # The query word a hub's id-substring search should use (set by the search runner), else text.
     keyword: str | None = None
 
 
 class Registry:
-    """Source factories by name; instances are made on first use."""
+    """Specs and source factories by name; instances are made on first use."""
 
-    def __init__(self) -> None:
-        self.factories: dict[str, Callable[[], Source]] = {}
-        self.instances: dict[str, Source] = {}
+    def __init__(self, discover: Callable[["Registry"], None] | None = None) -> None:
+        self._specs: dict[str, SourceSpec] = {}
+        self._factories: dict[str, Callable[[], Source]] = {}
+        self._instances: dict[str, Source] = {}
+        self._discover = discover
+        #: Plugins that failed to load: (entry point, why). `zoofind sources` shows them.
+        self.problems: list[tuple[str, str]] = []
 
-    def register(self, name: str, factory: Callable[[], Source]) -> None:
-        self.factories[name] = factory
+    def _loaded(self) -> None:
+        if self._discover is not None:
+            discover, self._discover = self._discover, None
+            discover(self)
+
+    def register(self, spec: SourceSpec, factory: Callable[[], Source]) -> None:
+        """Add a source; a later registration of the same name replaces the earlier one."""
+        self._specs[spec.name] = spec
+        self._factories[spec.name] = factory
+        self._instances.pop(spec.name, None)
+
+    def unregister(self, name: str) -> None:
+        for table in (self._specs, self._factories, self._instances):
+            table.pop(name, None)  # type: ignore[attr-defined]
+
+    def names(self) -> tuple[str, ...]:
+        self._loaded()
+        return tuple(self._specs)
+
+    def specs(self) -> tuple[SourceSpec, ...]:
+        self._loaded()
+        return tuple(self._specs.values())
+
+    def spec(self, name: str) -> SourceSpec:
+        self._loaded()
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UsageError(f"unknown source {name!r}", hint=f"sources: {', '.join(self._specs)}") from None
 
     def get(self, name: str) -> Source:
-        if name not in self.instances:
-            if name not in self.factories and name in BUILTIN:
-                importlib.import_module(BUILTIN[name]).register(self)
-            if name not in self.factories:
-                raise UsageError(f"unknown source {name!r}", hint=f"sources: {', '.join(BUILTIN)}")
-            self.instances[name] = self.factories[name]()
-        return self.instances[name]
+        self.spec(name)
+        if name not in self._instances:
+            self._instances[name] = self._factories[name]()
+        return self._instances[name]
 
 
-#: Built-in sources, loaded on first use through the same ``register`` hook plugins use.
-BUILTIN: dict[str, str] = {
-    "catalog": "zoofind.sources.catalog",
-    "hf": "zoofind.sources.hf",
-    "torchvision": "zoofind.sources.torchvision",
-    "tfhub": "zoofind.sources.tfhub",
-    "kaggle": "zoofind.sources.kaggle",
-}
+def _discover(registry: Registry) -> None:
+    from .discovery import load_entry_points
 
-registry = Registry()
+    load_entry_points(registry, ENTRY_POINT_GROUP)
+
+
+registry = Registry(_discover)
 
 
 def get(name: str) -> Source:
     return registry.get(name)
 
 
-def statuses(*, probe: bool = True, timeout: float = 3.0) -> list:
-    """Each built-in source's status (endpoint, reachability, credentials, cache age), probed concurrently."""
+def names() -> tuple[str, ...]:
+    return registry.names()
+
+
+def statuses(ctx: "Context", *, probe: bool = True) -> list["SourceStatus"]:
+    """Each source's status (endpoint, reachability, credentials, cache age), probed concurrently."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..errors import describe
     from .base import SourceStatus
 
-    def one(name: str) -> SourceStatus:
+    def one(spec: "SourceSpec") -> SourceStatus:
         try:
-            return registry.get(name).status(probe=probe, timeout=timeout)
+            return registry.get(spec.name).status(ctx, probe=probe)
         except Exception as exc:  # noqa: BLE001 - one broken source must not hide the others
-            return SourceStatus(name, name, None, live=True, reachable=False, reason=describe(exc).message)
+            return SourceStatus(spec.name, spec.title, None, network=spec.network, reachable=False, reason=describe(exc).message)
 
-    with ThreadPoolExecutor(max_workers=len(BUILTIN)) as pool:
-        return list(pool.map(one, BUILTIN))
+    specs = registry.specs()
+    with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
+        return list(pool.map(one, specs))

@@ -1,15 +1,20 @@
-"""The interface every source implements, and the records only sources exchange.
+"""What a source does (``Source``) and the records only sources exchange.
 
-Kept apart from ``zoofind.sources`` so the search path does not pay for defining them.
+What a source is, its ``SourceSpec``, lives in ``spec`` (imported on the offline search
+path, which this module is kept off: defining these classes costs start-up time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 from ..records import ParsedId, Record
-from . import SearchQuery
+from .spec import SourceSpec
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from . import SearchQuery
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,11 @@ class FileEntry:
 @dataclass(frozen=True)
 class SourceAnswer:
     records: tuple[Record, ...]
-    # "live", "cache" (fresh cached answer) or "stale" (old cache served because the network failed)
+    # "live", "cache" (fresh cached answer), "stale" (old cache served because the network
+    # failed), "bundled" (nothing beyond the catalog) or "skipped" (not asked; see note)
     origin: str = "live"
     age_seconds: float | None = None
     note: str | None = None
-    # The records are a full registry that supersedes the catalog's snapshot of this source.
-    replaces_snapshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class SourceStatus:
     name: str
     title: str
     endpoint: str | None
-    live: bool
+    network: bool
     reachable: bool | None = None
     reason: str | None = None
     credentials: bool | None = None
@@ -54,16 +58,17 @@ class SourceStatus:
 
 @runtime_checkable
 class Source(Protocol):
-    name: str
-    title: str
-    live: bool
+    """A model index. Every method gets the call's ``Context``; none reads the environment."""
 
-    def search(self, query: SearchQuery) -> SourceAnswer: ...
+    spec: SourceSpec
 
-    def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None: ...
+    def search(self, query: "SearchQuery", ctx: "Context") -> SourceAnswer: ...
 
-    def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]: ...
+    def info(self, pid: ParsedId, ctx: "Context") -> Record | None: ...
 
-    def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus: ...
+    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]: ...
 
-__all__ = ["FileEntry", "Source", "SourceStatus", "SearchQuery", "SourceAnswer", "Record", "ParsedId"]
+    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus: ...
+
+
+__all__ = ["FileEntry", "Source", "SourceSpec", "SourceStatus", "SourceAnswer", "Record", "ParsedId"]

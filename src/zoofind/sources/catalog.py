@@ -1,39 +1,54 @@
-"""The bundled catalog as a source: curated resources and models plus the hub snapshots."""
+"""The bundled catalog as a source: curated resources and models plus the hub snapshots.
+
+The search runner scores the catalog on its prebuilt index itself; this source serves
+``catalog:<slug>`` lookups and `zoofind sources`.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .. import catalog as catalog_mod
 from ..records import ParsedId, Record
-from . import Registry, SearchQuery
-from .base import SourceAnswer
-from .base import FileEntry, SourceStatus
+from .spec import SourceSpec
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from . import Registry, SearchQuery
+    from .base import FileEntry, SourceAnswer, SourceStatus
+
+SPEC = SourceSpec(
+    name=catalog_mod.SOURCE,
+    title="Bundled catalog (survey resources, curated science models, torchvision and TF Hub snapshots)",
+    network=False,
+    ref_pattern=r"[a-z0-9][a-z0-9-]*",
+    example="catalog:<slug>",
+)
 
 
 class CatalogSource:
-    name = "catalog"
-    title = "Bundled catalog (survey resources, curated science models, torchvision and TF Hub snapshots)"
-    live = False
+    spec = SPEC
 
-    def search(self, query: SearchQuery) -> SourceAnswer:
-        # Ranking of catalog documents happens in search.py on the prebuilt index;
-        # this path is for callers that want the records themselves.
+    def search(self, query: "SearchQuery", ctx: "Context") -> "SourceAnswer":
+        from .base import SourceAnswer
+
         return SourceAnswer(tuple(catalog_mod.load().all_records()), origin="bundled")
 
-    def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
+    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
         return catalog_mod.load().get(str(pid))
 
-    def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: "Context") -> "Sequence[FileEntry]":
         return ()
 
-    def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus:
+    def status(self, ctx: "Context", *, probe: bool = True) -> "SourceStatus":
+        from .base import SourceStatus
+
         cat = catalog_mod.load()
         return SourceStatus(
-            self.name, self.title, str(catalog_mod.COMPILED_PATH), live=False, reachable=True,
+            SPEC.name, SPEC.title, str(catalog_mod.COMPILED_PATH), network=False, reachable=True,
             details=(("records", str(len(cat) + len(cat.extras))),),
         )
 
 
-def register(registry: Registry) -> None:
-    registry.register("catalog", CatalogSource)
+def register(registry: "Registry") -> None:
+    registry.register(SPEC, CatalogSource)

@@ -27,18 +27,23 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from ..errors import AccessDeniedError, NotFoundError, SourceError
-from ..paths import kaggle_config_dir
-from ..records import ParsedId, Record
-from . import Registry, SearchQuery
-from .base import SourceAnswer
-from .base import FileEntry, SourceStatus
+from ...cache import AnswerCache, cached, stale_note
+from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
+from ...net.errors import from_status
+from ...net.http import Session
+from ...paths import kaggle_config_dir
+from ...records import ParsedId, Record
+from .. import SearchQuery
+from ..base import FileEntry, SourceAnswer, SourceStatus
+from . import SPEC
 
-DEFAULT_ENDPOINT = "https://api.kaggle.com"
-ENV_ENDPOINT = "ZOOFIND_KAGGLE_ENDPOINT"
+if TYPE_CHECKING:
+    from ...context import Context
+
+SERVICE = "Kaggle's API"
 WEB = "https://www.kaggle.com"
 SERVICE = "models.ModelApiService"
 PAGE_SIZE = 50
@@ -79,13 +84,9 @@ SORT_BY = {
 _PART = r"^[A-Za-z0-9_.-]+$"
 
 
-def endpoint() -> str:
-    return (os.environ.get(ENV_ENDPOINT, "").strip() or DEFAULT_ENDPOINT).rstrip("/")
-
-
-def rpc_url(method: str) -> str:
+def rpc_url(ctx: "Context", method: str) -> str:
     """kagglesdk's ``_get_request_url``: production serves /v1, every other endpoint /api/v1."""
-    ep = endpoint()
+    ep = ctx.endpoint(SPEC)
     base = ep if urlsplit(ep).netloc == "api.kaggle.com" else f"{ep}/api"
     return f"{base}/v1/{SERVICE}/{method}"
 
@@ -137,18 +138,18 @@ def _read(path: str) -> str | None:
         return None
 
 
-def credentials() -> Credentials | None:
-    token = os.environ.get("KAGGLE_API_TOKEN", "").strip()
+def credentials(env: Mapping[str, str]) -> Credentials | None:
+    token = env.get("KAGGLE_API_TOKEN", "").strip()
     if token:
         # kagglesdk: the variable may hold the token or the path of a file holding it.
         if os.path.isfile(os.path.expanduser(token)):
             token = _read(os.path.expanduser(token)) or ""
         if token:
             return _bearer(token, "KAGGLE_API_TOKEN")
-    user, key = os.environ.get("KAGGLE_USERNAME", "").strip(), os.environ.get("KAGGLE_KEY", "").strip()
+    user, key = env.get("KAGGLE_USERNAME", "").strip(), env.get("KAGGLE_KEY", "").strip()
     if user and key:
         return _basic(user, key, "KAGGLE_USERNAME/KAGGLE_KEY")
-    folder = kaggle_config_dir()
+    folder = kaggle_config_dir(env)
     for name in ("access_token", "access_token.txt"):
         token = _read(str(folder / name))
         if token:
@@ -164,39 +165,35 @@ def credentials() -> Credentials | None:
     return None
 
 
-class KaggleHTTPError(SourceError):
-    """Kaggle answered an error status; ``response`` lets the cache tell transient ones (5xx, 429)."""
-
-    def __init__(self, message: str, response: Any, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.response = response
-
-
-def _call(method: str, body: dict[str, Any], creds: Credentials, timeout: float) -> dict[str, Any]:
+def _call(ctx: "Context", method: str, body: dict[str, Any], creds: Credentials) -> dict[str, Any]:
     """One kagglesdk-style RPC: POST JSON, raise on an error status or an error body."""
-    from ..http import client
-
-    with client(timeout, headers={"Content-Type": "application/json", **creds.headers()}) as c:
-        resp = c.post(rpc_url(method), content=json.dumps(body))
+    url = rpc_url(ctx, method)
+    # A read-only RPC despite the POST: retrying it is safe.
+    with Session(ctx, SERVICE, headers={"Content-Type": "application/json", **creds.headers()}) as session:
+        answer = session.request("POST", url, content=json.dumps(body))
     try:
-        data = resp.json()
+        data = json.loads(answer.body)
     except ValueError:
         data = None
     # kagglesdk: a JSON body with "code" >= 400 is an error whatever the status line says.
     code = data.get("code") if isinstance(data, dict) and isinstance(data.get("code"), int) else None
-    status = resp.status_code if resp.status_code >= 400 else (code if code and code >= 400 else resp.status_code)
+    status = answer.status if answer.status >= 400 else (code if code and code >= 400 else answer.status)
     if status >= 400:
-        message = str(data.get("message")) if isinstance(data, dict) and data.get("message") else resp.reason_phrase
+        message = str(data.get("message")) if isinstance(data, dict) and data.get("message") else f"HTTP {status}"
         if status in (401, 403):
-            raise KaggleHTTPError(
-                f"Kaggle rejected the credentials from {creds.origin} (HTTP {status}: {message})", resp,
+            raise AccessDeniedError(
+                f"Kaggle rejected the credentials from {creds.origin} (HTTP {status}: {message})",
                 hint="check KAGGLE_API_TOKEN, or KAGGLE_USERNAME/KAGGLE_KEY, or kaggle.json (a new token: kaggle.com/settings)",
             )
         if status == 404:
-            raise KaggleHTTPError(f"Kaggle has no such model (HTTP 404: {message})", resp)
-        raise KaggleHTTPError(f"Kaggle API answered HTTP {status} ({message})", resp, hint="retry later")
+            raise NotFoundError(f"Kaggle has no such model (HTTP 404: {message})")
+        err = from_status(status, url, answer.headers, SERVICE)
+        assert err is not None
+        err.message = f"Kaggle API answered HTTP {status} ({message})"
+        err.args = (err.message,)
+        raise err
     if not isinstance(data, dict):
-        raise SourceError(f"Kaggle API answered something that is not JSON from {rpc_url(method)}")
+        raise BadAnswerError(f"Kaggle API answered something that is not JSON from {url}")
     return data
 
 
@@ -238,7 +235,7 @@ def _license(name: Any) -> str | None:
 
 
 def _tasks(tags: Sequence[str]) -> tuple[str, ...]:
-    from ..tasks import ALIASES, canonical_task
+    from ...tasks import ALIASES, canonical_task
 
     known = set(ALIASES.values())
     return tuple(dict.fromkeys(t for t in (canonical_task(x) for x in tags if x) if t in known))
@@ -307,25 +304,19 @@ def model_records(model: dict[str, Any], frameworks: dict[str, tuple[str, str]])
 
 
 class KaggleSource:
-    name = "kaggle"
-    title = "Kaggle Models (TensorFlow models, through Kaggle's public API; needs credentials)"
-    live = True
+    spec = SPEC
 
-    def search(self, query: SearchQuery) -> SourceAnswer:
-        if query.offline:
-            return SourceAnswer((), origin="skipped", note="offline: Kaggle Models not asked")
-        creds = credentials()
+    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
+        creds = credentials(ctx.environ)
         if creds is None:
             return SourceAnswer((), origin="skipped", note=NO_CREDENTIALS)
-        from ..cache import cached
-
         want = max(query.limit, 1)
         body: dict[str, Any] = {"pageSize": PAGE_SIZE}
         if query.text.strip():
             body["search"] = query.text.strip()
         if query.sort in SORT_BY:
             body["sortBy"] = SORT_BY[query.sort]
-        params = {"op": "ListModels", "endpoint": endpoint(), "body": body, "want": want, "account": creds.fingerprint()}
+        params = {"op": "ListModels", "endpoint": ctx.endpoint(SPEC), "body": body, "want": want, "account": creds.fingerprint()}
 
         def fetch() -> list[dict[str, Any]]:
             models: list[dict[str, Any]] = []
@@ -333,7 +324,7 @@ class KaggleSource:
             token = ""
             for _ in range(MAX_PAGES):
                 page = dict(body, pageToken=token) if token else dict(body)
-                data = _call("ListModels", page, creds, query.timeout)
+                data = _call(ctx, "ListModels", page, creds)
                 batch = [_trim(m) for m in data.get("models") or () if isinstance(m, dict)]
                 models += batch
                 found += sum(len(model_records(m, FRAMEWORKS)) for m in batch)
@@ -342,29 +333,25 @@ class KaggleSource:
                     break
             return models
 
-        models, origin, age = cached(self.name, params, fetch, refresh=query.refresh)
+        models, origin, age = cached(ctx, SPEC.name, params, fetch)
         records: dict[str, Record] = {}
         for m in models:
             for rec in model_records(m, FRAMEWORKS):
                 records.setdefault(rec.id, rec)
-        note = f"Kaggle unreachable: showing an answer {age / 3600:.1f} h old" if origin == "stale" and age is not None else None
+        note = stale_note("Kaggle", origin, age)
         return SourceAnswer(tuple(records.values()), origin=origin, age_seconds=age, note=note)
 
-    def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
-        if offline:
-            return None
+    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
         parts = pid.ref.split("/")
         owner, slug, framework, variation = parts[:4]
-        creds = credentials()
+        creds = credentials(ctx.environ)
         if creds is None:
             raise AccessDeniedError(
                 f"reading {pid} from Kaggle needs credentials",
                 hint="set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json",
             )
-        from ..cache import cached
-
-        params = {"op": "GetModel", "endpoint": endpoint(), "ref": f"{owner}/{slug}", "account": creds.fingerprint()}
-        model, _, _ = cached(self.name, params, lambda: _trim(_call("GetModel", {"ownerSlug": owner, "modelSlug": slug}, creds, timeout)))
+        params = {"op": "GetModel", "endpoint": ctx.endpoint(SPEC), "ref": f"{owner}/{slug}", "account": creds.fingerprint()}
+        model, _, _ = cached(ctx, SPEC.name, params, lambda: _trim(_call(ctx, "GetModel", {"ownerSlug": owner, "modelSlug": slug}, creds)))
         everything = {**FRAMEWORKS, **OTHER_FRAMEWORKS}
         wanted = f"kaggle:{owner}/{slug}/".lower(), f"/{framework}/{variation}".lower()
         for rec in model_records(model, everything):
@@ -377,39 +364,32 @@ class KaggleSource:
             hint=("its variations: " + ", ".join(names[:8])) if names else None,
         )
 
-    def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
         # Kaggle serves a variation's files through kagglehub's download route; `pull` uses kagglehub.
         return ()
 
-    def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus:
-        from ..cache import AnswerCache
-
-        creds = credentials()
-        reachable, reason = (None, None)
-        if probe:
-            reachable, reason = self._probe(creds, timeout)
+    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+        creds = credentials(ctx.environ)
+        reachable, reason = self._probe(ctx, creds) if probe and not ctx.offline else (None, None)
         return SourceStatus(
-            self.name, self.title, endpoint(), live=True, reachable=reachable, reason=reason,
-            credentials=creds is not None, cache_age_seconds=AnswerCache(self.name).newest_age(),
+            SPEC.name, SPEC.title, ctx.endpoint(SPEC), network=True, reachable=reachable, reason=reason,
+            credentials=creds is not None, cache_age_seconds=AnswerCache(ctx, SPEC.name).newest_age(),
             details=(("credentials from", creds.origin if creds else "none"), ("searches", "TensorFlow models only")),
         )
 
-    def _probe(self, creds: Credentials | None, timeout: float) -> tuple[bool, str | None]:
-        from ..errors import describe
-        from ..http import client
+    def _probe(self, ctx: "Context", creds: Credentials | None) -> tuple[bool, str | None]:
+        from ...errors import SourceError, ZoofindError
 
         try:
             if creds is None:
-                with client(timeout, headers={"Content-Type": "application/json"}) as c:
-                    resp = c.post(rpc_url("ListModels"), content=json.dumps({"pageSize": 1}))
-                return True, f"HTTP {resp.status_code} (no credentials sent)"
-            _call("ListModels", {"pageSize": 1}, creds, timeout)
+                with Session(ctx, SERVICE, headers={"Content-Type": "application/json"}) as session:
+                    answer = session.request("POST", rpc_url(ctx, "ListModels"), content=json.dumps({"pageSize": 1}), retry=False)
+                return True, f"HTTP {answer.status} (no credentials sent)"
+            _call(ctx, "ListModels", {"pageSize": 1}, creds)
             return True, "credentials accepted"
-        except KaggleHTTPError as exc:
+        except SourceError as exc:
+            if exc.status is not None:
+                return True, exc.message  # it answered, with an error status
+            return False, exc.message
+        except ZoofindError as exc:  # denied, not found: the server answered
             return True, exc.message
-        except Exception as exc:  # noqa: BLE001
-            return False, describe(exc).message
-
-
-def register(registry: Registry) -> None:
-    registry.register("kaggle", KaggleSource)

@@ -17,27 +17,33 @@ gigabytes). It reports in the record's ``extra``:
   downloadable and says so in ``notes``;
 * ``redirect_chain``: every URL requested after the first.
 
-Answers are cached like every live answer (``cache.cached``). ``ZOOFIND_TFHUB_ENDPOINT``
-replaces ``https://tfhub.dev`` (a mirror, or a local test server).
+The whole walk is one network-layer ``Session``: one deadline for every hop. Answers are
+cached like every live answer (``cache.cached``). ``ZOOFIND_TFHUB_ENDPOINT`` replaces
+``https://tfhub.dev`` (a mirror, or a local test server).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import urljoin, urlsplit
 
-from .. import catalog as catalog_mod
-from ..errors import NotFoundError, SourceError
-from ..records import ParsedId, Record
-from . import Registry, SearchQuery
-from .base import SourceAnswer
-from .base import FileEntry, SourceStatus
+from ... import catalog as catalog_mod
+from ...cache import AnswerCache, cached
+from ...errors import NotFoundError
+from ...net.errors import from_status
+from ...net.http import Session
+from ...net.probe import probe as probe_endpoint
+from ...records import ParsedId, Record
+from .. import SearchQuery
+from ..base import FileEntry, SourceAnswer, SourceStatus
+from . import DEFAULT_ENDPOINT, SPEC
 
-DEFAULT_ENDPOINT = "https://tfhub.dev"
-ENV_ENDPOINT = "ZOOFIND_TFHUB_ENDPOINT"
+if TYPE_CHECKING:
+    from ...context import Context
+
+SERVICE = "tfhub.dev"
 MAX_REDIRECTS = 10
 KAGGLE_WEB = "https://www.kaggle.com"
 
@@ -60,12 +66,8 @@ _FORMAT_QUERY = {
 _SUFFIX = {"Module": ".tar.gz", "Lite": ".tflite", "Tfjs": ".tar.gz", "Coral": ".tflite"}
 
 
-def endpoint() -> str:
-    return (os.environ.get(ENV_ENDPOINT, "").strip() or DEFAULT_ENDPOINT).rstrip("/")
-
-
-def compressed_url(handle: str, page_type: str | None = None) -> str:
-    return f"{endpoint()}/{handle}?{_FORMAT_QUERY.get(page_type or 'Module', _FORMAT_QUERY['Module'])}"
+def compressed_url(ctx: "Context", handle: str, page_type: str | None = None) -> str:
+    return f"{ctx.endpoint(SPEC)}/{handle}?{_FORMAT_QUERY.get(page_type or 'Module', _FORMAT_QUERY['Module'])}"
 
 
 def kaggle_page(url: str) -> tuple[str, str] | None:
@@ -84,28 +86,20 @@ def _is_kaggle_index(url: str) -> bool:
     return bool(re.match(_KAGGLE_INDEX_RE, urlsplit(url).path))
 
 
-class TfhubHTTPError(SourceError):
-    """tfhub.dev (or a hop after it) failed transiently; ``response`` lets the cache serve a stale answer."""
-
-    def __init__(self, message: str, response: Any) -> None:
-        super().__init__(message, hint="tfhub.dev or Kaggle is having trouble; retry later")
-        self.response = response
-
-
-def resolve(handle: str, *, timeout: float, page_type: str | None = None) -> dict[str, Any]:
+def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[str, Any]:
     """Follow ``handle``'s download redirects; JSON-serialisable facts about where it leads."""
-    from ..http import client
-
-    url = compressed_url(handle, page_type)
+    url = compressed_url(ctx, handle, page_type)
     chain: list[str] = []
     seen = {url}
     status: int | None = None
     loop = False
-    with client(timeout) as c:
+    headers: Any = {}
+    with Session(ctx, SERVICE) as session:
         for _ in range(MAX_REDIRECTS + 1):
             # stream + close: the status line and headers only, never the (huge) body.
-            with c.stream("GET", url, follow_redirects=False) as resp:
+            with session.stream("GET", url) as resp:
                 status = resp.status_code
+                headers = resp.headers
                 location = resp.headers.get("location")
             if status in (301, 302, 303, 307, 308) and location:
                 url = urljoin(url, location)
@@ -118,8 +112,10 @@ def resolve(handle: str, *, timeout: float, page_type: str | None = None) -> dic
             break
         else:
             loop = True
-    if status is not None and (status >= 500 or status == 429):
-        raise TfhubHTTPError(f"{urlsplit(url).netloc} answered HTTP {status} for tfhub:{handle}", resp)
+    if status is not None and (status >= 500 or status in (408, 429)):
+        err = from_status(status, url, {k.lower(): v for k, v in headers.items()}, f"{urlsplit(url).netloc} (for tfhub:{handle})")
+        assert err is not None
+        raise err
 
     page = next((p for p in (kaggle_page(u) for u in chain) if p), None)
     not_migrated = bool(chain) and _is_kaggle_index(chain[-1]) and page is None
@@ -146,25 +142,19 @@ def resolve(handle: str, *, timeout: float, page_type: str | None = None) -> dic
 
 
 class TfhubSource:
-    name = "tfhub"
-    title = "TF Hub (bundled tfhub.dev index; live check of where a handle redirects on Kaggle Models)"
-    live = False
+    spec = SPEC
 
-    def search(self, query: SearchQuery) -> SourceAnswer:
+    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
         # The bundled index (in the catalog) answers; nothing live to add.
         return SourceAnswer((), origin="bundled")
 
-    def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
+    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
         base = catalog_mod.load().get(str(pid))
-        if offline:
-            return base
         if base is not None and base.kind == "resource":
             return base  # collections have no asset to resolve
-        from ..cache import cached
-
         page_type = str(base.extra.get("type")) if base is not None else None
-        params = {"op": "resolve", "endpoint": endpoint(), "handle": pid.ref, "type": page_type}
-        facts, origin, age = cached(self.name, params, lambda: resolve(pid.ref, timeout=timeout, page_type=page_type))
+        params = {"op": "resolve", "endpoint": ctx.endpoint(SPEC), "handle": pid.ref, "type": page_type}
+        facts, origin, age = cached(ctx, SPEC.name, params, lambda: resolve(ctx, pid.ref, page_type))
         facts = {**facts, "checked": origin if age is None else f"{origin}, {age:.0f} s old"}
         if base is None:
             if not facts["resolves"]:
@@ -188,38 +178,19 @@ class TfhubSource:
             changes["notes"] = f"{base.notes} {note}".strip() if base.notes else note
         return replace(base, **changes)
 
-    def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
         base = catalog_mod.load().get(str(pid))
         page_type = str(base.extra.get("type", "Module")) if base is not None else "Module"
         if page_type not in _FORMAT_QUERY:
             return ()  # collections and placeholder pages have no asset
         name = pid.ref.replace("/", "_") + _SUFFIX[page_type]
-        return (FileEntry(path=name, url=compressed_url(pid.ref, page_type)),)
+        return (FileEntry(path=name, url=compressed_url(ctx, pid.ref, page_type)),)
 
-    def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus:
-        from ..cache import AnswerCache
-
-        reachable, reason = (None, None)
-        if probe:
-            reachable, reason = _probe(endpoint() + "/", timeout)
+    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+        hub = ctx.endpoint(SPEC)
+        reachable, reason = probe_endpoint(ctx, SERVICE, hub + "/") if probe else (None, None)
         return SourceStatus(
-            self.name, self.title, endpoint(), live=False, reachable=reachable, reason=reason,
-            cache_age_seconds=AnswerCache(self.name).newest_age(),
+            SPEC.name, SPEC.title, hub, network=True, reachable=reachable, reason=reason,
+            cache_age_seconds=AnswerCache(ctx, SPEC.name).newest_age(),
             details=(("search", "bundled tfhub.dev index"), ("info", "live check of the handle's redirects")),
         )
-
-
-def _probe(url: str, timeout: float) -> tuple[bool, str | None]:
-    from ..errors import describe
-    from ..http import client
-
-    try:
-        with client(timeout) as c, c.stream("GET", url, follow_redirects=False) as resp:
-            where = resp.headers.get("location")
-            return True, f"HTTP {resp.status_code}" + (f" -> {where}" if where else "")
-    except Exception as exc:  # noqa: BLE001
-        return False, describe(exc).message
-
-
-def register(registry: Registry) -> None:
-    registry.register("tfhub", TfhubSource)

@@ -6,8 +6,9 @@ torchvision, which costs seconds. ``scripts/build_torchvision.py`` writes the bu
 snapshot with it and the torchvision source reads a different installed version with it,
 so one implementation serves both.
 
-``installed_version()`` finds the installed torchvision without importing it (nor
-importlib.metadata): it scans ``sys.path`` for ``torchvision-<version>.dist-info``.
+Builders' human names come from ``names``. Which torchvision is installed is told
+without importing it by ``installed``, kept apart because search asks it on every run and
+should not load the tables below.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import math
 import re
 from typing import Any
 
-# Re-exported: the installed-version probe lives apart so search skips the tables below.
-from .tv_installed import installed_version, tv_version_string  # noqa: F401
+from .installed import tv_version_string
+from .names import display_name
 
 #: torchvision.models submodule -> our tv_task; builders in none of them are classification.
 TASK_MODULES: tuple[tuple[str, str], ...] = (
@@ -28,7 +29,7 @@ TASK_MODULES: tuple[tuple[str, str], ...] = (
     ("optical_flow", "optical_flow"),
 )
 
-TASK_WORDS = {
+TASK_WORDS: dict[str, str] = {
     "classification": "classification",
     "quantized": "quantized",
     "detection": "detection",
@@ -37,13 +38,23 @@ TASK_WORDS = {
     "optical_flow": "optical flow",
 }
 
-TASK_PHRASES = {
+TASK_PHRASES: dict[str, str] = {
     "classification": "Image classification",
     "quantized": "Image classification",
     "detection": "Object detection",
     "segmentation": "Semantic segmentation",
     "video": "Video classification",
     "optical_flow": "Optical flow",
+}
+
+#: our tv_task -> the catalog's task ids (keypoint and mask R-CNN, and FEATURES weights, differ)
+TASK_IDS: dict[str, tuple[str, ...]] = {
+    "classification": ("image-classification",),
+    "quantized": ("image-classification",),
+    "detection": ("object-detection",),
+    "segmentation": ("image-segmentation",),
+    "video": ("video-classification",),
+    "optical_flow": ("optical-flow",),
 }
 
 #: tokens of a weights member name (split on "_") -> training data sets
@@ -59,7 +70,7 @@ DATASET_TOKENS: dict[str, tuple[str, ...]] = {
     "K": ("KITTI",),
 }
 #: tokens that name no data set
-NON_DATASET_TOKENS = {"V1", "V2", "E2E", "LINEAR", "FBGEMM", "QNNPACK", "WITH", "VOC", "LABELS", "LEGACY", "FEATURES"}
+NON_DATASET_TOKENS: set[str] = {"V1", "V2", "E2E", "LINEAR", "FBGEMM", "QNNPACK", "WITH", "VOC", "LABELS", "LEGACY", "FEATURES"}
 
 #: last component of the builder's module -> architecture family
 MODULE_FAMILY: dict[str, tuple[str, ...]] = {
@@ -94,80 +105,6 @@ MODULE_FAMILY: dict[str, tuple[str, ...]] = {
     "s3d": ("s3d",),
     "raft": ("raft",),
 }
-
-# ---------------------------------------------------------------------------- names
-
-_HEADS = {
-    "fasterrcnn": "Faster R-CNN",
-    "fcos": "FCOS",
-    "keypointrcnn": "Keypoint R-CNN",
-    "maskrcnn": "Mask R-CNN",
-    "retinanet": "RetinaNet",
-    "ssd300": "SSD300",
-    "ssdlite320": "SSDlite320",
-    "deeplabv3": "DeepLabV3",
-    "fcn": "FCN",
-    "lraspp": "LR-ASPP",
-}
-
-_SIMPLE = {
-    "alexnet": "AlexNet",
-    "googlenet": "GoogLeNet",
-    "inception_v3": "Inception v3",
-    "mobilenet_v2": "MobileNetV2",
-    "mobilenet_v3_large": "MobileNetV3-Large",
-    "mobilenet_v3_small": "MobileNetV3-Small",
-    "mobilenet_v3_large_320": "MobileNetV3-Large 320",
-    "s3d": "S3D",
-    "r2plus1d_18": "R(2+1)D-18",
-    "raft_large": "RAFT Large",
-    "raft_small": "RAFT Small",
-}
-
-_PATTERNS: tuple[tuple[str, Any], ...] = (
-    (r"convnext_(\w+)", lambda m: f"ConvNeXt {m[1].title()}"),
-    (r"densenet(\d+)", lambda m: f"DenseNet-{m[1]}"),
-    (r"efficientnet_b(\d)", lambda m: f"EfficientNet-B{m[1]}"),
-    (r"efficientnet_v2_(\w)", lambda m: f"EfficientNetV2-{m[1].upper()}"),
-    (r"maxvit_(\w)", lambda m: f"MaxViT-{m[1].upper()}"),
-    (r"mnasnet(\d)_(\d+)", lambda m: f"MNASNet {m[1]}.{m[2]}"),
-    (r"regnet_([xy])_(\w+)", lambda m: f"RegNet{m[1].upper()}-{m[2].replace('_', '.').upper()}"),
-    (r"resnet(\d+)", lambda m: f"ResNet-{m[1]}"),
-    (r"resnext(\d+)_(\w+)", lambda m: f"ResNeXt-{m[1]} {m[2]}"),
-    (r"wide_resnet(\d+)_(\d)", lambda m: f"Wide ResNet-{m[1]}-{m[2]}"),
-    (r"shufflenet_v2_x(\d)_(\d)", lambda m: f"ShuffleNetV2 x{m[1]}.{m[2]}"),
-    (r"squeezenet(\d)_(\d)", lambda m: f"SqueezeNet {m[1]}.{m[2]}"),
-    (r"swin_v2_(\w)", lambda m: f"Swin-V2-{m[1].upper()}"),
-    (r"swin_(\w)", lambda m: f"Swin-{m[1].upper()}"),
-    (r"swin3d_(\w)", lambda m: f"Swin3D-{m[1].upper()}"),
-    (r"vgg(\d+)(_bn)?", lambda m: f"VGG-{m[1]}" + (" BN" if m[2] else "")),
-    (r"vit_(\w)_(\d+)", lambda m: f"ViT-{m[1].upper()}/{m[2]}"),
-    (r"mvit_(v\d)_(\w)", lambda m: f"MViT-{m[1].upper()}-{m[2].upper()}"),
-    (r"(r3d|mc3)_(\d+)", lambda m: f"{m[1].upper()}-{m[2]}"),
-)
-
-
-def display_name(builder: str) -> str:
-    """Human name of a builder: resnet50 -> ResNet-50, quantized_resnet50 -> Quantized ResNet-50."""
-    if builder.startswith("quantized_"):
-        return "Quantized " + display_name(builder[len("quantized_"):])
-    if builder in _SIMPLE:
-        return _SIMPLE[builder]
-    head, _, rest = builder.partition("_")
-    if head in _HEADS and rest:
-        suffix = ""
-        if rest.endswith("_v2"):
-            rest, suffix = rest[: -len("_v2")], " v2"
-        fpn = ""
-        if rest.endswith("_fpn"):
-            rest, fpn = rest[: -len("_fpn")], " FPN"
-        return f"{_HEADS[head]} {display_name(rest)}{fpn}{suffix}"
-    for pattern, fmt in _PATTERNS:
-        m = re.fullmatch(pattern, builder)
-        if m:
-            return fmt(m)
-    return builder
-
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -210,6 +147,7 @@ def datasets_for(member: str, strict: bool = True) -> list[str]:
 
 
 def architecture_for(builder: str, module: str) -> list[str]:
+    """Architecture families of a builder, from its name and its module (backbones included)."""
     base = builder[len("quantized_"):] if builder.startswith("quantized_") else builder
     leaf = module.rsplit(".", 1)[-1]
     out: list[str] = []
@@ -242,7 +180,7 @@ def _number(v: Any) -> int | float | None:
     return v
 
 
-def metrics_for(meta: dict) -> dict[str, dict[str, int | float]]:
+def metrics_for(meta: dict[str, Any]) -> dict[str, dict[str, int | float]]:
     out: dict[str, dict[str, int | float]] = {}
     for ds, values in (meta.get("_metrics") or {}).items():
         clean = {str(k): n for k, v in values.items() if (n := _number(v)) is not None}
@@ -259,41 +197,39 @@ def _headline(metrics: dict[str, dict[str, int | float]]) -> str:
     return f"{ds} {name} {value}"
 
 
-# ---------------------------------------------------------------------------- collect
+# ---------------------------------------------------------------------------- one entry
+
+#: tokens of a weights member name -> the tag they add
+MEMBER_TAGS: tuple[tuple[str, str], ...] = (
+    ("IMAGENET1K", "imagenet"), ("IMAGENET22K", "imagenet-22k"), ("COCO", "coco"), ("KINETICS400", "kinetics"),
+    ("SWAG", "swag"), ("FBGEMM", "fbgemm"), ("QNNPACK", "qnnpack"),
+)
 
 
-def _entry(
-    builder: str, module: str, tv_task: str, enum_cls: Any, member: Any, default: Any, version: str, strict: bool = True
-) -> dict:
-    meta = dict(member.meta)
-    enum_name = enum_cls.__name__
-    display = display_name(builder)
-    datasets = datasets_for(member.name, strict)
-    metrics = metrics_for(meta)
-
+def _tasks(builder: str, tv_task: str, member_name: str) -> tuple[list[str], str]:
+    """(catalog task ids, the description's opening phrase) of one weights member."""
     if tv_task == "detection" and builder.startswith("keypointrcnn"):
-        tasks = ["keypoint-detection"]
-        phrase = "Person keypoint detection"
+        tasks, phrase = ["keypoint-detection"], "Person keypoint detection"
     elif tv_task == "detection" and builder.startswith("maskrcnn"):
-        tasks = ["object-detection", "image-segmentation"]
-        phrase = "Object detection and instance segmentation"
+        tasks, phrase = ["object-detection", "image-segmentation"], "Object detection and instance segmentation"
     else:
-        tasks = {
-            "classification": ["image-classification"],
-            "quantized": ["image-classification"],
-            "detection": ["object-detection"],
-            "segmentation": ["image-segmentation"],
-            "video": ["video-classification"],
-            "optical_flow": ["optical-flow"],
-        }[tv_task]
-        phrase = TASK_PHRASES[tv_task]
-    if member.name.endswith("FEATURES"):  # vgg16: only the convolutional trunk is valid
-        tasks = ["feature-extraction"]
-        phrase = "Feature extraction"
+        tasks, phrase = list(TASK_IDS[tv_task]), TASK_PHRASES[tv_task]
+    if member_name.endswith("FEATURES"):  # vgg16: only the convolutional trunk is valid
+        tasks, phrase = ["feature-extraction"], "Feature extraction"
+    return tasks, phrase
 
+
+def _unquantized_name(meta: dict[str, Any]) -> str | None:
+    """``Enum.MEMBER`` of the float weights quantized weights were made from, else None."""
     unquantized = meta.get("unquantized")
-    unquantized_name = f"{type(unquantized).__name__}.{unquantized.name}" if unquantized is not None else None
-    docs = clean_docs(str(meta.get("_docs") or ""), unquantized_name)
+    return f"{type(unquantized).__name__}.{unquantized.name}" if unquantized is not None else None
+
+
+def _description(
+    phrase: str, display: str, meta: dict[str, Any], metrics: dict[str, dict[str, int | float]], unquantized: str | None
+) -> str:
+    """``<Task> weights for <model>[, <backend> backend] (<headline metric>).`` and the cleaned docs."""
+    docs = clean_docs(str(meta.get("_docs") or ""), unquantized)
     headline = _headline(metrics)
     description = f"{phrase} weights for {display}"
     if meta.get("backend"):
@@ -301,7 +237,11 @@ def _entry(
     description += (f" ({headline})" if headline else "") + "."
     if docs:
         description += " " + docs
+    return description
 
+
+def _tags(builder: str, enum_name: str, tv_task: str, tasks: list[str], member_name: str, datasets: list[str]) -> list[str]:
+    """Search words beyond the name and description: builder, enum, task words, data sets, backends."""
     tags: list[str] = [builder, enum_name]
     if tasks != ["feature-extraction"]:
         tags.append(TASK_WORDS[tv_task])
@@ -313,51 +253,49 @@ def _entry(
         tags.append("semantic segmentation")
     if builder.startswith("keypointrcnn"):
         tags += ["keypoints", "human pose"]
-    tokens = member.name.split("_")
-    tags += [t for tok, t in (("IMAGENET1K", "imagenet"), ("IMAGENET22K", "imagenet-22k"), ("COCO", "coco"),
-                              ("KINETICS400", "kinetics"), ("SWAG", "swag"), ("FBGEMM", "fbgemm"),
-                              ("QNNPACK", "qnnpack")) if tok in tokens]
+    tokens = member_name.split("_")
+    tags += [tag for token, tag in MEMBER_TAGS if token in tokens]
     if "VOC" in tokens:
         tags.append("pascal voc")
     if "FEATURES" in tokens:
         tags.append("feature extraction")
     if tv_task == "optical_flow":
         tags += [d.lower() for d in datasets]
-    tags = list(dict.fromkeys(tags))
+    return list(dict.fromkeys(tags))
 
-    extra: dict[str, Any] = {
-        "builder": builder,
-        "weights_enum": enum_name,
-        "weights": member.name,
-        "default": member is default,
-        "tv_task": tv_task,
-        "url": member.url,
-    }
+
+def _meta_facts(meta: dict[str, Any], metrics: dict[str, dict[str, int | float]], unquantized: str | None) -> dict[str, Any]:
+    """The ``extra`` fields taken from a weights' ``meta``, each only when torchvision gives it."""
+    facts: dict[str, Any] = {}
     if _number(meta.get("num_params")) is not None:
-        extra["num_params"] = int(meta["num_params"])
+        facts["num_params"] = int(meta["num_params"])
     if metrics:
-        extra["metrics"] = metrics
+        facts["metrics"] = metrics
     if _number(meta.get("_ops")) is not None:
-        extra["gflops"] = meta["_ops"]
+        facts["gflops"] = meta["_ops"]
     if _number(meta.get("_file_size")) is not None:
-        extra["file_size_mb"] = meta["_file_size"]
+        facts["file_size_mb"] = meta["_file_size"]
     if meta.get("recipe"):
-        extra["recipe"] = str(meta["recipe"])
+        facts["recipe"] = str(meta["recipe"])
     if meta.get("categories"):
-        extra["num_categories"] = len(meta["categories"])
+        facts["num_categories"] = len(meta["categories"])
     if meta.get("keypoint_names"):
-        extra["num_keypoints"] = len(meta["keypoint_names"])
+        facts["num_keypoints"] = len(meta["keypoint_names"])
     if meta.get("min_size"):
-        extra["min_size"] = [int(x) for x in meta["min_size"]]
+        facts["min_size"] = [int(x) for x in meta["min_size"]]
     if meta.get("min_temporal_size") is not None:
-        extra["min_temporal_size"] = int(meta["min_temporal_size"])
+        facts["min_temporal_size"] = int(meta["min_temporal_size"])
     if meta.get("backend"):
-        extra["backend"] = str(meta["backend"])
-    if unquantized_name:
-        extra["unquantized"] = unquantized_name
+        facts["backend"] = str(meta["backend"])
+    if unquantized:
+        facts["unquantized"] = unquantized
     if meta.get("license"):
-        extra["license_url"] = str(meta["license"])
+        facts["license_url"] = str(meta["license"])
+    return facts
 
+
+def _notes(meta: dict[str, Any], member_name: str) -> str:
+    """What to know before using the weights: their licence, and FEATURES weights' limits."""
     if meta.get("license"):
         notes = (
             f"The weights carry their own licence ({meta['license']}), not torchvision's "
@@ -368,9 +306,33 @@ def _entry(
             "torchvision's code is BSD-3-Clause; its registry names no licence for these "
             "weights, which may carry the terms of their training data or original release."
         )
-    if member.name.endswith("FEATURES"):
+    if member_name.endswith("FEATURES"):
         notes += " Only the features module is valid: not usable as a classifier."
+    return notes
 
+
+def _entry(
+    builder: str, module: str, tv_task: str, enum_cls: type, member: Any, default: Any, version: str, strict: bool = True
+) -> dict[str, Any]:
+    """The catalog entry of one weights member (``member``: a torchvision ``WeightsEnum`` member)."""
+    meta = dict(member.meta)
+    enum_name = enum_cls.__name__
+    display = display_name(builder)
+    datasets = datasets_for(member.name, strict)
+    metrics = metrics_for(meta)
+    tasks, phrase = _tasks(builder, tv_task, member.name)
+    unquantized = _unquantized_name(meta)
+    description = _description(phrase, display, meta, metrics, unquantized)
+    tags = _tags(builder, enum_name, tv_task, tasks, member.name, datasets)
+    extra: dict[str, Any] = {
+        "builder": builder,
+        "weights_enum": enum_name,
+        "weights": member.name,
+        "default": member is default,
+        "tv_task": tv_task,
+        "url": member.url,
+        **_meta_facts(meta, metrics, unquantized),
+    }
     entry: dict[str, Any] = {
         "id": f"torchvision:{builder}.{member.name}",
         "kind": "model",
@@ -390,12 +352,15 @@ def _entry(
     entry["tags"] = tags
     entry["reliability"] = "generated"
     entry["evidence"] = f"torchvision {version} registry"
-    entry["notes"] = notes
+    entry["notes"] = _notes(meta, member.name)
     entry["extra"] = extra
     return entry
 
 
-def collect(strict: bool = True) -> list[dict]:
+# ---------------------------------------------------------------------------- collect
+
+
+def collect(strict: bool = True) -> list[dict[str, Any]]:
     """One entry per weights member of every builder in the installed torchvision, sorted by id.
 
     Imports torchvision (seconds). ``strict`` (the snapshot script) raises on anything the
@@ -428,7 +393,7 @@ def collect(strict: bool = True) -> list[dict]:
                 continue
             task_of[name] = task
 
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     for builder in list_models():
         try:
             enum_cls = get_model_weights(builder)

@@ -1,12 +1,12 @@
-"""torchvision's model registry as a source.
+"""``TorchvisionSource``: torchvision's model registry as a source.
 
 The bundled catalog holds a snapshot of one torchvision version's registry. When no
 torchvision is installed, or the installed one is the snapshot's version, the snapshot
 answers and this source adds nothing. When another version is installed, its real
-registry is read once (``zoofind.tv_registry.collect``: this imports torchvision, which
-takes seconds), stored in ``<cache dir>/torchvision/registry-<version>.json`` and used
-from then on; its records replace the snapshot's in search results
-(``SourceAnswer.replaces_snapshot``).
+registry is read once (``registry.collect``: this imports torchvision, which takes
+seconds), stored in ``<cache dir>/torchvision/registry-<version>.json`` and used from
+then on; its records replace the snapshot's in search results
+(its spec's ``replaces_snapshot``).
 
 Checkpoints come from https://download.pytorch.org/models/; ``ZOOFIND_TORCHVISION_ENDPOINT``
 names a mirror (the file names stay the same, as ``torch.hub`` expects).
@@ -15,42 +15,46 @@ names a mirror (the file names stay the same, as ``torch.hub`` expects).
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .. import catalog as catalog_mod
-from ..errors import NotFoundError, SourceError
-from ..paths import cache_dir
-from ..records import ParsedId, Record
-from ..tv_registry import installed_version
-from . import Registry, SearchQuery
-from .base import SourceAnswer
-from .base import FileEntry, SourceStatus
+from ... import catalog as catalog_mod
+from ...atomic import try_write_json
+from ...errors import NotFoundError, SourceError
+from ...records import ParsedId, Record
+from .. import SearchQuery
+from ...net.probe import probe as probe_endpoint
+from ..base import FileEntry, SourceAnswer, SourceStatus
+from . import DEFAULT_ENDPOINT, SPEC
+from .installed import installed_torchvision
 
-DEFAULT_ENDPOINT = "https://download.pytorch.org/models/"
-ENV_ENDPOINT = "ZOOFIND_TORCHVISION_ENDPOINT"
+if TYPE_CHECKING:
+    from ...context import Context
+
 #: Bumped when the stored registry's shape or the entry mapping changes: older files are re-read.
 REGISTRY_FORMAT = 1
 # torch.hub.HASH_REGEX: checkpoint names carry the first hex digits of their SHA-256.
 _HASH_RE = r"-([a-f0-9]*)\."
 
 
-def endpoint() -> str:
-    value = os.environ.get(ENV_ENDPOINT, "").strip()
-    return (value.rstrip("/") + "/") if value else DEFAULT_ENDPOINT
+def endpoint(ctx: "Context") -> str:
+    """Where checkpoints are downloaded from (with a trailing slash): the mirror
+    ``ZOOFIND_TORCHVISION_ENDPOINT`` names, else PyTorch's."""
+    return ctx.endpoint(SPEC) + "/"
 
 
 def hash_prefix(filename: str) -> str | None:
+    """The SHA-256 prefix a checkpoint's name carries (resnet50-11ad3fa6.pth -> 11ad3fa6), else None."""
     m = re.search(_HASH_RE, filename)
     return m[1] if m and m[1] else None
 
 
-def registry_path(version: str) -> Path:
-    return cache_dir() / "torchvision" / f"registry-{version}.json"
+def registry_path(ctx: "Context", version: str) -> Path:
+    """Where the registry of an installed torchvision ``version`` is stored once read."""
+    return ctx.cache_dir / "torchvision" / f"registry-{version}.json"
 
 
 def snapshot_version() -> str | None:
@@ -59,34 +63,33 @@ def snapshot_version() -> str | None:
     return meta.get("torchvision_version")
 
 
-def registry_read_pending(offline: bool = False) -> str | None:
+def registry_read_pending(ctx: "Context") -> str | None:
     """The installed version whose registry the next search will read (seconds), else None.
 
-    For the CLI's spinner text; cheap (one directory scan and one stat).
+    Cheap (one directory scan and one stat).
     """
-    if offline:
+    if ctx.offline:
         return None
-    inst = installed_version()
-    if inst is None or inst == snapshot_version() or registry_path(inst).is_file():
+    inst = installed_torchvision()
+    if inst is None or inst == snapshot_version() or registry_path(ctx, inst).is_file():
         return None
     return inst
 
 
 class TorchvisionSource:
-    name = "torchvision"
-    title = "torchvision model registry (installed version, else the bundled snapshot)"
-    live = True
+    spec = SPEC
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: dict[str, tuple[list[Record], str, float | None]] = {}
+        # Registries read in this process, by the file they are stored in.
+        self._loaded: dict[Path, tuple[list[Record], str, float | None]] = {}
 
     # -- the registry ------------------------------------------------------------
     def _versions(self) -> tuple[str | None, str | None]:
-        return installed_version(), snapshot_version()
+        return installed_torchvision(), snapshot_version()
 
-    def _read_cached(self, version: str) -> tuple[list[dict], float] | None:
-        path = registry_path(version)
+    def _read_cached(self, ctx: "Context", version: str) -> tuple[list[dict[str, Any]], float] | None:
+        path = registry_path(ctx, version)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != REGISTRY_FORMAT or data.get("torchvision_version") != version:
@@ -95,64 +98,60 @@ class TorchvisionSource:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _store(self, version: str, entries: list[dict]) -> None:
-        import tempfile
+    def _store(self, ctx: "Context", version: str, entries: list[dict[str, Any]]) -> None:
+        # A read-only cache costs the next run the read again, nothing more.
+        try_write_json(
+            registry_path(ctx, version),
+            {"format": REGISTRY_FORMAT, "torchvision_version": version, "saved_at": time.time(), "entries": entries},
+        )
 
-        path = registry_path(version)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"format": REGISTRY_FORMAT, "torchvision_version": version, "saved_at": time.time(), "entries": entries}, fh)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # a read-only cache costs the next run the read again, nothing more
-
-    def registry(self, version: str, *, offline: bool) -> tuple[list[Record], str, float | None] | None:
+    def registry(self, ctx: "Context", version: str) -> tuple[list[Record], str, float | None] | None:
         """(records, origin "cache"|"live", age) of the installed registry; None offline without a stored one."""
+        key = registry_path(ctx, version)
         with self._lock:
-            if version in self._loaded:
-                return self._loaded[version]
-            hit = self._read_cached(version)
+            if key in self._loaded:
+                return self._loaded[key]
+            hit = self._read_cached(ctx, version)
             if hit is not None:
                 entries, age = hit
                 origin: str = "cache"
-            elif offline:
+            elif ctx.offline:
                 return None
             else:
-                from .. import tv_registry
+                from .registry import collect
 
                 try:
-                    entries = tv_registry.collect(strict=False)
+                    entries = collect(strict=False)
                 except Exception as exc:  # noqa: BLE001 - a broken install must not sink the search
                     raise SourceError(
                         f"cannot read the installed torchvision {version} registry ({type(exc).__name__}: {exc})",
                         hint="the bundled snapshot answers meanwhile; check `python -c 'import torchvision'`",
                     ) from exc
-                self._store(version, entries)
+                self._store(ctx, version, entries)
                 origin, age = "live", None
             records = [catalog_mod.entry_to_record(e, curated=False) for e in entries]
-            self._loaded[version] = (records, origin, age)
-            return self._loaded[version]
+            self._loaded[key] = (records, origin, age)
+            return self._loaded[key]
 
-    def _active(self, offline: bool) -> tuple[list[Record] | None, str | None, str | None]:
+    def _active(self, ctx: "Context") -> tuple[list[Record] | None, str | None, str | None]:
         """(registry records or None for the snapshot, installed version, snapshot version)."""
         inst, snap = self._versions()
         if inst is None or inst == snap:
             return None, inst, snap
-        got = self.registry(inst, offline=offline)
+        got = self.registry(ctx, inst)
         return (got[0] if got else None), inst, snap
 
+    def slow_start(self, ctx: "Context") -> str | None:
+        """What the CLI's spinner should say when this search will read a registry (seconds)."""
+        version = registry_read_pending(ctx)
+        return f"reading the registry of torchvision {version} (once; takes seconds)…" if version else None
+
     # -- Source --------------------------------------------------------------------
-    def search(self, query: SearchQuery) -> SourceAnswer:
+    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
         inst, snap = self._versions()
         if inst is None or inst == snap:
             return SourceAnswer((), origin="bundled")
-        got = self.registry(inst, offline=query.offline)
+        got = self.registry(ctx, inst)
         if got is None:
             return SourceAnswer(
                 (), origin="bundled",
@@ -160,11 +159,11 @@ class TorchvisionSource:
                       "search once without --offline to read the installed registry"),
             )
         records, origin, age = got
-        return SourceAnswer(tuple(records), origin=origin, age_seconds=age, replaces_snapshot=True)
+        return SourceAnswer(tuple(records), origin=origin, age_seconds=age)
 
-    def info(self, pid: ParsedId, *, offline: bool = False, timeout: float = 8.0) -> Record | None:
+    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
         builder, _, weights = pid.ref.partition(".")
-        records, inst, snap = self._active(offline)
+        records, inst, snap = self._active(ctx)
         if records is None:
             cat = catalog_mod.load()
             rec = cat.get(str(pid))
@@ -184,28 +183,28 @@ class TorchvisionSource:
             where = f"the installed torchvision {inst}"
         raise NotFoundError(f"no entry {str(pid)!r} in {where}", hint=_hint(builder, ids))
 
-    def files(self, pid: ParsedId, *, timeout: float = 8.0) -> Sequence[FileEntry]:
-        rec = self.info(pid, timeout=timeout)
+    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+        rec = self.info(pid, ctx)
         url = str((rec.extra if rec else {}).get("url") or "")
         if not url:
             return ()
-        if url.startswith(DEFAULT_ENDPOINT):
-            url = endpoint() + url[len(DEFAULT_ENDPOINT):]
+        if url.startswith(DEFAULT_ENDPOINT + "/"):
+            url = endpoint(ctx) + url[len(DEFAULT_ENDPOINT) + 1:]
         name = url.rsplit("/", 1)[-1]
         return (FileEntry(path=name, url=url, sha256_prefix=hash_prefix(name)),)
 
-    def status(self, *, probe: bool = True, timeout: float = 3.0) -> SourceStatus:
+    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
         inst, snap = self._versions()
         age = None
         if inst and inst != snap:
-            hit = self._read_cached(inst)
+            hit = self._read_cached(ctx, inst)
             age = hit[1] if hit else None
         if inst is None:
             using = f"bundled snapshot (torchvision {snap}); torchvision not installed"
         elif inst == snap:
             using = "bundled snapshot (same version as installed)"
         elif age is not None:
-            using = f"installed registry, read into {registry_path(inst)}"
+            using = f"installed registry, read into {registry_path(ctx, inst)}"
         else:
             using = "installed registry, read on the next search (takes seconds)"
         details = (
@@ -213,11 +212,9 @@ class TorchvisionSource:
             ("snapshot torchvision", snap or "none"),
             ("answers from", using),
         )
-        reachable, reason = (None, None)
-        if probe:
-            reachable, reason = _probe(endpoint(), timeout)
+        reachable, reason = probe_endpoint(ctx, "the torchvision checkpoint host", endpoint(ctx), method="HEAD") if probe else (None, None)
         return SourceStatus(
-            self.name, self.title, endpoint(), live=True, reachable=reachable, reason=reason,
+            SPEC.name, SPEC.title, endpoint(ctx), network=False, reachable=reachable, reason=reason,
             cache_age_seconds=age, details=details,
         )
 
@@ -236,20 +233,3 @@ def _hint(builder: str, ids: list[str]) -> str:
     if close:
         return f"did you mean: {', '.join(f'torchvision:{b}' for b in close)}?"
     return "list them with `zoofind search --source torchvision <words>`"
-
-
-def _probe(url: str, timeout: float) -> tuple[bool, str | None]:
-    """Whether the server answers at all (any HTTP status counts as reachable)."""
-    from ..errors import describe
-    from ..http import client
-
-    try:
-        with client(timeout) as c:
-            resp = c.head(url)
-        return True, f"HTTP {resp.status_code}"
-    except Exception as exc:  # noqa: BLE001
-        return False, describe(exc).message
-
-
-def register(registry: Registry) -> None:
-    registry.register("torchvision", TorchvisionSource)

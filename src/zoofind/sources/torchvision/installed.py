@@ -1,7 +1,7 @@
 """Which torchvision is installed, found without importing it (nor importlib.metadata).
 
-Kept apart from ``tv_registry`` (whose tables cost time to load) because search asks
-this on every run.
+Kept apart from ``registry`` (whose tables cost time to load) and ``source`` because
+search asks this on every run.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+
 
 def tv_version_string(version: str) -> str:
     """Public part of a torchvision version: 0.29.1+cu130 -> 0.29.1."""
@@ -20,7 +21,7 @@ _DIST_SUFFIX = ".dist-info"
 _VERSION_RE = r"""(?m)^__version__\s*=\s*['"]([^'"]+)['"]"""
 
 
-def installed_version() -> str | None:
+def installed_torchvision() -> str | None:
     """Public version of the torchvision an ``import torchvision`` would load, or None.
 
     Walks ``sys.path`` in import order and stops at the first entry holding a

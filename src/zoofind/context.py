@@ -1,0 +1,53 @@
+"""What a library call runs under: offline or not, the time each source may take, and a
+snapshot of the environment, decided once where the call starts and passed down.
+
+Sources and the network layer read settings from here, never from ``os.environ``: a
+Python caller's ``offline=True`` (or ``ZOOFIND_OFFLINE=1`` when the call began) reaches
+every source the same way, and the network layer refuses to send anything offline.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Mapping
+
+from . import paths
+
+if TYPE_CHECKING:
+    from .sources.base import SourceSpec
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Context:
+    offline: bool = False
+    #: Seconds each source may take for one call (connect, answer and retries together).
+    timeout: float = DEFAULT_TIMEOUT
+    #: Ask again instead of serving a fresh cached answer.
+    refresh: bool = False
+    environ: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+
+    @classmethod
+    def from_env(
+        cls, *, offline: bool = False, timeout: float = DEFAULT_TIMEOUT, refresh: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> "Context":
+        """The context for a call starting now: ``offline`` or any offline variable means offline."""
+        env = MappingProxyType(dict(os.environ if environ is None else environ))
+        return cls(offline=bool(offline) or paths.offline_in(env), timeout=timeout, refresh=refresh, environ=env)
+
+    def endpoint(self, spec: "SourceSpec") -> str:
+        """The source's base URL, with its override variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT) applied."""
+        return paths.endpoint(self.environ, spec.endpoint_variable, spec.default_endpoint or "")
+
+    @property
+    def cache_dir(self) -> Path:
+        return paths.cache_dir(self.environ)
+
+    @property
+    def ttl(self) -> float:
+        return paths.ttl_seconds(self.environ)

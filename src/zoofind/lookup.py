@@ -1,0 +1,65 @@
+"""`zoofind info`: one entry in full, with what it needs and whether that is installed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import catalog as catalog_mod
+from .context import Context
+from .errors import NotFoundError, describe
+from .frameworks import Requirement, check_requirements, install_command, requirements
+from .ids import parse_id
+from .records import Record
+
+
+@dataclass(frozen=True)
+class InfoResult:
+    record: Record
+    requirements: tuple[Requirement, ...]
+    install: str | None  # the pip command for what is missing, None when all is installed
+    warnings: tuple[str, ...] = ()
+
+
+def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
+    """Everything known about one id: the catalog entry merged with its source's answer.
+
+    A networked source is not asked offline. Returns the record and warnings (a live
+    check that failed while the catalog answered).
+    """
+    from .sources import registry
+
+    pid = parse_id(raw_id)
+    base = catalog_mod.load().get(str(pid))
+    spec = registry.spec(pid.source)
+    live: Record | None = None
+    warnings: tuple[str, ...] = ()
+    if pid.source != catalog_mod.SOURCE and not (ctx.offline and spec.network):
+        try:
+            live = registry.get(pid.source).info(pid, ctx)
+        except NotFoundError:
+            if base is None:
+                raise
+        except Exception as exc:  # noqa: BLE001 - the catalog answer is still worth showing
+            if base is None:
+                raise
+            warnings = (f"{pid.source} did not answer ({describe(exc).message}); showing the bundled catalog entry",)
+    rec = live.merged_with(base) if (live and base) else (live or base)
+    if rec is None:
+        hint = "search for it with `zoofind search`"
+        if ctx.offline and spec.network:
+            hint = f"it is not in the bundled catalog; drop --offline to ask {spec.title}"
+        raise NotFoundError(f"no entry {str(pid)!r}", hint=hint)
+    return rec, warnings
+
+
+def info(raw_id: str, ctx: Context | None = None) -> InfoResult:
+    ctx = ctx or Context.from_env()
+    if not ctx.timeout > 0:
+        from .errors import UsageError
+
+        raise UsageError("--timeout must be positive")
+    record, warnings = lookup(raw_id, ctx)
+    # The first library is the one the model loads with; the others are alternatives
+    # (ESM-2 loads with transformers or fair-esm), not extra needs.
+    reqs = check_requirements(requirements(record.libraries[:1], record.frameworks, record.packages))
+    return InfoResult(record, reqs, install_command(reqs), warnings)

@@ -1,0 +1,12 @@
+"""The one network layer: every request zoofind makes goes through here.
+
+* ``http``: ``Session`` (one source call's httpx client, its deadline, retries, capped
+  bodies) and ``Deadline``; refuses to send anything when the call's ``Context`` is offline.
+* ``retry``: the retry policy (stamina: exponential backoff with jitter, ``Retry-After``,
+  nothing retried on other 4xx, never past the deadline).
+* ``errors``: the one mapping from transport exceptions and HTTP statuses to zoofind's
+  error kinds (``errors.describe`` and the answer cache's "is this transient" use it).
+* ``probe``: the reachability check `zoofind sources` makes.
+
+Nothing here is imported on the offline search path: httpx costs ~80 ms to import.
+"""

@@ -1,0 +1,94 @@
+"""Transport exceptions and HTTP statuses -> zoofind's error kinds (``zoofind.errors``).
+
+One table for every source: the kinds carry ``transient`` (retry, serve a stale
+answer), ``timed_out`` and ``retry_after``, so nothing downstream matches on class
+names. Messages name the service and the URL's host and path, never a header: a token
+cannot leak through them.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..errors import (
+    AccessDeniedError, BadAnswerError, NotFoundError, RateLimitedError, ServerError, SourceError, TimedOutError,
+    UnreachableError, ZoofindError,
+)
+
+
+def where(url: str | httpx.URL) -> str:
+    """host/path of a URL, without credentials or query (which may carry secrets)."""
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{host}{parts.path}"
+
+
+def from_transport(exc: BaseException, service: str | None = None) -> ZoofindError | None:
+    """An httpx exception as a zoofind error; None for anything else."""
+    if not isinstance(exc, httpx.HTTPError):
+        return None
+    name = service or "the server"
+    try:
+        url = where(exc.request.url)
+    except RuntimeError:  # an exception raised without a request attached
+        url = ""
+    at = f" ({url})" if url else ""
+    if isinstance(exc, httpx.TimeoutException):
+        return TimedOutError(f"{name}{at} gave no answer in time", hint="retry, or raise --timeout")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return BadAnswerError(f"{name}{at} redirects in a loop or too often", hint="the service or a proxy is misconfigured; retry later")
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return SourceError(f"cannot use the address of {name}{at}: {exc}", hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
+    if isinstance(exc, httpx.TransportError):
+        return UnreachableError(
+            f"cannot reach {name}{at}: {type(exc).__name__}",
+            hint="check your connection or the endpoint variable, or use --offline",
+        )
+    return SourceError(f"{name}{at}: {type(exc).__name__}: {exc}")
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+    import time
+
+    try:
+        return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def from_status(status: int, url: str, headers: Mapping[str, str], service: str) -> SourceError | None:
+    """The error an HTTP status means (None for 1xx-3xx success statuses the caller handles).
+
+    Sources with a richer protocol (the Hub's X-Error-Code) check it first and fall back here.
+    """
+    if status < 400:
+        return None
+    at = f"{service} ({where(url)})"
+    if status == 429:
+        after = _retry_after(headers)
+        return RateLimitedError(
+            f"{at} is rate-limiting requests (HTTP 429)" + (f"; retry after {after:g} s" if after is not None else ""),
+            hint="wait a little and retry", status=status, retry_after=after,
+        )
+    if status >= 500 or status == 408:
+        return ServerError(f"{at} answered HTTP {status}", hint="retry later; cached answers are used when present",
+                           status=status, retry_after=_retry_after(headers))
+    if status in (401, 403):
+        return AccessDeniedError(f"{at} refused access (HTTP {status})", hint="check the credentials for this service")
+    if status in (404, 410):
+        return NotFoundError(f"{at} has nothing there (HTTP {status})", hint="check the id with `zoofind search`")
+    return BadAnswerError(f"{at} rejected the request (HTTP {status})", hint="simplify the query or its filters", status=status)

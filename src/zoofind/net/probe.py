@@ -1,0 +1,24 @@
+"""Is an endpoint there and answering? One request, no retry, status line only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import SourceError
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+
+def probe(ctx: "Context", service: str, url: str, *, method: str = "GET") -> tuple[bool | None, str | None]:
+    """(reachable, what it said): any HTTP status counts as reachable; None offline (nothing sent)."""
+    from .http import Session
+
+    if ctx.offline:
+        return None, "offline: not probed"
+    try:
+        with Session(ctx, service) as s, s.stream(method, url) as resp:
+            where = resp.headers.get("location")
+            return True, f"HTTP {resp.status_code}" + (f" -> {where}" if where else "")
+    except SourceError as exc:
+        return False, exc.message

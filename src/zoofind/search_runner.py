@@ -1,0 +1,257 @@
+"""One ranked search over the catalog and every source that searches.
+
+The catalog is scored on its prebuilt index in-process; the sources whose ``SourceSpec``
+says they search are asked (networked ones concurrently on threads, each within the
+call's timeout, and only when not offline), their records scored with the same BM25F
+function, merged by id with the catalog's, filtered and sorted (``ranking``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import catalog as catalog_mod
+from .context import Context
+from .errors import UsageError
+from .ranking import EXACT_BONUS, Candidate, Hit, exact, top
+from .records import KINDS, Record
+from .sources import SearchQuery, registry
+from .tasks import canonical_task
+from .textindex import QueryTerm, TextIndex, prior
+
+if TYPE_CHECKING:
+    from .sources.base import SourceAnswer, SourceSpec
+
+SORTS = ("relevance", "downloads", "likes", "updated", "params", "size")
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """How one source answered this search: the per-source status in JSON output."""
+
+    name: str
+    status: str  # ok | error | timeout | skipped | offline
+    count: int = 0
+    origin: str | None = None  # bundled | live | cache | stale
+    message: str | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: SearchQuery
+    hits: tuple[Hit, ...]
+    total: int
+    sources: tuple[SourceReport, ...]
+    # Every requested source failed: the CLI prints what it has and exits 1.
+    all_failed: bool = False
+    # Query words the catalog does not know at all, not even as a near spelling.
+    unknown_words: tuple[str, ...] = ()
+    # Query words read as other words (typos, completions): (word, what it was read as).
+    readings: tuple[tuple[str, str], ...] = ()
+    # The call ran offline (asked, or an offline variable was set when it started).
+    offline: bool = False
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        return tuple(h.record for h in self.hits)
+
+
+def validate(query: SearchQuery, ctx: Context) -> None:
+    if query.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if query.sort not in SORTS:
+        raise UsageError(f"unknown sort {query.sort!r}", hint=f"one of: {', '.join(SORTS)}")
+    names = registry.names()
+    for s in query.sources:
+        if s not in names:
+            raise UsageError(f"unknown source {s!r}", hint=f"one of: {', '.join(names)}")
+    if query.kind not in (None, *KINDS):
+        raise UsageError(f"unknown kind {query.kind!r}", hint=f"one of: {', '.join(KINDS)}")
+    if not ctx.timeout > 0:
+        raise UsageError("--timeout must be positive")
+    has_filter = any((query.sources, query.task, query.domain, query.framework, query.license, query.kind))
+    if not query.text.strip() and not has_filter:
+        raise UsageError("give a query or at least one filter", hint='e.g. zoofind search "protein language model" or zoofind search --task optical-flow')
+
+
+def matches(get: Callable[[str], Any], query: SearchQuery) -> bool:
+    """Whether a record (read through ``get``) passes the query's filters."""
+    if query.kind and get("kind") != query.kind:
+        return False
+    if query.sources and get("source") not in query.sources:
+        return False
+    if query.task:
+        want = canonical_task(query.task)
+        if want not in {canonical_task(t) for t in get("tasks") or ()}:
+            return False
+    if query.domain:
+        want = query.domain.strip().lower()
+        if not any(want in d.lower() for d in get("domains") or ()):
+            return False
+    if query.framework:
+        from .frameworks import canonical as canonical_framework
+
+        want = canonical_framework(query.framework)
+        have = {canonical_framework(x) for x in (*(get("frameworks") or ()), *(get("libraries") or ()))}
+        if want not in have:
+            return False
+    if query.license:
+        lic = (get("license") or "").lower()
+        if not lic.startswith(query.license.strip().lower()):
+            return False
+    return True
+
+
+def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
+    """Rank the catalog and the searching sources for ``query`` (``ctx``: offline, timeout, refresh)."""
+    ctx = ctx or Context.from_env()
+    validate(query, ctx)
+    cat = catalog_mod.load()
+    index = TextIndex.from_compiled(cat.index_data)
+    terms = index.parse(query.text)
+    specs = {s.name: s for s in registry.specs()}
+    wanted = [name for name in specs if not query.sources or name in query.sources]
+    searching = [name for name in wanted if specs[name].searches]
+    reachable = [name for name in searching if not (ctx.offline and specs[name].network)]
+    # A source whose ``active`` says it has nothing beyond the catalog's snapshot is not even imported.
+    ask = [name for name in reachable if specs[name].active is None or specs[name].active(ctx)]
+    if ask and terms:
+        # Hubs match query words against ids (substring); the rarest word finds the most.
+        query = replace(query, keyword=max((t.text for t in terms), key=lambda w: (index.idf(w), len(w))))
+    # Networked sources start first, so their waiting overlaps the catalog's scoring.
+    pending = _Pending(ask, specs, query, ctx)
+
+    reports: list[SourceReport] = []
+    found: dict[str, Candidate] = {}
+    started = time.perf_counter()
+    answers = pending.collect()
+    replaced = {name for name, (ans, _) in answers.items() if ans is not None and ans.records and specs[name].replaces_snapshot}
+    dropped = _score_catalog(found, cat, index, terms, query, replaced)
+    for rec in cat.extras:
+        _add_live(found, cat, rec, index, terms, query)
+    reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
+    # Sources whose bundled snapshot in the catalog is all they have answered through it.
+    reports += [SourceReport(name, "ok", origin="bundled") for name in wanted
+                if name != catalog_mod.SOURCE and (not specs[name].searches or name in reachable and name not in ask)]
+    for name in ask:
+        ans, report = answers[name]
+        reports.append(report)
+        if ans is not None:
+            for rec in ans.records:
+                _add_live(found, cat, rec, index, terms, query)
+    reports += [SourceReport(name, "offline", message="offline: not asked") for name in searching if name not in reachable]
+
+    networked = [name for name in ask if specs[name].network]
+    failed = [r for r in reports if r.name in networked and r.status in ("error", "timeout")]
+    # Only when nothing requested could answer without the network does its failure fail the search.
+    all_failed = bool(networked) and len(failed) == len(networked) and all(specs[n].network and specs[n].searches for n in wanted)
+
+    best = top(list(found.values()), query, cat)
+    hits = tuple(Hit(c.record(cat), c.score) for c in best)
+    unknown = tuple(t.text for t in terms if not any(index.df(term) for term, _ in t.expansions))
+    readings = tuple((t.text, "/".join(term for term, _ in t.expansions[:3])) for t in terms
+                     if t.text not in unknown and t.text not in index.postings)
+    return SearchResult(query, hits, len(found) + dropped, tuple(reports), all_failed, unknown, readings, ctx.offline)
+
+
+def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index: TextIndex, terms: list[QueryTerm],
+                   query: SearchQuery, replaced: set[str]) -> int:
+    """Catalog documents passing the filters, as candidates; returns how many were cut as unshowable."""
+    doc_scores = index.score_all(terms) if terms else dict.fromkeys(range(len(cat)), 0.0)
+    skip_ids = {r.id for r in cat.extras}
+    deep_filter = any((query.task, query.domain, query.framework, query.license))
+    docs = cat.docs
+    source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and (not query.sources or name in query.sources)}
+    kind_code = query.kind[0] if query.kind else None
+    priors = docs["prior"]
+    kept: list[tuple[float, int]] = []
+    for doc, score in doc_scores.items():
+        # Facet filters read one character of a column; only list-field filters decode the record.
+        if docs["source"][doc] not in source_codes or kind_code and docs["kind"][doc] != kind_code:
+            continue
+        if deep_filter and not matches(cat.entry(doc).get, query):
+            continue
+        kept.append((score * priors.get(str(doc), 1.0), doc))
+    dropped = 0
+    pool = query.limit * 6
+    if query.sort == "relevance" and terms and len(kept) > pool:
+        # Only the best few can be shown: keep those (and every tie at the cut) as candidates.
+        cut = sorted((sc for sc, _ in kept), reverse=True)[pool - 1]
+        before = len(kept)
+        kept = [k for k in kept if k[0] >= cut]
+        dropped = before - len(kept)
+    for score, doc in kept:
+        rid = cat.ids[doc]
+        if rid not in skip_ids:
+            found[rid] = Candidate(score + (EXACT_BONUS if exact(query.text, rid, docs["names"][doc]) else 0.0), doc=doc)
+    return dropped
+
+
+def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:
+    prev = found.get(rec.id)
+    base = prev.record(cat) if prev else cat.get(rec.id)
+    merged = rec.merged_with(base) if base else rec
+    if not matches(lambda k: getattr(merged, k), query):
+        return
+    if terms:
+        score = index.score_fields(merged.to_dict(), terms)
+        if score <= 0:
+            # Hubs match on fields we do not see (e.g. card text): keep them, ranked low.
+            score = 0.01
+    else:
+        score = 0.0
+    score *= prior(merged.curated, merged.downloadable, merged.extra)
+    if exact(query.text, merged.id, merged.name):
+        score += EXACT_BONUS
+    found[merged.id] = Candidate(max(score, prev.score) if prev else score, rec=merged)
+
+
+class _Pending:
+    """Sources being asked: networked ones on daemon threads, local ones when collected."""
+
+    def __init__(self, names: list[str], specs: dict[str, "SourceSpec"], query: SearchQuery, ctx: Context) -> None:
+        import threading
+
+        self.names, self.query, self.ctx = names, query, ctx
+        self.local = [n for n in names if not specs[n].network]
+        self.answered: dict[str, tuple[Any, float]] = {}
+        self.started = time.monotonic()
+        # Daemon threads, not an executor: a source stuck past its deadline must not keep
+        # the process alive at exit (executor threads are joined at interpreter shutdown).
+        self.threads = [threading.Thread(target=self._run, args=(n,), name=f"zoofind-{n}", daemon=True)
+                        for n in names if specs[n].network]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, name: str) -> None:
+        try:
+            result: Any = registry.get(name).search(self.query, self.ctx)
+        except Exception as exc:  # noqa: BLE001 - reported per source, never fatal
+            result = exc
+        self.answered[name] = (result, round(time.monotonic() - self.started, 3))
+
+    def collect(self) -> dict[str, tuple["SourceAnswer | None", SourceReport]]:
+        for name in self.local:
+            self._run(name)
+        deadline = self.started + self.ctx.timeout + 0.25
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        return {name: self._report(name) for name in self.names}
+
+    def _report(self, name: str) -> tuple["SourceAnswer | None", SourceReport]:
+        if name not in self.answered:
+            secs = round(time.monotonic() - self.started, 3)
+            return None, SourceReport(name, "timeout", message=f"no answer within {self.ctx.timeout:g} s", seconds=secs)
+        result, secs = self.answered[name]
+        if isinstance(result, BaseException):
+            from .errors import describe
+
+            status = "timeout" if getattr(result, "timed_out", False) else "error"
+            return None, SourceReport(name, status, message=describe(result).message, seconds=secs)
+        status = "skipped" if result.origin == "skipped" else "ok"
+        return result, SourceReport(name, status, len(result.records), result.origin, result.note, secs)
+
+

@@ -1,0 +1,69 @@
+"""The Hugging Face Hub as a source, spoken to through its public REST API.
+
+* ``api``: the endpoints (``GET /api/models`` with ``Link`` paging, ``/api/models/{id}``,
+  ``/auth-check``) over the network layer, and the Hub's error codes.
+* ``auth``: the token, found where huggingface_hub's tools store it.
+* ``mapping``: the Hub's vocabulary and JSON <-> zoofind's ``Record``.
+* ``source``: ``HfSource``, which the registry makes on first use.
+
+This module only declares the source (it is imported on the offline search path).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ...errors import UsageError
+from ..spec import SourceSpec
+
+if TYPE_CHECKING:
+    from .. import Registry
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
+#: owner/name or a legacy bare name; never "..", "--" (cache folder separators) or a ".git" suffix.
+REF_PATTERN = rf"(?!.*\.\.)(?!.*--)(?!.*\.git$)(?:{_PART}/)?{_PART}"
+
+
+def ref_from_url(path: str) -> str:
+    """huggingface.co/<path>: models/owner/name, owner/name/tree/main/... -> owner/name."""
+    parts = path.split("/")
+    if parts and parts[0] == "models":
+        parts = parts[1:]
+    if parts and parts[0] in ("datasets", "spaces"):
+        raise UsageError(f"huggingface.co/{path} is a Hugging Face {parts[0][:-1]}, not a model",
+                         hint="zoofind finds models: give huggingface.co/owner/name")
+    return "/".join(parts[:2])
+
+
+def family(ref: str) -> str:
+    """facebook/esm2_t6_8M_UR50D -> facebook/esm2: the sizes of one model family."""
+    owner, _, name = ref.rpartition("/")
+    return f"{owner}/" + re.split(r"[-_.]", name.lower(), maxsplit=1)[0]
+
+
+SPEC = SourceSpec(
+    name="hf",
+    title="Hugging Face Hub",
+    network=True,
+    searches=True,
+    ref_pattern=REF_PATTERN,
+    example="hf:owner/name",
+    url_prefixes=("https://huggingface.co/", "http://huggingface.co/", "huggingface.co/", "https://hf.co/", "hf.co/"),
+    claims_bare_ids=True,
+    ref_from_url=ref_from_url,
+    family=family,
+    endpoint_variable="HF_ENDPOINT",
+    default_endpoint=DEFAULT_ENDPOINT,
+)
+
+
+def _make():  # noqa: ANN202 - the source class, imported only when used
+    from .source import HfSource
+
+    return HfSource()
+
+
+def register(registry: "Registry") -> None:
+    registry.register(SPEC, _make)

@@ -1,0 +1,113 @@
+"""The Hub's REST endpoints zoofind calls, over the network layer, and its error codes.
+
+* ``GET /api/models`` with ``search``, ``filter`` (repeatable), ``pipeline_tag``, ``sort``,
+  ``direction``, ``limit`` and ``expand[]``; the next page is the ``Link: <...>; rel="next"``
+  header's URL (it carries every parameter).
+* ``GET /api/models/{repo}[/revision/{rev}]?blobs=true``: one repo, with file sizes and LFS hashes.
+* ``GET /api/models/{repo}/auth-check``: whether this token may download a gated repo.
+
+Errors follow huggingface_hub's ``hf_raise_for_status``: the ``X-Error-Code`` header
+(``RepoNotFound``, ``GatedRepo``, ``RevisionNotFound``, ``EntryNotFound``) says what a
+401/403/404 means; an invalid token is a 401 with ``X-Error-Message``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
+from ...net.errors import from_status
+from ...net.http import Answer, Session
+
+SERVICE = "the Hugging Face Hub"
+#: Pages of a listing read at most (each ``limit`` models).
+MAX_PAGES = 3
+
+
+def headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def next_link(link_header: str | None) -> str | None:
+    """The ``rel="next"`` URL of an RFC 8288 ``Link`` header."""
+    for part in (link_header or "").split(","):
+        m = re.match(r'\s*<([^>]*)>\s*;(.*)$', part)
+        if m and re.search(r'\brel\s*=\s*"?next"?', m[2]):
+            return m[1]
+    return None
+
+
+def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> Answer:
+    """The answer if it is a success, else zoofind's error for what the Hub said."""
+    if answer.status < 400:
+        return answer
+    code = answer.headers.get("x-error-code", "")
+    message = answer.headers.get("x-error-message", "")
+    what = repo or "this model"
+    if code == "GatedRepo":
+        raise AccessDeniedError(
+            f"{what} is gated on the Hugging Face Hub and " + ("this token has no access" if token else "no token is set"),
+            hint=f"request access at {hub}/{repo}, then set HF_TOKEN (or run `hf auth login`)" if repo
+            else "request access on the model page, then set HF_TOKEN",
+        )
+    if code == "RepoNotFound" or (answer.status == 401 and repo and "invalid" not in message.lower() and not token):
+        raise NotFoundError(
+            f"no model {repo!r} on the Hugging Face Hub at {hub} (or it is private)",
+            hint="check the id (owner/name, case-sensitive) with `zoofind search`; for a private repo set HF_TOKEN",
+        )
+    if code in ("RevisionNotFound", "EntryNotFound"):
+        raise NotFoundError(f"{what}: {message or code} on the Hugging Face Hub at {hub}", hint="check the revision or file name")
+    if answer.status == 401:
+        if token:
+            raise AccessDeniedError("the Hugging Face Hub rejected the token (HTTP 401)",
+                                    hint="check HF_TOKEN (or `hf auth login`); unset it to search anonymously")
+        raise AccessDeniedError(f"the Hugging Face Hub at {hub} asks for a token (HTTP 401)", hint="set HF_TOKEN (or run `hf auth login`)")
+    if answer.status == 403:
+        raise AccessDeniedError("the Hugging Face Hub refused access (HTTP 403)", hint="check the token's permissions")
+    if answer.status == 429:
+        err = from_status(answer.status, answer.url, answer.headers, SERVICE)
+        assert err is not None
+        err.hint = "wait a little; a logged-in token (HF_TOKEN) has a higher limit"
+        raise err
+    err = from_status(answer.status, answer.url, answer.headers, SERVICE)
+    assert err is not None
+    raise err
+
+
+def list_models(session: Session, hub: str, params: list[tuple[str, str]], want: int, token: str | None) -> list[Any]:
+    """Up to ``want`` models (raw JSON objects) of a listing, following ``Link`` pages."""
+    url: str | None = f"{hub}/api/models"
+    query: list[tuple[str, str]] | None = params
+    models: list[Any] = []
+    for _ in range(MAX_PAGES):
+        assert url is not None
+        answer = check(session.request("GET", url, params=query, headers=headers(token)), hub=hub, repo=None, token=token)
+        page = answer.json()
+        if not isinstance(page, list):
+            raise BadAnswerError(f"{SERVICE} ({hub}/api/models) answered {type(page).__name__}, not a list of models")
+        models += page
+        url, query = next_link(answer.headers.get("link")), None
+        if not url or len(models) >= want or not page:
+            break
+    return models[:want]
+
+
+def repo_path(repo: str, revision: str | None = None) -> str:
+    path = f"/api/models/{repo}"
+    return f"{path}/revision/{quote(revision, safe='')}" if revision else path
+
+
+def model_info(session: Session, hub: str, repo: str, token: str | None, revision: str | None = None) -> dict[str, Any]:
+    answer = check(session.request("GET", hub + repo_path(repo, revision), params={"blobs": "true"}, headers=headers(token)),
+                   hub=hub, repo=repo, token=token)
+    data = answer.json()
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise BadAnswerError(f"{SERVICE} ({hub}) answered something that is not a model for {repo!r}")
+    return data
+
+
+def auth_check(session: Session, hub: str, repo: str, token: str | None) -> None:
+    """Returns when this token may download ``repo``; raises AccessDeniedError or NotFoundError."""
+    check(session.request("GET", f"{hub}{repo_path(repo)}/auth-check", headers=headers(token)), hub=hub, repo=repo, token=token)

@@ -1,0 +1,285 @@
+"""The Hub's vocabulary and its JSON <-> zoofind's ``Record``.
+
+The frameworks and libraries a repo shows come from the one vocabulary in
+``zoofind.frameworks`` (each entry's Hub tag, aliases and base framework); this module
+only knows the Hub's own words: pipeline tags, licence ids, sort keys, file names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ...frameworks import LIBRARIES, framework_of, hub_tag, library_of_tag
+from ...frameworks import canonical as canonical_library
+from ...records import Record
+from ...tasks import canonical_task
+from .. import SearchQuery
+
+#: Fields asked of ``GET /api/models`` (``expand[]=``): every one a documented expand value.
+LIST_EXPAND = (
+    "author", "cardData", "createdAt", "downloads", "gated", "gguf", "lastModified", "library_name",
+    "likes", "pipeline_tag", "private", "safetensors", "sha", "siblings", "tags",
+)
+
+#: zoofind ``--sort`` -> the API's ``sort`` (always with ``direction=-1``).
+#: The Hub has no relevance order for the API: downloads is its most useful default.
+HUB_SORT = {"relevance": "downloads", "downloads": "downloads", "likes": "likes", "updated": "lastModified"}
+
+#: Hub licence ids ``--license`` may name exactly; a prefix (``cc-by``) is filtered locally only.
+HUB_LICENSES = frozenset({
+    "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m", "bigscience-bloom-rail-1.0",
+    "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0", "bsd", "bsd-2-clause", "bsd-3-clause",
+    "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
+    "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0",
+    "cc-by-nc-nd-3.0", "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
+    "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0", "epl-1.0",
+    "epl-2.0", "etalab-2.0", "eupl-1.1", "eupl-1.2", "agpl-3.0", "gfdl", "gpl", "gpl-2.0", "gpl-3.0",
+    "lgpl", "lgpl-2.1", "lgpl-3.0", "isc", "h-research", "intel-research", "lppl-1.3c", "ms-pl", "apple-ascl",
+    "apple-amlr", "mpl-2.0", "odc-by", "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa",
+    "unlicense", "zlib", "pddl", "lgpl-lr", "deepfloyd-if-license", "fair-noncommercial-research-license",
+    "llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4", "gemma", "unknown", "other",
+})
+
+#: The Hub's pipeline tags (huggingface.js packages/tasks pipelines.ts): ``--task`` is sent
+#: as ``pipeline_tag`` only when its canonical name is one of these.
+PIPELINE_TAGS = frozenset({
+    "text-classification", "token-classification", "table-question-answering", "question-answering",
+    "zero-shot-classification", "translation", "summarization", "feature-extraction", "text-generation",
+    "fill-mask", "sentence-similarity", "text-to-speech", "text-to-audio", "automatic-speech-recognition",
+    "audio-to-audio", "audio-classification", "audio-text-to-text", "voice-activity-detection",
+    "depth-estimation", "image-classification", "object-detection", "image-segmentation", "text-to-image",
+    "image-to-text", "image-to-image", "image-to-video", "unconditional-image-generation",
+    "video-classification", "reinforcement-learning", "robotics", "tabular-classification",
+    "tabular-regression", "tabular-to-text", "table-to-text", "multiple-choice", "text-ranking",
+    "text-retrieval", "time-series-forecasting", "text-to-video", "image-text-to-text", "image-text-to-image",
+    "image-text-to-video", "visual-question-answering", "document-question-answering",
+    "zero-shot-image-classification", "graph-ml", "mask-generation", "zero-shot-object-detection",
+    "text-to-3d", "image-to-3d", "image-feature-extraction", "video-text-to-text", "keypoint-detection",
+    "visual-document-retrieval", "any-to-any", "video-to-video", "other",
+})
+
+#: Frameworks in the order a record lists them.
+FRAMEWORK_ORDER = ("pytorch", "tensorflow", "jax", "keras", "onnx", "tflite", "tfjs", "scikit-learn", "mxnet", "chainer")
+MAIN_FRAMEWORKS = ("pytorch", "tensorflow", "jax", "keras")
+
+#: File name endings -> weights format. Pickle covers PyTorch's .bin/.pt/.pth and Lightning's .ckpt.
+WEIGHT_SUFFIXES = (
+    (".safetensors", "safetensors"), (".gguf", "gguf"), (".onnx", "onnx"), (".onnx_data", "onnx"),
+    (".msgpack", "flax"), (".h5", "tf"), (".keras", "keras"), (".tflite", "tflite"),
+    (".bin", "pickle"), (".pt", "pickle"), (".pth", "pickle"), (".ckpt", "pickle"),
+)
+#: Pickles that are training state, not weights.
+_NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt", "rng_state")
+#: Preference when one repo ships several formats (for the download size).
+FORMAT_ORDER = ("safetensors", "pickle", "tf", "flax", "onnx", "gguf", "keras", "tflite")
+
+#: Hub-computed tags that say nothing about the model.
+_NOISE_PREFIXES = ("license:", "region:", "base_model:", "deploy:", "endpoints_compatible", "autotrain_compatible",
+                   "text-generation-inference", "has_space", "inference:", "eval-results", "model-index")
+
+
+_CARD_KEYS = ("license", "license_name", "license_link", "datasets", "language", "tags", "base_model",
+              "model_name", "pipeline_tag", "library_name", "description", "summary", "thumbnail")
+
+
+def weights_formats(filenames: Sequence[str]) -> tuple[str, ...]:
+    found = {fmt for name in filenames if (fmt := weights_format_of(name))}
+    return tuple(f for f in FORMAT_ORDER if f in found)
+
+
+def weights_format_of(path: str) -> str | None:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name == "saved_model.pb":
+        return "tf"
+    if name.startswith(_NOT_WEIGHTS) or name.startswith("openvino"):
+        return None
+    for suffix, fmt in WEIGHT_SUFFIXES:
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+def infer_frameworks(library: str | None, tags: Sequence[str], formats: Sequence[str] = ()) -> tuple[str, ...]:
+    """Frameworks from the library name, tags and weights formats (``frameworks.framework_of``).
+
+    A library with no framework tag falls back to its base framework (transformers ->
+    pytorch) unless a tag already names a main framework: a transformers repo tagged only
+    ``tf`` is TensorFlow-only. Export formats (onnx, tflite, tfjs) add to it.
+    """
+    found = {f for t in (*tags, *formats) if (f := framework_of(t))}
+    if library:
+        low = library.lower()
+        if framework_of(low):
+            found.add(framework_of(low))  # type: ignore[arg-type]
+        elif not found & set(MAIN_FRAMEWORKS):
+            base = LIBRARIES.get(canonical_library(low))
+            if base is not None and base.framework:
+                found.add(base.framework)
+    return tuple(f for f in FRAMEWORK_ORDER if f in found)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if v is not None]
+
+
+def iso_seconds(value: Any) -> str | None:
+    """The Hub's ``2023-03-21T15:05:12.000Z`` as ``2023-03-21T15:05:12Z`` (every source's form)."""
+    if not isinstance(value, str) or not value:
+        return None
+    head, dot, tail = value.partition(".")
+    return f"{head}Z" if dot and tail.endswith("Z") else value
+
+
+def record_from_payload(data: Mapping[str, Any], hub: str) -> Record:
+    repo = str(data["id"])
+    tags = [str(t) for t in data.get("tags") or ()]
+    card = data.get("cardData") or {}
+    library = data.get("library_name")
+    pipeline = data.get("pipeline_tag")
+    siblings = data.get("siblings") or []
+    formats = weights_formats([s["rfilename"] for s in siblings])
+
+    libraries: list[str] = []
+    extra_tags: list[str] = []
+    if library:
+        key = canonical_library(library)
+        (libraries if key in LIBRARIES else extra_tags).append(key if key in LIBRARIES else library)
+    for t in tags:
+        key = canonical_library(t)
+        if library_of_tag(key) and key not in libraries:
+            libraries.append(key)
+
+    license_ = next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
+    if license_ is None:
+        license_ = next(iter(_as_list(card.get("license"))), None)
+    if license_ == "other" and card.get("license_name"):
+        license_ = str(card["license_name"])
+
+    datasets = [t.split(":", 1)[1] for t in tags if t.startswith("dataset:")]
+    datasets += [d for d in _as_list(card.get("datasets")) if d not in datasets]
+
+    frameworks = infer_frameworks(library, tags, formats)
+    # Tags said elsewhere in the record (frameworks, libraries, task, formats) are dropped;
+    # "gguf" stays a tag: it names a format and a runtime, not a framework.
+    dropped = {*libraries, "safetensors", "custom_code", (library or "").lower(), (pipeline or "").lower()} - {"gguf"}
+    kept = [t for t in tags if not t.startswith(_NOISE_PREFIXES) and not t.startswith("dataset:")
+            and t.lower() not in dropped and (framework_of(t) is None or t.lower() == "gguf")]
+    kept += [t for t in extra_tags if t not in kept]
+
+    params = (data.get("safetensors") or {}).get("total") or (data.get("gguf") or {}).get("total")
+    sizes: dict[str, int] = {}
+    for s in siblings:
+        fmt = weights_format_of(s["rfilename"])
+        size = (s.get("lfs") or {}).get("size") or s.get("size")
+        if fmt and isinstance(size, int):
+            sizes[fmt] = sizes.get(fmt, 0) + size
+    size_bytes = next((sizes[f] for f in FORMAT_ORDER if f in sizes), None)
+
+    gated = data.get("gated")
+    description = next((str(card[k]) for k in ("summary", "description") if isinstance(card.get(k), str) and card[k].strip()), "")
+    extra: dict[str, Any] = {k: v for k, v in (
+        ("sha", data.get("sha")),
+        ("created", iso_seconds(data.get("createdAt"))),
+        ("base_model", card.get("base_model")),
+        ("approval", gated if isinstance(gated, str) else None),  # gated: "auto" or "manual" approval
+        ("private", True if data.get("private") else None),
+    ) if v}
+    return Record(
+        id=f"hf:{repo}",
+        source="hf",
+        kind="model",
+        name=repo,
+        description=description,
+        url=f"{hub}/{repo}",
+        tasks=(pipeline,) if pipeline else (),
+        frameworks=frameworks,
+        libraries=tuple(libraries),
+        license=license_,
+        gated=bool(gated) and gated not in ("false", "False"),
+        remote_code="custom_code" in tags,
+        datasets=tuple(datasets),
+        tags=tuple(dict.fromkeys(kept)),
+        params=params if isinstance(params, int) else None,
+        size_bytes=size_bytes,
+        downloads=data.get("downloads"),
+        likes=data.get("likes"),
+        updated=iso_seconds(data.get("lastModified")),
+        weights_format=formats,
+        extra=extra,
+    )
+
+
+def list_params(query: SearchQuery) -> list[tuple[str, str]]:
+    """SearchQuery -> the query string of ``GET /api/models`` (JSON-able: part of the cache key).
+
+    The Hub has no relevance order in its API: downloads is its most useful default. At
+    least 20 are asked for: the merged ranking needs candidates.
+    """
+    params: list[tuple[str, str]] = []
+    text = (query.keyword or query.text).strip()
+    if text:
+        params.append(("search", text))
+    if query.framework:
+        tag = hub_tag(query.framework)
+        if tag:
+            params.append(("filter", tag))
+    if query.license and query.license.strip().lower() in HUB_LICENSES:
+        params.append(("filter", f"license:{query.license.strip().lower()}"))
+    if query.task:
+        task = canonical_task(query.task)
+        if task in PIPELINE_TAGS:
+            params.append(("pipeline_tag", task))
+    params += [("sort", HUB_SORT.get(query.sort, "downloads")), ("direction", "-1"),
+               ("limit", str(wanted(query)))]
+    params += [("expand[]", field) for field in LIST_EXPAND]
+    return params
+
+
+def wanted(query: SearchQuery) -> int:
+    return min(max(query.limit, 20), 100)
+
+
+def trimmed(model: Mapping[str, Any], *, all_files: bool) -> dict[str, Any]:
+    """What the answer cache keeps of one model's JSON: the fields zoofind reads.
+
+    Search answers keep a few weight files per format (``all_files=False``): enough for
+    ``weights_format`` and the size, and the cached answer stays small and quick to read.
+    """
+    out: dict[str, Any] = {k: model[k] for k in (
+        "id", "author", "sha", "private", "gated", "downloads", "likes", "lastModified", "createdAt",
+        "pipeline_tag", "library_name", "tags",
+    ) if model.get(k) is not None}
+    card = model.get("cardData")
+    if isinstance(card, Mapping):
+        out["cardData"] = {k: card[k] for k in _CARD_KEYS if k in card}
+    st = model.get("safetensors")
+    if isinstance(st, Mapping) and st.get("total") is not None:
+        out["safetensors"] = {"total": st["total"]}
+    gguf = model.get("gguf")
+    if isinstance(gguf, Mapping):
+        out["gguf"] = {k: gguf[k] for k in ("total", "architecture", "context_length") if k in gguf}
+    siblings = model.get("siblings")
+    if isinstance(siblings, list):
+        kept = []
+        per_format: dict[str, int] = {}
+        for s in siblings:
+            if not isinstance(s, Mapping) or not isinstance(s.get("rfilename"), str):
+                continue
+            if not all_files:
+                fmt = weights_format_of(s["rfilename"])
+                if fmt is None or per_format.get(fmt, 0) >= 3:
+                    continue
+                per_format[fmt] = per_format.get(fmt, 0) + 1
+            entry: dict[str, Any] = {"rfilename": s["rfilename"]}
+            if s.get("size") is not None:
+                entry["size"] = s["size"]
+            lfs = s.get("lfs")
+            if isinstance(lfs, Mapping):
+                entry["lfs"] = {"size": lfs.get("size"), "sha256": lfs.get("sha256")}
+            kept.append(entry)
+        out["siblings"] = kept
+    return out

@@ -1,0 +1,107 @@
+"""``HfSource``: search, info, files and status for the Hugging Face Hub."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Sequence
+from urllib.parse import quote
+
+from ...cache import AnswerCache, cached, stale_note
+from ...errors import AccessDeniedError, NotFoundError
+from ...net.http import Session
+from ...net.probe import probe as probe_endpoint
+from ...records import ParsedId, Record
+from .. import SearchQuery
+from ..base import FileEntry, SourceAnswer, SourceStatus
+from . import SPEC, api
+from .auth import find_token, fingerprint
+from .mapping import list_params, record_from_payload, trimmed, wanted
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+class HfSource:
+    spec = SPEC
+
+    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
+        if query.kind == "resource":
+            return SourceAnswer((), origin="skipped", note="the Hub lists models, not resources")
+        hub = ctx.endpoint(SPEC)
+        token, _ = find_token(ctx.environ)
+        params = list_params(query)
+
+        def fetch() -> list[dict[str, Any]]:
+            with Session(ctx, api.SERVICE) as s:
+                models = api.list_models(s, hub, params, wanted(query), token)
+            return [trimmed(m, all_files=False) for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+        key = {"endpoint": hub, "models": params, "account": fingerprint(token)}
+        value, origin, age = cached(ctx, "hf", key, fetch)
+        records = tuple(record_from_payload(p, hub) for p in value)
+        return SourceAnswer(records, origin=origin, age_seconds=age, note=stale_note("the Hub", origin, age))
+
+    def _repo(self, repo: str, ctx: "Context") -> tuple[dict[str, Any], str, str | None]:
+        hub = ctx.endpoint(SPEC)
+        token, _ = find_token(ctx.environ)
+
+        def fetch() -> dict[str, Any]:
+            with Session(ctx, api.SERVICE) as s:
+                return trimmed(api.model_info(s, hub, repo, token), all_files=True)
+
+        key = {"endpoint": hub, "model": repo, "account": fingerprint(token)}
+        value, _origin, _age = cached(ctx, "hf-info", key, fetch)
+        return value, hub, token
+
+    def _access(self, repo: str, ctx: "Context", hub: str, token: str | None) -> str:
+        """For a gated repo, whether this token may download it (never cached):
+        "granted", "no-token" or "denied"."""
+        try:
+            with Session(ctx, api.SERVICE) as s:
+                api.auth_check(s, hub, repo, token)
+        except (AccessDeniedError, NotFoundError):
+            return "denied" if token else "no-token"
+        return "granted"
+
+    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
+        data, hub, token = self._repo(pid.ref, ctx)
+        rec = record_from_payload(data, hub)
+        if rec.gated:
+            try:
+                access = self._access(pid.ref, ctx, hub, token)
+            except Exception:  # noqa: BLE001 - the metadata is still worth showing
+                access = "unknown"
+            rec = replace(rec, extra={**rec.extra, "access": access})
+        return rec
+
+    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+        data, hub, token = self._repo(pid.ref, ctx)
+        repo = str(data["id"])
+        access = self._access(repo, ctx, hub, token) if data.get("gated") else "granted"
+        if access != "granted":
+            raise AccessDeniedError(
+                f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
+                hint=f"request access at {hub}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
+            )
+        revision = data.get("sha") or "main"
+        out = []
+        for s in data.get("siblings") or ():
+            lfs = s.get("lfs") or {}
+            out.append(FileEntry(
+                path=s["rfilename"],
+                url=f"{hub}/{repo}/resolve/{revision}/{quote(s['rfilename'])}",
+                size=lfs.get("size") or s.get("size"),
+                sha256=lfs.get("sha256"),
+            ))
+        return tuple(out)
+
+    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+        hub = ctx.endpoint(SPEC)
+        token, origin = find_token(ctx.environ)
+        ages = [a for a in (AnswerCache(ctx, "hf").newest_age(), AnswerCache(ctx, "hf-info").newest_age()) if a is not None]
+        reachable, reason = probe_endpoint(ctx, api.SERVICE, f"{hub}/api/models?limit=1") if probe else (None, None)
+        return SourceStatus(
+            SPEC.name, SPEC.title, hub, network=True, reachable=reachable, reason=reason,
+            credentials=token is not None, cache_age_seconds=min(ages) if ages else None,
+            details=(("credentials", origin),) if origin else (),
+        )

@@ -1,0 +1,47 @@
+"""TF Hub: the bundled tfhub.dev index answers searches; ``info`` checks a handle live.
+
+* ``source``: ``TfhubSource`` and the redirect walk (tfhub.dev now redirects to Kaggle Models).
+
+This module only declares the source (it is imported on the offline search path).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..spec import SourceSpec
+
+if TYPE_CHECKING:
+    from .. import Registry
+
+DEFAULT_ENDPOINT = "https://tfhub.dev"
+
+
+def family(ref: str) -> str:
+    """google/yamnet/1 -> google/yamnet: the versions of one model."""
+    head, _, tail = ref.rpartition("/")
+    return head if tail.isdigit() and head else ref
+
+
+SPEC = SourceSpec(
+    name="tfhub",
+    title="TF Hub (bundled tfhub.dev index; live check of where a handle redirects on Kaggle Models)",
+    network=True,  # `info` resolves the handle live; searches use the bundled index
+    searches=False,
+    ref_pattern=r"(?!.*\.\.)[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+",
+    example="tfhub:google/yamnet/1",
+    url_prefixes=("https://tfhub.dev/", "http://tfhub.dev/", "tfhub.dev/"),
+    family=family,
+    endpoint_variable="ZOOFIND_TFHUB_ENDPOINT",
+    default_endpoint=DEFAULT_ENDPOINT,
+)
+
+
+def _make():  # noqa: ANN202 - the source class, imported only when used
+    from .source import TfhubSource
+
+    return TfhubSource()
+
+
+def register(registry: "Registry") -> None:
+    registry.register(SPEC, _make)

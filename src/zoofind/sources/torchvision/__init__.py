@@ -1,0 +1,66 @@
+"""torchvision's model registry as a source: everything zoofind knows about torchvision.
+
+* ``installed``: which torchvision is installed, told without importing it (search asks
+  on every run).
+* ``registry``: the installed registry read into catalog entries (imports torchvision,
+  seconds); ``scripts/build_torchvision.py`` makes the bundled snapshot with it.
+* ``names``: builders' human names (resnet50 -> ResNet-50).
+* ``source``: ``TorchvisionSource``, which answers from the installed registry when it is
+  not the snapshot's version, and the endpoint, cache path and checkpoint hash helpers.
+
+This module is imported on the offline search path, so it only registers the source;
+``source`` is imported when the source is first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..spec import SourceSpec
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from .. import Registry
+    from .source import TorchvisionSource
+
+DEFAULT_ENDPOINT = "https://download.pytorch.org/models"
+
+
+def normalise(ref: str) -> str:
+    """resnet50:IMAGENET1K_V1 (as torchvision's own get_weights spells it) -> resnet50.IMAGENET1K_V1."""
+    return ref.replace(":", ".", 1)
+
+
+def active(ctx: "Context") -> bool:
+    """Only an installed torchvision other than the snapshot's adds anything (a directory scan)."""
+    from ... import catalog
+    from .installed import installed_torchvision
+
+    inst = installed_torchvision()
+    return inst is not None and inst != catalog.load().meta.get("torchvision", {}).get("torchvision_version")
+
+
+SPEC = SourceSpec(
+    name="torchvision",
+    title="torchvision model registry (installed version, else the bundled snapshot)",
+    network=False,  # the registry is read from the installed package; only checkpoints come from the network
+    searches=True,
+    replaces_snapshot=True,
+    ref_pattern=r"[a-z][a-z0-9_]*(?:\.[A-Z0-9][A-Za-z0-9_]*)?",
+    example="torchvision:resnet50[.IMAGENET1K_V2]",
+    normalise=normalise,
+    family=lambda ref: ref.split(".")[0],
+    endpoint_variable="ZOOFIND_TORCHVISION_ENDPOINT",
+    default_endpoint=DEFAULT_ENDPOINT,
+    active=active,
+)
+
+
+def _make() -> "TorchvisionSource":
+    from .source import TorchvisionSource
+
+    return TorchvisionSource()
+
+
+def register(registry: "Registry") -> None:
+    registry.register(SPEC, _make)
