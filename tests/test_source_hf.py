@@ -388,7 +388,7 @@ def test_cache_hit_does_not_import_huggingface_hub(hf_hub):
     code = (
         "import sys; from zoofind.sources import SearchQuery; from zoofind.sources.hf.source import HfSource; "
         "a = HfSource().search(SearchQuery(text='esm'), __import__('zoofind.context').context.Context.from_env()); "
-        "assert a.origin == 'cache' and a.records, a.origin; assert 'huggingface_hub' not in sys.modules"
+        "assert a.origin == 'cache' and a.records, a.origin; assert 'huggingface_hub' not in sys.modules and 'httpx' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -8,12 +8,11 @@ from urllib.parse import quote
 
 from ...cache import AnswerCache, cached, stale_note
 from ...errors import AccessDeniedError, NotFoundError
-from ...net.http import Session
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
 from .. import SearchQuery
 from ..base import FileEntry, SourceAnswer, SourceStatus
-from . import SPEC, api
+from . import SPEC
 from .auth import find_token, fingerprint
 from .mapping import list_params, record_from_payload, trimmed, wanted
 
@@ -32,6 +31,10 @@ class HfSource:
         params = list_params(query)
 
         def fetch() -> list[dict[str, Any]]:
+            # httpx loads only when the cache cannot answer: a cached search stays as quick as an offline one.
+            from ...net.http import Session
+            from . import api
+
             with Session(ctx, api.SERVICE) as s:
                 models = api.list_models(s, hub, params, wanted(query), token)
             return [trimmed(m, all_files=False) for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
@@ -46,6 +49,9 @@ class HfSource:
         token, _ = find_token(ctx.environ)
 
         def fetch() -> dict[str, Any]:
+            from ...net.http import Session
+            from . import api
+
             with Session(ctx, api.SERVICE) as s:
                 return trimmed(api.model_info(s, hub, repo, token), all_files=True)
 
@@ -56,6 +62,9 @@ class HfSource:
     def _access(self, repo: str, ctx: "Context", hub: str, token: str | None) -> str:
         """For a gated repo, whether this token may download it (never cached):
         "granted", "no-token" or "denied"."""
+        from ...net.http import Session
+        from . import api
+
         try:
             with Session(ctx, api.SERVICE) as s:
                 api.auth_check(s, hub, repo, token)
@@ -99,7 +108,7 @@ class HfSource:
         hub = ctx.endpoint(SPEC)
         token, origin = find_token(ctx.environ)
         ages = [a for a in (AnswerCache(ctx, "hf").newest_age(), AnswerCache(ctx, "hf-info").newest_age()) if a is not None]
-        reachable, reason = probe_endpoint(ctx, api.SERVICE, f"{hub}/api/models?limit=1") if probe else (None, None)
+        reachable, reason = probe_endpoint(ctx, "the Hugging Face Hub", f"{hub}/api/models?limit=1") if probe else (None, None)
         return SourceStatus(
             SPEC.name, SPEC.title, hub, network=True, reachable=reachable, reason=reason,
             credentials=token is not None, cache_age_seconds=min(ages) if ages else None,

@@ -32,8 +32,6 @@ from urllib.parse import urlsplit
 
 from ...cache import AnswerCache, cached, stale_note
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
-from ...net.errors import from_status
-from ...net.http import Session
 from ...paths import kaggle_config_dir
 from ...records import ParsedId, Record
 from .. import SearchQuery
@@ -167,6 +165,9 @@ def credentials(env: Mapping[str, str]) -> Credentials | None:
 
 def _call(ctx: "Context", method: str, body: dict[str, Any], creds: Credentials) -> dict[str, Any]:
     """One kagglesdk-style RPC: POST JSON, raise on an error status or an error body."""
+    from ...net.errors import from_status
+    from ...net.http import Session
+
     url = rpc_url(ctx, method)
     # A read-only RPC despite the POST: retrying it is safe.
     with Session(ctx, SERVICE, headers={"Content-Type": "application/json", **creds.headers()}) as session:
@@ -379,6 +380,7 @@ class KaggleSource:
 
     def _probe(self, ctx: "Context", creds: Credentials | None) -> tuple[bool, str | None]:
         from ...errors import SourceError, ZoofindError
+        from ...net.http import Session
 
         try:
             if creds is None:

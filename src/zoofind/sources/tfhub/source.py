@@ -32,8 +32,6 @@ from urllib.parse import urljoin, urlsplit
 from ... import catalog as catalog_mod
 from ...cache import AnswerCache, cached
 from ...errors import NotFoundError
-from ...net.errors import from_status
-from ...net.http import Session
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
 from .. import SearchQuery
@@ -88,6 +86,9 @@ def _is_kaggle_index(url: str) -> bool:
 
 def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[str, Any]:
     """Follow ``handle``'s download redirects; JSON-serialisable facts about where it leads."""
+    from ...net.errors import from_status
+    from ...net.http import Session
+
     url = compressed_url(ctx, handle, page_type)
     chain: list[str] = []
     seen = {url}
