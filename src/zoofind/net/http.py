@@ -17,6 +17,7 @@ call's ``Context``:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from . import retry as retry_policy
 from .errors import from_status, from_transport, where
 
 if TYPE_CHECKING:
+    import ssl
+
     from ..context import Context
 
 USER_AGENT = f"zoofind/{__version__} (+https://arxiv.org/abs/2003.11755)"
@@ -75,13 +78,50 @@ class Answer:
             ) from None
 
 
+@functools.lru_cache(maxsize=1)
+def tls_context() -> "ssl.SSLContext":
+    """One verified TLS context per process (httpx's own defaults: certifi, or SSL_CERT_FILE /
+    SSL_CERT_DIR): building one loads the CA bundle, 30-70 ms, which a Client of its own
+    would pay again in every source call."""
+    return httpx.create_ssl_context()
+
+
+class _Transport(httpx.BaseTransport):
+    """httpx's transport, with TLS set up only when an https URL first needs it.
+
+    Plain http (a local mirror, the tests' servers) never pays for the CA bundle; https
+    uses the process's one verified context. Proxies from the environment are untouched:
+    httpx mounts those beside this default transport.
+    """
+
+    def __init__(self) -> None:
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            if self._tls is None:
+                self._tls = httpx.HTTPTransport(verify=tls_context())
+            return self._tls.handle_request(request)
+        if self._plain is None:
+            # Only http:// URLs reach this transport, so its TLS settings are never used.
+            self._plain = httpx.HTTPTransport(verify=False)
+        return self._plain.handle_request(request)
+
+    def close(self) -> None:
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
+
+
 class Session:
     def __init__(self, ctx: "Context", service: str, *, headers: Mapping[str, str] | None = None) -> None:
         if ctx.offline:
             raise OfflineError(f"offline: {service} not asked", hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
         self.service = service
         self.deadline = Deadline(ctx.timeout)
-        self.client = httpx.Client(headers={"User-Agent": USER_AGENT, **(headers or {})}, timeout=self._timeout())
+        self.client = httpx.Client(headers={"User-Agent": USER_AGENT, **(headers or {})}, timeout=self._timeout(),
+                                   transport=_Transport())
 
     def _timeout(self) -> httpx.Timeout:
         left = max(self.deadline.remaining(), 0.001)
