@@ -301,3 +301,9 @@ def test_tab_in_interactive_zsh_completes_an_id():
     setup = 'autoload -Uz compinit && compinit -u -D && eval "$(zoofind completion zsh)"'
     echoed = _tab(["zsh", "-f", "-i"], setup, "zoofind info hf:facebook/esm2_t6", ESM_8M)
     assert f"zoofind info {ESM_8M}" in echoed
+
+
+def test_source_and_sort_values_complete(cli, tmp_path):
+    assert set(bash_request(cli, "zoofind search x --source ")) == {"catalog", "hf", "kaggle", "tfhub", "torchvision"}
+    assert bash_request(cli, "zoofind search x -s tf") == ["tfhub"]
+    assert bash_request(cli, "zoofind search x --sort d") == ["downloads"]

@@ -99,6 +99,20 @@ def complete_format(incomplete: str) -> list[tuple[str, str]]:
     return [(f, _FORMAT_HELP.get(f, "")) for f in FORMATS if f.startswith(incomplete)]
 
 
+def complete_source(incomplete: str) -> list[tuple[str, str]]:
+    """Every registered source, plugins included (``--source``)."""
+    from ..sources import registry
+
+    return [(spec.name, spec.title) for spec in registry.specs() if spec.name.startswith(incomplete)]
+
+
+def complete_sort(incomplete: str) -> list[str]:
+    """The sort keys (``--sort``)."""
+    from ..search_runner import SORTS
+
+    return [key for key in SORTS if key.startswith(incomplete)]
+
+
 def complete_shell(incomplete: str) -> list[str]:
     return [s for s in SHELLS if s.startswith(incomplete)]
 

@@ -5,6 +5,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, reporting
+from .completion import complete_sort, complete_source
 
 EPILOG = """Examples:
 
@@ -20,13 +21,13 @@ EPILOG = """Examples:
 
 def search(
     query: Annotated[Optional[str], typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Only this source (repeatable): catalog, hf, torchvision, tfhub, kaggle, or a plugin's; `zoofind sources` lists them.")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", autocompletion=complete_source, help="Only this source (repeatable): catalog, hf, torchvision, tfhub, kaggle, or a plugin's; `zoofind sources` lists them.")] = None,
     task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
     domain: Annotated[Optional[str], typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
     framework: Annotated[Optional[str], typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
     license: Annotated[Optional[str], typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
     kind: Annotated[Optional[str], typer.Option("--kind", help="model or resource.")] = None,
-    sort: Annotated[str, typer.Option("--sort", help="relevance, downloads, likes, updated, params or size.")] = "relevance",
+    sort: Annotated[str, typer.Option("--sort", autocompletion=complete_sort, help="relevance, downloads, likes, updated, params or size.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many results.")] = 20,
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
