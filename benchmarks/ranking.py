@@ -19,7 +19,7 @@ JUDGED = ROOT / "tests" / "judged_queries.toml"
 
 def evaluate(verbose: bool = False) -> dict[str, float]:
     from zoofind.context import Context
-from zoofind.search_runner import search
+    from zoofind.search_runner import search
     from zoofind.sources import SearchQuery
 
     queries = tomllib.loads(JUDGED.read_text(encoding="utf-8"))["query"]

@@ -1,8 +1,14 @@
-"""Kaggle Models: TensorFlow models from Kaggle's model listing, called as kagglesdk calls it.
+"""Kaggle Models as a source: TensorFlow models from Kaggle's model listing, called as kagglesdk calls it.
 
-* ``source``: credentials, the RPC over the network layer, the records and ``KaggleSource``.
+* ``auth``: the credentials, found where kagglesdk and the ``kaggle`` CLI look for them.
+* ``api``: the RPC protocol (``POST`` JSON to ``models.ModelApiService``) over the network
+  layer, paging, and Kaggle's error bodies -> zoofind's error kinds.
+* ``mapping``: Kaggle's vocabulary (framework spellings, sort orders) and ApiModel JSON ->
+  zoofind's ``Record``.
+* ``source``: ``KaggleSource``, which the registry makes on first use.
 
-This module only declares the source (it is imported on the offline search path).
+This module only declares the source (it is imported on the offline search path: no
+httpx, no tables).
 """
 
 from __future__ import annotations
@@ -13,15 +19,19 @@ from ..spec import SourceSpec
 
 if TYPE_CHECKING:
     from .. import Registry
+    from .source import KaggleSource
 
 DEFAULT_ENDPOINT = "https://api.kaggle.com"
+_PART = r"[A-Za-z0-9_.-]+"
+#: owner/model/framework/variation, optionally /version (Kaggle's own handle for a model variation).
+REF_PATTERN = rf"{_PART}/{_PART}/{_PART}/{_PART}(?:/\d+)?"
 
 SPEC = SourceSpec(
     name="kaggle",
     title="Kaggle Models (TensorFlow models, through Kaggle's public API; needs credentials)",
     network=True,
     searches=True,
-    ref_pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/\d+)?",
+    ref_pattern=REF_PATTERN,
     example="kaggle:owner/model/framework/variation",
     url_prefixes=("https://www.kaggle.com/models/", "https://kaggle.com/models/", "www.kaggle.com/models/"),
     endpoint_variable="ZOOFIND_KAGGLE_ENDPOINT",
@@ -29,8 +39,8 @@ SPEC = SourceSpec(
 )
 
 
-def _make():  # noqa: ANN202 - the source class, imported only when used
-    from .source import KaggleSource
+def _make() -> "KaggleSource":
+    from .source import KaggleSource  # the implementation, imported only when the source is used
 
     return KaggleSource()
 
