@@ -58,13 +58,22 @@ def main() -> int:
         for name in ("PYTHONDONTWRITEBYTECODE", "ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "HF_TOKEN"):
             env.pop(name, None)
         search = [*base, "search", QUERY, "--format", "ids"]
-        singles = {s: timed([*search, "--source", s, "--refresh"], env, args.runs) for s in ("hf", "kaggle")}
-        together = timed([*search, "--refresh"], env, args.runs)
-        timed(search, env, 1)  # fill the cache
-        # Interleaved, so that machine drift hits both alike.
-        pairs = [(timed([*search, "--offline"], env, 1), timed(search, env, 1)) for _ in range(args.runs * 2)]
-        offline = statistics.median(p[0] for p in pairs)
-        cached = statistics.median(p[1] for p in pairs)
+        cmds = {
+            "offline": [*search, "--offline"],
+            "hf": [*search, "--source", "hf", "--refresh"],
+            "kaggle": [*search, "--source", "kaggle", "--refresh"],
+            "all": [*search, "--refresh"],
+        }
+        timed(search, env, 1)  # fill the cache (and byte-code caches)
+        cmds["cached"] = search
+        # Interleaved, so that machine drift hits every variant alike.
+        samples: dict[str, list[float]] = {name: [] for name in cmds}
+        for _ in range(args.runs):
+            for name, cmd in cmds.items():
+                samples[name].append(timed(cmd, env, 1))
+        med = {name: statistics.median(xs) for name, xs in samples.items()}
+        offline, cached, together = med["offline"], med["cached"], med["all"]
+        singles = {s: med[s] for s in ("hf", "kaggle")}
     slowest = max(singles.values())
     print(f"server delay {args.delay * 1000:.0f} ms; median of {args.runs} runs")
     for s, ms in singles.items():
