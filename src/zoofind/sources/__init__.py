@@ -90,6 +90,18 @@ class Registry:
         return self._instances[name]
 
 
+def lazy(module: str, name: str) -> Callable[[], "Source"]:
+    """A factory that imports ``module`` and makes its ``name`` only when the source is first used,
+    so that registering (on every start-up) costs no import of the implementation."""
+
+    def make() -> "Source":
+        import importlib
+
+        return getattr(importlib.import_module(module), name)()
+
+    return make
+
+
 def _discover(registry: Registry) -> None:
     from .discovery import load_entry_points
 

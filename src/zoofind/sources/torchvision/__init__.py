@@ -21,7 +21,6 @@ from ..spec import SourceSpec
 if TYPE_CHECKING:
     from ...context import Context
     from .. import Registry
-    from .source import TorchvisionSource
 
 DEFAULT_ENDPOINT = "https://download.pytorch.org/models"
 
@@ -56,11 +55,7 @@ SPEC = SourceSpec(
 )
 
 
-def _make() -> "TorchvisionSource":
-    from .source import TorchvisionSource
-
-    return TorchvisionSource()
-
-
 def register(registry: "Registry") -> None:
-    registry.register(SPEC, _make)
+    from .. import lazy
+
+    registry.register(SPEC, lazy(f"{__name__}.source", "TorchvisionSource"))
