@@ -58,7 +58,12 @@ class SourceStatus:
 
 @runtime_checkable
 class Source(Protocol):
-    """A model index. Every method gets the call's ``Context``; none reads the environment."""
+    """A model index. Every method gets the call's ``Context``; none reads the environment.
+
+    Optional: ``slow_start(ctx) -> str | None``, what a progress display should say when the
+    next search will take seconds for a reason of the source's own (torchvision reading an
+    installed registry once); the CLI's spinner shows it.
+    """
 
     spec: SourceSpec
 
