@@ -9,17 +9,23 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 from servers.kaggle_server import SERVICE, KaggleServer
 
-from zoofind.errors import AccessDeniedError, SourceError
 from zoofind.context import Context
-from zoofind.errors import OfflineError
+from zoofind.errors import (
+    AccessDeniedError, NotFoundError, OfflineError, RateLimitedError, ServerError, SourceError, TimedOutError,
+)
 from zoofind.ids import parse_id
 from zoofind.sources import SearchQuery
-from zoofind.sources.kaggle.source import NO_CREDENTIALS, KaggleSource, credentials, rpc_url
+from zoofind.sources.kaggle import SPEC
+from zoofind.sources.kaggle.api import rpc_url
+from zoofind.sources.kaggle.auth import credentials
+from zoofind.sources.kaggle.mapping import FRAMEWORKS, OTHER_FRAMEWORKS
+from zoofind.sources.kaggle.source import NO_CREDENTIALS, KaggleSource
 
 SECRET = "tok-good"
 
@@ -31,15 +37,32 @@ def kaggle(monkeypatch):
         yield server
 
 
+def ctx(**kw) -> Context:
+    """The context of a call starting now (reads the environment as the test has set it)."""
+    return Context.from_env(**{"timeout": 5, **kw})
+
+
 def search(text: str, *, offline: bool = False, refresh: bool = False, **kw) -> object:
-    return KaggleSource().search(SearchQuery(text=text, **kw), Context.from_env(timeout=5, offline=offline, refresh=refresh))
+    return KaggleSource().search(SearchQuery(text=text, **kw), ctx(offline=offline, refresh=refresh))
 
 
 def test_rpc_urls_follow_kagglesdk(monkeypatch) -> None:
     monkeypatch.delenv("ZOOFIND_KAGGLE_ENDPOINT", raising=False)
-    assert rpc_url(Context.from_env(), "ListModels") == "https://api.kaggle.com/v1/models.ModelApiService/ListModels"
+    assert rpc_url(ctx().endpoint(SPEC), "ListModels") == "https://api.kaggle.com/v1/models.ModelApiService/ListModels"
     monkeypatch.setenv("ZOOFIND_KAGGLE_ENDPOINT", "http://localhost:7777/")
-    assert rpc_url(Context.from_env(), "ListModels") == "http://localhost:7777/api/v1/models.ModelApiService/ListModels"
+    assert rpc_url(ctx().endpoint(SPEC), "ListModels") == "http://localhost:7777/api/v1/models.ModelApiService/ListModels"
+
+
+def test_framework_keys_come_from_the_one_vocabulary() -> None:
+    # Kaggle's spellings, with zoofind's keys as frameworks.py derives them.
+    assert FRAMEWORKS == {
+        "tensorflow1": ("tensorFlow1", "tensorflow"), "tensorflow2": ("tensorFlow2", "tensorflow"),
+        "tflite": ("tfLite", "tflite"), "tfjs": ("tfJs", "tfjs"), "coral": ("coral", "tflite"),
+    }
+    assert {k: key for k, (_, key) in OTHER_FRAMEWORKS.items()} == {
+        "pytorch": "pytorch", "jax": "jax", "flax": "jax", "keras": "keras", "onnx": "onnx",
+        "scikitlearn": "scikit-learn", "mxnet": "mxnet", "transformers": "pytorch", "gguf": "", "ggml": "",
+    }
 
 
 def test_without_credentials_search_is_skipped_without_a_request(kaggle) -> None:
@@ -154,37 +177,107 @@ def test_refresh_bypasses_the_cache(kaggle, monkeypatch) -> None:
 
 
 def test_offline_sends_nothing(kaggle, monkeypatch) -> None:
+    yamnet = parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1")
+    # Without credentials: skipped and refused before any request, offline or not.
+    assert search("yamnet", offline=True).origin == "skipped"
+    with pytest.raises(AccessDeniedError):
+        KaggleSource().info(yamnet, ctx(offline=True))
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
     with pytest.raises(OfflineError):
         search("yamnet", offline=True)
     with pytest.raises(OfflineError):
-        KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), Context.from_env(offline=True))
-    assert KaggleSource().status(Context.from_env(offline=True)).reachable is None
+        KaggleSource().info(yamnet, ctx(offline=True))
+    st = KaggleSource().status(ctx(offline=True), probe=True)
+    assert st.reachable is None and st.credentials is True
     assert kaggle.count == 0
+
+
+def test_offline_serves_a_fresh_cached_answer_without_a_request(kaggle, monkeypatch) -> None:
+    monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
+    live = search("yamnet")
+    rec = KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), ctx())
+    n = kaggle.count
+    cached = search("yamnet", offline=True)
+    assert cached.origin == "cache" and cached.records == live.records
+    assert KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet"), ctx(offline=True)) == rec
+    assert kaggle.count == n
 
 
 def test_info_reads_one_model_with_get_model(kaggle, monkeypatch) -> None:
     src = KaggleSource()
     with pytest.raises(AccessDeniedError):
-        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), Context.from_env())
+        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), ctx())
+    assert kaggle.count == 0
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
-    rec = src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), Context.from_env(timeout=5))
+    rec = src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), ctx())
     assert rec.id == "kaggle:google/yamnet/tensorFlow2/yamnet"
     (call,) = kaggle.calls("GetModel")
     assert call["body"] == {"ownerSlug": "google", "modelSlug": "yamnet"}
     # any framework is described by info, not only TensorFlow
-    assert src.info(parse_id("kaggle:keras/yamnet-keras/keras/yamnet_base"), Context.from_env()).frameworks == ("keras",)
+    assert src.info(parse_id("kaggle:keras/yamnet-keras/keras/yamnet_base"), ctx()).frameworks == ("keras",)
+    with pytest.raises(NotFoundError, match="no variation"):
+        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/nope"), ctx())
+    with pytest.raises(NotFoundError, match="404"):
+        src.info(parse_id("kaggle:nobody/nothing/tensorFlow2/x"), ctx())
+
+
+def test_an_error_in_the_body_counts_whatever_the_status_line_says(kaggle, monkeypatch) -> None:
+    monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
+    kaggle.fail_in_body = 404
+    with pytest.raises(NotFoundError, match="in the body"):
+        KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet"), ctx())
+    kaggle.fail_in_body = 403
+    with pytest.raises(AccessDeniedError, match="KAGGLE_API_TOKEN"):
+        search("yamnet")
+    kaggle.fail_in_body = 503
+    with pytest.raises(ServerError) as err:  # transient: a cached answer would be served
+        search("yamnet")
+    assert err.value.transient and "503" in err.value.message and "in the body" in err.value.message
+
+
+@pytest.mark.parametrize(("status", "kind"), [(503, ServerError), (429, RateLimitedError)])
+def test_transient_failure_serves_the_stale_answer(kaggle, monkeypatch, status, kind) -> None:
+    monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
+    fresh = search("yamnet")
+    rec = KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet"), ctx())
+    kaggle.fail_with = status
+    monkeypatch.setenv("ZOOFIND_CACHE_TTL", "0")  # expired: asked again, fails, the old answer is served
+    n = kaggle.count
+    stale = search("yamnet")
+    assert kaggle.count > n
+    assert stale.origin == "stale" and stale.records == fresh.records and "Kaggle" in stale.note and "cached" in stale.note
+    assert KaggleSource().info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet"), ctx()) == rec
+    with pytest.raises(kind) as err:  # nothing cached for this query: the transient kind itself
+        search("mobilenet")
+    assert err.value.transient and str(status) in err.value.message
+
+
+def test_all_pages_of_a_search_share_one_deadline(monkeypatch) -> None:
+    # "bird" needs two pages; each answer takes 0.6 s: only a deadline per page would let it finish.
+    with KaggleServer(token=SECRET, delay=0.6) as slow:
+        monkeypatch.setenv("ZOOFIND_KAGGLE_ENDPOINT", slow.url)
+        monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
+        started = time.monotonic()
+        with pytest.raises(TimedOutError):
+            KaggleSource().search(SearchQuery(text="bird"), Context.from_env(timeout=1.0))
+        assert time.monotonic() - started < 3
+        assert len(slow.calls("ListModels")) <= 2
 
 
 def test_status_reports_credentials_and_reachability(kaggle, monkeypatch) -> None:
-    st = KaggleSource().status(Context.from_env(), probe=False)
+    st = KaggleSource().status(ctx(), probe=False)
     assert st.credentials is False and st.reachable is None and kaggle.count == 0 and st.endpoint == kaggle.url
+    st = KaggleSource().status(ctx(timeout=2), probe=True)
+    assert st.credentials is False and st.reachable is True and st.reason == "HTTP 401 (no credentials sent)"
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
-    st = KaggleSource().status(Context.from_env(timeout=2), probe=True)
+    st = KaggleSource().status(ctx(timeout=2), probe=True)
     assert st.credentials is True and st.reachable is True and st.reason == "credentials accepted"
     assert SECRET not in repr(st)
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "tok-WRONG-secret")
+    st = KaggleSource().status(ctx(timeout=2), probe=True)
+    assert st.reachable is True and "401" in st.reason and "tok-WRONG-secret" not in repr(st)
     monkeypatch.setenv("ZOOFIND_KAGGLE_ENDPOINT", "http://127.0.0.1:9")
-    st = KaggleSource().status(Context.from_env(timeout=2), probe=True)
+    st = KaggleSource().status(ctx(timeout=2), probe=True)
     assert st.reachable is False
 
 

@@ -11,9 +11,11 @@ import time
 import pytest
 from servers.tfhub_server import TfhubServer
 
-from zoofind.errors import NotFoundError, SourceError
 from zoofind.context import Context
+from zoofind.errors import NotFoundError, OfflineError, ServerError, TimedOutError, UsageError
 from zoofind.ids import parse_id
+from zoofind.sources import SearchQuery
+from zoofind.sources.tfhub import SPEC
 from zoofind.sources.tfhub.source import MAX_REDIRECTS, TfhubSource, kaggle_page, resolve
 
 
@@ -91,15 +93,48 @@ def test_handle_outside_the_index_that_resolves_gets_a_minimal_record(tfhub) -> 
 
 
 def test_offline_makes_no_request(tfhub) -> None:
+    src = TfhubSource()
+    offline = Context.from_env(timeout=5, offline=True)
+    # A live check would need the network: refused before anything is sent.
+    with pytest.raises(OfflineError):
+        src.info(parse_id("tfhub:google/yamnet/1"), offline)
+    # What needs no request still answers.
+    assert src.search(SearchQuery(text="yamnet"), offline).origin == "bundled"
+    assert src.files(parse_id("tfhub:google/yamnet/1"), offline)
+    collection = src.info(parse_id("tfhub:adityakane2001/collections/regnety/1"), offline)
+    assert collection is not None and collection.kind == "resource"
+    st = src.status(offline, probe=True)
+    assert st.reachable is None and st.network is True
+    assert tfhub.count == 0
+
+
+def test_offline_serves_a_fresh_cached_check_without_a_request(tfhub) -> None:
+    live = info("google/yamnet/1")
+    n = tfhub.count
+    rec = info("google/yamnet/1", offline=True)
+    assert rec.extra["resolves"] is True and rec.extra["checked"].startswith("cache")
+    assert rec.extra["kaggle_id"] == live.extra["kaggle_id"] and tfhub.count == n
+
+
+def test_library_info_offline_keeps_the_catalog_entry(tfhub) -> None:
+    # Through the Python API (lookup): offline, the source is not even asked.
     import zoofind
 
     rec = zoofind.info("tfhub:google/yamnet/1", offline=True).record
     assert rec is not None and "resolves" not in rec.extra
-    from zoofind.errors import OfflineError
-
-    with pytest.raises(OfflineError):
-        info("google/yamnet/1", offline=True)
     assert tfhub.count == 0
+
+
+def test_the_redirect_walk_shares_one_deadline(monkeypatch) -> None:
+    # Three hops of 0.6 s each: 1.8 s in all, so only a deadline per hop would let the walk finish.
+    with TfhubServer(delay=0.6) as slow:
+        monkeypatch.setenv("ZOOFIND_TFHUB_ENDPOINT", slow.url)
+        ctx = Context.from_env(timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(TimedOutError):
+            TfhubSource().info(parse_id("tfhub:google/yamnet/1"), ctx)
+        assert time.monotonic() - started < 3
+        assert 1 <= slow.count <= 2
 
 
 def test_repeated_check_is_served_from_the_cache(tfhub) -> None:
@@ -111,9 +146,9 @@ def test_repeated_check_is_served_from_the_cache(tfhub) -> None:
 
 def test_5xx_is_a_source_error_then_a_stale_answer_when_one_is_cached(tfhub, monkeypatch) -> None:
     tfhub.fail_with = 503
-    with pytest.raises(SourceError) as err:
+    with pytest.raises(ServerError) as err:  # the transient kind, not "gone": 503 says nothing about the handle
         info("google/yamnet/1")
-    assert "503" in err.value.message
+    assert "503" in err.value.message and err.value.transient
     tfhub.fail_with = None
     assert info("google/yamnet/1").extra["resolves"] is True
     monkeypatch.setenv("ZOOFIND_CACHE_TTL", "0")  # expired: asks again, gets 503, serves the old answer
@@ -148,6 +183,16 @@ def test_status_probes_only_when_asked(tfhub) -> None:
     assert st.reachable is None and st.endpoint == tfhub.url and tfhub.count == 0
     st = src.status(Context.from_env(timeout=2), probe=True)
     assert st.reachable is True and st.reason.startswith("HTTP 301")
+
+
+def test_spec_ids_and_families() -> None:
+    assert SPEC.family("google/yamnet/1") == "google/yamnet"
+    assert SPEC.family("google/imagenet/mobilenet_v2_100_224/classification/5") == "google/imagenet/mobilenet_v2_100_224/classification"
+    assert SPEC.family("google/yamnet") == "google/yamnet"
+    assert str(parse_id("tfhub.dev/google/yamnet/1")) == "tfhub:google/yamnet/1"
+    for bad in ("tfhub:google/../etc/1", "tfhub:yamnet"):
+        with pytest.raises(UsageError):
+            parse_id(bad)
 
 
 def test_kaggle_page_forms() -> None:

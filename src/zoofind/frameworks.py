@@ -104,6 +104,8 @@ ALIASES: dict[str, str] = {
     "pyg": "torch_geometric",
     "lightning": "pytorch-lightning",
     "sklearn": "scikit-learn",
+    "scikitlearn": "scikit-learn",  # Kaggle's scikitLearn (and MODEL_FRAMEWORK_SCIKIT_LEARN)
+    "coral": "tflite",  # Coral Edge TPU models are TF Lite files compiled for the Edge TPU
     "tensorflow1": "tensorflow",
     "tensorflow2": "tensorflow",
 }

@@ -13,8 +13,9 @@ spelled as the live API spells them (``tensorFlow2``) except one in kagglesdk's 
 spelling (``MODEL_FRAMEWORK_TF_LITE``), which clients must read too.
 
 ``token`` and ``basic`` are the accepted credentials; ``fail_with`` forces an error status
-on every call; ``delay`` holds each answer back; ``requests`` logs method, path, headers
-and the decoded body of each call.
+on every call; ``fail_in_body`` answers every call HTTP 200 with that error code in the
+body (kagglesdk reads the body's ``code``, whatever the status line says); ``delay`` holds
+each answer back; ``requests`` logs method, path, headers and the decoded body of each call.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class KaggleServer(LoopbackServer):
         self.basic = basic
         self.delay = delay
         self.fail_with: int | None = None
+        self.fail_in_body: int | None = None
         self.models = default_models()
         self.requests: list[dict[str, Any]] = []
         server = self
@@ -143,6 +145,8 @@ class KaggleServer(LoopbackServer):
             time.sleep(self.delay)
         if self.fail_with:
             return self._error(h, self.fail_with, "Internal error" if self.fail_with >= 500 else "Failing on purpose")
+        if self.fail_in_body:
+            return self._send(h, 200, {"code": self.fail_in_body, "message": "Failing on purpose, in the body"})
         prefix = f"/api/v1/{SERVICE}/"
         if h.command != "POST" or not h.path.startswith(prefix):
             return self._error(h, 404, f"No route for {h.command} {h.path}")

@@ -95,10 +95,11 @@ def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[s
     status: int | None = None
     loop = False
     headers: Any = {}
+    # One session for the whole walk: every hop shares the call's one deadline.
     with Session(ctx, SERVICE) as session:
         for _ in range(MAX_REDIRECTS + 1):
             # stream + close: the status line and headers only, never the (huge) body.
-            with session.stream("GET", url) as resp:
+            with session.stream("GET", url, follow_redirects=False) as resp:
                 status = resp.status_code
                 headers = resp.headers
                 location = resp.headers.get("location")
@@ -114,7 +115,10 @@ def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[s
         else:
             loop = True
     if status is not None and (status >= 500 or status in (408, 429)):
-        err = from_status(status, url, {k.lower(): v for k, v in headers.items()}, f"{urlsplit(url).netloc} (for tfhub:{handle})")
+        # A failing hop says nothing about the handle: raise the transient kind (the answer
+        # cache then serves the last known facts) instead of reporting it as gone.
+        who = SERVICE if not chain else f"the download tfhub:{handle} redirects to"
+        err = from_status(status, url, {k.lower(): v for k, v in headers.items()}, who)
         assert err is not None
         raise err
 
