@@ -19,7 +19,6 @@ from ..spec import SourceSpec
 
 if TYPE_CHECKING:
     from .. import Registry
-    from .source import KaggleSource
 
 DEFAULT_ENDPOINT = "https://api.kaggle.com"
 _PART = r"[A-Za-z0-9_.-]+"
@@ -39,11 +38,7 @@ SPEC = SourceSpec(
 )
 
 
-def _make() -> "KaggleSource":
-    from .source import KaggleSource  # the implementation, imported only when the source is used
-
-    return KaggleSource()
-
-
 def register(registry: "Registry") -> None:
-    registry.register(SPEC, _make)
+    from .. import lazy
+
+    registry.register(SPEC, lazy(f"{__name__}.source", "KaggleSource"))

@@ -37,11 +37,7 @@ SPEC = SourceSpec(
 )
 
 
-def _make():  # noqa: ANN202 - the source class, imported only when used
-    from .source import TfhubSource
-
-    return TfhubSource()
-
-
 def register(registry: "Registry") -> None:
-    registry.register(SPEC, _make)
+    from .. import lazy
+
+    registry.register(SPEC, lazy(f"{__name__}.source", "TfhubSource"))
