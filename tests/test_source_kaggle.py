@@ -322,3 +322,10 @@ def test_cli_bad_credentials_alone_fail_the_search(cli, kaggle) -> None:
     r = cli("search", "yamnet", "--source", "kaggle", env=env)
     assert r.code == 1
     assert "401" in r.stderr and "tok-WRONG-secret" not in r.stdout + r.stderr
+
+
+def test_variations_of_one_model_are_one_family() -> None:
+    from zoofind.ids import family
+
+    assert family("kaggle:google/yamnet/tensorFlow2/yamnet") == family("kaggle:google/yamnet/tfLite/classification-tflite")
+    assert family("kaggle:google/yamnet/tensorFlow2/yamnet") != family("kaggle:google/mobilenet-v2/tensorFlow2/100-224-classification")

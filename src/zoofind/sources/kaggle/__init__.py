@@ -25,6 +25,11 @@ _PART = r"[A-Za-z0-9_.-]+"
 #: owner/model/framework/variation, optionally /version (Kaggle's own handle for a model variation).
 REF_PATTERN = rf"{_PART}/{_PART}/{_PART}/{_PART}(?:/\d+)?"
 
+def family(ref: str) -> str:
+    """google/yamnet/tensorFlow2/yamnet -> google/yamnet: the frameworks and variations of one model."""
+    return "/".join(ref.split("/")[:2])
+
+
 SPEC = SourceSpec(
     name="kaggle",
     title="Kaggle Models (TensorFlow models, through Kaggle's public API; needs credentials)",
@@ -32,6 +37,7 @@ SPEC = SourceSpec(
     searches=True,
     ref_pattern=REF_PATTERN,
     example="kaggle:owner/model/framework/variation",
+    family=family,
     url_prefixes=("https://www.kaggle.com/models/", "https://kaggle.com/models/", "www.kaggle.com/models/"),
     endpoint_variable="ZOOFIND_KAGGLE_ENDPOINT",
     default_endpoint=DEFAULT_ENDPOINT,
