@@ -161,11 +161,6 @@ class Session:
                 return answer
         raise AssertionError("unreachable: stamina re-raises the last error")
 
-    def get_json(self, url: str, **kwargs: Any) -> tuple[Any, Answer]:
-        """GET ``url``; its JSON body and the answer, after ``check``."""
-        answer = self.check(self.request("GET", url, **kwargs))
-        return answer.json(), answer
-
     def check(self, answer: Answer) -> Answer:
         """The answer when its status is a success, else the zoofind error the status means."""
         err = from_status(answer.status, answer.url, answer.headers, self.service)

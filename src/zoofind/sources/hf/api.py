@@ -66,13 +66,10 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
         raise AccessDeniedError(f"the Hugging Face Hub at {hub} asks for a token (HTTP 401)", hint="set HF_TOKEN (or run `hf auth login`)")
     if answer.status == 403:
         raise AccessDeniedError("the Hugging Face Hub refused access (HTTP 403)", hint="check the token's permissions")
-    if answer.status == 429:
-        err = from_status(answer.status, answer.url, answer.headers, SERVICE)
-        assert err is not None
-        err.hint = "wait a little; a logged-in token (HF_TOKEN) has a higher limit"
-        raise err
     err = from_status(answer.status, answer.url, answer.headers, SERVICE)
     assert err is not None
+    if answer.status == 429:
+        err.hint = "wait a little; a logged-in token (HF_TOKEN) has a higher limit"
     raise err
 
 
