@@ -1,12 +1,38 @@
 """The `zoofind` command: a thin Typer layer over the library."""
 
-import os
+# Ctrl-C must end zoofind with one line and exit code 130 at any moment, and the console
+# script imports this module (Typer, the commands: ~60 ms) before main()'s try block
+# runs. So the first statements here turn an interrupt during that import into the same
+# exit; the handler is Python's own again as soon as the import is over.
+import signal
 import sys
-from typing import Annotated, Optional
 
-import typer
+INTERRUPTED = "zoofind: interrupted\n"
 
-from .. import __version__
+
+def _exit_interrupted() -> "NoReturn":  # type: ignore[name-defined] # noqa: F821 - typing is not imported yet
+    # A second Ctrl-C while the line is written must not end in a traceback either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr.write(INTERRUPTED)
+    sys.stderr.flush()
+    raise SystemExit(130)
+
+
+def _on_startup_interrupt(signum: int, frame: object) -> None:
+    _exit_interrupted()
+
+
+try:
+    _previous_handler = signal.signal(signal.SIGINT, _on_startup_interrupt)
+except ValueError:  # imported from a thread other than the main one: signals are not ours to handle
+    _previous_handler = None
+
+import os  # noqa: E402
+from typing import Annotated, NoReturn, Optional  # noqa: E402
+
+import typer  # noqa: E402
+
+from .. import __version__  # noqa: E402
 
 HELP = """Find and fetch pretrained models and deep-learning resources for science.
 
@@ -56,15 +82,39 @@ for _module in (_search, _info, _frameworks, _sources, _completion):
     _module.register(app)
 
 
-def main() -> None:
-    # A TAB in a shell that loaded `zoofind completion SHELL`'s script runs zoofind with
-    # _ZOOFIND_COMPLETE=bash_complete (zsh_, fish_): Click's protocol, answered here before
-    # Typer parses anything, since Typer's own handler expects `complete_bash` and, with
-    # add_completion=False, has no shell registered.
-    if os.environ.get(_completion.COMPLETE_VAR):
-        sys.exit(_completion.answer(app))
+def _running_the_cli() -> bool:
+    """Whether this import is the console script's or `python -m zoofind`'s, on its way to main()."""
+    started_by = sys.modules.get("__main__")
+    spec = getattr(started_by, "__spec__", None)
+    if spec is not None:
+        return spec.name == "zoofind.__main__"
+    # The generated console script (`zoofind`, `zoofind-script.py` on Windows) has no spec.
+    return os.path.basename(getattr(started_by, "__file__", "") or "").startswith("zoofind")
+
+
+# The console script still has a few statements to run before main()'s try block, so there
+# the start-up handler stays until main() replaces it; anyone else importing the app (tests,
+# completion) gets Python's own handler back now.
+if _previous_handler is not None and not _running_the_cli():
+    signal.signal(signal.SIGINT, _previous_handler)
+
+
+def main() -> NoReturn:
     try:
-        app()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # A TAB in a shell that loaded `zoofind completion SHELL`'s script runs zoofind with
+        # _ZOOFIND_COMPLETE=bash_complete (zsh_, fish_): Click's protocol, answered here before
+        # Typer parses anything, since Typer's own handler expects `complete_bash` and, with
+        # add_completion=False, has no shell registered.
+        if os.environ.get(_completion.COMPLETE_VAR):
+            code = _completion.answer(app)
+        else:
+            app()
+            code = 0
     except KeyboardInterrupt:
-        sys.stderr.write("zoofind: interrupted\n")
-        sys.exit(130)
+        _exit_interrupted()
+    except SystemExit as done:
+        code = done.code
+    # The work is done and written: a Ctrl-C while the interpreter shuts down changes nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
