@@ -1,6 +1,6 @@
-"""A local Hugging Face Hub for tests: the model API endpoints huggingface_hub calls, over real HTTP.
+"""A local Hugging Face Hub for tests: the API and download endpoints huggingface_hub calls, over real HTTP.
 
-Routes (as huggingface_hub 2.x calls them):
+Search API (as huggingface_hub 2.x calls it):
 
 * ``GET /api/models`` with ``search``, ``author``, ``filter`` (repeatable, all must be tags),
   ``pipeline_tag``, ``gated``, ``sort`` (downloads | likes | lastModified | createdAt |
@@ -8,9 +8,10 @@ Routes (as huggingface_hub 2.x calls them):
   (repeatable; only those fields plus ``_id`` and ``id`` are returned; an unknown one is a
   400), ``full``, ``cardData``, ``cursor``. Pages hold at most ``page_size`` items; a
   ``Link: <...>; rel="next"`` header (carrying every query parameter) points to the next.
-* ``GET /api/models/{owner}/{name}[/revision/{rev}]`` with ``blobs=true`` (file sizes and LFS
-  data) and ``expand``. Unknown or private repos: 401 without a token, 404 with one, both with
-  ``X-Error-Code: RepoNotFound``, as the Hub answers.
+* ``GET /api/models/{owner}/{name}[/revision/{rev}]`` with ``blobs=true`` (file sizes, ``blobId``
+  and LFS data) and ``expand``: ``sha`` and ``siblings`` are those of the revision (branch, tag or
+  full commit sha; another one is 404 ``RevisionNotFound``). Unknown or private repos: 401
+  without a token, 404 with one, both with ``X-Error-Code: RepoNotFound``, as the Hub answers.
 * ``GET /api/models/{owner}/{name}/auth-check``: 200, or ``X-Error-Code: GatedRepo`` (401 without
   a token, 403 with one) for a gated repo the token was not granted.
 
@@ -19,24 +20,89 @@ Gated repos' metadata is public on today's Hub (only their files and auth-check 
 huggingface_hub's GatedRepoError example. An invalid ``Authorization: Bearer`` token gets 401
 with ``X-Error-Message: Invalid credentials in Authorization header``.
 
-Failure modes (set attributes, or pass them to the constructor): ``fail_status`` (with
+Repos with real bytes: ``sha = hub.add_repo(repo, {"config.json": b"...", "model.safetensors": data},
+lfs=None, commit=None, branch="main", tags=(), gated=False, private=False, xet=frozenset(),
+delete=(), message=None, **model_fields)``. Data is bytes or a Path (served from disk). Each call
+is one commit on ``branch`` on top of its head (files given are added or replaced, ``delete``
+removes some); the branch moves, older commits stay resolvable by sha, ``tags`` point at the new
+commit. ``lfs=None`` stores in LFS what the Hub's default ``.gitattributes`` puts there
+(``*.safetensors``, ``*.bin``, ``*.pt``, ``*.pth``, ``*.ckpt``, ``*.h5``, ``*.onnx``, ``*.msgpack``,
+``*.gguf``, ``*.pb``, archives, ...) plus any file of 10 MiB or more; files in ``xet`` are LFS files
+stored on Xet. ``commit=None`` makes a real git commit sha (from the real git tree of the files);
+``blobId``/``oid`` is the git blob sha1 of the bytes, or for an LFS file of its pointer file, as in
+git; ``lfs`` = {size, sha256, pointerSize}. ``model_fields`` (``pipeline_tag``, ``library_name``,
+``tags``, ``downloads``, ``likes``, ``cardData``, ...) go into the model's API answer; the repo is
+listed by ``/api/models`` too. The repos of ``default_models()`` have metadata only (their files
+answer HEAD and listings from the siblings; a body GET is 404 on the storage host).
+``hub.rename(old, new)``: the old name answers a relative 307 to the new one (API and resolve).
+
+File endpoints:
+
+* ``GET /api/models/{repo}/tree/{rev}[/{path}]`` with ``recursive``, ``expand`` (adds
+  ``lastCommit`` and ``securityFileStatus``): entries ``{"type": "file"|"directory", "oid",
+  "size", "path", "lfs": {"oid", "size", "pointerSize"}, "xetHash"}``, folders first; pages of
+  ``tree_page_size`` (1000; 50 with expand) linked by ``Link: <...cursor=...>; rel="next"``; a
+  missing folder is 404 ``EntryNotFound``.
+* ``POST /api/models/{repo}/paths-info/{rev}``, form (``paths`` repeated, ``expand``) or JSON body:
+  the entries of the paths that exist (others are left out).
+* ``GET /api/models/{repo}/refs``: branches and tags with their target commits.
+* ``HEAD``/``GET /{repo}/resolve/{rev}/{path}``:
+  - a regular file of a public repo: 307 with a relative ``Location:
+    /api/resolve-cache/models/{repo}/{commit}/{path}?...&etag=...`` and ``X-Repo-Commit`` (what
+    the Hub answers today; ``resolve_cache=False`` serves it directly); that URL answers 200 with
+    the bytes, ``ETag`` (the git blob sha1, quoted), ``X-Repo-Commit``, ``Content-Length``; a
+    non-sha revision there is 400. Private and gated repos' regular files are served directly
+    by ``resolve``.
+  - an LFS file: 302 to the storage host ``http://{lfs_host}:{port}/repos/{repo}/{sha256}?...``
+    (another host name than the API's 127.0.0.1, so a client that forwards ``Authorization``
+    across hosts shows in ``hub.leaks()``), with ``X-Repo-Commit``, ``X-Linked-Etag`` (the
+    sha256, quoted), ``X-Linked-Size``, ``ETag`` (the pointer's blob sha1) and ``Location``; Xet
+    files add ``X-Xet-Hash`` and a ``Link: <...xet-read-token...>; rel="xet-auth"`` header and
+    redirect to ``/xet-bridge-us/...`` on the storage host (plain HTTP; no Xet protocol here:
+    run huggingface_hub with ``HF_HUB_DISABLE_XET=1``). The signed storage URL expires after
+    ``lfs_url_ttl`` seconds (then 403 AccessDenied, as CloudFront answers an expired URL). The
+    storage host answers with ``ETag`` = the md5 of the bytes (not the sha256: the sha256 is only
+    in ``X-Linked-Etag``) and ``Content-Disposition``.
+  - unknown file: 404 ``X-Error-Code: EntryNotFound`` (with ``X-Repo-Commit``); unknown revision:
+    404 ``RevisionNotFound``; unknown/private repo and gated without a grant: as the API above.
+  - text files (``.json``, ``.txt``, ``.md``, ...) that are not LFS are sent gzip-compressed (chunked,
+    no Content-Length, weak ETag) when the GET's ``Accept-Encoding`` allows gzip and it has no
+    Range, as CloudFront does in front of the Hub (``gzip_text=False`` turns that off);
+    ``Accept-Encoding: identity`` (what huggingface_hub's HEAD sends) gets the bytes as they are.
+
+Every byte route speaks ``Range`` (206, 416 with ``Content-Range: bytes */size``), ``If-Range``,
+``If-None-Match`` and ``Accept-Ranges: bytes`` (see bodies.py).
+
+Faults (attributes, settable while running; see bodies.py): ``fail_status`` (with
 ``retry_after`` for 429, and ``fail_times`` to recover after N failures), ``delay`` (seconds
-before answering), ``drop`` (close the connection without answering). ``requests`` logs every
-request: method, path, query (name -> values), headers (lower-case names).
+before answering), ``drop`` (close the connection without answering), ``ignore_range``,
+``rate_bps``, ``drop_after``/``drop_times``, ``corrupt`` (a set of ``"{repo}/{path}"`` keys) and
+``faults_on`` (a regex on ``"METHOD /path"`` limiting all of them, e.g. ``r"^GET /repos/"`` for LFS
+bodies only). Counters: ``bytes_sent``, ``bytes_by_key`` (``"{repo}/{path}"`` -> body bytes, on
+every route serving that file), ``failures``, ``drops``; ``requests`` logs every request (method,
+path, query, headers with lower-case names, host, status); ``hub.storage_requests()`` are those
+made to the storage host and ``hub.leaks()`` those of them that carried ``Authorization``.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import fnmatch
+import hashlib
+import hmac
 import json
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from http.server import ThreadingHTTPServer
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+from .bodies import GZIP_SUFFIXES, Body, BodyHandler, Data, Faults, Logged, git_blob_oid, send_body
 
 TEST_TOKEN = "hf_zoofindTESTtoken0123456789abcdefXYZ"
 
@@ -191,16 +257,138 @@ def default_models() -> list[dict[str, Any]]:
     ]
 
 
-@dataclass
-class Logged:
-    method: str
+
+
+# -- repos with bytes ------------------------------------------------------------------
+
+#: What the Hub's default .gitattributes stores in LFS.
+LFS_PATTERNS = (
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*", "*.mlmodel",
+    "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt",
+    "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm",
+    "*.xz", "*.zip", "*.zst", "*tfevents*", "*.gguf",
+)
+LFS_MIN_SIZE = 10 * 1024 * 1024
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+_SIGNING_KEY = b"zoofind-test-cdn"
+
+
+def default_lfs(path: str, size: int) -> bool:
+    name = PurePosixPath(path).name
+    return size >= LFS_MIN_SIZE or any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in LFS_PATTERNS)
+
+
+def lfs_pointer(sha256: str, size: int) -> bytes:
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
+
+
+@dataclass(frozen=True)
+class HubFile:
+    """One file of one commit. ``body`` is None for metadata-only repos (default_models)."""
+
     path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
+    size: int
+    oid: str  # git blob sha1 (of the pointer for LFS files)
+    sha256: str | None  # LFS files only
+    body: Body | None
+    xet: bool = False
+
+    @property
+    def lfs(self) -> bool:
+        return self.sha256 is not None
+
+    @property
+    def pointer_size(self) -> int:
+        return len(lfs_pointer(self.sha256 or "", self.size))
+
+    @property
+    def xet_hash(self) -> str:
+        # A stand-in for the Xet merkle hash: 64 hex digits, stable, and not the sha256.
+        return hashlib.sha256(b"xet:" + (self.sha256 or "").encode()).hexdigest()
+
+    @classmethod
+    def of(cls, path: str, data: Data, *, lfs: bool, xet: bool) -> "HubFile":
+        body = Body(data)
+        if lfs or xet:
+            return cls(path, body.size, git_blob_oid(lfs_pointer(body.sha256, body.size)), body.sha256, body, xet)
+        return cls(path, body.size, body.git_oid, None, body)
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    files: Mapping[str, HubFile]
+    parent: str | None
+    title: str
+    date: str
+    trees: Mapping[str, str]  # folder path ("" = root) -> git tree sha1
+
+    def folders(self) -> set[str]:
+        return set(self.trees) - {""}
+
+
+def git_trees(files: Mapping[str, HubFile]) -> dict[str, str]:
+    """The git tree sha1 of every folder, as git computes them (entries sorted, folders as name + "/")."""
+    children: dict[str, dict[str, tuple[str, str]]] = {"": {}}
+    for path in files:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            children.setdefault("/".join(parts[:i]), {})
+    trees: dict[str, str] = {}
+
+    def tree(folder: str) -> str:
+        prefix = f"{folder}/" if folder else ""
+        entries: list[tuple[str, bytes, bytes]] = []
+        for path, f in files.items():
+            if path.startswith(prefix) and "/" not in path[len(prefix):]:
+                name = path[len(prefix):]
+                entries.append((name, b"100644", bytes.fromhex(f.oid)))
+        for sub in children:
+            if sub and sub.startswith(prefix) and "/" not in sub[len(prefix):]:
+                name = sub[len(prefix):]
+                entries.append((name + "/", b"40000", bytes.fromhex(tree(sub))))
+        raw = b"".join(mode + b" " + name.rstrip("/").encode() + b"\0" + oid for name, mode, oid in sorted(entries, key=lambda e: e[0].encode()))
+        trees[folder] = hashlib.sha1(b"tree %d\0" % len(raw) + raw).hexdigest()
+        return trees[folder]
+    tree("")
+    return trees
 
 
 @dataclass
-class HubServer:
+class Repo:
+    id: str
+    commits: dict[str, Commit] = field(default_factory=dict)
+    branches: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    security: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def resolve(self, rev: str) -> Commit | None:
+        sha = self.branches.get(rev) or self.tags.get(rev) or (rev if rev in self.commits else None)
+        return self.commits.get(sha) if sha else None
+
+    def last_change(self, commit: Commit, path: str) -> Commit:
+        """The newest commit up to ``commit`` where ``path`` (a file or folder) got its current content."""
+        def version(c: Commit) -> str | None:
+            f = c.files.get(path)
+            return f.oid if f else c.trees.get(path)
+        mine, at = version(commit), commit
+        while at.parent is not None and version(self.commits[at.parent]) == mine:
+            at = self.commits[at.parent]
+        return at
+
+
+def _stub_repo(m: dict[str, Any]) -> Repo:
+    files = {}
+    for s in m.get("siblings", []):
+        lfs = s.get("lfs")
+        files[s["rfilename"]] = HubFile(s["rfilename"], s.get("size", 0), s.get("blobId") or hashlib.sha1(s["rfilename"].encode()).hexdigest(),
+                                        lfs["sha256"] if lfs else None, None)
+    commit = Commit(m["sha"], files, None, "initial commit", m.get("lastModified", "2024-01-01T00:00:00.000Z"), git_trees(files))
+    return Repo(m["id"], {commit.sha: commit}, {"main": commit.sha})
+
+
+@dataclass
+class HubServer(Faults):
     """``with HubServer() as hub: hub.url`` — a Hub on 127.0.0.1 on a free port."""
 
     models: list[dict[str, Any]] = field(default_factory=default_models)
@@ -208,19 +396,21 @@ class HubServer:
     tokens: tuple[str, ...] = (TEST_TOKEN,)
     granted: dict[str, set[str]] = field(default_factory=dict)  # repo -> tokens granted for gated repos
     gated_metadata: bool = False
-    fail_status: int | None = None
-    retry_after: int | None = None
-    fail_times: int | None = None
-    delay: float = 0.0
-    drop: bool = False
-    requests: list[Logged] = field(default_factory=list)
+    tree_page_size: int = 1000
+    resolve_cache: bool = True
+    gzip_text: bool = True
+    lfs_host: str = "localhost"
+    lfs_url_ttl: float = 3600.0
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        self._init_faults()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
+        self._connections: set[Any] = set()
+        self._repos: dict[str, Repo] = {}
+        self._blobs: dict[str, tuple[str, Body]] = {}  # sha256 -> (key, body) for the storage host
+        self._clock = 0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> "HubServer":
@@ -228,9 +418,12 @@ class HubServer:
 
         class Handler(_Handler):
             hub = server
+            faults = server
 
+        self._stopping.clear()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
+        self._httpd.tracked = (self._lock, self._connections)  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -243,7 +436,8 @@ class HubServer:
             self._httpd = None
         # Keep-alive connections would otherwise go on being served by their handler threads.
         with self._lock:
-            connections, self._connections = list(self._connections), set()
+            connections = list(self._connections)
+            self._connections.clear()
         for conn in connections:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
@@ -265,32 +459,123 @@ class HubServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def storage_url(self) -> str:
+        return f"http://{self.lfs_host}:{self.port}"
+
     # -- inspection ------------------------------------------------------------------
-    def log(self, path_prefix: str = "") -> list[Logged]:
+    def storage_requests(self) -> list[Logged]:
+        """Requests made to the storage host (LFS and Xet bodies)."""
+        host = f"{self.lfs_host}:{self.port}"
         with self._lock:
-            return [r for r in self.requests if r.path.startswith(path_prefix)]
+            return [r for r in self.requests if r.host == host]
 
-    def clear(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
-    def _record(self, entry: Logged) -> None:
-        with self._lock:
-            self.requests.append(entry)
-
-    def _should_fail(self) -> bool:
-        with self._lock:
-            if self.fail_status is None:
-                return False
-            if self.fail_times is None:
-                return True
-            if self.fail_times > 0:
-                self.fail_times -= 1
-                return True
-            return False
+    def leaks(self) -> list[Logged]:
+        """Storage-host requests that carried an Authorization header: a token sent off the Hub."""
+        return [r for r in self.storage_requests() if r.authorized]
 
     def model(self, repo: str) -> dict[str, Any] | None:
         return next((m for m in self.models if m["id"] == repo), None)
+
+    def repo(self, repo: str) -> Repo | None:
+        """The repo's commits (a metadata-only one for models without bytes), or None if unknown."""
+        with self._lock:
+            if repo in self._repos:
+                return self._repos[repo]
+        m = self.model(repo)
+        return _stub_repo(m) if m is not None else None
+
+    def file(self, repo: str, path: str, rev: str = "main") -> HubFile:
+        r = self.repo(repo)
+        commit = r.resolve(rev) if r else None
+        if commit is None or path not in commit.files:
+            raise KeyError(f"{repo}@{rev}:{path}")
+        return commit.files[path]
+
+    # -- building repos ----------------------------------------------------------------
+    def add_repo(
+        self, repo: str, files: Mapping[str, Data], *, lfs: Iterable[str] | None = None, commit: str | None = None,
+        branch: str = "main", tags: Iterable[str] = (), gated: Any = False, private: bool = False,
+        xet: Iterable[str] = frozenset(), delete: Iterable[str] = (), message: str | None = None,
+        security: Mapping[str, dict[str, Any]] | None = None, **model_fields: Any,
+    ) -> str:
+        """Commit ``files`` to ``branch`` of ``repo`` (created if new); return the commit sha."""
+        xet = set(xet)
+        lfs_set = set(lfs) if lfs is not None else None
+        with self._lock:
+            r = self._repos.get(repo) or Repo(repo)
+            parent = r.branches.get(branch) or r.branches.get("main")
+            tree = dict(r.commits[parent].files) if parent else {}
+            for path in delete:
+                tree.pop(path, None)
+            for path, data in files.items():
+                size = len(data) if isinstance(data, bytes) else data.stat().st_size
+                in_lfs = path in xet or (path in lfs_set if lfs_set is not None else default_lfs(path, size))
+                f = HubFile.of(path, data, lfs=in_lfs, xet=path in xet)
+                tree[path] = f
+                if f.lfs and f.body is not None:
+                    self._blobs.setdefault(f.sha256 or "", (f"{repo}/{path}", f.body))
+            self._clock += 1
+            stamp = 1735689600 + 60 * self._clock
+            date = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(stamp))
+            title = message or (f"Upload {len(files)} files" if parent else "initial commit")
+            trees = git_trees(tree)
+            if commit is None:
+                raw = f"tree {trees['']}\n" + (f"parent {parent}\n" if parent else "") + (
+                    f"author zoofind <test@zoofind.invalid> {stamp} +0000\ncommitter zoofind <test@zoofind.invalid> {stamp} +0000\n\n{title}\n")
+                commit = hashlib.sha1(b"commit %d\0" % len(raw.encode()) + raw.encode()).hexdigest()
+            r.commits[commit] = Commit(commit, tree, parent, title, date, trees)
+            r.branches[branch] = commit
+            for tag in tags:
+                r.tags[tag] = commit
+            r.security.update(security or {})
+            self._repos[repo] = r
+            head = r.commits[r.branches.get("main", commit)]
+            old = next((m for m in self.models if m["id"] == repo), None)
+            fields = {"pipeline": model_fields.pop("pipeline_tag", None), "library": model_fields.pop("library_name", None),
+                      "tags": model_fields.pop("tags", []), "downloads": model_fields.pop("downloads", 0),
+                      "likes": model_fields.pop("likes", 0), "card": model_fields.pop("cardData", None),
+                      "safetensors": model_fields.pop("safetensors", None)}
+            if old is not None:
+                for key, name in (("pipeline", "pipeline_tag"), ("library", "library_name"), ("tags", "tags"),
+                                  ("card", "cardData"), ("safetensors", "safetensors")):
+                    if fields[key] in (None, []) and old.get(name) is not None:
+                        fields[key] = old[name]
+                fields["downloads"] = fields["downloads"] or old.get("downloads", 0)
+                fields["likes"] = fields["likes"] or old.get("likes", 0)
+            m = _model(repo, oid=hashlib.sha1(repo.encode()).hexdigest()[:24], sha=head.sha, modified=head.date,
+                       created=(old or {}).get("createdAt", date), files=_siblings(head), gated=gated, private=private,
+                       **fields, **model_fields)
+            self.models = [m if x["id"] == repo else x for x in self.models] if old is not None else [*self.models, m]
+            return commit
+
+    def rename(self, old: str, new: str) -> None:
+        """``old`` now answers a relative 307 to ``new`` on the API and resolve routes, as a renamed repo does."""
+        self.renamed[old] = new
+
+    def _sign(self, path: str, expires: int) -> str:
+        return hmac.new(_SIGNING_KEY, f"{path}|{expires}".encode(), "sha256").hexdigest()[:32]
+
+    def storage_location(self, repo: str, f: HubFile) -> str:
+        """The signed storage-host URL the Hub redirects a download of ``f`` to."""
+        expires = int(time.time() + self.lfs_url_ttl)
+        path = f"/xet-bridge-us/{hashlib.sha1(repo.encode()).hexdigest()[:24]}/{f.sha256}" if f.xet else f"/repos/{repo}/{f.sha256}"
+        name = PurePosixPath(f.path).name
+        disposition = f"inline; filename*=UTF-8''{quote(name)}; filename=\"{name}\";"
+        query = urlencode({"response-content-disposition": disposition, "Expires": expires,
+                           "Signature": self._sign(path, expires), "Key-Pair-Id": "K3RPWS32NSSJCE"})
+        return f"{self.storage_url}{path}?{query}"
+
+
+def _siblings(commit: Commit) -> list[dict[str, Any]]:
+    out = []
+    for path in sorted(commit.files):
+        f = commit.files[path]
+        s: dict[str, Any] = {"rfilename": path, "size": f.size, "blobId": f.oid}
+        if f.lfs:
+            s["lfs"] = {"size": f.size, "sha256": f.sha256, "pointerSize": f.pointer_size}
+        out.append(s)
+    return out
 
 
 class _Reply(Exception):
@@ -298,75 +583,66 @@ class _Reply(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-def _error(status: int, message: str, code: str | None = None) -> _Reply:
-    headers = {"X-Error-Message": message}
+def _error(status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None) -> _Reply:
+    out = {"X-Error-Message": message, **(headers or {})}
     if code:
-        headers["X-Error-Code"] = code
-    return _Reply(status, {"error": message}, headers)
+        out["X-Error-Code"] = code
+    return _Reply(status, {"error": message}, out)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(BodyHandler):
     hub: HubServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        with self.hub._lock:
-            self.hub._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.hub._lock:
-            self.hub._connections.discard(self.connection)
-        super().finish()
 
     def do_GET(self) -> None:  # noqa: N802
-        self._handle("GET")
+        self._handle()
 
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._handle("HEAD")
+    do_HEAD = do_POST = do_GET
 
-    def _handle(self, method: str) -> None:
+    def _handle(self) -> None:
         hub = self.hub
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query, keep_blank_values=True)
-        hub._record(Logged(method, parts.path, query, {k.lower(): v for k, v in self.headers.items()}))
-        if hub.delay:
-            if hub._stopping.wait(hub.delay):
-                return
-        if hub.drop:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        entry, raw_path = self.begin()
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if self.command == "POST" else b""
+
+        def fail(status: int, retry_after: int | None) -> None:
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            message = "Too Many Requests" if status == 429 else "Internal Error - We're working hard to fix this as soon as possible!"
+            self._send(_Reply(status, {"error": message}, headers))
+
+        if self.gate(raw_path, fail):
             return
         try:
-            if hub._should_fail():
-                headers = {"Retry-After": str(hub.retry_after)} if hub.retry_after is not None else {}
-                message = "Too Many Requests" if hub.fail_status == 429 else "Internal Error - We're working hard to fix this as soon as possible!"
-                raise _Reply(hub.fail_status or 500, {"error": message}, headers)
+            segments = [unquote(s) for s in raw_path.strip("/").split("/")] if raw_path.strip("/") else []
+            if segments[:1] in (["repos"], ["xet-bridge-us"]) and entry.host == f"{hub.lfs_host}:{hub.port}":
+                return self._storage(raw_path, entry.query)
             user = self._user()
-            path = parts.path.rstrip("/")
+            path = "/" + "/".join(segments)
             if path == "/api/agent-harnesses":
                 # huggingface_hub fetches this registry (for its user-agent) once a day per HF_HOME.
                 raise _Reply(200, AGENT_HARNESSES)
             if path == "/api/models":
-                raise self._list(query, user)
-            if path.startswith("/api/models/"):
-                rest = path[len("/api/models/"):].split("/")
-                if len(rest) >= 2:
-                    repo = "/".join(rest[:2])
-                    tail = rest[2:]
-                    if tail == ["auth-check"]:
-                        raise self._auth_check(repo, user)
-                    if not tail or (len(tail) == 2 and tail[0] == "revision"):
-                        raise self._info(repo, query, user)
+                raise self._list(entry.query, user)
+            if segments[:3] == ["api", "resolve-cache", "models"] and len(segments) >= 7:
+                return self._resolve("/".join(segments[3:5]), segments[5], "/".join(segments[6:]), user, cached=True)
+            if segments[:2] == ["api", "models"] and len(segments) >= 4:
+                repo, tail = "/".join(segments[2:4]), segments[4:]
+                self._moved(repo, raw_path)
+                if tail == ["auth-check"]:
+                    raise self._auth_check(repo, user)
+                if not tail or (len(tail) >= 2 and tail[0] == "revision"):
+                    raise self._info(repo, "/".join(tail[1:]) or None, entry.query, user)
+                if tail == ["refs"]:
+                    raise self._refs(repo, user)
+                if len(tail) >= 2 and tail[0] == "tree":
+                    raise self._tree(repo, tail[1], "/".join(tail[2:]).strip("/"), entry.query, user, raw_path)
+                if len(tail) == 2 and tail[0] == "paths-info" and self.command == "POST":
+                    raise self._paths_info(repo, tail[1], body, user)
+            if len(segments) >= 5 and segments[2] == "resolve":
+                repo = "/".join(segments[:2])
+                self._moved(repo, raw_path)
+                return self._resolve(repo, segments[3], "/".join(segments[4:]), user, cached=False)
             raise _error(404, "Sorry, we can't find the page you are looking for.")
         except _Reply as reply:
-            self._send(reply, head=method == "HEAD")
+            self._send(reply)
 
     # -- auth ------------------------------------------------------------------------
     def _user(self) -> str | None:
@@ -398,7 +674,32 @@ class _Handler(BaseHTTPRequestHandler):
                    if user is None else f"Access to model {repo} is restricted and you are not in the authorized list. Visit https://huggingface.co/{repo} to ask for access.")
         return _error(status, message, "GatedRepo")
 
-    # -- routes ----------------------------------------------------------------------
+    def _moved(self, repo: str, raw_path: str) -> None:
+        new = self.hub.renamed.get(repo)
+        if new is not None:
+            target = raw_path.replace(f"/{repo}/", f"/{new}/", 1) if f"/{repo}/" in raw_path + "/" else raw_path
+            if target == raw_path:
+                target = raw_path.replace(quote(repo), quote(new), 1)
+            query = urlsplit(self.path).query
+            raise _Reply(307, {"error": "Moved"}, {"Location": target.rstrip("/") + (f"?{query}" if query else "")})
+
+    def _readable(self, repo: str, user: str | None, *, files: bool) -> tuple[dict[str, Any], Repo]:
+        m = self.hub.model(repo)
+        r = self.hub.repo(repo)
+        if m is None or r is None or not self._visible(m, user):
+            raise self._not_found(user)
+        if (files or self.hub.gated_metadata) and not self._granted(m, user):
+            raise self._gated(repo, user)
+        return m, r
+
+    @staticmethod
+    def _revision(r: Repo, rev: str, headers: dict[str, str] | None = None) -> Commit:
+        commit = r.resolve(rev)
+        if commit is None:
+            raise _error(404, f"Invalid rev id: {rev}", "RevisionNotFound", headers)
+        return commit
+
+    # -- search routes -----------------------------------------------------------------
     def _list(self, query: dict[str, list[str]], user: str | None) -> _Reply:
         def one(name: str) -> str | None:
             values = query.get(name)
@@ -438,13 +739,16 @@ class _Handler(BaseHTTPRequestHandler):
         page = models[start:start + size]
         headers = {}
         if start + size < len(models):
-            params = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
-            params.append(("cursor", base64.urlsafe_b64encode(str(start + size).encode()).decode()))
-            host = self.headers.get("Host") or f"127.0.0.1:{self.hub.port}"
-            headers["Link"] = f'<http://{host}/api/models?{urlencode(params)}>; rel="next"'
+            headers["Link"] = self._next_link("/api/models", query, start + size)
         full = one("full") in ("true", "True", "1")
         card = one("cardData") in ("true", "True", "1")
         return _Reply(200, [self._shape(m, expand, full=full, card=card, listing=True) for m in page], headers)
+
+    def _next_link(self, path: str, query: dict[str, list[str]], start: int) -> str:
+        params = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
+        params.append(("cursor", base64.urlsafe_b64encode(str(start).encode()).decode()))
+        host = self.headers.get("Host") or f"127.0.0.1:{self.hub.port}"
+        return f'<http://{host}{path}?{urlencode(params)}>; rel="next"'
 
     def _shape(self, m: dict[str, Any], expand: list[str], *, full: bool = False, card: bool = False, listing: bool = False, blobs: bool = False) -> dict[str, Any]:
         m = copy.deepcopy(m)
@@ -461,39 +765,161 @@ class _Handler(BaseHTTPRequestHandler):
         m.pop("usedStorage", None) if listing else None
         return m
 
-    def _info(self, repo: str, query: dict[str, list[str]], user: str | None) -> _Reply:
-        m = self.hub.model(repo)
-        if m is None or not self._visible(m, user):
-            return self._not_found(user)
-        if self.hub.gated_metadata and not self._granted(m, user):
-            return self._gated(repo, user)
+    def _info(self, repo: str, rev: str | None, query: dict[str, list[str]], user: str | None) -> _Reply:
+        m, r = self._readable(repo, user, files=False)
         expand = query.get("expand", []) + query.get("expand[]", [])
         bad = [e for e in expand if e not in INFO_EXPAND]
         if bad:
             return _error(400, f'"expand" must be one of the allowed values, got {bad[0]!r}', "BadRequest")
+        commit = self._revision(r, rev or "main")
+        if repo in self.hub._repos:
+            m = {**m, "sha": commit.sha, "lastModified": commit.date, "siblings": _siblings(commit),
+                 "usedStorage": sum(f.size for f in commit.files.values())}
         blobs = (query.get("blobs") or ["false"])[-1] in ("true", "True", "1")
         return _Reply(200, self._shape(m, expand, blobs=blobs))
 
     def _auth_check(self, repo: str, user: str | None) -> _Reply:
-        m = self.hub.model(repo)
-        if m is None or not self._visible(m, user):
-            return self._not_found(user)
-        if not self._granted(m, user):
-            return self._gated(repo, user)
+        self._readable(repo, user, files=True)
         return _Reply(200, {})
 
-    # -- wire ------------------------------------------------------------------------
-    def _send(self, reply: _Reply, *, head: bool = False) -> None:
-        body = json.dumps(reply.body).encode()
+    def _refs(self, repo: str, user: str | None) -> _Reply:
+        _, r = self._readable(repo, user, files=False)
+        ref = lambda kind, name, sha: {"name": name, "ref": f"refs/{kind}/{name}", "targetCommit": sha}  # noqa: E731
+        return _Reply(200, {"branches": [ref("heads", n, s) for n, s in r.branches.items()],
+                            "converts": [], "tags": [ref("tags", n, s) for n, s in r.tags.items()]})
+
+    # -- file listings -----------------------------------------------------------------
+    def _entry(self, r: Repo, commit: Commit, path: str, expand: bool) -> dict[str, Any]:
+        f = commit.files.get(path)
+        if f is None:
+            out: dict[str, Any] = {"type": "directory", "oid": commit.trees[path], "size": 0, "path": path}
+        else:
+            out = {"type": "file", "oid": f.oid, "size": f.size, "path": path}
+            if f.lfs:
+                out["lfs"] = {"oid": f.sha256, "size": f.size, "pointerSize": f.pointer_size}
+            if f.xet:
+                out["xetHash"] = f.xet_hash
+        if expand:
+            last = r.last_change(commit, path)
+            out["lastCommit"] = {"id": last.sha, "title": last.title, "date": last.date}
+            if f is not None:
+                out["securityFileStatus"] = r.security.get(path) or _scan(path)
+        return out
+
+    def _tree(self, repo: str, rev: str, folder: str, query: dict[str, list[str]], user: str | None, raw_path: str) -> _Reply:
+        _, r = self._readable(repo, user, files=False)
+        commit = self._revision(r, rev)
+        if folder and folder not in commit.trees:
+            return _error(404, f"Entry not found: {folder}", "EntryNotFound")
+        flag = lambda name: (query.get(name) or ["false"])[-1].lower() in ("true", "1")  # noqa: E731
+        recursive, expand = flag("recursive"), flag("expand")
+        prefix = f"{folder}/" if folder else ""
+        paths: list[str] = []
+
+        def walk(at: str) -> None:
+            base = f"{at}/" if at else ""
+            subs = sorted(d for d in commit.folders() if d.startswith(base) and "/" not in d[len(base):])
+            files = sorted(p for p in commit.files if p.startswith(base) and "/" not in p[len(base):])
+            for d in subs:
+                paths.append(d)
+                if recursive:
+                    walk(d)
+            paths.extend(files)
+
+        walk(prefix.rstrip("/"))
+        size = min(self.hub.tree_page_size, 50) if expand else self.hub.tree_page_size
+        cursor = (query.get("cursor") or [None])[-1]
+        start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
+        headers = {}
+        if start + size < len(paths):
+            headers["Link"] = self._next_link(raw_path, query, start + size)
+        return _Reply(200, [self._entry(r, commit, p, expand) for p in paths[start:start + size]], headers)
+
+    def _paths_info(self, repo: str, rev: str, body: bytes, user: str | None) -> _Reply:
+        _, r = self._readable(repo, user, files=False)
+        commit = self._revision(r, rev)
+        if (self.headers.get("Content-Type") or "").startswith("application/json"):
+            data = json.loads(body or b"{}")
+            paths, expand = list(data.get("paths") or []), bool(data.get("expand"))
+        else:
+            form = parse_qs(body.decode(), keep_blank_values=True)
+            paths = form.get("paths", []) + form.get("paths[]", [])
+            expand = (form.get("expand") or ["false"])[-1].lower() in ("true", "1")
+        wanted = [p.strip("/") for p in paths]
+        found = [p for p in dict.fromkeys(wanted) if p in commit.files or p in commit.folders()]
+        return _Reply(200, [self._entry(r, commit, p, expand) for p in found])
+
+    # -- downloads ---------------------------------------------------------------------
+    def _resolve(self, repo: str, rev: str, path: str, user: str | None, *, cached: bool) -> None:
+        hub = self.hub
+        m, r = self._readable(repo, user, files=True)
+        if cached and not re.fullmatch(r"[0-9a-f]{40}", rev):
+            raise _error(400, f"Invalid revision: {rev} is not a commit sha", "BadRequest")
+        commit = self._revision(r, rev)
+        at = {"X-Repo-Commit": commit.sha}
+        f = commit.files.get(path)
+        if f is None:
+            raise _error(404, "Entry not found", "EntryNotFound", at)
+        if f.lfs:
+            location = hub.storage_location(repo, f)
+            headers = {**at, "X-Linked-Etag": f'"{f.sha256}"', "X-Linked-Size": str(f.size), "ETag": f'"{f.oid}"',
+                       "Location": location, "Access-Control-Expose-Headers": "X-Repo-Commit,X-Linked-Etag,X-Linked-Size,X-Xet-Hash,Link"}
+            if f.xet:
+                headers["X-Xet-Hash"] = f.xet_hash
+                headers["Link"] = (f'<{hub.url}/api/models/{repo}/xet-read-token/{commit.sha}>; rel="xet-auth", '
+                                   f'<{hub.storage_url}/reconstructions/{f.xet_hash}>; rel="xet-reconstruction-info"')
+            return self.send_plain(302, f"Found. Redirecting to {location}".encode(), headers=headers)
+        if not cached and hub.resolve_cache and not m.get("private") and not m.get("gated"):
+            original = quote(f"/{repo}/resolve/{rev}/{path}", safe="")
+            location = f"/api/resolve-cache/models/{repo}/{commit.sha}/{quote(path)}?{original}=&etag=%22{f.oid}%22"
+            return self.send_plain(307, f"Temporary Redirect. Redirecting to {location}".encode(), headers={**at, "Location": location})
+        if f.body is None:
+            raise _error(404, "Entry not found (this test Hub holds no bytes for it)", "EntryNotFound", at)
+        gzip = hub.gzip_text and path.endswith(GZIP_SUFFIXES)
+        send_body(self, f.body, key=f"{repo}/{path}", etag=f.oid, headers=at, ctype=_ctype(path), gzip=gzip)
+
+    def _storage(self, raw_path: str, query: dict[str, list[str]]) -> None:
+        from .files_server import s3_error
+
+        hub = self.hub
+        one = lambda name: (query.get(name) or [""])[-1]  # noqa: E731
         try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Request-Id", f"Root=1-{int(time.time()):x}-test")
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+            expires = int(one("Expires"))
+        except ValueError:
+            expires = 0
+        if not hmac.compare_digest(one("Signature"), hub._sign(raw_path, expires)) or expires < time.time():
+            return self.send_plain(403, s3_error(403), "application/xml")
+        with hub._lock:
+            found = hub._blobs.get(raw_path.rsplit("/", 1)[-1])
+        if found is None:
+            return self.send_plain(404, s3_error(404), "application/xml")
+        key, body = found
+        headers = {"X-Cache": "Miss from cloudfront"}
+        if one("response-content-disposition"):
+            headers["Content-Disposition"] = one("response-content-disposition")
+        send_body(self, body, key=key, etag=body.md5, headers=headers, ctype="binary/octet-stream")
+
+    # -- wire ------------------------------------------------------------------------
+    def _send(self, reply: _Reply) -> None:
+        body = json.dumps(reply.body).encode()
+        headers = {"X-Request-Id": f"Root=1-{int(time.time()):x}-test", **reply.headers}
+        self.send_plain(reply.status, body, "application/json; charset=utf-8", headers)
+
+
+def _ctype(path: str) -> str:
+    if path.endswith(".json"):
+        return "application/json; charset=utf-8"
+    if path.endswith(GZIP_SUFFIXES):
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"
+
+
+def _scan(path: str) -> dict[str, Any]:
+    """The Hub's security scan answer for a file: pickle files list their imports."""
+    pickle = None
+    if path.endswith(PICKLE_SUFFIXES):
+        pickle = {"status": "innocuous", "message": None, "version": "0.0.0", "pickleImports": [
+            {"module": "torch._utils", "name": "_rebuild_tensor_v2", "safety": "innocuous"},
+            {"module": "collections", "name": "OrderedDict", "safety": "innocuous"},
+            {"module": "torch", "name": "FloatStorage", "safety": "innocuous"}]}
+    return {"status": "safe", "protectAiScan": None, "avScan": {"status": "safe", "virusNames": None}, "pickleImportScan": pickle}
