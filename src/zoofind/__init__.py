@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     )
     from .lookup import InfoResult
     from .records import Record  # noqa: F401
+    import os
+    from typing import Callable
+
+    from .fetch.engine import ProgressEvent
+    from .pull_runner import PullReport
     from .search_runner import SearchResult
     from .sources.base import SourceStatus
 
@@ -34,6 +39,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
                                    "RateLimitedError", "ServerError", "BadAnswerError")},
@@ -72,6 +78,27 @@ def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> "InfoResult
     return run(id, Context.from_env(offline=offline, timeout=timeout))
 
 
+def pull(
+    ids: str | Sequence[str], *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
+    all_files: bool = False, dest: "str | os.PathLike[str] | None" = None, jobs: int = 8, dry_run: bool = False,
+    offline: bool = False, timeout: float = 30.0, progress: "Callable[[ProgressEvent], None] | None" = None,
+) -> "PullReport":
+    """`zoofind pull`: each model into its framework's cache; one ``PullResult`` a model in ``.results``.
+
+    A model that fails is reported in its result (``ok``, ``error``, ``exit_code``), the
+    others go on. ``progress`` receives ``ProgressEvent``s (from the worker threads).
+    """
+    from pathlib import Path
+
+    from .context import Context
+    from .pull_runner import PullOptions
+    from .pull_runner import pull as run
+
+    opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
+                       dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run)
+    return run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)
+
+
 def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[SourceStatus]":
     """`zoofind sources`: each source's endpoint, reachability (probed unless offline), credentials, cache age."""
     from .context import Context
@@ -83,4 +110,4 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[Source
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "list_sources", "__version__", *_LAZY]

@@ -29,6 +29,23 @@ class FileEntry:
     # torchvision checkpoint names embed the first hex digits of their SHA-256
     # (resnet50-11ad3fa6.pth); torch.hub checks a download against them.
     sha256_prefix: str | None = None
+    #: git's blob id of the bytes (the Hub's id for a file stored outside LFS).
+    git_sha1: str | None = None
+
+
+@dataclass(frozen=True)
+class FileSet:
+    """What one model is at one revision: the exact revision it resolved to and its files.
+
+    ``commit`` is immutable (a Hub commit sha); ``revision`` is what was asked for (a
+    branch, a tag, or the commit itself); ``page`` is where a person requests access.
+    """
+
+    id: str
+    files: tuple[FileEntry, ...]
+    revision: str | None = None
+    commit: str | None = None
+    page: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,9 @@ class Source(Protocol):
     Optional: ``slow_start(ctx) -> str | None``, what a progress display should say when the
     next search will take seconds for a reason of the source's own (torchvision reading an
     installed registry once); the CLI's spinner shows it.
+
+    Optional: ``fileset(pid, ctx, *, revision=None) -> FileSet``, the files with the exact
+    revision they belong to, for ``pull``; without it ``pull`` uses ``files()`` and no revision.
     """
 
     spec: SourceSpec
@@ -76,4 +96,4 @@ class Source(Protocol):
     def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus: ...
 
 
-__all__ = ["FileEntry", "Source", "SourceSpec", "SourceStatus", "SourceAnswer", "Record", "ParsedId"]
+__all__ = ["FileEntry", "FileSet", "Source", "SourceSpec", "SourceStatus", "SourceAnswer", "Record", "ParsedId"]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Sequence
+import re
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from urllib.parse import quote
 
 from ...cache import AnswerCache, cached, stale_note
-from ...errors import AccessDeniedError, NotFoundError
+from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
 from .. import SearchQuery
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import SPEC
 from .auth import find_token, fingerprint
 from .mapping import list_params, record_from_payload, trimmed, wanted
@@ -84,25 +85,51 @@ class HfSource:
         return rec
 
     def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
-        data, hub, token = self._repo(pid.ref, ctx)
+        return self.fileset(pid, ctx).files
+
+    def fileset(self, pid: ParsedId, ctx: "Context", *, revision: str | None = None) -> FileSet:
+        """The repo's files at ``revision`` (default: main), never from the answer cache: a
+        branch moves, and pull must fetch what the Hub holds now. Gated repos need access."""
+        from ...net.http import Session
+        from . import api
+
+        hub = ctx.endpoint(SPEC)
+        token, _ = find_token(ctx.environ)
+        with Session(ctx, api.SERVICE) as s:
+            data = api.model_info(s, hub, pid.ref, token, revision)
         repo = str(data["id"])
-        access = self._access(repo, ctx, hub, token) if data.get("gated") else "granted"
-        if access != "granted":
-            raise AccessDeniedError(
-                f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
-                hint=f"request access at {hub}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
+        if data.get("gated"):
+            access = self._access(repo, ctx, hub, token)
+            if access != "granted":
+                raise AccessDeniedError(
+                    f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
+                    hint=f"request access at {hub}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
+                )
+        commit = data.get("sha")
+        if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
+            raise BadAnswerError(f"the Hugging Face Hub at {hub} gave no commit for {repo}", hint="retry later")
+        return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit, f"{hub}/{repo}")
+
+    @staticmethod
+    def _entries(data: dict[str, Any], hub: str, repo: str, commit: str) -> Iterator[FileEntry]:
+        siblings = data.get("siblings")
+        for s in siblings if isinstance(siblings, list) else ():
+            path = s.get("rfilename") if isinstance(s, dict) else None
+            if not isinstance(path, str):
+                continue
+            lfs = s.get("lfs") if isinstance(s.get("lfs"), dict) else {}
+            sha256 = lfs.get("sha256") if isinstance(lfs.get("sha256"), str) else None
+            blob = s.get("blobId") if isinstance(s.get("blobId"), str) else None
+            size = lfs.get("size", s.get("size"))
+            yield FileEntry(
+                path=path,
+                url=f"{hub}/{repo}/resolve/{commit}/{quote(path)}",
+                size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+                sha256=sha256,
+                # huggingface_hub names a blob by its ETag: the LFS sha256, else the git blob id.
+                etag=sha256 or blob,
+                git_sha1=None if sha256 else blob,
             )
-        revision = data.get("sha") or "main"
-        out = []
-        for s in data.get("siblings") or ():
-            lfs = s.get("lfs") or {}
-            out.append(FileEntry(
-                path=s["rfilename"],
-                url=f"{hub}/{repo}/resolve/{revision}/{quote(s['rfilename'])}",
-                size=lfs.get("size") or s.get("size"),
-                sha256=lfs.get("sha256"),
-            ))
-        return tuple(out)
 
     def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
         hub = ctx.endpoint(SPEC)

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from ... import catalog as catalog_mod
 from ...atomic import try_write_json
-from ...errors import NotFoundError, SourceError
+from ...errors import NotFoundError, SourceError, UsageError
 from ...records import ParsedId, Record
 from .. import SearchQuery
 from ...net.probe import probe as probe_endpoint
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 from .installed import installed_torchvision
 
@@ -184,14 +184,23 @@ class TorchvisionSource:
         raise NotFoundError(f"no entry {str(pid)!r} in {where}", hint=_hint(builder, ids))
 
     def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+        return self.fileset(pid, ctx).files
+
+    def fileset(self, pid: ParsedId, ctx: "Context", *, revision: str | None = None) -> FileSet:
+        """The checkpoint of these weights (a bare builder: its DEFAULT weights). Checkpoints
+        are immutable files named by their hash, so there are no revisions."""
+        if revision:
+            raise UsageError(f"torchvision checkpoints have no revisions ({pid}@{revision})",
+                             hint="name the weights instead: torchvision:resnet50.IMAGENET1K_V2")
         rec = self.info(pid, ctx)
         url = str((rec.extra if rec else {}).get("url") or "")
         if not url:
-            return ()
+            return FileSet(rec.id if rec else str(pid), ())
         if url.startswith(DEFAULT_ENDPOINT + "/"):
             url = endpoint(ctx) + url[len(DEFAULT_ENDPOINT) + 1:]
         name = url.rsplit("/", 1)[-1]
-        return (FileEntry(path=name, url=url, sha256_prefix=hash_prefix(name)),)
+        return FileSet(rec.id if rec else str(pid), (FileEntry(path=name, url=url, sha256_prefix=hash_prefix(name)),),
+                       page=rec.url if rec else None)
 
     def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
         inst, snap = self._versions()

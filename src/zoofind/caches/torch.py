@@ -1,0 +1,28 @@
+"""torch.hub's checkpoint folder: ``$TORCH_HOME/hub/checkpoints/<file name of the URL>``.
+
+``TORCH_HOME`` defaults to ``$XDG_CACHE_HOME/torch``, else ``~/.cache/torch``, as
+``torch.hub.get_dir()`` computes it. ``load_state_dict_from_url`` (and so every torchvision
+``weights=``) loads a file found there without any request, and checks its hash only when
+it downloads one itself: zoofind checks the hash prefix before the file appears.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+from ..fetch.partial import PREFIX
+
+
+def torch_home(env: Mapping[str, str]) -> Path:
+    default = os.path.join(env.get("XDG_CACHE_HOME") or "~/.cache", "torch")
+    return Path(env.get("TORCH_HOME") or default).expanduser()
+
+
+def checkpoints(env: Mapping[str, str]) -> Path:
+    return torch_home(env) / "hub" / "checkpoints"
+
+
+def lock_path(target: Path) -> Path:
+    return target.with_name(f"{PREFIX}{target.name}.lock")

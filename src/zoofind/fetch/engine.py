@@ -1,0 +1,556 @@
+"""The transfer engine: every byte ``pull`` fetches goes through here, whatever the hub.
+
+One scheduler runs ``jobs`` worker threads over a queue of work units; ``jobs`` is the
+number of response bodies in flight at once (``--jobs 1``: one). A unit is the start of a
+file or one byte range of a large one:
+
+* A file starts by taking its lock (another process fetching the same target makes this
+  one wait, then find the target in place) and its partial file from an earlier run.
+* Small files, files of unknown size and servers without ranges are one stream, hashed
+  as the bytes arrive. Larger files (``RANGED_MIN``) are split into chunks fetched over
+  several connections at once: the first chunk's answer doubles as the probe (206: the
+  other chunks are queued at the URL the redirects ended at; 200: the server ignores
+  Range, and that one answer is taken as the whole file, from byte 0).
+* Every unit writes at its offset in the partial file and records the bytes written,
+  so a dropped connection continues from there (retried with backoff, ``Retry-After``
+  honoured), and the next run after Ctrl-C, kill -9 or a full disk continues too.
+* The last unit of a file checks size and hashes (``integrity``) and renames the
+  partial file onto the target: nothing unverified is ever visible there.
+
+Redirects are followed by hand so that headers meant for the hub (a token) never reach
+another host, and so that chunks go straight to the storage host the hub pointed at.
+Timeouts are per request: ``stall`` seconds for connecting or for the next bytes of a
+body; a multi-GB file has no total deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from urllib.parse import urljoin, urlsplit
+
+from ..errors import SourceError, ZoofindError
+from .integrity import Expected, Hasher, IntegrityError, hash_file, verify
+from .locks import lock_for, try_acquire
+from .partial import Partial
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..context import Context
+
+#: Files at least this big are fetched as several byte ranges at once.
+RANGED_MIN = 32 * 1024 * 1024
+CHUNK_MAX = 64 * 1024 * 1024
+#: Attempts a unit may make in a row without receiving a byte before the file fails.
+ATTEMPTS = 6
+BACKOFF_MAX = 10.0
+MAX_REDIRECTS = 10
+#: Save a partial's state after this many new bytes (and at least every SAVE_EVERY s).
+SAVE_BYTES = 8 * 1024 * 1024
+PROGRESS_BYTES = 256 * 1024
+DEFAULT_JOBS = 8
+DEFAULT_STALL = 30.0
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file to fetch: from where, to which path, what it must be."""
+
+    url: str
+    target: Path
+    lock: Path
+    expected: Expected
+    label: str
+    #: Headers for the URL's own host only (a hub token); never sent after a redirect elsewhere.
+    auth: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    download: Download
+    size: int
+    sha256: str | None  # None when the target was already in place (not re-read)
+    received: int  # body bytes received by this run
+    resumed: int  # bytes an earlier run had left, kept
+    reused: bool  # the target was already there: nothing fetched
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """``kind``: start | advance | wait | done | failed; ``done`` bytes of ``total`` so far."""
+
+    label: str
+    kind: str
+    done: int = 0
+    total: int | None = None
+    advanced: int = 0
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+class _Stopped(Exception):
+    """The run is being stopped (Ctrl-C) or this file already failed elsewhere."""
+
+
+class _Replan(Exception):
+    """The file's first unit found the partial useless and planned the file again."""
+
+
+@dataclass
+class _Range:
+    """Where one unit is: the next byte, the end (None: the body's end), chunks to queue after the probe."""
+
+    pos: int
+    end: int | None
+    rest: tuple[tuple[int, int], ...]
+    probe: bool
+    finished: bool = False
+
+
+def _lost(job: "_Job", pos: int) -> SourceError:
+    err = SourceError(f"{job.d.label}: the connection closed after {pos} bytes", hint="retry the pull; it continues from here")
+    err.transient = True
+    return err
+
+
+class _Job:
+    """One file's transfer, shared by the units working on it."""
+
+    def __init__(self, d: Download) -> None:
+        self.d = d
+        self.size = d.expected.size
+        self.partial = Partial(d.target, url=d.url, identity=d.expected.identity, size=self.size)
+        self.lock = lock_for(d.lock)
+        self.locked = False
+        self.url = d.url  # where chunks go: the end of the redirects once known
+        self.fd: int | None = None
+        self.hasher: Hasher | None = None  # set for one stream from byte 0
+        self.pending = 0
+        self.received = 0
+        self.resumed = 0
+        self.error: BaseException | None = None
+        self.result: Fetched | BaseException | None = None
+        self.waiting_since: float | None = None
+        self.unsaved = 0
+        self.guard = threading.Lock()
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+class Engine:
+    def __init__(
+        self, ctx: "Context", *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
+        stall: float = DEFAULT_STALL, ranged_min: int = RANGED_MIN,
+    ) -> None:
+        self.ctx = ctx
+        self.jobs = max(1, jobs)
+        self.progress = progress or (lambda event: None)
+        self.stall = stall
+        self.ranged_min = ranged_min
+        self.queue: "queue.Queue[Callable[[], None] | None]" = queue.Queue()
+        self.stop = threading.Event()
+        self._remaining = 0
+        self._all_done = threading.Condition()
+        self._client: "httpx.Client | None" = None
+
+    # -- the run ----------------------------------------------------------------------
+    def run(self, downloads: Sequence[Download]) -> list[Fetched | BaseException]:
+        """Fetch every download; each entry of the answer is its ``Fetched`` or the error it ended with.
+
+        Ctrl-C stops every transfer, saves what each has on disk for the next run, and re-raises.
+        """
+        if not downloads:
+            return []
+        import httpx
+
+        from ..net.http import USER_AGENT, tls_context
+
+        limits = httpx.Limits(max_connections=self.jobs + 2, max_keepalive_connections=self.jobs + 2)
+        timeout = httpx.Timeout(self.stall, connect=min(self.stall, 10.0))
+        needs_tls = any(d.url.startswith("https:") for d in downloads)
+        self._client = httpx.Client(
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}, timeout=timeout, limits=limits,
+            verify=tls_context() if needs_tls else True, follow_redirects=False,
+        )
+        jobs = [_Job(d) for d in downloads]
+        self._remaining = len(jobs)
+        # Largest first: their chunks keep every connection busy while small files fill gaps.
+        for job in sorted(jobs, key=lambda j: -(j.size or 0)):
+            self.queue.put(lambda job=job: self._begin(job))
+        workers = [threading.Thread(target=self._work, daemon=True, name=f"zoofind-fetch-{i}") for i in range(self.jobs)]
+        for w in workers:
+            w.start()
+        try:
+            with self._all_done:
+                while self._remaining:
+                    self._all_done.wait(0.2)
+        except KeyboardInterrupt:
+            self.stop.set()
+            with contextlib.suppress(Exception):
+                self._client.close()  # wakes workers blocked on a socket
+            for w in workers:
+                w.join(timeout=2.0)
+            for job in jobs:
+                self._park(job)
+            raise
+        finally:
+            for _ in workers:
+                self.queue.put(None)
+        self._client.close()
+        return [job.result if job.result is not None else RuntimeError("transfer did not finish") for job in jobs]
+
+    def _work(self) -> None:
+        while True:
+            task = self.queue.get()
+            if task is None or self.stop.is_set():
+                return
+            task()
+
+    def _settle(self, job: _Job, result: Fetched | BaseException) -> None:
+        job.result = result
+        if isinstance(result, Fetched):
+            self.progress(ProgressEvent(job.d.label, "done", result.size, result.size))
+        else:
+            self.progress(ProgressEvent(job.d.label, "failed", job.partial.have(), job.size))
+        with self._all_done:
+            self._remaining -= 1
+            self._all_done.notify_all()
+
+    # -- a file -----------------------------------------------------------------------
+    def _begin(self, job: _Job) -> None:
+        try:
+            if not job.locked:
+                if not try_acquire(job.lock):
+                    # Another process is fetching this target: look again soon, without holding a worker.
+                    if job.waiting_since is None:
+                        job.waiting_since = time.monotonic()
+                        self.progress(ProgressEvent(job.d.label, "wait", 0, job.size))
+                    timer = threading.Timer(0.3, lambda: self.queue.put(lambda: self._begin(job)))
+                    timer.daemon = True
+                    timer.start()
+                    return
+                job.locked = True
+            if job.d.target.exists() and (job.size is None or job.d.target.stat().st_size == job.size):
+                size = job.d.target.stat().st_size
+                self._release(job)
+                self._settle(job, Fetched(job.d, size, None, 0, 0, reused=True))
+                return
+            job.partial.load()
+            job.d.target.parent.mkdir(parents=True, exist_ok=True)
+            job.fd = os.open(job.partial.data, os.O_RDWR | os.O_CREAT, 0o644)
+            job.pending = 1
+            if job.size is not None and job.size >= self.ranged_min and self.jobs > 1:
+                # Full size at once (sparse): chunks land at their offsets in any order.
+                os.ftruncate(job.fd, job.size)
+                chunks = self._chunks(job)
+                if not chunks:
+                    job.pending = 0
+                    self._finish(job)
+                    return
+                job.resumed = job.partial.have()
+                self.progress(ProgressEvent(job.d.label, "start", job.resumed, job.size))
+                self._unit(job, *chunks[0], rest=chunks[1:], probe=True)
+            else:
+                # One stream: continue a partial that is one run of bytes from 0, else start over.
+                have = job.partial.have()
+                start = have if have and job.partial.done == [[0, have]] else 0
+                if start == 0:
+                    job.partial.done = []
+                    os.ftruncate(job.fd, 0)
+                    job.hasher = Hasher(job.d.expected, job.size)
+                job.resumed = start
+                self.progress(ProgressEvent(job.d.label, "start", job.resumed, job.size))
+                self._unit(job, start, job.size, rest=(), probe=True)
+        except BaseException as exc:  # noqa: BLE001 - recorded as this file's result
+            self._fail(job, exc)
+
+    def _chunks(self, job: _Job) -> list[tuple[int, int]]:
+        assert job.size is not None
+        # Two chunks a connection, at least a quarter of RANGED_MIN (8 MiB) each, at most CHUNK_MAX.
+        chunk = min(CHUNK_MAX, max(self.ranged_min // 4, job.size // (self.jobs * 2) + 1))
+        out = []
+        for a, b in job.partial.gaps(job.size):
+            while a < b:
+                out.append((a, min(b, a + chunk)))
+                a += chunk
+        return out
+
+    def _unit(self, job: _Job, start: int, end: int | None, *, rest: Sequence[tuple[int, int]], probe: bool = False) -> None:
+        """Fetch bytes [start, end) (to the end of the file when ``end`` is None), then settle the unit.
+
+        The probe (a file's first unit) checks the server's ETag against the partial's and,
+        for a ranged file, queues the other chunks once the server has answered 206.
+        """
+        try:
+            self._transfer(job, start, end, rest, probe)
+        except BaseException as exc:  # noqa: BLE001
+            with job.guard:
+                if job.error is None and not isinstance(exc, _Stopped):
+                    job.error = exc
+        self._unit_done(job)
+
+    def _unit_done(self, job: _Job) -> None:
+        with job.guard:
+            job.pending -= 1
+            last = job.pending == 0
+        if not last or self.stop.is_set():
+            return
+        if job.error is not None:
+            self._fail(job, job.error)
+        else:
+            try:
+                self._finish(job)
+            except BaseException as exc:  # noqa: BLE001
+                self._fail(job, exc)
+
+    def _queue_rest(self, job: _Job, rest: Sequence[tuple[int, int]]) -> None:
+        with job.guard:
+            job.pending += len(rest)
+        for a, b in rest:
+            self.queue.put(lambda a=a, b=b: self._unit(job, a, b, rest=()))
+
+    def _finish(self, job: _Job) -> None:
+        if job.size is not None and job.partial.have() < job.size:
+            raise SourceError(f"{job.d.label}: the transfer ended before the whole file arrived", hint="retry the pull; it continues from here")
+        assert job.fd is not None
+        os.close(job.fd)
+        job.fd = None
+        try:
+            h = job.hasher if job.hasher is not None else hash_file(job.partial.data, job.d.expected)
+            digest = verify(h, job.d.expected, job.d.label)
+        except IntegrityError:
+            job.partial.discard()
+            raise
+        os.replace(job.partial.data, job.d.target)
+        job.partial.finish()
+        self._release(job)
+        self._settle(job, Fetched(job.d, h.size, digest, job.received, job.resumed, reused=False))
+
+    def _fail(self, job: _Job, exc: BaseException) -> None:
+        self._park(job)
+        self._settle(job, exc)
+
+    def _park(self, job: _Job) -> None:
+        """Close the file and keep its state for the next run (or drop it if verification failed)."""
+        if job.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(job.fd)
+            job.fd = None
+        if job.partial.data.exists() and not isinstance(job.error, IntegrityError):
+            job.partial.save(force=True)
+        self._release(job)
+
+    def _release(self, job: _Job) -> None:
+        if job.locked:
+            with contextlib.suppress(Exception):
+                job.lock.release(force=True)
+            job.locked = False
+
+    # -- one unit's bytes -------------------------------------------------------------
+    def _transfer(self, job: _Job, start: int, end: int | None, rest: Sequence[tuple[int, int]], probe: bool) -> None:
+        """Bytes [start, end) of the file, over as many requests as the connection needs."""
+        r = _Range(start, end, tuple(rest), probe=probe)
+        idle = 0
+        while not r.finished:
+            if self.stop.is_set() or job.failed:
+                raise _Stopped()
+            before = r.pos
+            try:
+                self._request(job, r)
+                continue
+            except _Replan:
+                idle = 0
+                continue
+            except SourceError as exc:
+                if not exc.transient:
+                    raise
+                err: SourceError = exc
+            idle = 0 if r.pos > before else idle + 1
+            if idle >= ATTEMPTS:
+                raise err
+            wait = err.retry_after if err.retry_after is not None else min(BACKOFF_MAX, 0.2 * 2 ** idle)
+            if self.stop.wait(min(wait, 60.0)):
+                raise _Stopped()
+
+    def _request(self, job: _Job, r: "_Range") -> None:
+        """One GET from ``r.pos``, advancing ``r``. Transport failures surface as zoofind errors."""
+        import httpx
+
+        ranged = r.pos > 0 or (r.end is not None and (job.size is None or r.end < job.size))
+        headers = {"Range": f"bytes={r.pos}-{'' if r.end is None else r.end - 1}"} if ranged else {}
+        try:
+            with self._open(job, headers) as resp:
+                status = resp.status_code
+                if status == 416:
+                    self._replan(job, r)  # the file is shorter than the partial thought: changed
+                if status not in (200, 206):
+                    raise self._status_error(job, resp)
+                if r.probe:
+                    etag = _etag(resp.headers)
+                    if etag and job.partial.etag and etag != job.partial.etag and job.partial.have():
+                        self._replan(job, r)  # a new version of the file: the old bytes are useless
+                    job.partial.etag = etag or job.partial.etag
+                if status == 200 and ranged:
+                    if not r.probe:
+                        raise SourceError(f"{job.d.label}: the server stopped honouring byte ranges mid-transfer")
+                    # The server ignores Range: take this whole answer as the file, from byte 0.
+                    job.partial.done = []
+                    job.hasher = Hasher(job.d.expected, job.size)
+                    r.pos, r.end, r.rest = 0, None, ()
+                elif status == 206 and _content_range_start(resp.headers.get("content-range")) != r.pos:
+                    raise SourceError(f"{job.d.label}: the server sent other bytes than the range asked for")
+                if status == 200 and job.size is None:
+                    job.size = job.partial.size = _content_length(resp.headers)
+                r.probe = False
+                if r.rest:
+                    self._queue_rest(job, r.rest)
+                    r.rest = ()
+                self._stream(job, resp, r)
+        except httpx.HTTPError as exc:
+            from ..net.errors import from_transport
+
+            mapped = from_transport(exc, urlsplit(job.url).netloc)
+            err = mapped if isinstance(mapped, SourceError) else SourceError(f"{job.d.label}: {type(exc).__name__}: {exc}")
+            err.transient = True  # a lost connection mid-file is always worth continuing
+            raise err from None
+        if r.end is None:
+            if job.size is not None and r.pos < job.size:
+                raise _lost(job, r.pos)
+            job.size = r.pos if job.size is None else job.size
+            r.finished = True
+        elif r.pos >= r.end:
+            r.finished = True
+        else:
+            raise _lost(job, r.pos)
+
+    def _replan(self, job: _Job, r: "_Range") -> None:
+        """Throw the partial's bytes away and start the file again (only ever from its first unit)."""
+        job.partial.reset()
+        if job.fd is not None:
+            os.ftruncate(job.fd, job.size or 0)
+        if job.size is not None and job.size >= self.ranged_min and self.jobs > 1:
+            chunks = self._chunks(job)
+            (r.pos, r.end), r.rest = chunks[0], tuple(chunks[1:])
+        else:
+            r.pos, r.end, r.rest = 0, job.size, ()
+            job.hasher = Hasher(job.d.expected, job.size)
+        r.probe = True
+        raise _Replan()
+
+    @contextlib.contextmanager
+    def _open(self, job: _Job, headers: Mapping[str, str]) -> Any:
+        """GET the job's URL, walking redirects; the hub's headers go to the hub's host only."""
+        assert self._client is not None
+        url = job.url
+        origin = urlsplit(job.d.url).netloc
+        for _ in range(MAX_REDIRECTS + 1):
+            send = dict(headers)
+            if urlsplit(url).netloc == origin:
+                send.update(job.d.auth)
+            request = self._client.build_request("GET", url, headers=send)
+            resp = self._client.send(request, stream=True)
+            if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
+                resp.close()
+                url = urljoin(url, resp.headers["location"])
+                continue
+            try:
+                if resp.status_code in (200, 206):
+                    job.url = url
+                elif job.url != job.d.url and resp.status_code in (401, 403, 404, 410):
+                    # A signed storage URL expired: the next attempt asks the hub again.
+                    job.url = job.d.url
+                    resp.close()
+                    raise SourceError(f"{job.d.label}: the storage link expired", hint="retry the pull")
+                yield resp
+            finally:
+                resp.close()
+            return
+        raise SourceError(f"{job.d.label}: more than {MAX_REDIRECTS} redirects", hint="the server or a proxy is misconfigured")
+
+    def _stream(self, job: _Job, resp: "httpx.Response", r: "_Range") -> None:
+        assert job.fd is not None
+        shown = 0
+        # Bytes as they arrive (httpcore reads 64 KiB at a time): a chunk_size would hold them
+        # in a buffer that a dropped connection throws away.
+        for chunk in resp.iter_raw():
+            if self.stop.is_set() or job.failed:
+                raise _Stopped()
+            if r.end is not None and r.pos + len(chunk) > r.end:
+                chunk = chunk[: r.end - r.pos]
+            n = len(chunk)
+            if not n:
+                continue
+            _pwrite_all(job.fd, chunk, r.pos)
+            if job.hasher is not None:
+                job.hasher.update(chunk)
+            job.partial.mark(r.pos, r.pos + n)
+            r.pos += n
+            job.received += n
+            shown += n
+            job.unsaved += n
+            if job.unsaved >= SAVE_BYTES:
+                job.unsaved = 0
+                job.partial.save(force=True)
+            else:
+                job.partial.save()
+            if shown >= PROGRESS_BYTES:
+                self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, shown))
+                shown = 0
+            if r.end is not None and r.pos >= r.end:
+                break
+        if shown:
+            self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, shown))
+
+    def _status_error(self, job: _Job, resp: "httpx.Response") -> ZoofindError:
+        from ..net.errors import from_status
+
+        err = from_status(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, job.d.label)
+        return err if err is not None else SourceError(f"{job.d.label}: HTTP {resp.status_code}")
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+def _is_disk_error(exc: OSError) -> bool:
+    import errno
+
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG)
+
+
+def _etag(headers: "httpx.Headers") -> str | None:
+    raw = headers.get("etag")
+    if not raw:
+        return None
+    return raw.removeprefix("W/").strip('"') or None
+
+
+def _content_length(headers: "httpx.Headers") -> int | None:
+    try:
+        return int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _content_range_start(value: str | None) -> int | None:
+    # "bytes 100-199/1000"
+    if not value or not value.startswith("bytes "):
+        return None
+    try:
+        return int(value[6:].split("-", 1)[0])
+    except ValueError:
+        return None

@@ -1,0 +1,36 @@
+"""One process per target at a time, on any file system.
+
+``filelock.SoftFileLease``: the lock is a marker file created exclusively (no ``flock``,
+which NFS, Lustre and GPFS mounts often ignore or fake), recording the owner's host and
+pid, and refreshed by a heartbeat thread while held. A lock whose owner died on this
+host is broken at once; one from another host that stopped refreshing (a machine that
+crashed, a job killed with -9) is taken over after ``LEASE`` seconds. So a killed pull
+never blocks the next one for long, and a slow one is never robbed while it lives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: Seconds without a heartbeat after which another host's lock counts as abandoned.
+LEASE = 60.0
+
+
+def lock_for(path: Path) -> Any:
+    """An unheld lock on ``path`` (the marker file); ``acquire(timeout=0)`` tries once."""
+    from filelock import SoftFileLease
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # thread_local=False: the worker that finishes a file releases the lock another worker took.
+    return SoftFileLease(str(path), lease_duration=LEASE, thread_local=False)
+
+
+def try_acquire(lock: Any) -> bool:
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    return True

@@ -1,0 +1,120 @@
+"""The output layer's part for ``pull``: progress bars on stderr and the results on stdout.
+
+Bars (rich: one per file in flight, and a total, with bytes, rate and ETA) appear only
+when stderr is a terminal and ``--quiet`` is not given; in a pipe nothing of them is
+written. The library reports progress through ``ProgressEvent``s; only this module draws.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from .output import SCHEMA_VERSION, Environment, _clean, dumps
+from .units import human_bytes
+
+if TYPE_CHECKING:
+    from .fetch.engine import ProgressEvent
+    from .pull_runner import PullReport, PullResult
+
+
+@contextlib.contextmanager
+def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["ProgressEvent"], None] | None]:
+    """A progress callback drawing rich bars on stderr, or None when bars are off."""
+    if not (enabled and env.stderr_isatty):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    console = Console(file=env.stderr, no_color=not env.colors, stderr=True)
+    bars = Progress(
+        TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    )
+    tasks: dict[str, Any] = {}
+    total_id = None
+    guard = threading.Lock()
+
+    def on_event(ev: "ProgressEvent") -> None:
+        nonlocal total_id
+        with guard:
+            if total_id is None:
+                total_id = bars.add_task("total", total=0)
+            if ev.kind in ("start", "wait"):
+                label = ev.label if ev.kind == "start" else f"{ev.label} (waiting for another process)"
+                if ev.label in tasks:
+                    bars.update(tasks[ev.label], description=label, completed=ev.done, total=ev.total)
+                else:
+                    tasks[ev.label] = bars.add_task(label, total=ev.total, completed=ev.done)
+                    t = bars.tasks[total_id]
+                    bars.update(total_id, total=(t.total or 0) + (ev.total or 0), advance=ev.done)
+            elif ev.kind == "advance" and ev.label in tasks:
+                bars.update(tasks[ev.label], completed=ev.done, total=ev.total)
+                bars.advance(total_id, ev.advanced)
+            elif ev.kind in ("done", "failed") and ev.label in tasks:
+                bars.remove_task(tasks.pop(ev.label))
+
+    with bars:
+        yield on_event
+
+
+def render_pull(env: Environment, fmt: str, report: "PullReport") -> None:
+    """Each model: stdout gets ``id<TAB>path`` (or records); stderr what it needs, skipped files, failures."""
+    results = report.results
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "pull", "dry_run": report.dry_run,
+                         "exit_code": report.exit_code, "results": [result_json(r) for r in results]}))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(result_json(r), ensure_ascii=False) + "\n" for r in results))
+    elif fmt == "ids":
+        env.write("".join(f"{r.id}\n" for r in results if r.ok))
+    elif fmt in ("tsv", "table"):
+        # One line a model: what scripts read (`cd "$(zoofind pull ... | cut -f2)"`).
+        env.write("".join(f"{_clean(r.id)}\t{_clean(r.path)}\n" for r in results if r.ok and r.path))
+    for r in results:
+        _notes(env, r, report.dry_run)
+    missing = sorted({req.package for r in results if r.ok for req in r.requirements if req.installed is None})
+    if missing:
+        env.note("to use these here: pip install " + " ".join(missing))
+
+
+def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:
+    if not r.ok:
+        from .errors import Described
+
+        env.error(Described(f"{r.id}: {r.error}", r.hint, r.exit_code))
+        return
+    fetched = [f for f in r.files if f.status == "downloaded"]
+    planned = [f for f in r.files if f.status == "planned"]
+    cached = [f for f in r.files if f.status == "cached"]
+    if dry_run:
+        env.note(f"{r.id}: would fetch {len(planned)} file(s), {human_bytes(sum(f.size or 0 for f in planned))}"
+                 + (f"; {len(cached)} already cached" if cached else ""))
+        for f in planned:
+            env.note(f"  {f.path}  {human_bytes(f.size) if f.size is not None else 'size unknown'}")
+    else:
+        done = f"fetched {len(fetched)} file(s), {human_bytes(r.fetched_bytes)}" if fetched else "already in the cache"
+        env.note(f"{r.id}{'@' + r.commit[:12] if r.commit else ''}: {done}" + (f" ({len(cached)} cached)" if fetched and cached else ""))
+    for note in r.notes:
+        env.note(note)
+    if r.flags:
+        env.warn(f"{r.id}: " + "; ".join(r.flags))
+    if r.framework or r.packages:
+        env.note(f"{r.id} loads with {r.framework or '?'}; needs {', '.join(r.packages) or 'nothing more'}")
+    if r.dest:
+        env.note(f"{r.id}: also in {r.dest} ({'hard links' if r.dest_mode == 'hardlink' else 'copies'})")
+
+
+def result_json(r: "PullResult") -> dict[str, Any]:
+    return {
+        "id": r.id, "ok": r.ok, "revision": r.revision, "commit": r.commit, "path": r.path,
+        "files": [asdict(f) for f in r.files], "total_bytes": r.total_bytes, "fetched_bytes": r.fetched_bytes,
+        "framework": r.framework, "packages": list(r.packages),
+        "installed": {req.package: req.installed for req in r.requirements}, "install": r.install,
+        "flags": list(r.flags), "notes": list(r.notes), "dest": r.dest, "dest_mode": r.dest_mode,
+        "error": r.error, "hint": r.hint, "exit_code": r.exit_code,
+    }

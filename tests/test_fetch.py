@@ -1,0 +1,250 @@
+"""The transfer engine against a real HTTP server on 127.0.0.1 (tests/servers/files_server.py):
+ranges, resume, servers that ignore Range, dropped connections, damaged bytes, bursts of errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from servers.files_server import FileServer
+from zoofind.context import Context
+from zoofind.errors import AccessDeniedError, NotFoundError
+from zoofind.fetch.engine import Download, Engine, Fetched
+from zoofind.fetch.integrity import Expected, IntegrityError
+from zoofind.fetch.partial import PREFIX
+
+MB = 1024 * 1024
+
+
+def data_of(size: int, seed: int = 1) -> bytes:
+    return hashlib.shake_256(f"zoofind-{seed}".encode()).digest(size)
+
+
+def download(srv: FileServer, path: str, folder: Path, data: bytes | None = None, **expected: object) -> Download:
+    target = folder / path.rsplit("/", 1)[-1]
+    exp = Expected(size=len(data), sha256=hashlib.sha256(data).hexdigest()) if data is not None else Expected(**expected)  # type: ignore[arg-type]
+    return Download(srv.url + path, target, target.with_name(target.name + ".lock"), exp, path)
+
+
+def run(d: Download, **kw: object) -> Fetched | BaseException:
+    (out,) = Engine(Context.from_env(), **kw).run([d])  # type: ignore[arg-type]
+    return out
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(PREFIX))
+
+
+def test_a_small_file_arrives_in_one_stream_and_is_verified(tmp_path: Path) -> None:
+    data = data_of(300_000)
+    with FileServer({"/f.bin": data}) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data))
+        assert isinstance(out, Fetched) and out.sha256 == hashlib.sha256(data).hexdigest()
+        assert [r.headers.get("range") for r in srv.requests] == [None]
+    assert (tmp_path / "f.bin").read_bytes() == data
+    assert leftovers(tmp_path) == []
+
+
+def test_a_large_file_comes_as_byte_ranges_over_several_connections(tmp_path: Path) -> None:
+    data = data_of(6 * MB)
+    with FileServer({"/big.bin": data}) as srv:
+        out = run(download(srv, "/big.bin", tmp_path, data), jobs=4, ranged_min=MB)
+        ranges = [r.headers.get("range") for r in srv.requests]
+    assert isinstance(out, Fetched), out
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert len(ranges) >= 2 and all(r and r.startswith("bytes=") for r in ranges)
+    assert srv.bytes_sent == len(data)
+
+
+def test_a_server_that_ignores_range_still_gives_a_correct_file(tmp_path: Path) -> None:
+    data = data_of(5 * MB, seed=2)
+    with FileServer({"/big.bin": data}, ignore_range=True) as srv:
+        out = run(download(srv, "/big.bin", tmp_path, data), jobs=4, ranged_min=MB)
+        # The first chunk's 200 is taken as the whole file: nothing else is asked.
+        assert len(srv.requests) == 1
+    assert isinstance(out, Fetched) and (tmp_path / "big.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("ranged", [False, True])
+def test_dropped_connections_continue_where_they_stopped(tmp_path: Path, ranged: bool) -> None:
+    data = data_of(4 * MB, seed=3)
+    with FileServer({"/f.bin": data}, drop_after=700_000, drop_times=3) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB if ranged else 64 * MB)
+        assert srv.drops == 3
+        # Each retry asks only for what is missing.
+        assert srv.bytes_sent <= len(data) + 3 * 64 * 1024
+    assert isinstance(out, Fetched), out
+    assert (tmp_path / "f.bin").read_bytes() == data
+
+
+def test_damaged_bytes_are_deleted_and_never_reach_the_target(tmp_path: Path) -> None:
+    data = data_of(200_000, seed=4)
+    with FileServer({"/f.bin": data}, corrupt={"/f.bin"}) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data))
+    assert isinstance(out, IntegrityError) and "sha256" in out.message
+    assert not (tmp_path / "f.bin").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_bursts_of_503_and_429_are_retried_honouring_retry_after(tmp_path: Path) -> None:
+    data = data_of(100_000, seed=5)
+    with FileServer({"/f.bin": data}, fail_status=503, fail_times=2) as srv:
+        assert isinstance(run(download(srv, "/f.bin", tmp_path, data)), Fetched)
+        assert srv.failures == 2
+    (tmp_path / "f.bin").unlink()
+    with FileServer({"/f.bin": data}, fail_status=429, fail_times=1, retry_after=1) as srv:
+        import time
+
+        t0 = time.monotonic()
+        assert isinstance(run(download(srv, "/f.bin", tmp_path, data)), Fetched)
+        assert time.monotonic() - t0 >= 0.9
+
+
+def test_a_missing_file_is_not_found_or_denied_and_not_retried(tmp_path: Path) -> None:
+    with FileServer({}, missing_status=404) as srv:
+        out = run(download(srv, "/nope.bin", tmp_path, size=10))
+        assert isinstance(out, NotFoundError) and len(srv.requests) == 1
+    with FileServer({}) as srv:  # S3 answers 403 AccessDenied for a missing key
+        assert isinstance(run(download(srv, "/nope.bin", tmp_path, size=10)), AccessDeniedError)
+
+
+def killed_run(srv: FileServer, d: Download, *, after: int, ranged_min: int = 64 * MB) -> None:
+    """Run the engine in another process and kill -9 it once the server has sent ``after`` bytes."""
+    import subprocess
+    import sys
+    import time
+
+    e = d.expected
+    script = f"""
+from pathlib import Path
+from zoofind.context import Context
+from zoofind.fetch.engine import Download, Engine
+from zoofind.fetch.integrity import Expected
+t = Path({str(d.target)!r})
+Engine(Context.from_env(), jobs=4, ranged_min={ranged_min}).run([Download({d.url!r}, t, Path({str(d.lock)!r}), Expected({e.size!r}, {e.sha256!r}), "f")])
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while srv.bytes_sent < after and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    assert srv.bytes_sent < (e.size or 0), "the transfer finished before it could be killed"
+
+
+@pytest.mark.parametrize("ranged", [False, True], ids=["one-stream", "ranged"])
+def test_a_pull_killed_with_9_continues_where_it_stopped(tmp_path: Path, ranged: bool) -> None:
+    data = data_of(16 * MB, seed=6)
+    with FileServer({"/f.bin": data}, rate_bps=4 * MB) as srv:
+        d = download(srv, "/f.bin", tmp_path, data)
+        killed_run(srv, d, after=len(data) // 2, ranged_min=MB if ranged else 64 * MB)
+        assert leftovers(tmp_path) == [PREFIX + "f.bin", PREFIX + "f.bin.json"]
+        assert not (tmp_path / "f.bin").exists()
+        first = srv.bytes_sent
+        srv.rate_bps = None
+        out = run(d, jobs=4, ranged_min=MB if ranged else 64 * MB)
+        assert isinstance(out, Fetched), out
+        assert out.resumed > 0
+        assert all(r.headers.get("range") for r in srv.requests[-1:])
+        # At most 5% of the file is fetched twice.
+        assert srv.bytes_sent <= len(data) * 1.05, (first, srv.bytes_sent)
+    assert (tmp_path / "f.bin").read_bytes() == data and leftovers(tmp_path) == []
+
+
+def test_a_changed_remote_file_restarts_cleanly(tmp_path: Path) -> None:
+    old, new = data_of(8 * MB, seed=7), data_of(8 * MB, seed=8)
+    with FileServer({"/f.bin": old}, rate_bps=4 * MB) as srv:
+        d = download(srv, "/f.bin", tmp_path, size=len(old))  # no hash known: the ETag tells versions apart
+        killed_run(srv, d, after=3 * MB)
+        srv.rate_bps = None
+        srv.set_file("/f.bin", new)
+        out = run(d)
+    assert isinstance(out, Fetched), out
+    assert out.resumed == 0 or (tmp_path / "f.bin").read_bytes() == new
+    assert (tmp_path / "f.bin").read_bytes() == new
+
+
+def test_a_full_disk_keeps_the_partial_for_the_next_run(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE makes writes past a size fail (EFBIG), as a full disk or quota makes them fail (ENOSPC)."""
+    import subprocess
+    import sys
+
+    data = data_of(3 * MB, seed=9)
+    with FileServer({"/f.bin": data}) as srv:
+        script = f"""
+import resource, signal, sys, hashlib
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({MB}, {MB}))
+from pathlib import Path
+from zoofind.context import Context
+from zoofind.fetch.engine import Download, Engine
+from zoofind.fetch.integrity import Expected
+from zoofind.errors import describe
+t = Path({str(tmp_path)!r}) / "f.bin"
+(out,) = Engine(Context.from_env()).run([Download({srv.url + '/f.bin'!r}, t, t.with_name("f.bin.lock"), Expected({len(data)}, {hashlib.sha256(data).hexdigest()!r}), "f.bin")])
+print(describe(out).message, describe(out).exit_code)
+"""
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "File too large" in done.stdout or "no space" in done.stdout.lower(), done.stdout
+        assert not (tmp_path / "f.bin").exists()
+        assert (tmp_path / (PREFIX + "f.bin")).exists()
+        out = run(download(srv, "/f.bin", tmp_path, data))
+    assert isinstance(out, Fetched) and out.resumed > 0
+    assert (tmp_path / "f.bin").read_bytes() == data
+
+
+def test_a_target_fetched_by_someone_else_meanwhile_is_reused(tmp_path: Path) -> None:
+    data = data_of(1000, seed=10)
+    with FileServer({"/f.bin": data}) as srv:
+        d = download(srv, "/f.bin", tmp_path, data)
+        (tmp_path / "f.bin").write_bytes(data)
+        out = run(d)
+        assert isinstance(out, Fetched) and out.reused and srv.requests == []
+
+
+def test_stale_lock_of_a_dead_process_does_not_block(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = data_of(1000, seed=11)
+    lock = tmp_path / "f.bin.lock"
+    # A process takes the lock and dies with -9 while holding it.
+    script = f"from zoofind.fetch.locks import lock_for; l = lock_for(__import__('pathlib').Path({str(lock)!r})); l.acquire(); import os; os.kill(os.getpid(), 9)"
+    subprocess.run([sys.executable, "-c", script], timeout=30)
+    assert lock.exists()
+    with FileServer({"/f.bin": data}) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data))
+    assert isinstance(out, Fetched) and not out.reused
+
+
+def test_memory_stays_flat_whatever_the_file_size(tmp_path: Path) -> None:
+    """Bytes go from the socket to the file in 1 MiB pieces: a 64 MiB file barely moves peak memory."""
+    import subprocess
+    import sys
+
+    big = tmp_path / "src.bin"
+    with big.open("wb") as fh:
+        for i in range(64):
+            fh.write(data_of(MB, seed=100 + i))
+    with FileServer({"/big.bin": big}) as srv:
+        script = f"""
+import resource
+from pathlib import Path
+from zoofind.context import Context
+from zoofind.fetch.engine import Download, Engine
+from zoofind.fetch.integrity import Expected
+t = Path({str(tmp_path)!r}) / "out.bin"
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+(out,) = Engine(Context.from_env()).run([Download({srv.url + '/big.bin'!r}, t, t.with_name("l"), Expected(size={64 * MB}), "big")])
+print(type(out).__name__, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    kind, grown_mb = done.stdout.split()
+    assert kind == "Fetched", done.stdout + done.stderr
+    assert int(grown_mb) < 40, f"peak memory grew by {grown_mb} MB for a 64 MB file"
+    assert os.path.getsize(tmp_path / "out.bin") == 64 * MB
