@@ -4,7 +4,10 @@ Files live under ``<cache dir>/answers/<source>/<key>.json`` and are written ato
 (``atomic``), so a crash or a concurrent zoofind never leaves a half-written answer.
 A request's key names everything its answer depends on (endpoint, parameters, and a
 fingerprint of the credential, never the credential), and the request itself is
-stored and compared on read.
+stored and compared on read. Credentials inside a URL in the request (an endpoint
+variable such as ``HF_ENDPOINT=http://user:pw@host``) are replaced by their fingerprint
+here, for every source: another account's answer is never served, and no secret is
+written to disk.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .atomic import try_write_json
+from .redaction import keyed_url
 from .units import human_age
 
 if TYPE_CHECKING:
@@ -22,7 +26,18 @@ if TYPE_CHECKING:
 
 
 def request_blob(source: str, params: Any) -> str:
-    return json.dumps([source, params], sort_keys=True, default=str)
+    return json.dumps([source, _keyed(params)], sort_keys=True, default=str)
+
+
+def _keyed(value: Any) -> Any:
+    """``params`` with every URL's credentials replaced by their fingerprint (``redaction.keyed_url``)."""
+    if isinstance(value, str):
+        return keyed_url(value)
+    if isinstance(value, Mapping):
+        return {k: _keyed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_keyed(v) for v in value]
+    return value
 
 
 def request_key(request: str) -> str:

@@ -17,22 +17,29 @@ from ..errors import (
     AccessDeniedError, BadAnswerError, NotFoundError, RateLimitedError, ServerError, SourceError, TimedOutError,
     UnreachableError, ZoofindError,
 )
+from ..redaction import redact_text
 
 
 def where(url: str | httpx.URL) -> str:
     """host/path of a URL, without credentials or query (which may carry secrets)."""
-    parts = urlsplit(str(url))
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a malformed address (a bad port, an open IPv6 bracket): say no more than its path
+        return redact_text(str(url)).split("?", 1)[0]
     return f"{host}{parts.path}"
 
 
 def from_transport(exc: BaseException, service: str | None = None) -> ZoofindError | None:
     """An httpx exception as a zoofind error; None for anything else."""
+    name = service or "the server"
+    if isinstance(exc, httpx.InvalidURL):  # not an HTTPError: raised before any request exists
+        return SourceError(f"cannot use the address of {name}: {redact_text(str(exc))}",
+                           hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
     if not isinstance(exc, httpx.HTTPError):
         return None
-    name = service or "the server"
     try:
         url = where(exc.request.url)
     except RuntimeError:  # an exception raised without a request attached
@@ -43,13 +50,14 @@ def from_transport(exc: BaseException, service: str | None = None) -> ZoofindErr
     if isinstance(exc, httpx.TooManyRedirects):
         return BadAnswerError(f"{name}{at} redirects in a loop or too often", hint="the service or a proxy is misconfigured; retry later")
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return SourceError(f"cannot use the address of {name}{at}: {exc}", hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
+        return SourceError(f"cannot use the address of {name}{at}: {redact_text(str(exc))}",
+                           hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
     if isinstance(exc, httpx.TransportError):
         return UnreachableError(
             f"cannot reach {name}{at}: {type(exc).__name__}",
             hint="check your connection or the endpoint variable, or use --offline",
         )
-    return SourceError(f"{name}{at}: {type(exc).__name__}: {exc}")
+    return SourceError(f"{name}{at}: {type(exc).__name__}: {redact_text(str(exc))}")
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -4,14 +4,20 @@ A ``Session`` is opened per source call (a search, an info lookup, a probe) from
 call's ``Context``:
 
 * offline: opening one raises ``OfflineError``; nothing is ever sent.
-* deadline: ``ctx.timeout`` seconds for the whole call, connect, answer, every
-  redirect and every retry together; each request's httpx timeouts are the time left,
-  and a body read between chunks past the deadline is abandoned.
-* body cap: an answer is read in chunks, after decompression, and abandoned past
-  ``max_bytes`` (``API_MAX_BYTES`` unless the caller says otherwise): memory stays
-  bounded whatever a server sends.
-* redirects: followed for API calls (httpx drops ``Authorization`` when a redirect
-  leaves the origin); ``stream`` leaves them to the caller.
+* deadline: ``ctx.timeout`` seconds (or the session's own ``timeout``) for the whole
+  call: connect, status line and headers, body, every redirect and every retry
+  together. Each request's httpx timeouts are the time left, the time is checked
+  between hops and chunks, and a watchdog shuts the session's sockets when the deadline
+  passes, so a server that drips its headers or its body one byte at a time cannot hold
+  a call past it (httpx's timeouts bound each read, not their sum).
+* caps: a body is read raw and inflated here, in steps of ``INFLATE_STEP`` bytes, and
+  abandoned past ``max_bytes`` (``API_MAX_BYTES`` unless the caller says otherwise)
+  received or inflated: memory stays bounded whatever a server sends, a gzip bomb
+  included (httpx would inflate each raw chunk whole, ~1000x its size). Only
+  ``gzip``/``deflate`` are asked for and accepted.
+* redirects: walked here, hop by hop (at most ``MAX_REDIRECTS``), each intermediate answer
+  closed unread (httpx would read each one's body whole); ``Authorization`` is dropped
+  when a hop leaves the origin, as httpx does. ``stream`` follows none unless asked.
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
+import socket
+import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import httpx
 
 from .. import __version__
-from ..errors import BadAnswerError, OfflineError, TimedOutError
+from ..errors import BadAnswerError, OfflineError, TimedOutError, UsageError
 from . import retry as retry_policy
 from .errors import from_status, from_transport, where
 
@@ -41,6 +51,12 @@ API_MAX_BYTES = 32 * 1024 * 1024
 CONNECT_TIMEOUT = 5.0
 #: Statuses worth another attempt (with the transient error kinds they map to).
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+#: At most this many inflated bytes come out of one decompression step.
+INFLATE_STEP = 256 * 1024
+#: The content codings zoofind asks for (``Accept-Encoding``) and undoes itself.
+ENCODINGS = ("gzip", "deflate")
 
 
 class Deadline:
@@ -49,6 +65,8 @@ class Deadline:
     __slots__ = ("seconds", "end")
 
     def __init__(self, seconds: float) -> None:
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
+            raise UsageError(f"a timeout must be a finite number of seconds above 0, not {seconds!r}")
         self.seconds = seconds
         self.end = time.monotonic() + seconds
 
@@ -69,13 +87,19 @@ class Answer:
     body: bytes = field(repr=False)
 
     def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise BadAnswerError(
-                f"{where(self.url)} sent malformed JSON, not the answer its API promises ({exc})",
-                hint="the service may be failing or a proxy may be answering instead; retry later or use --offline",
-            ) from None
+        return parse_json(self.body, self.url)
+
+
+def parse_json(body: bytes, url: str) -> Any:
+    """A body's JSON value; ``BadAnswerError`` when it is not JSON (or nests too deep to read)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise BadAnswerError(
+            f"{where(url)} sent malformed JSON, not the answer its API promises ({why})",
+            hint="the service may be failing or a proxy may be answering instead; retry later or use --offline",
+        ) from None
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,14 +138,112 @@ class _Transport(httpx.BaseTransport):
                 transport.close()
 
 
+class _Watchdog:
+    """Shuts every socket a session opened when its deadline passes.
+
+    httpx bounds each read, not a whole answer: a server that sends one byte a second
+    would hold a call forever. httpcore's documented ``trace`` request extension hands
+    over each new connection's network stream (``connection.connect_tcp.complete``),
+    whose documented ``get_extra_info("socket")`` is the socket; at the deadline a
+    timer shuts them, the blocked read returns, and the session reports a timeout.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if not event.endswith((".connect_tcp.complete", ".connect_unix_socket.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.fired
+        if late:
+            _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    # shutdown, not close: it wakes a thread blocked reading the socket; httpcore closes it after.
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Inflater:
+    """One content coding undone in bounded steps: at most ``INFLATE_STEP`` bytes per step."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        # deflate is meant to be zlib-wrapped; some servers send it raw (httpx tries both too).
+        self._may_be_raw = coding == "deflate"
+        self._d = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding == "gzip" else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            out = self._d.decompress(data, INFLATE_STEP)
+        except zlib.error:
+            if not self._may_be_raw:
+                raise
+            self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._d.decompress(data, INFLATE_STEP)
+        self._may_be_raw = False
+        while True:
+            if out:
+                yield out
+            tail = self._d.unconsumed_tail
+            if not tail:
+                return
+            out = self._d.decompress(tail, INFLATE_STEP)
+
+    def flush(self) -> bytes:
+        return self._d.flush()
+
+
+def _inflater(resp: httpx.Response, service: str) -> _Inflater | None:
+    coding = (resp.headers.get("content-encoding") or "identity").strip().lower()
+    coding = "gzip" if coding == "x-gzip" else coding
+    if coding == "identity":
+        return None
+    if coding not in ENCODINGS:
+        raise BadAnswerError(f"{service} ({where(resp.url)}) sent its answer in an encoding zoofind did not ask for ({coding})",
+                             hint="a proxy may be answering instead; retry later")
+    return _Inflater(coding)
+
+
 class Session:
-    def __init__(self, ctx: "Context", service: str, *, headers: Mapping[str, str] | None = None) -> None:
+    """One source call's HTTP. ``timeout`` replaces the context's deadline for this session
+    (a download may be given longer than an API call); headers go with every request."""
+
+    def __init__(self, ctx: "Context", service: str, *, headers: Mapping[str, str] | None = None,
+                 timeout: float | None = None) -> None:
         if ctx.offline:
             raise OfflineError(f"offline: {service} not asked", hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
         self.service = service
-        self.deadline = Deadline(ctx.timeout)
-        self.client = httpx.Client(headers={"User-Agent": USER_AGENT, **(headers or {})}, timeout=self._timeout(),
-                                   transport=_Transport())
+        self.deadline = Deadline(ctx.timeout if timeout is None else timeout)
+        # Per request, not the client's: a redirect off the origin must be able to drop Authorization.
+        self.headers = dict(headers or {})
+        self.client = httpx.Client(headers={"User-Agent": USER_AGENT, "Accept-Encoding": ", ".join(ENCODINGS)},
+                                   timeout=self._timeout(), transport=_Transport())
+        self._watchdog = _Watchdog(self.deadline.remaining())
 
     def _timeout(self) -> httpx.Timeout:
         left = max(self.deadline.remaining(), 0.001)
@@ -134,12 +256,16 @@ class Session:
         self.close()
 
     def close(self) -> None:
+        self._watchdog.cancel()
         self.client.close()
 
-    def _check_time(self, url: str) -> None:
-        if self.deadline.expired():
-            raise TimedOutError(f"{self.service} ({where(url)}) gave no answer within {self.deadline.seconds:g} s",
-                                hint="retry, or raise --timeout")
+    def _timed_out(self, url: str | httpx.URL) -> TimedOutError:
+        return TimedOutError(f"{self.service} ({where(url)}) gave no answer within {self.deadline.seconds:g} s",
+                             hint="retry, or raise --timeout")
+
+    def _check_time(self, url: str | httpx.URL) -> None:
+        if self.deadline.expired() or self._watchdog.fired:
+            raise self._timed_out(url)
 
     def request(
         self, method: str, url: str, *, params: Any = None, headers: Mapping[str, str] | None = None,
@@ -169,41 +295,92 @@ class Session:
         return answer
 
     def _once(self, method: str, url: str, *, max_bytes: int, **kwargs: Any) -> Answer:
-        try:
-            with self.client.stream(method, url, timeout=self._timeout(), **kwargs) as resp:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise BadAnswerError(
-                            f"{self.service} ({where(resp.url)}) sent more than {max_bytes // (1024 * 1024)} MiB; answer abandoned",
-                            hint="the service or a proxy is misbehaving; retry later",
-                        )
-                    chunks.append(chunk)
-                    self._check_time(url)
-                return Answer(resp.status_code, str(resp.url), _lower(resp.headers), b"".join(chunks))
-        except httpx.HTTPError as exc:
-            raise self._mapped(exc, url) from None
+        with self.stream(method, url, **kwargs) as resp:
+            body = b"".join(self.iter_body(resp, max_bytes=max_bytes))
+            return Answer(resp.status_code, str(resp.url), _lower(resp.headers), body)
 
-    def _mapped(self, exc: httpx.HTTPError, url: str) -> Exception:
-        if isinstance(exc, httpx.TimeoutException):
-            # The call's deadline is what ran out, whichever httpx timeout noticed it.
-            return TimedOutError(f"{self.service} ({where(url)}) gave no answer within {self.deadline.seconds:g} s",
-                                 hint="retry, or raise --timeout")
+    def iter_body(self, resp: httpx.Response, *, max_bytes: int) -> Iterator[bytes]:
+        """A streamed response's body, inflated in bounded steps; ``BadAnswerError`` past
+        ``max_bytes`` received or inflated, ``TimedOutError`` past the deadline."""
+        inflater = _inflater(resp, self.service)
+        received = produced = 0
+
+        def counted(piece: bytes) -> bytes:
+            nonlocal produced
+            produced += len(piece)
+            if produced > max_bytes:
+                raise self._too_big(resp, max_bytes)
+            return piece
+
+        try:
+            for raw in resp.iter_raw():
+                received += len(raw)
+                if received > max_bytes:
+                    raise self._too_big(resp, max_bytes)
+                for piece in (inflater.feed(raw) if inflater else (raw,)):
+                    yield counted(piece)
+                self._check_time(resp.url)
+            if inflater is not None:
+                yield counted(inflater.flush())
+        except zlib.error:
+            raise BadAnswerError(f"{self.service} ({where(resp.url)}) sent a body that is not the {inflater.coding if inflater else ''} "
+                                 "it claims to be", hint="a proxy may be answering instead; retry later") from None
+        except httpx.HTTPError as exc:
+            raise self._mapped(exc, resp.url) from None
+
+    def _too_big(self, resp: httpx.Response, max_bytes: int) -> BadAnswerError:
+        return BadAnswerError(
+            f"{self.service} ({where(resp.url)}) sent more than {max_bytes / (1024 * 1024):g} MiB; answer abandoned",
+            hint="the service or a proxy is misbehaving; retry later",
+        )
+
+    def _mapped(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str | httpx.URL) -> Exception:
+        if isinstance(exc, httpx.TimeoutException) or self._watchdog.fired or self.deadline.expired():
+            # The call's deadline is what ran out, whichever httpx timeout (or the watchdog) noticed it.
+            return self._timed_out(url)
         mapped = from_transport(exc, self.service)
         assert mapped is not None
         return mapped
 
     @contextlib.contextmanager
-    def stream(self, method: str, url: str, *, follow_redirects: bool = False, **kwargs: Any) -> Iterator[httpx.Response]:
-        """The raw streamed response (status and headers read, body not), for redirect walks and downloads."""
-        self._check_time(url)
+    def stream(
+        self, method: str, url: str, *, params: Any = None, headers: Mapping[str, str] | None = None,
+        content: bytes | str | None = None, follow_redirects: bool = False,
+    ) -> Iterator[httpx.Response]:
+        """The streamed response (status and headers read, body not; ``iter_body`` reads it).
+
+        With ``follow_redirects`` the hops are walked here, each closed unread; without, a
+        3xx is the response (redirect walks that record every hop, probes).
+        """
         try:
-            with self.client.stream(method, url, timeout=self._timeout(), follow_redirects=follow_redirects, **kwargs) as resp:
-                yield resp
-        except httpx.HTTPError as exc:
-            raise self._mapped(exc, url) from None
+            target = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise self._mapped(exc, "") from None
+        sent = {**self.headers, **(headers or {})}
+        for hop in range(MAX_REDIRECTS + 1):
+            self._check_time(target)
+            try:
+                with self.client.stream(method, target, params=params if hop == 0 else None, headers=sent, content=content,
+                                        follow_redirects=False, timeout=self._timeout(),
+                                        extensions={"trace": self._watchdog.trace}) as resp:
+                    location = resp.headers.get("location")
+                    if not (follow_redirects and resp.status_code in REDIRECT_STATUSES and location):
+                        yield resp
+                        return
+                    here = resp.url
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise self._mapped(exc, target) from None
+            try:
+                target = here.join(location)
+            except httpx.InvalidURL:
+                raise BadAnswerError(f"{self.service} ({where(here)}) redirects to an address that is not one",
+                                     hint="the service or a proxy is misconfigured; retry later") from None
+            if (target.scheme, target.host, target.port) != (here.scheme, here.host, here.port):
+                sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+            if resp.status_code == 303 or (resp.status_code in (301, 302) and method not in ("GET", "HEAD")):
+                method, content = "GET", None  # what browsers and httpx do
+        raise BadAnswerError(f"{self.service} ({where(url)}) redirects in a loop or more than {MAX_REDIRECTS} times",
+                             hint="the service or a proxy is misconfigured; retry later")
 
 
 def _lower(headers: httpx.Headers) -> dict[str, str]:

@@ -1,10 +1,14 @@
-"""Is an endpoint there and answering? One request, no retry, status line only."""
+"""Is an endpoint there and answering? One request, no retry, status line only.
+
+What it says is shown to people: a redirect's ``Location`` is redacted (``redaction``).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..redaction import redact_url
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -19,6 +23,6 @@ def probe(ctx: "Context", service: str, url: str, *, method: str = "GET") -> tup
     try:
         with Session(ctx, service) as s, s.stream(method, url) as resp:
             where = resp.headers.get("location")
-            return True, f"HTTP {resp.status_code}" + (f" -> {where}" if where else "")
+            return True, f"HTTP {resp.status_code}" + (f" -> {redact_url(where)}" if where else "")
     except SourceError as exc:
         return False, exc.message

@@ -8,7 +8,10 @@
 
 Errors follow huggingface_hub's ``hf_raise_for_status``: the ``X-Error-Code`` header
 (``RepoNotFound``, ``GatedRepo``, ``RevisionNotFound``, ``EntryNotFound``) says what a
-401/403/404 means; an invalid token is a 401 with ``X-Error-Message``.
+401/403/404 means; an invalid token is a 401 with ``X-Error-Message``. The Hub names
+every 404 it sends: a bare one (no ``X-Error-Code``) comes from whatever else answers at
+that address (a mirror without the route, a web server, a typo in ``HF_ENDPOINT``), and
+the message says so. The endpoint is shown redacted (``redaction.redact_url``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
-from ...net.errors import from_status
+from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...net.errors import from_status, where
 from ...net.http import Answer, Session
+from ...redaction import redact_url
+from .. import Repairs
+from .mapping import screen, usable_id
 
 SERVICE = "the Hugging Face Hub"
 #: Pages of a listing read at most (each ``limit`` models).
@@ -46,6 +52,7 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
     code = answer.headers.get("x-error-code", "")
     message = answer.headers.get("x-error-message", "")
     what = repo or "this model"
+    hub = redact_url(hub)
     if code == "GatedRepo":
         raise AccessDeniedError(
             f"{what} is gated on the Hugging Face Hub and " + ("this token has no access" if token else "no token is set"),
@@ -66,6 +73,14 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
         raise AccessDeniedError(f"the Hugging Face Hub at {hub} asks for a token (HTTP 401)", hint="set HF_TOKEN (or run `hf auth login`)")
     if answer.status == 403:
         raise AccessDeniedError("the Hugging Face Hub refused access (HTTP 403)", hint="check the token's permissions")
+    if answer.status == 404 and not code:
+        # The Hub names every 404 it sends (X-Error-Code): a bare one is from something else at this address.
+        plain = f"{where(answer.url)} answered a plain HTTP 404, without the Hub's error code: HF_ENDPOINT may not point at a Hub"
+        hint = "check HF_ENDPOINT (unset, it means https://huggingface.co)"
+        if repo:
+            raise NotFoundError(f"no model {repo!r} at {hub} ({plain})", hint=hint)
+        # A Hub always has a listing: without one the address is wrong, which is no empty answer.
+        raise SourceError(f"cannot list models at {hub} ({plain})", hint=hint, status=404)
     err = from_status(answer.status, answer.url, answer.headers, SERVICE)
     assert err is not None
     if answer.status == 429:
@@ -73,8 +88,10 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
     raise err
 
 
-def list_models(session: Session, hub: str, params: list[tuple[str, str]], want: int, token: str | None) -> list[Any]:
-    """Up to ``want`` models (raw JSON objects) of a listing, following ``Link`` pages."""
+def list_models(session: Session, hub: str, params: list[tuple[str, str]], want: int, token: str | None,
+                repairs: Repairs | None = None) -> list[Any]:
+    """Up to ``want`` models (raw JSON objects with a usable id) of a listing, following ``Link``
+    pages; models that cannot be records are skipped (and counted in ``repairs``)."""
     url: str | None = f"{hub}/api/models"
     query: list[tuple[str, str]] | None = params
     models: list[Any] = []
@@ -83,8 +100,9 @@ def list_models(session: Session, hub: str, params: list[tuple[str, str]], want:
         answer = check(session.request("GET", url, params=query, headers=headers(token)), hub=hub, repo=None, token=token)
         page = answer.json()
         if not isinstance(page, list):
-            raise BadAnswerError(f"{SERVICE} ({hub}/api/models) answered {type(page).__name__}, not a list of models")
-        models += page
+            raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not a list of models",
+                                 hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
+        models += screen(page, repairs)
         url, query = next_link(answer.headers.get("link")), None
         if not url or len(models) >= want or not page:
             break
@@ -100,9 +118,16 @@ def model_info(session: Session, hub: str, repo: str, token: str | None, revisio
     answer = check(session.request("GET", hub + repo_path(repo, revision), params={"blobs": "true"}, headers=headers(token)),
                    hub=hub, repo=repo, token=token)
     data = answer.json()
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-        raise BadAnswerError(f"{SERVICE} ({hub}) answered something that is not a model for {repo!r}")
+    if not isinstance(data, dict) or usable_id(data.get("id")) is None:
+        raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(data)} that is not a model for {repo!r}",
+                             hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
     return data
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words (never its text: it is a server's)."""
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 def auth_check(session: Session, hub: str, repo: str, token: str | None) -> None:

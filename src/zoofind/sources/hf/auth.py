@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ...paths import hf_home
+from ...redaction import fingerprint as secret_fingerprint
 
 
 def token_path(env: Mapping[str, str]) -> Path:
@@ -46,8 +47,4 @@ def find_token(env: Mapping[str, str]) -> tuple[str | None, str | None]:
 
 def fingerprint(token: str | None) -> str | None:
     """Which token an answer was fetched with, for cache keys, without the token itself."""
-    if not token:
-        return None
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
+    return secret_fingerprint(token) if token else None

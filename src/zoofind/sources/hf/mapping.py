@@ -3,17 +3,31 @@
 The frameworks and libraries a repo shows come from the one vocabulary in
 ``zoofind.frameworks`` (each entry's Hub tag, aliases and base framework); this module
 only knows the Hub's own words: pipeline tags, licence ids, sort keys, file names.
+
+A model's JSON is validated where it enters (``trimmed``, the schema of what zoofind
+reads of ``/api/models`` and ``/api/models/{id}``, with the readers in ``zoofind.sources``):
+each field of the wrong type is dropped on its own (counted in a ``Repairs``), texts are
+cut to ``DESCRIPTION_CHARS``, and only what is valid is cached. A model without a usable
+id (a string the id grammar accepts) cannot be a record: ``screen`` skips it, and
+``record_from_payload`` raises ``BadAnswerError`` for it, its one documented error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
+from ...errors import BadAnswerError
 from ...frameworks import LIBRARIES, framework_of, hub_tag, library_of_tag
 from ...frameworks import canonical as canonical_library
 from ...records import Record
+from ...redaction import redact_url
 from ...tasks import canonical_task
-from .. import SearchQuery
+from .. import (
+    Repairs, SearchQuery, dropped, json_bool, json_date, json_int, json_list, json_object, json_strs, json_text,
+    read_fields,
+)
+from . import REF_PATTERN
 
 #: Fields asked of ``GET /api/models`` (``expand[]=``): every one a documented expand value.
 LIST_EXPAND = (
@@ -78,8 +92,33 @@ _NOISE_PREFIXES = ("license:", "region:", "base_model:", "deploy:", "endpoints_c
                    "text-generation-inference", "has_space", "inference:", "eval-results", "model-index")
 
 
-_CARD_KEYS = ("license", "license_name", "license_link", "datasets", "language", "tags", "base_model",
-              "model_name", "pipeline_tag", "library_name", "description", "summary", "thumbnail")
+#: The longest description kept: a summary, not a model card (a 64 MB one made every cached search slow).
+DESCRIPTION_CHARS = 2000
+#: Short fields (names, hashes, tags) longer than this are not what the Hub sends: dropped.
+WORD_CHARS = 300
+
+
+def _words(value: Any, repairs: Repairs | None = None) -> tuple[str, ...]:
+    return json_strs(value, repairs, limit=500, chars=WORD_CHARS)
+
+
+#: The schema of what zoofind reads of a model (``trimmed``): field -> reader.
+_MODEL_FIELDS = {
+    **dict.fromkeys(("author", "sha", "pipeline_tag", "library_name"), json_text(WORD_CHARS)),
+    **dict.fromkeys(("downloads", "likes"), json_int),
+    **dict.fromkeys(("lastModified", "createdAt"), json_date),
+    "private": json_bool,
+    "tags": _words,
+}
+_CARD_FIELDS = {
+    **dict.fromkeys(("license", "datasets", "language", "tags", "base_model"), _words),
+    **dict.fromkeys(("license_name", "license_link", "model_name", "pipeline_tag", "library_name", "thumbnail"),
+                    json_text(WORD_CHARS)),
+    **dict.fromkeys(("summary", "description"), json_text(DESCRIPTION_CHARS)),
+}
+_GGUF_FIELDS = {"total": json_int, "architecture": json_text(WORD_CHARS), "context_length": json_int}
+_SIBLING_FIELDS = {"rfilename": json_text(WORD_CHARS), "size": json_int}
+_LFS_FIELDS = {"size": json_int, "sha256": json_text(WORD_CHARS)}
 
 
 def weights_formats(filenames: Sequence[str]) -> tuple[str, ...]:
@@ -118,29 +157,44 @@ def infer_frameworks(library: str | None, tags: Sequence[str], formats: Sequence
     return tuple(f for f in FRAMEWORK_ORDER if f in found)
 
 
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value if v is not None]
-
-
 def iso_seconds(value: Any) -> str | None:
     """The Hub's ``2023-03-21T15:05:12.000Z`` as ``2023-03-21T15:05:12Z`` (every source's form)."""
-    if not isinstance(value, str) or not value:
+    value = json_date(value)
+    if not value:
         return None
     head, dot, tail = value.partition(".")
     return f"{head}Z" if dot and tail.endswith("Z") else value
 
 
-def record_from_payload(data: Mapping[str, Any], hub: str) -> Record:
-    repo = str(data["id"])
-    tags = [str(t) for t in data.get("tags") or ()]
-    card = data.get("cardData") or {}
-    library = data.get("library_name")
-    pipeline = data.get("pipeline_tag")
-    siblings = data.get("siblings") or []
+def usable_id(value: Any) -> str | None:
+    """A model's ``id`` when it is one zoofind can name (``hf:<id>`` parses), else None."""
+    return value if isinstance(value, str) and re.fullmatch(REF_PATTERN, value) else None
+
+
+def screen(models: list[Any], repairs: Repairs | None = None) -> list[Mapping[str, Any]]:
+    """The models of a listing that can be records (objects with a usable id); the others counted."""
+    kept = [m for m in models if isinstance(m, Mapping) and usable_id(m.get("id"))]
+    if repairs is not None:
+        repairs.records += len(models) - len(kept)
+    return kept
+
+
+def record_from_payload(data: Mapping[str, Any], hub: str, repairs: Repairs | None = None) -> Record:
+    """A model's JSON (raw or ``trimmed``) as a Record; ``BadAnswerError`` when it has no usable id.
+
+    Every field is read through ``trimmed``'s schema first, so a wrong-typed one is dropped
+    alone (and counted in ``repairs``), whatever was cached or sent.
+    """
+    data = trimmed(data, all_files=True, repairs=repairs) if isinstance(data, Mapping) else {}
+    repo = data.get("id")
+    if repo is None:
+        raise BadAnswerError("the Hugging Face Hub sent a model without a usable id",
+                             hint="the service may be failing or HF_ENDPOINT may not point at a Hub; retry later")
+    tags: list[str] = list(data.get("tags", ()))
+    card: Mapping[str, Any] = data.get("cardData", {})
+    library: str | None = data.get("library_name")
+    pipeline: str | None = data.get("pipeline_tag")
+    siblings: list[Mapping[str, Any]] = data.get("siblings", [])
     formats = weights_formats([s["rfilename"] for s in siblings])
 
     libraries: list[str] = []
@@ -155,12 +209,12 @@ def record_from_payload(data: Mapping[str, Any], hub: str) -> Record:
 
     license_ = next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
     if license_ is None:
-        license_ = next(iter(_as_list(card.get("license"))), None)
+        license_ = next(iter(card.get("license", ())), None)
     if license_ == "other" and card.get("license_name"):
-        license_ = str(card["license_name"])
+        license_ = card["license_name"]
 
     datasets = [t.split(":", 1)[1] for t in tags if t.startswith("dataset:")]
-    datasets += [d for d in _as_list(card.get("datasets")) if d not in datasets]
+    datasets += [d for d in card.get("datasets", ()) if d not in datasets]
 
     frameworks = infer_frameworks(library, tags, formats)
     # Tags said elsewhere in the record (frameworks, libraries, task, formats) are dropped;
@@ -170,21 +224,22 @@ def record_from_payload(data: Mapping[str, Any], hub: str) -> Record:
             and t.lower() not in dropped and (framework_of(t) is None or t.lower() == "gguf")]
     kept += [t for t in extra_tags if t not in kept]
 
-    params = (data.get("safetensors") or {}).get("total") or (data.get("gguf") or {}).get("total")
+    params = data.get("safetensors", {}).get("total") or data.get("gguf", {}).get("total")
     sizes: dict[str, int] = {}
     for s in siblings:
         fmt = weights_format_of(s["rfilename"])
-        size = (s.get("lfs") or {}).get("size") or s.get("size")
-        if fmt and isinstance(size, int):
+        size = s.get("lfs", {}).get("size") or s.get("size")
+        if fmt and size is not None:
             sizes[fmt] = sizes.get(fmt, 0) + size
     size_bytes = next((sizes[f] for f in FORMAT_ORDER if f in sizes), None)
 
     gated = data.get("gated")
-    description = next((str(card[k]) for k in ("summary", "description") if isinstance(card.get(k), str) and card[k].strip()), "")
+    description = next((card[k] for k in ("summary", "description") if card.get(k, "").strip()), "")
+    base_model = card.get("base_model", ())
     extra: dict[str, Any] = {k: v for k, v in (
         ("sha", data.get("sha")),
         ("created", iso_seconds(data.get("createdAt"))),
-        ("base_model", card.get("base_model")),
+        ("base_model", base_model[0] if len(base_model) == 1 else list(base_model)),
         ("approval", gated if isinstance(gated, str) else None),  # gated: "auto" or "manual" approval
         ("private", True if data.get("private") else None),
     ) if v}
@@ -194,16 +249,17 @@ def record_from_payload(data: Mapping[str, Any], hub: str) -> Record:
         kind="model",
         name=repo,
         description=description,
-        url=f"{hub}/{repo}",
+        # The endpoint as it may be shown: credentials in HF_ENDPOINT never reach a record.
+        url=f"{redact_url(hub)}/{repo}",
         tasks=(pipeline,) if pipeline else (),
         frameworks=frameworks,
         libraries=tuple(libraries),
         license=license_,
-        gated=bool(gated) and gated not in ("false", "False"),
+        gated=bool(gated),
         remote_code="custom_code" in tags,
         datasets=tuple(datasets),
         tags=tuple(dict.fromkeys(kept)),
-        params=params if isinstance(params, int) else None,
+        params=params,
         size_bytes=size_bytes,
         downloads=data.get("downloads"),
         likes=data.get("likes"),
@@ -243,43 +299,45 @@ def wanted(query: SearchQuery) -> int:
     return min(max(query.limit, 20), 100)
 
 
-def trimmed(model: Mapping[str, Any], *, all_files: bool) -> dict[str, Any]:
-    """What the answer cache keeps of one model's JSON: the fields zoofind reads.
+def trimmed(model: Mapping[str, Any], *, all_files: bool, repairs: Repairs | None = None) -> dict[str, Any]:
+    """What zoofind reads of one model's JSON, each field checked for its type (the schema of
+    ``/api/models`` and ``/api/models/{id}``): what the answer cache keeps, and all
+    ``record_from_payload`` reads. A field of the wrong type is dropped and counted; cleaning
+    a cleaned model changes nothing.
 
     Search answers keep a few weight files per format (``all_files=False``): enough for
     ``weights_format`` and the size, and the cached answer stays small and quick to read.
     """
-    out: dict[str, Any] = {k: model[k] for k in (
-        "id", "author", "sha", "private", "gated", "downloads", "likes", "lastModified", "createdAt",
-        "pipeline_tag", "library_name", "tags",
-    ) if model.get(k) is not None}
-    card = model.get("cardData")
-    if isinstance(card, Mapping):
-        out["cardData"] = {k: card[k] for k in _CARD_KEYS if k in card}
-    st = model.get("safetensors")
-    if isinstance(st, Mapping) and st.get("total") is not None:
-        out["safetensors"] = {"total": st["total"]}
-    gguf = model.get("gguf")
-    if isinstance(gguf, Mapping):
-        out["gguf"] = {k: gguf[k] for k in ("total", "architecture", "context_length") if k in gguf}
-    siblings = model.get("siblings")
-    if isinstance(siblings, list):
-        kept = []
+    out = read_fields(model, _MODEL_FIELDS, repairs)
+    if (repo := usable_id(model.get("id"))) is not None:
+        out["id"] = repo
+    gated = model.get("gated")
+    if gated in ("auto", "manual") or gated is True:
+        out["gated"] = gated
+    elif gated not in (None, False, "false", "False"):
+        dropped(repairs)  # neither a bool nor an approval mode
+    if (card := read_fields(json_object(model.get("cardData"), repairs), _CARD_FIELDS, repairs)):
+        out["cardData"] = card
+    if (total := json_int(json_object(model.get("safetensors"), repairs).get("total"), repairs)) is not None:
+        out["safetensors"] = {"total": total}
+    if (gguf := read_fields(json_object(model.get("gguf"), repairs), _GGUF_FIELDS, repairs)):
+        out["gguf"] = gguf
+    if "siblings" in model:
+        kept: list[dict[str, Any]] = []
         per_format: dict[str, int] = {}
-        for s in siblings:
-            if not isinstance(s, Mapping) or not isinstance(s.get("rfilename"), str):
+        for s in json_list(model.get("siblings"), repairs):
+            entry = read_fields(json_object(s, repairs), _SIBLING_FIELDS, repairs)
+            name = entry.get("rfilename")
+            if not name:
+                dropped(repairs)  # a file without a name is no file
                 continue
             if not all_files:
-                fmt = weights_format_of(s["rfilename"])
+                fmt = weights_format_of(name)
                 if fmt is None or per_format.get(fmt, 0) >= 3:
                     continue
                 per_format[fmt] = per_format.get(fmt, 0) + 1
-            entry: dict[str, Any] = {"rfilename": s["rfilename"]}
-            if s.get("size") is not None:
-                entry["size"] = s["size"]
-            lfs = s.get("lfs")
-            if isinstance(lfs, Mapping):
-                entry["lfs"] = {"size": lfs.get("size"), "sha256": lfs.get("sha256")}
+            if (lfs := read_fields(json_object(s.get("lfs"), repairs), _LFS_FIELDS, repairs)):
+                entry["lfs"] = lfs
             kept.append(entry)
         out["siblings"] = kept
     return out

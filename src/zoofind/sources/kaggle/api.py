@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlsplit
 
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
-from ...net.errors import from_status
+from ...net.errors import from_status, where
 from ...net.http import Answer, Session
 from .auth import HINT, Credentials
 
@@ -43,6 +43,8 @@ RPC_SERVICE = "models.ModelApiService"
 PRODUCTION_HOST = "api.kaggle.com"
 #: ListModels pages read at most for one search.
 MAX_PAGES = 3
+#: The most of an error body's message an error repeats.
+MESSAGE_CHARS = 300
 
 
 def rpc_url(endpoint: str, method: str) -> str:
@@ -56,11 +58,11 @@ def session(ctx: "Context", creds: Credentials | None) -> Session:
     return Session(ctx, SERVICE, headers={"Content-Type": "application/json", **(creds.headers() if creds else {})})
 
 
-def check(answer: Answer, creds: Credentials | None) -> dict[str, Any]:
+def check(answer: Answer, creds: Credentials | None, method: str = "GetModel") -> dict[str, Any]:
     """The answer's JSON object, or zoofind's error for what Kaggle said (status line or error body)."""
     try:
         data = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     # kagglesdk: a JSON body with "code" >= 400 is an error whatever the status line says.
     code = data.get("code") if isinstance(data, dict) and isinstance(data.get("code"), int) else None
@@ -70,12 +72,20 @@ def check(answer: Answer, creds: Credentials | None) -> dict[str, Any]:
             raise BadAnswerError(f"{SERVICE} answered something that is not a JSON object from {urlsplit(answer.url).path}",
                                  hint="the service may be failing or a proxy may be answering instead; retry later")
         return data
-    message = str(data["message"]) if isinstance(data, dict) and data.get("message") else f"HTTP {status}"
+    said = data.get("message") if isinstance(data, dict) else None
+    # Kaggle's own words, kept short: a server's error text is no place for a megabyte.
+    message = str(said)[:MESSAGE_CHARS] if said else f"HTTP {status}"
     if status in (401, 403):
         who = f"the credentials from {creds.origin}" if creds else "a request without credentials"
         raise AccessDeniedError(f"Kaggle rejected {who} (HTTP {status}: {message})", hint=f"check them: {HINT}")
     if status in (404, 410):
-        raise NotFoundError(f"Kaggle has no such model (HTTP {status}: {message})",
+        plain = "" if said else (f"; {where(answer.url)} answered a plain HTTP {status}, not Kaggle's error body: "
+                                 "ZOOFIND_KAGGLE_ENDPOINT may not point at Kaggle's API")
+        if method != "GetModel":
+            # A listing always exists: without one the address (or the protocol) is wrong.
+            raise SourceError(f"{SERVICE} has no {method} (HTTP {status}: {message}){plain}",
+                              hint="check ZOOFIND_KAGGLE_ENDPOINT (unset, it means https://api.kaggle.com)", status=status)
+        raise NotFoundError(f"Kaggle has no such model (HTTP {status}: {message}){plain}",
                             hint="check the id (owner/model/framework/variation) with `zoofind search --source kaggle`")
     err = from_status(status, answer.url, answer.headers, SERVICE)
     if not isinstance(err, SourceError):
@@ -88,7 +98,7 @@ def check(answer: Answer, creds: Credentials | None) -> dict[str, Any]:
 def call(s: Session, endpoint: str, method: str, body: dict[str, Any], creds: Credentials | None, *,
          retry: bool = True) -> dict[str, Any]:
     """One RPC; raises on a transport failure, an error status or an error body."""
-    return check(s.request("POST", rpc_url(endpoint, method), content=json.dumps(body), retry=retry), creds)
+    return check(s.request("POST", rpc_url(endpoint, method), content=json.dumps(body), retry=retry), creds, method)
 
 
 def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials) -> Iterator[list[Any]]:
@@ -101,7 +111,7 @@ def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credenti
         if not isinstance(models, list):
             raise BadAnswerError(f"{SERVICE} answered a ListModels page whose models are not a list")
         yield models
-        token = str(data.get("nextPageToken") or "")
+        token = data.get("nextPageToken") if isinstance(data.get("nextPageToken"), str) else ""
         if not token or not models:
             return
 

@@ -20,6 +20,7 @@ import os
 from typing import Mapping
 
 from ...paths import kaggle_config_dir
+from ...redaction import fingerprint
 
 #: What to do about missing or rejected credentials.
 HINT = "set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json (a new token: kaggle.com/settings)"
@@ -39,9 +40,7 @@ class Credentials:
 
     def fingerprint(self) -> str:
         """Which account an answer was fetched with (private models differ), without the secret."""
-        import hashlib
-
-        return hashlib.sha256(self._header.encode()).hexdigest()[:16]
+        return fingerprint(self._header)
 
     def __repr__(self) -> str:
         return f"Credentials(origin={self.origin!r})"

@@ -12,16 +12,25 @@ in ``extra``). The listing cannot filter by framework, so searches keep the Tens
 family (what tfhub.dev moved to Kaggle: ``FRAMEWORKS``); ``info`` maps every framework
 it knows (``OTHER_FRAMEWORKS`` too). zoofind's framework key for each comes from the one
 vocabulary, ``zoofind.frameworks``.
+
+An ApiModel is validated where it enters (``trimmed``: the schema of what zoofind reads,
+with the readers in ``zoofind.sources``): a field of the wrong type is dropped alone
+(counted in a ``Repairs``), texts are cut short, and only what is valid is cached. A model
+or an instance without usable slugs gives no record; the others beside it still do.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ... import frameworks as vocabulary
 from ...records import Record
-from .. import SearchQuery
+from ...redaction import redact_url
+from .. import (
+    Repairs, SearchQuery, json_bool, json_date, json_int, json_list, json_object, json_str, json_strs, json_text,
+    read_fields,
+)
 
 WEB = "https://www.kaggle.com"
 EVIDENCE = "Kaggle Models API (models.ModelApiService)"
@@ -88,24 +97,36 @@ def list_body(query: SearchQuery) -> dict[str, Any]:
     return body
 
 
-_MODEL_KEYS = ("id", "ref", "title", "subtitle", "author", "slug", "description", "url", "voteCount",
-               "updateTime", "publishTime", "downloadCount", "isPrivate")
-_INSTANCE_KEYS = ("slug", "framework", "versionNumber", "url", "licenseName", "fineTunable", "trainingData",
-                  "overview", "totalUncompressedBytes")
+#: The schema of what zoofind reads of an ApiModel and of each instance (``trimmed``): field -> reader.
+_MODEL_FIELDS = {
+    **dict.fromkeys(("ref", "slug", "author", "title"), json_text(300)),
+    "subtitle": json_text(500), "url": json_text(1000), "description": json_text(2000),
+    **dict.fromkeys(("id", "voteCount", "downloadCount"), json_int),
+    **dict.fromkeys(("updateTime", "publishTime"), json_date),
+    "isPrivate": json_bool,
+}
+_INSTANCE_FIELDS = {
+    **dict.fromkeys(("slug", "licenseName"), json_text(300)),
+    "framework": json_text(100), "url": json_text(1000), "overview": json_text(1000),
+    **dict.fromkeys(("versionNumber", "totalUncompressedBytes"), json_int),
+    "fineTunable": json_bool,
+    "trainingData": lambda value, repairs=None: json_strs(value, repairs, chars=300),
+}
 
 
-def trimmed(model: dict[str, Any]) -> dict[str, Any]:
-    """What the cache keeps of an ApiModel (JSON, without long texts zoofind does not show)."""
-    out = {k: model[k] for k in _MODEL_KEYS if k in model}
-    if isinstance(out.get("description"), str):
-        out["description"] = out["description"][:2000]
-    out["tags"] = [t.get("name") or t.get("ref") for t in model.get("tags") or () if isinstance(t, dict)]
-    out["instances"] = [
-        {k: (i[k][:1000] if k == "overview" and isinstance(i.get(k), str) else i[k]) for k in _INSTANCE_KEYS if k in i}
-        for i in model.get("instances") or () if isinstance(i, dict)
-    ]
-    if "instances" not in model:
-        out["instances_unknown"] = True
+def trimmed(model: Mapping[str, Any], repairs: Repairs | None = None) -> dict[str, Any]:
+    """What the cache keeps of an ApiModel, each field checked for its type; cleaning a
+    cleaned model changes nothing (tags are kept as their names)."""
+    out = read_fields(model, _MODEL_FIELDS, repairs)
+    tags = []
+    for t in json_list(model.get("tags"), repairs):
+        if isinstance(t, Mapping):  # Kaggle sends tag objects; the cache keeps their names
+            t = t.get("name") or t.get("ref")
+        if (tag := json_str(t, repairs, limit=300)):
+            tags.append(tag)
+    out["tags"] = tags
+    out["instances"] = [read_fields(json_object(i, repairs), _INSTANCE_FIELDS, repairs)
+                        for i in json_list(model.get("instances"), repairs)]
     return out
 
 
@@ -131,28 +152,35 @@ def _tasks(tags: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in (canonical_task(x) for x in tags if x) if t in known))
 
 
-def model_records(model: dict[str, Any], frameworks: dict[str, tuple[str, str]]) -> list[Record]:
-    """One record per instance (framework + variation) whose framework is in ``frameworks``."""
-    owner, _, slug = str(model.get("ref") or "").partition("/")
-    slug = slug or str(model.get("slug") or "")
+def model_records(model: Mapping[str, Any], frameworks: dict[str, tuple[str, str]],
+                  repairs: Repairs | None = None) -> list[Record]:
+    """One record per instance (framework + variation) whose framework is in ``frameworks``.
+
+    The model is read through ``trimmed`` first, so any JSON gives well-typed records or none.
+    """
+    model = trimmed(dict(model), repairs) if isinstance(model, Mapping) else {}
+    owner, _, slug = model.get("ref", "").partition("/")
+    slug = slug or model.get("slug", "")
     if not (owner and slug and re.fullmatch(_PART, owner) and re.fullmatch(_PART, slug)):
+        if repairs is not None:
+            repairs.records += 1
         return []
-    tags = [str(t) for t in model.get("tags") or () if t]
-    title = str(model.get("title") or slug)
-    subtitle = str(model.get("subtitle") or "")
+    tags: list[str] = model["tags"]
+    title = model.get("title") or slug
+    subtitle = model.get("subtitle", "")
     out: list[Record] = []
-    for inst in model.get("instances") or ():
+    for inst in model["instances"]:
         fw = frameworks.get(normalise_framework(inst.get("framework")))
-        variation = str(inst.get("slug") or "")
+        variation = inst.get("slug", "")
         if fw is None or not re.fullmatch(_PART, variation):
             continue
         fw_slug, fw_key = fw
         handle = f"{owner}/{slug}/{fw_slug}/{variation}"
-        summary = _plain(str(inst.get("overview") or model.get("description") or ""))
+        summary = _plain(inst.get("overview") or model.get("description") or "")
         description = ". ".join(x for x in (subtitle.rstrip("."), summary) if x)
-        url = str(inst.get("url") or "")
-        if not url.startswith(("http://", "https://")):
-            url = f"{WEB}/models/{handle}"
+        url = inst.get("url", "")
+        # Kaggle's own address for the page; shown, so without any credentials it may carry.
+        url = redact_url(url) if url.startswith(("http://", "https://")) else f"{WEB}/models/{handle}"
         extra: dict[str, Any] = {
             "kaggle_ref": f"{owner}/{slug}",
             "framework_slug": fw_slug,
@@ -160,8 +188,8 @@ def model_records(model: dict[str, Any], frameworks: dict[str, tuple[str, str]])
             "author": model.get("author"),
         }
         if inst.get("versionNumber"):
-            extra["version"] = int(inst["versionNumber"])
-            extra["handle"] = f"{handle}/{int(inst['versionNumber'])}"
+            extra["version"] = inst["versionNumber"]
+            extra["handle"] = f"{handle}/{inst['versionNumber']}"
         for src, dst in (("fineTunable", "fine_tunable"), ("trainingData", "training_data"),
                          ("totalUncompressedBytes", "uncompressed_bytes"), ("id", "kaggle_model_id")):
             value = inst.get(src) if src != "id" else model.get("id")
@@ -181,10 +209,10 @@ def model_records(model: dict[str, Any], frameworks: dict[str, tuple[str, str]])
                 license=_license(inst.get("licenseName")),
                 gated=False,
                 tags=tuple(dict.fromkeys([*tags, owner, "kaggle"])),
-                size_bytes=int(inst["totalUncompressedBytes"]) if inst.get("totalUncompressedBytes") else None,
-                downloads=int(model["downloadCount"]) if isinstance(model.get("downloadCount"), int) else None,
-                likes=int(model["voteCount"]) if isinstance(model.get("voteCount"), int) else None,
-                updated=str(model.get("updateTime") or model.get("publishTime") or "") or None,
+                size_bytes=inst.get("totalUncompressedBytes") or None,
+                downloads=model.get("downloadCount"),
+                likes=model.get("voteCount"),
+                updated=model.get("updateTime") or model.get("publishTime"),
                 reliability="generated",
                 evidence=EVIDENCE,
                 extra=extra,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ...cache import AnswerCache, cached, stale_note
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
 from ...records import ParsedId, Record
-from .. import SearchQuery
+from .. import Repairs, SearchQuery
 from ..base import FileEntry, SourceAnswer, SourceStatus
 from . import SPEC
 from .auth import HINT, Credentials, credentials
@@ -39,6 +39,7 @@ class KaggleSource:
         endpoint = ctx.endpoint(SPEC)
         want = max(query.limit, 1)
         body = list_body(query)
+        repairs = Repairs()
 
         def fetch() -> list[dict[str, Any]]:
             from . import api
@@ -48,7 +49,8 @@ class KaggleSource:
             # One session for every page: the whole search shares the call's deadline.
             with api.session(ctx, creds) as s:
                 for page in api.list_models(s, endpoint, body, creds):
-                    batch = [trimmed(m) for m in page if isinstance(m, dict)]
+                    batch = [trimmed(m, repairs) for m in page if isinstance(m, dict)]
+                    repairs.records += len(page) - len(batch)
                     models += batch
                     # The listing cannot filter by framework: read on until enough TensorFlow instances.
                     found += sum(len(model_records(m, FRAMEWORKS)) for m in batch)
@@ -60,9 +62,10 @@ class KaggleSource:
         models, origin, age = cached(ctx, SPEC.name, params, fetch)
         records: dict[str, Record] = {}
         for m in models:
-            for rec in model_records(m, FRAMEWORKS):
+            for rec in model_records(m, FRAMEWORKS, repairs):
                 records.setdefault(rec.id, rec)
-        return SourceAnswer(tuple(records.values()), origin=origin, age_seconds=age, note=stale_note("Kaggle", origin, age))
+        notes = [n for n in (stale_note("Kaggle", origin, age), repairs.note("Kaggle")) if n]
+        return SourceAnswer(tuple(records.values()), origin=origin, age_seconds=age, note="; ".join(notes) or None)
 
     def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
         owner, slug, framework, variation = pid.ref.split("/")[:4]

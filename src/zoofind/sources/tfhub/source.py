@@ -17,6 +17,9 @@ gigabytes). It reports in the record's ``extra``:
   downloadable and says so in ``notes``;
 * ``redirect_chain``: every URL requested after the first.
 
+The URLs reported are redacted (``redaction.redact_url``): credentials and signatures a
+hop's ``Location`` carries (pre-signed storage URLs) are neither shown nor cached.
+
 The whole walk is one network-layer ``Session``: one deadline for every hop. Answers are
 cached like every live answer (``cache.cached``). ``ZOOFIND_TFHUB_ENDPOINT`` replaces
 ``https://tfhub.dev`` (a mirror, or a local test server).
@@ -34,6 +37,7 @@ from ...cache import AnswerCache, cached
 from ...errors import NotFoundError
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
+from ...redaction import redact_url
 from .. import SearchQuery
 from ..base import FileEntry, SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
@@ -126,12 +130,13 @@ def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[s
     not_migrated = bool(chain) and _is_kaggle_index(chain[-1]) and page is None
     gone = status in (404, 410) or not_migrated
     resolves = not loop and not gone and status is not None and 200 <= status < 300
+    last = page[0] if page else (chain[-1] if chain else None)
     facts: dict[str, Any] = {
         "resolves": resolves,
         "http_status": status,
-        "redirects_to": page[0] if page else (chain[-1] if chain else None),
+        "redirects_to": redact_url(last) if last else None,
         "gone": gone,
-        "redirect_chain": chain,
+        "redirect_chain": [redact_url(u) for u in chain],
     }
     if page:
         facts["kaggle_id"] = page[1]

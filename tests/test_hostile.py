@@ -1,0 +1,284 @@
+"""zoofind against a hostile server (tests/servers/hostile.py), through the real CLI.
+
+Every command a person runs (`info`, `sources`, `search`) pointed at a server that drips,
+stalls, streams forever, sends gzip bombs, slow redirect chains, plain 404s, wrong types
+and credentials in its address: each ends within `--timeout` plus start-up, stays within
+a memory bound, exits with the documented code and message, and prints no traceback
+and no secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from servers.hf_server import TEST_TOKEN, HubServer
+from servers.hostile import HostileServer
+
+from zoofind.net.http import API_MAX_BYTES
+
+#: What a process may take beyond --timeout: interpreter start-up, imports, printing, on a
+#: shared 2-core machine running several commands at once.
+MARGIN = 2.0
+#: The most a zoofind process may grow to whatever a server sends: the interpreter, httpx
+#: and the catalog (~40 MB), one capped answer held, and room for the machine's variance.
+#: Inflating a bomb's raw chunks whole (httpx's own decoder) reaches ~160 MB; an uncapped
+#: body, gigabytes.
+RSS_LIMIT = 2 * API_MAX_BYTES + 64 * 1024 * 1024
+ENDPOINTS = ("HF_ENDPOINT", "ZOOFIND_KAGGLE_ENDPOINT", "ZOOFIND_TFHUB_ENDPOINT", "ZOOFIND_TORCHVISION_ENDPOINT")
+
+
+@dataclass
+class Measured:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss: int  # bytes
+
+    @property
+    def clean(self) -> bool:
+        """No traceback and no "report this bug" message: every failure was one zoofind knows."""
+        text = self.stdout + self.stderr
+        return "Traceback" not in text and "unexpected error" not in text and "please report" not in text
+
+
+def zoofind(*args: str, env: dict[str, str]) -> Measured:
+    """Run the real entry point; wall time and the child's own peak memory (os.wait4's rusage).
+
+    An address-space limit, set as it starts, stops a regression from taking the machine
+    down with it.
+    """
+    script = Path(sys.executable).with_name("zoofind")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "zoofind"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        proc = subprocess.Popen([*command, *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, **env})
+        try:
+            resource.prlimit(proc.pid, resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+        except (ProcessLookupError, PermissionError):
+            pass  # it has already ended
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.monotonic() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                        seconds, usage.ru_maxrss * 1024)
+
+
+def everything_at(url: str) -> dict[str, str]:
+    return {name: url for name in ENDPOINTS} | {"KAGGLE_API_TOKEN": "tok-hostile"}
+
+
+def concurrently(jobs: dict[str, tuple[tuple[str, ...], dict[str, str]]]) -> dict[str, Measured]:
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        futures = {name: pool.submit(zoofind, *args, env=env) for name, (args, env) in jobs.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+@pytest.fixture
+def hostile():
+    """hostile(mode, **options): a started HostileServer, stopped after the test."""
+    servers: list[HostileServer] = []
+
+    def make(mode: str, **options) -> HostileServer:
+        server = HostileServer(mode, **options).__enter__()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+# -- one deadline, bounded memory --------------------------------------------------------
+
+TIMED_OUT = "gave no answer within 2 s"
+TOO_BIG = f"sent more than {API_MAX_BYTES // 2**20} MiB; answer abandoned"
+#: Servers that make a client wait (run side by side: they cost no CPU) ...
+SLOW = {
+    "drip": TIMED_OUT,  # the body at 1 byte per 0.5 s
+    "drip_headers": TIMED_OUT,  # the status line and headers at 1 byte per 0.5 s
+    "stall": TIMED_OUT,  # never a byte
+}
+#: ... and servers that flood it (one at a time: they would starve the others of CPU).
+FLOODS = {
+    "endless": TOO_BIG,  # a body without end
+    "bomb": TOO_BIG,  # 4 MB of gzip that inflates to 4 GiB
+}
+
+
+def check_info_run(mode: str, r: Measured, said: str) -> None:
+    assert r.code == 1, (mode, r.stderr)
+    assert said in r.stderr, (mode, r.stderr)
+    assert r.seconds < 2 + MARGIN, (mode, r.seconds)
+    assert r.max_rss < RSS_LIMIT, (mode, r.max_rss)
+    assert r.clean, (mode, r.stderr)
+
+
+def test_info_ends_within_its_timeout_however_slowly_the_hub_answers(hostile):
+    """`zoofind info hf:acme/x --timeout 2` against a Hub that drips or stalls: exit 1 within 2 s (plus start-up)."""
+    runs = concurrently({mode: (("info", "hf:acme/x", "--timeout", "2"), {"HF_ENDPOINT": hostile(mode).url}) for mode in SLOW})
+    for mode, said in SLOW.items():
+        check_info_run(mode, runs[mode], said)
+
+
+@pytest.mark.parametrize("mode", FLOODS)
+def test_info_memory_stays_bounded_however_much_the_hub_sends(hostile, mode):
+    """`zoofind info hf:acme/x --timeout 2` against an endless body or a gzip bomb: abandoned at the cap."""
+    r = zoofind("info", "hf:acme/x", "--timeout", "2", env={"HF_ENDPOINT": hostile(mode).url})
+    check_info_run(mode, r, FLOODS[mode])
+
+
+def test_sources_probes_end_within_their_timeout(hostile):
+    """`zoofind sources --timeout 2` with every endpoint at a server that drips its headers or never answers."""
+    runs = concurrently({mode: (("sources", "--timeout", "2", "--json"), everything_at(hostile(mode).url))
+                         for mode in ("drip_headers", "stall")})
+    for mode, r in runs.items():
+        assert r.code == 0 and r.clean, (mode, r.stderr)
+        assert r.seconds < 2 + MARGIN, (mode, r.seconds)
+        rows = {row["name"]: row for row in json.loads(r.stdout)["sources"]}
+        for name in ("hf", "kaggle", "tfhub", "torchvision"):
+            assert rows[name]["reachable"] is False, (mode, rows[name])
+            assert TIMED_OUT in rows[name]["reason"], (mode, rows[name])
+
+
+@pytest.mark.parametrize("mode", ["drip_headers", "bomb"])
+def test_search_keeps_the_catalog_when_every_live_source_is_hostile(hostile, mode):
+    """`zoofind search protein --timeout 2` with the Hub and Kaggle at a hostile server: the catalog still answers."""
+    r = zoofind("search", "protein", "--timeout", "2", "--json", env=everything_at(hostile(mode).url))
+    assert r.code == 0 and r.clean, r.stderr
+    assert r.seconds < 2 + MARGIN and r.max_rss < RSS_LIMIT
+    body = json.loads(r.stdout)
+    status = {s["name"]: s["status"] for s in body["sources"]}
+    assert status["catalog"] == "ok" and status["hf"] in ("timeout", "error") and status["kaggle"] in ("timeout", "error")
+    assert any(rec["curated"] for rec in body["results"])
+    assert "source hf failed" in r.stderr and "source kaggle failed" in r.stderr
+
+
+def test_a_slow_tfhub_redirect_chain_shares_one_deadline(hostile):
+    """tfhub.dev-style hops of 1.5 s each under `--timeout 2`: the walk stops at 2 s, not at 15."""
+    server = hostile("redirects", interval=1.5, hops=10)
+    r = zoofind("info", "tfhub:google/yamnet/1", "--timeout", "2", env={"ZOOFIND_TFHUB_ENDPOINT": server.url})
+    assert r.code == 0 and r.clean, r.stderr  # the bundled entry, with a warning
+    assert r.seconds < 2 + MARGIN
+    assert "tfhub did not answer" in r.stderr and TIMED_OUT in r.stderr
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("body", ["bomb", "endless"])
+def test_a_redirect_body_is_never_read(hostile, body):
+    """A 302 that carries a gzip bomb or an endless body: zoofind follows the Location without reading it."""
+    model = {"id": "acme/x", "likes": 3, "pipeline_tag": "fill-mask", "tags": ["pytorch"]}
+    server = hostile("redirects", interval=0, hops=2, redirect_body=body, payloads={"final": model})
+    r = zoofind("info", "hf:acme/x", "--json", "--timeout", "5", env={"HF_ENDPOINT": server.url})
+    assert r.code == 0 and r.clean, r.stderr
+    assert json.loads(r.stdout)["record"]["likes"] == 3
+    assert r.seconds < 5 and r.max_rss < RSS_LIMIT
+
+
+def test_json_nested_too_deeply_is_a_bad_answer(hostile):
+    server = hostile("json", payloads={"hf-info": b"[" * 200_000 + b"]" * 200_000})
+    r = zoofind("info", "hf:acme/x", env={"HF_ENDPOINT": server.url})
+    assert r.code == 1 and r.clean, r.stderr
+    assert "malformed JSON" in r.stderr and "nested too deeply" in r.stderr
+
+
+# -- a plain 404 from a mirror -----------------------------------------------------------
+
+def test_a_mirror_without_the_hub_api_says_the_endpoint_may_be_wrong(hostile):
+    """HF_ENDPOINT at a server that answers 404 without the Hub's X-Error-Code."""
+    env = {"HF_ENDPOINT": hostile("status", status=404).url}
+    search = zoofind("search", "protein", "-s", "hf", env=env)
+    assert search.code == 1 and search.clean, search.stderr
+    assert "cannot list models" in search.stderr and "HF_ENDPOINT may not point at a Hub" in search.stderr
+    info = zoofind("info", "hf:acme/x", env=env)
+    assert info.code == 3 and info.clean, info.stderr
+    assert "no model 'acme/x'" in info.stderr and "plain HTTP 404" in info.stderr and "check HF_ENDPOINT" in info.stderr
+
+
+def test_a_kaggle_endpoint_without_kaggles_api_says_so(hostile):
+    env = {"ZOOFIND_KAGGLE_ENDPOINT": hostile("status", status=404).url, "KAGGLE_API_TOKEN": "tok"}
+    search = zoofind("search", "bird", "-s", "kaggle", env=env)
+    assert search.code == 1 and search.clean, search.stderr
+    assert "has no ListModels" in search.stderr and "ZOOFIND_KAGGLE_ENDPOINT may not point at Kaggle's API" in search.stderr
+    assert "no such model" not in search.stderr  # a listing is not a model
+    info = zoofind("info", "kaggle:google/yamnet/tensorFlow2/yamnet", env=env)
+    assert info.code == 3 and info.clean and "plain HTTP 404" in info.stderr, info.stderr
+
+
+# -- secrets in endpoint addresses -------------------------------------------------------
+
+PASSWORD = "hunter2-s3cret"
+HUB_MODEL = {"id": "acme/x", "likes": 3, "downloads": 10, "pipeline_tag": "fill-mask", "tags": ["pytorch"]}
+
+
+def with_password(url: str) -> str:
+    return url.replace("http://", f"http://alice:{PASSWORD}@")
+
+
+def test_credentials_in_endpoint_urls_are_never_shown(hostile, tmp_path):
+    """HF_ENDPOINT=http://alice:pw@host (and the other endpoint variables): `sources`, records and errors say http://***@host."""
+    server = hostile("json", payloads={"hf-list": [HUB_MODEL], "hf-info": HUB_MODEL, "root": {}})
+    env = {name: with_password(server.url) for name in ENDPOINTS} | {"KAGGLE_API_TOKEN": "tok"}
+    masked = server.url.replace("http://", "http://***@")
+    text = zoofind("sources", "--timeout", "3", env=env)
+    as_json = zoofind("sources", "--timeout", "3", "--json", env=env)
+    search = zoofind("search", "acme", "-s", "hf", "--json", env=env)
+    info = zoofind("info", "hf:acme/x", "--json", env=env)
+    missing = hostile("status", status=404)
+    failing = zoofind("info", "hf:acme/x", env={"HF_ENDPOINT": with_password(missing.url)})  # an error naming the endpoint
+    for r in (text, as_json, search, info, failing):
+        assert PASSWORD not in r.stdout + r.stderr and r.clean, r.stdout + r.stderr
+    rows = {row["name"]: row for row in json.loads(as_json.stdout)["sources"]}
+    for name in ("hf", "kaggle", "tfhub"):
+        assert rows[name]["endpoint"].startswith(masked), rows[name]
+    assert masked in text.stdout
+    assert json.loads(info.stdout)["record"]["url"] == f"{masked}/acme/x"
+    assert [r["url"] for r in json.loads(search.stdout)["results"]] == [f"{masked}/acme/x"]
+    assert failing.code == 3 and missing.url.replace("http://", "http://***@") in failing.stderr
+    # The credentials did reach the server (as HTTP basic auth): only their display is redacted.
+    assert any(h.get("authorization", "").startswith("Basic ") for _, _, h in server.requests)
+    for path in (tmp_path / "zoofind-cache").rglob("*"):
+        if path.is_file():
+            assert PASSWORD not in path.read_text(errors="replace"), path
+
+
+def test_other_endpoint_credentials_are_another_cache_entry(hostile):
+    """The same mirror with other credentials in HF_ENDPOINT is asked again, never served the first account's answer."""
+    server = hostile("json", payloads={"hf-list": [HUB_MODEL]})
+    first = zoofind("search", "acme", "-s", "hf", env={"HF_ENDPOINT": with_password(server.url)})
+    again = zoofind("search", "acme", "-s", "hf", env={"HF_ENDPOINT": with_password(server.url)})
+    other = zoofind("search", "acme", "-s", "hf", env={"HF_ENDPOINT": server.url.replace("http://", "http://bob:pw@")})
+    assert first.code == again.code == other.code == 0
+    assert len(server.paths("hf-list")) == 2  # the repeat came from the cache; bob's search did not
+
+
+def test_switching_hf_token_never_serves_another_accounts_private_results():
+    """Private results fetched with one HF_TOKEN are not served to another token, nor to no token."""
+    other = TEST_TOKEN[:-3] + "ABC"
+    with HubServer(tokens=(TEST_TOKEN, other)) as hub:
+        env = {"HF_ENDPOINT": hub.url}
+
+        def private_ids(token: str | None) -> set[str]:
+            run_env = {**env, "HF_TOKEN": token} if token else env
+            r = zoofind("search", "private", "-s", "hf", "--format", "ids", env=run_env)
+            assert r.code in (0, 1) and r.clean, r.stderr
+            return {line for line in r.stdout.split() if any(line == f"hf:{m['id']}" for m in hub.models if m.get("private"))}
+
+        assert private_ids(TEST_TOKEN), "the test Hub should show a private model to a token"
+        listings = len(hub.log("/api/models"))
+        private_ids(other)
+        assert len(hub.log("/api/models")) == listings + 1  # asked again: another account
+        assert private_ids(None) == set()  # anonymous: the Hub hides them, and so does the cache
+        assert TEST_TOKEN not in "".join(p.read_text(errors="replace") for p in Path(os.environ["ZOOFIND_CACHE_DIR"]).rglob("*.json"))
