@@ -8,6 +8,7 @@ every source the same way, and the network layer refuses to send anything offlin
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,29 @@ if TYPE_CHECKING:
     from .sources.base import SourceSpec
 
 DEFAULT_TIMEOUT = 5.0
+#: The longest --timeout accepted: a day. Beyond it the deadline arithmetic of threads and
+#: sockets overflows (``--timeout inf`` used to end in OverflowError).
+MAX_TIMEOUT = 86400.0
+
+
+def check_timeout(value: float) -> float:
+    """``value`` if it is a usable timeout (finite, above 0, at most a day), else ``UsageError``.
+
+    The one rule for every timeout: the CLI's ``--timeout`` option and every Context
+    (so the Python API's ``timeout=`` too) apply it.
+    """
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
+        from .errors import UsageError
+
+        raise UsageError(
+            f"timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:.0f} (a day), not {value!r}",
+            hint="e.g. --timeout 10",
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,9 @@ class Context:
     refresh: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        check_timeout(self.timeout)
+
     @classmethod
     def from_env(
         cls, *, offline: bool = False, timeout: float = DEFAULT_TIMEOUT, refresh: bool = False,
@@ -38,7 +65,17 @@ class Context:
     ) -> "Context":
         """The context for a call starting now: ``offline`` or any offline variable means offline."""
         env = MappingProxyType(dict(os.environ if environ is None else environ))
-        return cls(offline=bool(offline) or paths.offline_in(env), timeout=timeout, refresh=refresh, environ=env)
+        ctx = cls(offline=bool(offline) or paths.offline_in(env), timeout=timeout, refresh=refresh, environ=env)
+        problems = paths.problems(env)
+        if problems:
+            import warnings
+
+            from .errors import ZoofindWarning
+
+            for message in problems:
+                # stacklevel 3: the warning points at whoever called the API function.
+                warnings.warn(message, ZoofindWarning, stacklevel=3)
+        return ctx
 
     def endpoint(self, spec: "SourceSpec") -> str:
         """The source's base URL, with its override variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT) applied."""
@@ -46,6 +83,7 @@ class Context:
 
     @property
     def cache_dir(self) -> Path:
+        """zoofind's cache folder; raises ``MissingHomeError`` rather than create a missing home."""
         return paths.cache_dir(self.environ)
 
     @property

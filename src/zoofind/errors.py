@@ -45,6 +45,22 @@ class CatalogError(ZoofindError):
     """A catalog file is broken: names the file and the entry."""
 
 
+class MissingHomeError(ZoofindError):
+    """A folder zoofind would create lies inside a home folder that does not exist
+    (``paths.inside_home``): zoofind never creates a missing home."""
+
+
+class OutputError(ZoofindError):
+    """Writing the output failed (a full disk behind ``> file``, a closed stdout): the
+    data did not reach its reader, so the command fails."""
+
+
+class ZoofindWarning(UserWarning):
+    """Something the caller should know that does not stop the call (an environment switch
+    with an unusable value, and the fallback used). The library issues these through
+    ``warnings``, never by printing; the CLI shows each on stderr as ``zoofind: warning:``."""
+
+
 class SourceError(ZoofindError):
     """A source failed to answer (network, server error, bad payload).
 

@@ -3,21 +3,37 @@
 ``Environment`` owns the streams, terminal detection and colour (``NO_COLOR``); the
 ``render_*`` functions turn typed results into a format (table, json, jsonl, tsv, ids).
 rich is imported only to draw a table or a spinner on a terminal.
+
+Text from outside (hubs, Kaggle, user catalogs, servers' error messages) is printed
+through three doors, each making it safe with ``safetext``: ``cell`` for every table,
+TSV and ids value, ``Environment._say`` for every stderr message, ``_json`` for JSON
+(which keeps the data exact and escapes what a terminal would act on). No other code
+writes, so no escape sequence from data reaches a terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence, Union
 
-from .errors import Described
+from .errors import Described, OutputError, UsageError
+from .safetext import clean, json_safe
 from .units import human_age, human_bytes, human_count
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "jsonl", "tsv", "ids")
+#: A table cell: its text, or (text, a dimmed second line) such as a name and its description.
+Cell = Union[str, "tuple[str, str]"]
+
+
+def check_formats(fmt: str | None, as_json: bool) -> None:
+    """``--json`` means ``--format json``: together with another format it is a usage error."""
+    if as_json and fmt not in (None, "json"):
+        raise UsageError(f"--json and --format {fmt} ask for two formats", hint="give one of them")
 
 
 class Environment:
@@ -27,8 +43,10 @@ class Environment:
         self, stdout: IO[str] | None = None, stderr: IO[str] | None = None, *, stdout_isatty: bool = False,
         stderr_isatty: bool = False, stdin_isatty: bool = False, colors: bool = False, debug: bool = False, width: int = 80,
     ) -> None:
-        self.stdout = stdout or sys.stdout
-        self.stderr = stderr or sys.stderr
+        # Either may be None: Python sets sys.stdout/sys.stderr to None when the process
+        # starts with that descriptor closed (`zoofind search x >&-`).
+        self.stdout: IO[str] | None = stdout or sys.stdout
+        self.stderr: IO[str] | None = stderr or sys.stderr
         self.stdout_isatty = stdout_isatty
         self.stderr_isatty = stderr_isatty
         self.stdin_isatty = stdin_isatty
@@ -59,9 +77,16 @@ class Environment:
 
     # -- stderr -------------------------------------------------------------------
     def _say(self, label: str, style: str, message: str) -> None:
+        # Messages carry outside text (a server's error, a record's id): one clean line each.
         prefix = f"\033[{style}m{label}\033[0m" if self.colors else label
-        self.stderr.write(f"{prefix} {message}\n")
-        self.stderr.flush()
+        if self.stderr is None:
+            return
+        try:
+            self.stderr.write(f"{prefix} {clean(message)}\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            # stderr itself is gone or full: nowhere left to say anything; the exit code still tells.
+            pass
 
     def note(self, message: str) -> None:
         self._say("zoofind:", "2", message)
@@ -88,32 +113,72 @@ class Environment:
 
     # -- stdout -------------------------------------------------------------------
     def write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        """Write data to stdout; a failure to write is an ``OutputError`` (exit 1), except a
+        reader that went away (BrokenPipeError), which ``cli.common.reporting`` ends quietly."""
+        if not text:
+            return  # nothing to say (no hits): not even a closed stdout is an error then
+        if self.stdout is None:
+            raise OutputError("could not write the output: stdout is closed", hint="send zoofind's output somewhere, e.g. > results.tsv")
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as exc:  # ENOSPC behind `> /dev/full`, EIO, a closed file, an encoding the text does not fit
+            self.discard_stdout()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise OutputError(f"could not write the output to stdout: {reason}", hint="check where stdout goes (a full disk?)") from None
+
+    def discard_stdout(self) -> None:
+        """Point stdout's descriptor at the null device.
+
+        After a failed or refused write the stream still holds the unwritten bytes, and
+        Python's flush at exit would fail again with "Exception ignored ..." and exit 120.
+        """
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stdout.fileno())  # type: ignore[union-attr]
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):
+            pass
 
     def pick_format(self, fmt: str | None, as_json: bool) -> str:
+        check_formats(fmt, as_json)
         if as_json:
             return "json"
         if fmt:
             return fmt
         return "table" if self.stdout_isatty else "tsv"
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None, markup: bool = False) -> None:
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Cell]], *, title: str | None = None) -> None:
+        """Rows as a rich table; no rows print nothing (no hits means empty stdout, frame included)."""
+        if not rows:
+            return
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
-        console = Console(file=self.stdout, no_color="NO_COLOR" in os.environ, highlight=False)
-        table = Table(title=title, header_style="bold", title_justify="left", expand=False)
+        def markup(value: Cell) -> str:
+            # Data never carries markup or control codes: clean, then escape rich's [brackets].
+            if isinstance(value, tuple):
+                text, dim = (escape(cell(part)) for part in value)
+                return f"{text}\n[dim]{dim}[/dim]" if dim else text
+            return escape(cell(value))
+
+        # Rendered into a string (for this stream's terminal facts and width), so the table
+        # reaches stdout through write() like every format: rich itself never writes there.
+        buffer = io.StringIO()
+        console = Console(file=buffer, force_terminal=self.stdout_isatty, width=self.width,
+                          no_color="NO_COLOR" in os.environ, highlight=False)
+        table = Table(title=escape(cell(title)) if title else None, header_style="bold", title_justify="left", expand=False)
         last = len(columns) - 1
         for i, col in enumerate(columns):
             # The first column (what people copy: an id) never wraps; the last takes the room left.
             table.add_column(col, overflow="fold", no_wrap=i == 0, ratio=1 if i == last else None, min_width=8 if i == last else None)
-        from rich.markup import escape
-
         for row in rows:
-            # Data never carries markup: escape it unless the caller built the markup itself.
-            table.add_row(*(cell if markup else escape(cell) for cell in row))
+            table.add_row(*(markup(value) for value in row))
         console.print(table)
+        self.write(buffer.getvalue())
 
 
 def _width() -> int:
@@ -122,17 +187,35 @@ def _width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def _clean(value: Any) -> str:
-    # TSV must stay one record a line and one field a column.
+def cell(value: Any) -> str:
+    """One value as printed in a table, TSV or ids line: one line, no control codes (``safetext.clean``).
+
+    A TSV record must stay one line and a field one column, and nothing from outside may
+    drive the terminal: tabs and newlines become spaces, escape sequences go.
+    """
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
-    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return clean(str(value))
+
+
+def tsv_lines(rows: Iterable[Sequence[Any]]) -> str:
+    """TSV (and ids: one column) text: each value through ``cell``."""
+    return "".join("\t".join(cell(v) for v in row) + "\n" for row in rows)
+
+
+# The name pull_output.py (being written) imports; it should move to tsv_lines/cell.
+_clean = cell
+
+
+def _json(payload: Any, *, indent: int | None = None) -> str:
+    """JSON text of exact data; what json leaves raw but a terminal acts on is \\u-escaped."""
+    return json_safe(json.dumps(payload, ensure_ascii=False, indent=indent)) + "\n"
 
 
 def dumps(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return _json(payload, indent=2)
 
 
 def render_search(env: Environment, fmt: str, result: Any) -> None:
@@ -167,11 +250,11 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
 def render_records(env: Environment, fmt: str, command: str, records: Sequence[Any], payload: dict[str, Any], scores: Sequence[float] | None = None) -> None:
     """Shared by search and other listing commands: records as the chosen format."""
     if fmt == "ids":
-        env.write("".join(f"{r.id}\n" for r in records))
+        env.write(tsv_lines((r.id,) for r in records))
     elif fmt == "tsv":
-        env.write("".join("\t".join(_clean(v) for v in (r.id, r.source, r.task, r.framework, r.name)) + "\n" for r in records))
+        env.write(tsv_lines((r.id, r.source, r.task, r.framework, r.name) for r in records))
     elif fmt == "jsonl":
-        env.write("".join(json.dumps(_record_json(r, scores[i] if scores else None), ensure_ascii=False) + "\n" for i, r in enumerate(records)))
+        env.write("".join(_json(_record_json(r, scores[i] if scores else None)) for i, r in enumerate(records)))
     elif fmt == "json":
         body = {"schema_version": SCHEMA_VERSION, "command": command, **payload}
         body["results"] = [_record_json(r, scores[i] if scores else None) for i, r in enumerate(records)]
@@ -179,15 +262,15 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
     else:
         show_pop = any(r.downloads or r.likes for r in records)
         wide = env.width >= 110
-        rows = []
+        rows: list[Sequence[Cell]] = []
         for r in records:
             pop = " ".join(x for x in (f"↓{human_count(r.downloads)}" if r.downloads else "", f"♥{human_count(r.likes)}" if r.likes else "") if x)
             desc = r.description if len(r.description) <= 80 else r.description[:77] + "..."
-            name = f"{r.name}\n[dim]{desc}[/dim]" if (wide and desc) else r.name
+            name: Cell = (r.name, desc) if wide else r.name
             row = [r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1])]
             rows.append((*row, pop, name) if show_pop else (*row, name))
         columns = ("id", "task", "framework", "popularity", "name") if show_pop else ("id", "task", "framework", "name")
-        env.table(columns, rows, markup=True)
+        env.table(columns, rows)
 
 
 def _record_json(record: Any, score: float | None) -> dict[str, Any]:
@@ -206,7 +289,7 @@ def _human_value(value: Any, depth: int = 0) -> str:
         return ("; " if depth == 0 else ", ").join(parts)
     if isinstance(value, (list, tuple)):
         return ", ".join(_human_value(v, depth + 1) for v in value)
-    return _clean(value)
+    return "" if value is None else str(value)
 
 
 def render_info(env: Environment, fmt: str, result: Any) -> None:
@@ -215,10 +298,10 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
     if fmt in ("json", "jsonl"):
         body = {"schema_version": SCHEMA_VERSION, "command": "info", "record": r.to_dict(), "requirements": reqs,
                 "install": result.install, "warnings": list(result.warnings)}
-        env.write(dumps(body) if fmt == "json" else json.dumps(body, ensure_ascii=False) + "\n")
+        env.write(dumps(body) if fmt == "json" else _json(body))
         return
     if fmt == "ids":
-        env.write(f"{r.id}\n")
+        env.write(tsv_lines([(r.id,)]))
         return
     pairs: list[tuple[str, str]] = [
         ("id", r.id), ("name", r.name), ("kind", r.kind if r.kind == "model" else f"resource ({r.resource_type})"),
@@ -242,7 +325,7 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
     pairs.append(("install", result.install or "everything needed is installed"))
     pairs = [(k, v) for k, v in pairs if v]
     if fmt == "tsv":
-        env.write("".join(f"{k}\t{_clean(v)}\n" for k, v in pairs))
+        env.write(tsv_lines(pairs))
     else:
         env.table(("field", "value"), pairs, title=r.id)
 
@@ -255,11 +338,11 @@ def _render_listing(
     if fmt == "json":
         env.write(dumps({"schema_version": SCHEMA_VERSION, "command": command, key: list(data)}))
     elif fmt == "jsonl":
-        env.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in data))
+        env.write("".join(_json(d) for d in data))
     elif fmt == "ids":
-        env.write("".join(f"{next(iter(d.values()))}\n" for d in data))
+        env.write(tsv_lines((next(iter(d.values())),) for d in data))
     elif fmt == "tsv":
-        env.write("".join("\t".join(_clean(v) for v in tsv(d)) + "\n" for d in data))
+        env.write(tsv_lines(tsv(d) for d in data))
     else:
         env.table(columns, [row(d) for d in data])
 

@@ -4,10 +4,16 @@ Each function reads the mapping it is given (a ``Context``'s snapshot of the
 environment, taken once when a library call starts), never ``os.environ`` behind the
 caller's back. platformdirs is imported only when a folder is actually needed: the
 offline search path never touches the disk outside the package.
+
+A switch set to a value zoofind cannot use falls back to its documented default, and
+``problems`` says so in words (the Context turns them into warnings, the CLI prints
+them). zoofind never creates a home folder that does not exist: a folder inside a
+missing ``HOME`` raises ``MissingHomeError`` instead of being made (``inside_home``).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Mapping
@@ -19,25 +25,85 @@ ENV_TTL = "ZOOFIND_CACHE_TTL"
 DEFAULT_TTL = 6 * 3600.0
 #: Any of these set to 1/true/yes/on means offline: zoofind's own and the Hugging Face tools'.
 OFFLINE_VARIABLES = ("ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 def cache_dir(env: Env) -> Path:
-    """zoofind's own cache (live answers, torchvision registries): ZOOFIND_CACHE_DIR overrides."""
+    """zoofind's own cache (live answers, torchvision registries): ZOOFIND_CACHE_DIR overrides.
+
+    Raises ``MissingHomeError`` when the folder would lie inside a home folder that does
+    not exist (see ``inside_home``).
+    """
     override = env.get(ENV_CACHE_DIR)
     if override:
-        return Path(override).expanduser()
+        return inside_home(Path(override).expanduser(), env)
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("zoofind", appauthor=False))
+    return inside_home(Path(platformdirs.user_cache_dir("zoofind", appauthor=False)), env)
+
+
+def inside_home(folder: Path, env: Env) -> Path:
+    """``folder``, unless it lies inside a home folder that does not exist.
+
+    Creating ``~/.cache/zoofind`` with ``mkdir(parents=True)`` under a ``HOME`` that points
+    nowhere (common for root in containers and for service users such as ``nobody``) would
+    create the whole missing home path, as root anywhere on the disk. Every folder zoofind
+    may create goes through here first.
+    """
+    home_text = env.get("HOME") or os.path.expanduser("~")
+    if not home_text or home_text == "~":
+        return folder
+    home = Path(home_text)
+    if not home.is_absolute() or home.is_dir():
+        return folder
+    try:
+        folder.absolute().relative_to(home.absolute())
+    except ValueError:
+        return folder
+    from .errors import MissingHomeError
+
+    raise MissingHomeError(
+        f"no cache: the home folder {str(home)!r} (HOME) does not exist, and zoofind does not create it",
+        hint=f"set HOME to an existing folder, or {ENV_CACHE_DIR} to a folder zoofind may use",
+    )
+
+
+def _ttl(env: Env) -> tuple[float, str | None]:
+    """ZOOFIND_CACHE_TTL as seconds, and what is wrong with it (None when nothing is)."""
+    raw = (env.get(ENV_TTL) or "").strip()
+    if not raw:
+        return DEFAULT_TTL, None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value) and value >= 0:
+        return value, None
+    return DEFAULT_TTL, (
+        f"{ENV_TTL}={raw!r} is not a number of seconds (0 or more); "
+        f"using the default, {DEFAULT_TTL:.0f} s ({DEFAULT_TTL / 3600:.0f} h)"
+    )
 
 
 def ttl_seconds(env: Env) -> float:
-    """How long a cached live answer stays fresh (ZOOFIND_CACHE_TTL, seconds)."""
-    raw = env.get(ENV_TTL)
-    try:
-        return float(raw) if raw else DEFAULT_TTL
-    except ValueError:
-        return DEFAULT_TTL
+    """How long a cached live answer stays fresh (ZOOFIND_CACHE_TTL, seconds; 0: never fresh).
+
+    A value that is not a finite number of seconds >= 0 falls back to the default, and
+    ``problems`` says so.
+    """
+    return _ttl(env)[0]
+
+
+def problems(env: Env) -> list[str]:
+    """What is wrong with the environment switches zoofind reads, one sentence each with the
+    fallback used; empty when nothing is."""
+    found = [message for message in (_ttl(env)[1],) if message]
+    for name in OFFLINE_VARIABLES:
+        raw = env.get(name, "").strip().lower()
+        if raw not in _TRUE and raw not in _FALSE:
+            found.append(f"{name}={env[name]!r} is neither 1/true/yes/on nor 0/false/no/off; treated as off (online)")
+    return found
 
 
 def hf_home(env: Env) -> Path:
@@ -52,7 +118,7 @@ def kaggle_config_dir(env: Env) -> Path:
 
 
 def env_flag(env: Env, name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+    return env.get(name, "").strip().lower() in _TRUE
 
 
 def offline_in(env: Env) -> bool:

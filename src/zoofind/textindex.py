@@ -27,8 +27,16 @@ K1 = 1.2
 B = 0.6
 STOPWORDS = frozenset("a an and are as at be by for from in into is it of on or the to with via using".split())
 
-_WORD = re.compile(r"[a-z0-9]+")
-_SPLIT = re.compile(r"[a-z]+|[0-9]+")
+# Words are runs of letters and digits of any script (on ASCII text: [a-z0-9]+ after
+# lower-casing, as before Unicode folding); ``resnet50`` is also split into its letter and
+# digit parts.
+_WORD = re.compile(r"[^\W_]+")
+_SPLIT = re.compile(r"[^\W\d_]+|\d+")
+# Accents folded: the combining diacritics of Latin, Greek and Cyrillic (Protéine ->
+# proteine). Marks that are letters' vowels in other scripts (Devanagari, Arabic) and the
+# Japanese voicing marks are not accents and stay.
+_ACCENTS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_accents_re: re.Pattern[str] | None = None
 
 
 _SUFFIXES = ("ability", "ibility", "ation", "able", "ible", "ing")
@@ -37,7 +45,19 @@ _SUFFIXES = ("ability", "ibility", "ation", "able", "ible", "ing")
 def stem(word: str) -> str:
     """Fold plurals ("networks" -> "network") and, on long words, a few derivational
     endings ("interpretable", "interpretability" -> "interpret"). Short words are left
-    alone: stemming harder mangles model names."""
+    alone: stemming harder mangles model names.
+
+    Applied until nothing changes, so a stem is its own stem: a query may type the
+    stemmed form of an indexed word and still match it.
+    """
+    while True:
+        shorter = _stem_once(word)
+        if shorter == word:
+            return word
+        word = shorter
+
+
+def _stem_once(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -49,10 +69,37 @@ def stem(word: str) -> str:
     return word
 
 
+def fold(text: str) -> str:
+    """Text as the index compares it: NFKC (fullwidth ``ｐｒｏｔｅｉｎ`` -> ``protein``, ``ﬁ``
+    -> ``fi``), case-folded (``ß`` -> ``ss``), accents removed (``Protéine`` -> ``proteine``).
+
+    Idempotent, and Unicode-equivalent texts (NFC, NFD, NFKC forms) fold alike. ASCII text,
+    nearly all of the catalog and of queries, is only lower-cased: unicodedata is imported
+    for the first text that needs it.
+    """
+    if text.isascii():
+        return text.lower()
+    import unicodedata
+
+    global _accents_re
+    if _accents_re is None:
+        _accents_re = re.compile(f"[{_ACCENTS}]+")
+    folded = unicodedata.normalize("NFKC", text)
+    # Case-folding and removing marks can each leave text that normalises further (a
+    # compatibility character's folded form, a precomposed letter's base): repeat until
+    # nothing changes, which makes fold idempotent. Real text settles in one round.
+    for _ in range(4):
+        again = unicodedata.normalize("NFKC", _accents_re.sub("", unicodedata.normalize("NFD", folded.casefold())))
+        if again == folded:
+            break
+        folded = again
+    return folded
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case words, plural-folded; ``resnet50`` also yields ``resnet`` and ``50``."""
+    """Folded words (see ``fold``), plural-folded; ``resnet50`` also yields ``resnet`` and ``50``."""
     out: list[str] = []
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(fold(text)):
         if word in STOPWORDS:
             continue
         out.append(stem(word))
@@ -177,7 +224,21 @@ class TextIndex:
         return tuple(out) or ((word, 1.0),)
 
     def parse(self, query: str) -> list[QueryTerm]:
+        """The query's words with their readings.
+
+        Raises ``UsageError`` for text with no word to search for (``"🧬"``, ``"."``, only
+        stop words): scoring nothing would list every entry at score 0. An empty query is
+        not an error here: with a filter it lists every match.
+        """
         words = list(dict.fromkeys(tokenize_query(query)))
+        if not words and query.strip():
+            from .errors import UsageError
+
+            raise UsageError(
+                f"nothing to search for in {query.strip()!r}: zoofind searches words of letters or digits "
+                "(common words such as 'the' or 'of' are left out)",
+                hint='e.g. zoofind search "protein language model", or a filter alone: zoofind search --domain genomics',
+            )
         return [QueryTerm(w, self.expand(w)) for w in words]
 
     def term_weight(self, qt: QueryTerm) -> float:
@@ -262,4 +323,4 @@ def coordination(matched: float, total: float) -> float:
 
 def tokenize_query(query: str) -> list[str]:
     # Query words are not split at digit boundaries: "resnet50" must stay specific.
-    return [stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS]
+    return [stem(w) for w in _WORD.findall(fold(query)) if w not in STOPWORDS]

@@ -1,13 +1,13 @@
 """What every command shares: the output options and turning errors into exit codes."""
 
 import contextlib
-import sys
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 
-from ..errors import describe
-from ..output import FORMATS, Environment
+from ..context import check_timeout
+from ..errors import UsageError, ZoofindWarning, describe
+from ..output import FORMATS, Environment, check_formats
 from .completion import complete_format
 
 _env: Optional[Environment] = None
@@ -23,10 +23,43 @@ def set_env(value: Optional[Environment]) -> None:
     _env = value
 
 
-def _check_format(value: Optional[str]) -> Optional[str]:
+def _sibling(ctx: typer.Context, option: str) -> Any:
+    """The value of another option of this command, when Click has processed it already.
+
+    Click processes options in the order they were given, so of two options that must
+    agree, the one given second sees the first: each checks the pair.
+    """
+    for param in ctx.command.params:
+        if option in param.opts:
+            return ctx.params.get(param.name or "")
+    return None
+
+
+def _check_pair(fmt: Optional[str], as_json: bool) -> None:
+    try:
+        check_formats(fmt, as_json)
+    except UsageError as exc:
+        raise typer.BadParameter(exc.message) from None
+
+
+def _check_format(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
     if value is not None and value not in FORMATS:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    _check_pair(value, bool(_sibling(ctx, "--json")))
     return value
+
+
+def _check_json(ctx: typer.Context, value: bool) -> bool:
+    _check_pair(_sibling(ctx, "--format"), value)
+    return value
+
+
+def _check_timeout(value: float) -> float:
+    # The library's one rule (finite, above 0, at most a day), as a usage error before any work.
+    try:
+        return check_timeout(value)
+    except UsageError as exc:
+        raise typer.BadParameter(exc.message) from None
 
 
 FormatOpt = Annotated[
@@ -36,39 +69,51 @@ FormatOpt = Annotated[
         help="table | json | jsonl | tsv | ids. Default: table on a terminal, headerless TSV in a pipe.",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+JsonOpt = Annotated[bool, typer.Option("--json", callback=_check_json, help="Same as --format json.")]
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="No network: bundled catalog and local state only (also ZOOFIND_OFFLINE=1 or HF_HUB_OFFLINE=1).")
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each live source.", min=0.1)]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", callback=_check_timeout, help="Seconds to wait for each live source (above 0, at most 86400).")
+]
 
 
 @contextlib.contextmanager
 def reporting(e: Environment) -> Iterator[None]:
-    """Run a command body: errors become a message on stderr and their exit code."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except BrokenPipeError:
-        # `zoofind search x | head -1` closes the pipe early: not an error worth a word.
-        _silence_stdout()
-        raise typer.Exit(0) from None
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one place that maps errors
-        if e.debug:
-            import traceback
+    """Run a command body: errors become a message on stderr and their exit code, and the
+    library's warnings (``ZoofindWarning``) become ``zoofind: warning:`` lines."""
+    import warnings
 
-            traceback.print_exc(file=e.stderr)
-        d = describe(exc)
-        e.error(d)
-        raise typer.Exit(d.exit_code) from None
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_printer(e, warnings.showwarning)
+        try:
+            yield
+        except typer.Exit:
+            raise
+        except BrokenPipeError:
+            # `zoofind search x | head -1` closes the pipe early: not an error worth a word.
+            e.discard_stdout()
+            raise typer.Exit(0) from None
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one place that maps errors
+            if e.debug and e.stderr is not None:
+                import traceback
+
+                traceback.print_exc(file=e.stderr)
+            d = describe(exc)
+            e.error(d)
+            raise typer.Exit(d.exit_code) from None
 
 
-def _silence_stdout() -> None:
-    import os
+def _warning_printer(e: Environment, others: Any) -> Any:
+    """A ``warnings.showwarning`` that prints zoofind's own warnings once each through the
+    output layer and hands every other warning to Python's usual display."""
+    shown: set[str] = set()
 
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    def show(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if not issubclass(category, ZoofindWarning):
+            others(message, category, filename, lineno, file, line)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            e.warn(str(message))
+
+    return show
