@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -52,28 +51,32 @@ class Measured:
         return "Traceback" not in text and "unexpected error" not in text and "please report" not in text
 
 
-def zoofind(*args: str, env: dict[str, str]) -> Measured:
-    """Run the real entry point; wall time and the child's own peak memory (os.wait4's rusage).
+#: Runs a command and writes its peak memory: a child's ru_maxrss counts the memory of the
+#: process it was forked from, so it is forked from this small one, not from pytest. The
+#: address-space limit stops a regression from taking the machine down with it.
+_MEASURE = """
+import os, resource, subprocess, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+proc.returncode = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss * 1024))
+sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
+"""
 
-    An address-space limit, set as it starts, stops a regression from taking the machine
-    down with it.
-    """
+
+def zoofind(*args: str, env: dict[str, str]) -> Measured:
+    """Run the real entry point: exit code, output, wall time and peak memory (bytes)."""
     script = Path(sys.executable).with_name("zoofind")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "zoofind"]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as tmp:
+        rss = Path(tmp) / "rss"
         started = time.monotonic()
-        proc = subprocess.Popen([*command, *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, **env})
-        try:
-            resource.prlimit(proc.pid, resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-        except (ProcessLookupError, PermissionError):
-            pass  # it has already ended
-        _, status, usage = os.wait4(proc.pid, 0)
+        done = subprocess.run([sys.executable, "-c", _MEASURE, str(rss), *command, *args], capture_output=True,
+                              text=True, env={**os.environ, **env}, timeout=60)
         seconds = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Measured(proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                        seconds, usage.ru_maxrss * 1024)
+        return Measured(done.returncode, done.stdout, done.stderr, seconds, int(rss.read_text()))
 
 
 def everything_at(url: str) -> dict[str, str]:
@@ -199,9 +202,11 @@ def test_json_nested_too_deeply_is_a_bad_answer(hostile):
 def test_a_mirror_without_the_hub_api_says_the_endpoint_may_be_wrong(hostile):
     """HF_ENDPOINT at a server that answers 404 without the Hub's X-Error-Code."""
     env = {"HF_ENDPOINT": hostile("status", status=404).url}
-    search = zoofind("search", "protein", "-s", "hf", env=env)
-    assert search.code == 1 and search.clean, search.stderr
-    assert "cannot list models" in search.stderr and "HF_ENDPOINT may not point at a Hub" in search.stderr
+    search = zoofind("search", "protein", "-s", "hf", "--json", env=env)
+    assert search.clean, search.stderr
+    hf = next(s for s in json.loads(search.stdout)["sources"] if s["name"] == "hf")
+    assert hf["status"] == "error" and "cannot list models" in hf["message"], hf
+    assert "HF_ENDPOINT may not point at a Hub" in hf["message"] and "HF_ENDPOINT may not point at a Hub" in search.stderr
     info = zoofind("info", "hf:acme/x", env=env)
     assert info.code == 3 and info.clean, info.stderr
     assert "no model 'acme/x'" in info.stderr and "plain HTTP 404" in info.stderr and "check HF_ENDPOINT" in info.stderr
@@ -209,9 +214,11 @@ def test_a_mirror_without_the_hub_api_says_the_endpoint_may_be_wrong(hostile):
 
 def test_a_kaggle_endpoint_without_kaggles_api_says_so(hostile):
     env = {"ZOOFIND_KAGGLE_ENDPOINT": hostile("status", status=404).url, "KAGGLE_API_TOKEN": "tok"}
-    search = zoofind("search", "bird", "-s", "kaggle", env=env)
-    assert search.code == 1 and search.clean, search.stderr
-    assert "has no ListModels" in search.stderr and "ZOOFIND_KAGGLE_ENDPOINT may not point at Kaggle's API" in search.stderr
+    search = zoofind("search", "bird", "-s", "kaggle", "--json", env=env)
+    assert search.clean, search.stderr
+    kaggle = next(s for s in json.loads(search.stdout)["sources"] if s["name"] == "kaggle")
+    assert kaggle["status"] == "error" and "has no ListModels" in kaggle["message"], kaggle
+    assert "ZOOFIND_KAGGLE_ENDPOINT may not point at Kaggle's API" in kaggle["message"]
     assert "no such model" not in search.stderr  # a listing is not a model
     info = zoofind("info", "kaggle:google/yamnet/tensorFlow2/yamnet", env=env)
     assert info.code == 3 and info.clean and "plain HTTP 404" in info.stderr, info.stderr
