@@ -392,3 +392,20 @@ def test_on_a_terminal_only_zoofinds_own_styling_is_escaped(hostile_catalog, mon
     # Colour (SGR) sequences are zoofind's own; nothing else may remain.
     assert not bad_chars(re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue()))
     assert "Zebrafish atlas" in out.getvalue()
+
+
+def test_a_wrong_typed_figure_shows_as_nothing_rather_than_failing_the_listing() -> None:
+    from zoofind.output import render_records
+    from zoofind.records import Record
+    from zoofind.units import human_bytes, human_count
+
+    assert [human_count(v) for v in ("many", float("nan"), float("inf"), True, None)] == [""] * 5
+    assert (human_count(1234567), human_bytes(2_500_000)) == ("1.2M", "2.5 MB")
+    odd = Record(id="hf:acme/odd", source="hf", kind="model", name="Odd", downloads="many", likes=float("nan"))  # type: ignore[arg-type]
+    out = io.StringIO()
+    render_records(Environment(stdout=out, stdout_isatty=True, width=120), "table", "search", [odd], {})
+    assert "hf:acme/odd" in out.getvalue() and "many" not in out.getvalue()
+
+
+def test_fullwidth_ids_and_names_are_exact_matches(cli) -> None:
+    assert first_ids(cli, "ｙａｍｎｅｔ")[:1] == first_ids(cli, "yamnet")[:1] == ["tfhub:google/yamnet/1"]

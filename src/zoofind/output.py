@@ -260,11 +260,15 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
         body["results"] = [_record_json(r, scores[i] if scores else None) for i, r in enumerate(records)]
         env.write(dumps(body))
     else:
-        show_pop = any(r.downloads or r.likes for r in records)
+        def popularity(r: Any) -> str:
+            figures = (("↓", human_count(r.downloads)), ("♥", human_count(r.likes)))
+            return " ".join(f"{mark}{figure}" for mark, figure in figures if figure not in ("", "0"))
+
+        pops = [popularity(r) for r in records]
+        show_pop = any(pops)
         wide = env.width >= 110
         rows: list[Sequence[Cell]] = []
-        for r in records:
-            pop = " ".join(x for x in (f"↓{human_count(r.downloads)}" if r.downloads else "", f"♥{human_count(r.likes)}" if r.likes else "") if x)
+        for r, pop in zip(records, pops):
             desc = r.description if len(r.description) <= 80 else r.description[:77] + "..."
             name: Cell = (r.name, desc) if wide else r.name
             row = [r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1])]

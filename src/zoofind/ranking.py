@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .ids import family
 from .records import Record
+from .textindex import fold
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -28,16 +29,17 @@ class Hit:
 
 
 def exact(query_text: str, rid: str, name: str) -> bool:
-    """The query is the record's id, name or short name (``resnet50``, ``yamnet``)."""
-    q = query_text.strip().lower()
+    """The query is the record's id, name or short name (``resnet50``, ``yamnet``),
+    compared as the index compares words (``fold``: case, width and accents aside)."""
+    q = fold(query_text.strip())
     if not q:
         return False
-    if q == name.lower():
+    if q == fold(name):
         return True
     if " " in q:
         return False
-    ref = rid.partition(":")[2].lower()
-    return q in (rid.lower(), ref, ref.split(".")[0]) or q == ref.rsplit("/", 2)[-2 if ref.rsplit("/", 1)[-1].isdigit() and "/" in ref else -1]
+    ref = fold(rid.partition(":")[2])
+    return q in (fold(rid), ref, ref.split(".")[0]) or q == ref.rsplit("/", 2)[-2 if ref.rsplit("/", 1)[-1].isdigit() and "/" in ref else -1]
 
 
 class Candidate:

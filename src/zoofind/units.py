@@ -6,12 +6,17 @@ cached 3 h ago") both use them.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 
 def _scaled(value: float | None, units: Sequence[tuple[str, float, int]]) -> str:
-    """``value`` in the largest (suffix, size, decimals) unit it reaches; the last unit is the floor."""
-    if value is None:
+    """``value`` in the largest (suffix, size, decimals) unit it reaches; the last unit is the floor.
+
+    Anything but a finite number (None, a hub's ``"downloads": "many"``, NaN) shows as
+    nothing: a figure for people must never be the reason a listing fails.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return ""
     for suffix, size, digits in units:
         if value >= size or size == units[-1][1]:
