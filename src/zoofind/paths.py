@@ -63,9 +63,10 @@ def inside_home(folder: Path, env: Env) -> Path:
         return folder
     from .errors import MissingHomeError
 
+    # The remedy is in the message itself: sources report only the message of what failed them.
     raise MissingHomeError(
-        f"no cache: the home folder {str(home)!r} (HOME) does not exist, and zoofind does not create it",
-        hint=f"set HOME to an existing folder, or {ENV_CACHE_DIR} to a folder zoofind may use",
+        f"no cache: the home folder {str(home)!r} (HOME) does not exist, and zoofind does not create it; "
+        f"set HOME to an existing folder, or {ENV_CACHE_DIR} to a folder zoofind may use"
     )
 
 
