@@ -86,7 +86,8 @@ def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:
     if not r.ok:
         from .errors import Described
 
-        env.error(Described(f"{r.id}: {r.error}", r.hint, r.exit_code))
+        message = r.error or "failed"
+        env.error(Described(message if r.id in message else f"{r.id}: {message}", r.hint, r.exit_code))
         return
     fetched = [f for f in r.files if f.status == "downloaded"]
     planned = [f for f in r.files if f.status == "planned"]

@@ -209,7 +209,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
     from .fetch.engine import Download
     from .fetch.integrity import Expected
 
-    plan.id, plan.commit = fs.id, fs.commit
+    plan.id, plan.commit, plan.revision = fs.id, fs.commit, fs.revision
     if not fs.files:
         raise NotFoundError(f"{fs.id} has no files to download", hint=f"see {fs.page}" if fs.page else None)
     for f, _ in (chosen := choose(fs.files, opts)):

@@ -1,0 +1,212 @@
+"""`zoofind pull hf:...` against a local Hub (tests/servers/hf_server.py), refereed by huggingface_hub itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from servers.hf_server import TEST_TOKEN
+
+MB = 1024 * 1024
+REPO = "zoofind-lab/protein-tiny"
+
+
+def blob(size: int, seed: str) -> bytes:
+    return hashlib.shake_256(seed.encode()).digest(size)
+
+
+FILES = {
+    "config.json": b'{"model_type": "esm", "hidden_size": 8}\n',
+    "tokenizer/vocab.txt": b"<cls>\n<pad>\nA\nC\nD\n",
+    "README.md": b"# protein-tiny\n",
+    "model.safetensors": blob(3 * MB, "st"),
+    "pytorch_model.bin": blob(3 * MB, "bin"),
+}
+
+
+@pytest.fixture
+def hub(hf_hub):
+    hf_hub.add_repo(REPO, FILES, library_name="transformers", pipeline_tag="fill-mask", tags=["transformers", "esm"])
+    return hf_hub
+
+
+def hub_cache() -> Path:
+    return Path(os.environ["HF_HOME"]) / "hub"
+
+
+def referee(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run huggingface_hub in a fresh interpreter (it reads HF_* variables at import time), offline."""
+    full = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", **env}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=120)
+
+
+def test_pull_puts_the_repo_in_the_hugging_face_cache_where_huggingface_hub_finds_it(hub, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}")
+    assert ran.code == 0, ran.stderr
+    commit = hub.repo(REPO).branches["main"]
+    rid, path = ran.stdout.strip().split("\t")
+    assert rid == f"hf:{REPO}"
+    snap = Path(path)
+    assert snap.parent.name == "snapshots" and snap.parent.parent.name == "models--zoofind-lab--protein-tiny"
+    assert snap.name == commit
+    # Safetensors only: the pickle copy of the same weights is skipped and said so.
+    assert sorted(p.relative_to(snap).as_posix() for p in snap.rglob("*") if p.is_file()) == [
+        "README.md", "config.json", "model.safetensors", "tokenizer/vocab.txt"]
+    assert "pytorch_model.bin" not in ran.stdout and "--all-files" in ran.stderr
+    # Layout: relative symlinks into blobs named by ETag (sha256 for LFS, git blob id otherwise), refs/main.
+    link = snap / "model.safetensors"
+    assert link.is_symlink() and not os.path.isabs(os.readlink(link))
+    assert Path(os.readlink(link)).name == hashlib.sha256(FILES["model.safetensors"]).hexdigest()
+    cfg = FILES["config.json"]
+    assert Path(os.readlink(snap / "config.json")).name == hashlib.sha1(b"blob %d\0" % len(cfg) + cfg).hexdigest()
+    assert (snap.parent.parent / "refs" / "main").read_text() == snap.name
+    for rel, data in FILES.items():
+        if rel != "pytorch_model.bin":
+            assert (snap / rel).read_bytes() == data
+
+    check = referee(
+        "import huggingface_hub as h, json\n"
+        f"p = h.snapshot_download({REPO!r}, local_files_only=True)\n"
+        f"f = h.hf_hub_download({REPO!r}, 'tokenizer/vocab.txt', local_files_only=True)\n"
+        "info = h.scan_cache_dir()\n"
+        f"repo = [r for r in info.repos if r.repo_id == {REPO!r}][0]\n"
+        "print(json.dumps({'p': p, 'f': f, 'warnings': [str(w) for w in info.warnings], 'size': repo.size_on_disk,"
+        " 'refs': sorted(r for rev in repo.revisions for r in rev.refs)}))"
+    )
+    assert check.returncode == 0, check.stderr
+    seen = json.loads(check.stdout)
+    assert seen["p"] == str(snap) and seen["f"] == str(snap / "tokenizer/vocab.txt")
+    assert seen["warnings"] == [] and seen["refs"] == ["main"]
+    assert seen["size"] == sum(len(d) for r, d in FILES.items() if r != "pytorch_model.bin")
+
+
+def test_the_token_reaches_the_hub_and_never_the_storage_host(hub, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}", env={"HF_TOKEN": TEST_TOKEN})
+    assert ran.code == 0, ran.stderr
+    assert any(r.headers.get("authorization") for r in hub.requests if "/resolve/" in r.path)
+    assert hub.leaks() == []
+    assert TEST_TOKEN not in ran.stdout + ran.stderr
+
+
+def test_a_pulled_model_is_found_offline_with_zero_requests(hub, cli) -> None:
+    assert cli("pull", f"hf:{REPO}").code == 0
+    hub.clear()
+    ran = cli("pull", f"hf:{REPO}", "--offline")
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.strip().endswith(hub.repo(REPO).branches["main"])
+    assert hub.requests == []
+    again = cli("pull", f"hf:{REPO}")  # online, all cached: metadata only, no file body
+    assert again.code == 0 and "already in the cache" in again.stderr
+    assert not any("/resolve/" in r.path or r.path.startswith("/repos/") for r in hub.requests)
+
+
+def test_an_uncached_model_offline_fails_with_the_next_step(hub, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}", "--offline")
+    assert ran.code == 1
+    assert "not in the Hugging Face cache" in ran.stderr and "zoofind pull" in ran.stderr
+    assert hub.requests == [] and "Traceback" not in ran.stderr
+
+
+def test_dry_run_lists_files_and_bytes_and_fetches_no_file(hub, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}", "--dry-run", "--json")
+    assert ran.code == 0, ran.stderr
+    (res,) = json.loads(ran.stdout)["results"]
+    status = {f["path"]: f["status"] for f in res["files"]}
+    assert status == {"config.json": "planned", "tokenizer/vocab.txt": "planned", "README.md": "planned",
+                      "model.safetensors": "planned", "pytorch_model.bin": "skipped"}
+    assert res["total_bytes"] == sum(len(d) for r, d in FILES.items() if r != "pytorch_model.bin")
+    assert not any("/resolve/" in r.path for r in hub.requests)
+    assert not hub_cache().joinpath("models--zoofind-lab--protein-tiny", "snapshots").exists()
+
+
+def test_include_exclude_and_all_files_choose_the_files(hub, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}", "--include", "*.json", "--json")
+    files = {f["path"]: f["status"] for f in json.loads(ran.stdout)["results"][0]["files"]}
+    assert files["config.json"] == "downloaded" and files["model.safetensors"] == "skipped"
+    ran = cli("pull", f"hf:{REPO}", "--all-files", "--exclude", "README.md", "--json")
+    res = json.loads(ran.stdout)["results"][0]
+    files = {f["path"]: f["status"] for f in res["files"]}
+    assert files["pytorch_model.bin"] == "downloaded" and files["README.md"] == "skipped"
+    assert "pickle: loading can run code; prefer safetensors" in res["flags"]
+    assert next(f for f in res["files"] if f["path"] == "pytorch_model.bin")["pickle"] is True
+
+
+def test_revisions_tags_and_commits(hub, cli) -> None:
+    first = hub.add_repo(REPO, {"config.json": b'{"v": 1}\n'}, tags=["v1"])
+    hub.add_repo(REPO, {"config.json": b'{"v": 2}\n'})
+    ran = cli("pull", f"hf:{REPO}@v1", "--include", "config.json")
+    assert ran.code == 0, ran.stderr
+    snap = Path(ran.stdout.split("\t")[1].strip())
+    assert snap.name == first and (snap / "config.json").read_bytes() == b'{"v": 1}\n'
+    assert (snap.parent.parent / "refs" / "v1").read_text() == first
+    by_commit = cli("pull", f"hf:{REPO}", "--revision", first, "--include", "config.json", "--offline")
+    assert by_commit.code == 0 and by_commit.stdout.strip().endswith(first)
+    missing = cli("pull", f"hf:{REPO}@no-such-branch")
+    assert missing.code == 3 and "no-such-branch" in missing.stderr, missing.stderr
+
+
+def test_unknown_gated_and_malformed_models_have_their_exit_codes(hub, cli) -> None:
+    unknown = cli("pull", "hf:zoofind-lab/does-not-exist")
+    assert unknown.code == 3, unknown.stderr
+    hub.add_repo("zoofind-lab/gated-one", {"config.json": b"{}"}, gated="manual")
+    gated = cli("pull", "hf:zoofind-lab/gated-one")
+    assert gated.code == 4 and f"{hub.url}/zoofind-lab/gated-one" in gated.stderr and "HF_TOKEN" in gated.stderr
+    bad = cli("pull", "hf:a/b.git")
+    assert bad.code == 2
+    # Several ids: the good one is pulled, each failure reported, the exit code is the first failure's.
+    mixed = cli("pull", "hf:zoofind-lab/does-not-exist", f"hf:{REPO}")
+    assert mixed.code == 3 and mixed.stdout.startswith(f"hf:{REPO}\t")
+    assert "does-not-exist" in mixed.stderr
+    for r in (unknown, gated, bad, mixed):
+        assert "Traceback" not in r.stderr
+
+
+def test_ids_from_stdin_take_the_first_column(hub, cli) -> None:
+    ran = cli("pull", "-", "--include", "config.json", stdin=f"hf:{REPO}\thf\tfill-mask\tpytorch\tprotein-tiny\n\n")
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.startswith(f"hf:{REPO}\t")
+
+
+def test_dest_gets_hard_links_to_the_cached_files(hub, cli, tmp_path: Path) -> None:
+    dest = tmp_path / "here"
+    ran = cli("pull", f"hf:{REPO}", "--dest", str(dest))
+    assert ran.code == 0, ran.stderr
+    snap = Path(ran.stdout.split("\t")[1].strip())
+    assert (dest / "model.safetensors").read_bytes() == FILES["model.safetensors"]
+    assert os.path.samefile(dest / "model.safetensors", snap / "model.safetensors")
+    assert "hard links" in ran.stderr
+
+
+def test_hostile_file_names_are_refused_and_nothing_lands_outside(hf_hub, cli, tmp_path: Path) -> None:
+    hf_hub.add_repo("zoofind-lab/evil", {"config.json": b"{}", "../../../../escaped.txt": b"bad"})
+    ran = cli("pull", "hf:zoofind-lab/evil")
+    assert ran.code == 1 and "outside its folder" in ran.stderr
+    assert not list(Path(os.environ["HF_HOME"]).parent.rglob("escaped.txt"))
+
+
+def test_damaged_bytes_from_the_storage_host_fail_and_leave_nothing(hub, cli) -> None:
+    hub.corrupt = {f"{REPO}/model.safetensors"}
+    ran = cli("pull", f"hf:{REPO}")
+    assert ran.code == 1 and "model.safetensors" in ran.stderr and "do not match" in ran.stderr
+    blobs = hub_cache() / "models--zoofind-lab--protein-tiny" / "blobs"
+    assert hashlib.sha256(FILES["model.safetensors"]).hexdigest() not in {p.name for p in blobs.iterdir()}
+    assert not (hub_cache() / "models--zoofind-lab--protein-tiny" / "refs" / "main").exists()
+
+
+def test_three_processes_pulling_one_model_download_it_once(hub, tmp_path: Path) -> None:
+    big = {"model.safetensors": blob(24 * MB, "shared")}
+    hub.add_repo("zoofind-lab/shared", big)
+    hub.rate_bps = 16 * MB
+    script = Path(sys.executable).with_name("zoofind")
+    procs = [subprocess.Popen([str(script), "pull", "hf:zoofind-lab/shared", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert len({o[0] for o in outs}) == 1
+    assert hub.bytes_by_key.get("zoofind-lab/shared/model.safetensors", 0) <= len(big["model.safetensors"]) * 1.02
