@@ -375,15 +375,16 @@ def _stream(h: BodyHandler, body: Body, first: int, last: int, *, key: str, faul
         if cut is not None and sent + len(chunk) >= cut:
             chunk = chunk[:max(cut - sent, 0)]
             if chunk:
-                h.wfile.write(chunk)
                 f._count(key, len(chunk))
+                h.wfile.write(chunk)
             h.wfile.flush()
             h.hang_up()
             return
+        # Counted before it is written: a client that has read it all must find it counted.
+        f._count(key, len(chunk))
         h.wfile.write(chunk)
         sent += len(chunk)
         at += len(chunk)
-        f._count(key, len(chunk))
         if rate:
             # Pace against the start, not per chunk: sleep overshoots then do not add up.
             ahead = started + sent / rate - time.monotonic()
@@ -408,8 +409,8 @@ def _send_gzip(h: BodyHandler, body: Body, *, key: str, headers: dict[str, str],
             return
         for at in range(0, len(packed), CHUNK):
             part = packed[at:at + CHUNK]
-            h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             h.faults._count(key, len(part))
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
         h.wfile.write(b"0\r\n\r\n")
     except OSError:
         h.close_connection = True
