@@ -9,7 +9,9 @@ importing Typer. ``ZOOFIND_CATALOG_DIR`` adds a folder of your own TOML files on
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import os
 import re
 from dataclasses import fields
@@ -45,6 +47,9 @@ FIELD_TYPES: dict[str, str] = {
 }
 META_KEYS = {"layer", "description", "generated_by", "source", "count", "torchvision_version"}
 _URL = r"^https?://[^\s/$.?#][^\s]*$"
+#: How deep tables and arrays may nest inside ``extra``: enough for any real metrics table,
+#: and far from the depth where printing or copying a record would exhaust Python's stack.
+MAX_EXTRA_DEPTH = 32
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -91,14 +96,49 @@ def validate_entry(entry: Mapping[str, Any]) -> list[str]:
         problems.append(f"bad url {entry['url']!r} (must be http:// or https://)")
     problems += [f"unknown framework {f!r} (one of {', '.join(FRAMEWORK_KEYS)})" for f in entry.get("frameworks", ()) if f not in FRAMEWORK_KEYS]
     problems += [f"unknown library {lib!r} (add it to zoofind/frameworks.py)" for lib in entry.get("libraries", ()) if lib not in LIBRARIES]
+    if _depth(entry.get("extra")) > MAX_EXTRA_DEPTH:
+        problems.append(f"'extra' nests tables or arrays more than {MAX_EXTRA_DEPTH} levels deep")
     return problems
+
+
+def _depth(value: Any) -> int:
+    # Iterative: the value may be nested deeper than Python's recursion limit allows to walk.
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > MAX_EXTRA_DEPTH:
+            break
+        stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def json_safe(value: Any) -> Any:
+    """A TOML value as JSON can carry it: dates and times as ISO 8601 strings, inf and nan as text.
+
+    TOML has value types JSON lacks; converting them when the catalog is read keeps every
+    output format (``--json``, ``jsonl``, ``info --json``) able to print any valid entry.
+    """
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime.datetime is a date too
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf", "-inf", "nan": JSON has no such numbers
+    return value
 
 
 def entry_to_record(entry: Mapping[str, Any], curated: bool) -> Record:
     kwargs = {k: v for k, v in entry.items() if k in _RECORD_FIELDS}
     kwargs["source"] = entry["id"].partition(":")[0]
     kwargs["curated"] = curated
-    extra = dict(entry.get("extra", {}))
+    extra = json_safe(dict(entry.get("extra", {})))
     for k in ("section",):
         if k in entry:
             extra[k] = entry[k]
@@ -110,15 +150,31 @@ _RECORD_FIELDS = {f.name for f in fields(Record)}
 
 
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    import codecs
     import tomllib
 
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML: {exc}", hint="fix the file (see catalog/README.md)") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raise CatalogError(f"{path}: starts with a UTF-8 byte-order mark, which TOML does not allow",
+                           hint="save the file as UTF-8 without a BOM (most editors call it plain UTF-8)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = raw.count(b"\n", 0, exc.start) + 1, exc.start - raw.rfind(b"\n", 0, exc.start)
+        where = f"line {line}, column {column}"
+        raise CatalogError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at {where})",
+                           hint="TOML files are UTF-8: convert it, e.g. `iconv -f latin1 -t utf-8`") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line L, column C)".
+        raise CatalogError(f"{path}: not valid TOML: {exc}", hint="fix the file (see catalog/README.md)") from None
+    except RecursionError:
+        raise CatalogError(f"{path}: arrays or tables nest too deeply to read (tomllib names no line)",
+                           hint=f"catalog entries need at most {MAX_EXTRA_DEPTH} levels") from None
     meta = data.get("meta", {})
     entries = data.get("entry", [])
     unknown = set(data) - {"meta", "entry"}
@@ -143,10 +199,11 @@ def compile_files(
         layer = meta.get("layer", default_layer)
         bad_meta = set(meta) - META_KEYS
         if layer not in LAYERS or bad_meta:
-            problems.append(f"{path.name} [meta]: layer must be one of {LAYERS}" + (f"; unknown keys {sorted(bad_meta)}" if bad_meta else ""))
+            problems.append(f"{path} [meta]: layer must be one of {LAYERS}" + (f"; unknown keys {sorted(bad_meta)}" if bad_meta else ""))
             continue
         for i, entry in enumerate(entries, 1):
-            label = f"{path.name} entry {i}" + (f" ({entry.get('id')})" if isinstance(entry, dict) and entry.get("id") else "")
+            # The whole path: a user catalog's file may sit anywhere.
+            label = f"{path} entry {i}" + (f" ({entry.get('id')})" if isinstance(entry, dict) and entry.get("id") else "")
             if not isinstance(entry, dict):
                 problems.append(f"{label}: not a table")
                 continue
@@ -228,7 +285,9 @@ class Catalog:
         self.aliases = aliases
         self.index_data = index_data
         self.meta = meta or {}
-        self.extras: list[Record] = []
+        #: ZOOFIND_CATALOG_DIR's entries, each already merged with the bundled entry of its id.
+        self.extras: tuple[Record, ...] = ()
+        self._extra_by_id: dict[str, Record] = {}
         self._records: dict[int, Record] = {}
         self._entries: dict[int, dict[str, Any]] = {}
         self._by_id: dict[str, int] | None = None
@@ -260,24 +319,39 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def add_extras(self, records: Iterable[Record]) -> None:
+        """Layer user entries on the bundled ones: merged once here, then found by id in O(1)."""
+        merged = []
+        for rec in records:
+            base = self._lookup(rec.id)
+            merged.append(rec.merged_with(base) if base else rec)
+        self.extras = tuple(merged)
+        self._extra_by_id = {r.id: r for r in merged}
+
+    def is_extra(self, rid: str) -> bool:
+        return rid in self._extra_by_id
+
+    @property
+    def total(self) -> int:
+        """How many distinct records: bundled ones plus user entries with ids of their own."""
+        return len(self) + sum(1 for rid in self._extra_by_id if self._doc(rid) is None)
+
     def get(self, rid: str) -> Record | None:
         rid = self.aliases.get(rid, rid)
-        for extra in self.extras:
-            if extra.id == rid:
-                base = self._lookup(rid)
-                return extra.merged_with(base) if base else extra
-        return self._lookup(rid)
+        return self._extra_by_id.get(rid) or self._lookup(rid)
 
-    def _lookup(self, rid: str) -> Record | None:
+    def _doc(self, rid: str) -> int | None:
         if self._by_id is None:
             self._by_id = {rid: i for i, rid in enumerate(self.ids)}
-        doc = self._by_id.get(rid)
+        return self._by_id.get(rid)
+
+    def _lookup(self, rid: str) -> Record | None:
+        doc = self._doc(rid)
         return None if doc is None else self.record(doc)
 
     def all_records(self) -> list[Record]:
-        extra_ids = {r.id for r in self.extras}
-        base = [self.record(i) for i in range(len(self)) if self.ids[i] not in extra_ids]
-        return [*base, *(self.get(r.id) or r for r in self.extras)]
+        base = [self.record(i) for i in range(len(self)) if self.ids[i] not in self._extra_by_id]
+        return [*base, *self.extras]
 
 
 _LOADED: Catalog | None = None
@@ -317,7 +391,7 @@ def load() -> Catalog:
             folder = Path(extra_dir).expanduser()
             if not folder.is_dir():
                 raise CatalogError(f"{ENV_CATALOG_DIR}={extra_dir} is not a folder")
-            catalog.extras = compile_dir(folder)
+            catalog.add_extras(compile_dir(folder))
         _LOADED = catalog
     return _LOADED
 

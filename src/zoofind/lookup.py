@@ -36,13 +36,16 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
     if pid.source != catalog_mod.SOURCE and not (ctx.offline and spec.network):
         try:
             live = registry.get(pid.source).info(pid, ctx)
-        except NotFoundError:
+        except NotFoundError as exc:
             if base is None:
                 raise
+            # The entry may describe a repo that was deleted or renamed: say so, and still show it.
+            warnings = (f"{pid.source} says {pid} does not exist ({describe(exc).message}); "
+                        f"showing the catalog entry, which may be out of date",)
         except Exception as exc:  # noqa: BLE001 - the catalog answer is still worth showing
             if base is None:
                 raise
-            warnings = (f"{pid.source} did not answer ({describe(exc).message}); showing the bundled catalog entry",)
+            warnings = (f"{pid.source} did not answer ({describe(exc).message}); showing the catalog entry",)
     rec = live.merged_with(base) if (live and base) else (live or base)
     if rec is None:
         hint = "search for it with `zoofind search`"

@@ -45,7 +45,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     total: int
     sources: tuple[SourceReport, ...]
-    # Every requested source failed: the CLI prints what it has and exits 1.
+    # Every requested source needed the network and failed: the CLI prints no results and exits 1.
     all_failed: bool = False
     # Query words the catalog does not know at all, not even as a near spelling.
     unknown_words: tuple[str, ...] = ()
@@ -77,11 +77,18 @@ def validate(query: SearchQuery, ctx: Context) -> None:
         raise UsageError("give a query or at least one filter", hint='e.g. zoofind search "protein language model" or zoofind search --task optical-flow')
 
 
-def matches(get: Callable[[str], Any], query: SearchQuery) -> bool:
-    """Whether a record (read through ``get``) passes the query's filters."""
+def selects(query: SearchQuery, source: str, bundled: bool) -> bool:
+    """Whether ``--source`` asks for a record of ``source``: its own name does, and
+    ``catalog`` asks for every record the catalog holds (bundled or from ZOOFIND_CATALOG_DIR),
+    whatever its id prefix. With no ``--source`` every record is asked for."""
+    return not query.sources or source in query.sources or (bundled and catalog_mod.SOURCE in query.sources)
+
+
+def matches(get: Callable[[str], Any], query: SearchQuery, *, bundled: bool = False) -> bool:
+    """Whether a record (read through ``get``; ``bundled``: it is in the catalog) passes the query's filters."""
     if query.kind and get("kind") != query.kind:
         return False
-    if query.sources and get("source") not in query.sources:
+    if not selects(query, get("source"), bundled):
         return False
     if query.task:
         want = canonical_task(query.task)
@@ -130,8 +137,12 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     answers = pending.collect()
     replaced = {name for name, (ans, _) in answers.items() if ans is not None and ans.records and specs[name].replaces_snapshot}
     dropped = _score_catalog(found, cat, index, terms, query, replaced)
+    # Words the bundled index does not know may still be in user entries and live records,
+    # as written: those are scored on the word itself before its near spellings.
+    literal = [QueryTerm(t.text, ((t.text, 1.0), *t.expansions)) if t.text not in index.postings and t.expansions[0][0] != t.text else t
+               for t in terms]
     for rec in cat.extras:
-        _add_live(found, cat, rec, index, terms, query)
+        _add_extra(found, rec, index, literal, query)
     reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot in the catalog is all they have answered through it.
     reports += [SourceReport(name, "ok", origin="bundled") for name in wanted
@@ -141,30 +152,45 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
         reports.append(report)
         if ans is not None:
             for rec in ans.records:
-                _add_live(found, cat, rec, index, terms, query)
+                _add_live(found, cat, rec, index, literal, query)
     reports += [SourceReport(name, "offline", message="offline: not asked") for name in searching if name not in reachable]
 
     networked = [name for name in ask if specs[name].network]
     failed = [r for r in reports if r.name in networked and r.status in ("error", "timeout")]
-    # Only when nothing requested could answer without the network does its failure fail the search.
-    all_failed = bool(networked) and len(failed) == len(networked) and all(specs[n].network and specs[n].searches for n in wanted)
-
     best = top(list(found.values()), query, cat)
     hits = tuple(Hit(c.record(cat), c.score) for c in best)
-    unknown = tuple(t.text for t in terms if not any(index.df(term) for term, _ in t.expansions))
+    # Only when nothing requested could answer without the network does its failure fail the
+    # search; ``hits`` then still holds the catalog's entries of those sources (the CLI prints
+    # none of them: what was asked for is the live answer, and there is none).
+    all_failed = bool(networked) and len(failed) == len(networked) and all(specs[n].network and specs[n].searches for n in wanted)
+    # A word the index does not know is still known when a shown record says it (a user entry, a live hit).
+    said = _words_in(hits, [t.text for t in terms if t.text not in index.postings])
+    unknown = tuple(t.text for t in terms if not any(index.df(term) for term, _ in t.expansions) and t.text not in said)
     readings = tuple((t.text, "/".join(term for term, _ in t.expansions[:3])) for t in terms
-                     if t.text not in unknown and t.text not in index.postings)
+                     if t.text not in unknown and t.text not in index.postings and t.text not in said)
     return SearchResult(query, hits, len(found) + dropped, tuple(reports), all_failed, unknown, readings, ctx.offline)
+
+
+def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
+    """Which of ``words`` the shown records contain, as the index would read them."""
+    if not words:
+        return set()
+    from .textindex import field_tokens
+
+    seen: set[str] = set()
+    for hit in hits:
+        for tokens in field_tokens(vars(hit.record)).values():
+            seen.update(tokens)
+    return seen.intersection(words)
 
 
 def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index: TextIndex, terms: list[QueryTerm],
                    query: SearchQuery, replaced: set[str]) -> int:
     """Catalog documents passing the filters, as candidates; returns how many were cut as unshowable."""
     doc_scores = index.score_all(terms) if terms else dict.fromkeys(range(len(cat)), 0.0)
-    skip_ids = {r.id for r in cat.extras}
     deep_filter = any((query.task, query.domain, query.framework, query.license))
     docs = cat.docs
-    source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and (not query.sources or name in query.sources)}
+    source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and selects(query, name, bundled=True)}
     kind_code = query.kind[0] if query.kind else None
     priors = docs["prior"]
     kept: list[tuple[float, int]] = []
@@ -172,7 +198,7 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         # Facet filters read one character of a column; only list-field filters decode the record.
         if docs["source"][doc] not in source_codes or kind_code and docs["kind"][doc] != kind_code:
             continue
-        if deep_filter and not matches(cat.entry(doc).get, query):
+        if deep_filter and not matches(cat.entry(doc).get, query, bundled=True):
             continue
         kept.append((score * priors.get(str(doc), 1.0), doc))
     dropped = 0
@@ -185,9 +211,24 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         dropped = before - len(kept)
     for score, doc in kept:
         rid = cat.ids[doc]
-        if rid not in skip_ids:
+        if not cat.is_extra(rid):  # scored below as the user's entry, merged
             found[rid] = Candidate(score + (EXACT_BONUS if exact(query.text, rid, docs["names"][doc]) else 0.0), doc=doc)
     return dropped
+
+
+def _add_extra(found: dict[str, Candidate], rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:
+    """A ZOOFIND_CATALOG_DIR entry (already merged with its bundled namesake): a match only if it says a query word."""
+    # vars(): a Record's fields as they are; to_dict() would deep-copy every record first.
+    fields = vars(rec)
+    if not matches(fields.get, query, bundled=True):
+        return
+    score = index.score_fields(fields, terms) if terms else 0.0
+    if terms and score <= 0:
+        return
+    score *= prior(rec.curated, rec.downloadable, rec.extra)
+    if exact(query.text, rec.id, rec.name):
+        score += EXACT_BONUS
+    found[rec.id] = Candidate(score, rec=rec)
 
 
 def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:

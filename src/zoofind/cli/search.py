@@ -21,7 +21,7 @@ EPILOG = """Examples:
 
 def search(
     query: Annotated[Optional[str], typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", autocompletion=complete_source, help="Only this source (repeatable): catalog, hf, torchvision, tfhub, kaggle, or a plugin's; `zoofind sources` lists them.")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", autocompletion=complete_source, help="Only records of this source (repeatable): hf, torchvision, tfhub, kaggle or a plugin's (its live answer plus its entries in the catalog), or catalog (every catalog entry, whatever its id, without the network); `zoofind sources` lists them.")] = None,
     task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
     domain: Annotated[Optional[str], typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
     framework: Annotated[Optional[str], typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
@@ -47,12 +47,22 @@ def search(
                 query or "", source=source or (), task=task, domain=domain, framework=framework, license=license,
                 kind=kind, sort=sort, limit=limit, offline=offline, timeout=timeout, refresh=refresh,
             )
-        render_search(e, form, result)
-        if result.all_failed:
-            from ..errors import SourceError
+        if not result.all_failed:
+            render_search(e, form, result)
+            return
+        # What was asked for is the live answer of these sources, and there is none: no rows
+        # (the catalog's entries of them are what --offline shows), an error, exit 1; JSON
+        # still says how each source answered.
+        from dataclasses import replace
 
-            failures = "; ".join(f"{r.name}: {r.message}" for r in result.sources if r.status in ("error", "timeout"))
-            raise SourceError(f"every requested source failed ({failures})", hint="retry, raise --timeout, or use --offline")
+        from ..errors import SourceError
+
+        if form == "json":
+            render_search(e, form, replace(result, hits=(), total=0))
+        failures = "; ".join(f"{r.name}: {r.message}" for r in result.sources if r.status in ("error", "timeout"))
+        held = sum(r.count for r in result.sources if r.origin == "bundled")
+        instead = f"use --offline to see the catalog's {held} matching entries" if held else "use --offline"
+        raise SourceError(f"every requested source failed ({failures})", hint=f"retry, raise --timeout, or {instead}")
 
 
 def _spinner_text(sources: Optional[List[str]], offline: bool) -> str:

@@ -1,7 +1,10 @@
 """The bundled catalog as a source: curated resources and models plus the hub snapshots.
 
 The search runner scores the catalog on its prebuilt index itself; this source serves
-``catalog:<slug>`` lookups and `zoofind sources`.
+``catalog:<slug>`` lookups and `zoofind sources`. ``--source catalog`` means everything
+the catalog holds, whatever the id prefix (the survey's resources, the curated models,
+the torchvision and TF Hub snapshots, ZOOFIND_CATALOG_DIR's entries): what `sources`
+counts, searched without the network.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 
 SPEC = SourceSpec(
     name=catalog_mod.SOURCE,
-    title="Bundled catalog (survey resources, curated science models, torchvision and TF Hub snapshots)",
+    title="Bundled catalog: every entry it holds, any id prefix (survey resources, curated science models, torchvision and TF Hub snapshots, ZOOFIND_CATALOG_DIR)",
     network=False,
     ref_pattern=r"[a-z0-9][a-z0-9-]*",
     example="catalog:<slug>",
@@ -46,7 +49,7 @@ class CatalogSource:
         cat = catalog_mod.load()
         return SourceStatus(
             SPEC.name, SPEC.title, str(catalog_mod.COMPILED_PATH), network=False, reachable=True,
-            details=(("records", str(len(cat) + len(cat.extras))),),
+            details=(("records", str(cat.total)), *((("your entries", str(len(cat.extras))),) if cat.extras else ())),
         )
 
 

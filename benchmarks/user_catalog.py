@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Large user catalogs (ZOOFIND_CATALOG_DIR): load and search time against parsing the TOML alone.
+
+    python benchmarks/user_catalog.py [--sizes 10000 50000 100000] [--runs 3]
+
+Writes catalogs of N entries (files of 10,000 entries each, models and resources with
+descriptions, tags, domains and an ``extra`` table holding a TOML date) to a temporary
+folder, then reports medians of:
+- tomllib parsing those files and nothing else (the peer: no loader can skip it);
+- ``zoofind.catalog.load()`` in a fresh process (parse, validate, merge with the bundled catalog);
+- whole ``zoofind search QUERY --offline`` processes with ZOOFIND_CATALOG_DIR set.
+Target: linear in N, 100k entries in a few seconds; the ratio to tomllib shows what
+zoofind adds to the parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PER_FILE = 10_000
+DOMAINS = ("protein", "genomics", "chemistry", "materials", "medical imaging", "earth observation", "bioacoustics", "zebrafish")
+TASKS = ("image-classification", "image-segmentation", "feature-extraction", "fill-mask", "object-detection")
+WORDS = "cell nucleus segmentation embryo microscopy lineage tracking spectra lattice coral reef sediment".split()
+
+
+def entry(i: int) -> str:
+    """One catalog entry in the schema of catalog/README.md; every tenth is a resource."""
+    domain, task = DOMAINS[i % len(DOMAINS)], TASKS[i % len(TASKS)]
+    words = " ".join(WORDS[(i + k) % len(WORDS)] for k in range(4))
+    if i % 10 == 0:
+        head = (f'id = "catalog:lab-tool-{i}"\nkind = "resource"\nresource_type = "code"\n'
+                f'url = "https://example.org/tools/{i}"\n')
+    else:
+        head = f'id = "hf:lab{i % 97}/model-{i}"\nkind = "model"\ntasks = ["{task}"]\nframeworks = ["pytorch"]\n'
+    return (
+        f"[[entry]]\n{head}name = \"Lab model {i} ({words.split()[0]})\"\n"
+        f'description = "A {domain} model for {words}, number {i}."\n'
+        f'domains = ["{domain}"]\ntags = ["{WORDS[i % len(WORDS)]}", "lab-{i % 13}"]\nreliability = "inferred"\n'
+        f"[entry.extra]\nadded = 2024-05-{1 + i % 28:02d}\nbatch = {i % 50}\n\n"
+    )
+
+
+def write_catalog(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for start in range(0, n, PER_FILE):
+        path = folder / f"lab-{start // PER_FILE:03d}.toml"
+        body = "".join(entry(i) for i in range(start, min(n, start + PER_FILE)))
+        path.write_text('[meta]\nlayer = "curated"\ndescription = "benchmark entries"\n\n' + body, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def timed(cmd: list[str], env: dict[str, str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        samples.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed (exit {done.returncode}): {done.stderr.strip()}")
+    return statistics.median(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--query", default="zebrafish embryo segmentation")
+    args = parser.parse_args()
+    zoofind = shutil.which("zoofind")
+    base = [zoofind] if zoofind else [sys.executable, "-m", "zoofind"]
+    print(f"{'entries':>8} {'tomllib s':>10} {'load s':>8} {'ratio':>6} {'search s':>9} {'ratio':>6} {'search us/entry':>16}")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "HOME": tmp, "ZOOFIND_CACHE_DIR": os.path.join(tmp, "cache")}
+        for name in ("ZOOFIND_DEBUG", "PYTHONDONTWRITEBYTECODE"):
+            env.pop(name, None)
+        for n in args.sizes:
+            folder = Path(tmp) / f"catalog-{n}"
+            write_catalog(folder, n)
+            env["ZOOFIND_CATALOG_DIR"] = str(folder)
+            parse = [sys.executable, "-c",
+                     "import sys, tomllib, pathlib\n"
+                     "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.toml')):\n    tomllib.loads(p.read_text('utf-8'))",
+                     str(folder)]
+            load = [sys.executable, "-c", "import zoofind.catalog as c; c.load()"]
+            search = [*base, "search", args.query, "--offline", "--format", "ids"]
+            t_parse, t_load, t_search = (timed(cmd, env, args.runs) for cmd in (parse, load, search))
+            print(f"{n:8d} {t_parse:10.2f} {t_load:8.2f} {t_load / t_parse:6.2f} {t_search:9.2f} {t_search / t_parse:6.2f} "
+                  f"{t_search / n * 1e6:16.1f}")
+            shutil.rmtree(folder)
+    print(f"medians of {args.runs} runs; each a fresh process (start-up included)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
