@@ -2,7 +2,9 @@
 tarfile) download from them and get what the servers claim to serve.
 
 huggingface_hub reads HF_ENDPOINT, HF_HOME and HF_HUB_DISABLE_XET when it is imported, so it runs
-in a subprocess with those set; the servers' logs and counters are read here.
+in a subprocess with those set; the servers' logs and counters are read here. To check another
+huggingface_hub (e.g. 1.x: ``pip install --target DIR "huggingface_hub<2"``), set
+``ZOOFIND_TEST_HF_PATH=DIR``: the subprocess then imports it from there.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def run_hf(hub: HubServer, home: Path, code: str, *, token: bool = True) -> dict
     env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(home), "HF_HUB_DISABLE_XET": "1",
            "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
     env.pop("HF_TOKEN", None)
+    if os.environ.get("ZOOFIND_TEST_HF_PATH"):
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ["ZOOFIND_TEST_HF_PATH"], env.get("PYTHONPATH")]))
     if token:
         env["HF_TOKEN"] = TEST_TOKEN
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
@@ -73,7 +77,7 @@ tree = [(f.path, getattr(f, "size", None), getattr(f, "blob_id", None), f.lfs.sh
         for f in api.list_repo_tree({REPO!r}, recursive=True)]
 paths = [p.path for p in api.get_paths_info({REPO!r}, ["config.json", "tokenizer", "missing.txt"])]
 refs = api.list_repo_refs({REPO!r})
-print(json.dumps({{"snap": snap, "old": old, "sha": info.sha, "old_sha": old_info.sha,
+print(json.dumps({{"version": h.__version__, "snap": snap, "old": old, "sha": info.sha, "old_sha": old_info.sha,
     "siblings": {{s.rfilename: [s.size, s.blob_id, s.lfs.sha256 if s.lfs else None] for s in info.siblings}},
     "lfs": [lfs.etag, lfs.size, lfs.commit_hash, lfs.location], "small": [small.etag, small.size, small.location],
     "tree": tree, "paths": paths, "branches": {{b.name: b.target_commit for b in refs.branches}},
