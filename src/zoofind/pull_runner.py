@@ -113,11 +113,16 @@ def resolve_id(raw: str, ctx: Context) -> ParsedId:
 
     hits = search(SearchQuery(text=text, limit=50, kind="model"), Context.from_env(offline=True, environ=ctx.environ)).hits
     low = text.lower()
-    exact = [h.record.id for h in hits if h.record.downloadable and (
-        h.record.name.lower() == low or h.record.id.split(":", 1)[1].lower() == low
-        or h.record.id.split(":", 1)[1].rsplit("/", 1)[-1].lower() == low
-        or h.record.id.split(":", 1)[1].split(".", 1)[0].lower() == low)]
-    exact = list(dict.fromkeys(exact))
+    exact: list[str] = []
+    for h in hits:
+        ref = h.record.id.split(":", 1)[1].lower()
+        keys = {h.record.name.lower(), ref, ref.rsplit("/", 1)[-1], ref.split(".", 1)[0]}
+        if h.record.downloadable and low in keys and h.record.id not in exact:
+            exact.append(h.record.id)
+    # The weights of one torchvision builder are one model: its bare name means DEFAULT weights.
+    builders = {i.split(".", 1)[0] for i in exact}
+    if len(builders) == 1 and len(exact) > 1 and exact[0].startswith("torchvision:"):
+        return parse_id(builders.pop())
     if len(exact) == 1:
         return parse_id(exact[0])
     if exact:
