@@ -153,6 +153,12 @@ class TfhubServer(LoopbackServer, Faults):
         with self._lock:
             return [r for r in self.entries if r.path.startswith(path_prefix)]
 
+    def clear(self) -> None:
+        """Forget both request logs and zero the counters (the knobs stay)."""
+        super().clear()
+        with self._lock:
+            self.entries.clear()
+
     # -- protocol -----------------------------------------------------------------
     def _handle(self, h: BodyHandler, *, head: bool) -> None:
         entry, _ = h.begin()
