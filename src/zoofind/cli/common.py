@@ -73,7 +73,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", callback=_check_json, help="Sam
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="No network: bundled catalog and local state only (also ZOOFIND_OFFLINE=1 or HF_HUB_OFFLINE=1).")
 ]
-def timeout_option(help: str) -> Any:  # noqa: A002 - Typer's word
+
+
+def timeout_option(help: str) -> Any:
     """A ``--timeout`` option with this help and the one rule (``context.check_timeout``):
     for commands whose timeout means something else (`sources`' probes, `pull`'s requests)."""
     return typer.Option("--timeout", callback=_check_timeout, help=f"{help} Above 0, at most 86400.")
