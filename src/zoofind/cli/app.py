@@ -7,7 +7,8 @@
 import signal
 import sys
 
-INTERRUPTED = "zoofind: interrupted\n"
+# The line common.reporting() prints for an interrupt inside a command (errors.describe).
+INTERRUPTED = "zoofind: error: interrupted\n"
 
 
 def _exit_interrupted() -> "NoReturn":  # type: ignore[name-defined] # noqa: F821 - typing is not imported yet

@@ -1,0 +1,121 @@
+"""Ctrl-C at any moment: `zoofind` exits 130 with one line on stderr and no traceback, whether the
+signal comes while it imports its commands, while it parses, or while it waits for a slow Hub.
+
+The signal is sent to the real console script at many delays after it starts. The first
+milliseconds of a process are CPython's and the installer's, not zoofind's: until Python
+installs its handler the signal simply kills the process (no output; a shell shows 130), and
+while CPython imports `site`, the generated script runs `import re` or `import zoofind` imports
+`typing`, a KeyboardInterrupt is printed by Python before any of zoofind's command-line code has
+run. From the command-line module's first statement on, every outcome must be 130 and one line:
+checked exactly while it imports Typer (where the traceback used to come from) and while a
+search waits for the Hub.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from servers.hf_server import HubServer
+
+DELAYS_MS = (0, 5, 10, 20, 40, 80, 160)
+INTERRUPTED = "zoofind: error: interrupted\n"
+
+
+@pytest.fixture
+def slow_hub(monkeypatch: pytest.MonkeyPatch):
+    """A Hub that holds every answer 30 s, so a search is still running whenever the signal comes."""
+    with HubServer(delay=30) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        yield hub
+
+
+def search_command() -> list[str]:
+    return ["search", "esm2", "--source", "hf", "--timeout", "60", "--refresh"]
+
+
+def interrupt(after: float, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Start `zoofind search` against the slow Hub, send SIGINT ``after`` seconds later, collect its end."""
+    proc = subprocess.Popen(real_zoofind() + search_command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_while_waiting_for_a_slow_hub_exits_130_with_one_line(slow_hub) -> None:
+    proc = subprocess.Popen(real_zoofind() + search_command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not slow_hub.log() and time.monotonic() < deadline:  # the Hub has been asked
+        time.sleep(0.01)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err, out) == (130, INTERRUPTED, "")
+
+
+def real_zoofind() -> list[str]:
+    script = Path(sys.executable).with_name("zoofind")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "zoofind"]
+
+
+def zoofind_frames(stderr: str) -> list[str]:
+    """The traceback frames in zoofind's own package, as 'zoofind/cli/app.py'."""
+    return [m.group(1) for m in re.finditer(r'File "[^"]*?/(zoofind/[^"]+\.py)"', stderr)]
+
+
+def zoofind_frames(stderr: str) -> list[str]:
+    """The traceback frames in zoofind's own package, as 'zoofind/cli/app.py'."""
+    return [m.group(1) for m in re.finditer(r'File "[^"]*?/(zoofind/[^"]+\.py)"', stderr)]
+
+
+@pytest.mark.parametrize("delay_ms", DELAYS_MS)
+def test_ctrl_c_during_start_up_exits_130_with_one_line(slow_hub, delay_ms) -> None:
+    code, out, err = interrupt(delay_ms / 1000)
+    if code == 130:
+        assert (err, out) == (INTERRUPTED, "")
+    elif code == -signal.SIGINT and err == "":
+        pass  # killed before Python had installed its handler: nothing ran, nothing printed
+    else:
+        # Caught by Python before zoofind's command-line code ran (see the module's docstring).
+        assert "KeyboardInterrupt" in err, err
+        assert all(frame == "zoofind/__init__.py" for frame in zoofind_frames(err)), err
+
+
+@pytest.mark.parametrize("delay_ms", (0, 5, 20))
+def test_ctrl_c_while_the_cli_imports_typer_exits_130_with_one_line(slow_hub, delay_ms) -> None:
+    # `python -X importtime` writes a line to stderr as each module finishes importing: once one
+    # of Typer's modules is done, the CLI module is in the middle of its own imports.
+    import threading
+
+    script = real_zoofind()
+    script = script if len(script) == 1 else ["-m", "zoofind"]
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", *script, *search_command()],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    typer_loaded = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if re.search(r"\|\s+typer\.", line):
+                typer_loaded.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert typer_loaded.wait(30), "".join(lines)
+    time.sleep(delay_ms / 1000)
+    proc.send_signal(signal.SIGINT)
+    out = proc.stdout.read()
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    said = "".join(line for line in lines if not line.startswith("import time:"))
+    assert (proc.returncode, said, out) == (130, INTERRUPTED, "")
