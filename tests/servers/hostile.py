@@ -14,7 +14,8 @@ and ZOOFIND_TORCHVISION_ENDPOINT at ``server.url``), and misbehaves as its ``mod
   of zeros that is about 1 MB per GiB on the wire;
 * ``"redirects"``: each request waits ``interval`` s, then 302s to the next hop
   (tfhub.dev-style chains), ``hops`` times, then answers ``payloads["final"]`` (default
-  ``{}``); ``redirect_body="bomb"`` or ``"endless"`` gives every 302 that body as well;
+  ``{}``); ``redirect_body="bomb"`` or ``"endless"`` gives every 302 that body as well,
+  and ``location`` replaces the address each 302 points to (a malformed one, a credential);
 * ``"status"``: ``status`` with a short HTML body and no service's error headers (a mirror's
   plain 404, a proxy's 502).
 
@@ -92,7 +93,7 @@ def gzip_bomb(gib: int) -> tuple[int, Iterator[bytes]]:
 class HostileServer(LoopbackServer):
     def __init__(
         self, mode: str = "json", *, payloads: dict[str, Any] | None = None, interval: float = 0.5, hops: int = 10,
-        bomb_gib: int = 4, status: int = 404, redirect_body: str | None = None,
+        bomb_gib: int = 4, status: int = 404, redirect_body: str | None = None, location: str | None = None,
     ) -> None:
         assert mode in MODES, mode
         self.mode = mode
@@ -102,6 +103,7 @@ class HostileServer(LoopbackServer):
         self.bomb_gib = bomb_gib
         self.status = status
         self.redirect_body = redirect_body
+        self.location = location
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._stopping = threading.Event()
         server = self
@@ -205,7 +207,7 @@ class HostileServer(LoopbackServer):
             final = self.payloads.get("final", {})
             return self._send(h, 200, final if isinstance(final, bytes) else json.dumps(final).encode(), "application/json")
         h.send_response(302)
-        h.send_header("Location", f"{self.url}/hop{hop + 1}?{parts.query}")
+        h.send_header("Location", self.location or f"{self.url}/hop{hop + 1}?{parts.query}")
         if self.redirect_body == "bomb":
             self._bomb_body(h)
         elif self.redirect_body == "endless":

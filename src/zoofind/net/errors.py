@@ -49,6 +49,11 @@ def from_transport(exc: BaseException, service: str | None = None) -> ZoofindErr
         return TimedOutError(f"{name}{at} gave no answer in time", hint="retry, or raise --timeout")
     if isinstance(exc, httpx.TooManyRedirects):
         return BadAnswerError(f"{name}{at} redirects in a loop or too often", hint="the service or a proxy is misconfigured; retry later")
+    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower():
+        # httpx builds a redirect's next request even when not following it, and raises this
+        # for a Location that is no address: the server's fault, not a lost connection.
+        return BadAnswerError(f"{name}{at} redirects to an address that is not one",
+                              hint="the service or a proxy is misconfigured; retry later")
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return SourceError(f"cannot use the address of {name}{at}: {redact_text(str(exc))}",
                            hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")

@@ -119,7 +119,8 @@ def trimmed(model: Mapping[str, Any], repairs: Repairs | None = None) -> dict[st
     cleaned model changes nothing (tags are kept as their names)."""
     out = read_fields(model, _MODEL_FIELDS, repairs)
     tags = []
-    for t in json_list(model.get("tags"), repairs):
+    raw = model.get("tags")
+    for t in json_list([raw] if isinstance(raw, str) else raw, repairs):  # one tag alone is a list of one
         if isinstance(t, Mapping):  # Kaggle sends tag objects; the cache keeps their names
             t = t.get("name") or t.get("ref")
         if (tag := json_str(t, repairs, limit=300)):

@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ... import catalog as catalog_mod
 from ...cache import AnswerCache, cached
-from ...errors import NotFoundError
+from ...errors import BadAnswerError, NotFoundError
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
 from ...redaction import redact_url
@@ -74,7 +74,10 @@ def compressed_url(ctx: "Context", handle: str, page_type: str | None = None) ->
 
 def kaggle_page(url: str) -> tuple[str, str] | None:
     """(Kaggle Models page URL, kaggle: id) when ``url`` names a model variation on Kaggle."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed address (an open IPv6 bracket) is no Kaggle page
+        return None
     for pattern in _KAGGLE_PAGE_RES:
         m = re.match(pattern, parts.path)
         if m:
@@ -85,7 +88,10 @@ def kaggle_page(url: str) -> tuple[str, str] | None:
 
 
 def _is_kaggle_index(url: str) -> bool:
-    return bool(re.match(_KAGGLE_INDEX_RE, urlsplit(url).path))
+    try:
+        return bool(re.match(_KAGGLE_INDEX_RE, urlsplit(url).path))
+    except ValueError:
+        return False
 
 
 def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[str, Any]:
@@ -108,7 +114,11 @@ def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[s
                 headers = resp.headers
                 location = resp.headers.get("location")
             if status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(url, location)
+                try:
+                    url = urljoin(url, location)
+                except ValueError:
+                    raise BadAnswerError(f"{SERVICE} redirects tfhub:{handle} to an address that is not one",
+                                         hint="the service or a proxy is misconfigured; retry later") from None
                 chain.append(url)
                 if url in seen:
                     loop = True
