@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from zoofind import catalog
 from zoofind.errors import UsageError
-from zoofind.textindex import STOPWORDS, TextIndex, fold, stem, tokenize, tokenize_query
+from zoofind.textindex import MAX_QUERY_WORDS, STOPWORDS, TextIndex, fold, stem, tokenize, tokenize_query
 
 ANY_TEXT = st.text(max_size=60)  # every code point, surrogates and controls included
 WORDS = st.text(alphabet=st.characters(categories=("L", "M", "N", "Zs", "P")), max_size=40)
@@ -91,6 +91,13 @@ def test_a_query_with_no_word_is_a_usage_error(index: TextIndex, query: str) -> 
     assert exc.value.exit_code == 2 and "nothing to search for" in exc.value.message
 
 
+def test_a_pasted_document_is_a_usage_error_not_minutes_of_typo_search(index: TextIndex) -> None:
+    words = [f"qz{n:05d}xyzzy" for n in range(MAX_QUERY_WORDS + 1)]
+    assert len(index.parse(" ".join(words[:MAX_QUERY_WORDS]))) == MAX_QUERY_WORDS
+    with pytest.raises(UsageError, match=f"at most {MAX_QUERY_WORDS}"):
+        index.parse(" ".join(words))
+
+
 def test_an_empty_query_is_left_to_the_filters(index: TextIndex) -> None:
     assert index.parse("") == [] and index.parse("   ") == []
 
@@ -102,7 +109,8 @@ def test_parse_gives_terms_or_a_usage_error(text: str) -> None:
     try:
         terms = idx.parse(text)
     except UsageError:
-        assert not tokenize_query(text) and text.strip()
+        words = set(tokenize_query(text))
+        assert (not words and text.strip()) or len(words) > MAX_QUERY_WORDS
         return
     assert [t.text for t in terms] == list(dict.fromkeys(tokenize_query(text)))
 

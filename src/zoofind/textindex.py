@@ -25,6 +25,10 @@ FIELD_WEIGHTS: dict[str, float] = {
 }
 K1 = 1.2
 B = 0.6
+#: The most distinct words a query may have. Each unknown word costs a typo search over
+#: the vocabulary (milliseconds), so a pasted document must not keep zoofind busy for
+#: minutes; no one types more, and ranking on more words says nothing more.
+MAX_QUERY_WORDS = 64
 STOPWORDS = frozenset("a an and are as at be by for from in into is it of on or the to with via using".split())
 
 # Words are runs of letters and digits of any script (on ASCII text: [a-z0-9]+ after
@@ -227,10 +231,16 @@ class TextIndex:
         """The query's words with their readings.
 
         Raises ``UsageError`` for text with no word to search for (``"🧬"``, ``"."``, only
-        stop words): scoring nothing would list every entry at score 0. An empty query is
-        not an error here: with a filter it lists every match.
+        stop words): scoring nothing would list every entry at score 0; and for more than
+        ``MAX_QUERY_WORDS`` different words. An empty query is not an error here: with a
+        filter it lists every match.
         """
         words = list(dict.fromkeys(tokenize_query(query)))
+        if len(words) > MAX_QUERY_WORDS:
+            from .errors import UsageError
+
+            raise UsageError(f"the query has {len(words)} different words; zoofind reads at most {MAX_QUERY_WORDS}",
+                             hint="keep the words that say what you look for")
         if not words and query.strip():
             from .errors import UsageError
 
