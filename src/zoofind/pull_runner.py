@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .sources.base import FileEntry, FileSet
 
 #: Sources pull knows how to place (each maps to one module of ``zoofind.caches``).
-SUPPORTED = ("hf", "torchvision")
+SUPPORTED = ("hf", "torchvision", "tfhub")
 PICKLE_FLAG = "pickle: loading can run code; prefer safetensors"
 
 
@@ -199,14 +199,26 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
         if ctx.offline:
             _plan_offline(plan, pid, ctx, opts)
         else:
-            source = registry.get(pid.source)
-            fileset = source.fileset(pid, ctx, revision=rev)
-            _plan_online(plan, fileset, ctx, opts)
+            _plan_online(plan, _fileset(pid, ctx, rev), ctx, opts)
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - one model's failure is its result
         if isinstance(exc, KeyboardInterrupt):
             raise
         plan.error = exc
     return plan
+
+
+def _fileset(pid: ParsedId, ctx: Context, revision: str | None) -> "FileSet":
+    """The source's ``fileset`` where it has one; else its ``files()`` with no revision."""
+    from .sources import registry
+    from .sources.base import FileSet
+
+    source = registry.get(pid.source)
+    fileset = getattr(source, "fileset", None)
+    if fileset is not None:
+        return fileset(pid, ctx, revision=revision)
+    if revision:
+        raise UsageError(f"{pid.source} models have no revisions ({pid}@{revision})", hint="drop the @revision")
+    return FileSet(str(pid), tuple(source.files(pid, ctx)))
 
 
 def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) -> None:
@@ -242,6 +254,17 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
             plan.downloads.append(Download(
                 f.url, repo.blob(f.etag), repo.lock(f.etag), Expected(f.size, f.sha256, f.git_sha1), _label(fs.id, f.path), auth,
             ))
+    elif plan.source == "tfhub":
+        from .caches import tfhub
+
+        module_dir = _tfhub_dir(plan, ctx)
+        for f, _ in chosen:
+            archive = tfhub.archive_path(module_dir)
+            plan.targets[f.path] = archive
+            if tfhub.present(module_dir):
+                plan.present.add(f.path)
+                continue
+            plan.downloads.append(Download(f.url, archive, tfhub.lock_path(module_dir), Expected(f.size, f.sha256), _label(fs.id, f.path)))
     else:  # torchvision
         from .caches.torch import checkpoints, lock_path
 
@@ -260,6 +283,16 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
 
         plan.notes.append(f"{plan.id}: skipped {len(skipped)} file(s), {human_bytes(size)}, holding the same weights in other formats; "
                           "--all-files fetches them (or --include GLOB)")
+
+
+def _tfhub_dir(plan: _Plan, ctx: Context) -> Path:
+    from .caches import tfhub
+
+    root, own = tfhub.cache_dir(ctx.environ, ctx.cache_dir)
+    plan.path = root / tfhub.module_name(plan.id.split(":", 1)[1])
+    if not own:
+        plan.notes.append(f"TF Hub modules are in {root}; for tensorflow_hub to find them there: export {tfhub.ENV}={root}")
+    return plan.path
 
 
 def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -> None:
@@ -285,11 +318,22 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
             if not skip:
                 plan.present.add(f.path)
                 plan.targets[f.path] = plan.path / f.path
+    elif pid.source == "tfhub":
+        from .caches import tfhub
+
+        module_dir = _tfhub_dir(plan, ctx)
+        if not tfhub.present(module_dir):
+            raise OfflineError(f"{pid} is not in the TF Hub cache {module_dir.parent}", hint=hint)
+        for p in sorted(module_dir.rglob("*")):
+            if p.is_file():
+                rel = p.relative_to(module_dir).as_posix()
+                plan.chosen.append((FileEntry(rel, "", size=p.stat().st_size), None))
+                plan.present.add(rel)
+                plan.targets[rel] = p
     else:
         from .caches.torch import checkpoints
-        from .sources import registry
 
-        fs = registry.get(pid.source).fileset(pid, ctx)  # the bundled index: no request
+        fs = _fileset(pid, ctx, None)  # the bundled index: no request
         plan.id = fs.id
         for f in fs.files:
             target = checkpoints(ctx.environ) / f.path
@@ -389,6 +433,16 @@ def _failed(plan: _Plan, exc: BaseException) -> PullResult:
 
 def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
     """Make every verified file visible where its framework looks."""
+    if plan.source == "tfhub":
+        from .caches import tfhub
+
+        assert plan.path is not None
+        for f, _ in plan.chosen:
+            if f.path not in plan.present:
+                tfhub.install(plan.targets[f.path], plan.path, plan.id.split(":", 1)[1],
+                              is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")), name=f.path)
+        plan.targets = {p.relative_to(plan.path).as_posix(): p for p in plan.path.rglob("*") if p.is_file()}
+        return
     if plan.source != "hf" or plan.commit is None:
         return  # a torch checkpoint is its own final path
     from .caches.hf import RepoCache
@@ -414,14 +468,9 @@ def _to_dest(plan: _Plan, opts: PullOptions, *, multi: bool) -> tuple[str, str]:
     assert opts.dest is not None
     root = opts.dest / plan.id.split(":", 1)[1].rsplit("/", 1)[-1].split(".", 1)[0] if multi else opts.dest
     mode = "hardlink"
-    for f, skip in plan.chosen:
-        if skip:
-            continue
-        src = plan.targets.get(f.path)
-        if src is None:
-            continue
+    for rel, src in plan.targets.items():
         src = src.resolve()
-        dst = root / f.path
+        dst = root / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         if dst.exists():
             if os.path.samefile(src, dst):

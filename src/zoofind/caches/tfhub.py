@@ -1,0 +1,131 @@
+"""TF Hub's module cache, laid out as tensorflow_hub's resolver lays it out.
+
+    $TFHUB_CACHE_DIR/<sha1 of "https://tfhub.dev/<handle>">/          the extracted archive
+    $TFHUB_CACHE_DIR/<sha1>.descriptor.txt                           who fetched it, when
+
+``hub.load("https://tfhub.dev/<handle>")`` hashes the URL it is given and uses a
+non-empty folder of that name without any request, so the name is always the sha1 of the
+canonical tfhub.dev URL, even when a mirror (``ZOOFIND_TFHUB_ENDPOINT``) served the bytes.
+With ``TFHUB_CACHE_DIR`` unset tensorflow_hub falls back to a folder under the system's
+temp dir, which compute nodes wipe; zoofind uses a persistent folder under its own cache
+instead and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
+
+Archives are checked whole (the gzip stream read to its end, so a bad CRC or a truncated
+file is caught), then extracted with ``tarfile``'s ``data`` filter (no absolute paths, no
+``..``, no links leading outside, no devices) into ``<sha1>.<uuid>.tmp`` beside the
+target, and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import os
+import shutil
+import socket
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Mapping
+
+from ..atomic import replacing
+from ..fetch.integrity import IntegrityError
+from ..fetch.partial import PREFIX
+
+CANONICAL = "https://tfhub.dev"
+ENV = "TFHUB_CACHE_DIR"
+
+
+def cache_dir(env: Mapping[str, str], zoofind_cache: Path) -> tuple[Path, bool]:
+    """The module cache, and whether it is tensorflow_hub's own (TFHUB_CACHE_DIR set)."""
+    value = env.get(ENV)
+    if value:
+        return Path(value).expanduser(), True
+    return zoofind_cache / "tfhub_modules", False
+
+
+def module_name(handle: str) -> str:
+    return hashlib.sha1(f"{CANONICAL}/{handle}".encode()).hexdigest()
+
+
+def present(module_dir: Path) -> bool:
+    """tensorflow_hub's own test: the folder exists and is not empty."""
+    try:
+        return any(module_dir.iterdir())
+    except OSError:
+        return False
+
+
+def archive_path(module_dir: Path) -> Path:
+    return module_dir.with_name(module_dir.name + ".archive")
+
+
+def lock_path(module_dir: Path) -> Path:
+    # Not tensorflow_hub's "<sha1>.lock": its format and stale rule are its own.
+    return module_dir.with_name(f"{PREFIX}{module_dir.name}.lock")
+
+
+def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str) -> None:
+    """Make the verified download the module folder (extracted, or the single file inside it)."""
+    tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
+    tmp.mkdir(parents=True)
+    try:
+        if is_archive:
+            _check_gzip(archive, handle)
+            try:
+                with tarfile.open(archive, "r:*") as tar:
+                    tar.extractall(tmp, filter=_strict)
+            except tarfile.FilterError as exc:
+                raise IntegrityError(f"tfhub:{handle}: the archive holds {exc}; refused, nothing was installed",
+                                     hint="the server is misbehaving or hostile") from None
+            except (tarfile.TarError, EOFError) as exc:
+                raise IntegrityError(f"tfhub:{handle}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
+        else:
+            shutil.copyfile(archive, tmp / name)
+        if present(module_dir):
+            archive.unlink(missing_ok=True)
+            return  # another process finished first: its copy is as good
+        with contextlib.suppress(FileNotFoundError):
+            module_dir.rmdir()  # an empty folder counts as absent for tensorflow_hub too
+        os.rename(tmp, module_dir)
+        _write_descriptor(module_dir, handle)
+    except IntegrityError:
+        archive.unlink(missing_ok=True)  # bad bytes are never kept
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    # Installed: the archive is no longer needed (its sha256 is in the pull's result).
+    archive.unlink(missing_ok=True)
+
+
+def _strict(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """``tarfile.data_filter``, except that an absolute name is refused, not made relative:
+    an archive that names /etc/... is not one to trust with the rest."""
+    if member.name.startswith("/") or (member.islnk() and member.linkname.startswith("/")):
+        raise tarfile.AbsolutePathError(member)
+    return tarfile.data_filter(member, dest)
+
+
+def _check_gzip(archive: Path, handle: str) -> None:
+    """Read a gzip stream to its end: its CRC and length are checked only there."""
+    import gzip
+    import zlib
+
+    with archive.open("rb") as fh:
+        magic = fh.read(2)
+    if magic != b"\x1f\x8b":
+        return  # a plain tar: tarfile checks its header checksums
+    try:
+        with gzip.open(archive, "rb") as g:
+            while g.read(4 * 1024 * 1024):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IntegrityError(f"tfhub:{handle}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
+
+
+def _write_descriptor(module_dir: Path, handle: str) -> None:
+    text = (f"Module: {CANONICAL}/{handle}\nDownload Time: {datetime.datetime.today()}\n"
+            f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})")
+    with replacing(module_dir.with_name(module_dir.name + ".descriptor.txt"), "w") as fh:
+        fh.write(text)
