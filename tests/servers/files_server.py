@@ -45,7 +45,9 @@ class FileServer(LoopbackServer, Faults):
                  *, missing_status: int = 403, **faults: Any) -> None:
         Faults.__init__(self, **faults)
         self._init_faults()
-        self._bodies: dict[str, Body] = {p: Body(d) for p, d in (files or {}).items()}
+        self._bodies: dict[str, Body] = {}
+        for path, data in (files or {}).items():
+            self.set_file(path, data)
         self.redirects = dict(redirects or {})
         self.missing_status = missing_status
         server = self
@@ -69,8 +71,10 @@ class FileServer(LoopbackServer, Faults):
         # A later Last-Modified even within the same second: S3's has one-second resolution.
         with self._lock:
             old = self._bodies.get(path)
-            modified = max(time.time(), old.modified + 1) if old else time.time()
-            self._bodies[path] = Body(data, modified)
+        body = Body(data, max(time.time(), old.modified + 1) if old else time.time())
+        body.md5  # the ETag, computed before it is served: a first request must not wait for it (it skews benchmarks)
+        with self._lock:
+            self._bodies[path] = body
 
     def remove_file(self, path: str) -> None:
         with self._lock:

@@ -514,6 +514,7 @@ class HubServer(Faults):
                 f = HubFile.of(path, data, lfs=in_lfs, xet=path in xet)
                 tree[path] = f
                 if f.lfs and f.body is not None:
+                    f.body.md5  # the storage host's ETag, computed now rather than on the first request
                     self._blobs.setdefault(f.sha256 or "", (f"{repo}/{path}", f.body))
             self._clock += 1
             stamp = 1735689600 + 60 * self._clock
@@ -677,11 +678,9 @@ class _Handler(BodyHandler):
     def _moved(self, repo: str, raw_path: str) -> None:
         new = self.hub.renamed.get(repo)
         if new is not None:
-            target = raw_path.replace(f"/{repo}/", f"/{new}/", 1) if f"/{repo}/" in raw_path + "/" else raw_path
-            if target == raw_path:
-                target = raw_path.replace(quote(repo), quote(new), 1)
+            target = (raw_path + "/").replace(f"/{repo}/", f"/{new}/", 1)[:-1]
             query = urlsplit(self.path).query
-            raise _Reply(307, {"error": "Moved"}, {"Location": target.rstrip("/") + (f"?{query}" if query else "")})
+            raise _Reply(307, {"error": "Moved"}, {"Location": target + (f"?{query}" if query else "")})
 
     def _readable(self, repo: str, user: str | None, *, files: bool) -> tuple[dict[str, Any], Repo]:
         m = self.hub.model(repo)
