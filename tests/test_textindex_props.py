@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from zoofind import catalog
 from zoofind.errors import UsageError
-from zoofind.textindex import MAX_QUERY_WORDS, STOPWORDS, TextIndex, fold, stem, tokenize, tokenize_query
+from zoofind.textindex import MAX_QUERY_WORDS, MAX_TYPO_WORD, STOPWORDS, TextIndex, fold, stem, tokenize, tokenize_query
 
 ANY_TEXT = st.text(max_size=60)  # every code point, surrogates and controls included
 WORDS = st.text(alphabet=st.characters(categories=("L", "M", "N", "Zs", "P")), max_size=40)
@@ -96,6 +96,13 @@ def test_a_pasted_document_is_a_usage_error_not_minutes_of_typo_search(index: Te
     assert len(index.parse(" ".join(words[:MAX_QUERY_WORDS]))) == MAX_QUERY_WORDS
     with pytest.raises(UsageError, match=f"at most {MAX_QUERY_WORDS}"):
         index.parse(" ".join(words))
+
+
+def test_a_huge_word_is_looked_up_not_typo_searched(index: TextIndex) -> None:
+    # The longest argument Linux passes is 128 kB; its one-edit variants would take gigabytes.
+    (term,) = index.parse("protein" * 18_000)
+    assert term.expansions == (("protein" * 18_000, 1.0),)
+    assert max(map(len, index.postings)) + 2 < MAX_TYPO_WORD  # typo tolerance still reaches every indexed word
 
 
 def test_an_empty_query_is_left_to_the_filters(index: TextIndex) -> None:

@@ -29,6 +29,10 @@ B = 0.6
 #: the vocabulary (milliseconds), so a pasted document must not keep zoofind busy for
 #: minutes; no one types more, and ranking on more words says nothing more.
 MAX_QUERY_WORDS = 64
+#: Typo tolerance stops at words this long: one word makes ~75 times its length candidates
+#: of its length (a 100 kB argument would need gigabytes), and no indexed word comes near
+#: (the longest is about 25 characters), so an edit or two cannot reach one anyway.
+MAX_TYPO_WORD = 32
 STOPWORDS = frozenset("a an and are as at be by for from in into is it of on or the to with via using".split())
 
 # Words are runs of letters and digits of any script (on ASCII text: [a-z0-9]+ after
@@ -209,7 +213,7 @@ class TextIndex:
 
     def expand(self, word: str) -> tuple[tuple[str, float], ...]:
         """An unknown word stands for near spellings (typos) and, failing those, completions."""
-        if word in self.postings or len(word) < 4 or word.isdigit():
+        if word in self.postings or len(word) < 4 or len(word) > MAX_TYPO_WORD or word.isdigit():
             return ((word, 1.0),)
         # One edit away: generate the ~75n candidates and look each up (well under 1 ms).
         out = [(term, 0.65) for term in sorted(edits1(word)) if term in self.postings]
