@@ -206,6 +206,34 @@ def test_a_kaggle_endpoint_without_kaggles_api_says_so(hostile):
     assert info.code == 3 and info.clean and "plain HTTP 404" in info.stderr, info.stderr
 
 
+# -- escape codes in what servers say ----------------------------------------------------
+
+CLEAR, TITLE, LINK = "\x1b[2J\x1b[H", "\x1b]0;pwned\x07", "\x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\"
+ESCAPED_MODEL = {"id": "acme/x", "likes": 1, "tags": ["pytorch", f"tag{CLEAR}"], "pipeline_tag": f"fill-mask{TITLE}",
+                 "cardData": {"summary": f"A model {LINK} {CLEAR}red\x1b[31m", "license": f"mit{TITLE}"}}
+
+
+def test_escape_codes_from_a_hub_never_reach_the_terminal(hostile):
+    """Descriptions, licences, tags and tasks with clear-screen, title and hyperlink codes: printed clean,
+    kept as they are (escaped) in JSON."""
+    server = hostile("json", payloads={"hf-list": [ESCAPED_MODEL], "hf-info": ESCAPED_MODEL})
+    env = {"HF_ENDPOINT": server.url}
+    for args in (("search", "acme", "-s", "hf"), ("search", "acme", "-s", "hf", "-f", "table"), ("info", "hf:acme/x")):
+        r = zoofind(*args, env=env)
+        assert r.code == 0 and r.clean, r.stderr
+        assert "\x1b" not in r.stdout + r.stderr and "\x07" not in r.stdout, (args, r.stdout)
+    as_json = zoofind("info", "hf:acme/x", "--json", env=env)
+    assert "\x1b" not in as_json.stdout
+    assert json.loads(as_json.stdout)["record"]["description"] == ESCAPED_MODEL["cardData"]["summary"]
+
+
+def test_escape_codes_in_a_kaggle_error_message_never_reach_the_terminal(hostile):
+    server = hostile("json", payloads={"kaggle-list": {"code": 500, "message": f"boom{CLEAR}{TITLE}"}})
+    r = zoofind("search", "yamnet", "-s", "kaggle", env={"ZOOFIND_KAGGLE_ENDPOINT": server.url, "KAGGLE_API_TOKEN": "t"})
+    assert "boom" in r.stderr and r.clean, r.stderr
+    assert "\x1b" not in r.stdout + r.stderr and "\x07" not in r.stderr
+
+
 # -- secrets in endpoint addresses -------------------------------------------------------
 
 PASSWORD = "hunter2-s3cret"
