@@ -116,3 +116,29 @@ def test_a_bare_name_the_catalog_knows_once_is_accepted_and_an_ambiguous_one_lis
     assert "hf:lab-a/cellseg" in ambiguous.stderr and "hf:lab-b/cellseg" in ambiguous.stderr
     unknown = cli("pull", "no-such-model-anywhere")
     assert unknown.code == 2 and "zoofind search" in unknown.stderr
+
+
+def test_ctrl_c_mid_pull_exits_130_keeps_the_partial_and_the_next_pull_continues(pytorch_org, quantized_state_dict) -> None:
+    import signal
+    import time
+
+    pytorch_org.rate_bps = 1_000_000  # ~12 s for the 11.8 MB checkpoint
+    script = Path(sys.executable).with_name("zoofind")
+    proc = subprocess.Popen([str(script), "pull", QUANTIZED], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while pytorch_org.bytes_sent < 3_000_000 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["zoofind: error: interrupted"] and out == ""
+    target = checkpoints() / "resnet18_fbgemm_16fa66dd.pth"
+    assert not target.exists()
+    partial = checkpoints() / ".zoofind-partial-resnet18_fbgemm_16fa66dd.pth"
+    assert partial.exists()
+    sent = pytorch_org.bytes_sent
+    pytorch_org.rate_bps = None
+    again = subprocess.run([str(script), "pull", QUANTIZED], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert target.read_bytes() == quantized_state_dict and not partial.exists()
+    assert pytorch_org.bytes_sent - sent <= len(quantized_state_dict) - 2_000_000

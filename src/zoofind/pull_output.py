@@ -30,7 +30,8 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["Pro
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-    console = Console(file=env.stderr, no_color=not env.colors, stderr=True)
+    # The Environment decided stderr is a terminal (tests hand it a StringIO): rich follows it.
+    console = Console(file=env.stderr, no_color=not env.colors, stderr=True, force_terminal=True, width=env.width)
     bars = Progress(
         TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
         console=console, transient=True,
