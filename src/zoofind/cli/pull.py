@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting
+from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting, timeout_option
 from .completion import complete_id
 
 EPILOG = """Examples:
@@ -36,7 +36,7 @@ def pull(
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show the files and bytes that would be fetched; write nothing, fetch no file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     offline: OfflineOpt = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a request may wait for an answer or for the next bytes before it is retried.", min=1.0)] = 30.0,
+    timeout: Annotated[float, timeout_option("Seconds a request may wait for an answer or for the next bytes before it is retried.")] = 30.0,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
