@@ -281,6 +281,16 @@ def test_other_endpoint_credentials_are_another_cache_entry(hostile):
     assert len(server.paths("hf-list")) == 2  # the repeat came from the cache; bob's search did not
 
 
+def test_a_next_page_on_another_host_is_not_followed_with_the_token(hostile):
+    """A Hub whose Link header sends the next page elsewhere: zoofind keeps its first page and sends the token nowhere else."""
+    elsewhere = hostile("json", payloads={"hf-list": [HUB_MODEL]})
+    hub = hostile("json", payloads={"hf-list": [{**HUB_MODEL, "id": "acme/first"}]},
+                  headers={"hf-list": {"Link": f'<{elsewhere.url}/api/models?cursor=2>; rel="next"'}})
+    r = zoofind("search", "acme", "-s", "hf", "-n", "50", "--format", "ids", env={"HF_ENDPOINT": hub.url, "HF_TOKEN": TEST_TOKEN})
+    assert r.code == 0 and r.stdout.split() == ["hf:acme/first"], r.stderr
+    assert elsewhere.requests == []
+
+
 def test_switching_hf_token_never_serves_another_accounts_private_results():
     """Private results fetched with one HF_TOKEN are not served to another token, nor to no token."""
     other = TEST_TOKEN[:-3] + "ABC"

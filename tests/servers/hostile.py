@@ -5,7 +5,8 @@ checkpoint host at once (point HF_ENDPOINT, ZOOFIND_KAGGLE_ENDPOINT, ZOOFIND_TFH
 and ZOOFIND_TORCHVISION_ENDPOINT at ``server.url``), and misbehaves as its ``mode`` says:
 
 * ``"json"``: a normal-looking answer per route: ``payloads[route]`` (any JSON value, or
-  raw ``bytes``), 404 without any service's error headers when the route has none;
+  raw ``bytes``) with ``headers[route]``, 404 without any service's error headers when the
+  route has none;
 * ``"drip"``: status and headers at once, then the body one byte every ``interval`` s;
 * ``"drip_headers"``: the status line and headers themselves one byte every ``interval`` s;
 * ``"stall"``: reads the request and never answers;
@@ -94,6 +95,7 @@ class HostileServer(LoopbackServer):
     def __init__(
         self, mode: str = "json", *, payloads: dict[str, Any] | None = None, interval: float = 0.5, hops: int = 10,
         bomb_gib: int = 4, status: int = 404, redirect_body: str | None = None, location: str | None = None,
+        headers: dict[str, dict[str, str]] | None = None,
     ) -> None:
         assert mode in MODES, mode
         self.mode = mode
@@ -104,6 +106,7 @@ class HostileServer(LoopbackServer):
         self.status = status
         self.redirect_body = redirect_body
         self.location = location
+        self.headers = dict(headers or {})
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._stopping = threading.Event()
         server = self
@@ -147,7 +150,7 @@ class HostileServer(LoopbackServer):
             return self._send(h, 404, b"<html><body>Not Found</body></html>", "text/html")
         value = self.payloads[route]
         body = value if isinstance(value, bytes) else json.dumps(value).encode()
-        self._send(h, 200, body, "application/json")
+        self._send(h, 200, body, "application/json", self.headers.get(route, {}))
 
     def _status(self, h: BaseHTTPRequestHandler) -> None:
         self._send(h, self.status, b"<html><body>Not Found</body></html>", "text/html")
@@ -220,10 +223,12 @@ class HostileServer(LoopbackServer):
             h.end_headers()
 
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, code: int, body: bytes, ctype: str) -> None:
+    def _send(h: BaseHTTPRequestHandler, code: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
         h.send_response(code)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
         h.end_headers()
         if h.command != "HEAD":
             h.wfile.write(body)

@@ -2,7 +2,8 @@
 
 * ``GET /api/models`` with ``search``, ``filter`` (repeatable), ``pipeline_tag``, ``sort``,
   ``direction``, ``limit`` and ``expand[]``; the next page is the ``Link: <...>; rel="next"``
-  header's URL (it carries every parameter).
+  header's URL (it carries every parameter), followed only on the Hub's own origin: the
+  token goes to no other host.
 * ``GET /api/models/{repo}[/revision/{rev}]?blobs=true``: one repo, with file sizes and LFS hashes.
 * ``GET /api/models/{repo}/auth-check``: whether this token may download a gated repo.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
 from ...net.errors import from_status, where
@@ -43,6 +44,19 @@ def next_link(link_header: str | None) -> str | None:
         if m and re.search(r'\brel\s*=\s*"?next"?', m[2]):
             return m[1]
     return None
+
+
+def _on_hub(link: str | None, page_url: str, hub: str) -> str | None:
+    """``link`` resolved against the page it came with, when it stays on the Hub's origin; else None."""
+    if not link:
+        return None
+    try:
+        url = urljoin(page_url, link)
+        there, home = urlsplit(url), urlsplit(hub)
+        same = (there.scheme, there.hostname, there.port) == (home.scheme, home.hostname, home.port)
+    except ValueError:  # a malformed address is no next page
+        return None
+    return url if same else None
 
 
 def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> Answer:
@@ -103,7 +117,7 @@ def list_models(session: Session, hub: str, params: list[tuple[str, str]], want:
             raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not a list of models",
                                  hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
         models += screen(page, repairs)
-        url, query = next_link(answer.headers.get("link")), None
+        url, query = _on_hub(next_link(answer.headers.get("link")), answer.url, hub), None
         if not url or len(models) >= want or not page:
             break
     return models[:want]
