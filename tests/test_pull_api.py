@@ -63,3 +63,16 @@ def test_progress_bars_draw_only_on_a_terminal() -> None:
                 on_event(ProgressEvent("model.safetensors", "advance", 500, 1000, 500))
         assert ("model.safetensors" in err.getvalue()) is tty
         assert env.stdout.getvalue() == ""
+
+
+def test_kaggle_without_credentials_is_access_denied_with_the_next_step(cli) -> None:
+    ran = cli("pull", "kaggle:google/yamnet/tensorFlow2/yamnet")
+    assert ran.code == 4 and "KAGGLE_API_TOKEN" in ran.stderr and "kaggle.com/settings" in ran.stderr
+    assert ran.stdout == "" and "Traceback" not in ran.stderr
+
+
+def test_help_teaches_with_examples(cli) -> None:
+    ran = cli("pull", "--help")
+    assert ran.code == 0
+    for text in ("--revision", "--include", "--all-files", "--dest", "--jobs", "--dry-run", "--offline", "zoofind pull -"):
+        assert text in ran.stdout

@@ -192,6 +192,8 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
         pid = resolve_id(text, ctx)
         rev = opts.revision or rev
         plan.id, plan.source, plan.revision = str(pid), pid.source, rev
+        if pid.source == "kaggle":
+            _kaggle(pid, ctx)
         if pid.source not in SUPPORTED:
             spec = registry.spec(pid.source)
             raise UsageError(f"pull cannot fetch {spec.title} models yet ({pid})",
@@ -219,6 +221,22 @@ def _fileset(pid: ParsedId, ctx: Context, revision: str | None) -> "FileSet":
     if revision:
         raise UsageError(f"{pid.source} models have no revisions ({pid}@{revision})", hint="drop the @revision")
     return FileSet(str(pid), tuple(source.files(pid, ctx)))
+
+
+def _kaggle(pid: ParsedId, ctx: Context) -> None:
+    """Kaggle serves model files only to an account: without credentials, say how to get them."""
+    from .errors import AccessDeniedError
+    from .sources.kaggle.auth import credentials
+
+    if credentials(ctx.environ) is None:
+        raise AccessDeniedError(
+            f"{pid}: Kaggle serves model files only with credentials, and none are set",
+            hint="create a token at https://www.kaggle.com/settings and set KAGGLE_API_TOKEN "
+                 "(or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json)",
+        )
+    ref = pid.ref
+    raise ZoofindError(f"{pid}: pull cannot fetch Kaggle models yet",
+                       hint=f"kagglehub fetches it into the same cache: python -c \"import kagglehub; print(kagglehub.model_download('{ref}'))\"")
 
 
 def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) -> None:
