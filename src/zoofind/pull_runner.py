@@ -382,7 +382,7 @@ def pull(
     if downloads and not opts.dry_run:
         from .fetch.engine import Engine
 
-        outcomes = iter(Engine(ctx, jobs=opts.jobs, progress=progress, stall=max(ctx.timeout, 30.0)).run(downloads))
+        outcomes = iter(Engine(ctx, jobs=opts.jobs, progress=progress, stall=ctx.timeout).run(downloads))
         for p in plans:
             if p.error is None:
                 p.fetched = {d.label: next(outcomes) for d in p.downloads}
