@@ -9,12 +9,16 @@ and no secret.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,6 +181,56 @@ def test_json_nested_too_deeply_is_a_bad_answer(hostile):
     server = hostile("json", payloads={"hf-info": b"[" * 200_000 + b"]" * 200_000})
     with Session(Context.from_env(timeout=5), "the Hub") as s, pytest.raises(BadAnswerError, match="nested too deeply"):
         s.request("GET", f"{server.url}/api/models/acme/x").json()
+
+
+# -- the network layer itself (in-process) -----------------------------------------------
+
+def session(timeout: float = 5) -> Session:
+    return Session(Context.from_env(timeout=timeout), "the test server")
+
+
+def test_a_gzip_bomb_is_inflated_in_bounded_steps(hostile):
+    """4 GiB of zeros in 4 MB of gzip, read with a 1 MiB cap: abandoned after about one step past it."""
+    server = hostile("bomb")
+    tracemalloc.start()
+    try:
+        with session() as s, pytest.raises(BadAnswerError, match="more than 1 MiB"):
+            s.request("GET", server.url, max_bytes=2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak
+
+
+@pytest.mark.parametrize(("encoding", "pack"), [
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),  # zlib-wrapped, as the RFC says
+    ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw, as some servers send it
+    ("identity", lambda b: b),
+])
+def test_bodies_are_inflated_here(hostile, encoding, pack):
+    body = json.dumps({"models": list(range(1000))}).encode()
+    server = hostile("json", payloads={"root": pack(body)}, headers={"root": {"Content-Encoding": encoding}})
+    with session() as s:
+        assert s.request("GET", server.url).json() == {"models": list(range(1000))}
+    assert server.requests[0][2]["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(("encoding", "body", "said"), [
+    ("br", b"\x1b\x00", "an encoding zoofind did not ask for (br)"),
+    ("gzip", b"not gzip at all", "not the gzip it claims to be"),
+])
+def test_a_body_in_the_wrong_encoding_is_a_bad_answer(hostile, encoding, body, said):
+    server = hostile("json", payloads={"root": body}, headers={"root": {"Content-Encoding": encoding}})
+    with session() as s, pytest.raises(BadAnswerError, match=re.escape(said)):
+        s.request("GET", server.url)
+
+
+def test_a_redirect_chain_longer_than_ten_hops_is_abandoned(hostile):
+    server = hostile("redirects", interval=0, hops=50)
+    with session() as s, pytest.raises(BadAnswerError, match="redirects in a loop or more than 10 times"):
+        s.request("GET", server.url)
+    assert len(server.requests) == 11
 
 
 # -- a plain 404 from a mirror -----------------------------------------------------------
