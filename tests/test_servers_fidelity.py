@@ -409,3 +409,23 @@ def test_damaged_archives(tmp_path: Path) -> None:
     with pytest.raises((EOFError, tarfile.ReadError)):
         with tarfile.open(fileobj=io.BytesIO(saved_model_archive("truncated")), mode="r:gz") as tar:
             tar.extractall(tmp_path / "t", filter="data")
+
+
+def test_torchvision_checkpoint_with_its_real_name_loads_through_torchvision(files: FileServer, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    from servers.torch_fixture import checkpoint
+
+    name, data = checkpoint("squeezenet1_1")
+    weights = torchvision.models.get_model_weights("squeezenet1_1").DEFAULT
+    assert weights.url.endswith("/" + name) and hashlib.sha256(data).hexdigest().startswith(name[-12:-4])
+    files.set_file(f"/models/{name}", data)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    # torch.hub checks the hash prefix of the real name on download...
+    state = torch.hub.load_state_dict_from_url(f"{files.url}/models/{name}", check_hash=True, progress=False)
+    assert (tmp_path / "torch" / "hub" / "checkpoints" / name).read_bytes() == data
+    # ...and torchvision then loads the cached file under its real URL with no request.
+    files.clear()
+    model = torchvision.models.get_model("squeezenet1_1", weights="DEFAULT")
+    assert files.requests == [] and torch.equal(model.state_dict()["classifier.1.bias"], state["classifier.1.bias"])
