@@ -248,3 +248,20 @@ print(type(out).__name__, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - 
     assert kind == "Fetched", done.stdout + done.stderr
     assert int(grown_mb) < 40, f"peak memory grew by {grown_mb} MB for a 64 MB file"
     assert os.path.getsize(tmp_path / "out.bin") == 64 * MB
+
+
+def test_a_server_that_stalls_is_retried_then_fails_with_a_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import zoofind.fetch.engine as engine
+    from zoofind.errors import TimedOutError
+
+    monkeypatch.setattr(engine, "ATTEMPTS", 2)
+    data = data_of(1000, seed=12)
+    with FileServer({"/f.bin": data}, delay=2.0) as srv:
+        t0 = time.monotonic()
+        out = run(download(srv, "/f.bin", tmp_path, data), stall=0.3)
+        assert isinstance(out, TimedOutError), out
+        assert time.monotonic() - t0 < 3 and len(srv.requests) >= 1
+    assert not (tmp_path / "f.bin").exists()
+

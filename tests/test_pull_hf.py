@@ -210,3 +210,13 @@ def test_three_processes_pulling_one_model_download_it_once(hub, tmp_path: Path)
     assert [p.returncode for p in procs] == [0, 0, 0], outs
     assert len({o[0] for o in outs}) == 1
     assert hub.bytes_by_key.get("zoofind-lab/shared/model.safetensors", 0) <= len(big["model.safetensors"]) * 1.02
+
+
+def test_xet_files_come_over_the_hubs_http_redirect_and_are_verified_the_same_way(hf_hub, cli) -> None:
+    data = blob(2 * MB, "xet")
+    hf_hub.add_repo("zoofind-lab/on-xet", {"config.json": b"{}", "model.safetensors": data}, xet={"model.safetensors"})
+    ran = cli("pull", "hf:zoofind-lab/on-xet")
+    assert ran.code == 0, ran.stderr
+    snap = Path(ran.stdout.split("\t")[1].strip())
+    assert (snap / "model.safetensors").read_bytes() == data
+    assert any("xet-bridge" in r.path for r in hf_hub.requests)

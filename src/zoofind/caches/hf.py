@@ -84,12 +84,10 @@ class RepoCache:
                 tmp.unlink()
             os.symlink(rel, tmp)
             os.replace(tmp, dst)
-        elif not dst.exists():
-            # No symlinks here: the snapshot holds a copy, as huggingface_hub does.
-            import shutil
-
-            with replacing(dst) as out, blob.open("rb") as src:
-                shutil.copyfileobj(src, out, 4 * 1024 * 1024)
+        elif blob.exists():
+            # No symlinks here: the file itself moves to its snapshot path, as huggingface_hub
+            # does (no blob is kept, so nothing is stored twice).
+            os.replace(blob, dst)
         return dst
 
     def write_ref(self, revision: str, commit: str) -> None:

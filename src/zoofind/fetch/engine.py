@@ -461,7 +461,12 @@ class Engine:
             resp = self._client.send(request, stream=True)
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 resp.close()
-                url = urljoin(url, resp.headers["location"])
+                nxt = urljoin(url, resp.headers["location"])
+                if urlsplit(url).scheme == "https" and urlsplit(nxt).scheme != "https":
+                    # Plain http only where an endpoint override asks for it, never by a redirect.
+                    raise SourceError(f"{job.d.label}: {urlsplit(url).netloc} redirected to plain http ({urlsplit(nxt).netloc}); refused",
+                                      hint="the server or a proxy is misconfigured")
+                url = nxt
                 continue
             try:
                 if resp.status_code in (200, 206):
