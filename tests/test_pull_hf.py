@@ -133,8 +133,9 @@ def test_include_exclude_and_all_files_choose_the_files(hub, cli) -> None:
     res = json.loads(ran.stdout)["results"][0]
     files = {f["path"]: f["status"] for f in res["files"]}
     assert files["pytorch_model.bin"] == "downloaded" and files["README.md"] == "skipped"
-    assert "pickle: loading can run code; prefer safetensors" in res["flags"]
-    assert next(f for f in res["files"] if f["path"] == "pytorch_model.bin")["pickle"] is True
+    assert res["flags"] == ["pickle: loading can run code; prefer safetensors (the Hub's security scan found nothing)"]
+    bin_file = next(f for f in res["files"] if f["path"] == "pytorch_model.bin")
+    assert bin_file["pickle"] is True and bin_file["scan"] == "safe"
 
 
 def test_revisions_tags_and_commits(hub, cli) -> None:
@@ -220,3 +221,13 @@ def test_xet_files_come_over_the_hubs_http_redirect_and_are_verified_the_same_wa
     snap = Path(ran.stdout.split("\t")[1].strip())
     assert (snap / "model.safetensors").read_bytes() == data
     assert any("xet-bridge" in r.path for r in hf_hub.requests)
+
+
+def test_the_hubs_security_scan_of_pickle_files_is_reported(hf_hub, cli) -> None:
+    hf_hub.add_repo("zoofind-lab/pickled", {"config.json": b"{}", "pytorch_model.bin": blob(1000, "p")},
+                    security={"pytorch_model.bin": {"status": "unsafe", "pickleImportScan": {"status": "dangerous"}}})
+    ran = cli("pull", "hf:zoofind-lab/pickled", "--json")
+    assert ran.code == 0, ran.stderr
+    res = json.loads(ran.stdout)["results"][0]
+    assert res["flags"] == ["pickle: loading can run code; prefer safetensors", "the Hub's security scan flags pytorch_model.bin (unsafe)"]
+    assert "unsafe" in ran.stderr

@@ -52,6 +52,8 @@ class PulledFile:
     status: str = "planned"
     reason: str | None = None
     pickle: bool = False
+    #: the hub's security scan of the file (Hugging Face: safe, unsafe, suspicious...), if it reports one
+    scan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
     error: BaseException | None = None
     repo: object = None  # caches.hf.RepoCache for Hub models
+    scans: dict[str, str] = field(default_factory=dict)
 
 
 def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
@@ -294,6 +297,13 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                 plan.present.add(f.path)
                 continue
             plan.downloads.append(Download(f.url, target, lock_path(target), Expected(f.size, f.sha256, None, f.sha256_prefix), _label(fs.id, f.path)))
+    if plan.source == "hf" and plan.commit and any(is_pickle(f.path) for f, skip in chosen if not skip):
+        from .sources import registry
+
+        try:  # advice, not a gate: a failed scan lookup never fails the pull
+            plan.scans = registry.get("hf").security_scan(ParsedId("hf", fs.id.split(":", 1)[1]), ctx, plan.commit)
+        except Exception:  # noqa: BLE001
+            plan.notes.append(f"{plan.id}: the Hub's security scan could not be read")
     skipped = [f for f, skip in chosen if skip and "safetensors" in skip]
     if skipped:
         size = sum(f.size or 0 for f in skipped)
@@ -429,7 +439,17 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
             dest, mode = _to_dest(plan, opts, multi=multi)
         except OSError as exc:
             failure = exc
-    flags = (PICKLE_FLAG,) if any(f.pickle and f.status != "skipped" for f in files) else ()
+    if plan.scans:
+        from dataclasses import replace as _with
+
+        files = [_with(f, scan=plan.scans.get(f.path)) for f in files]
+    pickles = [f for f in files if f.pickle and f.status != "skipped"]
+    flags: tuple[str, ...] = (PICKLE_FLAG,) if pickles else ()
+    bad = [f"{f.path} ({f.scan})" for f in pickles if f.scan and f.scan != "safe"]
+    if bad:
+        flags += (f"the Hub's security scan flags {', '.join(bad)}",)
+    elif pickles and all(f.scan == "safe" for f in pickles):
+        flags = (PICKLE_FLAG + " (the Hub's security scan found nothing)",)
     base = _requirements(plan, ctx)
     total = sum(f.size or 0 for f in files if f.status != "skipped")
     result = PullResult(
