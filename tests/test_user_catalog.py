@@ -135,9 +135,13 @@ def bundled_count() -> int:
 
 
 def load_seconds(folder: Path, monkeypatch: pytest.MonkeyPatch) -> float:
+    """One load of the files themselves: a fresh cache folder each time."""
+    import tempfile
+
     from zoofind import catalog
 
     monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
+    monkeypatch.setenv("ZOOFIND_CACHE_DIR", tempfile.mkdtemp(dir=folder.parent))
     catalog.reset()
     started = time.perf_counter()
     cat = catalog.load()
@@ -183,3 +187,32 @@ def test_a_user_entry_with_a_bundled_id_merges_with_it(cli, tmp_path) -> None:
     assert r.stdout.split() == ["hf:facebook/esm2_t6_8M_UR50D"]
     details = {s["name"]: s["details"] for s in strict_json(cli("sources", "--offline", "--json", env=env).stdout)["sources"]}
     assert details["catalog"]["records"] == str(bundled_count())  # the same record, not a second one
+
+
+def test_an_unchanged_user_catalog_is_read_from_the_cache(tmp_path, monkeypatch) -> None:
+    import tomllib
+
+    from zoofind import catalog, search
+
+    folder = tmp_path / "cached"
+    write_catalog(folder, 2_000)
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
+    first = [h.record.id for h in search("zebrafish embryo", offline=True, limit=5).hits]
+    assert first and list((tmp_path / "zoofind-cache" / "user-catalogs").glob("*.json"))
+    catalog.reset()
+    monkeypatch.setattr(tomllib, "loads", lambda *a, **k: pytest.fail("parsed although no file changed"))
+    assert [h.record.id for h in search("zebrafish embryo", offline=True, limit=5).hits] == first
+    assert len(catalog.load().extras) == 2_000
+
+
+def test_an_edited_user_catalog_file_is_read_again(cli, tmp_path) -> None:
+    folder = tmp_path / "edited"
+    folder.mkdir()
+    path = folder / "lab.toml"
+    path.write_text(ZEBRAFISH, encoding="utf-8")
+    env = {"ZOOFIND_CATALOG_DIR": str(folder)}
+    assert cli("search", "zebrafish", "--offline", "--format", "ids", env=env).stdout.split() == ["hf:zlab/zebrafish-embryo-seg"]
+    path.write_text(ZEBRAFISH.replace("zebrafish-embryo-seg", "zebrafish-v2"), encoding="utf-8")
+    assert cli("search", "zebrafish", "--offline", "--format", "ids", env=env).stdout.split() == ["hf:zlab/zebrafish-v2"]
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert cli("search", "zebrafish", "--offline", env=env).code == 1  # a broken file is never served from the cache

@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import CatalogError, UsageError
 from .ids import parse_id
@@ -287,6 +287,8 @@ class Catalog:
         self.meta = meta or {}
         #: ZOOFIND_CATALOG_DIR's entries, each already merged with the bundled entry of its id.
         self.extras: tuple[Record, ...] = ()
+        #: Which extras (by position) hold each search term: a query scores only those.
+        self.extra_terms: dict[str, list[int]] = {}
         self._extra_by_id: dict[str, Record] = {}
         self._records: dict[int, Record] = {}
         self._entries: dict[int, dict[str, Any]] = {}
@@ -319,14 +321,18 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add_extras(self, records: Iterable[Record]) -> None:
-        """Layer user entries on the bundled ones: merged once here, then found by id in O(1)."""
+    def add_extras(self, records: Iterable[Record], terms: dict[str, list[int]] | None = None) -> None:
+        """Layer user entries on the bundled ones: merged once here, then found by id in O(1).
+
+        ``terms`` is the entries' term index when a cached copy has it; else it is built here.
+        """
         merged = []
         for rec in records:
             base = self._lookup(rec.id)
             merged.append(rec.merged_with(base) if base else rec)
         self.extras = tuple(merged)
         self._extra_by_id = {r.id: r for r in merged}
+        self.extra_terms = terms if terms is not None else term_index(self.extras)
 
     def is_extra(self, rid: str) -> bool:
         return rid in self._extra_by_id
@@ -352,6 +358,56 @@ class Catalog:
     def all_records(self) -> list[Record]:
         base = [self.record(i) for i in range(len(self)) if self.ids[i] not in self._extra_by_id]
         return [*base, *self.extras]
+
+
+def term_index(records: Sequence[Record]) -> dict[str, list[int]]:
+    """term -> positions of the records whose text holds it, read as the ranking reads it."""
+    from .textindex import field_tokens
+
+    index: dict[str, list[int]] = {}
+    for pos, rec in enumerate(records):
+        # vars(): a Record's fields as they are; to_dict() would deep-copy every record first.
+        for term in set().union(*field_tokens(vars(rec)).values()):
+            index.setdefault(term, []).append(pos)
+    return index
+
+
+USER_CACHE_VERSION = 1
+
+
+def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
+    """Layer ZOOFIND_CATALOG_DIR's entries on ``catalog``, from zoofind's cache while nothing changed.
+
+    Parsing TOML is most of the cost of a large user catalog (tomllib: ~100 us an entry), so
+    the validated records and their term index are kept in the cache folder, keyed by each
+    file's name, size and modification time, by zoofind's version and by the bundled catalog
+    they were merged with; a cache that cannot be read or written only costs the parse.
+    """
+    import hashlib
+
+    from . import __version__, paths
+    from .atomic import try_write_json
+
+    files = sorted(folder.glob("*.toml"))
+    try:
+        stamp = [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in (f.stat(),)]
+    except OSError:
+        stamp = None
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:24]
+    cached_at = paths.cache_dir(os.environ) / "user-catalogs" / f"{key}.json"
+    want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "bundled": [len(catalog), len(catalog.blob)], "files": stamp}
+    if stamp is not None:
+        try:
+            data = json.loads(cached_at.read_bytes())
+            if {k: data.get(k) for k in want} == want:
+                catalog.add_extras([Record.from_dict(r) for r in data["records"]], data["terms"])
+                return
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no usable copy: parse the files
+    records = compile_files(files)
+    catalog.add_extras(records)
+    if stamp is not None:
+        try_write_json(cached_at, {**want, "records": [_compact(r) for r in records], "terms": catalog.extra_terms})
 
 
 _LOADED: Catalog | None = None
@@ -391,7 +447,7 @@ def load() -> Catalog:
             folder = Path(extra_dir).expanduser()
             if not folder.is_dir():
                 raise CatalogError(f"{ENV_CATALOG_DIR}={extra_dir} is not a folder")
-            catalog.add_extras(compile_dir(folder))
+            _add_user_catalog(catalog, folder)
         _LOADED = catalog
     return _LOADED
 

@@ -141,7 +141,14 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     # as written: those are scored on the word itself before its near spellings.
     literal = [QueryTerm(t.text, ((t.text, 1.0), *t.expansions)) if t.text not in index.postings and t.expansions[0][0] != t.text else t
                for t in terms]
-    for rec in cat.extras:
+    if literal:
+        # Only the user entries holding a query term (or a reading of it) can score.
+        holding = cat.extra_terms
+        positions = {pos for t in literal for term, _ in t.expansions for pos in holding.get(term, ())}
+        extras: Any = (cat.extras[pos] for pos in sorted(positions))
+    else:
+        extras = cat.extras
+    for rec in extras:
         _add_extra(found, rec, index, literal, query)
     reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot in the catalog is all they have answered through it.
