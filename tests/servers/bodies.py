@@ -375,14 +375,11 @@ def _stream(h: BodyHandler, body: Body, first: int, last: int, *, key: str, faul
         if cut is not None and sent + len(chunk) >= cut:
             chunk = chunk[:max(cut - sent, 0)]
             if chunk:
-                f._count(key, len(chunk))
-                h.wfile.write(chunk)
+                _write(h, key, chunk)
             h.wfile.flush()
             h.hang_up()
             return
-        # Counted before it is written: a client that has read it all must find it counted.
-        f._count(key, len(chunk))
-        h.wfile.write(chunk)
+        _write(h, key, chunk)
         sent += len(chunk)
         at += len(chunk)
         if rate:
@@ -391,6 +388,18 @@ def _stream(h: BodyHandler, body: Body, first: int, last: int, *, key: str, faul
             if ahead > 0 and f._stopping.wait(ahead):
                 h.hang_up()
                 return
+
+
+def _write(h: BodyHandler, key: str, chunk: bytes | memoryview, counted: int | None = None) -> None:
+    """Write one piece of a body and count it: before the write, so that a client that has read everything finds
+    it counted, and taken back when the write fails (a killed client's unsent bytes are not counted as sent)."""
+    n = len(chunk) if counted is None else counted
+    h.faults._count(key, n)
+    try:
+        h.wfile.write(chunk)
+    except OSError:
+        h.faults._count(key, -n)
+        raise
 
 
 def _send_gzip(h: BodyHandler, body: Body, *, key: str, headers: dict[str, str], head: bool) -> None:
@@ -409,8 +418,7 @@ def _send_gzip(h: BodyHandler, body: Body, *, key: str, headers: dict[str, str],
             return
         for at in range(0, len(packed), CHUNK):
             part = packed[at:at + CHUNK]
-            h.faults._count(key, len(part))
-            h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            _write(h, key, b"%x\r\n%s\r\n" % (len(part), part), counted=len(part))
         h.wfile.write(b"0\r\n\r\n")
     except OSError:
         h.close_connection = True
