@@ -28,9 +28,13 @@ server mixes it in; its handler calls ``gate`` before routing (``delay``, ``drop
 * ``faults_on``: a regular expression searched in ``"METHOD /path"``; when set, only matching
   requests get any fault (e.g. ``r"^GET /repos/"`` for LFS bodies only). None = every request.
 
-Counters: ``bytes_sent`` (body bytes written, all keys), ``bytes_by_key`` (key -> bytes),
+Counters: ``bytes_sent`` (body bytes handed to the socket, all keys; counted as each piece is
+written and taken back if the write fails; gzip answers count the compressed bytes),
+``bytes_by_key`` (key -> bytes),
 ``failures`` (fail_status answers sent), ``drops``; ``requests`` logs every request as a
-``Logged`` (method, path, query, headers with lower-case names, host, status).
+``Logged`` (method, path, query, headers with lower-case names, host, status; ``.range`` and
+``.authorized`` read the headers). ``clear()`` empties the log and zeroes the counters;
+``reset_faults()`` puts every knob back.
 """
 
 from __future__ import annotations

@@ -82,6 +82,9 @@ bodies only). Counters: ``bytes_sent``, ``bytes_by_key`` (``"{repo}/{path}"`` ->
 every route serving that file), ``failures``, ``drops``; ``requests`` logs every request (method,
 path, query, headers with lower-case names, host, status); ``hub.storage_requests()`` are those
 made to the storage host and ``hub.leaks()`` those of them that carried ``Authorization``.
+``hub.file(repo, path, rev="main")`` is a ``HubFile`` (size, oid, sha256, xet, body with its
+md5/sha256/git_oid), ``hub.repo(repo)`` the ``Repo`` (commits, branches, tags),
+``hub.storage_location(repo, file)`` a freshly signed storage URL, ``hub.storage_url`` its origin.
 """
 
 from __future__ import annotations
