@@ -29,6 +29,7 @@ from servers.hostile import HostileServer
 from zoofind.context import Context
 from zoofind.errors import BadAnswerError
 from zoofind.net.http import API_MAX_BYTES, Session
+from zoofind.redaction import keyed_url, redact_text, redact_url
 
 #: What a process may take beyond --timeout: interpreter start-up, imports, printing, on a
 #: shared 2-core machine (~0.4 s alone; seen up to 1.5 s under other suites' load).
@@ -296,6 +297,27 @@ HUB_MODEL = {"id": "acme/x", "likes": 3, "downloads": 10, "pipeline_tag": "fill-
 
 def with_password(url: str) -> str:
     return url.replace("http://", f"http://alice:{PASSWORD}@")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("http://alice:pw@mirror:8080/hub", "http://***@mirror:8080/hub"),
+    ("https://tok@mirror", "https://***@mirror"),
+    ("http://a:p@ss@mirror/x?y=1", "http://***@mirror/x?y=1"),  # an unescaped @ in the password
+    ("https://storage.example/f?X-Goog-Signature=abc&X-Goog-Credential=me&alt=media",
+     "https://storage.example/f?X-Goog-Signature=***&X-Goog-Credential=***&alt=media"),
+    ("https://hub/api/models?author=google&token=s3", "https://hub/api/models?author=google&token=***"),
+    ("http://[::1", "http://[::1"),  # malformed, still no exception
+    ("/a/local/path", "/a/local/path"),
+])
+def test_redact_url(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_redact_text_and_cache_keys():
+    assert redact_text("cannot reach http://u:pw@h/x (ftp://v:pw2@g)") == "cannot reach http://***@h/x (ftp://***@g)"
+    keyed = keyed_url("http://u:pw@h/x")
+    assert "pw" not in keyed and keyed == keyed_url("http://u:pw@h/x") != keyed_url("http://u:other@h/x")
+    assert keyed_url("http://h/x") == "http://h/x"
 
 
 def test_credentials_in_endpoint_urls_are_never_shown(hostile, tmp_path):

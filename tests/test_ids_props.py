@@ -44,7 +44,7 @@ def parsed_or_usage_error(text: str) -> ParsedId | None:
         return None
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(TYPED)
 def test_any_typed_id_is_parsed_or_a_usage_error(text: str) -> None:
     pid = parsed_or_usage_error(text)
@@ -55,7 +55,7 @@ def test_any_typed_id_is_parsed_or_a_usage_error(text: str) -> None:
     assert re.fullmatch(spec.ref_pattern, pid.ref), pid  # what is accepted is what the source declares
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(TYPED)
 def test_a_parsed_id_round_trips(text: str) -> None:
     pid = parsed_or_usage_error(text)

@@ -120,7 +120,7 @@ def assert_every_sort_works(records: list[Record]) -> None:
 
 # -- the Hugging Face Hub ----------------------------------------------------------------
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(HUB_MODEL)
 def test_hub_model_json_gives_a_well_typed_record_or_the_documented_error(model: dict) -> None:
     try:
@@ -133,7 +133,7 @@ def test_hub_model_json_gives_a_well_typed_record_or_the_documented_error(model:
     assert_every_sort_works([rec])
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(HUB_MODEL, st.booleans())
 def test_what_the_hub_cache_keeps_is_valid_and_reads_back_the_same(model: dict, all_files: bool) -> None:
     kept = hf.trimmed(model, all_files=all_files)
@@ -175,7 +175,7 @@ def test_a_long_description_is_cut_where_it_enters() -> None:
 
 # -- Kaggle Models -----------------------------------------------------------------------
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(KAGGLE_MODEL)
 def test_kaggle_model_json_gives_well_typed_records(model: dict) -> None:
     records = kaggle.model_records(model, kaggle.ALL_FRAMEWORKS)
@@ -185,7 +185,7 @@ def test_kaggle_model_json_gives_well_typed_records(model: dict) -> None:
     assert_every_sort_works(records)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(KAGGLE_MODEL)
 def test_what_the_kaggle_cache_keeps_is_valid_and_reads_back_the_same(model: dict) -> None:
     kept = kaggle.trimmed(model)
@@ -212,7 +212,7 @@ def test_a_kaggle_instance_with_wrong_types_keeps_its_neighbours() -> None:
 
 # -- TF Hub: where a handle's redirects lead ---------------------------------------------
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.text(max_size=60) | st.tuples(st.sampled_from(["https://www.kaggle.com/models/", "http://[::1", "//x/models/"]),
                                        st.text(max_size=40)).map("".join))
 def test_any_redirect_address_is_a_kaggle_page_or_none(url: str) -> None:

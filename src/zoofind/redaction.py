@@ -25,7 +25,8 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]*@)")
 #: A query parameter (name=value) inside a URL.
 _PARAM = re.compile(r"([?&;])([^=&#;\s]+)=([^&#;\s]*)")
 #: Parameter names whose values are secrets: tokens, keys, passwords, signatures.
-_SECRET_NAME = re.compile(r"(?i)token|secret|passw|pwd|signature|credential|api[-_]?key|^key$|^sig$|^auth")
+_SECRET_NAME = re.compile(r"(?i)token|secret|passw|pwd|signature|credential|api[-_]?key|access[-_]?key|^key$|^sig$"
+                          r"|^auth(?:orization)?$")
 #: URLs inside free text.
 _URL_IN_TEXT = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\[\]]+")
 
