@@ -6,7 +6,7 @@ rich is imported only to draw a table or a spinner on a terminal.
 
 Text from outside (hubs, Kaggle, user catalogs, servers' error messages) is printed
 through three doors, each making it safe with ``safetext``: ``cell`` for every table,
-TSV and ids value, ``Environment._say`` for every stderr message, ``_json`` for JSON
+TSV and ids value, ``Environment._say`` for every stderr message, ``json_text`` for JSON
 (which keeps the data exact and escapes what a terminal would act on). No other code
 writes, so no escape sequence from data reaches a terminal.
 """
@@ -209,13 +209,13 @@ def tsv_lines(rows: Iterable[Sequence[Any]]) -> str:
 _clean = cell
 
 
-def _json(payload: Any, *, indent: int | None = None) -> str:
+def json_text(payload: Any, *, indent: int | None = None) -> str:
     """JSON text of exact data; what json leaves raw but a terminal acts on is \\u-escaped."""
     return json_safe(json.dumps(payload, ensure_ascii=False, indent=indent)) + "\n"
 
 
 def dumps(payload: Any) -> str:
-    return _json(payload, indent=2)
+    return json_text(payload, indent=2)
 
 
 def render_search(env: Environment, fmt: str, result: Any) -> None:
@@ -254,7 +254,7 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
     elif fmt == "tsv":
         env.write(tsv_lines((r.id, r.source, r.task, r.framework, r.name) for r in records))
     elif fmt == "jsonl":
-        env.write("".join(_json(_record_json(r, scores[i] if scores else None)) for i, r in enumerate(records)))
+        env.write("".join(json_text(_record_json(r, scores[i] if scores else None)) for i, r in enumerate(records)))
     elif fmt == "json":
         body = {"schema_version": SCHEMA_VERSION, "command": command, **payload}
         body["results"] = [_record_json(r, scores[i] if scores else None) for i, r in enumerate(records)]
@@ -302,7 +302,7 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
     if fmt in ("json", "jsonl"):
         body = {"schema_version": SCHEMA_VERSION, "command": "info", "record": r.to_dict(), "requirements": reqs,
                 "install": result.install, "warnings": list(result.warnings)}
-        env.write(dumps(body) if fmt == "json" else _json(body))
+        env.write(dumps(body) if fmt == "json" else json_text(body))
         return
     if fmt == "ids":
         env.write(tsv_lines([(r.id,)]))
@@ -342,7 +342,7 @@ def _render_listing(
     if fmt == "json":
         env.write(dumps({"schema_version": SCHEMA_VERSION, "command": command, key: list(data)}))
     elif fmt == "jsonl":
-        env.write("".join(_json(d) for d in data))
+        env.write("".join(json_text(d) for d in data))
     elif fmt == "ids":
         env.write(tsv_lines((next(iter(d.values())),) for d in data))
     elif fmt == "tsv":
