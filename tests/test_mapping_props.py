@@ -151,7 +151,8 @@ def test_a_listing_keeps_every_model_it_can_read(page: list) -> None:
     kept = hf.screen(page, repairs)
     readable = [m for m in page if isinstance(m, dict) and hf.usable_id(m.get("id"))]
     assert kept == readable and repairs.records == len(page) - len(readable)
-    records = [hf.record_from_payload(m, "http://hub", repairs) for m in kept]
+    records = list(hf.records_from_payloads(page, "http://hub", Repairs()))
+    assert [r.id for r in records] == [f"hf:{m['id']}" for m in readable]
     for rec in records:
         assert_well_typed(rec)
     assert_every_sort_works(records)

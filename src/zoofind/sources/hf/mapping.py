@@ -179,6 +179,11 @@ def screen(models: list[Any], repairs: Repairs | None = None) -> list[Mapping[st
     return kept
 
 
+def records_from_payloads(payloads: list[Any], hub: str, repairs: Repairs | None = None) -> tuple[Record, ...]:
+    """A listing's records (raw or cached models): the unusable ones skipped and counted, never raised."""
+    return tuple(record_from_payload(m, hub, repairs) for m in screen(payloads, repairs))
+
+
 def record_from_payload(data: Mapping[str, Any], hub: str, repairs: Repairs | None = None) -> Record:
     """A model's JSON (raw or ``trimmed``) as a Record; ``BadAnswerError`` when it has no usable id.
 
