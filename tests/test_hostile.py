@@ -26,6 +26,7 @@ import pytest
 from servers.hf_server import TEST_TOKEN, HubServer
 from servers.hostile import HostileServer
 
+from zoofind.cache import AnswerCache
 from zoofind.context import Context
 from zoofind.errors import BadAnswerError
 from zoofind.net.http import API_MAX_BYTES, Session
@@ -365,6 +366,16 @@ def test_a_next_page_on_another_host_is_not_followed_with_the_token(hostile):
     r = zoofind("search", "acme", "-s", "hf", "-n", "50", "--format", "ids", env={"HF_ENDPOINT": hub.url, "HF_TOKEN": TEST_TOKEN})
     assert r.code == 0 and r.stdout.split() == ["hf:acme/first"], r.stderr
     assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize("damage", [b"[1, 2]", b"[" * 100_000, b'{"saved_at": "NaN", "value": []}', b"\xff\xfe", b"null"])
+def test_a_damaged_cache_entry_is_a_miss(damage):
+    """Whatever is in an answer file (another program's, a half-written one), it is a cache miss, never an error."""
+    ctx = Context.from_env()
+    cache = AnswerCache(ctx, "hf")
+    cache.put("k", [1], "req")
+    (cache.folder / "k.json").write_bytes(damage)
+    assert cache.get("k", "req") is None and cache.get("k") is None
 
 
 def test_switching_hf_token_never_serves_another_accounts_private_results():

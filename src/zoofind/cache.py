@@ -13,6 +13,7 @@ written to disk.
 from __future__ import annotations
 
 import json
+import math
 import time
 import zlib
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -60,10 +61,13 @@ class AnswerCache:
         """(value, age in seconds) or None; an unreadable or mismatched entry counts as absent."""
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            if request is not None and data.get("request") != request:
+            if not isinstance(data, dict) or (request is not None and data.get("request") != request):
                 return None
-            return data["value"], max(0.0, time.time() - float(data["saved_at"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            saved_at = float(data["saved_at"])
+            if not math.isfinite(saved_at):
+                return None
+            return data["value"], max(0.0, time.time() - saved_at)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):  # damaged or foreign: a miss
             return None
 
     def put(self, key: str, value: Any, request: str | None = None) -> None:
