@@ -176,3 +176,26 @@ def test_https_mirrors_work_and_a_redirect_down_to_plain_http_is_refused(tls_ca,
             down = cli("pull", "torchvision:resnet18", env=env)
             assert down.code == 1 and "plain http" in down.stderr, down.stderr
             assert plain.requests == []
+
+
+def test_a_checkpoint_under_its_real_name_passes_the_hash_check_and_get_model_loads_it(cli, monkeypatch, tmp_path) -> None:
+    """tests/servers/torch_fixture.py makes squeezenet1_1-b8a52dc0.pth: a real state dict whose sha256 starts b8a52dc0."""
+    from servers.torch_fixture import checkpoint
+
+    name, data = checkpoint("squeezenet1_1")
+    with FileServer({f"/models/{name}": data}) as srv:
+        env = {"ZOOFIND_TORCHVISION_ENDPOINT": srv.url + "/models", "TORCH_HOME": str(tmp_path / "torch")}
+        ran = cli("pull", "torchvision:squeezenet1_1", env=env)
+        assert ran.code == 0, ran.stderr
+        assert ran.stdout == f"torchvision:squeezenet1_1.IMAGENET1K_V1\t{tmp_path / 'torch' / 'hub' / 'checkpoints' / name}\n"
+        srv.clear()
+        code = (
+            "import torch, torchvision\n"
+            f"sd = torch.hub.load_state_dict_from_url('https://download.pytorch.org/models/{name}', check_hash=True)\n"
+            "m = torchvision.models.get_model('squeezenet1_1', weights='DEFAULT')\n"
+            "print(type(m).__name__)\n"
+        )
+        check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                               env={**os.environ, **env, "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"})
+        assert check.returncode == 0, check.stderr[-2000:]
+        assert check.stdout.strip() == "SqueezeNet" and srv.requests == []
