@@ -378,6 +378,20 @@ def test_a_damaged_cache_entry_is_a_miss(damage):
     assert cache.get("k", "req") is None and cache.get("k") is None
 
 
+def test_a_cached_answer_of_the_wrong_shape_is_asked_again(hostile, tmp_path):
+    """A cached tfhub.dev walk whose value is not what zoofind wrote: `info` asks again instead of failing."""
+    server = hostile("redirects", interval=0, hops=1)
+    env = {"ZOOFIND_TFHUB_ENDPOINT": server.url}
+    assert zoofind("info", "tfhub:google/yamnet/1", env=env).code == 0
+    (entry,) = (tmp_path / "zoofind-cache" / "answers" / "tfhub").glob("*.json")
+    data = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**data, "value": {"resolves": "yes", "gone": None}}))
+    again = zoofind("info", "tfhub:google/yamnet/1", "--json", env=env)
+    assert again.code == 0 and again.clean, again.stderr
+    assert json.loads(again.stdout)["record"]["extra"]["resolves"] is True
+    assert len(server.requests) == 4  # two hops, twice
+
+
 def test_switching_hf_token_never_serves_another_accounts_private_results():
     """Private results fetched with one HF_TOKEN are not served to another token, nor to no token."""
     other = TEST_TOKEN[:-3] + "ABC"

@@ -83,17 +83,22 @@ class AnswerCache:
         return max(0.0, time.time() - max(mtimes)) if mtimes else None
 
 
-def cached(ctx: "Context", source: str, params: Any, fetch: Callable[[], Any]) -> tuple[Any, str, float | None]:
+def cached(ctx: "Context", source: str, params: Any, fetch: Callable[[], Any],
+           valid: Callable[[Any], bool] | None = None) -> tuple[Any, str, float | None]:
     """Return (value, origin, age): a fresh cached answer, a live one, or a stale one on failure.
 
     origin is "cache", "live" or "stale". ``ctx.refresh`` skips a fresh cached answer; a
     transient failure (``SourceError.transient``: network down, timeout, 429, 5xx) serves
-    the cached answer whatever its age. Other errors propagate.
+    the cached answer whatever its age. Other errors propagate. ``valid`` says whether a
+    cached value has the shape its reader needs: one that has not (a damaged file, an
+    older zoofind's answer) is a miss.
     """
     cache = AnswerCache(ctx, source)
     request = request_blob(source, params)
     key = request_key(request)
     hit = cache.get(key, request)
+    if hit is not None and valid is not None and not valid(hit[0]):
+        hit = None
     if hit and not ctx.refresh and hit[1] <= ctx.ttl:
         return hit[0], "cache", hit[1]
     try:

@@ -59,7 +59,7 @@ class KaggleSource:
             return models
 
         params = {"op": "ListModels", "endpoint": endpoint, "body": body, "want": want, "account": creds.fingerprint()}
-        models, origin, age = cached(ctx, SPEC.name, params, fetch)
+        models, origin, age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, list))
         records: dict[str, Record] = {}
         for m in models:
             for rec in model_records(m, FRAMEWORKS, repairs):
@@ -81,7 +81,7 @@ class KaggleSource:
                 return trimmed(api.get_model(s, endpoint, owner, slug, creds))
 
         params = {"op": "GetModel", "endpoint": endpoint, "ref": f"{owner}/{slug}", "account": creds.fingerprint()}
-        model, _origin, _age = cached(ctx, SPEC.name, params, fetch)
+        model, _origin, _age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, dict))
         # Any framework is described, not only the TensorFlow family searches keep.
         candidates = model_records(model, ALL_FRAMEWORKS)
         # Kaggle's slugs are case-insensitive (tensorflow2 and tensorFlow2 name one page).
