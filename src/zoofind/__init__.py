@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .fetch.engine import ProgressEvent
+    from .inventory import CachedModel
     from .pull_runner import PullReport
     from .search_runner import SearchResult
     from .sources.base import SourceStatus
@@ -39,7 +40,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
                                    "RateLimitedError", "ServerError", "BadAnswerError")},
@@ -99,6 +100,31 @@ def pull(
     return run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)
 
 
+def cached(
+    *, source: str | None = None, sort: str = "size", larger_than: "int | str | None" = None,
+    unused_for: "float | str | None" = None,
+) -> "list[CachedModel]":
+    """`zoofind cache ls`: the models in the framework caches, as ``CachedModel`` records.
+
+    ``larger_than`` is bytes or a size text (``"1G"``, ``"512MiB"``); ``unused_for`` seconds or
+    a duration text (``"30d"``). Nothing is sent over the network.
+    """
+    from .context import Context
+    from .inventory import cached_models, parse_age, parse_size, select
+
+    size = parse_size(larger_than) if isinstance(larger_than, str) else larger_than
+    age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
+    return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size, unused_for=age)
+
+
+def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
+    """`zoofind cache path`: what the framework loads for a cached model; ``NotFoundError`` if not cached."""
+    from .context import Context
+    from .inventory import path_of
+
+    return path_of(id, Context.from_env(offline=True))
+
+
 def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[SourceStatus]":
     """`zoofind sources`: each source's endpoint, reachability (probed unless offline), credentials, cache age."""
     from .context import Context
@@ -110,4 +136,4 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[Source
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "cached", "cache_path", "list_sources", "__version__", *_LAZY]

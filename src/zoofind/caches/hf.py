@@ -16,6 +16,7 @@ snapshot is in place, so a framework never resolves a revision to half a model.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import re
@@ -107,3 +108,53 @@ def symlinks_supported(cache: Path) -> bool:
         return False
     probe.unlink()
     return True
+
+
+def scan(cache: Path) -> list["CachedRepo"]:
+    """Every model repo in the hub cache, sized as ``huggingface_hub.scan_cache_dir()`` sizes it:
+    the blobs the snapshots link to, each counted once (shared between revisions)."""
+    out = []
+    try:
+        folders = sorted(p for p in cache.iterdir() if p.name.startswith("models--") and p.is_dir())
+    except OSError:
+        return []
+    for folder in folders:
+        repo = folder.name[len("models--"):].replace("--", "/", 1)
+        refs: dict[str, list[str]] = {}
+        try:
+            for ref in (folder / "refs").rglob("*"):
+                if ref.is_file():
+                    commit = ref.read_text(encoding="utf-8", errors="replace").strip()
+                    refs.setdefault(commit, []).append(ref.relative_to(folder / "refs").as_posix())
+        except OSError:
+            pass
+        blobs: dict[str, os.stat_result] = {}
+        revisions = []
+        for snap in sorted((folder / "snapshots").glob("*")) if (folder / "snapshots").is_dir() else ():
+            revisions.append((snap.name, tuple(sorted(refs.get(snap.name, ())))))
+            for f in snap.rglob("*"):
+                try:
+                    real = f.resolve()
+                    st = real.stat()
+                except OSError:
+                    continue
+                if not f.is_dir():
+                    blobs.setdefault(str(real), st)
+        if not revisions:
+            continue
+        stats = list(blobs.values())
+        out.append(CachedRepo(
+            repo, folder, tuple(revisions), sum(s.st_size for s in stats),
+            max((max(s.st_atime, s.st_mtime) for s in stats), default=None),
+        ))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedRepo:
+    repo: str
+    folder: Path
+    #: (commit, refs pointing at it) for each snapshot
+    revisions: tuple[tuple[str, tuple[str, ...]], ...]
+    size: int
+    last_used: float | None

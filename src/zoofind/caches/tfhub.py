@@ -129,3 +129,28 @@ def _write_descriptor(module_dir: Path, handle: str) -> None:
             f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})")
     with replacing(module_dir.with_name(module_dir.name + ".descriptor.txt"), "w") as fh:
         fh.write(text)
+
+
+def scan(root: Path) -> list[tuple[str | None, Path]]:
+    """(handle, folder) of each installed module: the handle from its descriptor, None if it has none."""
+    import re
+
+    out: list[tuple[str | None, Path]] = []
+    try:
+        folders = sorted(p for p in root.iterdir() if re.fullmatch(r"[0-9a-f]{40}", p.name) and present(p))
+    except OSError:
+        return []
+    for folder in folders:
+        handle = None
+        try:
+            first = folder.with_name(folder.name + ".descriptor.txt").read_text(encoding="utf-8", errors="replace").splitlines()[0]
+        except (OSError, IndexError):
+            first = ""
+        if first.startswith("Module: "):
+            url = first[len("Module: "):].strip()
+            # Folders named by another URL (a mirror's) are listed under their own handle only if it hashes back.
+            for prefix in (CANONICAL + "/", "https://tfhub.dev/", "http://tfhub.dev/"):
+                if url.startswith(prefix) and module_name(url[len(prefix):]) == folder.name:
+                    handle = url[len(prefix):]
+        out.append((handle, folder))
+    return out

@@ -26,3 +26,11 @@ def checkpoints(env: Mapping[str, str]) -> Path:
 
 def lock_path(target: Path) -> Path:
     return target.with_name(f"{PREFIX}{target.name}.lock")
+
+
+def scan(env: Mapping[str, str]) -> list[Path]:
+    """The checkpoint files torch.hub would load (zoofind's partials and locks left out)."""
+    try:
+        return sorted(p for p in checkpoints(env).iterdir() if p.is_file() and not p.name.startswith("."))
+    except OSError:
+        return []

@@ -1,0 +1,41 @@
+"""The output layer's part for ``zoofind cache``: cached models in every format of the contract."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .output import SCHEMA_VERSION, Environment, _clean, dumps
+from .units import human_age, human_bytes
+
+if TYPE_CHECKING:
+    from .inventory import CachedModel
+
+
+def model_json(m: "CachedModel") -> dict[str, Any]:
+    return asdict(m) | {"revisions": list(m.revisions)}
+
+
+def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"]) -> None:
+    total = sum(m.size for m in models)
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "cache ls", "total_bytes": total,
+                         "results": [model_json(m) for m in models]}))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(model_json(m), ensure_ascii=False) + "\n" for m in models))
+    elif fmt == "ids":
+        env.write("".join(f"{m.id}\n" for m in models))
+    elif fmt == "tsv":
+        env.write("".join("\t".join(_clean(v) for v in (m.id, ",".join(r.split(" ", 1)[0] for r in m.revisions), m.size,
+                                                         int(m.last_used) if m.last_used else "", m.path)) + "\n" for m in models))
+    elif models:
+        now = time.time()
+        rows = [(m.id, ", ".join(r[:12] + r[40:] for r in m.revisions) or "-", human_bytes(m.size),
+                 human_age(now - m.last_used) + " ago" if m.last_used else "?", m.path) for m in models]
+        env.table(("id", "revisions", "size", "last used", "path"), rows)
+    if models:
+        env.note(f"{len(models)} model(s), {human_bytes(total)} on disk")
+    else:
+        env.note("no cached models match")

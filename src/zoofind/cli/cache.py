@@ -1,0 +1,57 @@
+"""`zoofind cache`: what the framework caches hold."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from .common import FormatOpt, JsonOpt, env, reporting
+from .completion import complete_id
+
+EPILOG = """Examples:
+
+  zoofind cache ls
+
+  zoofind cache ls --source hf --larger-than 1G --sort used
+
+  zoofind cache ls --unused-for 30d --format ids
+
+  cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"
+"""
+
+cache_app = typer.Typer(name="cache", help="What the framework caches hold (Hugging Face, torch.hub, TF Hub, kagglehub).",
+                        no_args_is_help=True, epilog=EPILOG)
+
+
+@cache_app.command("ls", epilog=EPILOG)
+def ls(
+    source: Annotated[Optional[str], typer.Option("--source", "-s", help="Only this cache: hf, torchvision, tfhub or kaggle.")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="size (largest first), used (least recently used first) or id.")] = "size",
+    larger_than: Annotated[Optional[str], typer.Option("--larger-than", metavar="SIZE", help="Only models bigger than this: 500M, 1G (decimal) or 512MiB, 1GiB (binary).")] = None,
+    unused_for: Annotated[Optional[str], typer.Option("--unused-for", metavar="AGE", help="Only models not used for this long: 30d, 12h, 2w.")] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every cached model: id, revisions, size on disk (shared files counted once), last use, path."""
+    e = env()
+    with reporting(e):
+        from .. import cached
+        from ..cache_output import render_cache_ls
+
+        models = cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for)
+        render_cache_ls(e, e.pick_format(fmt, as_json), models)
+
+
+@cache_app.command("path", epilog=EPILOG)
+def path(
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name[@rev], torchvision:..., tfhub:..., kaggle:...", autocompletion=complete_id)],
+) -> None:
+    """The path a framework loads for a cached model (a snapshot folder, a checkpoint file, a module folder)."""
+    e = env()
+    with reporting(e):
+        from .. import cache_path
+
+        e.write(cache_path(model_id) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cache_app)

@@ -1,0 +1,204 @@
+"""What the framework caches hold: `zoofind cache ls` and `zoofind cache path`.
+
+One view over the Hugging Face hub cache, torch.hub's checkpoints, the TF Hub module
+folder and kagglehub's cache, whoever filled them (`hf download`, torch.hub, kagglehub or
+zoofind). Each model is one ``CachedModel``; sizes count each file once (blobs shared by
+several revisions of a Hub repo too), as ``huggingface_hub.scan_cache_dir()`` counts them.
+
+Last use is the newest access or modification time the file system records for a model's
+files: a pull or download sets the modification time, a framework loading the model the
+access time (most Linux mounts use ``relatime``, which updates it at most once a day, or
+``noatime``, which never does: then it is the download time).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .context import Context
+from .errors import NotFoundError, UsageError
+
+
+@dataclass(frozen=True)
+class CachedModel:
+    id: str
+    source: str
+    #: Hub commits with their refs ("c5a9c64a... (main)"), else empty
+    revisions: tuple[str, ...]
+    size: int
+    last_used: float | None
+    #: what the framework loads: a snapshot folder (the newest, or the one `main` points to), a file, a module folder
+    path: str
+    #: the cache the model sits in (its root folder)
+    cache: str
+
+
+def cached_models(ctx: Context, *, source: str | None = None) -> list[CachedModel]:
+    out: list[CachedModel] = []
+    if source in (None, "hf"):
+        out += _hf(ctx)
+    if source in (None, "torchvision"):
+        out += _torch(ctx)
+    if source in (None, "tfhub"):
+        out += _tfhub(ctx)
+    if source in (None, "kaggle"):
+        out += _kaggle(ctx)
+    if source not in (None, "hf", "torchvision", "tfhub", "kaggle"):
+        raise UsageError(f"no cache for source {source!r}", hint="one of: hf, torchvision, tfhub, kaggle")
+    return out
+
+
+def _hf(ctx: Context) -> list[CachedModel]:
+    from .caches.hf import hub_cache, scan
+
+    cache = hub_cache(ctx.environ)
+    out = []
+    for repo in scan(cache):
+        main = next((c for c, refs in repo.revisions if "main" in refs), None)
+        shown = main or max(repo.revisions, key=lambda r: _mtime(repo.folder / "snapshots" / r[0]))[0]
+        revisions = tuple(f"{c}" + (f" ({', '.join(refs)})" if refs else "") for c, refs in repo.revisions)
+        out.append(CachedModel(f"hf:{repo.repo}", "hf", revisions, repo.size, repo.last_used,
+                               str(repo.folder / "snapshots" / shown), str(cache)))
+    return out
+
+
+def _torch(ctx: Context) -> list[CachedModel]:
+    from .caches.torch import checkpoints, scan
+
+    names = _torchvision_names()
+    out = []
+    for f in scan(ctx.environ):
+        st = f.stat()
+        rid = names.get(f.name) or f"file:{f}"
+        out.append(CachedModel(rid, "torchvision", (), st.st_size, max(st.st_atime, st.st_mtime), str(f), str(checkpoints(ctx.environ))))
+    return out
+
+
+def _torchvision_names() -> dict[str, str]:
+    """Checkpoint file name -> the torchvision id whose weights it holds (from the catalog)."""
+    from . import catalog as catalog_mod
+
+    out: dict[str, str] = {}
+    for rec in catalog_mod.load().all_records():
+        url = rec.extra.get("url") if rec.source == "torchvision" else None
+        if isinstance(url, str):
+            out.setdefault(url.rsplit("/", 1)[-1], rec.id)
+    return out
+
+
+def _tfhub(ctx: Context) -> list[CachedModel]:
+    from .caches import tfhub
+
+    root, _ = tfhub.cache_dir(ctx.environ, ctx.cache_dir)
+    out = []
+    for handle, folder in tfhub.scan(root):
+        size, used = _tree(folder)
+        out.append(CachedModel(f"tfhub:{handle}" if handle else f"file:{folder}", "tfhub", (), size, used, str(folder), str(root)))
+    return out
+
+
+def _kaggle(ctx: Context) -> list[CachedModel]:
+    from .caches import kagglehub
+
+    out = []
+    for handle, folder in kagglehub.scan(ctx.environ):
+        size, used = _tree(folder)
+        out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), size, used, str(folder), str(kagglehub.cache_root(ctx.environ))))
+    return out
+
+
+def _tree(folder: Path) -> tuple[int, float | None]:
+    """Bytes of the files under ``folder``, and the newest time any of it was used.
+
+    Folders count for the time: files extracted from an archive keep the archive's old
+    modification times, while the folder's own is when it was extracted.
+    """
+    size, used = 0, None
+    for p in (folder, *folder.rglob("*")):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if p.is_file():
+            size += st.st_size
+            used = max(used or 0.0, st.st_atime, st.st_mtime)
+        else:
+            used = max(used or 0.0, st.st_mtime)
+    return size, used
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def path_of(raw_id: str, ctx: Context) -> str:
+    """The path a framework loads for a cached model; NotFoundError when it is not cached."""
+    from .pull_runner import split_revision
+
+    text, rev = split_revision(raw_id)
+    from .ids import parse_id
+
+    pid = parse_id(text)
+    if pid.source == "hf" and rev:
+        from .caches.hf import RepoCache, hub_cache
+
+        repo = RepoCache(hub_cache(ctx.environ), pid.ref)
+        commit = repo.commit_of(rev)
+        if commit is None:
+            raise NotFoundError(f"{pid}@{rev} is not in the Hugging Face cache", hint=f"zoofind pull {raw_id}")
+        return str(repo.snapshot(commit))
+    wanted = str(pid)
+    for m in cached_models(ctx, source=pid.source if pid.source in ("hf", "torchvision", "tfhub", "kaggle") else None):
+        if m.id == wanted or (pid.source == "torchvision" and m.id.split(".", 1)[0] == wanted):
+            return m.path
+    raise NotFoundError(f"{wanted} is not in any cache zoofind knows", hint=f"zoofind pull {raw_id}")
+
+
+# -- filters ------------------------------------------------------------------------------
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?\s*", re.I)
+_AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
+
+
+def parse_size(text: str) -> int:
+    """``50M``, ``1G`` (decimal), ``50MiB``, ``1GiB`` (binary), ``1500`` (bytes) -> bytes."""
+    m = _SIZE_RE.fullmatch(text)
+    if not m:
+        raise UsageError(f"{text!r} is not a size", hint="e.g. 500M, 1G (decimal) or 512MiB, 1GiB (binary)")
+    number, unit, binary = float(m[1]), m[2].lower(), bool(m[3])
+    power = " kmgtp".index(unit) if unit else 0
+    return int(number * (1024 if binary else 1000) ** power)
+
+
+def parse_age(text: str) -> float:
+    """``30d``, ``12h``, ``2w``, ``90m``, ``45s`` -> seconds."""
+    m = _AGE_RE.fullmatch(text)
+    if not m:
+        raise UsageError(f"{text!r} is not a duration", hint="e.g. 30d, 12h, 2w")
+    return float(m[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m[2].lower()]
+
+
+SORTS = ("size", "used", "id")
+
+
+def select(models: Iterable[CachedModel], *, sort: str = "size", larger_than: int | None = None,
+           unused_for: float | None = None, now: float | None = None) -> list[CachedModel]:
+    if sort not in SORTS:
+        raise UsageError(f"--sort {sort!r} is not one of {', '.join(SORTS)}")
+    now = time.time() if now is None else now
+    out = [m for m in models if (larger_than is None or m.size > larger_than)
+           and (unused_for is None or (m.last_used or 0) <= now - unused_for)]
+    key = {"size": lambda m: (-m.size, m.id), "used": lambda m: (m.last_used or 0, m.id), "id": lambda m: m.id}[sort]
+    return sorted(out, key=key)
+
+
+def total(models: Iterable[CachedModel]) -> int:
+    return sum(m.size for m in models)
+
+
