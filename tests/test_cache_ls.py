@@ -131,3 +131,23 @@ def test_kagglehubs_cache_is_listed_when_a_version_is_complete(cli, tmp_path: Pa
     ran = cli("cache", "ls", "--json", "-s", "kaggle", env={"KAGGLEHUB_CACHE": str(root)})
     (m,) = json.loads(ran.stdout)["results"]
     assert m["id"] == "kaggle:google/yamnet/tensorFlow2/yamnet/1" and m["size"] == 1000 and m["path"] == str(folder)
+
+
+def test_cache_verify_finds_damaged_and_missing_files_by_path(filled, cli) -> None:
+    ok = cli("cache", "verify")
+    assert ok.code == 0 and ok.stdout == "" and "all good" in ok.stderr
+    hub = Path(os.environ["HF_HOME"]) / "hub" / "models--lab--two-revs"
+    weights = next(p for p in (hub / "blobs").iterdir() if len(p.name) == 64)
+    with weights.open("r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00garbage\x00")
+    config = next(hub.glob("snapshots/*/config.json"))
+    os.unlink(config.resolve())
+    bad = cli("cache", "verify", "hf:lab/two-revs")
+    assert bad.code == 1
+    lines = sorted(bad.stdout.splitlines())
+    assert any(line.endswith("model.safetensors\tsha256 mismatch") for line in lines)
+    assert any(line.endswith("config.json\tmissing") for line in lines)
+    assert all(line.startswith("hf:lab/two-revs\t") for line in lines)
+    assert cli("cache", "verify", QUANTIZED).code == 0
+    assert cli("cache", "verify", "hf:lab/nothing").code == 3

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .fetch.engine import ProgressEvent
-    from .inventory import CachedModel
+    from .inventory import CachedModel, Verified
     from .pull_runner import PullReport
     from .search_runner import SearchResult
     from .sources.base import SourceStatus
@@ -40,7 +40,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
                                    "RateLimitedError", "ServerError", "BadAnswerError")},
@@ -117,6 +117,14 @@ def cached(
     return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size, unused_for=age)
 
 
+def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
+    """`zoofind cache verify`: each cached model (or those named) re-hashed; ``Verified.problems`` lists bad or missing files."""
+    from .context import Context
+    from .inventory import verify
+
+    return verify(Context.from_env(offline=True), ids)
+
+
 def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
     """`zoofind cache path`: what the framework loads for a cached model; ``NotFoundError`` if not cached."""
     from .context import Context
@@ -136,4 +144,4 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[Source
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "cached", "cache_path", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "cached", "cache_path", "verify_cache", "list_sources", "__version__", *_LAZY]

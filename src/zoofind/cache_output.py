@@ -39,3 +39,20 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"])
         env.note(f"{len(models)} model(s), {human_bytes(total)} on disk")
     else:
         env.note("no cached models match")
+
+
+def render_cache_verify(env: Environment, fmt: str, results: Sequence[Any]) -> None:
+    """stdout: one line a bad or missing file (``id<TAB>path<TAB>problem``), or the records."""
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "cache verify",
+                         "ok": all(r.ok for r in results), "results": [asdict(r) | {"ok": r.ok} for r in results]}))
+    elif fmt == "jsonl":
+        env.write("".join(json.dumps(asdict(r) | {"ok": r.ok}, ensure_ascii=False) + "\n" for r in results))
+    elif fmt == "ids":
+        env.write("".join(f"{r.id}\n" for r in results if not r.ok))
+    else:
+        env.write("".join(f"{_clean(r.id)}\t{_clean(p.path)}\t{p.problem}\n" for r in results for p in r.problems))
+    bad = [r for r in results if not r.ok]
+    files = sum(r.files for r in results)
+    env.note(f"checked {files} file(s), {human_bytes(sum(r.bytes for r in results))}, of {len(results)} model(s): "
+             + (f"{sum(len(r.problems) for r in bad)} problem(s) in {len(bad)}" if bad else "all good"))

@@ -202,3 +202,105 @@ def total(models: Iterable[CachedModel]) -> int:
     return sum(m.size for m in models)
 
 
+
+
+# -- verify -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    problem: str  # "missing" | "sha256 mismatch" | "git blob id mismatch" | "hash prefix mismatch" | "empty"
+
+
+@dataclass(frozen=True)
+class Verified:
+    id: str
+    path: str
+    files: int
+    bytes: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(ctx: Context, ids: Iterable[str] = ()) -> list[Verified]:
+    """Re-hash cached files against what names them: a Hub blob's name is its sha256 (LFS)
+    or git blob id, a torchvision checkpoint's name carries its sha256 prefix; TF Hub and
+    kagglehub folders are checked to hold files (they record no hashes)."""
+    models = cached_models(ctx)
+    wanted = list(ids)
+    if wanted:
+        chosen = []
+        for raw in wanted:
+            from .ids import parse_id
+
+            rid = str(parse_id(raw))
+            hits = [m for m in models if m.id == rid or m.id.split(".", 1)[0] == rid]
+            if not hits:
+                raise NotFoundError(f"{rid} is not in any cache zoofind knows", hint=f"zoofind pull {raw}")
+            chosen += hits
+        models = chosen
+    return [_verify_one(m) for m in models]
+
+
+def _verify_one(m: CachedModel) -> Verified:
+    from .fetch.integrity import READ_BLOCK
+
+    problems: list[Problem] = []
+    files = size = 0
+    if m.source == "hf":
+        root = Path(m.path).parent  # snapshots/
+        for snap in sorted(root.iterdir()):
+            for f in sorted(snap.rglob("*")):
+                if f.is_dir():
+                    continue
+                if not f.exists():
+                    problems.append(Problem(str(f), "missing"))
+                    continue
+                files += 1
+                real = f.resolve()
+                size += real.stat().st_size
+                problem = _check_named(real, READ_BLOCK)
+                if problem:
+                    problems.append(Problem(str(f), problem))
+    elif m.source == "torchvision":
+        from .sources.torchvision.source import hash_prefix
+
+        f = Path(m.path)
+        files, size = 1, f.stat().st_size
+        prefix = hash_prefix(f.name)
+        if prefix and not _sha256(f, READ_BLOCK).startswith(prefix):
+            problems.append(Problem(str(f), "hash prefix mismatch"))
+    else:
+        size, _ = _tree(Path(m.path))
+        files = sum(1 for p in Path(m.path).rglob("*") if p.is_file())
+        if not files:
+            problems.append(Problem(m.path, "empty"))
+    return Verified(m.id, m.path, files, size, tuple(problems))
+
+
+def _check_named(blob: Path, block: int) -> str | None:
+    """A Hub blob named by a sha256 or a git blob id holds exactly those bytes; other names are not checked."""
+    import hashlib
+
+    name = blob.name
+    if re.fullmatch(r"[0-9a-f]{64}", name):
+        return None if _sha256(blob, block) == name else "sha256 mismatch"
+    if re.fullmatch(r"[0-9a-f]{40}", name):
+        h = hashlib.sha1(f"blob {blob.stat().st_size}\0".encode(), usedforsecurity=False)
+        with blob.open("rb") as fh:
+            while chunk := fh.read(block):
+                h.update(chunk)
+        return None if h.hexdigest() == name else "git blob id mismatch"
+    return None
+
+
+def _sha256(path: Path, block: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(block):
+            h.update(chunk)
+    return h.hexdigest()

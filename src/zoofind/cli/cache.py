@@ -1,6 +1,6 @@
 """`zoofind cache`: what the framework caches hold."""
 
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -14,6 +14,8 @@ EPILOG = """Examples:
   zoofind cache ls --source hf --larger-than 1G --sort used
 
   zoofind cache ls --unused-for 30d --format ids
+
+  zoofind cache verify hf:facebook/esm2_t6_8M_UR50D
 
   cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"
 """
@@ -39,6 +41,25 @@ def ls(
 
         models = cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for)
         render_cache_ls(e, e.pick_format(fmt, as_json), models)
+
+
+@cache_app.command("verify", epilog=EPILOG)
+def verify(
+    ids: Annotated[Optional[List[str]], typer.Argument(metavar="[ID...]", help="Only these models (default: every cached model).", autocompletion=complete_id)] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-hash cached files against the hashes that name them; each bad or missing file on stdout, exit 1 if any."""
+    e = env()
+    with reporting(e):
+        from .. import verify_cache
+        from ..cache_output import render_cache_verify
+
+        with e.status("hashing…"):
+            results = verify_cache(ids or ())
+        render_cache_verify(e, e.pick_format(fmt, as_json), results)
+        if not all(r.ok for r in results):
+            raise typer.Exit(1)
 
 
 @cache_app.command("path", epilog=EPILOG)
