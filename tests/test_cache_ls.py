@@ -151,3 +151,33 @@ def test_cache_verify_finds_damaged_and_missing_files_by_path(filled, cli) -> No
     assert all(line.startswith("hf:lab/two-revs\t") for line in lines)
     assert cli("cache", "verify", QUANTIZED).code == 0
     assert cli("cache", "verify", "hf:lab/nothing").code == 3
+
+
+def test_cache_rm_of_one_revision_keeps_blobs_main_still_uses(filled, cli) -> None:
+    hub = Path(os.environ["HF_HOME"]) / "hub" / "models--lab--two-revs"
+    weights = next(p for p in (hub / "blobs").iterdir() if len(p.name) == 64)
+    dry = cli("cache", "rm", f"hf:lab/two-revs@{filled}", "--dry-run")
+    assert dry.code == 0 and str(hub / "snapshots" / filled) in dry.stdout
+    assert str(weights) not in dry.stdout  # main links to the same weights
+    assert (hub / "snapshots" / filled).exists()
+    refused = cli("cache", "rm", "hf:lab/two-revs@v1")
+    assert refused.code == 2 and "--yes" in refused.stderr
+    ran = cli("cache", "rm", "hf:lab/two-revs@v1", "--yes")
+    assert ran.code == 0, ran.stderr
+    assert not (hub / "snapshots" / filled).exists() and not (hub / "refs" / "tags" / "v1").exists() and not (hub / "refs" / "v1").exists()
+    assert weights.exists()
+    assert cli("cache", "verify", "hf:lab/two-revs").code == 0
+    (main,) = [r for r in listing(cli, "-s", "hf")["results"] if r["id"] == "hf:lab/two-revs"][0]["revisions"]
+    assert "main" in main
+
+
+def test_cache_rm_of_whole_models_from_stdin(filled, cli) -> None:
+    ids = cli("cache", "ls", "--format", "ids", "--source", "torchvision").stdout
+    ran = cli("cache", "rm", "-", "--yes", stdin=ids + "tfhub:google/yamnet/1\n")
+    assert ran.code == 0, ran.stderr
+    left = {m["id"] for m in listing(cli)["results"]}
+    assert left == {"hf:lab/two-revs", "hf:lab/by-hf"}
+    assert not list(Path(os.environ["TFHUB_CACHE_DIR"]).glob("*.descriptor.txt"))
+    whole = cli("cache", "rm", "hf:lab/by-hf", "--yes")
+    assert whole.code == 0 and not (Path(os.environ["HF_HOME"]) / "hub" / "models--lab--by-hf").exists()
+    assert cli("cache", "rm", "hf:lab/by-hf", "--yes").code == 3

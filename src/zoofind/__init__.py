@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .fetch.engine import ProgressEvent
-    from .inventory import CachedModel, Verified
+    from .inventory import CachedModel, Removal, Verified
     from .pull_runner import PullReport
     from .search_runner import SearchResult
     from .sources.base import SourceStatus
@@ -40,7 +40,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
                                    "RateLimitedError", "ServerError", "BadAnswerError")},
@@ -125,6 +125,21 @@ def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
     return verify(Context.from_env(offline=True), ids)
 
 
+def plan_cache_removal(ids: Sequence[str]) -> "list[Removal]":
+    """What `zoofind cache rm IDS` would delete (``Removal``: paths and bytes freed); nothing is deleted."""
+    from .context import Context
+    from .inventory import plan_removal
+
+    return plan_removal(Context.from_env(offline=True), ids)
+
+
+def remove_from_cache(plan: "Sequence[Removal]") -> int:
+    """Carry out ``plan_cache_removal``'s plan; returns the bytes freed."""
+    from .inventory import remove
+
+    return remove(plan)
+
+
 def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
     """`zoofind cache path`: what the framework loads for a cached model; ``NotFoundError`` if not cached."""
     from .context import Context
@@ -144,4 +159,4 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[Source
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "cached", "cache_path", "verify_cache", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "cached", "cache_path", "verify_cache", "plan_cache_removal", "remove_from_cache", "list_sources", "__version__", *_LAZY]

@@ -304,3 +304,95 @@ def _sha256(path: Path, block: int) -> str:
         while chunk := fh.read(block):
             h.update(chunk)
     return h.hexdigest()
+
+
+# -- rm -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Removal:
+    """What removing one model (or one Hub revision) deletes, and the bytes it frees."""
+
+    id: str
+    revision: str | None
+    paths: tuple[str, ...]
+    bytes: int
+
+
+def plan_removal(ctx: Context, ids: Iterable[str]) -> list[Removal]:
+    """Each id (``ID`` or ``hf:...@REV``) as a ``Removal``; NotFoundError for one not cached.
+
+    A Hub revision takes its snapshot, the refs naming it, and only the blobs no other
+    cached revision of the repo links to.
+    """
+    from .ids import parse_id
+    from .pull_runner import split_revision
+
+    models = cached_models(ctx)
+    out = []
+    for raw in ids:
+        text, rev = split_revision(raw)
+        rid = str(parse_id(text))
+        hits = [m for m in models if m.id == rid or (m.source == "torchvision" and m.id.split(".", 1)[0] == rid)]
+        if not hits:
+            raise NotFoundError(f"{rid} is not in any cache zoofind knows", hint="`zoofind cache ls` lists what is")
+        for m in hits:
+            out.append(_hf_removal(m, rev) if m.source == "hf" else _whole(m, rev))
+    return out
+
+
+def _whole(m: CachedModel, rev: str | None) -> Removal:
+    if rev:
+        raise UsageError(f"{m.id} has no revisions to remove one of", hint=f"zoofind cache rm {m.id}")
+    p = Path(m.path)
+    extra: list[str] = []
+    if m.source == "tfhub":
+        extra.append(str(p.with_name(p.name + ".descriptor.txt")))
+    elif m.source == "kaggle":
+        extra.append(str(p.with_name(p.name + ".complete")))
+    size = p.stat().st_size if p.is_file() else _tree(p)[0]
+    return Removal(m.id, None, (str(p), *extra), size)
+
+
+def _hf_removal(m: CachedModel, rev: str | None) -> Removal:
+    repo_dir = Path(m.path).parent.parent
+    if rev is None:
+        from .caches.hf import folder_name
+
+        locks = Path(m.cache) / ".locks" / folder_name(m.id.split(":", 1)[1])
+        return Removal(m.id, None, (str(repo_dir), str(locks)), m.size)
+    from .caches.hf import RepoCache
+
+    repo = RepoCache(Path(m.cache), m.id.split(":", 1)[1])
+    commit = repo.commit_of(rev)
+    if commit is None:
+        raise NotFoundError(f"{m.id}@{rev} is not in the Hugging Face cache", hint="`zoofind cache ls` lists the cached revisions")
+
+    def blobs_of(snapshot: Path) -> set[Path]:
+        return {f.resolve() for f in snapshot.rglob("*") if f.is_symlink() or f.is_file()}
+
+    mine = blobs_of(repo.snapshot(commit))
+    others = set().union(*(blobs_of(s) for s in (repo_dir / "snapshots").iterdir() if s.name != commit))
+    freed = [b for b in mine - others if b.exists() and b.parent == repo_dir / "blobs"]
+    refs = [str(r) for r in (repo_dir / "refs").rglob("*") if r.is_file() and r.read_text(errors="replace").strip() == commit]
+    size = sum(b.stat().st_size for b in freed)
+    if not symlinks_used(repo.snapshot(commit)):
+        size = _tree(repo.snapshot(commit))[0]
+    return Removal(m.id, commit, (str(repo.snapshot(commit)), *refs, *map(str, freed)), size)
+
+
+def symlinks_used(snapshot: Path) -> bool:
+    return any(f.is_symlink() for f in snapshot.rglob("*"))
+
+
+def remove(removals: Iterable[Removal]) -> int:
+    """Delete what each removal names (links before blobs, refs last); returns the bytes freed."""
+    import shutil
+
+    freed = 0
+    for r in removals:
+        for p in map(Path, r.paths):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        freed += r.bytes
+    return freed

@@ -17,6 +17,10 @@ EPILOG = """Examples:
 
   zoofind cache verify hf:facebook/esm2_t6_8M_UR50D
 
+  zoofind cache rm hf:owner/name@old-branch --dry-run
+
+  zoofind cache ls --unused-for 90d --format ids | zoofind cache rm - --yes
+
   cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"
 """
 
@@ -60,6 +64,43 @@ def verify(
         render_cache_verify(e, e.pick_format(fmt, as_json), results)
         if not all(r.ok for r in results):
             raise typer.Exit(1)
+
+
+@cache_app.command("rm", epilog=EPILOG)
+def rm(
+    ids: Annotated[List[str], typer.Argument(metavar="ID[@REV]...", help="Models to remove (a Hub revision with @REV), or - to read ids from stdin.", autocompletion=complete_id)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be removed and how much it frees; remove nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (needed when stdin is not a terminal).")] = False,
+) -> None:
+    """Remove cached models or single Hub revisions; a blob another cached revision still links to is kept."""
+    import sys
+
+    e = env()
+    with reporting(e):
+        from .. import plan_cache_removal, remove_from_cache
+        from ..errors import UsageError
+        from ..pull_runner import read_ids
+        from ..units import human_bytes
+
+        wanted: list[str] = []
+        for raw in ids:
+            wanted.extend(read_ids(sys.stdin) if raw == "-" else [raw])
+        plan = plan_cache_removal(wanted)
+        total = sum(r.bytes for r in plan)
+        for r in plan:
+            e.note(f"{'would remove' if dry_run else 'removing'} {r.id}{'@' + r.revision[:12] if r.revision else ''}: {human_bytes(r.bytes)}")
+        if dry_run:
+            e.write("".join(f"{p}\n" for r in plan for p in r.paths))
+            e.note(f"{len(plan)} removal(s) would free {human_bytes(total)}")
+            return
+        if not yes:
+            if not e.stdin_isatty or "-" in ids:
+                raise UsageError("cache rm asks before removing, and stdin is not a terminal to ask on", hint="add --yes (or --dry-run to see what would go)")
+            if not typer.confirm(f"Remove {len(plan)} item(s), freeing {human_bytes(total)}?", default=False, err=True):
+                e.note("nothing removed")
+                raise typer.Exit(1)
+        freed = remove_from_cache(plan)
+        e.note(f"freed {human_bytes(freed)}")
 
 
 @cache_app.command("path", epilog=EPILOG)
