@@ -43,7 +43,8 @@ _LAZY = {
     "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
-                                   "RateLimitedError", "ServerError", "BadAnswerError")},
+                                   "RateLimitedError", "ServerError", "BadAnswerError", "MissingHomeError", "OutputError",
+                                   "ZoofindWarning")},
 }
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .output import SCHEMA_VERSION, Environment, _clean, dumps
+from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
 from .units import human_age, human_bytes
 
 if TYPE_CHECKING:
@@ -24,12 +23,12 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"])
         env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "cache ls", "total_bytes": total,
                          "results": [model_json(m) for m in models]}))
     elif fmt == "jsonl":
-        env.write("".join(json.dumps(model_json(m), ensure_ascii=False) + "\n" for m in models))
+        env.write("".join(json_text(model_json(m)) for m in models))
     elif fmt == "ids":
-        env.write("".join(f"{m.id}\n" for m in models))
+        env.write(tsv_lines((m.id,) for m in models))
     elif fmt == "tsv":
-        env.write("".join("\t".join(_clean(v) for v in (m.id, ",".join(r.split(" ", 1)[0] for r in m.revisions), m.size,
-                                                         int(m.last_used) if m.last_used else "", m.path)) + "\n" for m in models))
+        env.write(tsv_lines((m.id, ",".join(r.split(" ", 1)[0] for r in m.revisions), m.size,
+                             int(m.last_used) if m.last_used else "", m.path) for m in models))
     elif models:
         now = time.time()
         rows = [(m.id, ", ".join(r[:12] + r[40:] for r in m.revisions) or "-", human_bytes(m.size),
@@ -47,11 +46,11 @@ def render_cache_verify(env: Environment, fmt: str, results: Sequence[Any]) -> N
         env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "cache verify",
                          "ok": all(r.ok for r in results), "results": [asdict(r) | {"ok": r.ok} for r in results]}))
     elif fmt == "jsonl":
-        env.write("".join(json.dumps(asdict(r) | {"ok": r.ok}, ensure_ascii=False) + "\n" for r in results))
+        env.write("".join(json_text(asdict(r) | {"ok": r.ok}) for r in results))
     elif fmt == "ids":
-        env.write("".join(f"{r.id}\n" for r in results if not r.ok))
+        env.write(tsv_lines((r.id,) for r in results if not r.ok))
     else:
-        env.write("".join(f"{_clean(r.id)}\t{_clean(p.path)}\t{p.problem}\n" for r in results for p in r.problems))
+        env.write(tsv_lines((r.id, p.path, p.problem) for r in results for p in r.problems))
     bad = [r for r in results if not r.ok]
     files = sum(r.files for r in results)
     env.note(f"checked {files} file(s), {human_bytes(sum(r.bytes for r in results))}, of {len(results)} model(s): "

@@ -205,10 +205,6 @@ def tsv_lines(rows: Iterable[Sequence[Any]]) -> str:
     return "".join("\t".join(cell(v) for v in row) + "\n" for row in rows)
 
 
-# The name pull_output.py (being written) imports; it should move to tsv_lines/cell.
-_clean = cell
-
-
 def json_text(payload: Any, *, indent: int | None = None) -> str:
     """JSON text of exact data; what json leaves raw but a terminal acts on is \\u-escaped."""
     return json_safe(json.dumps(payload, ensure_ascii=False, indent=indent)) + "\n"

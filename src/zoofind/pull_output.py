@@ -8,12 +8,12 @@ written. The library reports progress through ``ProgressEvent``s; only this modu
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .output import SCHEMA_VERSION, Environment, _clean, dumps
+from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
+from .safetext import clean
 from .units import human_bytes
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["Pro
             if total_id is None:
                 total_id = bars.add_task("total", total=0)
             if ev.kind in ("start", "wait"):
-                label = ev.label if ev.kind == "start" else f"{ev.label} (waiting for another process)"
+                # File names come from the server: never let them drive the terminal.
+                label = clean(ev.label) if ev.kind == "start" else f"{clean(ev.label)} (waiting for another process)"
                 if ev.label in tasks:
                     bars.update(tasks[ev.label], description=label, completed=ev.done, total=ev.total)
                 else:
@@ -70,12 +71,12 @@ def render_pull(env: Environment, fmt: str, report: "PullReport") -> None:
         env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "pull", "dry_run": report.dry_run,
                          "exit_code": report.exit_code, "results": [result_json(r) for r in results]}))
     elif fmt == "jsonl":
-        env.write("".join(json.dumps(result_json(r), ensure_ascii=False) + "\n" for r in results))
+        env.write("".join(json_text(result_json(r)) for r in results))
     elif fmt == "ids":
-        env.write("".join(f"{r.id}\n" for r in results if r.ok))
+        env.write(tsv_lines((r.id,) for r in results if r.ok))
     elif fmt in ("tsv", "table"):
         # One line a model: what scripts read (`cd "$(zoofind pull ... | cut -f2)"`).
-        env.write("".join(f"{_clean(r.id)}\t{_clean(r.path)}\n" for r in results if r.ok and r.path))
+        env.write(tsv_lines((r.id, r.path) for r in results if r.ok and r.path))
     for r in results:
         _notes(env, r, report.dry_run)
     missing = sorted({req.package for r in results if r.ok for req in r.requirements if req.installed is None})

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .context import Context
+from .paths import inside_home
 from .errors import EXIT_OK, NotFoundError, OfflineError, UsageError, ZoofindError, describe
 from .records import ParsedId
 
@@ -257,7 +258,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
         from .caches.hf import RepoCache, hub_cache
         from .sources.hf.auth import find_token
 
-        repo = RepoCache(hub_cache(ctx.environ), fs.id.split(":", 1)[1])
+        repo = RepoCache(inside_home(hub_cache(ctx.environ), ctx.environ), fs.id.split(":", 1)[1])
         plan.repo = repo
         assert fs.commit is not None
         plan.path = repo.snapshot(fs.commit)
@@ -289,8 +290,9 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
     else:  # torchvision
         from .caches.torch import checkpoints, lock_path
 
+        folder = inside_home(checkpoints(ctx.environ), ctx.environ)
         for f, skip in chosen:
-            target = checkpoints(ctx.environ) / f.path
+            target = folder / f.path
             plan.targets[f.path] = target
             plan.path = target
             if target.is_file():
@@ -317,6 +319,7 @@ def _tfhub_dir(plan: _Plan, ctx: Context) -> Path:
     from .caches import tfhub
 
     root, own = tfhub.cache_dir(ctx.environ, ctx.cache_dir)
+    root = inside_home(root, ctx.environ)
     plan.path = root / tfhub.module_name(plan.id.split(":", 1)[1])
     if not own:
         plan.notes.append(f"TF Hub modules are in {root}; for tensorflow_hub to find them there: export {tfhub.ENV}={root}")
