@@ -89,7 +89,10 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
                 out[record.id] = record.name
     except Exception:  # noqa: BLE001 - a broken catalog must not print into the user's shell
         return []
-    return [(rid, " ".join(str(name or "").split())) for rid, name in sorted(out.items())]
+    from ..safetext import clean
+
+    # Names from a user catalog reach the shell's completion menu: no escape codes there either.
+    return [(clean(rid), " ".join(clean(str(name or "")).split())) for rid, name in sorted(out.items())]
 
 
 def complete_format(incomplete: str) -> list[tuple[str, str]]:
