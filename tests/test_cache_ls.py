@@ -181,3 +181,38 @@ def test_cache_rm_of_whole_models_from_stdin(filled, cli) -> None:
     whole = cli("cache", "rm", "hf:lab/by-hf", "--yes")
     assert whole.code == 0 and not (Path(os.environ["HF_HOME"]) / "hub" / "models--lab--by-hf").exists()
     assert cli("cache", "rm", "hf:lab/by-hf", "--yes").code == 3
+
+
+def test_prune_evicts_the_least_recently_used_not_the_largest(filled, cli) -> None:
+    now = time.time()
+    ages = {QUANTIZED: 50, "hf:lab/by-hf": 40, "tfhub:google/yamnet/1": 30, "hf:lab/two-revs": 1}
+    for m in listing(cli)["results"]:
+        t = now - ages[m["id"]] * 86400
+        for p in [Path(m["path"]), *Path(m["path"]).parent.parent.rglob("*")] if m["source"] == "hf" else [Path(m["path"]), *Path(m["path"]).rglob("*")]:
+            os.utime(p, (t, t), follow_symlinks=False)
+            if p.is_symlink():
+                os.utime(p.resolve(), (t, t))
+    sizes = {m["id"]: m["size"] for m in listing(cli)["results"]}
+    # A budget between the sizes: only the least recently used (the 3 MB checkpoint) must go.
+    budget = sum(sizes.values()) - sizes[QUANTIZED] + 1000
+    dry = cli("cache", "prune", "--max-size", str(budget), "--dry-run")
+    assert dry.code == 0, dry.stderr
+    assert "resnet18_fbgemm_16fa66dd.pth" in dry.stdout and "by-hf" not in dry.stdout
+    assert cli("cache", "prune", "--max-size", str(budget), "--yes").code == 0
+    assert {m["id"] for m in listing(cli)["results"]} == set(sizes) - {QUANTIZED}
+    assert cli("cache", "prune", "--unused-for", "35d", "--yes").code == 0
+    assert {m["id"] for m in listing(cli)["results"]} == {"tfhub:google/yamnet/1", "hf:lab/two-revs"}
+    assert cli("cache", "prune").code == 2
+
+
+def test_prune_cleans_partials_older_than_a_day(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    folder = tmp_path / "torch" / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".zoofind-partial-a.pth", folder / ".zoofind-partial-b.pth"
+    for p in (old, fresh):
+        p.write_bytes(b"x" * 100)
+    t = time.time() - 2 * 86400
+    os.utime(old, (t, t))
+    assert cli("cache", "prune", "--unused-for", "365d", "--yes").code == 0
+    assert not old.exists() and fresh.exists()

@@ -134,6 +134,16 @@ def plan_cache_removal(ids: Sequence[str]) -> "list[Removal]":
     return plan_removal(Context.from_env(offline=True), ids)
 
 
+def plan_cache_prune(*, max_size: "int | str | None" = None, unused_for: "float | str | None" = None) -> "list[Removal]":
+    """What `zoofind cache prune` would evict (least recently used first) and stale partials; nothing is deleted."""
+    from .context import Context
+    from .inventory import parse_age, parse_size, plan_prune
+
+    size = parse_size(max_size) if isinstance(max_size, str) else max_size
+    age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
+    return plan_prune(Context.from_env(offline=True), max_size=size, unused_for=age)
+
+
 def remove_from_cache(plan: "Sequence[Removal]") -> int:
     """Carry out ``plan_cache_removal``'s plan; returns the bytes freed."""
     from .inventory import remove
@@ -160,4 +170,4 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[Source
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "cached", "cache_path", "verify_cache", "plan_cache_removal", "remove_from_cache", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "cached", "cache_path", "verify_cache", "plan_cache_removal", "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]

@@ -396,3 +396,55 @@ def remove(removals: Iterable[Removal]) -> int:
                 p.unlink(missing_ok=True)
         freed += r.bytes
     return freed
+
+
+# -- prune --------------------------------------------------------------------------------
+STALE_PARTIAL = 86400.0
+
+
+def plan_prune(ctx: Context, *, max_size: int | None = None, unused_for: float | None = None,
+               now: float | None = None) -> list[Removal]:
+    """Least recently used models first: those unused for ``unused_for`` seconds, then more
+    until the caches fit in ``max_size`` bytes; plus partial downloads and temporary folders
+    older than a day (a pull that was stopped and never resumed)."""
+    if max_size is None and unused_for is None:
+        raise UsageError("prune needs a budget", hint="give --max-size (e.g. 50G) and/or --unused-for (e.g. 30d)")
+    now = time.time() if now is None else now
+    models = sorted(cached_models(ctx), key=lambda m: (m.last_used or 0, m.id))
+    size = total(models)
+    evict: list[CachedModel] = []
+    for m in models:
+        old = unused_for is not None and (m.last_used or 0) <= now - unused_for
+        over = max_size is not None and size > max_size
+        if old or over:
+            evict.append(m)
+            size -= m.size
+    out = [_hf_removal(m, None) if m.source == "hf" else _whole(m, None) for m in evict]
+    return out + _stale_partials(ctx, now)
+
+
+def _stale_partials(ctx: Context, now: float) -> list[Removal]:
+    from .atomic import TMP_PREFIX
+    from .caches import tfhub
+    from .caches.hf import hub_cache
+    from .caches.torch import checkpoints
+    from .fetch.partial import PREFIX
+
+    folders = [checkpoints(ctx.environ), tfhub.cache_dir(ctx.environ, ctx.cache_dir)[0]]
+    folders += list(hub_cache(ctx.environ).glob("models--*/blobs"))
+    out = []
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for p in entries:
+            stale = p.name.startswith((PREFIX, TMP_PREFIX)) or (p.is_dir() and re.fullmatch(r"[0-9a-f]{40}\.[0-9a-f]{32}\.tmp", p.name))
+            try:
+                age = now - p.stat().st_mtime
+            except OSError:
+                continue
+            if stale and age > STALE_PARTIAL and not p.name.endswith(".lock"):
+                size = p.stat().st_size if p.is_file() else _tree(p)[0]
+                out.append(Removal(f"partial:{p.name}", None, (str(p),), size))
+    return out

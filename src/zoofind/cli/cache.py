@@ -21,6 +21,8 @@ EPILOG = """Examples:
 
   zoofind cache ls --unused-for 90d --format ids | zoofind cache rm - --yes
 
+  zoofind cache prune --max-size 50G --dry-run
+
   cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"
 """
 
@@ -77,30 +79,53 @@ def rm(
 
     e = env()
     with reporting(e):
-        from .. import plan_cache_removal, remove_from_cache
-        from ..errors import UsageError
+        from .. import plan_cache_removal
         from ..pull_runner import read_ids
-        from ..units import human_bytes
 
         wanted: list[str] = []
         for raw in ids:
             wanted.extend(read_ids(sys.stdin) if raw == "-" else [raw])
-        plan = plan_cache_removal(wanted)
-        total = sum(r.bytes for r in plan)
-        for r in plan:
-            e.note(f"{'would remove' if dry_run else 'removing'} {r.id}{'@' + r.revision[:12] if r.revision else ''}: {human_bytes(r.bytes)}")
-        if dry_run:
-            e.write("".join(f"{p}\n" for r in plan for p in r.paths))
-            e.note(f"{len(plan)} removal(s) would free {human_bytes(total)}")
-            return
-        if not yes:
-            if not e.stdin_isatty or "-" in ids:
-                raise UsageError("cache rm asks before removing, and stdin is not a terminal to ask on", hint="add --yes (or --dry-run to see what would go)")
-            if not typer.confirm(f"Remove {len(plan)} item(s), freeing {human_bytes(total)}?", default=False, err=True):
-                e.note("nothing removed")
-                raise typer.Exit(1)
-        freed = remove_from_cache(plan)
-        e.note(f"freed {human_bytes(freed)}")
+        _carry_out(e, plan_cache_removal(wanted), dry_run=dry_run, yes=yes, from_stdin="-" in ids)
+
+
+@cache_app.command("prune", epilog=EPILOG)
+def prune(
+    max_size: Annotated[Optional[str], typer.Option("--max-size", metavar="SIZE", help="Evict least recently used models until the caches fit: 50G, 500GiB.")] = None,
+    unused_for: Annotated[Optional[str], typer.Option("--unused-for", metavar="AGE", help="Evict models not used for this long: 30d, 12w.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be evicted and how much it frees; remove nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Evict without asking (needed when stdin is not a terminal).")] = False,
+) -> None:
+    """Evict least recently used models to a size budget and/or an age; partial downloads older than a day go too."""
+    e = env()
+    with reporting(e):
+        from .. import plan_cache_prune
+
+        _carry_out(e, plan_cache_prune(max_size=max_size, unused_for=unused_for), dry_run=dry_run, yes=yes, from_stdin=False)
+
+
+def _carry_out(e, plan, *, dry_run: bool, yes: bool, from_stdin: bool) -> None:  # noqa: ANN001 - Environment, [Removal]
+    """Say what goes, then (asked on a terminal, else only with --yes) remove it."""
+    from .. import remove_from_cache
+    from ..errors import UsageError
+    from ..units import human_bytes
+
+    total = sum(r.bytes for r in plan)
+    for r in plan:
+        e.note(f"{'would remove' if dry_run else 'removing'} {r.id}{'@' + r.revision[:12] if r.revision else ''}: {human_bytes(r.bytes)}")
+    if dry_run:
+        e.write("".join(f"{p}\n" for r in plan for p in r.paths))
+        e.note(f"{len(plan)} removal(s) would free {human_bytes(total)}")
+        return
+    if not plan:
+        e.note("nothing to remove")
+        return
+    if not yes:
+        if not e.stdin_isatty or from_stdin:
+            raise UsageError("this asks before removing, and stdin is not a terminal to ask on", hint="add --yes (or --dry-run to see what would go)")
+        if not typer.confirm(f"Remove {len(plan)} item(s), freeing {human_bytes(total)}?", default=False, err=True):
+            e.note("nothing removed")
+            raise typer.Exit(1)
+    e.note(f"freed {human_bytes(remove_from_cache(plan))}")
 
 
 @cache_app.command("path", epilog=EPILOG)
