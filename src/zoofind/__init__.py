@@ -17,7 +17,9 @@ the call starts) is decided once per call and no source then sends a request.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+# Not `from typing import ...`: this module runs first in every process, and each import here
+# widens the window in which a Ctrl-C cannot yet be turned into one line (cli/app.py).
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 

@@ -221,7 +221,8 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
     q = result.query
     for rep in result.sources:
         if rep.status in ("error", "timeout"):
-            env.warn(f"source {rep.name} failed: {rep.message}; showing the others' results")
+            also = "" if result.all_failed else "; showing the others' results"
+            env.warn(f"source {rep.name} failed: {rep.message}{also}")
         elif rep.message and rep.status != "offline":
             env.note(f"{rep.name}: {rep.message}")
     payload = {
@@ -237,7 +238,7 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
     if result.unknown_words and result.hits:
         words = ", ".join(repr(w) for w in result.unknown_words)
         env.note(f"nothing in the catalog mentions {words}; showing matches for the other words")
-    if not result.hits:
+    if not result.hits and not result.all_failed:
         env.note("no matches; try fewer words, another spelling, or fewer filters")
     elif result.total > len(result.hits) and fmt == "table":
         env.note(f"showing {len(result.hits)} of {result.total} matches (use --limit to see more)")

@@ -52,8 +52,9 @@ CHUNK_MAX = 64 * 1024 * 1024
 ATTEMPTS = 6
 BACKOFF_MAX = 10.0
 MAX_REDIRECTS = 10
-#: Save a partial's state after this many new bytes (and at least every SAVE_EVERY s).
-SAVE_BYTES = 8 * 1024 * 1024
+#: Save a partial's state after a fiftieth of the file (within these bounds) and at least every
+#: SAVE_EVERY s, so a kill -9 costs at most ~2% of the file fetched again.
+SAVE_MIN, SAVE_MAX = 256 * 1024, 64 * 1024 * 1024
 PROGRESS_BYTES = 256 * 1024
 DEFAULT_JOBS = 8
 DEFAULT_STALL = 30.0
@@ -140,6 +141,7 @@ class _Job:
         self.result: Fetched | BaseException | None = None
         self.waiting_since: float | None = None
         self.unsaved = 0
+        self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (self.size or 0) // 50))
         self.guard = threading.Lock()
 
     @property
@@ -503,7 +505,7 @@ class Engine:
             job.received += n
             shown += n
             job.unsaved += n
-            if job.unsaved >= SAVE_BYTES:
+            if job.unsaved >= job.save_bytes:
                 job.unsaved = 0
                 job.partial.save(force=True)
             else:
