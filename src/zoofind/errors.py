@@ -153,7 +153,9 @@ def describe(exc: BaseException) -> Described:
         return Described(f"permission denied{_where(exc)}", "check the folder's permissions or choose another with the env variables in `zoofind --help`", EXIT_FAILURE)
     if isinstance(exc, BrokenPipeError):
         return Described("output pipe closed", None, EXIT_FAILURE)
-    return Described(f"unexpected error: {type(exc).__name__}: {_first_line(exc)}", "set ZOOFIND_DEBUG=1 to see the traceback, and please report it", EXIT_FAILURE)
+    from .redaction import redact_text  # an exception's text may carry a URL with credentials
+
+    return Described(f"unexpected error: {type(exc).__name__}: {redact_text(_first_line(exc))}", "set ZOOFIND_DEBUG=1 to see the traceback, and please report it", EXIT_FAILURE)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import contextlib
 import re
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from urllib.parse import quote
@@ -11,11 +12,12 @@ from ...cache import AnswerCache, cached, stale_note
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
-from .. import SearchQuery
+from .. import Repairs, SearchQuery
+from ...redaction import redact_url
 from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import SPEC
 from .auth import find_token, fingerprint
-from .mapping import list_params, record_from_payload, trimmed, wanted
+from .mapping import list_params, record_from_payload, records_from_payloads, trimmed, wanted
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -31,19 +33,22 @@ class HfSource:
         token, _ = find_token(ctx.environ)
         params = list_params(query)
 
+        repairs = Repairs()
+
         def fetch() -> list[dict[str, Any]]:
             # httpx loads only when the cache cannot answer: a cached search stays as quick as an offline one.
             from ...net.http import Session
             from . import api
 
             with Session(ctx, api.SERVICE) as s:
-                models = api.list_models(s, hub, params, wanted(query), token)
-            return [trimmed(m, all_files=False) for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
+                models = api.list_models(s, hub, params, wanted(query), token, repairs)
+            return [trimmed(m, all_files=False, repairs=repairs) for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
         key = {"endpoint": hub, "models": params, "account": fingerprint(token)}
-        value, origin, age = cached(ctx, "hf", key, fetch)
-        records = tuple(record_from_payload(p, hub) for p in value)
-        return SourceAnswer(records, origin=origin, age_seconds=age, note=stale_note("the Hub", origin, age))
+        value, origin, age = cached(ctx, "hf", key, fetch, valid=lambda v: isinstance(v, list))
+        records = records_from_payloads(value, hub, repairs)
+        note = "; ".join(n for n in (stale_note("the Hub", origin, age), repairs.note("the Hub")) if n) or None
+        return SourceAnswer(records, origin=origin, age_seconds=age, note=note)
 
     def _repo(self, repo: str, ctx: "Context") -> tuple[dict[str, Any], str, str | None]:
         hub = ctx.endpoint(SPEC)
@@ -57,17 +62,17 @@ class HfSource:
                 return trimmed(api.model_info(s, hub, repo, token), all_files=True)
 
         key = {"endpoint": hub, "model": repo, "account": fingerprint(token)}
-        value, _origin, _age = cached(ctx, "hf-info", key, fetch)
+        value, _origin, _age = cached(ctx, "hf-info", key, fetch, valid=lambda v: isinstance(v, dict))
         return value, hub, token
 
-    def _access(self, repo: str, ctx: "Context", hub: str, token: str | None) -> str:
+    def _access(self, repo: str, ctx: "Context", hub: str, token: str | None, session: Any = None) -> str:
         """For a gated repo, whether this token may download it (never cached):
-        "granted", "no-token" or "denied"."""
+        "granted", "no-token" or "denied". ``session``: an open one, whose deadline it then shares."""
         from ...net.http import Session
         from . import api
 
         try:
-            with Session(ctx, api.SERVICE) as s:
+            with contextlib.nullcontext(session) if session is not None else Session(ctx, api.SERVICE) as s:
                 api.auth_check(s, hub, repo, token)
         except (AccessDeniedError, NotFoundError):
             return "denied" if token else "no-token"
@@ -95,20 +100,20 @@ class HfSource:
 
         hub = ctx.endpoint(SPEC)
         token, _ = find_token(ctx.environ)
-        with Session(ctx, api.SERVICE) as s:
+        shown = redact_url(hub)
+        with Session(ctx, api.SERVICE) as s:  # one deadline for the metadata and the access check
             data = api.model_info(s, hub, pid.ref, token, revision)
-        repo = str(data["id"])
-        if data.get("gated"):
-            access = self._access(repo, ctx, hub, token)
-            if access != "granted":
-                raise AccessDeniedError(
-                    f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
-                    hint=f"request access at {hub}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
-                )
+            repo = str(data["id"])
+            access = self._access(repo, ctx, hub, token, s) if data.get("gated") else "granted"
+        if access != "granted":
+            raise AccessDeniedError(
+                f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
+                hint=f"request access at {shown}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
+            )
         commit = data.get("sha")
         if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
-            raise BadAnswerError(f"the Hugging Face Hub at {hub} gave no commit for {repo}", hint="retry later")
-        return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit, f"{hub}/{repo}")
+            raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {repo}", hint="retry later")
+        return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit, f"{shown}/{repo}")
 
     def security_scan(self, pid: ParsedId, ctx: "Context", commit: str) -> dict[str, str]:
         """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
