@@ -4,12 +4,12 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting
+from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting, timeout_option
 
 
 def sources(
     offline: OfflineOpt = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each reachability probe.", min=0.1)] = 3.0,
+    timeout: Annotated[float, timeout_option("Seconds to wait for each reachability probe.")] = 3.0,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
