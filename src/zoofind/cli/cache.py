@@ -4,7 +4,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import FormatOpt, JsonOpt, env, reporting
+from .common import FormatOpt, JsonOpt, env, ids_from, reporting
 from .completion import complete_id
 
 EPILOG = """Examples:
@@ -75,17 +75,11 @@ def rm(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
     """Remove cached models or single Hub revisions; a blob another cached revision still links to is kept."""
-    import sys
-
     e = env()
     with reporting(e):
         from .. import plan_cache_removal
-        from ..pull_runner import read_ids
 
-        wanted: list[str] = []
-        for raw in ids:
-            wanted.extend(read_ids(sys.stdin) if raw == "-" else [raw])
-        _carry_out(e, plan_cache_removal(wanted), dry_run=dry_run, yes=yes, from_stdin="-" in ids)
+        _carry_out(e, plan_cache_removal(ids_from(ids)), dry_run=dry_run, yes=yes, from_stdin="-" in ids)
 
 
 @cache_app.command("prune", epilog=EPILOG)

@@ -123,3 +123,15 @@ def _warning_printer(e: Environment, others: Any) -> Any:
             e.warn(str(message))
 
     return show
+
+
+def ids_from(args: "list[str]") -> list[str]:
+    """The ids a command was given, ``-`` replaced by those on stdin (one a line, first column)."""
+    import sys
+
+    from ..pull_runner import read_ids
+
+    out: list[str] = []
+    for raw in args:
+        out.extend(read_ids(sys.stdin) if raw == "-" else [raw])
+    return out

@@ -1,12 +1,11 @@
 """`zoofind pull`."""
 
-import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting, timeout_option
+from .common import FormatOpt, JsonOpt, OfflineOpt, env, ids_from, reporting, timeout_option
 from .completion import complete_id
 
 EPILOG = """Examples:
@@ -44,12 +43,9 @@ def pull(
     e = env()
     with reporting(e):
         from .. import pull as run_pull
-        from ..pull_runner import read_ids
         from ..pull_output import progress_bars, render_pull
 
-        wanted: list[str] = []
-        for raw in ids:
-            wanted.extend(read_ids(sys.stdin) if raw == "-" else [raw])
+        wanted = ids_from(ids)
         form = e.pick_format(fmt, as_json)
         with progress_bars(e, enabled=not quiet and not dry_run) as progress:
             report = run_pull(
