@@ -231,3 +231,43 @@ def test_the_hubs_security_scan_of_pickle_files_is_reported(hf_hub, cli) -> None
     res = json.loads(ran.stdout)["results"][0]
     assert res["flags"] == ["pickle: loading can run code; prefer safetensors", "the Hub's security scan flags pytorch_model.bin (unsafe)"]
     assert "unsafe" in ran.stderr
+
+
+def test_hostile_blob_ids_never_become_paths(hf_hub, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import servers.hf_server as hub_server
+
+    victim = tmp_path / "victim_secret.txt"
+    victim.write_text("secret")
+    honest = hub_server._siblings
+
+    def hostile(commit):  # the server, not zoofind, is made to lie: a blob id that is a path
+        out = honest(commit)
+        for s in out:
+            s.update({"blobId": "../../../../" + str(victim)})
+            s.pop("size", None)
+            s.pop("lfs", None)
+        return out
+
+    monkeypatch.setattr(hub_server, "_siblings", hostile)
+    hf_hub.add_repo("zoofind-lab/evil-ids", {"config.json": b"{}"})
+    ran = cli("pull", "hf:zoofind-lab/evil-ids", "--dest", str(tmp_path / "out"))
+    assert ran.code == 1 and "no usable content id" in ran.stderr, ran.stderr
+    assert victim.read_text() == "secret" and not (tmp_path / "out").exists()
+
+
+def test_an_expired_storage_link_is_asked_for_again(hf_hub, cli) -> None:
+    data = blob(40 * MB, "exp")
+    hf_hub.add_repo("zoofind-lab/slow-link", {"model.safetensors": data})
+    hf_hub.lfs_url_ttl = 1
+    hf_hub.rate_bps = 12 * MB
+    ran = cli("pull", "hf:zoofind-lab/slow-link", "--jobs", "2")
+    assert ran.code == 0, ran.stderr
+    snap = Path(ran.stdout.split("\t")[1].strip())
+    assert hashlib.sha256((snap / "model.safetensors").read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_failed_pull_leaves_a_cache_scan_cache_dir_reads_without_warnings(hub, cli) -> None:
+    hub.corrupt = {f"{REPO}/model.safetensors"}
+    assert cli("pull", f"hf:{REPO}").code == 1
+    check = referee("import huggingface_hub as h; i = h.scan_cache_dir(); print(len(i.warnings), [str(w) for w in i.warnings])")
+    assert check.stdout.startswith("0 "), check.stdout + check.stderr

@@ -68,7 +68,7 @@ def test_a_damaged_archive_installs_nothing(tfhub, cli, variant: str) -> None:
     ran = cli("pull", f"tfhub:{HANDLE}")
     assert ran.code == 1 and "damaged" in ran.stderr, ran.stderr
     assert not module_dir().exists()
-    assert [p.name for p in module_dir().parent.iterdir() if not p.name.endswith(".lock")] == []
+    assert [p.name for p in module_dir().parent.iterdir() if not p.name.startswith(".zoofind-lock-")] == []
 
 
 @pytest.mark.parametrize("variant", ["dotdot", "absolute", "symlink", "abs_symlink", "hardlink", "device", "fifo"])
@@ -90,4 +90,19 @@ def test_an_interrupted_archive_download_resumes(tfhub, cli) -> None:
     assert ran.code == 0, ran.stderr
     assert tfhub.drops == 1
     assert tfhub.bytes_sent <= len(archive) * 1.5
+    assert (module_dir() / "saved_model.pb").exists()
+
+
+def test_three_processes_pulling_one_module_fetch_it_once_and_all_succeed(tfhub) -> None:
+    import subprocess
+    import sys
+
+    archive = tfhub.add_model(HANDLE)
+    tfhub.rate_bps = len(archive) * 2  # about half a second each
+    script = Path(sys.executable).with_name("zoofind")
+    procs = [subprocess.Popen([str(script), "pull", f"tfhub:{HANDLE}", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert tfhub.bytes_sent <= len(archive) * 1.1
     assert (module_dir() / "saved_model.pb").exists()

@@ -80,7 +80,7 @@ def test_a_checkpoint_whose_hash_does_not_match_its_name_is_refused(pytorch_org,
     assert ran.code == 1
     assert "resnet18-f37072fd.pth" in ran.stderr and "f37072fd" in ran.stderr and "deleted" in ran.stderr
     assert not (checkpoints() / "resnet18-f37072fd.pth").exists()
-    assert [p.name for p in checkpoints().iterdir() if not p.name.endswith(".lock")] == []
+    assert [p.name for p in checkpoints().iterdir() if not p.name.startswith(".zoofind-lock-")] == []
 
 
 def test_a_cached_checkpoint_pulls_offline_with_no_request(pytorch_org, cli) -> None:

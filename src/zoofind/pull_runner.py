@@ -201,7 +201,7 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
         if pid.source not in SUPPORTED:
             spec = registry.spec(pid.source)
             raise UsageError(f"pull cannot fetch {spec.title} models yet ({pid})",
-                             hint="zoofind info shows where to get it; pull fetches hf: and torchvision: models")
+                             hint="zoofind info shows where to get it; pull fetches hf:, torchvision: and tfhub: models")
         if ctx.offline:
             _plan_offline(plan, pid, ctx, opts)
         else:
@@ -262,8 +262,13 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
         plan.repo = repo
         assert fs.commit is not None
         plan.path = repo.snapshot(fs.commit)
+        if not opts.dry_run:
+            # huggingface_hub makes the snapshot folder before any download: a repo folder
+            # without one (a pull stopped early) makes scan_cache_dir() warn.
+            plan.path.mkdir(parents=True, exist_ok=True)
         token, _ = find_token(ctx.environ)
         auth = {"Authorization": f"Bearer {token}"} if token else {}
+        denied = (f"request access at {fs.page}, then set HF_TOKEN (or run `hf auth login`)" if fs.page else None)
         for f, skip in chosen:
             if skip:
                 continue
@@ -275,6 +280,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                 continue
             plan.downloads.append(Download(
                 f.url, repo.blob(f.etag), repo.lock(f.etag), Expected(f.size, f.sha256, f.git_sha1), _label(fs.id, f.path), auth,
+                denied_hint=denied,
             ))
     elif plan.source == "tfhub":
         from .caches import tfhub
@@ -286,7 +292,8 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
             if tfhub.present(module_dir):
                 plan.present.add(f.path)
                 continue
-            plan.downloads.append(Download(f.url, archive, tfhub.lock_path(module_dir), Expected(f.size, f.sha256), _label(fs.id, f.path)))
+            plan.downloads.append(Download(f.url, archive, tfhub.lock_path(module_dir), Expected(f.size, f.sha256), _label(fs.id, f.path),
+                                           done=lambda d=module_dir: tfhub.present(d)))
     else:  # torchvision
         from .caches.torch import checkpoints, lock_path
 
@@ -479,7 +486,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
 
         assert plan.path is not None
         for f, _ in plan.chosen:
-            if f.path not in plan.present:
+            if f.path not in plan.present and not tfhub.present(plan.path):  # another process may have installed it
                 tfhub.install(plan.targets[f.path], plan.path, plan.id.split(":", 1)[1],
                               is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")), name=f.path)
         plan.targets = {p.relative_to(plan.path).as_posix(): p for p in plan.path.rglob("*") if p.is_file()}
@@ -504,10 +511,12 @@ def _to_dest(plan: _Plan, opts: PullOptions, *, multi: bool) -> tuple[str, str]:
     """Also place the files in ``--dest``: hard links where the file system allows, else copies.
 
     One model's files go straight into the folder (as ``hf download --local-dir``); with
-    several models each gets a subfolder named after it (``esm2_t6_8M_UR50D``, ``resnet50``).
+    several models each gets a subfolder named after its whole ref (``facebook--esm2_t6_8M_UR50D``,
+    ``resnet50.IMAGENET1K_V2``).
     """
     assert opts.dest is not None
-    root = opts.dest / plan.id.split(":", 1)[1].rsplit("/", 1)[-1].split(".", 1)[0] if multi else opts.dest
+    # The whole ref, so hf:Qwen/Qwen2.5-7B and hf:Qwen/Qwen2.5-0.5B, or two repos named bert, never share a folder.
+    root = opts.dest / plan.id.split(":", 1)[1].replace("/", "--") if multi else opts.dest
     mode = "hardlink"
     for rel, src in plan.targets.items():
         src = src.resolve()

@@ -4,6 +4,9 @@
   as huggingface_hub writes it, so ``local_files_only=True`` and ``HF_HUB_OFFLINE=1`` find it.
 * ``torch``: torch.hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``), where
   ``load_state_dict_from_url`` and torchvision's weights look before downloading.
+* ``tfhub``: TF Hub's module folders (``$TFHUB_CACHE_DIR/<sha1 of the handle URL>``), which
+  ``hub.load`` uses without a request.
+* ``kagglehub``: kagglehub's model cache (listed by ``zoofind cache``; pull does not fill it yet).
 
 Each says where a model's files go, where a download's partial bytes and lock live (on the
 same file system as the target, so the final rename is atomic), how to make verified files

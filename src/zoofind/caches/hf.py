@@ -85,10 +85,14 @@ class RepoCache:
                 tmp.unlink()
             os.symlink(rel, tmp)
             os.replace(tmp, dst)
-        elif blob.exists():
-            # No symlinks here: the file itself moves to its snapshot path, as huggingface_hub
-            # does (no blob is kept, so nothing is stored twice).
-            os.replace(blob, dst)
+        elif blob.exists() and not dst.exists():
+            # No symlinks here: the snapshot holds a copy (huggingface_hub moves a new blob
+            # there instead, then downloads it again for the next path that needs the same
+            # bytes; a copy keeps every path and --dest working, at the cost of the space).
+            import shutil
+
+            with replacing(dst) as out, blob.open("rb") as src:
+                shutil.copyfileobj(src, out, 4 * 1024 * 1024)
         return dst
 
     def write_ref(self, revision: str, commit: str) -> None:

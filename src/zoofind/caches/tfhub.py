@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Mapping
 
 from ..atomic import replacing
+from ..errors import ZoofindError
 from ..fetch.integrity import IntegrityError
-from ..fetch.partial import PREFIX
+from ..fetch.locks import LOCK_PREFIX
 
 CANONICAL = "https://tfhub.dev"
 ENV = "TFHUB_CACHE_DIR"
@@ -63,7 +64,7 @@ def archive_path(module_dir: Path) -> Path:
 
 def lock_path(module_dir: Path) -> Path:
     # Not tensorflow_hub's "<sha1>.lock": its format and stale rule are its own.
-    return module_dir.with_name(f"{PREFIX}{module_dir.name}.lock")
+    return module_dir.with_name(f"{LOCK_PREFIX}{module_dir.name}")
 
 
 def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str) -> None:
@@ -72,6 +73,9 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
     tmp.mkdir(parents=True)
     try:
         if is_archive:
+            if not hasattr(tarfile, "data_filter"):
+                raise ZoofindError("extracting TF Hub archives safely needs Python 3.10.12, 3.11.4 or newer (tarfile's data filter)",
+                                   hint="upgrade Python; zoofind does not extract archives without the filter")
             _check_gzip(archive, handle)
             try:
                 with tarfile.open(archive, "r:*") as tar:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from ..fetch.partial import PREFIX
+from ..fetch.locks import LOCK_PREFIX
 
 
 def torch_home(env: Mapping[str, str]) -> Path:
@@ -25,7 +25,7 @@ def checkpoints(env: Mapping[str, str]) -> Path:
 
 
 def lock_path(target: Path) -> Path:
-    return target.with_name(f"{PREFIX}{target.name}.lock")
+    return target.with_name(f"{LOCK_PREFIX}{target.name}")
 
 
 def scan(env: Mapping[str, str]) -> list[Path]:

@@ -71,6 +71,11 @@ class Download:
     label: str
     #: Headers for the URL's own host only (a hub token); never sent after a redirect elsewhere.
     auth: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: Whether what this download is for is already in place (a TF Hub folder another process
+    #: extracted from the same archive); asked once the lock is held.
+    done: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+    #: What to do when the server refuses the file (where access is requested, which token).
+    denied_hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,8 @@ class _Job:
         self.result: Fetched | BaseException | None = None
         self.waiting_since: float | None = None
         self.unsaved = 0
+        self.discover = False  # the first chunk's answer says the size (see _begin)
+        self.ranged = False
         self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (self.size or 0) // 50))
         self.guard = threading.Lock()
 
@@ -156,7 +163,8 @@ class Engine:
     ) -> None:
         self.ctx = ctx
         self.jobs = max(1, jobs)
-        self.progress = progress or (lambda event: None)
+        self._progress = progress
+        self._tracker: Any = None
         self.stall = stall
         self.ranged_min = ranged_min
         self.queue: "queue.Queue[Callable[[], None] | None]" = queue.Queue()
@@ -164,6 +172,12 @@ class Engine:
         self._remaining = 0
         self._all_done = threading.Condition()
         self._client: "httpx.Client | None" = None
+
+    def progress(self, event: ProgressEvent) -> None:
+        """Tell the caller's callback; its failure must never stop or hang a transfer."""
+        if self._progress is not None:
+            with contextlib.suppress(Exception):
+                self._progress(event)
 
     # -- the run ----------------------------------------------------------------------
     def run(self, downloads: Sequence[Download]) -> list[Fetched | BaseException]:
@@ -180,6 +194,9 @@ class Engine:
         limits = httpx.Limits(max_connections=self.jobs + 2, max_keepalive_connections=self.jobs + 2)
         timeout = httpx.Timeout(self.stall, connect=min(self.stall, 10.0))
         needs_tls = any(d.url.startswith("https:") for d in downloads)
+        from ..net.http import SocketTracker
+
+        self._tracker = SocketTracker()
         self._client = httpx.Client(
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}, timeout=timeout, limits=limits,
             verify=tls_context() if needs_tls else True, follow_redirects=False,
@@ -198,12 +215,13 @@ class Engine:
                     self._all_done.wait(0.2)
         except KeyboardInterrupt:
             self.stop.set()
-            with contextlib.suppress(Exception):
-                self._client.close()  # wakes workers blocked on a socket
+            self._tracker.shut_all()  # wakes workers blocked reading a socket
+            until = time.monotonic() + 3.0
             for w in workers:
-                w.join(timeout=2.0)
+                w.join(timeout=max(0.0, until - time.monotonic()))
             for job in jobs:
-                self._park(job)
+                if job.locked:  # a job this process never locked is another's to keep
+                    self._park(job)
             raise
         finally:
             for _ in workers:
@@ -216,17 +234,22 @@ class Engine:
             task = self.queue.get()
             if task is None or self.stop.is_set():
                 return
-            task()
+            with contextlib.suppress(Exception):  # tasks record their own failures; a worker never dies
+                task()
 
     def _settle(self, job: _Job, result: Fetched | BaseException) -> None:
+        if job.result is not None:
+            return  # settled once only
         job.result = result
-        if isinstance(result, Fetched):
-            self.progress(ProgressEvent(job.d.label, "done", result.size, result.size))
-        else:
-            self.progress(ProgressEvent(job.d.label, "failed", job.partial.have(), job.size))
-        with self._all_done:
-            self._remaining -= 1
-            self._all_done.notify_all()
+        try:
+            if isinstance(result, Fetched):
+                self.progress(ProgressEvent(job.d.label, "done", result.size, result.size))
+            else:
+                self.progress(ProgressEvent(job.d.label, "failed", job.partial.have(), job.size))
+        finally:
+            with self._all_done:
+                self._remaining -= 1
+                self._all_done.notify_all()
 
     # -- a file -----------------------------------------------------------------------
     def _begin(self, job: _Job) -> None:
@@ -242,8 +265,9 @@ class Engine:
                     timer.start()
                     return
                 job.locked = True
-            if job.d.target.exists() and (job.size is None or job.d.target.stat().st_size == job.size):
-                size = job.d.target.stat().st_size
+            in_place = job.d.target.exists() and (job.size is None or job.d.target.stat().st_size == job.size)
+            if in_place or (job.d.done is not None and job.d.done()):
+                size = job.d.target.stat().st_size if in_place else 0
                 self._release(job)
                 self._settle(job, Fetched(job.d, size, None, 0, 0, reused=True))
                 return
@@ -251,8 +275,19 @@ class Engine:
             job.d.target.parent.mkdir(parents=True, exist_ok=True)
             job.fd = os.open(job.partial.data, os.O_RDWR | os.O_CREAT, 0o644)
             job.pending = 1
+            if job.size is None and job.partial.size is None and self.jobs > 1 and not job.partial.have():
+                # Size unknown (torch.hub and TF Hub give none): the first chunk asks with a Range
+                # and the 206's Content-Range tells the size; a large file then goes ranged.
+                job.discover = True
+                job.hasher = Hasher(job.d.expected, None)
+                self.progress(ProgressEvent(job.d.label, "start", 0, None))
+                self._unit(job, 0, self.ranged_min // 4, rest=(), probe=True)
+                return
+            if job.size is None:
+                job.size = job.partial.size  # learned by an earlier run's probe
             if job.size is not None and job.size >= self.ranged_min and self.jobs > 1:
                 # Full size at once (sparse): chunks land at their offsets in any order.
+                job.ranged = True
                 os.ftruncate(job.fd, job.size)
                 chunks = self._chunks(job)
                 if not chunks:
@@ -276,10 +311,14 @@ class Engine:
         except BaseException as exc:  # noqa: BLE001 - recorded as this file's result
             self._fail(job, exc)
 
-    def _chunks(self, job: _Job) -> list[tuple[int, int]]:
+    def _chunk_size(self, job: _Job) -> int:
         assert job.size is not None
         # Two chunks a connection, at least a quarter of RANGED_MIN (8 MiB) each, at most CHUNK_MAX.
-        chunk = min(CHUNK_MAX, max(self.ranged_min // 4, job.size // (self.jobs * 2) + 1))
+        return min(CHUNK_MAX, max(self.ranged_min // 4, job.size // (self.jobs * 2) + 1))
+
+    def _chunks(self, job: _Job) -> list[tuple[int, int]]:
+        assert job.size is not None
+        chunk = self._chunk_size(job)
         out = []
         for a, b in job.partial.gaps(job.size):
             while a < b:
@@ -390,10 +429,13 @@ class Engine:
 
         ranged = r.pos > 0 or (r.end is not None and (job.size is None or r.end < job.size))
         headers = {"Range": f"bytes={r.pos}-{'' if r.end is None else r.end - 1}"} if ranged else {}
+        complete = False
         try:
             with self._open(job, headers) as resp:
                 status = resp.status_code
                 if status == 416:
+                    if not r.probe:  # only a file's first unit may start it over
+                        raise SourceError(f"{job.d.label}: the server's file changed during the transfer (HTTP 416)", hint="retry the pull")
                     self._replan(job, r)  # the file is shorter than the partial thought: changed
                 if status not in (200, 206):
                     raise self._status_error(job, resp)
@@ -403,21 +445,24 @@ class Engine:
                         self._replan(job, r)  # a new version of the file: the old bytes are useless
                     job.partial.etag = etag or job.partial.etag
                 if status == 200 and ranged:
-                    if not r.probe:
-                        raise SourceError(f"{job.d.label}: the server stopped honouring byte ranges mid-transfer")
+                    if not r.probe and job.ranged:
+                        raise SourceError(f"{job.d.label}: the server stopped honouring byte ranges mid-transfer", hint="retry the pull")
                     # The server ignores Range: take this whole answer as the file, from byte 0.
-                    job.partial.done = []
-                    job.hasher = Hasher(job.d.expected, job.size)
-                    r.pos, r.end, r.rest = 0, None, ()
+                    self._from_zero(job, r)
                 elif status == 206 and _content_range_start(resp.headers.get("content-range")) != r.pos:
                     raise SourceError(f"{job.d.label}: the server sent other bytes than the range asked for")
+                if job.discover:
+                    self._discovered(job, r, status, resp.headers)
                 if status == 200 and job.size is None:
                     job.size = job.partial.size = _content_length(resp.headers)
                 r.probe = False
                 if r.rest:
                     self._queue_rest(job, r.rest)
                     r.rest = ()
+                expect = _content_length(resp.headers)
+                before = r.pos
                 self._stream(job, resp, r)
+                complete = expect is not None and r.pos - before >= expect
         except httpx.HTTPError as exc:
             from ..net.errors import from_transport
 
@@ -432,8 +477,38 @@ class Engine:
             r.finished = True
         elif r.pos >= r.end:
             r.finished = True
-        else:
+        elif not complete:
             raise _lost(job, r.pos)
+        # else: the server sent all it was asked for, and this unit wants more: ask again at once.
+
+    def _from_zero(self, job: _Job, r: "_Range") -> None:
+        """The file again from byte 0 in one stream (a server that answers 200 to a Range)."""
+        job.partial.reset()
+        job.ranged = False
+        job.discover = False
+        if job.fd is not None:
+            os.ftruncate(job.fd, 0)
+        job.hasher = Hasher(job.d.expected, job.size)
+        r.pos, r.end, r.rest = 0, None, ()
+
+    def _discovered(self, job: _Job, r: "_Range", status: int, headers: Any) -> None:
+        """The first answer for a file of unknown size: plan the rest of it."""
+        job.discover = False
+        total = _content_range_total(headers.get("content-range")) if status == 206 else None
+        if total is None:
+            return  # a 200 (handled as one stream) or no total given: read to the end
+        job.size = job.partial.size = total
+        job.save_bytes = min(SAVE_MAX, max(SAVE_MIN, total // 50))
+        if total >= self.ranged_min:
+            job.ranged = True
+            job.hasher = None  # chunks arrive out of order: hashed from disk at the end
+            assert job.fd is not None
+            os.ftruncate(job.fd, total)
+            first_end = min(r.end or total, total)
+            step = self._chunk_size(job)
+            r.end, r.rest = first_end, tuple((a, min(total, a + step)) for a in range(first_end, total, step))
+        else:
+            r.end = total  # one stream: the next request continues where this one stops
 
     def _replan(self, job: _Job, r: "_Range") -> None:
         """Throw the partial's bytes away and start the file again (only ever from its first unit)."""
@@ -453,13 +528,13 @@ class Engine:
     def _open(self, job: _Job, headers: Mapping[str, str]) -> Any:
         """GET the job's URL, walking redirects; the hub's headers go to the hub's host only."""
         assert self._client is not None
-        url = job.url
+        url = start = job.url
         origin = urlsplit(job.d.url).netloc
         for _ in range(MAX_REDIRECTS + 1):
             send = dict(headers)
             if urlsplit(url).netloc == origin:
                 send.update(job.d.auth)
-            request = self._client.build_request("GET", url, headers=send)
+            request = self._client.build_request("GET", url, headers=send, extensions={"trace": self._tracker.trace})
             resp = self._client.send(request, stream=True)
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 resp.close()
@@ -473,11 +548,13 @@ class Engine:
             try:
                 if resp.status_code in (200, 206):
                     job.url = url
-                elif job.url != job.d.url and resp.status_code in (401, 403, 404, 410):
+                elif start != job.d.url and resp.status_code in (401, 403, 404, 410):
                     # A signed storage URL expired: the next attempt asks the hub again.
                     job.url = job.d.url
                     resp.close()
-                    raise SourceError(f"{job.d.label}: the storage link expired", hint="retry the pull")
+                    err = SourceError(f"{job.d.label}: the storage link expired", hint="retry the pull")
+                    err.transient = True  # the next attempt asks the hub for a fresh link
+                    raise err
                 yield resp
             finally:
                 resp.close()
@@ -497,19 +574,22 @@ class Engine:
             n = len(chunk)
             if not n:
                 continue
-            _pwrite_all(job.fd, chunk, r.pos)
+            try:
+                _pwrite_all(job.fd, chunk, r.pos)
+            except OSError as exc:
+                raise _disk_error(job, exc) from None
             if job.hasher is not None:
                 job.hasher.update(chunk)
             job.partial.mark(r.pos, r.pos + n)
             r.pos += n
-            job.received += n
             shown += n
-            job.unsaved += n
-            if job.unsaved >= job.save_bytes:
-                job.unsaved = 0
-                job.partial.save(force=True)
-            else:
-                job.partial.save()
+            with job.guard:
+                job.received += n
+                job.unsaved += n
+                save = job.unsaved >= job.save_bytes
+                if save:
+                    job.unsaved = 0
+            job.partial.save(force=save)
             if shown >= PROGRESS_BYTES:
                 self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, shown))
                 shown = 0
@@ -519,10 +599,20 @@ class Engine:
             self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, shown))
 
     def _status_error(self, job: _Job, resp: "httpx.Response") -> ZoofindError:
+        """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""
+        from ..errors import AccessDeniedError, NotFoundError
         from ..net.errors import from_status
+        from ..redaction import redact_url
 
+        where = redact_url(f"{urlsplit(str(resp.url)).scheme}://{urlsplit(str(resp.url)).netloc}")
+        if resp.status_code in (401, 403):
+            return AccessDeniedError(f"{job.d.label}: {where} refused the download (HTTP {resp.status_code})",
+                                     hint=job.d.denied_hint or "the file may need credentials or may have moved")
+        if resp.status_code in (404, 410):
+            return NotFoundError(f"{job.d.label}: {where} has no such file (HTTP {resp.status_code})",
+                                 hint="the model's file list may be out of date; retry, or check the id with `zoofind info`")
         err = from_status(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, job.d.label)
-        return err if err is not None else SourceError(f"{job.d.label}: HTTP {resp.status_code}")
+        return err if err is not None else SourceError(f"{job.d.label}: HTTP {resp.status_code} from {where}")
 
 
 def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
@@ -533,10 +623,14 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
         offset += n
 
 
-def _is_disk_error(exc: OSError) -> bool:
+def _disk_error(job: "_Job", exc: OSError) -> ZoofindError:
+    """A write that failed (full disk, quota, file size limit, read-only, I/O): say where, and that nothing is lost."""
     import errno
 
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG)
+    why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded", errno.EFBIG: "the file is larger than allowed here",
+           errno.EROFS: "the file system is read-only", errno.EIO: "an I/O error"}.get(exc.errno or 0, exc.strerror or str(exc))
+    return ZoofindError(f"{job.d.label}: cannot write {job.partial.data.parent}: {why}; the partial download is kept",
+                        hint="free space (or point HF_HOME / TORCH_HOME / TFHUB_CACHE_DIR elsewhere), then re-run the pull: it continues from here")
 
 
 def _etag(headers: "httpx.Headers") -> str | None:
@@ -550,6 +644,15 @@ def _content_length(headers: "httpx.Headers") -> int | None:
     try:
         return int(headers["content-length"])
     except (KeyError, ValueError):
+        return None
+
+
+def _content_range_total(value: str | None) -> int | None:
+    # "bytes 0-99/1000" -> 1000 ("*" when unknown)
+    try:
+        total = (value or "").rsplit("/", 1)[1]
+        return int(total) if total.isdigit() else None
+    except IndexError:
         return None
 
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+#: Lock files beside their targets start with this (never with the partials' prefix, so a
+#: clean-up of stale partials cannot take a live lock with it).
+LOCK_PREFIX = ".zoofind-lock-"
 #: Seconds without a heartbeat after which another host's lock counts as abandoned.
 LEASE = 60.0
 

@@ -57,13 +57,23 @@ class Partial:
             state is not None and self.data.exists() and state.get("version") == STATE_VERSION
             and state.get("identity") == self.identity and (self.size is None or state.get("size") == self.size)
         )
+        if usable and self.size is None and type(state.get("size")) is int:
+            self.size = state["size"]  # learned by an earlier run's first answer
         if not usable:
             self.discard()
             return 0
         assert state is not None
-        self.etag = state.get("etag")
+        etag = state.get("etag")
+        self.etag = etag if isinstance(etag, str) else None
         on_disk = self.data.stat().st_size
-        self.done = [[int(a), min(int(b), on_disk)] for a, b in state.get("done", []) if int(a) < min(int(b), on_disk)]
+        self.done = []
+        ranges = state.get("done")
+        for item in ranges if isinstance(ranges, list) else ():
+            # A damaged state is worth nothing, never an error: any doubt and the bytes start over.
+            if not (isinstance(item, list) and len(item) == 2 and all(type(v) is int and v >= 0 for v in item)):
+                self.discard()
+                return 0
+            self.mark(item[0], min(item[1], on_disk))
         return self.have()
 
     def discard(self) -> None:

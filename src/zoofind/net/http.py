@@ -138,23 +138,20 @@ class _Transport(httpx.BaseTransport):
                 transport.close()
 
 
-class _Watchdog:
-    """Shuts every socket a session opened when its deadline passes.
+class SocketTracker:
+    """The sockets of the connections a client opens, so another thread can shut them all.
 
-    httpx bounds each read, not a whole answer: a server that sends one byte a second
-    would hold a call forever. httpcore's documented ``trace`` request extension hands
-    over each new connection's network stream (``connection.connect_tcp.complete``),
-    whose documented ``get_extra_info("socket")`` is the socket; at the deadline a
-    timer shuts them, the blocked read returns, and the session reports a timeout.
+    httpx bounds each read, not a whole answer, and closing a client does not wake a thread
+    blocked reading. httpcore's documented ``trace`` request extension hands over each new
+    connection's network stream (``connection.connect_tcp.complete``), whose documented
+    ``get_extra_info("socket")`` is the socket; ``shut_all`` shuts them, the blocked reads
+    return, and the callers see a closed connection. Pass ``extensions={"trace": t.trace}``.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self.fired = False
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         if not event.endswith((".connect_tcp.complete", ".connect_unix_socket.complete")):
@@ -169,12 +166,23 @@ class _Watchdog:
         if late:
             _shut(sock)
 
-    def _fire(self) -> None:
+    def shut_all(self) -> None:
         with self._lock:
             self.fired = True
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+
+
+class _Watchdog(SocketTracker):
+    """Shuts every socket a session opened when its deadline passes (see ``SocketTracker``):
+    a server that sends one byte a second cannot hold a call past it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self._timer = threading.Timer(max(seconds, 0.0), self.shut_all)
+        self._timer.daemon = True
+        self._timer.start()
 
     def cancel(self) -> None:
         self._timer.cancel()

@@ -117,10 +117,16 @@ def list_models(session: Session, hub: str, params: list[tuple[str, str]], want:
             raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not a list of models",
                                  hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
         models += screen(page, repairs)
-        url, query = _on_hub(next_link(answer.headers.get("link")), answer.url, hub), None
+        url, query = next_page(answer, hub), None
         if not url or len(models) >= want or not page:
             break
     return models[:want]
+
+
+def next_page(answer: Answer, hub: str) -> str | None:
+    """The next page of a paged Hub answer (its ``Link: rel="next"``), only on the Hub's own
+    origin: a token is never sent where a hostile ``Link`` points."""
+    return _on_hub(next_link(answer.headers.get("link")), answer.url, hub)
 
 
 def repo_path(repo: str, revision: str | None = None) -> str:

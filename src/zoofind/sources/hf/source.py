@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from ...context import Context
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
 class HfSource:
     spec = SPEC
 
@@ -136,7 +140,7 @@ class HfSource:
                     scan = entry.get("securityFileStatus") if isinstance(entry, dict) else None
                     if isinstance(scan, dict) and isinstance(scan.get("status"), str) and isinstance(entry.get("path"), str):
                         out[entry["path"]] = scan["status"]
-                url, params = api.next_link(answer.headers.get("link")), None
+                url, params = api.next_page(answer, hub), None
         return out
 
     @staticmethod
@@ -147,8 +151,12 @@ class HfSource:
             if not isinstance(path, str):
                 continue
             lfs = s.get("lfs") if isinstance(s.get("lfs"), dict) else {}
-            sha256 = lfs.get("sha256") if isinstance(lfs.get("sha256"), str) else None
-            blob = s.get("blobId") if isinstance(s.get("blobId"), str) else None
+            # These become file names in the cache (blobs/<id>): only the hex ids they are.
+            sha256 = lfs.get("sha256") if isinstance(lfs.get("sha256"), str) and _SHA256.fullmatch(lfs["sha256"]) else None
+            blob = s.get("blobId") if isinstance(s.get("blobId"), str) and _SHA1.fullmatch(s["blobId"]) else None
+            if lfs and sha256 is None or not lfs and blob is None:
+                raise BadAnswerError(f"the Hugging Face Hub at {redact_url(hub)} gave {path!r} of {repo} no usable content id; refused",
+                                     hint="the server is misbehaving or hostile; nothing was written")
             size = lfs.get("size", s.get("size"))
             yield FileEntry(
                 path=path,
