@@ -110,27 +110,35 @@ def tls_context() -> "ssl.SSLContext":
     return httpx.create_ssl_context()
 
 
-class _Transport(httpx.BaseTransport):
+class LazyTLSTransport(httpx.BaseTransport):
     """httpx's transport, with TLS set up only when an https URL first needs it.
 
     Plain http (a local mirror, the tests' servers) never pays for the CA bundle; https
     uses the process's one verified context. Proxies from the environment are untouched:
-    httpx mounts those beside this default transport.
+    httpx mounts those beside this default transport. Thread-safe (pull's workers share one).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_connections: int | None = None) -> None:
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections) if max_connections else None
+        self._lock = threading.Lock()
         self._plain: httpx.HTTPTransport | None = None
         self._tls: httpx.HTTPTransport | None = None
 
+    def _make(self, **kwargs: Any) -> httpx.HTTPTransport:
+        return httpx.HTTPTransport(**kwargs, **({"limits": self._limits} if self._limits else {}))
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme == "https":
-            if self._tls is None:
-                self._tls = httpx.HTTPTransport(verify=tls_context())
-            return self._tls.handle_request(request)
-        if self._plain is None:
-            # Only http:// URLs reach this transport, so its TLS settings are never used.
-            self._plain = httpx.HTTPTransport(verify=False)
-        return self._plain.handle_request(request)
+        with self._lock:
+            if request.url.scheme == "https":
+                if self._tls is None:
+                    self._tls = self._make(verify=tls_context())
+                transport = self._tls
+            else:
+                if self._plain is None:
+                    # Only http:// URLs reach this transport, so its TLS settings are never used.
+                    self._plain = self._make(verify=False)
+                transport = self._plain
+        return transport.handle_request(request)
 
     def close(self) -> None:
         for transport in (self._plain, self._tls):
@@ -250,7 +258,7 @@ class Session:
         # Per request, not the client's: a redirect off the origin must be able to drop Authorization.
         self.headers = dict(headers or {})
         self.client = httpx.Client(headers={"User-Agent": USER_AGENT, "Accept-Encoding": ", ".join(ENCODINGS)},
-                                   timeout=self._timeout(), transport=_Transport())
+                                   timeout=self._timeout(), transport=LazyTLSTransport())
         self._watchdog = _Watchdog(self.deadline.remaining())
 
     def _timeout(self) -> httpx.Timeout:
