@@ -37,11 +37,11 @@ from .. import __version__  # noqa: E402
 
 HELP = """Find and fetch pretrained models and deep-learning resources for science.
 
-One ranked search over a bundled catalog (the resources named in Raghu & Schmidt's survey "A Survey of Deep Learning for Scientific Discovery", curated science models, the torchvision and TF Hub indexes) plus the live Hugging Face, torchvision and Kaggle indexes. Works offline from the bundled catalog.
+One ranked search over a bundled catalog (the resources named in Raghu & Schmidt's survey "A Survey of Deep Learning for Scientific Discovery", curated science models, the torchvision and TF Hub indexes) plus the live Hugging Face, torchvision and Kaggle indexes. Works offline from the bundled catalog. `zoofind pull` downloads models, verified and resumable, into each framework's own cache (Hugging Face, torch.hub, TF Hub) so they load later with no network; `zoofind cache` shows and tidies those caches.
 
 Data goes to stdout; notes, warnings and progress to stderr. Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 access denied, 130 interrupted.
 
-Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.
+Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR, KAGGLEHUB_CACHE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.
 """
 
 # add_completion=False: shell completion is the `zoofind completion SHELL` command
