@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -259,3 +259,33 @@ def framework_rows(records: Iterable[object], *, installed_only: bool = False) -
             continue
         rows.append(FrameworkRow(lib, version, counts.get(key, 0)))
     return tuple(rows)
+
+
+# -- weights formats ---------------------------------------------------------------------
+#: File name endings -> weights format. Pickle covers PyTorch's .bin/.pt/.pth and Lightning's .ckpt.
+WEIGHT_SUFFIXES = (
+    (".safetensors", "safetensors"), (".gguf", "gguf"), (".onnx", "onnx"), (".onnx_data", "onnx"),
+    (".msgpack", "flax"), (".h5", "tf"), (".keras", "keras"), (".tflite", "tflite"),
+    (".bin", "pickle"), (".pt", "pickle"), (".pth", "pickle"), (".ckpt", "pickle"),
+)
+#: Pickles that are training state, not weights.
+NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt", "rng_state")
+#: Preference when one repo ships several formats (for the download size).
+FORMAT_ORDER = ("safetensors", "pickle", "tf", "flax", "onnx", "gguf", "keras", "tflite")
+
+
+def weights_formats(filenames: Sequence[str]) -> tuple[str, ...]:
+    found = {fmt for name in filenames if (fmt := weights_format_of(name))}
+    return tuple(f for f in FORMAT_ORDER if f in found)
+
+
+def weights_format_of(path: str) -> str | None:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name == "saved_model.pb":
+        return "tf"
+    if name.startswith(NOT_WEIGHTS) or name.startswith("openvino"):
+        return None
+    for suffix, fmt in WEIGHT_SUFFIXES:
+        if name.endswith(suffix):
+            return fmt
+    return None

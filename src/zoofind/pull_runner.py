@@ -144,7 +144,7 @@ def choose(files: Sequence["FileEntry"], opts: PullOptions) -> list[tuple["FileE
     TF, Flax, ONNX or GGUF are skipped. ``--include`` globs pick files (and override the
     weights rule for what they match), ``--exclude`` globs drop them, ``--all-files`` all.
     """
-    from .sources.hf.mapping import weights_format_of
+    from .frameworks import weights_format_of
 
     has_safetensors = any(weights_format_of(f.path) == "safetensors" for f in files)
     out: list[tuple[FileEntry, str | None]] = []
@@ -162,7 +162,7 @@ def choose(files: Sequence["FileEntry"], opts: PullOptions) -> list[tuple["FileE
 
 
 def is_pickle(path: str) -> bool:
-    from .sources.hf.mapping import weights_format_of
+    from .frameworks import weights_format_of
 
     return weights_format_of(path) == "pickle"
 

@@ -18,7 +18,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from ...errors import BadAnswerError
-from ...frameworks import LIBRARIES, framework_of, hub_tag, library_of_tag
+from ...frameworks import FORMAT_ORDER, weights_format_of, weights_formats, LIBRARIES, framework_of, hub_tag, library_of_tag
 from ...frameworks import canonical as canonical_library
 from ...records import Record
 from ...redaction import redact_url
@@ -76,17 +76,6 @@ PIPELINE_TAGS = frozenset({
 FRAMEWORK_ORDER = ("pytorch", "tensorflow", "jax", "keras", "onnx", "tflite", "tfjs", "scikit-learn", "mxnet", "chainer")
 MAIN_FRAMEWORKS = ("pytorch", "tensorflow", "jax", "keras")
 
-#: File name endings -> weights format. Pickle covers PyTorch's .bin/.pt/.pth and Lightning's .ckpt.
-WEIGHT_SUFFIXES = (
-    (".safetensors", "safetensors"), (".gguf", "gguf"), (".onnx", "onnx"), (".onnx_data", "onnx"),
-    (".msgpack", "flax"), (".h5", "tf"), (".keras", "keras"), (".tflite", "tflite"),
-    (".bin", "pickle"), (".pt", "pickle"), (".pth", "pickle"), (".ckpt", "pickle"),
-)
-#: Pickles that are training state, not weights.
-_NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt", "rng_state")
-#: Preference when one repo ships several formats (for the download size).
-FORMAT_ORDER = ("safetensors", "pickle", "tf", "flax", "onnx", "gguf", "keras", "tflite")
-
 #: Hub-computed tags that say nothing about the model.
 _NOISE_PREFIXES = ("license:", "region:", "base_model:", "deploy:", "endpoints_compatible", "autotrain_compatible",
                    "text-generation-inference", "has_space", "inference:", "eval-results", "model-index")
@@ -119,23 +108,6 @@ _CARD_FIELDS = {
 _GGUF_FIELDS = {"total": json_int, "architecture": json_text(WORD_CHARS), "context_length": json_int}
 _SIBLING_FIELDS = {"rfilename": json_text(WORD_CHARS), "size": json_int}
 _LFS_FIELDS = {"size": json_int, "sha256": json_text(WORD_CHARS)}
-
-
-def weights_formats(filenames: Sequence[str]) -> tuple[str, ...]:
-    found = {fmt for name in filenames if (fmt := weights_format_of(name))}
-    return tuple(f for f in FORMAT_ORDER if f in found)
-
-
-def weights_format_of(path: str) -> str | None:
-    name = path.rsplit("/", 1)[-1].lower()
-    if name == "saved_model.pb":
-        return "tf"
-    if name.startswith(_NOT_WEIGHTS) or name.startswith("openvino"):
-        return None
-    for suffix, fmt in WEIGHT_SUFFIXES:
-        if name.endswith(suffix):
-            return fmt
-    return None
 
 
 def infer_frameworks(library: str | None, tags: Sequence[str], formats: Sequence[str] = ()) -> tuple[str, ...]:
