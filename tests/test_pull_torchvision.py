@@ -47,6 +47,13 @@ def pytorch_org(quantized_state_dict: bytes, monkeypatch: pytest.MonkeyPatch):
         yield srv
 
 
+def offline_referee(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run torch/torchvision code in a fresh interpreter whose every request would fail
+    (download.pytorch.org is unreachable here, and the proxy points nowhere)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {}), "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"})
+
+
 def checkpoints() -> Path:
     return Path(os.environ["TORCH_HOME"]) / "hub" / "checkpoints"
 
@@ -67,9 +74,7 @@ def test_pull_places_the_checkpoint_where_torch_hub_and_torchvision_load_it_offl
         "m = torchvision.models.get_model('quantized_resnet18', weights='DEFAULT', quantize=True)\n"
         "print(len(sd), type(m).__name__)\n"
     )
-    # download.pytorch.org is unreachable here: a request would fail the referee.
-    check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                           env={**os.environ, "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"})
+    check = offline_referee(code)
     assert check.returncode == 0, check.stderr[-2000:]
     assert check.stdout.split()[1] == "QuantizableResNet"
     assert pytorch_org.requests == []
@@ -195,7 +200,6 @@ def test_a_checkpoint_under_its_real_name_passes_the_hash_check_and_get_model_lo
             "m = torchvision.models.get_model('squeezenet1_1', weights='DEFAULT')\n"
             "print(type(m).__name__)\n"
         )
-        check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                               env={**os.environ, **env, "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"})
+        check = offline_referee(code, env)
         assert check.returncode == 0, check.stderr[-2000:]
         assert check.stdout.strip() == "SqueezeNet" and srv.requests == []

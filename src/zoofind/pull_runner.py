@@ -418,7 +418,7 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
     by_label = {d.label: d for d in plan.downloads}
     fetched_bytes = 0
     for f, skip in plan.chosen:
-        pickle = is_pickle(f.path) or f.path.endswith(".pth")
+        pickle = is_pickle(f.path)
         if skip:
             files.append(PulledFile(f.path, f.size, f.sha256, "skipped", skip, pickle))
             continue

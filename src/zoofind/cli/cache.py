@@ -1,11 +1,15 @@
 """`zoofind cache`: what the framework caches hold."""
 
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
 from .common import FormatOpt, JsonOpt, env, ids_from, reporting
 from .completion import complete_id
+
+if TYPE_CHECKING:
+    from ..inventory import Removal
+    from ..output import Environment
 
 EPILOG = """Examples:
 
@@ -97,7 +101,7 @@ def prune(
         _carry_out(e, plan_cache_prune(max_size=max_size, unused_for=unused_for), dry_run=dry_run, yes=yes, from_stdin=False)
 
 
-def _carry_out(e, plan, *, dry_run: bool, yes: bool, from_stdin: bool) -> None:  # noqa: ANN001 - Environment, [Removal]
+def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: bool, from_stdin: bool) -> None:
     """Say what goes, then (asked on a terminal, else only with --yes) remove it."""
     from .. import remove_from_cache
     from ..errors import UsageError
