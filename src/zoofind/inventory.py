@@ -288,3 +288,147 @@ def _check_named(blob: Path) -> str | None:
         h = hash_file(blob, Expected(git_sha1=name))
         return None if h.git is not None and h.git.hexdigest() == name else "git blob id mismatch"
     return None
+
+
+# -- rm -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Removal:
+    """What removing one model (or one Hub revision) deletes, and the bytes it frees."""
+
+    id: str
+    revision: str | None
+    paths: tuple[str, ...]
+    bytes: int
+
+
+def plan_removal(ctx: Context, ids: Iterable[str]) -> list[Removal]:
+    """Each id (``ID`` or ``hf:...@REV``) as a ``Removal``; NotFoundError for one not cached.
+
+    A Hub revision takes its snapshot, the refs naming it, and only the blobs no other
+    cached revision of the repo links to.
+    """
+    from .ids import parse_id
+    from .pull_runner import split_revision
+
+    models = cached_models(ctx)
+    out = []
+    for raw in ids:
+        text, rev = split_revision(raw)
+        rid = str(parse_id(text))
+        hits = [m for m in models if m.id == rid or (m.source == "torchvision" and m.id.split(".", 1)[0] == rid)]
+        if not hits:
+            raise NotFoundError(f"{rid} is not in any cache zoofind knows", hint="`zoofind cache ls` lists what is")
+        for m in hits:
+            out.append(_hf_removal(m, rev) if m.source == "hf" else _whole(m, rev))
+    return out
+
+
+def _whole(m: CachedModel, rev: str | None) -> Removal:
+    if rev:
+        raise UsageError(f"{m.id} has no revisions to remove one of", hint=f"zoofind cache rm {m.id}")
+    p = Path(m.path)
+    extra: list[str] = []
+    if m.source == "tfhub":
+        extra.append(str(p.with_name(p.name + ".descriptor.txt")))
+    elif m.source == "kaggle":
+        extra.append(str(p.with_name(p.name + ".complete")))
+    size = p.stat().st_size if p.is_file() else _tree(p)[0]
+    return Removal(m.id, None, (str(p), *extra), size)
+
+
+def _hf_removal(m: CachedModel, rev: str | None) -> Removal:
+    repo_dir = Path(m.path).parent.parent
+    if rev is None:
+        from .caches.hf import folder_name
+
+        locks = Path(m.cache) / ".locks" / folder_name(m.id.split(":", 1)[1])
+        return Removal(m.id, None, (str(repo_dir), str(locks)), m.size)
+    from .caches.hf import RepoCache
+
+    repo = RepoCache(Path(m.cache), m.id.split(":", 1)[1])
+    commit = repo.commit_of(rev)
+    if commit is None:
+        raise NotFoundError(f"{m.id}@{rev} is not in the Hugging Face cache", hint="`zoofind cache ls` lists the cached revisions")
+
+    def blobs_of(snapshot: Path) -> set[Path]:
+        return {f.resolve() for f in snapshot.rglob("*") if f.is_symlink() or f.is_file()}
+
+    mine = blobs_of(repo.snapshot(commit))
+    others = set().union(*(blobs_of(s) for s in (repo_dir / "snapshots").iterdir() if s.name != commit))
+    freed = [b for b in mine - others if b.exists() and b.parent == repo_dir / "blobs"]
+    refs = [str(r) for r in (repo_dir / "refs").rglob("*") if r.is_file() and r.read_text(errors="replace").strip() == commit]
+    size = sum(b.stat().st_size for b in freed)
+    if not symlinks_used(repo.snapshot(commit)):
+        size = _tree(repo.snapshot(commit))[0]
+    return Removal(m.id, commit, (str(repo.snapshot(commit)), *refs, *map(str, freed)), size)
+
+
+def symlinks_used(snapshot: Path) -> bool:
+    return any(f.is_symlink() for f in snapshot.rglob("*"))
+
+
+def remove(removals: Iterable[Removal]) -> int:
+    """Delete what each removal names (links before blobs, refs last); returns the bytes freed."""
+    import shutil
+
+    freed = 0
+    for r in removals:
+        for p in map(Path, r.paths):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        freed += r.bytes
+    return freed
+
+
+# -- prune --------------------------------------------------------------------------------
+STALE_PARTIAL = 86400.0
+
+
+def plan_prune(ctx: Context, *, max_size: int | None = None, unused_for: float | None = None,
+               now: float | None = None) -> list[Removal]:
+    """Least recently used models first: those unused for ``unused_for`` seconds, then more
+    until the caches fit in ``max_size`` bytes; plus partial downloads and temporary folders
+    older than a day (a pull that was stopped and never resumed)."""
+    if max_size is None and unused_for is None:
+        raise UsageError("prune needs a budget", hint="give --max-size (e.g. 50G) and/or --unused-for (e.g. 30d)")
+    now = time.time() if now is None else now
+    models = sorted(cached_models(ctx), key=lambda m: (m.last_used or 0, m.id))
+    size = total(models)
+    evict: list[CachedModel] = []
+    for m in models:
+        old = unused_for is not None and (m.last_used or 0) <= now - unused_for
+        over = max_size is not None and size > max_size
+        if old or over:
+            evict.append(m)
+            size -= m.size
+    out = [_hf_removal(m, None) if m.source == "hf" else _whole(m, None) for m in evict]
+    return out + _stale_partials(ctx, now)
+
+
+def _stale_partials(ctx: Context, now: float) -> list[Removal]:
+    from .atomic import TMP_PREFIX
+    from .caches import tfhub
+    from .caches.hf import hub_cache
+    from .caches.torch import checkpoints
+    from .fetch.partial import PREFIX
+
+    folders = [checkpoints(ctx.environ), tfhub.cache_dir(ctx.environ, ctx.cache_dir)[0]]
+    folders += list(hub_cache(ctx.environ).glob("models--*/blobs"))
+    out = []
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for p in entries:
+            stale = p.name.startswith((PREFIX, TMP_PREFIX)) or (p.is_dir() and re.fullmatch(r"[0-9a-f]{40}\.[0-9a-f]{32}\.tmp", p.name))
+            try:
+                age = now - p.stat().st_mtime
+            except OSError:
+                continue
+            if stale and age > STALE_PARTIAL and not p.name.endswith(".lock"):
+                size = p.stat().st_size if p.is_file() else _tree(p)[0]
+                out.append(Removal(f"partial:{p.name}", None, (str(p),), size))
+    return out
