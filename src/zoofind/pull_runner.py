@@ -197,7 +197,10 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
         rev = opts.revision or rev
         plan.id, plan.source, plan.revision = str(pid), pid.source, rev
         if pid.source == "kaggle":
-            _kaggle(pid, ctx)
+            from .pull_kaggle import plan_kaggle
+
+            plan_kaggle(plan, pid, ctx, opts)
+            return plan
         if pid.source not in SUPPORTED:
             spec = registry.spec(pid.source)
             raise UsageError(f"pull cannot fetch {spec.title} models yet ({pid})",
@@ -225,22 +228,6 @@ def _fileset(pid: ParsedId, ctx: Context, revision: str | None) -> "FileSet":
     if revision:
         raise UsageError(f"{pid.source} models have no revisions ({pid}@{revision})", hint="drop the @revision")
     return FileSet(str(pid), tuple(source.files(pid, ctx)))
-
-
-def _kaggle(pid: ParsedId, ctx: Context) -> None:
-    """Kaggle serves model files only to an account: without credentials, say how to get them."""
-    from .errors import AccessDeniedError
-    from .sources.kaggle.auth import credentials
-
-    if credentials(ctx.environ) is None:
-        raise AccessDeniedError(
-            f"{pid}: Kaggle serves model files only with credentials, and none are set",
-            hint="create a token at https://www.kaggle.com/settings and set KAGGLE_API_TOKEN "
-                 "(or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json)",
-        )
-    ref = pid.ref
-    raise ZoofindError(f"{pid}: pull cannot fetch Kaggle models yet",
-                       hint=f"kagglehub fetches it into the same cache: python -c \"import kagglehub; print(kagglehub.model_download('{ref}'))\"")
 
 
 def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) -> None:
@@ -481,6 +468,11 @@ def _failed(plan: _Plan, exc: BaseException) -> PullResult:
 
 def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
     """Make every verified file visible where its framework looks."""
+    if plan.source == "kaggle":
+        from .pull_kaggle import place_kaggle
+
+        place_kaggle(plan, by_label)
+        return
     if plan.source == "tfhub":
         from .caches import tfhub
 
