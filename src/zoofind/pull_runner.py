@@ -384,7 +384,13 @@ def pull(
         raise UsageError("no model to pull", hint="give one or more ids, or `-` to read them from stdin")
     if opts.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    plans = [_plan(raw, ctx, opts) for raw in dict.fromkeys(ids)]
+    return run_plans([_plan(raw, ctx, opts) for raw in dict.fromkeys(ids)], ctx, opts, progress)
+
+
+def run_plans(
+    plans: Sequence[_Plan], ctx: Context, opts: PullOptions, progress: Callable[["ProgressEvent"], None] | None = None,
+) -> PullReport:
+    """Fetch what the plans need, all models' files in one engine run, then place each model."""
     downloads = [d for p in plans if p.error is None for d in p.downloads]
     if downloads and not opts.dry_run:
         from .fetch.engine import Engine
@@ -479,8 +485,10 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
         assert plan.path is not None
         for f, _ in plan.chosen:
             if f.path not in plan.present and not tfhub.present(plan.path):  # another process may have installed it
+                outcome = plan.fetched.get(_label(plan.id, f.path))
                 tfhub.install(plan.targets[f.path], plan.path, plan.id.split(":", 1)[1],
-                              is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")), name=f.path)
+                              is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")), name=f.path,
+                              sha256=getattr(outcome, "sha256", None))
         plan.targets = {p.relative_to(plan.path).as_posix(): p for p in plan.path.rglob("*") if p.is_file()}
         return
     if plan.source != "hf" or plan.commit is None:

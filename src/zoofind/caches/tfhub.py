@@ -67,7 +67,7 @@ def lock_path(module_dir: Path) -> Path:
     return module_dir.with_name(f"{LOCK_PREFIX}{module_dir.name}")
 
 
-def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str) -> None:
+def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str, sha256: str | None = None) -> None:
     """Make the verified download the module folder (extracted, or the single file inside it)."""
     tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
     tmp.mkdir(parents=True)
@@ -93,7 +93,7 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
         with contextlib.suppress(FileNotFoundError):
             module_dir.rmdir()  # an empty folder counts as absent for tensorflow_hub too
         os.rename(tmp, module_dir)
-        _write_descriptor(module_dir, handle)
+        write_descriptor(module_dir, handle, sha256)
     except IntegrityError:
         archive.unlink(missing_ok=True)  # bad bytes are never kept
         raise
@@ -128,11 +128,34 @@ def _check_gzip(archive: Path, handle: str) -> None:
         raise IntegrityError(f"tfhub:{handle}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
 
 
-def _write_descriptor(module_dir: Path, handle: str) -> None:
+ARCHIVE_LINE = "Archive sha256: "
+
+
+def descriptor_path(module_dir: Path) -> Path:
+    return module_dir.with_name(module_dir.name + ".descriptor.txt")
+
+
+def write_descriptor(module_dir: Path, handle: str, archive_sha256: str | None = None) -> None:
+    """tensorflow_hub's descriptor (its first three lines), plus the archive's sha256 when
+    known, so a lock written later can pin the archive the folder came from."""
     text = (f"Module: {CANONICAL}/{handle}\nDownload Time: {datetime.datetime.today()}\n"
             f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})")
-    with replacing(module_dir.with_name(module_dir.name + ".descriptor.txt"), "w") as fh:
+    if archive_sha256:
+        text += f"\n{ARCHIVE_LINE}{archive_sha256}"
+    with replacing(descriptor_path(module_dir), "w") as fh:
         fh.write(text)
+
+
+def archive_sha256(module_dir: Path) -> str | None:
+    """The archive sha256 zoofind recorded in the descriptor when it installed the folder."""
+    try:
+        lines = descriptor_path(module_dir).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith(ARCHIVE_LINE) and len(value := line[len(ARCHIVE_LINE):].strip()) == 64:
+            return value
+    return None
 
 
 def scan(root: Path) -> list[tuple[str | None, Path]]:
@@ -147,7 +170,7 @@ def scan(root: Path) -> list[tuple[str | None, Path]]:
     for folder in folders:
         handle = None
         try:
-            first = folder.with_name(folder.name + ".descriptor.txt").read_text(encoding="utf-8", errors="replace").splitlines()[0]
+            first = descriptor_path(folder).read_text(encoding="utf-8", errors="replace").splitlines()[0]
         except (OSError, IndexError):
             first = ""
         if first.startswith("Module: "):

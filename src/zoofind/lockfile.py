@@ -1,0 +1,276 @@
+"""Lock files: the exact models, revisions and bytes a study used, in TOML.
+
+A lock pins each model to something that cannot change under it: a Hugging Face commit
+sha, a torchvision checkpoint file (its name carries a hash prefix; the lock adds the
+full sha256), a TF Hub handle with its archive's sha256. Every selected file is recorded
+with its size and sha256, so ``zoofind pull --lock`` can refuse any byte that differs
+and ``zoofind export``/``import`` can carry the set to a machine without network.
+
+    # zoofind lock file ...
+    schema = 1
+    zoofind = "0.1.0"
+    created = 2026-12-02T04:00:00Z
+
+    [[models]]
+    id = "hf:facebook/esm2_t6_8M_UR50D"
+    revision = "main"
+    commit = "c731040fbb6bf7e8a3ed1d5ea3b9e4d5c09b8c7a"
+
+    [[models.files]]
+    path = "model.safetensors"
+    size = 31375696
+    sha256 = "..."
+    blob = "..."          # Hugging Face: the file's name in the cache's blobs/ (its ETag)
+
+    [models.archive]      # TF Hub only: the compressed archive the files came in
+    size = 1234
+    sha256 = "..."
+
+This module only reads and writes the file (``loads``/``dumps``/``read``/``write``); what
+resolves models into a lock and what pulls a lock is ``lock_runner``. A file that is not a
+valid lock is a ``UsageError`` naming the file and what is wrong, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UsageError
+
+SCHEMA = 1
+#: The name ``zoofind lock`` writes and ``pull --lock`` reads when none is given.
+DEFAULT_NAME = "zoofind.lock"
+#: The sources a lock can pin (the ones ``pull`` fetches).
+SOURCES = ("hf", "torchvision", "tfhub", "kaggle")
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_BLOB = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+HEADER = """\
+# zoofind lock file: the exact models, revisions and bytes a study used.
+# Reproduce them with:   zoofind pull --lock {name}
+# Carry them offline:    zoofind export --lock {name} models.tar  (then: zoofind import models.tar)
+# Written by zoofind; edit with care: every size and sha256 is checked against the bytes.
+"""
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    #: The file's path inside the model: a repo path (Hugging Face), the checkpoint's file
+    #: name (torchvision), a path inside the extracted module folder (TF Hub).
+    path: str
+    size: int
+    sha256: str
+    #: Hugging Face: the file's name in the cache's ``blobs/`` (the Hub's ETag: the LFS
+    #: sha256 for large files, the git blob sha1 for small ones).
+    blob: str | None = None
+
+
+@dataclass(frozen=True)
+class LockedArchive:
+    """TF Hub: the compressed archive the module's files were extracted from."""
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class LockedModel:
+    id: str
+    #: What was asked for (a branch or tag), kept for people reading the lock.
+    revision: str | None = None
+    #: Hugging Face: the commit sha every file was taken from.
+    commit: str | None = None
+    files: tuple[LockedFile, ...] = ()
+    archive: LockedArchive | None = None
+    framework: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.id.split(":", 1)[0]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+@dataclass(frozen=True)
+class Lock:
+    models: tuple[LockedModel, ...]
+    zoofind: str = ""
+    created: datetime.datetime | None = None
+    schema: int = SCHEMA
+    #: Where it was read from (None when built in memory).
+    origin: str | None = field(default=None, compare=False)
+
+
+# -- writing ---------------------------------------------------------------------------
+def to_data(lock: Lock) -> dict[str, Any]:
+    """The lock as plain TOML-able data (None values left out: TOML has no null)."""
+    def clean(d: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if v is not None}
+
+    models = []
+    for m in lock.models:
+        entry = clean({"id": m.id, "revision": m.revision, "commit": m.commit, "framework": m.framework})
+        entry["files"] = [clean({"path": f.path, "size": f.size, "sha256": f.sha256, "blob": f.blob}) for f in m.files]
+        if m.archive is not None:
+            entry["archive"] = {"size": m.archive.size, "sha256": m.archive.sha256}
+        models.append(entry)
+    created = lock.created or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return {"schema": lock.schema, "zoofind": lock.zoofind, "created": created, "models": models}
+
+
+def dumps(lock: Lock, *, name: str = DEFAULT_NAME) -> str:
+    import tomli_w
+
+    return HEADER.format(name=name) + "\n" + tomli_w.dumps(to_data(lock))
+
+
+def write(lock: Lock, path: Path) -> None:
+    """Write atomically: a lock file is never seen half-written."""
+    from .atomic import replacing
+
+    with replacing(path, "w") as fh:
+        fh.write(dumps(lock, name=path.name))
+
+
+# -- reading ---------------------------------------------------------------------------
+def read(path: Path) -> Lock:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"no lock file {str(path)!r}", hint="write one with `zoofind lock ID... -o FILE`") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the lock file {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not a lock file (not UTF-8 text at byte {exc.start})") from None
+    return loads(text, origin=str(path))
+
+
+def loads(text: str, *, origin: str = "<lock>") -> Lock:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{origin}: not a valid lock file: {exc}", hint="write it again with `zoofind lock`") from None
+    except RecursionError:
+        raise UsageError(f"{origin}: not a valid lock file: nested too deeply") from None
+    return _lock(data, origin)
+
+
+class _Bad(Exception):
+    pass
+
+
+def _lock(data: Mapping[str, Any], origin: str) -> Lock:
+    schema = data.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise UsageError(f"{origin}: not a zoofind lock file (no `schema = {SCHEMA}` line)",
+                         hint="write one with `zoofind lock ID... -o FILE`")
+    if schema > SCHEMA:
+        raise UsageError(f"{origin}: written by a newer zoofind (lock schema {schema}; this zoofind reads {SCHEMA})",
+                         hint="upgrade zoofind: pip install -U zoofind")
+    if schema < 1:
+        raise UsageError(f"{origin}: lock schema {schema} is not one zoofind ever wrote")
+    created = data.get("created")
+    if created is not None and not isinstance(created, datetime.datetime):
+        created = None
+    models_raw = data.get("models", [])
+    if not isinstance(models_raw, list):
+        raise UsageError(f"{origin}: `models` must be a list of [[models]] tables")
+    models: list[LockedModel] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(models_raw, 1):
+        where = f"{origin}: model {n}"
+        try:
+            model = _model(entry)
+        except _Bad as exc:
+            raise UsageError(f"{where}: {exc}", hint="write the lock again with `zoofind lock`") from None
+        if model.id in seen:
+            raise UsageError(f"{where}: {model.id} is locked twice")
+        seen.add(model.id)
+        models.append(model)
+    version = data.get("zoofind")
+    return Lock(tuple(models), str(version) if isinstance(version, str) else "", created, schema, origin)
+
+
+def _model(entry: Any) -> LockedModel:
+    from .caches import safe_relpath
+    from .errors import BadAnswerError
+    from .ids import parse_id
+
+    if not isinstance(entry, dict):
+        raise _Bad("not a table")
+    ident = _str(entry, "id", required=True)
+    try:
+        pid = parse_id(ident)
+    except Exception as exc:  # noqa: BLE001 - any id the parser refuses is a bad lock
+        raise _Bad(f"id {ident!r} is not a model id ({exc})") from None
+    if pid.source not in SOURCES:
+        raise _Bad(f"{ident}: {pid.source} models cannot be locked")
+    ident = str(pid)
+    commit = _str(entry, "commit")
+    if pid.source == "hf" and (commit is None or not _COMMIT.fullmatch(commit)):
+        raise _Bad(f"{ident}: a Hugging Face model needs `commit`, a 40-hex-digit commit sha")
+    files_raw = entry.get("files", [])
+    if not isinstance(files_raw, list) or not files_raw:
+        raise _Bad(f"{ident}: no files")
+    files: list[LockedFile] = []
+    paths: set[str] = set()
+    for f in files_raw:
+        if not isinstance(f, dict):
+            raise _Bad(f"{ident}: a file entry is not a table")
+        path = _str(f, "path", required=True)
+        try:
+            safe_relpath(path, what=ident)
+        except BadAnswerError:
+            raise _Bad(f"{ident}: file path {path!r} would land outside the model's folder") from None
+        if path in paths:
+            raise _Bad(f"{ident}: {path} is listed twice")
+        paths.add(path)
+        blob = _str(f, "blob")
+        if blob is not None and not _BLOB.fullmatch(blob):
+            raise _Bad(f"{ident}: {path}: `blob` must be 40 or 64 lower-case hex digits")
+        if pid.source == "hf" and blob is None:
+            raise _Bad(f"{ident}: {path}: a Hugging Face file needs `blob`")
+        files.append(LockedFile(path, _size(f, f"{ident}: {path}"), _sha(f, f"{ident}: {path}"), blob))
+    archive = None
+    if (a := entry.get("archive")) is not None:
+        if not isinstance(a, dict):
+            raise _Bad(f"{ident}: `archive` must be a table")
+        archive = LockedArchive(_size(a, f"{ident}: archive"), _sha(a, f"{ident}: archive"))
+    return LockedModel(ident, _str(entry, "revision"), commit, tuple(files), archive, _str(entry, "framework"))
+
+
+def _str(d: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = d.get(key)
+    if value is None:
+        if required:
+            raise _Bad(f"`{key}` is missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"`{key}` must be a non-empty string")
+    return value.strip()
+
+
+def _size(d: Mapping[str, Any], what: str) -> int:
+    value = d.get("size")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _Bad(f"{what}: `size` must be a whole number of bytes")
+    return value
+
+
+def _sha(d: Mapping[str, Any], what: str) -> str:
+    value = d.get("sha256")
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise _Bad(f"{what}: `sha256` must be 64 lower-case hex digits")
+    return value
