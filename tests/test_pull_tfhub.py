@@ -58,7 +58,7 @@ def test_without_tfhub_cache_dir_a_persistent_folder_is_used_and_the_export_line
     ran = cli("pull", f"tfhub:{HANDLE}")
     assert ran.code == 0, ran.stderr
     folder = Path(ran.stdout.split("\t")[1].strip()).parent
-    assert folder == Path(os.environ["ZOOFIND_CACHE_DIR"]) / "tfhub_modules"
+    assert folder == Path(os.environ["XDG_CACHE_HOME"]) / "tfhub_modules"
     assert f"export TFHUB_CACHE_DIR={folder}" in ran.stderr
 
 

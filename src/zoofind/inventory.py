@@ -94,7 +94,7 @@ def _torchvision_names() -> dict[str, str]:
 def _tfhub(ctx: Context) -> list[CachedModel]:
     from .caches import tfhub
 
-    root, _ = tfhub.cache_dir(ctx.environ, ctx.cache_dir)
+    root, _ = tfhub.cache_dir(ctx.environ)
     out = []
     for handle, folder in tfhub.scan(root):
         size, used = _tree(folder)
@@ -414,7 +414,7 @@ def _stale_partials(ctx: Context, now: float) -> list[Removal]:
     from .caches.torch import checkpoints
     from .fetch.partial import PREFIX
 
-    folders = [checkpoints(ctx.environ), tfhub.cache_dir(ctx.environ, ctx.cache_dir)[0]]
+    folders = [checkpoints(ctx.environ), tfhub.cache_dir(ctx.environ)[0]]
     folders += list(hub_cache(ctx.environ).glob("models--*/blobs"))
     out = []
     for folder in folders:

@@ -312,7 +312,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
 def _tfhub_dir(plan: _Plan, ctx: Context) -> Path:
     from .caches import tfhub
 
-    root, own = tfhub.cache_dir(ctx.environ, ctx.cache_dir)
+    root, own = tfhub.cache_dir(ctx.environ)
     root = inside_home(root, ctx.environ)
     plan.path = root / tfhub.module_name(plan.id.split(":", 1)[1])
     if not own:

@@ -7,8 +7,8 @@
 non-empty folder of that name without any request, so the name is always the sha1 of the
 canonical tfhub.dev URL, even when a mirror (``ZOOFIND_TFHUB_ENDPOINT``) served the bytes.
 With ``TFHUB_CACHE_DIR`` unset tensorflow_hub falls back to a folder under the system's
-temp dir, which compute nodes wipe; zoofind uses a persistent folder under its own cache
-instead and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
+temp dir, which compute nodes wipe; zoofind uses a persistent folder beside the other
+caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
 
 Archives are checked whole (the gzip stream read to its end, so a bad CRC or a truncated
 file is caught), then extracted with ``tarfile``'s ``data`` filter (no absolute paths, no
@@ -38,12 +38,17 @@ CANONICAL = "https://tfhub.dev"
 ENV = "TFHUB_CACHE_DIR"
 
 
-def cache_dir(env: Mapping[str, str], zoofind_cache: Path) -> tuple[Path, bool]:
-    """The module cache, and whether it is tensorflow_hub's own (TFHUB_CACHE_DIR set)."""
+def cache_dir(env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The module cache, and whether it is tensorflow_hub's own (TFHUB_CACHE_DIR set).
+
+    Unset, ``$XDG_CACHE_HOME/tfhub_modules`` (else ``~/.cache/tfhub_modules``): beside the
+    Hugging Face and torch caches, so one ``XDG_CACHE_HOME`` lays out a whole cache home
+    (the shape the shared tier, ``ZOOFIND_SHARED_CACHE``, expects).
+    """
     value = env.get(ENV)
     if value:
         return Path(value).expanduser(), True
-    return zoofind_cache / "tfhub_modules", False
+    return Path(os.path.join(env.get("XDG_CACHE_HOME") or "~/.cache", "tfhub_modules")).expanduser(), False
 
 
 def module_name(handle: str) -> str:
