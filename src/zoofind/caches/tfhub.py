@@ -74,6 +74,7 @@ def lock_path(module_dir: Path) -> Path:
 
 def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str, sha256: str | None = None) -> None:
     """Make the verified download the module folder (extracted, or the single file inside it)."""
+    size = archive.stat().st_size
     tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
     tmp.mkdir(parents=True)
     try:
@@ -98,7 +99,7 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
         with contextlib.suppress(FileNotFoundError):
             module_dir.rmdir()  # an empty folder counts as absent for tensorflow_hub too
         os.rename(tmp, module_dir)
-        write_descriptor(module_dir, handle, sha256)
+        write_descriptor(module_dir, handle, sha256, size)
     except IntegrityError:
         archive.unlink(missing_ok=True)  # bad bytes are never kept
         raise
@@ -134,33 +135,43 @@ def _check_gzip(archive: Path, handle: str) -> None:
 
 
 ARCHIVE_LINE = "Archive sha256: "
+ARCHIVE_SIZE_LINE = "Archive size: "
 
 
 def descriptor_path(module_dir: Path) -> Path:
     return module_dir.with_name(module_dir.name + ".descriptor.txt")
 
 
-def write_descriptor(module_dir: Path, handle: str, archive_sha256: str | None = None) -> None:
-    """tensorflow_hub's descriptor (its first three lines), plus the archive's sha256 when
-    known, so a lock written later can pin the archive the folder came from."""
+def write_descriptor(module_dir: Path, handle: str, archive_sha256: str | None = None, archive_size: int | None = None) -> None:
+    """tensorflow_hub's descriptor (its first three lines), plus the archive's sha256 and size
+    when known, so a lock written later can pin the archive the folder came from."""
     text = (f"Module: {CANONICAL}/{handle}\nDownload Time: {datetime.datetime.today()}\n"
             f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})")
     if archive_sha256:
         text += f"\n{ARCHIVE_LINE}{archive_sha256}"
+    if archive_size is not None:
+        text += f"\n{ARCHIVE_SIZE_LINE}{archive_size}"
     with replacing(descriptor_path(module_dir), "w") as fh:
         fh.write(text)
 
 
-def archive_sha256(module_dir: Path) -> str | None:
-    """The archive sha256 zoofind recorded in the descriptor when it installed the folder."""
+def _descriptor_value(module_dir: Path, prefix: str) -> str | None:
     try:
         lines = descriptor_path(module_dir).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    for line in lines:
-        if line.startswith(ARCHIVE_LINE) and len(value := line[len(ARCHIVE_LINE):].strip()) == 64:
-            return value
-    return None
+    return next((line[len(prefix):].strip() for line in lines if line.startswith(prefix)), None)
+
+
+def archive_sha256(module_dir: Path) -> str | None:
+    """The archive sha256 zoofind recorded in the descriptor when it installed the folder."""
+    value = _descriptor_value(module_dir, ARCHIVE_LINE)
+    return value if value and len(value) == 64 else None
+
+
+def archive_size(module_dir: Path) -> int | None:
+    value = _descriptor_value(module_dir, ARCHIVE_SIZE_LINE)
+    return int(value) if value and value.isdigit() else None
 
 
 def scan(root: Path) -> list[tuple[str | None, Path]]:
