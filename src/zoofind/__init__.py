@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from .fetch.engine import ProgressEvent
     from .inventory import CachedModel, Removal, Verified
+    from .lock_runner import LockReport
     from .pull_runner import PullReport
     from .search_runner import SearchResult
     from .sources.base import SourceStatus
@@ -43,6 +44,7 @@ _LAZY = {
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
     "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory",
+    "LockReport": "lock_runner", "Lock": "lockfile", "LockedModel": "lockfile", "LockedFile": "lockfile",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
                                    "RateLimitedError", "ServerError", "BadAnswerError", "MissingHomeError", "OutputError",
@@ -83,14 +85,16 @@ def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> "InfoResult
 
 
 def pull(
-    ids: str | Sequence[str], *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
+    ids: str | Sequence[str] = (), *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
     all_files: bool = False, dest: "str | os.PathLike[str] | None" = None, jobs: int = 8, dry_run: bool = False,
     offline: bool = False, timeout: float = 30.0, progress: "Callable[[ProgressEvent], None] | None" = None,
+    lock: "str | os.PathLike[str] | None" = None,
 ) -> "PullReport":
     """`zoofind pull`: each model into its framework's cache; one ``PullResult`` a model in ``.results``.
 
     A model that fails is reported in its result (``ok``, ``error``, ``exit_code``), the
     others go on. ``progress`` receives ``ProgressEvent``s (from the worker threads).
+    ``lock``: a lock file (``zoofind lock``) instead of ids: exactly its revisions and bytes.
     """
     from pathlib import Path
 
@@ -100,7 +104,41 @@ def pull(
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
                        dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run)
-    return run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)
+    ctx = Context.from_env(offline=offline, timeout=timeout)
+    wanted = [ids] if isinstance(ids, str) else list(ids)
+    if lock is not None:
+        from . import lockfile
+        from .errors import UsageError
+        from .lock_runner import pull_locked
+
+        if wanted:
+            raise UsageError("give ids or a lock file, not both")
+        return pull_locked(lockfile.read(Path(lock)), ctx, opts, progress)
+    return run(wanted, ctx, opts, progress)
+
+
+def lock(
+    ids: str | Sequence[str], *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
+    all_files: bool = False, jobs: int = 8, offline: bool = False, timeout: float = 30.0,
+    progress: "Callable[[ProgressEvent], None] | None" = None, output: "str | os.PathLike[str] | None" = None,
+) -> "LockReport":
+    """`zoofind lock`: pull ``ids`` and pin exactly what arrived (commit, every file's size and sha256).
+
+    ``.lock`` is the ``Lock`` (None when a model failed: see ``.pulled.results``); with
+    ``output`` it is also written there (atomically).
+    """
+    from pathlib import Path
+
+    from . import lockfile
+    from .context import Context
+    from .lock_runner import lock as run
+    from .pull_runner import PullOptions
+
+    opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files, jobs=jobs)
+    report = run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)
+    if output is not None and report.lock is not None:
+        lockfile.write(report.lock, Path(output))
+    return report
 
 
 def cached(
@@ -172,4 +210,4 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[Source
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "cached", "cache_path", "verify_cache", "plan_cache_removal", "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "lock", "cached", "cache_path", "verify_cache", "plan_cache_removal", "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]

@@ -18,6 +18,8 @@ from .units import human_bytes
 
 if TYPE_CHECKING:
     from .fetch.engine import ProgressEvent
+    from .lock_runner import LockReport
+    from .lockfile import LockedModel
     from .pull_runner import PullReport, PullResult
 
 
@@ -77,11 +79,54 @@ def render_pull(env: Environment, fmt: str, report: "PullReport") -> None:
     elif fmt in ("tsv", "table"):
         # One line a model: what scripts read (`cd "$(zoofind pull ... | cut -f2)"`).
         env.write(tsv_lines((r.id, r.path) for r in results if r.ok and r.path))
-    for r in results:
+    pull_notes(env, report)
+
+
+def pull_notes(env: Environment, report: "PullReport") -> None:
+    """stderr: each model's outcome, notes, flags and needs, then one install line for what is missing."""
+    for r in report.results:
         _notes(env, r, report.dry_run)
-    missing = sorted({req.package for r in results if r.ok for req in r.requirements if req.installed is None})
+    missing = sorted({req.package for r in report.results if r.ok for req in r.requirements if req.installed is None})
     if missing:
         env.note("to use these here: pip install " + " ".join(missing))
+
+
+def render_lock(env: Environment, fmt: str, report: "LockReport", written: str | None) -> None:
+    """``zoofind lock``: stdout ``id<TAB>pin`` a model (the commit or the sha256 it is pinned to), or
+    records; stderr the pull's notes and which file was written. With ``-o -`` the lock
+    itself went to stdout and nothing else does."""
+    from .lockfile import to_data
+
+    lock = report.lock
+    if written != "-":
+        if fmt == "json":
+            data = to_data(lock) if lock is not None else None
+            if data is not None:
+                data["created"] = data["created"].isoformat()
+            env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "lock", "path": written, "exit_code": report.exit_code,
+                             "lock": data, "results": [result_json(r) for r in report.pulled.results]}))
+        elif fmt == "jsonl" and lock is not None:
+            env.write("".join(json_text(m) for m in to_data(lock)["models"]))
+        elif fmt == "ids" and lock is not None:
+            env.write(tsv_lines((m.id,) for m in lock.models))
+        elif fmt in ("tsv", "table") and lock is not None:
+            env.write(tsv_lines((m.id, pin(m)) for m in lock.models))
+    pull_notes(env, report.pulled)
+    if lock is None:
+        env.note("no lock written: every model must pull first")
+    elif written and written != "-":
+        n = sum(len(m.files) for m in lock.models)
+        env.note(f"wrote {written}: {len(lock.models)} model(s), {n} file(s), "
+                 f"{human_bytes(sum(m.total_bytes for m in lock.models))}; reproduce with: zoofind pull --lock {written}")
+
+
+def pin(m: "LockedModel") -> str:
+    """What a locked model is pinned to, in one word: its commit, its file's or archive's sha256."""
+    if m.commit:
+        return m.commit
+    if m.archive is not None:
+        return m.archive.sha256
+    return m.files[0].sha256 if len(m.files) == 1 else f"{len(m.files)} files"
 
 
 def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:

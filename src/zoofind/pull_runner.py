@@ -55,6 +55,8 @@ class PulledFile:
     pickle: bool = False
     #: the hub's security scan of the file (Hugging Face: safe, unsafe, suspicious...), if it reports one
     scan: str | None = None
+    #: Hugging Face: the file's name in the cache's blobs/ (the Hub's ETag)
+    blob: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,9 @@ class _Plan:
     error: BaseException | None = None
     repo: object = None  # caches.hf.RepoCache for Hub models
     scans: dict[str, str] = field(default_factory=dict)
+    #: From a lock file: refs are written only where none exists (a lock never moves a
+    #: user's `main` back), and what the model needs is read from what is on disk only.
+    pinned: bool = False
 
 
 def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
@@ -337,7 +342,9 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
         for p in sorted(plan.path.rglob("*")):
             if p.is_file():
                 rel = p.relative_to(plan.path).as_posix()
-                entries.append(FileEntry(rel, "", size=p.stat().st_size))
+                blob = Path(os.path.realpath(p))
+                etag = blob.name if blob.parent == repo.root / "blobs" else None
+                entries.append(FileEntry(rel, "", size=p.stat().st_size, etag=etag))
         plan.chosen = choose(entries, opts)
         for f, skip in plan.chosen:
             if not skip:
@@ -412,23 +419,24 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
     fetched_bytes = 0
     for f, skip in plan.chosen:
         pickle = is_pickle(f.path)
+        blob = f.etag if plan.source == "hf" else None
         if skip:
-            files.append(PulledFile(f.path, f.size, f.sha256, "skipped", skip, pickle))
+            files.append(PulledFile(f.path, f.size, f.sha256, "skipped", skip, pickle, blob=blob))
             continue
         if f.path in plan.present:
-            files.append(PulledFile(f.path, f.size, f.sha256, "cached", pickle=pickle))
+            files.append(PulledFile(f.path, f.size, f.sha256, "cached", pickle=pickle, blob=blob))
             continue
         label = _label(plan.id, f.path)
         outcome = plan.fetched.get(label)
         if opts.dry_run or outcome is None:
-            files.append(PulledFile(f.path, f.size, f.sha256, "planned", pickle=pickle))
+            files.append(PulledFile(f.path, f.size, f.sha256, "planned", pickle=pickle, blob=blob))
         elif isinstance(outcome, BaseException):
             failure = failure or outcome
-            files.append(PulledFile(f.path, f.size, f.sha256, "failed", describe(outcome).message, pickle))
+            files.append(PulledFile(f.path, f.size, f.sha256, "failed", describe(outcome).message, pickle, blob=blob))
         else:
             fetched_bytes += outcome.received
             status = "cached" if outcome.reused else "downloaded"
-            files.append(PulledFile(f.path, outcome.size, outcome.sha256 or f.sha256, status, pickle=pickle))
+            files.append(PulledFile(f.path, outcome.size, outcome.sha256 or f.sha256, status, pickle=pickle, blob=blob))
     if failure is None and not opts.dry_run:
         try:
             _place(plan, by_label)
@@ -453,7 +461,7 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
         flags += (f"the Hub's security scan flags {', '.join(bad)}",)
     elif pickles and all(f.scan == "safe" for f in pickles):
         flags = (PICKLE_FLAG + " (the Hub's security scan found nothing)",)
-    base = _requirements(plan, ctx)
+    base = _requirements(plan, Context.from_env(offline=True, environ=ctx.environ) if plan.pinned else ctx)
     total = sum(f.size or 0 for f in files if f.status != "skipped")
     result = PullResult(
         plan.id, plan.revision, plan.commit, str(plan.path) if plan.path else None, tuple(files), total, fetched_bytes,
@@ -503,7 +511,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
         if f.etag:
             repo.link(plan.commit, f.path, f.etag)
     # The ref last: a revision never resolves to a snapshot still being filled.
-    if plan.revision:
+    if plan.revision and not (plan.pinned and repo.commit_of(plan.revision)):
         repo.write_ref(plan.revision, plan.commit)
 
 

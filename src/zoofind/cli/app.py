@@ -77,11 +77,12 @@ from . import cache as _cache  # noqa: E402
 from . import completion as _completion  # noqa: E402
 from . import frameworks as _frameworks  # noqa: E402
 from . import info as _info  # noqa: E402
+from . import lock as _lock  # noqa: E402
 from . import pull as _pull  # noqa: E402
 from . import search as _search  # noqa: E402
 from . import sources as _sources  # noqa: E402
 
-for _module in (_search, _info, _pull, _cache, _frameworks, _sources, _completion):
+for _module in (_search, _info, _pull, _lock, _cache, _frameworks, _sources, _completion):
     _module.register(app)
 
 

@@ -1,7 +1,7 @@
 """What every command shares: the output options and turning errors into exit codes."""
 
 import contextlib
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Iterator, List, Optional
 
 import typer
 
@@ -79,6 +79,16 @@ def timeout_option(help: str) -> Any:
     """A ``--timeout`` option with this help and the one rule (``context.check_timeout``):
     for commands whose timeout means something else (`sources`' probes, `pull`'s requests)."""
     return typer.Option("--timeout", callback=_check_timeout, help=f"{help} Above 0, at most 86400.")
+
+
+# The options pull and lock share: how a model's files are chosen and fetched.
+RevisionOpt = Annotated[Optional[str], typer.Option("--revision", "-r", help="Branch, tag or commit (Hugging Face); same as ID@REV.")]
+IncludeOpt = Annotated[Optional[List[str]], typer.Option("--include", "-i", metavar="GLOB", help="Only files matching this glob (repeatable).")]
+ExcludeOpt = Annotated[Optional[List[str]], typer.Option("--exclude", "-x", metavar="GLOB", help="Not files matching this glob (repeatable).")]
+AllFilesOpt = Annotated[bool, typer.Option("--all-files", help="Also the copies of the weights in other formats (pickle, TF, Flax, ONNX, GGUF) that are skipped when safetensors exist.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Downloads in flight at once (large files use several for their byte ranges).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+FetchTimeoutOpt = Annotated[float, timeout_option("Seconds a request may wait for an answer or for the next bytes before it is retried.")]
 
 
 TimeoutOpt = Annotated[float, timeout_option("Seconds to wait for each live source.")]
