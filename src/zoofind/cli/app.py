@@ -37,7 +37,7 @@ from .. import __version__  # noqa: E402
 
 HELP = """Find and fetch pretrained models and deep-learning resources for science.
 
-One ranked search over a bundled catalog (the resources named in Raghu & Schmidt's survey "A Survey of Deep Learning for Scientific Discovery", curated science models, the torchvision and TF Hub indexes) plus the live Hugging Face, torchvision and Kaggle indexes. Works offline from the bundled catalog. `zoofind pull` downloads models, verified and resumable, into each framework's own cache (Hugging Face, torch.hub, TF Hub) so they load later with no network; `zoofind cache` shows and tidies those caches.
+One ranked search over a bundled catalog (the resources named in Raghu & Schmidt's survey "A Survey of Deep Learning for Scientific Discovery", curated science models, the torchvision and TF Hub indexes) plus the live Hugging Face, torchvision and Kaggle indexes. Works offline from the bundled catalog. `zoofind pull` downloads models, verified and resumable, into each framework's own cache (Hugging Face, torch.hub, TF Hub) so they load later with no network; `zoofind lock` pins the exact models and bytes a study used, for `zoofind pull --lock` anywhere; `zoofind cache` shows and tidies those caches.
 
 Data goes to stdout; notes, warnings and progress to stderr. Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 access denied, 130 interrupted.
 
