@@ -215,3 +215,33 @@ def test_typos_and_unknown_words_are_explained(cli) -> None:
     body = json.loads(r.stdout)
     assert body["query"]["unknown_words"] == ["zqxjv"] and body["results"]
     assert "nothing in the catalog mentions 'zqxjv'" in r.stderr
+
+
+def _every_command(group, path=()):
+    for name, cmd in group.commands.items():
+        yield (*path, name), cmd
+        if hasattr(cmd, "commands"):  # a group (Typer's own Click copy is private: no isinstance)
+            yield from _every_command(cmd, (*path, name))
+
+
+def test_every_help_shows_its_bracketed_words_whole() -> None:
+    """Typer renders help as rich markup: a word like ``[@revision]`` would silently vanish."""
+    import re
+
+    import typer
+    from typer.testing import CliRunner
+
+    from zoofind.cli.app import app
+
+    runner = CliRunner()
+    root = typer.main.get_command(app)
+    checked = 0
+    for path, cmd in _every_command(root):
+        shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
+        flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", shown).split())
+        for param in cmd.params:
+            for word in (getattr(param, "help", None) or "").split():
+                if "[" in word:
+                    checked += 1
+                    assert word in flat, f"`zoofind {' '.join(path)} --help` lost {word!r}"
+    assert checked >= 3

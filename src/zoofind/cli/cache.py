@@ -128,7 +128,7 @@ def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: b
 
 @cache_app.command("path", epilog=EPILOG)
 def path(
-    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name[@rev], torchvision:..., tfhub:..., kaggle:...", autocompletion=complete_id)],
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name (or hf:owner/name@REV), torchvision:..., tfhub:..., kaggle:...", autocompletion=complete_id)],
 ) -> None:
     """The path a framework loads for a cached model (a snapshot folder, a checkpoint file, a module folder)."""
     e = env()
