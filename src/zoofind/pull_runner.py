@@ -275,7 +275,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                 denied_hint=denied,
             ))
     elif plan.source == "tfhub":
-        from .caches import tfhub
+        from .caches import shared, tfhub
 
         module_dir = _tfhub_dir(plan, ctx)
         for f, _ in chosen:
@@ -284,8 +284,11 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
             if tfhub.present(module_dir):
                 plan.present.add(f.path)
                 continue
-            plan.downloads.append(Download(f.url, archive, tfhub.lock_path(module_dir), Expected(f.size, f.sha256), _label(fs.id, f.path),
-                                           done=lambda d=module_dir: tfhub.present(d)))
+            # The shared tier holds module folders, not archives: the folder is what is linked.
+            expected = Expected(f.size, f.sha256)
+            plan.downloads.append(Download(f.url, archive, tfhub.lock_path(module_dir), expected, _label(fs.id, f.path),
+                                           done=lambda d=module_dir: tfhub.present(d),
+                                           shared=lambda d=module_dir, e=expected: shared.link_module(d, fs.id.split(":", 1)[1], e, ctx.environ)))
     else:  # torchvision
         from .caches.torch import checkpoints, lock_path
 

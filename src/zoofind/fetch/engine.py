@@ -5,7 +5,10 @@ number of response bodies in flight at once (``--jobs 1``: one). A unit is the s
 file or one byte range of a large one:
 
 * A file starts by taking its lock (another process fetching the same target makes this
-  one wait, then find the target in place) and its partial file from an earlier run.
+  one wait, then find the target in place), then looks in the read-only shared tier
+  (``ZOOFIND_SHARED_CACHE``, ``caches.shared``): a copy there that passes the same check a
+  download gets is linked at the target and nothing is requested. Else it takes its
+  partial file from an earlier run.
 * Small files, files of unknown size and servers without ranges are one stream, hashed
   as the bytes arrive. Larger files (``RANGED_MIN``) are split into chunks fetched over
   several connections at once: the first chunk's answer doubles as the probe (206: the
@@ -43,6 +46,7 @@ from .partial import Partial
 if TYPE_CHECKING:
     import httpx
 
+    from ..caches.shared import Linked
     from ..context import Context
 
 #: Files at least this big are fetched as several byte ranges at once.
@@ -76,6 +80,10 @@ class Download:
     done: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
     #: What to do when the server refuses the file (where access is requested, which token).
     denied_hint: str | None = None
+    #: Puts what this download is for in place from the shared tier, when that is not the
+    #: target file itself (a TF Hub module folder); asked once the lock is held. Unset: the
+    #: target's own place in each shared root (``caches.shared.link_file``).
+    shared: "Callable[[], Linked] | None" = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,19 @@ class Fetched:
     received: int  # body bytes received by this run
     resumed: int  # bytes an earlier run had left, kept
     reused: bool  # the target was already there: nothing fetched
+    #: "shared": linked from the shared tier (ZOOFIND_SHARED_CACHE) by this run, no request made
+    via: str | None = None
+    #: what the run noticed on the way (a shared copy passed over, and why)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """``kind``: start | advance | wait | done | failed; ``done`` bytes of ``total`` so far."""
+    """``kind``: start | advance | wait | linked | done | failed; ``done`` bytes of ``total`` so far.
+
+    ``linked``: the file came from the shared tier (after ``start`` and ``advance`` events
+    for checking its hash); ``done`` follows.
+    """
 
     label: str
     kind: str
@@ -149,6 +165,7 @@ class _Job:
         self.discover = False  # the first chunk's answer says the size (see _begin)
         self.ranged = False
         self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (self.size or 0) // 50))
+        self.notes: list[str] = []
         self.guard = threading.Lock()
 
     def learn_size(self, size: int | None) -> None:
@@ -274,6 +291,8 @@ class Engine:
                 self._release(job)
                 self._settle(job, Fetched(job.d, size, None, 0, 0, reused=True))
                 return
+            if self._from_shared(job):
+                return
             job.partial.load()
             job.d.target.parent.mkdir(parents=True, exist_ok=True)
             job.fd = os.open(job.partial.data, os.O_RDWR | os.O_CREAT, 0o644)
@@ -313,6 +332,36 @@ class Engine:
                 self._unit(job, start, job.size, rest=(), probe=True)
         except BaseException as exc:  # noqa: BLE001 - recorded as this file's result
             self._fail(job, exc)
+
+    def _from_shared(self, job: _Job) -> bool:
+        """Link the target from the shared tier when a copy there passes the check; True when settled so."""
+        from ..caches import shared
+
+        started = False
+
+        def checking(_copy: Path, size: int) -> None:
+            nonlocal started
+            started = True
+            self.progress(ProgressEvent(job.d.label, "start", 0, size))
+
+        try:
+            if job.d.shared is not None:
+                linked = job.d.shared()
+            else:
+                linked = shared.link_file(job.d.target, job.d.expected, self.ctx.environ, job.d.label, on_check=checking)
+        except OSError as exc:  # the user's cache refused the link: the download says why, if it fails too
+            job.notes.append(f"{job.d.label}: the shared tier's copy could not be linked ({exc.strerror or exc}); downloaded instead")
+            return False
+        job.notes.extend(linked.notes)
+        if linked.source is None:
+            return False
+        job.partial.discard()  # an earlier run's bytes of a file that is now in place
+        self._release(job)
+        if started:
+            self.progress(ProgressEvent(job.d.label, "advance", linked.size, linked.size, linked.size))
+        self.progress(ProgressEvent(job.d.label, "linked", linked.size, linked.size))
+        self._settle(job, Fetched(job.d, linked.size, linked.sha256, 0, 0, reused=True, via="shared", notes=tuple(job.notes)))
+        return True
 
     def _chunk_size(self, job: _Job) -> int:
         assert job.size is not None
@@ -378,7 +427,7 @@ class Engine:
         os.replace(job.partial.data, job.d.target)
         job.partial.finish()
         self._release(job)
-        self._settle(job, Fetched(job.d, h.size, digest, job.received, job.resumed, reused=False))
+        self._settle(job, Fetched(job.d, h.size, digest, job.received, job.resumed, reused=False, notes=tuple(job.notes)))
 
     def _fail(self, job: _Job, exc: BaseException) -> None:
         self._park(job)
