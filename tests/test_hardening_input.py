@@ -412,3 +412,14 @@ def test_a_wrong_typed_figure_shows_as_nothing_rather_than_failing_the_listing()
 
 def test_fullwidth_ids_and_names_are_exact_matches(cli) -> None:
     assert first_ids(cli, "ｙａｍｎｅｔ")[:1] == first_ids(cli, "yamnet")[:1] == ["tfhub:google/yamnet/1"]
+
+
+@pytest.mark.parametrize("value", ["huggingface.co", "http://[::1", "ftp://mirror.example", "http://", "https://host:port", "u:sekrit@mirror"])
+@pytest.mark.parametrize("command", [("search", "protein", "-s", "hf"), ("info", "hf:a/b"), ("pull", "hf:a/b")])
+def test_a_malformed_endpoint_override_is_a_usage_error_naming_it(cli, value: str, command: tuple[str, ...]) -> None:
+    ran = cli(*command, env={"HF_ENDPOINT": value})
+    assert ran.code == 2, ran.stderr
+    assert "HF_ENDPOINT=" in ran.stderr and "not an http(s) address" in ran.stderr and "unset it" in ran.stderr
+    assert "sekrit" not in ran.stderr and "Traceback" not in ran.stderr
+    # The offline catalog search never uses the address: it still works.
+    assert cli("search", "protein", "--offline", "-n", "1", env={"HF_ENDPOINT": value}).code == 0

@@ -128,6 +128,30 @@ def offline_in(env: Env) -> bool:
 
 
 def endpoint(env: Env, variable: str | None, default: str) -> str:
-    """A service's base URL: the override variable when set, else the default; no trailing slash."""
+    """A service's base URL: the override variable when set, else the default; no trailing slash.
+
+    An override that is not an http(s) address with a host (``HF_ENDPOINT=huggingface.co``,
+    ``http://[::1``) is a ``UsageError`` naming the variable: falling back to the default
+    would send requests (and a token) to a host the user meant to avoid.
+    """
     value = (env.get(variable) or "").strip() if variable else ""
-    return (value or default).rstrip("/")
+    url = (value or default).rstrip("/")
+    if value:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            ok = False
+        if not ok:
+            from .errors import UsageError
+            from .redaction import redact_text
+
+            shown = redact_text(value)
+            if "@" in shown and "***@" not in shown:  # userinfo without a scheme: still a secret
+                shown = "***@" + shown.rsplit("@", 1)[1]
+            raise UsageError(f"{variable}={shown!r} is not an http(s) address",
+                             hint=f"set {variable} to a URL such as {default or 'https://host'}, or unset it")
+    return url

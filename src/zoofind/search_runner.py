@@ -263,6 +263,10 @@ class _Pending:
     def __init__(self, names: list[str], specs: dict[str, "SourceSpec"], query: SearchQuery, ctx: Context) -> None:
         import threading
 
+        if not ctx.offline:
+            for n in names:
+                if specs[n].network:
+                    ctx.endpoint(specs[n])  # a malformed override is a usage error, before anything is asked
         self.names, self.query, self.ctx = names, query, ctx
         self.local = [n for n in names if not specs[n].network]
         self.answered: dict[str, tuple[Any, float]] = {}
