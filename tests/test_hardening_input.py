@@ -356,6 +356,8 @@ def test_a_missing_home_is_never_created(cli, hf_hub, tmp_path: Path) -> None:
     assert not (tmp_path / "no").exists()
     assert r.code == 0 and "hf:" in r.stdout, r.stderr
     assert f"the home folder '{home}' (HOME) does not exist" in r.stderr and "Traceback" not in r.stderr
+    # The live sources still answer, uncached, and say so once.
+    assert r.stderr.count("live answers are not cached") == 1 and "source hf failed" not in r.stderr
 
 
 def test_the_library_refuses_a_folder_inside_a_missing_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

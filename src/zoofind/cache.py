@@ -23,6 +23,8 @@ from .redaction import keyed_url
 from .units import human_age
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .context import Context
 
 
@@ -54,11 +56,20 @@ def request_key(request: str) -> str:
 
 class AnswerCache:
     def __init__(self, ctx: "Context", source: str) -> None:
+        from .errors import MissingHomeError
+
         self.source = source
-        self.folder = ctx.cache_dir / "answers" / source
+        try:
+            self.folder: "Path | None" = ctx.cache_dir / "answers" / source
+        except MissingHomeError as exc:
+            # No home to keep answers in (and zoofind never creates one): ask live every time.
+            self.folder = None
+            _warn_once(f"{exc.message}; live answers are not cached")
 
     def get(self, key: str, request: str | None = None) -> tuple[Any, float] | None:
         """(value, age in seconds) or None; an unreadable or mismatched entry counts as absent."""
+        if self.folder is None:
+            return None
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             if not isinstance(data, dict) or (request is not None and data.get("request") != request):
@@ -72,15 +83,34 @@ class AnswerCache:
 
     def put(self, key: str, value: Any, request: str | None = None) -> None:
         # A cache that cannot be written (read-only home, full disk) must not fail a search.
+        if self.folder is None:
+            return
         try_write_json(self.folder / f"{key}.json", {"saved_at": time.time(), "request": request, "value": value})
 
     def newest_age(self) -> float | None:
         """Age of the most recent answer, for `zoofind sources`."""
+        if self.folder is None:
+            return None
         try:
             mtimes = [p.stat().st_mtime for p in self.folder.glob("*.json")]
         except OSError:
             return None
         return max(0.0, time.time() - max(mtimes)) if mtimes else None
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """One warning a process, however many sources find no cache folder."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    import warnings
+
+    from .errors import ZoofindWarning
+
+    warnings.warn(message, ZoofindWarning, stacklevel=3)
 
 
 def cached(ctx: "Context", source: str, params: Any, fetch: Callable[[], Any],
