@@ -23,14 +23,14 @@ EPILOG = """Examples:
 
   zoofind cache rm hf:owner/name@old-branch --dry-run
 
-  zoofind cache ls --unused-for 90d --format ids | zoofind cache rm - --yes
+  zoofind cache ls --tier local --unused-for 90d --format ids | zoofind cache rm - --yes
 
   zoofind cache prune --max-size 50G --dry-run
 
   cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"
 """
 
-cache_app = typer.Typer(name="cache", help="What the framework caches hold (Hugging Face, torch.hub, TF Hub, kagglehub).",
+cache_app = typer.Typer(name="cache", help="What the framework caches hold (Hugging Face, torch.hub, TF Hub, kagglehub), yours and the shared tier's (ZOOFIND_SHARED_CACHE).",
                         no_args_is_help=True, epilog=EPILOG)
 
 
@@ -40,16 +40,23 @@ def ls(
     sort: Annotated[str, typer.Option("--sort", help="size (largest first), used (least recently used first) or id.")] = "size",
     larger_than: Annotated[Optional[str], typer.Option("--larger-than", metavar="SIZE", help="Only models bigger than this: 500M, 1G (decimal) or 512MiB, 1GiB (binary).")] = None,
     unused_for: Annotated[Optional[str], typer.Option("--unused-for", metavar="AGE", help="Only models not used for this long: 30d, 12h, 2w.")] = None,
+    tier: Annotated[Optional[str], typer.Option("--tier", help="Only this tier: local (your caches) or shared (ZOOFIND_SHARED_CACHE, read-only).")] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every cached model: id, revisions, size on disk (shared files counted once), last use, path."""
+    """Every cached model: id, revisions, size on disk, last use, path, tier.
+
+    Size counts each file once (blobs shared by revisions, or by repos in huggingface_hub's
+    Xet store, once in the total), and only the tier's own bytes: a local file that is a
+    link into the shared tier counts in linked_size (the table's "+... shared"), not in size.
+    """
     e = env()
     with reporting(e):
         from .. import cached
         from ..cache_output import render_cache_ls
+        from ..inventory import select
 
-        models = cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for)
+        models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort, tier=tier)
         render_cache_ls(e, e.pick_format(fmt, as_json), models)
 
 
@@ -59,7 +66,11 @@ def verify(
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Re-hash cached files against the hashes that name them; each bad or missing file on stdout, exit 1 if any."""
+    """Re-hash cached files against the hashes that name them; each bad or missing file on stdout, exit 1 if any.
+
+    Without ids: every local model, and the shared-tier files it links to. An id names its
+    local entry, else the shared tier's.
+    """
     e = env()
     with reporting(e):
         from .. import verify_cache
@@ -78,7 +89,11 @@ def rm(
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be removed and how much it frees; remove nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
-    """Remove cached models or single Hub revisions; a blob another cached revision still links to is kept."""
+    """Remove cached models or single Hub revisions; a blob another cached revision or repo still links to is kept.
+
+    Only your own caches: a model only the shared tier holds is refused (exit 4). A model a
+    pull is writing is skipped with the pull's host and pid (exit 1).
+    """
     e = env()
     with reporting(e):
         from .. import plan_cache_removal
@@ -93,7 +108,10 @@ def prune(
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be evicted and how much it frees; remove nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Evict without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
-    """Evict least recently used models to a size budget and/or an age; partial downloads older than a day go too."""
+    """Evict least recently used models to a size budget and/or an age; partial downloads older than a day go too.
+
+    The budget counts your own caches only; the shared tier is never counted or touched.
+    """
     e = env()
     with reporting(e):
         from .. import plan_cache_prune
@@ -102,20 +120,15 @@ def prune(
 
 
 def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: bool, from_stdin: bool) -> None:
-    """Say what goes, then (asked on a terminal, else only with --yes) remove it."""
+    """Say what goes, then (asked on a terminal, else only with --yes) remove it; exit 1 if a pull kept any of it."""
     from .. import remove_from_cache
+    from ..cache_output import render_removal_plan, render_removed
     from ..errors import UsageError
     from ..units import human_bytes
 
     total = sum(r.bytes for r in plan)
-    for r in plan:
-        e.note(f"{'would remove' if dry_run else 'removing'} {r.id}{'@' + r.revision[:12] if r.revision else ''}: {human_bytes(r.bytes)}")
-    if dry_run:
-        e.write("".join(f"{p}\n" for r in plan for p in r.paths))
-        e.note(f"{len(plan)} removal(s) would free {human_bytes(total)}")
-        return
-    if not plan:
-        e.note("nothing to remove")
+    render_removal_plan(e, plan, dry_run=dry_run)
+    if dry_run or not plan:
         return
     if not yes:
         if not e.stdin_isatty or from_stdin:
@@ -123,14 +136,17 @@ def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: b
         if not typer.confirm(f"Remove {len(plan)} item(s), freeing {human_bytes(total)}?", default=False, err=True):
             e.note("nothing removed")
             raise typer.Exit(1)
-    e.note(f"freed {human_bytes(remove_from_cache(plan))}")
+    removed = remove_from_cache(plan)
+    render_removed(e, removed)
+    if removed.skipped:
+        raise typer.Exit(1)
 
 
 @cache_app.command("path", epilog=EPILOG)
 def path(
     model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name (or hf:owner/name@REV), torchvision:..., tfhub:..., kaggle:...", autocompletion=complete_id)],
 ) -> None:
-    """The path a framework loads for a cached model (a snapshot folder, a checkpoint file, a module folder)."""
+    """The path a framework loads for a cached model (a snapshot folder, a checkpoint file, a module folder); your own copy before the shared tier's."""
     e = env()
     with reporting(e):
         from .. import cache_path
