@@ -1,26 +1,203 @@
-"""kagglehub's model cache: ``$KAGGLEHUB_CACHE`` (else ``~/.cache/kagglehub``)
-``/models/<owner>/<model>/<framework>/<variation>/<version>/``, complete when the marker
-``.../<variation>/<version>.complete`` exists beside it (kagglehub's ``cache.py``)."""
+"""kagglehub's model cache, laid out as kagglehub's ``cache.py`` lays it out::
+
+    $KAGGLEHUB_CACHE/models/<owner>/<model>/<framework>/<variation>/<version>/      the files
+    $KAGGLEHUB_CACHE/models/<owner>/<model>/<framework>/<variation>/<version>.complete
+
+``KAGGLEHUB_CACHE`` unset means ``~/.cache/kagglehub`` (kagglehub's ``config.py`` does not
+read ``XDG_CACHE_HOME``). kagglehub's ``load_from_cache`` uses a version when both the
+folder and its ``.complete`` marker (an empty file) exist; the path parts are the handle's
+own spelling (``tensorFlow2`` and ``tensorflow2`` are two folders to kagglehub), and the
+version is written as a plain integer.
+
+What zoofind adds beside them, never inside a version folder:
+
+* ``.zoofind-partial-<version>/``: the files of a version while they arrive (the engine's
+  own partials and locks beside each), a stable name so a stopped pull continues;
+* ``.zoofind-<version>.archive``: a version Kaggle sends as one archive;
+* ``.zoofind-lock-<version>``: held while a version is made visible, so two processes
+  never rename into the same place at once;
+* ``.zoofind-tmp-<version>.<hex>``: the folder being filled, renamed onto ``<version>``
+  when complete; the marker is written last.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import uuid
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
+
+from ..atomic import TMP_PREFIX
+from ..errors import ZoofindError
+from ..fetch.integrity import IntegrityError
+from ..fetch.locks import LOCK_PREFIX
+from ..fetch.partial import PREFIX as PARTIAL_PREFIX
+
+ENV = "KAGGLEHUB_CACHE"
+MODELS = "models"
+MARKER_SUFFIX = ".complete"
 
 
 def cache_root(env: Mapping[str, str]) -> Path:
-    value = env.get("KAGGLEHUB_CACHE")
+    """kagglehub's cache folder: ``KAGGLEHUB_CACHE``, else ``<home>/.cache/kagglehub``."""
+    value = env.get(ENV)
     if value:
         return Path(value).expanduser()
-    return Path(os.path.join(env.get("XDG_CACHE_HOME") or "~/.cache", "kagglehub")).expanduser()
+    home = env.get("HOME") or os.path.expanduser("~")
+    return Path(home) / ".cache" / "kagglehub"
+
+
+def variation_dir(env: Mapping[str, str], owner: str, model: str, framework: str, variation: str) -> Path:
+    return cache_root(env) / MODELS / owner / model / framework / variation
+
+
+def version_dir(variation: Path, version: int) -> Path:
+    return variation / str(version)
+
+
+def marker_path(folder: Path) -> Path:
+    return folder.with_name(folder.name + MARKER_SUFFIX)
+
+
+def present(folder: Path) -> bool:
+    """kagglehub's own test (``Cache.load_from_cache``): the marker and the folder both exist."""
+    return marker_path(folder).exists() and folder.exists()
+
+
+def versions(variation: Path) -> list[int]:
+    """The complete versions cached for a variation, oldest first."""
+    out = []
+    try:
+        names = [p.name for p in variation.iterdir()]
+    except OSError:
+        return []
+    for name in names:
+        stem = name[: -len(MARKER_SUFFIX)] if name.endswith(MARKER_SUFFIX) else ""
+        if stem.isdigit() and str(int(stem)) == stem and (variation / stem).is_dir():
+            out.append(int(stem))
+    return sorted(out)
+
+
+def staging_dir(folder: Path) -> Path:
+    return folder.with_name(PARTIAL_PREFIX + folder.name)
+
+
+def archive_path(folder: Path) -> Path:
+    return folder.with_name(f".zoofind-{folder.name}.archive")
+
+
+def lock_path(target: Path) -> Path:
+    """The engine's lock for one download target (beside it, as every cache's)."""
+    return target.with_name(LOCK_PREFIX + target.name)
+
+
+def place_lock(folder: Path) -> Path:
+    return folder.with_name(LOCK_PREFIX + folder.name)
+
+
+def files_of(folder: Path) -> dict[str, Path]:
+    """Every file below a version folder, by its path relative to it."""
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _fresh_tmp(folder: Path) -> Path:
+    tmp = folder.with_name(f"{TMP_PREFIX}{folder.name}.{uuid.uuid4().hex}")
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _into_place(tmp: Path, folder: Path) -> None:
+    """The complete ``tmp`` becomes the version folder, then the marker says so."""
+    if folder.is_dir() or folder.is_symlink():
+        # Without its marker the folder is absent to kagglehub (it would download over it): an
+        # earlier run's leftovers, moved aside first so the rename below cannot fail on them.
+        aside = folder.with_name(f"{TMP_PREFIX}{folder.name}.{uuid.uuid4().hex}.old")
+        os.rename(folder, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+    elif folder.exists():
+        folder.unlink()
+    os.rename(tmp, folder)
+    marker_path(folder).touch()  # last: kagglehub writes it empty, after the files
+
+
+def install_files(staged: Mapping[str, Path], folder: Path) -> None:
+    """Move verified files (relative path -> where the engine left them) into a new version folder."""
+    tmp = _fresh_tmp(folder)
+    try:
+        for rel, src in staged.items():
+            dst = tmp.joinpath(*rel.split("/"))
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(src, dst)
+            except FileNotFoundError:
+                raise ZoofindError(f"{folder}: the downloaded file {rel} is gone from {src.parent}",
+                                   hint="another process may be placing the same version; retry the pull") from None
+        _into_place(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _prune_empty(staging_dir(folder))
+
+
+def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[str, int | None] | None = None) -> None:
+    """Extract a verified archive (checked whole, extracted safely) into a new version folder.
+
+    ``listed``: files Kaggle's listing names (path -> size), which the archive must hold with
+    those sizes; an archive of some other version is refused like a damaged one.
+    """
+    from .archive import extract
+
+    tmp = _fresh_tmp(folder)
+    try:
+        try:
+            extract(archive, tmp, what=what)
+            _check_listed(tmp, listed or {}, what)
+        except IntegrityError:
+            archive.unlink(missing_ok=True)  # bad bytes are never kept
+            raise
+        _into_place(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    archive.unlink(missing_ok=True)  # installed: the archive is no longer needed
+
+
+def _check_listed(tree: Path, listed: Mapping[str, int | None], what: str) -> None:
+    wrong = []
+    for rel, size in listed.items():
+        p = tree.joinpath(*rel.split("/"))
+        if not p.is_file():
+            wrong.append(f"{rel} missing")
+        elif size is not None and p.stat().st_size != size:
+            wrong.append(f"{rel} is {p.stat().st_size} bytes, Kaggle lists {size}")
+    if wrong:
+        raise IntegrityError(f"{what}: the archive does not hold what Kaggle lists ({'; '.join(wrong[:3])}); it was deleted",
+                             hint="retry the pull; if it fails again the server is serving another version's files")
+
+
+def _prune_empty(top: Path) -> None:
+    """Remove ``top`` and the folders below it that are empty (another process's partials stay)."""
+    if not top.is_dir():
+        return
+    for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    with contextlib.suppress(OSError):
+        top.rmdir()
+
+
+def discard(paths: Iterable[Path], folder: Path) -> None:
+    """Delete this run's downloads for ``folder`` that another process made redundant (it placed the version first)."""
+    for p in paths:
+        p.unlink(missing_ok=True)
+    _prune_empty(staging_dir(folder))
 
 
 def scan(env: Mapping[str, str]) -> list[tuple[str, Path]]:
     """(owner/model/framework/variation/version, folder) of each complete model version."""
-    base = cache_root(env) / "models"
+    base = cache_root(env) / MODELS
     out = []
-    for marker in sorted(base.glob("*/*/*/*/*.complete")) if base.is_dir() else ():
+    for marker in sorted(base.glob("*/*/*/*/*" + MARKER_SUFFIX)) if base.is_dir() else ():
         folder = marker.with_suffix("")
         if folder.is_dir():
             out.append((folder.relative_to(base).as_posix(), folder))

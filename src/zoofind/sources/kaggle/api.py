@@ -12,6 +12,21 @@ in production and ``<endpoint>/api`` for any other endpoint (``ZOOFIND_KAGGLE_EN
   is the same body with ``pageToken``. The listing has no framework filter.
 * ``GetModel`` (``ownerSlug``, ``modelSlug``) answers one ApiModel.
 
+What ``pull`` calls, as kagglehub 1.0 does (``http_resolver.py``, ``ModelHttpResolver``); each
+takes ``ownerSlug``, ``modelSlug``, ``framework`` (the ``ModelFramework`` enum's name,
+``MODEL_FRAMEWORK_TENSOR_FLOW_2``) and ``instanceSlug`` (the variation):
+
+* ``GetModelInstance`` answers the ApiModelInstance, whose ``versionNumber`` is the latest
+  version (what a handle without a version means).
+* ``ListModelInstanceVersionFiles`` (+ ``versionNumber``, ``pageSize``, ``pageToken``) answers
+  ``{"files": [{"name", "size", "creationDate"}], "nextPageToken"}``; kagglehub asks for 25
+  and fetches the files one by one when no next page is announced, else the whole archive.
+* ``DownloadModelInstanceVersion`` (+ ``versionNumber``, optional ``path``: one file) answers
+  a redirect (kagglesdk's ``HttpRedirect``) to a signed storage URL
+  (``storage.googleapis.com/kaggle-models-data/...``): the file itself, or without ``path``
+  the version as one archive (``bundle/archive.tar.gz``). zoofind reads the ``Location``
+  without following it, and gives it to the fetch engine, never with the credentials.
+
 Errors (kagglesdk's ``_prepare_response``): a JSON body with an integer ``"code"`` >= 400
 is an error whatever the status line says, with its ``"message"``. 401/403 are rejected
 credentials (``AccessDeniedError``), 404/410 an unknown model (``NotFoundError``); 408, 429 and
@@ -58,8 +73,20 @@ def session(ctx: "Context", creds: Credentials | None) -> Session:
     return Session(ctx, SERVICE, headers={"Content-Type": "application/json", **(creds.headers() if creds else {})})
 
 
-def check(answer: Answer, creds: Credentials | None, method: str = "GetModel") -> dict[str, Any]:
-    """The answer's JSON object, or zoofind's error for what Kaggle said (status line or error body)."""
+#: The calls about one model: their 404 means that the model (or its variation, or version) does not exist.
+ONE_MODEL = frozenset({"GetModel", "GetModelInstance", "ListModelInstanceVersionFiles", "DownloadModelInstanceVersion"})
+#: Files per ListModelInstanceVersionFiles page, as kagglehub asks (``MAX_NUM_FILES_DIRECT_DOWNLOAD``).
+FILES_PAGE = 25
+#: The most of a download call's answer read when it is not the redirect it should be.
+LINK_MAX_BYTES = 64 * 1024
+
+
+def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *, what: str | None = None,
+          page: str | None = None) -> dict[str, Any]:
+    """The answer's JSON object, or zoofind's error for what Kaggle said (status line or error body).
+
+    ``what`` names the model in a not-found error; ``page`` (the model's page) turns a 403
+    into "accept its terms there" rather than "your credentials are wrong"."""
     try:
         data = json.loads(answer.body)
     except (ValueError, RecursionError):
@@ -75,13 +102,22 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel") -
     said = data.get("message") if isinstance(data, dict) else None
     # Kaggle's own words, kept short: a server's error text is no place for a megabyte.
     message = str(said)[:MESSAGE_CHARS] if said else f"HTTP {status}"
+    if status == 403 and page is not None:
+        who = f"the account of the credentials from {creds.origin}" if creds else "a request without credentials"
+        raise AccessDeniedError(f"Kaggle refused {what or 'the model'} to {who} (HTTP 403: {message})",
+                                hint=f"if the model asks you to accept its terms or licence, accept them at {page} signed in "
+                                     f"as that account; else check the credentials: {HINT}")
     if status in (401, 403):
         who = f"the credentials from {creds.origin}" if creds else "a request without credentials"
         raise AccessDeniedError(f"Kaggle rejected {who} (HTTP {status}: {message})", hint=f"check them: {HINT}")
     if status in (404, 410):
         plain = "" if said else (f"; {where(answer.url)} answered a plain HTTP {status}, not Kaggle's error body: "
                                  "ZOOFIND_KAGGLE_ENDPOINT may not point at Kaggle's API")
-        if method != "GetModel":
+        if what is not None and method in ONE_MODEL:
+            raise NotFoundError(f"Kaggle has no {what} (HTTP {status}: {message}){plain}",
+                                hint="check the handle (owner/model/framework/variation[/version]) with "
+                                     "`zoofind search --source kaggle` or on kaggle.com")
+        if method not in ONE_MODEL:
             # A listing always exists: without one the address (or the protocol) is wrong.
             raise SourceError(f"{SERVICE} has no {method} (HTTP {status}: {message}){plain}",
                               hint="check ZOOFIND_KAGGLE_ENDPOINT (unset, it means https://api.kaggle.com)", status=status)
@@ -96,9 +132,10 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel") -
 
 
 def call(s: Session, endpoint: str, method: str, body: dict[str, Any], creds: Credentials | None, *,
-         retry: bool = True) -> dict[str, Any]:
+         retry: bool = True, what: str | None = None, page: str | None = None) -> dict[str, Any]:
     """One RPC; raises on a transport failure, an error status or an error body."""
-    return check(s.request("POST", rpc_url(endpoint, method), content=json.dumps(body), retry=retry), creds, method)
+    return check(s.request("POST", rpc_url(endpoint, method), content=json.dumps(body), retry=retry), creds, method,
+                 what=what, page=page)
 
 
 def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials) -> Iterator[list[Any]]:
@@ -118,3 +155,54 @@ def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credenti
 
 def get_model(s: Session, endpoint: str, owner: str, slug: str, creds: Credentials) -> dict[str, Any]:
     return call(s, endpoint, "GetModel", {"ownerSlug": owner, "modelSlug": slug}, creds)
+
+
+def instance_body(owner: str, model: str, framework_enum: str, variation: str) -> dict[str, Any]:
+    """The fields every model-instance call shares (kagglesdk's camelCase names)."""
+    return {"ownerSlug": owner, "modelSlug": model, "framework": framework_enum, "instanceSlug": variation}
+
+
+def get_model_instance(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials, *, what: str,
+                       page: str) -> dict[str, Any]:
+    return call(s, endpoint, "GetModelInstance", body, creds, what=what, page=page)
+
+
+def list_version_files(s: Session, endpoint: str, body: dict[str, Any], version: int, creds: Credentials, *,
+                       what: str, page: str) -> tuple[list[Any], bool]:
+    """The first page of a version's files (raw ApiModelFile objects), and whether Kaggle has more."""
+    data = call(s, endpoint, "ListModelInstanceVersionFiles", dict(body, versionNumber=version, pageSize=FILES_PAGE),
+                creds, what=what, page=page)
+    files = data.get("files") or []
+    if not isinstance(files, list):
+        raise BadAnswerError(f"{SERVICE} answered a file listing whose files are not a list")
+    token = data.get("nextPageToken")
+    return files, isinstance(token, str) and token != ""
+
+
+def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int, creds: Credentials, *, what: str,
+                  page: str, path: str | None = None) -> str:
+    """Where one file (``path``) or the whole version (an archive) is to be fetched from: the
+    ``Location`` of DownloadModelInstanceVersion's redirect, not followed (the credentials stay here)."""
+    from ...net import retry as retry_policy
+    from ...net.http import REDIRECT_STATUSES, RETRY_STATUSES
+
+    request = dict(body, versionNumber=version, **({"path": path} if path else {}))
+    url = rpc_url(endpoint, "DownloadModelInstanceVersion")
+    for attempt in retry_policy.attempts(s.deadline):
+        with attempt:
+            with s.stream("POST", url, content=json.dumps(request)) as resp:
+                location = resp.headers.get("location")
+                if resp.status_code in REDIRECT_STATUSES and location:
+                    return str(resp.url.join(location))
+                if resp.status_code in RETRY_STATUSES:
+                    raise from_status(resp.status_code, str(resp.url), dict(resp.headers), SERVICE)  # type: ignore[misc]
+                if resp.status_code < 400 and "json" not in resp.headers.get("content-type", ""):
+                    # Never read: it may be the file itself, and a body here would bypass every check.
+                    raise BadAnswerError(f"{SERVICE} answered the download request with HTTP {resp.status_code} and no link "
+                                         "to fetch the files from", hint="the service may have changed; retry later")
+                raw = b"".join(s.iter_body(resp, max_bytes=LINK_MAX_BYTES))
+                answer = Answer(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, raw)
+            check(answer, creds, "DownloadModelInstanceVersion", what=what, page=page)
+            raise BadAnswerError(f"{SERVICE} answered the download request for {what} without a link to the files",
+                                 hint="the service may have changed; retry later")
+    raise AssertionError("unreachable: stamina re-raises the last error")

@@ -22,6 +22,7 @@ or an instance without usable slugs gives no record; the others beside it still 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ... import frameworks as vocabulary
@@ -83,6 +84,58 @@ OTHER_FRAMEWORKS: dict[str, tuple[str, str]] = {
     normalise_framework(s): (s, framework_key(normalise_framework(s))) for s, searched in _KAGGLE_SPELLINGS if not searched
 }
 ALL_FRAMEWORKS: dict[str, tuple[str, str]] = {**FRAMEWORKS, **OTHER_FRAMEWORKS}
+
+
+#: kagglesdk 0.1.38's ``ModelFramework`` (``models/types/model_enums.py``): how the model RPCs
+#: name a framework (``"framework": "MODEL_FRAMEWORK_TENSOR_FLOW_2"``).
+FRAMEWORK_ENUM = tuple(f"MODEL_FRAMEWORK_{n}" for n in (
+    "TENSOR_FLOW_1", "TENSOR_FLOW_2", "TF_LITE", "TF_JS", "PY_TORCH", "JAX", "FLAX", "PAX", "MAX_TEXT", "GEMMA_CPP",
+    "GGML", "GGUF", "CORAL", "SCIKIT_LEARN", "MXNET", "ONNX", "KERAS", "TRANSFORMERS", "API", "OTHER", "TENSOR_RT_LLM",
+    "TRITON", "VLLM",
+))
+_ENUM_PREFIX = "MODEL_FRAMEWORK_"
+
+
+def framework_enum(name: str) -> str | None:
+    """The enum value a handle's framework means, as kagglehub's ``enum.to_enum`` reads it:
+    case and underscores aside (``tensorflow2``, ``tensorFlow2``, ``TENSOR_FLOW_2``); None if none."""
+    key = name.upper().replace("_", "")
+    key = key.removeprefix(_ENUM_PREFIX.replace("_", ""))
+    return next((e for e in FRAMEWORK_ENUM if e[len(_ENUM_PREFIX):].replace("_", "") == key), None)
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A Kaggle Models handle, ``owner/model/framework/variation[/version]``, spelled as given:
+    kagglehub names its cache folders after the handle's own spelling."""
+
+    owner: str
+    model: str
+    framework: str
+    variation: str
+    #: None: the latest (kagglehub: a version of 0 or none at all)
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, ref: str) -> "Handle":
+        parts = ref.split("/")
+        version = int(parts[4]) if len(parts) > 4 else 0  # kagglehub: int(), so 007 is 7
+        return cls(*parts[:4], version=version or None)  # type: ignore[arg-type]
+
+    @property
+    def variation_ref(self) -> str:
+        return f"{self.owner}/{self.model}/{self.framework}/{self.variation}"
+
+    def at(self, version: int) -> "Handle":
+        return Handle(self.owner, self.model, self.framework, self.variation, version)
+
+    def __str__(self) -> str:
+        return self.variation_ref + (f"/{self.version}" if self.version else "")
+
+    @property
+    def page(self) -> str:
+        """The model's page on kaggle.com (where its terms are accepted)."""
+        return f"{WEB}/models/{self.owner}/{self.model}"
 
 
 def list_body(query: SearchQuery) -> dict[str, Any]:
