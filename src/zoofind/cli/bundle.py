@@ -1,0 +1,103 @@
+"""`zoofind export` and `zoofind import`: bundles for machines without network."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..lockfile import DEFAULT_NAME
+from .common import FormatOpt, JsonOpt, env, reporting
+
+EXPORT_EPILOG = """Examples:
+
+  zoofind export --lock zoofind.lock models.tar
+
+  zoofind export --lock zoofind.lock models/
+
+  zoofind export --lock zoofind.lock - | ssh node zoofind import -
+
+Each locked file is taken from this machine's caches (the Hugging Face cache, torch.hub's checkpoints, TF Hub's modules, then ZOOFIND_SHARED_CACHE) and checked against the lock's size and sha256 while it is copied; one that is missing or differs fails the export (exit 1) and `zoofind pull --lock FILE` fetches it. OUT.tar: a plain tar (model weights do not compress). OUT/: a folder of hard links to the cache files where the file system allows (no extra disk space), else copies. -: the tar on stdout, for a pipe. stdout otherwise: id<TAB>path of each model as read here.
+"""
+
+IMPORT_EPILOG = """Examples:
+
+  zoofind import models.tar
+
+  zoofind import models/ --verify-existing
+
+  ssh gateway cat models.tar | zoofind import -
+
+  HF_HOME=/scratch/hf TORCH_HOME=/scratch/torch TFHUB_CACHE_DIR=/scratch/tfhub zoofind import models.tar
+
+Every file goes where its framework looks on this machine (HF_HOME or HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR), checked (size, sha256) before it appears there, and no request is ever sent. Files already in place with the right size are skipped (--verify-existing re-hashes them); stopped at any moment (Ctrl-C, kill -9) it leaves nothing half-written where a framework looks, and running it again finishes. Members that are links, devices, paths outside, or not in the manifest are refused (exit 1). stdout: id<TAB>path the framework loads.
+"""
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def export(
+    out: Annotated[str, typer.Argument(metavar="OUT", help="OUT.tar (a plain tar file), OUT/ (a folder), or - (the tar on stdout, for a pipe).")],
+    lock: Annotated[Path, typer.Option("--lock", "-l", metavar="FILE", help="The lock file naming the models and their exact files.")] = Path(DEFAULT_NAME),
+    copy: Annotated[bool, typer.Option("--copy", help="Folder bundles: copy the files even where hard links to the cache are possible.")] = False,
+    quiet: QuietOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a lock's files and its manifest as a bundle (a tar or a folder) for a machine without network."""
+    e = env()
+    to_stdout = out == "-"
+    try:
+        with reporting(e):
+            from ..bundle import export_bundle
+            from ..bundle_output import binary_stdout, render_export
+            from ..errors import UsageError
+            from ..pull_output import progress_bars
+
+            if to_stdout and (fmt is not None or as_json):
+                raise UsageError("with -, stdout carries the bundle itself: there is no room for --format there",
+                                 hint="give a file name (bundle.tar) to get the records, or drop --format")
+            form = None if to_stdout else e.pick_format(fmt, as_json)
+            target = binary_stdout(e) if to_stdout else out
+            with progress_bars(e, enabled=not quiet) as progress:
+                report = export_bundle(lock, target, copy=copy, progress=progress)
+            render_export(e, form, report)
+    except typer.Exit as done:
+        if to_stdout and done.exit_code:
+            e.discard_stdout()  # the unwritten rest of a failed bundle must not reach the pipe at exit
+        raise
+
+
+def import_(
+    bundle: Annotated[str, typer.Argument(metavar="BUNDLE", help="A bundle: BUNDLE.tar, a bundle folder, or - (a tar on stdin).")],
+    verify_existing: Annotated[bool, typer.Option("--verify-existing", help="Re-hash the files already in place (default: their size is checked) and replace any that differ.")] = False,
+    quiet: QuietOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Place a bundle's files into this machine's framework caches: verified, idempotent, no network."""
+    e = env()
+    with reporting(e):
+        from ..bundle import import_bundle
+        from ..bundle_output import render_import
+        from ..errors import UsageError
+        from ..pull_output import progress_bars
+
+        form = e.pick_format(fmt, as_json)
+        if bundle == "-":
+            if e.stdin_isatty:
+                raise UsageError("stdin is a terminal; `-` reads a bundle from a pipe",
+                                 hint="zoofind export --lock FILE - | ssh node zoofind import -   (or give the bundle's path)")
+            source = sys.stdin.buffer
+        else:
+            source = bundle
+        with progress_bars(e, enabled=not quiet) as progress:
+            report = import_bundle(source, verify_existing=verify_existing, progress=progress)
+        render_import(e, form, report)
+        if report.exit_code:
+            raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export", epilog=EXPORT_EPILOG)(export)
+    app.command("import", epilog=IMPORT_EPILOG)(import_)
