@@ -329,10 +329,10 @@ def kagglehub_python() -> str:
 
 
 def referee(python: str, code: str) -> subprocess.CompletedProcess[str]:
-    # kagglesdk's TEST environment points at localhost:7777, where nothing of this test listens:
-    # any request kagglehub made would fail, so an answer proves it came from the cache.
+    # kagglesdk's TEST environment points at localhost:7777, where nothing of this test listens, through a
+    # proxy that is not there: any request kagglehub made would fail, so an answer proves it came from the cache.
     env = {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": "unused", "DISABLE_COLAB_CACHE": "true",
-           "DISABLE_KAGGLE_CACHE": "true"}
+           "DISABLE_KAGGLE_CACHE": "true", "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
     return subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -347,3 +347,79 @@ def test_kagglehub_finds_the_pulled_version_without_a_request(kaggle, cli, files
     assert seen.returncode == 0, seen.stderr
     assert seen.stdout.strip().splitlines()[-1] == str(variation_dir() / "3")
     assert kaggle.count == 0 and kaggle.storage_requests() == []
+
+
+@pytest.mark.parametrize("files", [FILES, MANY], ids=["one-by-one", "archive"])
+def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path, files: dict[str, bytes]) -> None:
+    """The server's fidelity, refereed: kagglehub downloads through it (kagglesdk's TEST environment is
+    http://localhost:7777), and its cache and zoofind's come out the same, byte for byte."""
+    python = kagglehub_python()
+    try:
+        srv = KaggleServer(token=SECRET, port=7777, storage_host="127.0.0.1")
+    except OSError:
+        pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
+    with srv:
+        srv.add_version(f"{VARIATION}/2", {"old.txt": b"version 2\n"})
+        srv.add_version(HANDLE, files)
+        ours, theirs = tmp_path / "zoofind-cache", tmp_path / "kagglehub-cache"
+        ran = cli("pull", f"kaggle:{VARIATION}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
+                                                      "KAGGLEHUB_CACHE": str(ours)})
+        assert ran.code == 0, ran.stderr
+        env = {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": SECRET, "KAGGLEHUB_CACHE": str(theirs),
+               "DISABLE_COLAB_CACHE": "true", "DISABLE_KAGGLE_CACHE": "true"}
+        got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.model_download({VARIATION!r}))"],
+                             capture_output=True, text=True, env=env, timeout=120)
+        assert got.returncode == 0, got.stdout + got.stderr
+        assert got.stdout.strip().splitlines()[-1] == str(theirs / "models" / HANDLE)
+        assert tree(ours) == tree(theirs) and tree(ours / "models" / HANDLE) == files
+        assert srv.leaks() == []  # neither sent the credential to the storage host
+
+
+@pytest.mark.parametrize("files", [FILES, MANY], ids=["one-by-one", "archive"])
+def test_three_processes_pulling_one_version_fetch_it_once_and_all_succeed(kaggle, files: dict[str, bytes]) -> None:
+    version = kaggle.add_version(HANDLE, files)
+    kaggle.rate_bps = max(version.archive.size, sum(map(len, files.values()))) * 2  # about half a second each
+    script = Path(sys.executable).with_name("zoofind")
+    procs = [subprocess.Popen([str(script), "pull", f"kaggle:{HANDLE}", "-q"], env={**os.environ, **CREDS},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert len({o[0] for o in outs}) == 1
+    served = version.archive.size if files is MANY else sum(map(len, files.values()))
+    assert kaggle.bytes_sent <= served * 1.1
+    assert tree(variation_dir() / "3") == files
+    assert sorted(p.name for p in variation_dir().iterdir() if not p.name.startswith(".zoofind-lock-")) == ["3", "3.complete"]
+
+
+def test_dest_gets_the_files_too(kaggle, cli, tmp_path: Path) -> None:
+    kaggle.add_version(HANDLE, FILES)
+    ran = cli("pull", f"kaggle:{HANDLE}", "--dest", str(tmp_path / "out"), env=CREDS)
+    assert ran.code == 0, ran.stderr
+    assert tree(tmp_path / "out") == FILES
+
+
+def test_a_listed_name_that_would_leave_the_folder_is_refused_before_any_download(kaggle, cli) -> None:
+    kaggle.add_version(HANDLE, {"saved_model.pb": b"ok", "../../escaped.txt": b"evil\n"})
+    ran = cli("pull", f"kaggle:{HANDLE}", env=CREDS)
+    assert ran.code == 1 and "refused" in ran.stderr, ran.stderr
+    assert api_calls(kaggle, "DownloadModelInstanceVersion") == [] and kaggle.storage_requests() == []
+    assert not Path(os.environ["KAGGLEHUB_CACHE"]).exists()
+
+
+def test_a_download_link_to_another_scheme_is_refused(kaggle, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    kaggle.add_version(HANDLE, FILES)
+    monkeypatch.setattr(kaggle, "_sign", lambda path: f"file:///etc/passwd?{path}")
+    ran = cli("pull", f"kaggle:{HANDLE}", env=CREDS)
+    assert ran.code == 1 and "refused" in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+    assert kaggle.storage_requests() == []
+
+
+def test_an_incomplete_folder_from_an_earlier_download_is_replaced(kaggle, cli) -> None:
+    kaggle.add_version(HANDLE, FILES)
+    half = variation_dir() / "3"
+    half.mkdir(parents=True)
+    (half / "saved_model.pb").write_bytes(b"half of it")  # no marker: kagglehub would download over it too
+    (half / "stray.tmp").write_bytes(b"x")
+    ran = cli("pull", f"kaggle:{HANDLE}", env=CREDS)
+    assert ran.code == 0, ran.stderr
+    assert tree(half) == FILES and (variation_dir() / "3.complete").exists()

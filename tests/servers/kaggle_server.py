@@ -21,8 +21,8 @@ refuses it) and ``instanceSlug``:
 * ``ListModelInstanceVersionFiles`` (+ ``versionNumber``, ``pageSize``, ``pageToken``):
   ``{"files": [{"name", "size", "creationDate"}], "nextPageToken"}``;
 * ``DownloadModelInstanceVersion`` (+ ``versionNumber``, optional ``path``): 302 to a signed
-  storage URL on another host name (``localhost`` instead of ``127.0.0.1``, as Kaggle sends
-  ``storage.googleapis.com``): ``/kaggle-models-data/<model id>/<version id>/<path>`` for a
+  storage URL on another host name (``storage_host``, ``localhost``, while the API is
+  ``127.0.0.1``; as Kaggle sends ``storage.googleapis.com``): ``/kaggle-models-data/<model id>/<version id>/<path>`` for a
   file, ``.../bundle/archive.tar.gz`` for the whole version, with ``GoogleAccessId``,
   ``Expires`` and ``Signature`` query parameters.
 
@@ -59,6 +59,7 @@ import secrets
 import stat
 import struct
 import tarfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -249,8 +250,12 @@ def crc32c_b64(data: bytes) -> str:
 
 
 class KaggleServer(LoopbackServer, Faults):
-    def __init__(self, token: str = "tok-good", basic: tuple[str, str] = ("alice", "key-good"), delay: float = 0.0) -> None:
+    def __init__(self, token: str = "tok-good", basic: tuple[str, str] = ("alice", "key-good"), delay: float = 0.0,
+                 *, port: int = 0, storage_host: str = "localhost") -> None:
         Faults.__init__(self)
+        self._port = port
+        #: the storage host's name: requests naming it (Host) are storage's, every other one the API's
+        self.storage_host = storage_host
         self._init_faults()
         self.token = token
         self.basic = basic
@@ -283,8 +288,21 @@ class KaggleServer(LoopbackServer, Faults):
             do_HEAD = do_GET
 
         self._listen(Handler)
-        #: the storage host: the same server under another name, so a credential sent there shows
-        self.storage_url = f"http://localhost:{self.port}"
+        if port:
+            # kagglesdk's TEST environment is http://localhost:7777, fixed: for kagglehub itself as a client.
+            from http.server import ThreadingHTTPServer
+
+            self.httpd.server_close()
+            self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+            self.httpd.daemon_threads = True
+            self.httpd.tracked = (self._lock, self._connections)  # type: ignore[attr-defined]
+            self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            self.url = f"http://127.0.0.1:{port}"
+
+    @property
+    def storage_url(self) -> str:
+        """The storage host: the same server under another name, so a credential sent there shows."""
+        return f"http://{self.storage_host}:{self.port}"
 
     # -- served versions -------------------------------------------------------------
     def add_version(self, handle: str, files: dict[str, bytes], archive: bytes | None = None) -> Version:
@@ -339,7 +357,7 @@ class KaggleServer(LoopbackServer, Faults):
 
     # -- protocol -----------------------------------------------------------------
     def _handle(self, h: BodyHandler) -> None:
-        if h.headers.get("Host", "").startswith("localhost:"):
+        if h.headers.get("Host", "").rsplit(":", 1)[0] == self.storage_host:
             return self._storage(h)
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""

@@ -49,6 +49,8 @@ from ...net.http import Answer, Session
 from .auth import HINT, Credentials
 
 if TYPE_CHECKING:
+    import httpx
+
     from ...context import Context
 
 #: The service as people know it (error messages).
@@ -193,7 +195,7 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
             with s.stream("POST", url, content=json.dumps(request)) as resp:
                 location = resp.headers.get("location")
                 if resp.status_code in REDIRECT_STATUSES and location:
-                    return str(resp.url.join(location))
+                    return _storage_link(resp.url, location, what)
                 if resp.status_code in RETRY_STATUSES:
                     raise from_status(resp.status_code, str(resp.url), dict(resp.headers), SERVICE)  # type: ignore[misc]
                 if resp.status_code < 400 and "json" not in resp.headers.get("content-type", ""):
@@ -206,3 +208,18 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
             raise BadAnswerError(f"{SERVICE} answered the download request for {what} without a link to the files",
                                  hint="the service may have changed; retry later")
     raise AssertionError("unreachable: stamina re-raises the last error")
+
+
+def _storage_link(api: "httpx.URL", location: str, what: str) -> str:
+    """The redirect's target, refused when it is not http(s) or would leave https for plain http."""
+    import httpx
+
+    try:
+        link = api.join(location)
+    except httpx.InvalidURL:
+        link = None
+    if link is None or link.scheme not in ("http", "https") or not link.host or (api.scheme == "https" and link.scheme != "https"):
+        raise BadAnswerError(f"{SERVICE} pointed the download of {what} at an address zoofind does not fetch from "
+                             f"({link.scheme if link is not None else 'not an address'}); refused",
+                             hint="the service or a proxy is misconfigured; retry later")
+    return str(link)

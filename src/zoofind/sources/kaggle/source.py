@@ -96,7 +96,8 @@ class KaggleSource:
         )
 
     def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
-        # Kaggle serves a variation's files through kagglehub's download route; `pull` uses kagglehub.
+        # A version's files come with per-file download calls that answer signed links: `pull`
+        # plans them itself (pull_kaggle, over api.list_version_files and api.download_link).
         return ()
 
     def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
