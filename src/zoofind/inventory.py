@@ -695,15 +695,16 @@ def _remove_hf(r: Removal) -> None:
     for name in _listdir(folder):
         if name not in ("snapshots", "refs", "blobs"):
             _delete(os.path.join(folder, name))
-    for name in ("refs", "blobs", "snapshots"):
+    for name in ("refs", "blobs"):
         _remove_empty(os.path.join(folder, name))  # empty now, unless a pull has just begun: its files stay
-    try:
-        os.rmdir(folder)
-    except OSError:
-        # Something new arrived (a pull that began after the locks were taken): huggingface_hub
-        # counts a repo folder without snapshots/ as corrupted, so it gets one back.
+    if _listdir(folder) == ["snapshots"] and not _listdir(snapshots):
+        # The empty folder goes in one step: huggingface_hub counts a repo folder without
+        # snapshots/ as corrupted, so there is never one, even for an instant. It is renamed
+        # below .locks/ (which scans skip) and deleted there.
+        trash = repo.repo_lock().parent / f"{TRASH_PREFIX}{uuid.uuid4().hex}"
         with contextlib.suppress(OSError):
-            os.makedirs(snapshots, exist_ok=True)
+            os.rename(folder, trash)
+            shutil.rmtree(trash, ignore_errors=True)
 
 
 def _read(path: str) -> str | None:
@@ -778,6 +779,8 @@ def _delete(path: str) -> None:
 
 # -- prune --------------------------------------------------------------------------------
 STALE_PARTIAL = 86400.0
+#: An emptied Hub repo folder on its way out, below ``.locks/<repo>/`` (left there only by an interrupted rm).
+TRASH_PREFIX = ".zoofind-trash-"
 
 
 def plan_prune(ctx: Context, *, max_size: int | None = None, unused_for: float | None = None,
@@ -824,6 +827,7 @@ def _stale_partials(ctx: Context, now: float) -> list[Removal]:
         (tfhub.cache_dir(ctx.environ)[0], lambda t: tfhub.lock_path(t.with_name(t.name.removesuffix(".archive")))),
     ]
     folders += [(b, lambda t: hub / ".locks" / t.parent.parent.name / f"{t.name}.zoofind.lock") for b in hub.glob("models--*/blobs")]
+    folders += [(b, lambda t: t) for b in hub.glob(".locks/models--*")]
     out = []
     for folder, lock_of in folders:
         try:
@@ -834,7 +838,7 @@ def _stale_partials(ctx: Context, now: float) -> list[Removal]:
         for p in entries:
             name = p.name
             # huggingface_hub 2.x's own leftovers are process-unique: <etag>.<8 hex>.incomplete
-            stale = name.startswith((PREFIX, TMP_PREFIX)) or (in_hub and name.endswith(".incomplete")) or (
+            stale = name.startswith((PREFIX, TMP_PREFIX, TRASH_PREFIX)) or (in_hub and name.endswith(".incomplete")) or (
                 p.is_dir() and re.fullmatch(r"[0-9a-f]{40}\.[0-9a-f]{32}\.tmp", name))
             try:
                 age = now - p.stat().st_mtime

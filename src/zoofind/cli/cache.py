@@ -46,9 +46,7 @@ def ls(
 ) -> None:
     """Every cached model: id, revisions, size on disk, last use, path, tier.
 
-    Size counts each file once (blobs shared by revisions, or by repos in huggingface_hub's
-    Xet store, once in the total), and only the tier's own bytes: a local file that is a
-    link into the shared tier counts in linked_size (the table's "+... shared"), not in size.
+    Size counts each file once (a blob several revisions, or several repos in huggingface_hub's Xet store, share: once in the total) and only the tier's own bytes: a local file that is a link into the shared tier counts in linked_size (the table's "+... shared"), not in size.
     """
     e = env()
     with reporting(e):
@@ -68,8 +66,7 @@ def verify(
 ) -> None:
     """Re-hash cached files against the hashes that name them; each bad or missing file on stdout, exit 1 if any.
 
-    Without ids: every local model, and the shared-tier files it links to. An id names its
-    local entry, else the shared tier's.
+    Without ids: every local model, and the shared-tier files it links to. An id names its local entry, else the shared tier's.
     """
     e = env()
     with reporting(e):
@@ -91,8 +88,7 @@ def rm(
 ) -> None:
     """Remove cached models or single Hub revisions; a blob another cached revision or repo still links to is kept.
 
-    Only your own caches: a model only the shared tier holds is refused (exit 4). A model a
-    pull is writing is skipped with the pull's host and pid (exit 1).
+    Only your own caches: a model only the shared tier holds is refused (exit 4). A model a pull is writing is skipped with the pull's host and pid (exit 1).
     """
     e = env()
     with reporting(e):
