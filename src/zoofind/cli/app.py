@@ -73,6 +73,7 @@ def _root(
     pass
 
 
+from . import bundle as _bundle  # noqa: E402
 from . import cache as _cache  # noqa: E402
 from . import completion as _completion  # noqa: E402
 from . import frameworks as _frameworks  # noqa: E402
@@ -82,7 +83,7 @@ from . import pull as _pull  # noqa: E402
 from . import search as _search  # noqa: E402
 from . import sources as _sources  # noqa: E402
 
-for _module in (_search, _info, _pull, _lock, _cache, _frameworks, _sources, _completion):
+for _module in (_search, _info, _pull, _lock, _bundle, _cache, _frameworks, _sources, _completion):
     _module.register(app)
 
 
