@@ -174,6 +174,9 @@ def test_a_user_with_an_empty_cache_gets_every_file_from_the_tier_with_no_downlo
     assert lab.torch.requests == [] and lab.tfhub.log("/storage/") == []
     hf, tv, tf = json.loads(ran.stdout)["results"]
     assert hf["fetched_bytes"] == tv["fetched_bytes"] == tf["fetched_bytes"] == 0
+    assert {f["path"]: f["status"] for f in hf["files"]} == dict.fromkeys(FILES, "shared")
+    assert [f["status"] for f in tv["files"]] == [f["status"] for f in tf["files"]] == ["shared"]
+    assert tv["files"][0]["sha256"] == hashlib.sha256(lab.checkpoint_bytes).hexdigest()
 
     # Hub: blobs/<etag> are absolute links into the tier; snapshots link to blobs as usual.
     commit = lab.hub.repo(REPO).branches["main"]
@@ -193,6 +196,8 @@ def test_a_user_with_an_empty_cache_gets_every_file_from_the_tier_with_no_downlo
     assert tf["path"] == str(module) and os.readlink(module) == str(lab.root / "tfhub_modules" / module_name(HANDLE))
     assert state(lab.root) == before
 
+    in_place = cli("pull", f"hf:{REPO}", env=user_env(lab, lab.root))  # all in place now: nothing linked again
+    assert "already in the cache" in in_place.stderr and "shared tier" not in in_place.stderr
     again = cli("pull", f"hf:{REPO}", SQUEEZENET, f"tfhub:{HANDLE}", env=user_env(lab, lab.root))
     assert again.code == 0 and again.stderr.count("already in the cache") == 3, again.stderr
     assert lab.body_bytes() == 0 and state(lab.root) == before
@@ -256,6 +261,12 @@ def test_a_damaged_shared_file_is_not_linked_and_is_downloaded_instead(lab: Lab,
     lab.clear()
     ran = cli("pull", f"hf:{REPO}", SQUEEZENET, "--json", env=user_env(lab, root))
     assert ran.code == 0, ran.stderr
+    hf, tv = json.loads(ran.stdout)["results"]
+    assert {f["path"]: f["status"] for f in hf["files"]} == {"config.json": "shared", "tokenizer/vocab.txt": "shared",
+                                                             "model.safetensors": "downloaded"}
+    assert [f["status"] for f in tv["files"]] == ["downloaded"]
+    assert any(str(blob) in n and "does not match its hash" in n for n in hf["notes"]), hf["notes"]
+    assert any(lab.checkpoint in n and "does not match its hash" in n for n in tv["notes"]), tv["notes"]
     # Exactly the two damaged files came over the network, each once; the others were linked.
     assert lab.hub.bytes_by_key == {f"{REPO}/model.safetensors": len(FILES["model.safetensors"])}
     assert sum(lab.torch.bytes_by_key.values()) == len(lab.checkpoint_bytes)
@@ -375,3 +386,62 @@ def test_candidates_map_each_local_cache_to_the_same_place_in_every_root(tmp_pat
     own = {**env, "XDG_CACHE_HOME": str(a)}
     assert shared.candidates(a / "torch/hub/checkpoints/x-1234abcd.pth", own) == (b / "torch/hub/checkpoints/x-1234abcd.pth",)
     assert shared.candidates(blob, {**env, shared.ENV: ""}) == ()
+
+
+# -- the human summary ---------------------------------------------------------------------
+def test_stderr_says_how_many_files_and_bytes_came_from_the_tier(lab: Lab, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}", env=user_env(lab, lab.root))
+    assert ran.code == 0, ran.stderr
+    assert f"linked 3 file(s), {human_size(sum(map(len, FILES.values())))}, from the shared tier" in ran.stderr, ran.stderr
+
+
+def human_size(n: int) -> str:
+    from zoofind.units import human_bytes
+
+    return human_bytes(n)
+
+
+# -- offline -------------------------------------------------------------------------------
+def test_offline_pulls_from_the_shared_tier_alone_with_zero_requests(lab: Lab, cli) -> None:
+    before = state(lab.root)
+    lab.clear()
+    ran = cli("pull", f"hf:{REPO}", SQUEEZENET, f"tfhub:{HANDLE}", "--offline", "--json", env=user_env(lab, lab.root))
+    assert ran.code == 0, ran.stderr
+    assert lab.hub.requests == [] and lab.torch.requests == [] and lab.tfhub.entries == []
+    hf, tv, tf = json.loads(ran.stdout)["results"]
+    assert {f["path"]: f["status"] for f in hf["files"]} == dict.fromkeys(FILES, "shared")
+    assert {f["status"] for f in tv["files"]} == {f["status"] for f in tf["files"]} == {"shared"}
+    commit = lab.hub.repo(REPO).branches["main"]
+    snap = hub_cache() / "models--zoofind-lab--shared-tiny" / "snapshots" / commit
+    assert hf["path"] == str(snap) and hf["commit"] == commit
+    assert {f["path"]: f["blob"] for f in hf["files"]} == {rel: blob_name(rel) for rel in FILES}
+    for rel, data in FILES.items():
+        assert (snap / rel).read_bytes() == data and not os.path.isabs(os.readlink(snap / rel))
+    assert (snap.parent.parent / "refs" / "main").read_text() == commit
+    assert os.readlink(checkpoints() / lab.checkpoint) == str(lab.root / "torch" / "hub" / "checkpoints" / lab.checkpoint)
+    assert (tfhub_cache() / module_name(HANDLE) / "saved_model.pb").is_file()
+    check = subprocess.run([sys.executable, "-c", (
+        "import huggingface_hub as h\n"
+        f"print(h.snapshot_download({REPO!r}, local_files_only=True))\n"
+        "print(len(h.scan_cache_dir().warnings))")], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert check.stdout.split() == [str(snap), "0"], check.stderr
+    assert state(lab.root) == before
+    # Afterwards the user's own cache answers: nothing is linked again.
+    again = cli("pull", f"hf:{REPO}", "--offline", "--json", env=user_env(lab, lab.root))
+    assert {f["status"] for f in json.loads(again.stdout)["results"][0]["files"]} == {"cached"}
+
+
+def test_offline_refuses_a_damaged_shared_revision_and_makes_none_of_it_visible(lab: Lab, cli, tmp_path: Path) -> None:
+    root = tmp_path / "damaged"
+    shutil.copytree(lab.root, root, symlinks=True)
+    writable(root)
+    blob = root / "huggingface" / "hub" / "models--zoofind-lab--shared-tiny" / "blobs" / blob_name("config.json")
+    blob.write_bytes(blob.read_bytes().replace(b"esm", b"ESM"))
+    ran = cli("pull", f"hf:{REPO}", "--offline", env=user_env(lab, root))
+    assert ran.code == 1 and "config.json" in ran.stderr and "does not match its hash" in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stderr
+    repo = hub_cache() / "models--zoofind-lab--shared-tiny"
+    assert not (repo / "refs" / "main").exists() and [p for p in (repo / "snapshots").rglob("*") if not p.is_dir()] == []
+    missing = cli("pull", "hf:zoofind-lab/not-shared", "--offline", env=user_env(lab, root))
+    assert missing.code == 1 and "nor in the shared tier" in missing.stderr

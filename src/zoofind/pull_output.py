@@ -139,14 +139,18 @@ def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:
     fetched = [f for f in r.files if f.status == "downloaded"]
     planned = [f for f in r.files if f.status == "planned"]
     cached = [f for f in r.files if f.status == "cached"]
+    shared = [f for f in r.files if f.status == "shared"]
     if dry_run:
         env.note(f"{r.id}: would fetch {len(planned)} file(s), {human_bytes(sum(f.size or 0 for f in planned))}"
                  + (f"; {len(cached)} already cached" if cached else ""))
         for f in planned:
             env.note(f"  {f.path}  {human_bytes(f.size) if f.size is not None else 'size unknown'}")
     else:
-        done = f"fetched {len(fetched)} file(s), {human_bytes(r.fetched_bytes)}" if fetched else "already in the cache"
-        env.note(f"{r.id}{'@' + r.commit[:12] if r.commit else ''}: {done}" + (f" ({len(cached)} cached)" if fetched and cached else ""))
+        done = [f"fetched {len(fetched)} file(s), {human_bytes(r.fetched_bytes)}"] if fetched else []
+        if shared:
+            done.append(f"linked {len(shared)} file(s), {human_bytes(sum(f.size or 0 for f in shared))}, from the shared tier")
+        env.note(f"{r.id}{'@' + r.commit[:12] if r.commit else ''}: {'; '.join(done) or 'already in the cache'}"
+                 + (f" ({len(cached)} cached)" if done and cached else ""))
     for note in r.notes:
         env.note(note)
     if r.flags:

@@ -49,7 +49,8 @@ class PulledFile:
     path: str
     size: int | None
     sha256: str | None = None
-    #: downloaded | cached (already there) | skipped | planned (dry run) | failed
+    #: downloaded | shared (linked from the shared tier, ZOOFIND_SHARED_CACHE) | cached (already
+    #: there) | skipped | planned (dry run) | failed
     status: str = "planned"
     reason: str | None = None
     pickle: bool = False
@@ -187,6 +188,8 @@ class _Plan:
     error: BaseException | None = None
     repo: object = None  # caches.hf.RepoCache for Hub models
     scans: dict[str, str] = field(default_factory=dict)
+    #: files an offline plan linked from the shared tier (online, the engine's Fetched.via says so)
+    shared: set[str] = field(default_factory=set)
     #: From a lock file: refs are written only where none exists (a lock never moves a
     #: user's `main` back), and what the model needs is read from what is on disk only.
     pinned: bool = False
@@ -329,7 +332,9 @@ def _tfhub_dir(plan: _Plan, ctx: Context) -> Path:
 
 
 def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -> None:
-    """From the caches alone: the model is there, or the answer says how to get it there."""
+    """From the caches alone (the user's own, then the shared tier, whose files are checked
+    and linked into the user's): the model is there, or the answer says how to get it there."""
+    from .caches import shared
     from .sources.base import FileEntry
 
     hint = f"on a machine with network run `zoofind pull {plan.raw}` (with the same cache folders), or drop --offline"
@@ -338,14 +343,20 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
 
         repo = RepoCache(hub_cache(ctx.environ), pid.ref)
         commit = repo.commit_of(plan.revision or "main")
+        if commit is None and (linked := shared.link_snapshot(repo, plan.revision or "main", ctx.environ)) is not None:
+            commit = linked.commit
+            plan.shared.update(linked.files)
+            plan.notes.extend(linked.notes)
         if commit is None:
-            raise OfflineError(f"{pid} ({plan.revision or 'main'}) is not in the Hugging Face cache at {repo.cache}", hint=hint)
+            raise OfflineError(f"{pid} ({plan.revision or 'main'}) is not in the Hugging Face cache at {repo.cache}"
+                               + (" nor in the shared tier" if shared.roots(ctx.environ) else ""), hint=hint)
         plan.commit, plan.path, plan.repo = commit, repo.snapshot(commit), repo
         entries = []
         for p in sorted(plan.path.rglob("*")):
             if p.is_file():
                 rel = p.relative_to(plan.path).as_posix()
-                blob = Path(os.path.realpath(p))
+                # The first hop (../../blobs/<etag>): a blob may itself link into the shared tier or huggingface_hub's store.
+                blob = Path(os.path.normpath(p.parent / os.readlink(p))) if p.is_symlink() else p
                 etag = blob.name if blob.parent == repo.root / "blobs" else None
                 entries.append(FileEntry(rel, "", size=p.stat().st_size, etag=etag))
         plan.chosen = choose(entries, opts)
@@ -357,14 +368,24 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
         from .caches import tfhub
 
         module_dir = _tfhub_dir(plan, ctx)
+        from_shared = False
         if not tfhub.present(module_dir):
-            raise OfflineError(f"{pid} is not in the TF Hub cache {module_dir.parent}", hint=hint)
+            from .fetch.integrity import Expected
+
+            linked = shared.link_module(module_dir, pid.ref, Expected(), ctx.environ)
+            plan.notes.extend(linked.notes)
+            if linked.source is None:
+                raise OfflineError(f"{pid} is not in the TF Hub cache {module_dir.parent}"
+                                   + (" nor in the shared tier" if shared.roots(ctx.environ) else ""), hint=hint)
+            from_shared = True
         for p in sorted(module_dir.rglob("*")):
             if p.is_file():
                 rel = p.relative_to(module_dir).as_posix()
                 plan.chosen.append((FileEntry(rel, "", size=p.stat().st_size), None))
                 plan.present.add(rel)
                 plan.targets[rel] = p
+                if from_shared:
+                    plan.shared.add(rel)
     else:
         from .caches.torch import checkpoints
 
@@ -373,7 +394,14 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
         for f in fs.files:
             target = checkpoints(ctx.environ) / f.path
             if not target.is_file():
-                raise OfflineError(f"{fs.id} is not in torch.hub's checkpoint folder {target.parent}", hint=hint)
+                from .fetch.integrity import Expected
+
+                linked = shared.link_file(target, Expected(f.size, f.sha256, None, f.sha256_prefix), ctx.environ, _label(fs.id, f.path))
+                plan.notes.extend(linked.notes)
+                if linked.source is None:
+                    raise OfflineError(f"{fs.id} is not in torch.hub's checkpoint folder {target.parent}"
+                                       + (" nor in the shared tier" if shared.roots(ctx.environ) else ""), hint=hint)
+                plan.shared.add(f.path)
             plan.chosen.append((FileEntry(f.path, f.url, size=target.stat().st_size), None))
             plan.present.add(f.path)
             plan.targets[f.path] = plan.path = target
@@ -427,7 +455,7 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
             files.append(PulledFile(f.path, f.size, f.sha256, "skipped", skip, pickle, blob=blob))
             continue
         if f.path in plan.present:
-            files.append(PulledFile(f.path, f.size, f.sha256, "cached", pickle=pickle, blob=blob))
+            files.append(PulledFile(f.path, f.size, f.sha256, "shared" if f.path in plan.shared else "cached", pickle=pickle, blob=blob))
             continue
         label = _label(plan.id, f.path)
         outcome = plan.fetched.get(label)
@@ -438,7 +466,8 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
             files.append(PulledFile(f.path, f.size, f.sha256, "failed", describe(outcome).message, pickle, blob=blob))
         else:
             fetched_bytes += outcome.received
-            status = "cached" if outcome.reused else "downloaded"
+            plan.notes.extend(outcome.notes)
+            status = "shared" if outcome.via == "shared" else "cached" if outcome.reused else "downloaded"
             files.append(PulledFile(f.path, outcome.size, outcome.sha256 or f.sha256, status, pickle=pickle, blob=blob))
     if failure is None and not opts.dry_run:
         try:
