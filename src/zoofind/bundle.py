@@ -43,12 +43,9 @@ import errno
 import io
 import os
 import re
-import secrets
 import shutil
 import stat
 import tarfile
-import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
@@ -60,6 +57,9 @@ from .fetch.integrity import Expected, Hasher, IntegrityError, verify
 from .lockfile import Lock, LockedFile, LockedModel
 
 if TYPE_CHECKING:
+    import tarfile
+    from concurrent.futures import Future
+
     from .fetch.engine import ProgressEvent
 
 #: The bundle layout's version, written as ``bundle = N`` at the top of the manifest.
@@ -76,6 +76,7 @@ MANIFEST_MAX = 64 * 1024 * 1024
 _MEMBER = re.compile(r"blobs/([0-9a-f]{64})")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 Progress = Callable[["ProgressEvent"], None]
+Reader = Callable[[memoryview], "int | None"]
 
 
 class BundleError(ZoofindError):
@@ -155,22 +156,30 @@ class ImportReport:
 
 # -- moving bytes -------------------------------------------------------------------------
 class _Pump:
-    """Copies bytes in blocks, hashing each block on a second thread while it is written.
+    """Moves and hashes bytes, the hash on a second thread while the next block moves.
 
-    hashlib, reads and writes all release the GIL, so the SHA-256 (about 0.6 s a GiB here)
-    overlaps the I/O instead of adding to it: a checked copy costs what ``tar`` costs.
+    hashlib, reads, writes and ``copy_file_range`` all release the GIL, so the SHA-256 (about
+    0.6 s a GiB here) overlaps the I/O instead of adding to it. Between two files (``copy``)
+    the bytes do not pass through this process at all where the kernel can copy them
+    (``copy_file_range``; a reflink on file systems that share extents), and the hash reads
+    the destination's own pages through ``mmap``: the very bytes that will be renamed into
+    place, read from memory, with no copy into a buffer. So a checked copy costs less CPU
+    than ``tar``'s unchecked one; a stream (a pipe) goes through two alternating buffers.
     """
 
     def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="zoofind-hash")
         self._buffers = (bytearray(BLOCK), bytearray(BLOCK))
+        self._kernel = hasattr(os, "copy_file_range")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def run(self, read: Callable[[memoryview], int | None], size: int, hasher: Hasher | None,
+    def run(self, read: Reader, size: int, hasher: Hasher | None,
             write: Callable[[memoryview], Any] | None, tick: Callable[[int], None]) -> int:
-        """Move up to ``size`` bytes; returns how many the reader gave (fewer: it ended early)."""
+        """Move up to ``size`` bytes through memory; returns how many the reader gave (fewer: it ended early)."""
         pending: list[Future[None] | None] = [None, None]
         done = turn = 0
         try:
@@ -196,6 +205,90 @@ class _Pump:
                     job.result()
         return done
 
+    def copy(self, src: int, src_at: int, dst: int, dst_at: int, size: int, hasher: Hasher | None,
+             tick: Callable[[int], None]) -> int:
+        """``size`` bytes of file ``src`` from ``src_at`` into file ``dst`` (opened for reading
+        too) at ``dst_at``; returns how many there were (fewer: ``src`` ended early)."""
+        if self._kernel:
+            try:
+                return self._copy_in_kernel(src, src_at, dst, dst_at, size, hasher, tick)
+            except _NoKernelCopy:
+                self._kernel = False  # this pair of file systems (or this OS) cannot: memory from now on
+        os.lseek(src, src_at, os.SEEK_SET)
+        os.lseek(dst, dst_at, os.SEEK_SET)
+        return self.run(_fd_reader(src), size, hasher, _fd_writer(dst), tick)
+
+    def _copy_in_kernel(self, src: int, src_at: int, dst: int, dst_at: int, size: int, hasher: Hasher | None,
+                        tick: Callable[[int], None]) -> int:
+        pending: Future[None] | None = None
+        done = 0
+        try:
+            while done < size:
+                want = min(BLOCK, size - done)
+                got = 0
+                while got < want:
+                    try:
+                        n = os.copy_file_range(src, dst, want - got, src_at + done + got, dst_at + done + got)
+                    except OSError as exc:
+                        if done + got == 0 and exc.errno in _NO_KERNEL_COPY:
+                            raise _NoKernelCopy from None
+                        raise
+                    if not n:
+                        break
+                    got += n
+                if not got:
+                    break
+                if pending is not None:
+                    pending.result()
+                if hasher is not None:
+                    pending = self._pool.submit(_hash_pages, hasher, dst, dst_at + done, got)
+                done += got
+                tick(got)
+                if got < want:
+                    break
+        finally:
+            if pending is not None:
+                pending.result()
+        return done
+
+    def hash(self, fd: int, size: int, hasher: Hasher, tick: Callable[[int], None]) -> int:
+        """Hash up to ``size`` bytes of a file in place (a hard-linked member, a file already in
+        the cache) through its pages; returns how many it had."""
+        # Never map past the end: touching such a page is SIGBUS, not an exception.
+        size = min(size, os.fstat(fd).st_size)
+        done = 0
+        while done < size:
+            n = min(BLOCK, size - done)
+            _hash_pages(hasher, fd, done, n)
+            done += n
+            tick(n)
+        return done
+
+
+class _NoKernelCopy(Exception):
+    pass
+
+
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF, errno.EPERM, errno.ETXTBSY}
+
+
+def _hash_pages(hasher: Hasher, fd: int, at: int, n: int) -> None:
+    """Hash ``n`` bytes of file ``fd`` from ``at``, read through ``mmap`` (no copy into a
+    buffer), or with ``pread`` where the file cannot be mapped."""
+    import mmap
+
+    start = at - at % mmap.ALLOCATIONGRANULARITY
+    try:
+        pages = mmap.mmap(fd, n + at - start, access=mmap.ACCESS_READ, offset=start)
+    except (OSError, ValueError):
+        hasher.update(os.pread(fd, n, at))
+        return
+    try:
+        with memoryview(pages) as view, view[at - start:] as part:
+            hasher.update(part)
+    finally:
+        pages.close()
+
 
 def _fd_writer(fd: int) -> Callable[[memoryview], None]:
     def write(chunk: memoryview) -> None:
@@ -204,8 +297,15 @@ def _fd_writer(fd: int) -> Callable[[memoryview], None]:
     return write
 
 
-def _fd_reader(fd: int) -> Callable[[memoryview], int | None]:
+def _fd_reader(fd: int) -> Reader:
     return io.FileIO(fd, closefd=False).readinto
+
+
+def _temp_name(target: Path) -> Path:
+    return target.with_name(f"{TMP_PREFIX}{os.urandom(8).hex()}-{target.name[:64]}")
+
+
+_CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 @contextlib.contextmanager
@@ -215,11 +315,12 @@ def _staged(target: Path) -> Iterator[int]:
     ``.zoofind-tmp-...``, which ``cache prune`` removes once it is a day old.
 
     Not ``atomic.replacing``: that makes private (0600) files, and cache files must be as
-    readable as the frameworks' own (0644 less the umask), for a lab sharing a cache.
+    readable as the frameworks' own (0644 less the umask), for a lab sharing a cache; and the
+    hash reads the file back through ``mmap``, so it is opened for reading too.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{TMP_PREFIX}{secrets.token_hex(8)}-{target.name[:64]}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    tmp = _temp_name(target)
+    fd = os.open(tmp, _CREATE, 0o644)
     try:
         try:
             yield fd
@@ -439,14 +540,32 @@ class _TarOut:
     """A plain tar written as a stream: tarfile makes each header (ustar; pax only for a size
     of 8 GiB or more), the bodies go straight from the cache files."""
 
-    def __init__(self, write: Callable[[memoryview], Any], mtime: int) -> None:
-        self._write = write
+    def __init__(self, sink: int | Callable[[memoryview], Any], mtime: int) -> None:
+        #: a file (its descriptor: bodies are copied in the kernel) or a stream's write
+        self.fd = sink if isinstance(sink, int) else None
+        self._write = sink if not isinstance(sink, int) else self._pwrite
         self.mtime = mtime
         self.offset = 0
+
+    def _pwrite(self, data: memoryview) -> None:
+        assert self.fd is not None
+        at = self.offset
+        while data:
+            n = os.pwrite(self.fd, data, at)
+            data, at = data[n:], at + n
 
     def put(self, data: bytes | memoryview) -> None:
         self._write(memoryview(data))
         self.offset += len(data)
+
+    def body(self, pump: _Pump, src: int, size: int, hasher: Hasher, tick: Callable[[int], None]) -> int:
+        """A member's bytes from file ``src``; returns how many it had."""
+        if self.fd is not None:
+            n = pump.copy(src, 0, self.fd, self.offset, size, hasher, tick)
+        else:
+            n = pump.run(_fd_reader(src), size, hasher, self._write, tick)
+        self.offset += n
+        return n
 
     def header(self, name: str, size: int) -> None:
         info = tarfile.TarInfo(name)
@@ -511,7 +630,7 @@ def export_bundle(
             where = str(target)
         else:
             with _staged(target) as fd:
-                statuses = _export_tar(_fd_writer(fd), members, text, mtime, pump, progress, lock)
+                statuses = _export_tar(fd, members, text, mtime, pump, progress, lock)
             where = str(target)
     finally:
         pump.close()
@@ -527,9 +646,9 @@ def export_bundle(
     )
 
 
-def _export_tar(write: Callable[[memoryview], Any], members: Mapping[str, _Found], manifest: bytes, mtime: int,
+def _export_tar(sink: int | Callable[[memoryview], Any], members: Mapping[str, _Found], manifest: bytes, mtime: int,
                 pump: _Pump, progress: Progress | None, lock: Lock) -> dict[str, str]:
-    tar = _TarOut(write, mtime)
+    tar = _TarOut(sink, mtime)
     tar.header(MANIFEST, len(manifest))
     tar.put(manifest)
     tar.pad()
@@ -539,7 +658,7 @@ def _export_tar(write: Callable[[memoryview], Any], members: Mapping[str, _Found
         _emit(progress, label, "start", 0, hit.file.size)
         h = Hasher(_expected(hit.file), hit.file.size)
         with _read_fd(hit.path) as fd:
-            n = pump.run(_fd_reader(fd), hit.file.size, h, tar.put, _ticker(progress, label, hit.file.size))
+            n = tar.body(pump, fd, hit.file.size, h, _ticker(progress, label, hit.file.size))
         if n != hit.file.size:
             raise BundleError(f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path}) shrank while it was read",
                               hint="something is writing to the cache; export again")
@@ -591,7 +710,7 @@ def _export_folder(target: Path, members: Mapping[str, _Found], manifest: bytes,
         if any(target.iterdir()):
             raise UsageError(f"{target} is not empty", hint="give a new or empty folder; a bundle folder holds only the bundle")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{TMP_PREFIX}{secrets.token_hex(8)}-{target.name}")
+    tmp = _temp_name(target)
     (tmp / BLOBS).mkdir(parents=True)
     statuses: dict[str, str] = {}
     try:
@@ -610,11 +729,11 @@ def _export_folder(target: Path, members: Mapping[str, _Found], manifest: bytes,
                     pass
             with _read_fd(hit.path) as src:
                 if linked:
-                    n = pump.run(_fd_reader(src), hit.file.size, h, None, tick)
+                    n = pump.hash(src, hit.file.size, h, tick)
                 else:
-                    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+                    fd = os.open(dst, _CREATE, 0o644)
                     try:
-                        n = pump.run(_fd_reader(src), hit.file.size, h, _fd_writer(fd), tick)
+                        n = pump.copy(src, 0, fd, 0, hit.file.size, h, tick)
                     finally:
                         os.close(fd)
             if n != hit.file.size:
@@ -623,7 +742,7 @@ def _export_folder(target: Path, members: Mapping[str, _Found], manifest: bytes,
             _check(h, hit.file, f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path})", "the cached bytes")
             statuses[sha] = "linked" if linked else "copied"
             _emit(progress, label, "done", n, n)
-        fd = os.open(tmp / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(tmp / MANIFEST, _CREATE, 0o644)
         try:
             _fd_writer(fd)(memoryview(manifest))
         finally:
@@ -648,7 +767,14 @@ class _Member:
         return self.name.split("/", 1)[1]
 
 
-Reader = Callable[[memoryview], "int | None"]
+@dataclass(frozen=True)
+class _Data:
+    """Where a member's bytes come from: a reader giving them in order, and, when they sit in
+    a file (a tar on disk, a folder's file), that file and their offset, to copy in the kernel."""
+
+    read: Reader
+    fd: int | None = None
+    at: int = 0
 
 
 def _refused(origin: str, name: str, why: str) -> BundleError:
@@ -701,7 +827,7 @@ class _Source:
     def manifest(self) -> str:
         raise NotImplementedError
 
-    def members(self) -> Iterator[tuple[_Member, Reader]]:
+    def members(self) -> Iterator[tuple[_Member, _Data]]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -759,10 +885,10 @@ class _TarFile(_Source):
         self.raw.seek(self._manifest.offset_data)
         return _manifest_of(self.origin, self._manifest.size, self.raw.read)
 
-    def members(self) -> Iterator[tuple[_Member, Reader]]:
+    def members(self) -> Iterator[tuple[_Member, _Data]]:
         for info in self._infos:
             self.raw.seek(info.offset_data)
-            yield _Member(info.name, info.size), self.raw.readinto
+            yield _Member(info.name, info.size), _Data(self.raw.readinto, self.raw.fileno(), info.offset_data)
 
     def close(self) -> None:
         self.raw.close()
@@ -795,7 +921,7 @@ class _TarStream(_Source):
         except (tarfile.TarError, EOFError) as exc:
             raise _bad_tar(self.origin, exc) from None
 
-    def members(self) -> Iterator[tuple[_Member, Reader]]:
+    def members(self) -> Iterator[tuple[_Member, _Data]]:
         while True:
             try:
                 info = self.tar.next()
@@ -806,7 +932,7 @@ class _TarStream(_Source):
             _check_name(self.origin, info.name, _tar_kind(info))
             fh = self.tar.extractfile(info)
             assert fh is not None
-            yield _Member(info.name, info.size), fh.readinto
+            yield _Member(info.name, info.size), _Data(fh.readinto)
 
     def close(self) -> None:
         if self._stream is not None:
@@ -867,13 +993,13 @@ class _Folder(_Source):
             size = os.fstat(fd).st_size
             return _manifest_of(self.origin, size, io.FileIO(fd, closefd=False).read)
 
-    def members(self) -> Iterator[tuple[_Member, Reader]]:
+    def members(self) -> Iterator[tuple[_Member, _Data]]:
         assert self.listing is not None
         for member in self.listing:
             with self._open(member.name) as fd:
                 if os.fstat(fd).st_size != member.size:
                     raise BundleError(f"{self.origin}: {member.name} changed while the bundle was read", hint="import again")
-                yield member, _fd_reader(fd)
+                yield member, _Data(_fd_reader(fd), fd, 0)
 
 
 def _stat_kind(mode: int) -> str:
@@ -1062,7 +1188,7 @@ def _check_present(state: _Model, pump: _Pump, verify_existing: bool, progress: 
         h = Hasher(_expected(slot.file), slot.file.size)
         _emit(progress, label, "start", 0, slot.file.size)
         with _read_fd(there) as fd:
-            pump.run(_fd_reader(fd), slot.file.size, h, None, _ticker(progress, label, slot.file.size))
+            pump.hash(fd, slot.file.size, h, _ticker(progress, label, slot.file.size))
         _emit(progress, label, "done", slot.file.size, slot.file.size)
         try:
             _check(h, slot.file, f"{m.id}: {slot.file.path} ({there})", "the bytes in place")
@@ -1096,10 +1222,10 @@ class _Import:
         for state in self.models:
             self._finish_if_complete(state)
         seen: set[str] = set()
-        for member, read in self.source.members():
+        for member, data in self.source.members():
             if self.source.listing is None:
                 _check_member(self.source.origin, member, self.wanted, seen)
-            self._member(member, read)
+            self._member(member, data)
         for state in self.models:
             if not state.done and state.error is None:
                 missing = [s.file for s in state.slots if s.status == "needed"]
@@ -1111,18 +1237,18 @@ class _Import:
                     if slot.status == "needed":
                         slot.status = "failed"
 
-    def _member(self, member: _Member, read: Reader) -> None:
+    def _member(self, member: _Member, data: _Data) -> None:
         sha = member.sha256
         needers = [(st, sl) for st, sl in self.by_sha.get(sha, ()) if sl.status == "needed" and st.error is None]
         if not needers:
             if self.source.listing is None:
-                self.pump.run(read, member.size, None, None, lambda n: None)  # a stream must be read past it
+                self.pump.run(data.read, member.size, None, None, lambda n: None)  # a stream must be read past it
             return
         first_state, first = needers[0]
         label = _label(first_state.locked.id, first.file.path)
         placed: Path | None = None
         try:
-            placed = self._write(first_state, first, member, read, label)
+            placed = self._write(first_state, first, member, data, label)
         except IntegrityError as exc:
             for st, sl in needers:
                 sl.status = "failed"
@@ -1142,7 +1268,7 @@ class _Import:
         if slot.final is None:  # TF Hub: a file of the module's temporary folder
             if state.tmp is None:
                 # The name cache prune recognises, as tfhub.install's: <sha1>.<32 hex>.tmp
-                state.tmp = state.path.with_name(f"{state.path.name}.{uuid.uuid4().hex}.tmp")
+                state.tmp = state.path.with_name(f"{state.path.name}.{os.urandom(16).hex()}.tmp")
                 state.tmp.mkdir(parents=True)
             slot.final = state.tmp / slot.file.path
         return slot.final
@@ -1163,7 +1289,7 @@ class _Import:
         finally:
             lock.release()
 
-    def _write(self, state: _Model, slot: _Slot, member: _Member, read: Reader, label: str) -> Path:
+    def _write(self, state: _Model, slot: _Slot, member: _Member, data: _Data, label: str) -> Path:
         final = self._final(state, slot)
         f = slot.file
         if state.locked.source == "hf" and f.path not in state.repaired:
@@ -1174,13 +1300,17 @@ class _Import:
             if f.path not in state.repaired and _same_size(final, f.size):
                 # Another process (a pull, an import) placed it while this one waited.
                 if self.source.listing is None:
-                    self.pump.run(read, member.size, None, None, lambda n: None)
+                    self.pump.run(data.read, member.size, None, None, lambda n: None)
                 return final
             _emit(self.progress, label, "start", 0, f.size)
             h = Hasher(_expected(f), f.size)
             try:
                 with _staged(final) as fd:
-                    n = self.pump.run(read, member.size, h, _fd_writer(fd), _ticker(self.progress, label, f.size))
+                    tick = _ticker(self.progress, label, f.size)
+                    if data.fd is not None:
+                        n = self.pump.copy(data.fd, data.at, fd, 0, member.size, h, tick)
+                    else:
+                        n = self.pump.run(data.read, member.size, h, _fd_writer(fd), tick)
                     if n != member.size:
                         raise BundleError(f"{self.source.origin}: the bundle ends inside {member.name} (truncated)",
                                           hint="copy the bundle again")
@@ -1193,12 +1323,12 @@ class _Import:
         return final
 
     def _copy(self, state: _Model, slot: _Slot, src: Path) -> None:
-        """Another target of the same bytes: a hard link to the verified copy where possible, else a copy."""
+        """Another target of the same bytes: a copy of the verified file (in the kernel where it can)."""
         final = self._final(state, slot)
         if final == src:
             return
         with self._locked(slot, _label(state.locked.id, slot.file.path)), _staged(final) as fd, _read_fd(src) as s:
-            self.pump.run(_fd_reader(s), slot.file.size, None, _fd_writer(fd), lambda n: None)
+            self.pump.copy(s, 0, fd, 0, slot.file.size, None, lambda n: None)
 
     def _finish_if_complete(self, state: _Model) -> None:
         if state.done or state.error is not None or any(s.status == "needed" for s in state.slots):
