@@ -445,3 +445,14 @@ def test_offline_refuses_a_damaged_shared_revision_and_makes_none_of_it_visible(
     assert not (repo / "refs" / "main").exists() and [p for p in (repo / "snapshots").rglob("*") if not p.is_dir()] == []
     missing = cli("pull", "hf:zoofind-lab/not-shared", "--offline", env=user_env(lab, root))
     assert missing.code == 1 and "nor in the shared tier" in missing.stderr
+
+
+def test_dest_points_at_the_shared_files_with_symlinks_never_hard_links(lab: Lab, cli, tmp_path: Path) -> None:
+    before = state(lab.root)
+    out = tmp_path / "here"
+    ran = cli("pull", SQUEEZENET, "--dest", str(out), env=user_env(lab, lab.root))
+    assert ran.code == 0, ran.stderr
+    placed = out / lab.checkpoint
+    assert placed.is_symlink() and Path(os.readlink(placed)).is_relative_to(lab.root)
+    assert placed.read_bytes() == lab.checkpoint_bytes and "symlinks into the shared tier" in ran.stderr
+    assert state(lab.root) == before  # no new link count on the admin's file either

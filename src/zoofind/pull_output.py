@@ -158,7 +158,8 @@ def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:
     if r.framework or r.packages:
         env.note(f"{r.id} loads with {r.framework or '?'}; needs {', '.join(r.packages) or 'nothing more'}")
     if r.dest:
-        env.note(f"{r.id}: also in {r.dest} ({'hard links' if r.dest_mode == 'hardlink' else 'copies'})")
+        how = {"hardlink": "hard links", "symlink": "symlinks into the shared tier"}.get(r.dest_mode or "", "copies")
+        env.note(f"{r.id}: also in {r.dest} ({how})")
 
 
 def result_json(r: "PullResult") -> dict[str, Any]:

@@ -77,7 +77,7 @@ class PullResult:
     flags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     dest: str | None = None
-    dest_mode: str | None = None  # hardlink | copy
+    dest_mode: str | None = None  # hardlink | symlink (files of the shared tier) | copy
     error: str | None = None
     hint: str | None = None
     exit_code: int = EXIT_OK
@@ -479,7 +479,7 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
     dest = mode = None
     if failure is None and not opts.dry_run and opts.dest is not None:
         try:
-            dest, mode = _to_dest(plan, opts, multi=multi)
+            dest, mode = _to_dest(plan, opts, ctx, multi=multi)
         except OSError as exc:
             failure = exc
     if plan.scans:
@@ -547,7 +547,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
         repo.write_ref(plan.revision, plan.commit)
 
 
-def _to_dest(plan: _Plan, opts: PullOptions, *, multi: bool) -> tuple[str, str]:
+def _to_dest(plan: _Plan, opts: PullOptions, ctx: Context, *, multi: bool) -> tuple[str, str]:
     """Also place the files in ``--dest``: hard links where the file system allows, else copies.
 
     One model's files go straight into the folder (as ``hf download --local-dir``); with
@@ -557,15 +557,23 @@ def _to_dest(plan: _Plan, opts: PullOptions, *, multi: bool) -> tuple[str, str]:
     assert opts.dest is not None
     # The whole ref, so hf:Qwen/Qwen2.5-7B and hf:Qwen/Qwen2.5-0.5B, or two repos named bert, never share a folder.
     root = opts.dest / plan.id.split(":", 1)[1].replace("/", "--") if multi else opts.dest
+    from .caches.shared import tier_of
+
     mode = "hardlink"
     for rel, src in plan.targets.items():
         src = src.resolve()
         dst = root / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if dst.exists():
-            if os.path.samefile(src, dst):
+        if dst.exists() or dst.is_symlink():
+            if dst.exists() and os.path.samefile(src, dst):
                 continue
             dst.unlink()
+        if tier_of(src, ctx.environ) == "shared":
+            # The admin's file: a hard link would keep its bytes alive (on the admin's quota)
+            # after the admin replaced or removed it, and a copy would fill the user's space.
+            os.symlink(src, dst)
+            mode = "symlink" if mode == "hardlink" else mode
+            continue
         try:
             os.link(src, dst)
         except OSError:
