@@ -41,7 +41,7 @@ One ranked search over a bundled catalog (the resources named in Raghu & Schmidt
 
 Data goes to stdout; notes, warnings and progress to stderr. Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 access denied, 130 interrupted.
 
-Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR, KAGGLEHUB_CACHE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.
+Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR, KAGGLEHUB_CACHE, ZOOFIND_SHARED_CACHE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.
 """
 
 # add_completion=False: shell completion is the `zoofind completion SHELL` command
