@@ -649,3 +649,63 @@ def test_help_shows_examples() -> None:
         assert ran.returncode == 0, ran.stderr
         text = ran.stdout.decode()
         assert "Examples:" in text and example in text
+
+
+def test_a_stream_cut_short_fails_cleanly_and_places_nothing_of_the_cut_file(caches, tmp_path: Path) -> None:
+    lock = write_lock(tmp_path, seed_torch("resnet18-f37072fd.pth", blob(3 * MB, "cut")))
+    bundle = tmp_path / "b.tar"
+    assert zoofind("export", "--lock", str(lock), str(bundle)).returncode == 0
+    wipe(caches)
+    raw = bundle.read_bytes()
+    for cut in (raw[: len(raw) // 2], raw[:700]):
+        ran = zoofind("import", "-", stdin=cut)
+        assert ran.returncode == 1, ran.stderr
+        assert b"Traceback" not in ran.stderr and b"unexpected error" not in ran.stderr
+        assert not checkpoints().exists() or [p.name for p in checkpoints().iterdir() if ".zoofind-lock-" not in p.name] == []
+    (tmp_path / "cut.tar").write_bytes(raw[: len(raw) // 2])
+    ran = zoofind("import", str(tmp_path / "cut.tar"))
+    assert ran.returncode == 1 and b"truncated" in ran.stderr, ran.stderr
+
+
+def seed_tfhub(files: dict[str, bytes]) -> LockedModel:
+    d = module_dir()
+    for rel, data in files.items():
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_bytes(data)
+    return LockedModel(f"tfhub:{HANDLE}", None, None, tuple(LockedFile(r, len(b), sha(b)) for r, b in files.items()))
+
+
+def test_a_tfhub_module_already_here_but_different_is_left_alone_and_named(caches, tmp_path: Path) -> None:
+    files = {"saved_model.pb": b"pb" * 100, "variables/variables.index": b"ix"}
+    lock = write_lock(tmp_path, seed_tfhub(files))
+    bundle = tmp_path / "b.tar"
+    assert zoofind("export", "--lock", str(lock), str(bundle)).returncode == 0
+    wipe(caches)
+    ran = zoofind("import", str(bundle))
+    assert ran.returncode == 0, ran.stderr
+    assert {p.relative_to(module_dir()).as_posix(): p.read_bytes() for p in module_dir().rglob("*") if p.is_file()} == files
+    (module_dir() / "variables" / "variables.index").write_bytes(b"xx")  # same size, other bytes
+    assert zoofind("import", str(bundle)).returncode == 0  # sizes agree: left as it is
+    ran = zoofind("import", str(bundle), "--verify-existing")
+    assert ran.returncode == 1
+    assert b"differs from the bundle" in ran.stderr and f"zoofind cache rm tfhub:{HANDLE}".encode() in ran.stderr
+    assert (module_dir() / "variables" / "variables.index").read_bytes() == b"xx"  # someone's folder: never half-replaced
+    assert not list(module_dir().parent.glob("*.tmp"))
+
+
+def test_export_reads_the_shared_tier_and_copy_makes_copies(caches, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "lab-models"
+    ckpt = shared / "torch" / "hub" / "checkpoints"
+    ckpt.mkdir(parents=True)
+    data = blob(100_000, "lab")
+    (ckpt / "resnet18-f37072fd.pth").write_bytes(data)
+    monkeypatch.setenv("ZOOFIND_SHARED_CACHE", str(shared))
+    model = LockedModel("torchvision:resnet18.IMAGENET1K_V1", None, None, (LockedFile("resnet18-f37072fd.pth", len(data), sha(data)),))
+    lock = write_lock(tmp_path, model)
+    ran = zoofind("export", "--lock", str(lock), str(tmp_path / "out") + "/", "--copy", "--json")
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert report["copied"] == 1 and report["linked"] == 0 and b"copies" in ran.stderr
+    assert report["results"][0]["files"][0]["location"] == str(ckpt / "resnet18-f37072fd.pth")
+    copy = tmp_path / "out" / "blobs" / sha(data)
+    assert copy.read_bytes() == data and not os.path.samefile(copy, ckpt / "resnet18-f37072fd.pth")

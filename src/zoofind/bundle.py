@@ -57,8 +57,9 @@ from .fetch.integrity import Expected, Hasher, IntegrityError, verify
 from .lockfile import Lock, LockedFile, LockedModel
 
 if TYPE_CHECKING:
-    import tarfile
     from concurrent.futures import Future
+
+    from .caches.hf import RepoCache
 
     from .fetch.engine import ProgressEvent
 
@@ -424,7 +425,11 @@ def _check_lock(lock: Lock, origin: str, *, error: type[ZoofindError]) -> None:
                 safe_relpath(m.revision, what=m.id)
             except BadAnswerError:
                 raise error(f"{origin}: {m.id}: revision {m.revision!r} cannot name a ref file") from None
+        paths = {f.path for f in m.files}
         for f in m.files:
+            parents = f.path.split("/")[:-1]
+            if clash := next((d for d in ("/".join(parents[:k]) for k in range(1, len(parents) + 1)) if d in paths), None):
+                raise error(f"{origin}: {m.id}: {clash!r} is both a file and the folder of {f.path!r}")
             if sizes.setdefault(f.sha256, f.size) != f.size:
                 raise error(f"{origin}: sha256 {f.sha256[:12]}... is given two sizes ({sizes[f.sha256]} and {f.size} bytes)")
             if m.source == "hf" and f.blob is not None and len(f.blob) == 64 and f.blob != f.sha256:
@@ -438,7 +443,7 @@ def _ref(m: LockedModel) -> str:
     return m.id.split(":", 1)[1]
 
 
-def _repo(m: LockedModel, root: Path) -> Any:
+def _repo(m: LockedModel, root: Path) -> RepoCache:
     from .caches.hf import RepoCache
 
     return RepoCache(root, _ref(m))
@@ -622,8 +627,12 @@ def export_bundle(
     try:
         if target is None:
             assert not isinstance(out, (str, os.PathLike))
-            statuses = _export_tar(_stream_writer(out), members, text, mtime, pump, progress, lock)
-            _flush(out)
+            try:
+                statuses = _export_tar(_stream_writer(out), members, text, mtime, pump, progress, lock)
+                _flush(out)
+            except BaseException:
+                _spoil(out)
+                raise
             where = "-"
         elif as_folder:
             statuses = _export_folder(target, members, text, pump, progress, lock, copy=copy)
@@ -659,15 +668,27 @@ def _export_tar(sink: int | Callable[[memoryview], Any], members: Mapping[str, _
         h = Hasher(_expected(hit.file), hit.file.size)
         with _read_fd(hit.path) as fd:
             n = tar.body(pump, fd, hit.file.size, h, _ticker(progress, label, hit.file.size))
-        if n != hit.file.size:
-            raise BundleError(f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path}) shrank while it was read",
-                              hint="something is writing to the cache; export again")
-        # A mismatch stops the tar here: without its end blocks no reader takes it for whole.
-        _check(h, hit.file, f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path})", "the cached bytes")
+        _check_read(h, n, hit, lock)
         tar.pad()
         _emit(progress, label, "done", n, n)
     tar.close()
     return dict.fromkeys(members, "written")
+
+
+def _check_read(h: Hasher, n: int, hit: _Found, lock: Lock) -> None:
+    """A cache file, as read into the bundle, against the lock."""
+    what = f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path})"
+    if n != hit.file.size:
+        raise BundleError(f"{what} shrank while it was read", hint="something is writing to the cache; export again")
+    _check(h, hit.file, what, "the cached bytes")
+
+
+def _spoil(out: IO[bytes]) -> None:
+    """End a failed stream with a block that is no tar header: tar(1) takes a tar that simply
+    stops after a member for whole, but fails on this ("Skipping to next header")."""
+    with contextlib.suppress(OSError, ValueError):
+        out.write(b"\xff" * tarfile.BLOCKSIZE)
+        out.flush()
 
 
 def _stream_writer(out: IO[bytes]) -> Callable[[memoryview], None]:
@@ -736,10 +757,7 @@ def _export_folder(target: Path, members: Mapping[str, _Found], manifest: bytes,
                         n = pump.copy(src, 0, fd, 0, hit.file.size, h, tick)
                     finally:
                         os.close(fd)
-            if n != hit.file.size:
-                raise BundleError(f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path}) shrank while it was read",
-                                  hint="something is writing to the cache; export again")
-            _check(h, hit.file, f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path})", "the cached bytes")
+            _check_read(h, n, hit, lock)
             statuses[sha] = "linked" if linked else "copied"
             _emit(progress, label, "done", n, n)
         fd = os.open(tmp / MANIFEST, _CREATE, 0o644)
@@ -847,6 +865,9 @@ def _manifest_of(origin: str, size: int, read: Callable[[int], bytes]) -> str:
 
 
 def _bad_tar(origin: str, exc: BaseException) -> BundleError:
+    if "unexpected end of data" in str(exc):
+        return BundleError(f"{origin}: the bundle is truncated (it ends in the middle of a member)",
+                           hint="it was cut short: copy it again (or see why the sending end stopped)")
     return BundleError(f"{origin}: not a readable bundle ({exc or type(exc).__name__})",
                        hint="the file is damaged or truncated, or not a bundle; copy it again or make it again with `zoofind export`")
 
@@ -907,8 +928,10 @@ class _TarStream(_Source):
             self.tar = tarfile.open(fileobj=stream, mode="r|*", bufsize=BLOCK)
             first = self.tar.next()
         except (tarfile.TarError, EOFError, OSError) as exc:
+            self.close()
             raise _bad_tar(origin, exc) from None
         if first is None or first.name != MANIFEST or _tar_kind(first) is not None:
+            self.close()
             raise BundleError(f"{origin}: not a zoofind bundle (its first member is {first.name if first else 'nothing'!r}, not {MANIFEST})",
                               hint="make bundles with `zoofind export --lock FILE -`")
         self._first = first
@@ -932,7 +955,16 @@ class _TarStream(_Source):
             _check_name(self.origin, info.name, _tar_kind(info))
             fh = self.tar.extractfile(info)
             assert fh is not None
-            yield _Member(info.name, info.size), _Data(fh.readinto)
+            yield _Member(info.name, info.size), _Data(self._reader(fh))
+
+    def _reader(self, fh: IO[bytes]) -> Reader:
+        """The member's ``readinto``; a stream cut short is a damaged bundle, not an unexpected error."""
+        def read(view: memoryview) -> int | None:
+            try:
+                return fh.readinto(view)  # type: ignore[attr-defined]
+            except (tarfile.TarError, EOFError) as exc:
+                raise _bad_tar(self.origin, exc) from None
+        return read
 
     def close(self) -> None:
         if self._stream is not None:
@@ -1383,7 +1415,7 @@ def _make_visible(state: _Model) -> None:
                 shutil.rmtree(state.tmp, ignore_errors=True)  # another process installed it meanwhile
                 state.notes.append(f"{m.id}: installed meanwhile by another process; kept that copy")
             else:
-                with contextlib.suppress(FileNotFoundError, OSError):
+                with contextlib.suppress(OSError):
                     state.path.rmdir()  # an empty folder counts as absent for tensorflow_hub too
                 os.rename(state.tmp, state.path)
                 tfhub.write_descriptor(state.path, _ref(m), m.archive.sha256 if m.archive else None)
