@@ -151,11 +151,17 @@ def _torchvision_names() -> dict[str, str]:
     """Checkpoint file name -> the torchvision id whose weights it holds (from the catalog)."""
     from . import catalog as catalog_mod
 
+    cat = catalog_mod.load()
     out: dict[str, str] = {}
-    for rec in catalog_mod.load().all_records():
-        url = rec.extra.get("url") if rec.source == "torchvision" else None
+    for doc in range(len(cat)):
+        # The facet columns name the source without decoding: only torchvision's entries are read.
+        rid, source = cat.facet(doc)[:2]
+        if source != "torchvision" or cat.shadowed(doc):
+            continue
+        extra = cat.entry(doc).get("extra")
+        url = extra.get("url") if isinstance(extra, dict) else None
         if isinstance(url, str):
-            out.setdefault(url.rsplit("/", 1)[-1], rec.id)
+            out.setdefault(url.rsplit("/", 1)[-1], rid)
     return out
 
 
@@ -590,12 +596,13 @@ def remove(removals: Iterable[Removal]) -> Removed:
     skipped: list[Skipped] = []
     freed = 0
     for r in removals:
-        leases, busy = _take(_locks_of(r))
+        locks = _locks_of(r)
+        leases, busy = _take(locks)
         if busy is not None:
             skipped.append(Skipped(r, busy))
             continue
         try:
-            freed += _carry_out(r)
+            freed += _carry_out(r, {str(p) for p in locks})
         finally:
             for lease in reversed(leases):
                 with contextlib.suppress(Exception):
@@ -640,10 +647,11 @@ def _take(paths: list[Path]) -> tuple[list[Any], str | None]:
     return held, None
 
 
-def _carry_out(r: Removal) -> int:
-    """Delete what ``r`` names, in an order that leaves a consistent cache at every step; the bytes freed."""
+def _carry_out(r: Removal, held: set[str]) -> int:
+    """Delete what ``r`` names, in an order that leaves a consistent cache at every step; the bytes freed.
+    ``held``: the locks taken for it (a download lock that is not among them belongs to a pull that began since)."""
     if r.source == "hf":
-        _remove_hf(r)
+        _remove_hf(r, held)
     elif r.source == "tfhub":
         _remove_module(Path(r.paths[0]), Path(r.paths[1]))
     else:
@@ -652,8 +660,9 @@ def _carry_out(r: Removal) -> int:
     return r.bytes
 
 
-def _remove_hf(r: Removal) -> None:
+def _remove_hf(r: Removal, held: set[str]) -> None:
     from .caches.hf import RepoCache
+    from .fetch.partial import PREFIX
 
     repo = RepoCache(Path(r.cache), r.id.split(":", 1)[1])
     if r.revision is not None:
@@ -687,6 +696,10 @@ def _remove_hf(r: Removal) -> None:
     links = []
     for name in _listdir(blobs_dir):
         p = os.path.join(blobs_dir, name)
+        if name.startswith(PREFIX):
+            lock = str(repo.lock(name[len(PREFIX):].removesuffix(".json")))
+            if lock not in held and os.path.lexists(lock):
+                continue  # a download a pull began after the locks were taken: its bytes stay
         if _store_link(p, store):
             links.append(p)
         else:
