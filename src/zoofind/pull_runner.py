@@ -212,7 +212,7 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
         if pid.source not in SUPPORTED:
             spec = registry.spec(pid.source)
             raise UsageError(f"pull cannot fetch {spec.title} models yet ({pid})",
-                             hint="zoofind info shows where to get it; pull fetches hf:, torchvision: and tfhub: models")
+                             hint="zoofind info shows where to get it; pull fetches hf:, torchvision:, tfhub: and kaggle: models")
         if ctx.offline:
             _plan_offline(plan, pid, ctx, opts)
         else:

@@ -6,7 +6,10 @@
   ``load_state_dict_from_url`` and torchvision's weights look before downloading.
 * ``tfhub``: TF Hub's module folders (``$TFHUB_CACHE_DIR/<sha1 of the handle URL>``), which
   ``hub.load`` uses without a request.
-* ``kagglehub``: kagglehub's model cache (listed by ``zoofind cache``; pull does not fill it yet).
+* ``kagglehub``: kagglehub's model cache (``models/<handle>/<version>`` and ``.complete`` markers;
+  pull fills it through ``pull_kaggle``).
+* ``archive``: archives checked whole and extracted safely, for TF Hub and Kaggle.
+* ``shared``: the read-only shared tier (``ZOOFIND_SHARED_CACHE``).
 
 Each says where a model's files go, where a download's partial bytes and lock live (on the
 same file system as the target, so the final rename is atomic), how to make verified files

@@ -10,10 +10,9 @@ With ``TFHUB_CACHE_DIR`` unset tensorflow_hub falls back to a folder under the s
 temp dir, which compute nodes wipe; zoofind uses a persistent folder beside the other
 caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
 
-Archives are checked whole (the gzip stream read to its end, so a bad CRC or a truncated
-file is caught), then extracted with ``tarfile``'s ``data`` filter (no absolute paths, no
-``..``, no links leading outside, no devices) into ``<sha1>.<uuid>.tmp`` beside the
-target, and renamed into place only when complete.
+Archives are checked whole and extracted safely (``caches.archive``: the gzip stream read to
+its end, ``tarfile``'s ``data`` filter, absolute names refused) into ``<sha1>.<uuid>.tmp``
+beside the target, and renamed into place only when complete.
 """
 
 from __future__ import annotations
@@ -24,15 +23,14 @@ import hashlib
 import os
 import shutil
 import socket
-import tarfile
 import uuid
 from pathlib import Path
 from typing import Mapping
 
 from ..atomic import replacing
-from ..errors import ZoofindError
 from ..fetch.integrity import IntegrityError
 from ..fetch.locks import LOCK_PREFIX
+from .archive import extract
 
 CANONICAL = "https://tfhub.dev"
 ENV = "TFHUB_CACHE_DIR"
@@ -79,18 +77,7 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
     tmp.mkdir(parents=True)
     try:
         if is_archive:
-            if not hasattr(tarfile, "data_filter"):
-                raise ZoofindError("extracting TF Hub archives safely needs Python 3.10.12, 3.11.4 or newer (tarfile's data filter)",
-                                   hint="upgrade Python; zoofind does not extract archives without the filter")
-            _check_gzip(archive, handle)
-            try:
-                with tarfile.open(archive, "r:*") as tar:
-                    tar.extractall(tmp, filter=_strict)
-            except tarfile.FilterError as exc:
-                raise IntegrityError(f"tfhub:{handle}: the archive holds {exc}; refused, nothing was installed",
-                                     hint="the server is misbehaving or hostile") from None
-            except (tarfile.TarError, EOFError) as exc:
-                raise IntegrityError(f"tfhub:{handle}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
+            extract(archive, tmp, what=f"tfhub:{handle}", kinds=("tar",))
         else:
             shutil.copyfile(archive, tmp / name)
         if present(module_dir):
@@ -107,31 +94,6 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
         shutil.rmtree(tmp, ignore_errors=True)
     # Installed: the archive is no longer needed (its sha256 is in the pull's result).
     archive.unlink(missing_ok=True)
-
-
-def _strict(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """``tarfile.data_filter``, except that an absolute name is refused, not made relative:
-    an archive that names /etc/... is not one to trust with the rest."""
-    if member.name.startswith("/") or (member.islnk() and member.linkname.startswith("/")):
-        raise tarfile.AbsolutePathError(member)
-    return tarfile.data_filter(member, dest)
-
-
-def _check_gzip(archive: Path, handle: str) -> None:
-    """Read a gzip stream to its end: its CRC and length are checked only there."""
-    import gzip
-    import zlib
-
-    with archive.open("rb") as fh:
-        magic = fh.read(2)
-    if magic != b"\x1f\x8b":
-        return  # a plain tar: tarfile checks its header checksums
-    try:
-        with gzip.open(archive, "rb") as g:
-            while g.read(4 * 1024 * 1024):
-                pass
-    except (OSError, EOFError, zlib.error) as exc:
-        raise IntegrityError(f"tfhub:{handle}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
 
 
 ARCHIVE_LINE = "Archive sha256: "
