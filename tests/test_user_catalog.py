@@ -189,20 +189,39 @@ def test_a_user_entry_with_a_bundled_id_merges_with_it(cli, tmp_path) -> None:
     assert details["catalog"]["records"] == str(bundled_count())  # the same record, not a second one
 
 
-def test_an_unchanged_user_catalog_is_read_from_the_cache(tmp_path, monkeypatch) -> None:
+# -- the compiled form in the cache ------------------------------------------------------------
+
+
+def cache_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "zoofind-cache" / "user-catalogs").glob("*.jsonl"))
+
+
+def loaded_without_parsing(monkeypatch: pytest.MonkeyPatch):
+    """The catalog loaded again in this process, failing if any TOML file is parsed."""
     import tomllib
 
+    from zoofind import catalog
+
+    catalog.reset()
+    with monkeypatch.context() as m:
+        m.setattr(tomllib, "loads", lambda *a, **k: pytest.fail("parsed although no file changed"))
+        return catalog.load()
+
+
+def test_an_unchanged_user_catalog_is_read_from_the_cache(tmp_path, monkeypatch) -> None:
     from zoofind import catalog, search
 
     folder = tmp_path / "cached"
     write_catalog(folder, 2_000)
     monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
     first = [h.record.id for h in search("zebrafish embryo", offline=True, limit=5).hits]
-    assert first and list((tmp_path / "zoofind-cache" / "user-catalogs").glob("*.json"))
-    catalog.reset()
-    monkeypatch.setattr(tomllib, "loads", lambda *a, **k: pytest.fail("parsed although no file changed"))
+    assert first and len(cache_files(tmp_path)) == 1
+    cat = loaded_without_parsing(monkeypatch)
     assert [h.record.id for h in search("zebrafish embryo", offline=True, limit=5).hits] == first
-    assert len(catalog.load().extras) == 2_000
+    # Only what is shown is decoded: the compiled form's point.
+    assert len(cat._records) <= 20, len(cat._records)
+    assert cat.user_count == 2_000 and len(cat.extras) == 2_000
+    catalog.reset()
 
 
 def test_an_edited_user_catalog_file_is_read_again(cli, tmp_path) -> None:
@@ -212,7 +231,244 @@ def test_an_edited_user_catalog_file_is_read_again(cli, tmp_path) -> None:
     path.write_text(ZEBRAFISH, encoding="utf-8")
     env = {"ZOOFIND_CATALOG_DIR": str(folder)}
     assert cli("search", "zebrafish", "--offline", "--format", "ids", env=env).stdout.split() == ["hf:zlab/zebrafish-embryo-seg"]
+    [cached] = cache_files(tmp_path)
+    before = cached.read_bytes()
     path.write_text(ZEBRAFISH.replace("zebrafish-embryo-seg", "zebrafish-v2"), encoding="utf-8")
     assert cli("search", "zebrafish", "--offline", "--format", "ids", env=env).stdout.split() == ["hf:zlab/zebrafish-v2"]
+    assert cache_files(tmp_path) == [cached] and cached.read_bytes() != before  # rebuilt in place
+    (folder / "more.toml").write_text(ZEBRAFISH.replace("zebrafish-embryo-seg", "zebrafish-v3"), encoding="utf-8")
+    assert cli("search", "zebrafish", "--offline", "--format", "ids", env=env).stdout.split() == ["hf:zlab/zebrafish-v2", "hf:zlab/zebrafish-v3"]
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert cli("search", "zebrafish", "--offline", env=env).code == 1  # a broken file is never served from the cache
+
+
+def _flip(offset_of: str):
+    def damage(data: bytes) -> bytes:
+        lines = data.split(b"\n")
+        at = {"key": 0, "index": len(lines[0]) + 40, "record": len(data) - 30}[offset_of]
+        return data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1:]
+    return damage
+
+
+DAMAGE = {
+    "truncated": lambda data: data[: len(data) // 2],
+    "empty": lambda data: b"",
+    "a byte flipped in the key line": _flip("key"),
+    "a byte flipped in the index": _flip("index"),
+    "a byte flipped in a record": _flip("record"),
+    "garbage": lambda data: bytes(range(256)) * 64,
+    "another version's file": lambda data: data.replace(b'"version":2', b'"version":1', 1),
+    "a JSON file of something else": lambda data: b'{"version": 2, "records": []}\n',
+    "the first format's JSON": lambda data: json.dumps({"version": 1, "records": [], "terms": {}}).encode(),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_a_damaged_or_foreign_cache_is_a_miss(damage, tmp_path, monkeypatch) -> None:
+    from zoofind import catalog, search
+
+    folder = tmp_path / "lab"
+    write_catalog(folder, 300)
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
+    first = [(h.record.id, h.record.name, h.score) for h in search("zebrafish embryo", offline=True, limit=10).hits]
+    [cached] = cache_files(tmp_path)
+    good = cached.read_bytes()
+    cached.write_bytes(DAMAGE[damage](good))
+    catalog.reset()
+    assert [(h.record.id, h.record.name, h.score) for h in search("zebrafish embryo", offline=True, limit=10).hits] == first
+    assert cached.read_bytes() == good  # compiled again and written whole
+    loaded_without_parsing(monkeypatch)
+    catalog.reset()
+
+
+def test_an_unusable_cache_folder_costs_the_compile_and_nothing_else(cli, tmp_path) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "lab.toml").write_text(ZEBRAFISH, encoding="utf-8")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    env = {"ZOOFIND_CATALOG_DIR": str(folder), "ZOOFIND_CACHE_DIR": str(blocker)}
+    r = cli("search", "zebrafish", "--offline", "--format", "ids", env=env)
+    assert (r.code, r.stdout.split(), r.stderr) == (0, ["hf:zlab/zebrafish-embryo-seg"], "")
+
+
+def test_a_missing_home_is_never_created_and_the_search_still_answers(cli, tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "lab.toml").write_text(ZEBRAFISH, encoding="utf-8")
+    home = tmp_path / "gone-home"
+    monkeypatch.delenv("ZOOFIND_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    env = {"ZOOFIND_CATALOG_DIR": str(folder), "HOME": str(home)}
+    for _ in range(2):
+        r = cli("search", "zebrafish", "--offline", "--format", "ids", env=env)
+        assert (r.code, r.stdout.split()) == (0, ["hf:zlab/zebrafish-embryo-seg"]), r.stderr
+    assert not home.exists()
+
+
+def test_processes_compiling_at_once_all_answer_and_leave_one_whole_cache(tmp_path, monkeypatch) -> None:
+    import os
+    import subprocess
+
+    folder = tmp_path / "shared"
+    write_catalog(folder, 3_000)
+    env = {**os.environ, "ZOOFIND_CATALOG_DIR": str(folder)}
+    code = "from zoofind import search; print(' '.join(h.record.id for h in search('coral reef', offline=True, limit=5).hits))"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    assert len({out for out, _ in outs}) == 1 and outs[0][0].split()
+    [cached] = cache_files(tmp_path)
+    assert not [f for f in cached.parent.iterdir() if f != cached]  # no temporary file left behind
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
+    assert loaded_without_parsing(monkeypatch).user_count == 3_000
+    from zoofind import catalog
+
+    catalog.reset()
+
+
+# -- ranking: what every search computed when it tokenized each entry ----------------------------
+
+OVERRIDES = """\
+[meta]
+layer = "curated"
+
+[[entry]]
+id = "hf:facebook/esm2_t6_8M_UR50D"
+kind = "model"
+name = "ESM-2 8M, our fork notes"
+tags = ["zfavourite", "zebrafish"]
+reliability = "inferred"
+
+[[entry]]
+id = "torchvision:resnet50.IMAGENET1K_V2"
+kind = "model"
+name = "ResNet-50 as our lab uses it"
+description = "Coral reef segmentation backbone"
+domains = ["earth observation"]
+reliability = "inferred"
+
+[[entry]]
+id = "kaggle:google/gemma/transformers/2b"
+kind = "model"
+name = "Gemma zebrafish notes"
+description = "Protéine language model tried on embryo data"
+license = "apache-2.0"
+params = 2000000000
+reliability = "inferred"
+"""
+
+SNAPSHOT = """\
+[meta]
+layer = "snapshot"
+
+[[entry]]
+id = "kaggle:google/gemma/transformers/2b"
+kind = "model"
+name = "Gemma"
+description = "Open weights language model"
+tasks = ["text-generation"]
+frameworks = ["jax"]
+reliability = "generated"
+downloadable = false
+"""
+
+QUERIES = [
+    {"text": "zebrafish embryo segmentation"}, {"text": "coral reef"}, {"text": "protein language model"},
+    {"text": "resnet"}, {"text": "segmentaton microscopy"}, {"text": "lab model 12"}, {"text": "esm2"},
+    {"text": "zfavourite"}, {"text": "Gemma zebrafish notes"}, {"text": "proteine"}, {"text": "xyzzyq"},
+    {"text": "", "domain": "protein"}, {"text": "", "task": "image-segmentation", "limit": 50},
+    {"text": "cell", "kind": "resource"}, {"text": "embryo", "source": "catalog"}, {"text": "embryo", "source": "hf"},
+    {"text": "model", "framework": "pytorch"}, {"text": "language", "license": "apache"},
+    {"text": "zebrafish", "sort": "params"}, {"text": "lineage tracking", "limit": 60},
+    {"text": "", "domain": "zebrafish", "sort": "updated", "limit": 30},
+]
+
+
+@pytest.fixture
+def mixed_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Generated entries, three overriding bundled ones, and a snapshot layer under one of them."""
+    folder = tmp_path / "mixed"
+    write_catalog(folder, 1_500)
+    (folder / "override.toml").write_text(OVERRIDES, encoding="utf-8")
+    (folder / "snap.toml").write_text(SNAPSHOT, encoding="utf-8")
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
+    return folder
+
+
+def answers() -> list:
+    from zoofind import catalog, search
+
+    catalog.reset()
+    out = []
+    for q in QUERIES:
+        r = search(offline=True, **q)
+        out.append((r.total, [(h.record, h.score) for h in r.hits], r.unknown_words, r.readings))
+    catalog.reset()
+    return out
+
+
+def test_results_are_identical_with_and_without_the_compiled_cache(mixed_catalog, tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "no-cache-here"
+    blocker.write_text("")
+    monkeypatch.setenv("ZOOFIND_CACHE_DIR", str(blocker))
+    uncached = answers()  # compiled in memory on every load
+    monkeypatch.setenv("ZOOFIND_CACHE_DIR", str(tmp_path / "zoofind-cache"))
+    first = answers()  # compiled and written
+    assert cache_files(tmp_path)
+    from_cache = answers()  # read back
+    assert uncached == first == from_cache
+    found = {q["text"] or str(q): bool(hits) for q, (_, hits, _, _) in zip(QUERIES, from_cache)}
+    assert found.pop("xyzzyq") is False and all(found.values()), found
+
+
+def test_user_entries_score_as_each_search_scored_them_one_by_one(mixed_catalog) -> None:
+    """The prebuilt postings give every user entry the score ``score_fields`` gives its merged
+    record, against the bundled index, times its prior, plus the exact-match bonus."""
+    from zoofind import catalog, search
+    from zoofind.ranking import EXACT_BONUS, exact
+    from zoofind.textindex import QueryTerm, TextIndex, prior
+
+    cat = catalog.load()
+    index = TextIndex.from_compiled(cat.index_data)
+    user = {rec.id: rec for rec in cat.extras}
+    checked = 0
+    for q in QUERIES:
+        terms = index.parse(q["text"])
+        # A word the bundled index does not know is read as itself first in user entries.
+        literal = [QueryTerm(t.text, ((t.text, 1.0), *t.expansions)) if t.text not in index.postings and t.expansions[0][0] != t.text
+                   else t for t in terms]
+        for hit in search(offline=True, **q).hits:
+            rec = user.get(hit.record.id)
+            if rec is None:
+                continue
+            want = index.score_fields(vars(rec), literal) * prior(rec.curated, rec.downloadable, rec.extra) if terms else 0.0
+            want += EXACT_BONUS if exact(q["text"], rec.id, rec.name) else 0.0
+            assert hit.score == want, (q, rec.id)
+            assert hit.record == rec
+            checked += 1
+    assert checked > 100
+
+
+def test_a_user_entry_overriding_a_bundled_one_is_what_search_returns(mixed_catalog) -> None:
+    from zoofind import catalog, search
+
+    bundled = {}
+    with pytest.MonkeyPatch.context() as m:
+        m.delenv("ZOOFIND_CATALOG_DIR")
+        catalog.reset()
+        bundled = {rid: catalog.load().get(rid) for rid in ("hf:facebook/esm2_t6_8M_UR50D", "torchvision:resnet50.IMAGENET1K_V2")}
+    catalog.reset()
+    for rid, words in (("hf:facebook/esm2_t6_8M_UR50D", "esm2 protein"), ("torchvision:resnet50.IMAGENET1K_V2", "resnet50 imagenet")):
+        hits = [h.record for h in search(words, offline=True, limit=50).hits if h.record.id == rid]
+        assert len(hits) == 1, rid  # one record: the bundled entry is shadowed, not listed beside it
+        [rec] = hits
+        assert rec.name != bundled[rid].name and rec.name == catalog.load().get(rid).name  # the user's name wins ...
+        assert set(bundled[rid].domains) <= set(rec.domains)  # ... over the bundled facts it merged with
+    gemma = catalog.load().get("kaggle:google/gemma/transformers/2b")
+    # Two layers of the user's own: the curated entry over the snapshot one.
+    assert (gemma.name, gemma.tasks, gemma.frameworks, gemma.downloadable) == ("Gemma zebrafish notes", ("text-generation",), ("jax",), False)
+    assert [h.record.id for h in search("zfavourite", offline=True).hits] == ["hf:facebook/esm2_t6_8M_UR50D"]
+    cat = catalog.load()
+    assert cat.total == cat.bundled + cat.user_count - 2

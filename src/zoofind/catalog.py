@@ -9,6 +9,7 @@ importing Typer. ``ZOOFIND_CATALOG_DIR`` adds a folder of your own TOML files on
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import math
@@ -16,11 +17,14 @@ import os
 import re
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import CatalogError, UsageError
 from .ids import parse_id
 from .records import KINDS, Record
+
+if TYPE_CHECKING:
+    from .textindex import LayeredIndex, TextIndex
 
 ENV_CATALOG_DIR = "ZOOFIND_CATALOG_DIR"
 #: The catalog's own source name (``catalog:<slug>`` ids); the search runner scores it in-process.
@@ -230,52 +234,97 @@ def compile_dir(folder: Path, metas: dict[str, Any] | None = None) -> list[Recor
     return compile_files(folder.glob("*.toml"), metas=metas)
 
 
+_DEFAULTS: dict[str, Any] | None = None
+
+
 def _compact(record: Record) -> dict[str, Any]:
     # Defaults are left out: the compiled file is about half the size and loads faster.
-    defaults = Record(id="", source="", kind="", name="")
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        blank = Record(id="", source="", kind="", name="")
+        _DEFAULTS = {name: getattr(blank, name) for name in _RECORD_FIELDS if name not in ("id", "source", "kind", "name")}
     out: dict[str, Any] = {}
-    for f in fields(Record):
-        value = getattr(record, f.name)
-        if f.name in ("id", "source", "kind", "name") or value != getattr(defaults, f.name):
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+    for name, value in vars(record).items():
+        if name not in _DEFAULTS or value != _DEFAULTS[name]:
+            out[name] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+def _record_lines(records: Sequence[Record]) -> list[str]:
+    """The record store: one JSON line per record, in document order."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+    return [dumps(_compact(r)) + "\n" for r in records]
+
+
+def _columns(records: Sequence[Record], lines: Sequence[str], sources: list[str], *, first: int = 0,
+             prior_digits: int | None = 4) -> dict[str, Any]:
+    """The facets search filters and sorts on without decoding a record: one column each.
+
+    Columns, not a list per record: one string per flag decodes ~10x faster than 3,000
+    lists. ``sources`` lists the source names a record's one-character code indexes (it
+    may hold more than these records use); documents are numbered from ``first``.
+    """
+    from .textindex import prior
+
+    if len(sources) > 10:
+        raise CatalogError(f"the catalog's ids name {len(sources)} sources; its compiled form codes a source in one digit (at most 10)")
+    code = {name: str(i) for i, name in enumerate(sources)}
+    exact = prior_digits is None
+    priors = ((i, prior(r.curated, r.downloadable, r.extra)) for i, r in enumerate(records, first))
+    return {
+        "ids": [r.id for r in records],
+        "names": [r.name for r in records],
+        "sources": sources,
+        "source": "".join(code[r.source] for r in records),
+        "kind": "".join(r.kind[0] for r in records),
+        "curated": "".join("1" if r.curated else "0" for r in records),
+        "default": "".join("1" if r.extra.get("default") else "0" for r in records),
+        # Only the records whose prior is not 1, by document number (most bundled ones have none).
+        "prior": {str(i): v for i, p in priors if (v := p if exact else round(p, prior_digits)) != 1.0},
+        "sizes": [len(line.encode()) for line in lines],
+    }
 
 
 def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
     """The compiled catalog: (index part, one JSON line per record in document order)."""
-    from .textindex import build_postings, prior
+    from .textindex import build_postings
 
-    compact = [_compact(r) for r in records]
     aliases = {}
     for r in records:
         if r.source == "torchvision" and r.extra.get("default"):
             aliases["torchvision:" + r.id.partition(":")[2].split(".")[0]] = r.id
-    index = build_postings(compact)
-    # Postings stay strings until a query needs them: decoding every term's list at start-up
-    # would cost more than the whole search.
-    index["postings"] = {
-        t: " ".join(str(int(d)) for d in p[0::2]) + "|" + " ".join(f"{w:g}" for w in p[1::2]) for t, p in index["postings"].items()
-    }
-    lines = [json.dumps(c, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n" for c in compact]
-    sources = sorted({r.source for r in records})
-    # Columns, not a list per record: one string per flag decodes ~10x faster than 3,000 lists.
-    docs = {
-        "ids": [r.id for r in records],
-        "names": [r.name for r in records],
-        "sources": sources,
-        "source": "".join(str(sources.index(r.source)) for r in records),
-        "kind": "".join(r.kind[0] for r in records),
-        "curated": "".join("1" if r.curated else "0" for r in records),
-        "default": "".join("1" if r.extra.get("default") else "0" for r in records),
-        # Only the records whose prior is not 1, by document number (most have none).
-        "prior": {str(i): p for i, r in enumerate(records) if (p := round(prior(r.curated, r.downloadable, r.extra), 4)) != 1.0},
-        "sizes": [len(line.encode()) for line in lines],
-    }
+    lines = _record_lines(records)
+    index = build_postings([_compact(r) for r in records])
+    docs = _columns(records, lines, sorted({r.source for r in records}))
     return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "docs": docs}, lines
 
 
+class _Store:
+    """Records as JSON lines in ``blob`` from byte ``start``, each decoded when first used."""
+
+    def __init__(self, blob: Any, sizes: Sequence[int], start: int = 0) -> None:
+        self.blob, self.sizes, self.start = blob, sizes, start
+        self._offsets: list[int] | None = None
+        self._entries: dict[int, dict[str, Any]] = {}
+
+    def entry(self, i: int) -> dict[str, Any]:
+        data = self._entries.get(i)
+        if data is None:
+            if self._offsets is None:
+                import itertools
+
+                self._offsets = list(itertools.accumulate(self.sizes, initial=self.start))
+            data = self._entries[i] = json.loads(self.blob[self._offsets[i]:self._offsets[i + 1]])
+        return data
+
+
 class Catalog:
-    """The compiled catalog. Records are decoded from their JSON line only when used."""
+    """The compiled catalog. Records are decoded from their JSON line only when used.
+
+    Documents ``0 .. bundled-1`` are the bundled catalog's; ZOOFIND_CATALOG_DIR's entries,
+    when there are any, follow as documents of their own (``user``), each already merged
+    with the bundled entry of its id, which it then shadows.
+    """
 
     # A plain class: a dataclass costs ~1 ms to create at import, on every start.
     def __init__(self, blob: bytes, docs: Mapping[str, Any], aliases: dict[str, str], index_data: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> None:
@@ -285,15 +334,11 @@ class Catalog:
         self.aliases = aliases
         self.index_data = index_data
         self.meta = meta or {}
-        #: ZOOFIND_CATALOG_DIR's entries, each already merged with the bundled entry of its id.
-        self.extras: tuple[Record, ...] = ()
-        #: Which extras (by position) hold each search term: a query scores only those.
-        self.extra_terms: dict[str, list[int]] = {}
-        self._extra_by_id: dict[str, Record] = {}
+        self.bundled = len(self.ids)
+        self.user: UserCatalog | None = None
+        self._store = _Store(blob, docs["sizes"])
         self._records: dict[int, Record] = {}
-        self._entries: dict[int, dict[str, Any]] = {}
         self._by_id: dict[str, int] | None = None
-        self._offsets: list[int] | None = None
 
     def facet(self, doc: int) -> tuple[str, str, str, bool, bool, str]:
         """(id, source, kind, curated, default weights, name) without decoding the record."""
@@ -302,15 +347,9 @@ class Catalog:
         return (self.ids[doc], d["sources"][int(d["source"][doc])], kind, d["curated"][doc] == "1", d["default"][doc] == "1", d["names"][doc])
 
     def entry(self, doc: int) -> dict[str, Any]:
-        data = self._entries.get(doc)
-        if data is None:
-            if self._offsets is None:
-                import itertools
-
-                self._offsets = [0, *itertools.accumulate(self.docs["sizes"])]
-            start, end = self._offsets[doc], self._offsets[doc + 1]
-            data = self._entries[doc] = json.loads(self.blob[start:end])
-        return data
+        if doc >= self.bundled and self.user is not None:
+            return self.user.store.entry(doc - self.bundled)
+        return self._store.entry(doc)
 
     def record(self, doc: int) -> Record:
         rec = self._records.get(doc)
@@ -319,95 +358,222 @@ class Catalog:
         return rec
 
     def __len__(self) -> int:
+        """How many documents, a shadowed bundled one and the user entry shadowing it both counted."""
         return len(self.ids)
 
-    def add_extras(self, records: Iterable[Record], terms: dict[str, list[int]] | None = None) -> None:
-        """Layer user entries on the bundled ones: merged once here, then found by id in O(1).
+    def add_user(self, user: "UserCatalog") -> None:
+        """Layer ZOOFIND_CATALOG_DIR's compiled entries on the bundled ones: the facet columns
+        are joined (the user's source codes index the joined source list), nothing is decoded."""
+        d = self.docs
+        if user.first != self.bundled or user.docs["sources"][: len(d["sources"])] != d["sources"]:
+            raise ValueError("the user catalog was compiled against another bundled catalog")
+        u = user.docs
+        self.docs = {
+            **d, "ids": d["ids"] + u["ids"], "names": d["names"] + u["names"], "sources": u["sources"],
+            **{col: d[col] + u[col] for col in ("source", "kind", "curated", "default")},
+            "prior": {**d["prior"], **u["prior"]},
+        }
+        self.ids = self.docs["ids"]
+        self.user = user
+        self._by_id = None
 
-        ``terms`` is the entries' term index when a cached copy has it; else it is built here.
-        """
-        merged = []
-        for rec in records:
-            base = self._lookup(rec.id)
-            merged.append(rec.merged_with(base) if base else rec)
-        self.extras = tuple(merged)
-        self._extra_by_id = {r.id: r for r in merged}
-        self.extra_terms = terms if terms is not None else term_index(self.extras)
+    def shadowed(self, doc: int) -> bool:
+        """A bundled document that a user entry of the same id replaces (merged into it)."""
+        return self.user is not None and doc in self.user.shadowed
 
-    def is_extra(self, rid: str) -> bool:
-        return rid in self._extra_by_id
+    @property
+    def user_count(self) -> int:
+        return len(self.user.docs["ids"]) if self.user else 0
+
+    @property
+    def extras(self) -> tuple[Record, ...]:
+        """ZOOFIND_CATALOG_DIR's entries (merged with their bundled namesakes), all decoded."""
+        return tuple(self.record(doc) for doc in range(self.bundled, len(self)))
 
     @property
     def total(self) -> int:
         """How many distinct records: bundled ones plus user entries with ids of their own."""
-        return len(self) + sum(1 for rid in self._extra_by_id if self._doc(rid) is None)
+        return len(self) - (len(self.user.shadowed) if self.user else 0)
 
     def get(self, rid: str) -> Record | None:
-        rid = self.aliases.get(rid, rid)
-        return self._extra_by_id.get(rid) or self._lookup(rid)
+        doc = self._doc(self.aliases.get(rid, rid))
+        return None if doc is None else self.record(doc)
 
     def _doc(self, rid: str) -> int | None:
         if self._by_id is None:
+            # Later documents win: a user entry over the bundled entry it shadows.
             self._by_id = {rid: i for i, rid in enumerate(self.ids)}
         return self._by_id.get(rid)
 
-    def _lookup(self, rid: str) -> Record | None:
-        doc = self._doc(rid)
-        return None if doc is None else self.record(doc)
-
     def all_records(self) -> list[Record]:
-        base = [self.record(i) for i in range(len(self)) if self.ids[i] not in self._extra_by_id]
-        return [*base, *self.extras]
+        return [self.record(i) for i in range(len(self)) if not self.shadowed(i)]
 
 
-def term_index(records: Sequence[Record]) -> dict[str, list[int]]:
-    """term -> positions of the records whose text holds it, read as the ranking reads it."""
-    from .textindex import field_tokens
+class UserCatalog:
+    """ZOOFIND_CATALOG_DIR's entries in the bundled catalog's compiled form: facet columns,
+    prebuilt postings (scored with the bundled index's statistics) and a record store
+    decoded only for what is shown. Documents are numbered from ``first``."""
 
-    index: dict[str, list[int]] = {}
-    for pos, rec in enumerate(records):
-        # vars(): a Record's fields as they are; to_dict() would deep-copy every record first.
-        for term in set().union(*field_tokens(vars(rec)).values()):
-            index.setdefault(term, []).append(pos)
-    return index
+    def __init__(self, first: int, index: Mapping[str, Any], store: _Store) -> None:
+        self.first, self.store = first, store
+        self.docs: Mapping[str, Any] = index["docs"]
+        self.postings: Mapping[str, str] = index["postings"]
+        self.weights: list[float] = index["weights"]
+        self.shadowed = frozenset(index["shadowed"])
+        docs = self.docs
+        n = len(docs["ids"])
+        if not all(len(docs[col]) == n for col in ("names", "source", "kind", "curated", "default", "sizes")):
+            raise ValueError("the user catalog's columns differ in length")
+
+    def index(self, base: "TextIndex") -> "LayeredIndex":
+        """The entries' postings, scored as ``base`` scores a record (its idf, its field lengths)."""
+        from .textindex import LayeredIndex
+
+        return LayeredIndex(base, self.postings, self.weights, range(self.first, self.first + len(self.docs["ids"])))
 
 
-USER_CACHE_VERSION = 1
+#: Bump when the user catalog's compiled form changes: an older file is then a cache miss.
+USER_CACHE_VERSION = 2
+
+
+def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
+    """ZOOFIND_CATALOG_DIR's files compiled to layer on ``catalog`` (bundled only):
+    (index: columns, postings, shadowed documents; one JSON line per record).
+
+    Each entry is validated (CatalogError naming file and entry), merged with the bundled
+    entry of its id, and weighed against the bundled field lengths, exactly (not rounded)
+    as ``TextIndex.score_fields`` weighs a record: the ranking is the one the entries had
+    when every search tokenized them.
+    """
+    from .textindex import encode_postings, field_tokens, postings_of
+
+    merged, shadowed = [], []
+    for rec in compile_files(files):
+        doc = catalog._doc(rec.id)
+        if doc is not None:
+            rec = rec.merged_with(catalog.record(doc))
+            shadowed.append(doc)
+        merged.append(rec)
+    lines = _record_lines(merged)
+    first = catalog.bundled
+    bundled_sources = catalog.docs["sources"]
+    sources = bundled_sources + sorted({r.source for r in merged} - set(bundled_sources))
+    docs = _columns(merged, lines, sources, first=first, prior_digits=None)
+    # vars(): a Record's fields as they are (what score_fields reads); to_dict() would deep-copy each.
+    postings = postings_of([field_tokens(vars(r)) for r in merged], catalog.index_data["avglen"], first=first)
+    weights: list[float] = []
+    encoded = encode_postings(postings, weights)
+    return {"docs": docs, "postings": encoded, "weights": weights, "shadowed": shadowed}, lines
+
+
+def _user_cache_file(folder: Path) -> Path | None:
+    """Where the compiled form of ``folder`` is kept; None when there is no cache to use."""
+    import hashlib
+
+    from . import paths
+    from .errors import MissingHomeError
+
+    try:
+        cache = paths.cache_dir(os.environ)
+    except MissingHomeError:
+        return None  # never create a missing home: the files are compiled on every run instead
+    return cache / "user-catalogs" / f"{hashlib.sha256(str(folder).encode()).hexdigest()[:24]}.jsonl"
+
+
+def _read_user_cache(path: Path, want: Mapping[str, Any]) -> UserCatalog | None:
+    """The compiled user catalog at ``path`` if it is whole and made from exactly these files, else None.
+
+    The file: a key line (what it was made from, the other lines' length and CRC-32), the
+    index line, then the records. A stale key costs reading one line; any damage (a
+    truncated or foreign file, a flipped byte) fails a check and is a miss.
+    """
+    import zlib
+
+    try:
+        blob = _map(path)
+        key_end = blob.find(b"\n") + 1
+        key = json.loads(blob[:key_end])
+        if not isinstance(key, dict) or {k: key.get(k) for k in want} != want:
+            return None
+        if len(blob) - key_end != key["length"] or zlib.crc32(memoryview(blob)[key_end:]) != key["crc32"]:
+            return None
+        index_end = blob.find(b"\n", key_end) + 1
+        index = json.loads(blob[key_end:index_end])
+        store = _Store(blob, index["docs"]["sizes"], index_end)
+        if sum(store.sizes) != len(blob) - index_end:
+            return None
+        return UserCatalog(want["bundled"][0], index, store)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _write_user_cache(path: Path, want: Mapping[str, Any], index_line: bytes, records: bytes) -> None:
+    """Write the compiled user catalog atomically; a cache that cannot be written only costs a compile next time."""
+    import zlib
+
+    from .atomic import replacing
+
+    crc = zlib.crc32(records, zlib.crc32(index_line))
+    key = {**want, "length": len(index_line) + len(records), "crc32": crc}
+    try:
+        with replacing(path) as fh:
+            fh.write(json.dumps(key, separators=(",", ":")).encode() + b"\n")
+            fh.write(index_line)
+            fh.write(records)
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        path.with_suffix(".json").unlink()  # the first cache format's file, if an earlier version left one
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a user catalog is compiled or decoded.
+
+    Both allocate millions of objects that stay alive, and each allocation burst sets off
+    collections that walk every one of them again: about half the CPU time of compiling
+    (tomllib's included) and of decoding the cache. Nothing here makes cycles worth collecting.
+    """
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
     """Layer ZOOFIND_CATALOG_DIR's entries on ``catalog``, from zoofind's cache while nothing changed.
 
     Parsing TOML is most of the cost of a large user catalog (tomllib: ~100 us an entry), so
-    the validated records and their term index are kept in the cache folder, keyed by each
-    file's name, size and modification time, by zoofind's version and by the bundled catalog
-    they were merged with; a cache that cannot be read or written only costs the parse.
+    the compiled form is kept in the cache folder, keyed by each file's name, size and
+    modification time, by the folder, by zoofind's version and by the bundled catalog it
+    was merged with and weighed against; a cache that cannot be read or written only costs
+    the compile. A search then scores the prebuilt postings and decodes only shown records.
     """
-    import hashlib
+    from . import __version__
 
-    from . import __version__, paths
-    from .atomic import try_write_json
-
+    folder = folder.resolve()
     files = sorted(folder.glob("*.toml"))
     try:
         stamp = [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in (f.stat(),)]
+        cached_at = _user_cache_file(folder)
     except OSError:
-        stamp = None
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:24]
-    cached_at = paths.cache_dir(os.environ) / "user-catalogs" / f"{key}.json"
-    want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "bundled": [len(catalog), len(catalog.blob)], "files": stamp}
-    if stamp is not None:
-        try:
-            data = json.loads(cached_at.read_bytes())
-            if {k: data.get(k) for k in want} == want:
-                catalog.add_extras([Record.from_dict(r) for r in data["records"]], data["terms"])
-                return
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # no usable copy: parse the files
-    records = compile_files(files)
-    catalog.add_extras(records)
-    if stamp is not None:
-        try_write_json(cached_at, {**want, "records": [_compact(r) for r in records], "terms": catalog.extra_terms})
+        stamp, cached_at = None, None
+    bundled = [catalog.bundled, len(catalog.blob), catalog.index_data["avglen"]]
+    want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "folder": str(folder), "bundled": bundled, "files": stamp}
+    with _gc_paused():
+        user = _read_user_cache(cached_at, want) if cached_at else None
+        if user is None:
+            index, lines = compile_user(catalog, files)
+            records = "".join(lines).encode()
+            if cached_at:
+                _write_user_cache(cached_at, want, json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode() + b"\n", records)
+            user = UserCatalog(catalog.bundled, index, _Store(records, index["docs"]["sizes"]))
+        catalog.add_user(user)
 
 
 _LOADED: Catalog | None = None

@@ -141,15 +141,9 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     # as written: those are scored on the word itself before its near spellings.
     literal = [QueryTerm(t.text, ((t.text, 1.0), *t.expansions)) if t.text not in index.postings and t.expansions[0][0] != t.text else t
                for t in terms]
-    if literal:
-        # Only the user entries holding a query term (or a reading of it) can score.
-        holding = cat.extra_terms
-        positions = {pos for t in literal for term, _ in t.expansions for pos in holding.get(term, ())}
-        extras: Any = (cat.extras[pos] for pos in sorted(positions))
-    else:
-        extras = cat.extras
-    for rec in extras:
-        _add_extra(found, rec, index, literal, query)
+    if cat.user is not None:
+        # ZOOFIND_CATALOG_DIR's entries: their own prebuilt postings, scored with the bundled statistics.
+        dropped += _score_catalog(found, cat, cat.user.index(index), literal, query, set())
     reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot in the catalog is all they have answered through it.
     reports += [SourceReport(name, "ok", origin="bundled") for name in wanted
@@ -194,7 +188,7 @@ def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
 def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index: TextIndex, terms: list[QueryTerm],
                    query: SearchQuery, replaced: set[str]) -> int:
     """Catalog documents passing the filters, as candidates; returns how many were cut as unshowable."""
-    doc_scores = index.score_all(terms) if terms else dict.fromkeys(range(len(cat)), 0.0)
+    doc_scores = index.score_all(terms) if terms else dict.fromkeys(index.docs, 0.0)
     deep_filter = any((query.task, query.domain, query.framework, query.license))
     docs = cat.docs
     source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and selects(query, name, bundled=True)}
@@ -218,24 +212,9 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         dropped = before - len(kept)
     for score, doc in kept:
         rid = cat.ids[doc]
-        if not cat.is_extra(rid):  # scored below as the user's entry, merged
+        if not cat.shadowed(doc):  # scored as the user's entry, merged
             found[rid] = Candidate(score + (EXACT_BONUS if exact(query.text, rid, docs["names"][doc]) else 0.0), doc=doc)
     return dropped
-
-
-def _add_extra(found: dict[str, Candidate], rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:
-    """A ZOOFIND_CATALOG_DIR entry (already merged with its bundled namesake): a match only if it says a query word."""
-    # vars(): a Record's fields as they are; to_dict() would deep-copy every record first.
-    fields = vars(rec)
-    if not matches(fields.get, query, bundled=True):
-        return
-    score = index.score_fields(fields, terms) if terms else 0.0
-    if terms and score <= 0:
-        return
-    score *= prior(rec.curated, rec.downloadable, rec.extra)
-    if exact(query.text, rec.id, rec.name):
-        score += EXACT_BONUS
-    found[rec.id] = Candidate(score, rec=rec)
 
 
 def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:

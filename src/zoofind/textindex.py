@@ -104,16 +104,33 @@ def fold(text: str) -> str:
     return folded
 
 
+#: Each folded word's tokens, remembered: compiling a 100k-entry user catalog tokenizes
+#: millions of words, most of them repeats, and stemming is most of that cost. Bounded, so a
+#: long-lived process reading endless distinct words keeps a fixed footprint.
+_WORD_TOKENS: dict[str, tuple[str, ...]] = {}
+_WORD_TOKENS_MAX = 200_000
+
+
+def _word_tokens(word: str) -> tuple[str, ...]:
+    if word in STOPWORDS:
+        return ()
+    parts = _SPLIT.findall(word)
+    if len(parts) > 1:
+        return (stem(word), *(stem(p) for p in parts if len(p) > 1 or p.isdigit()))
+    return (stem(word),)
+
+
 def tokenize(text: str) -> list[str]:
     """Folded words (see ``fold``), plural-folded; ``resnet50`` also yields ``resnet`` and ``50``."""
     out: list[str] = []
+    known = _WORD_TOKENS
     for word in _WORD.findall(fold(text)):
-        if word in STOPWORDS:
-            continue
-        out.append(stem(word))
-        parts = _SPLIT.findall(word)
-        if len(parts) > 1:
-            out.extend(stem(p) for p in parts if len(p) > 1 or p.isdigit())
+        tokens = known.get(word)
+        if tokens is None:
+            tokens = _word_tokens(word)
+            if len(known) < _WORD_TOKENS_MAX:
+                known[word] = tokens
+        out.extend(tokens)
     return out
 
 
@@ -153,17 +170,58 @@ def _weighted_tf(tokens: Mapping[str, Sequence[str]], avglen: Mapping[str, float
     return acc
 
 
-def build_postings(records: Sequence[Mapping[str, object]]) -> dict[str, object]:
-    """Inverted index of the catalog: term -> flat [doc, weight, doc, weight, ...]."""
-    all_tokens = [field_tokens(r) for r in records]
-    avglen = {
+def field_lengths(all_tokens: Sequence[Mapping[str, Sequence[str]]]) -> dict[str, float]:
+    """Each field's mean length in tokens over the documents that have it (BM25's length norm)."""
+    return {
         f: (sum(len(t[f]) for t in all_tokens) / max(1, sum(1 for t in all_tokens if t[f]))) for f in FIELD_WEIGHTS
     }
-    postings: dict[str, list[float]] = {}
-    for doc, toks in enumerate(all_tokens):
+
+
+def postings_of(all_tokens: Sequence[Mapping[str, Sequence[str]]], avglen: Mapping[str, float], *, first: int = 0,
+                ndigits: int | None = None) -> dict[str, tuple[list[int], list[float]]]:
+    """term -> (documents, weights), documents numbered from ``first``; weights rounded to
+    ``ndigits`` (None: exact, as ``score_fields`` computes them)."""
+    postings: dict[str, tuple[list[int], list[float]]] = {}
+    for doc, toks in enumerate(all_tokens, first):
         for term, w in _weighted_tf(toks, avglen).items():
-            postings.setdefault(term, []).extend((doc, round(w, 3)))
-    return {"n": len(records), "avglen": {k: round(v, 3) for k, v in avglen.items()}, "postings": dict(sorted(postings.items()))}
+            plist = postings.get(term)
+            if plist is None:
+                plist = postings[term] = ([], [])
+            plist[0].append(doc)
+            plist[1].append(w if ndigits is None else round(w, ndigits))
+    return dict(sorted(postings.items()))
+
+
+def encode_postings(postings: Mapping[str, tuple[list[int], list[float]]], table: list[float] | None = None) -> dict[str, str]:
+    """Postings as the compiled catalog holds them, ``"doc doc ...|weight weight ..."`` per
+    term (``TextIndex.plist`` reads them back only for the terms a query uses): decoding every
+    term's list at start-up would cost more than the whole search.
+
+    Weights are written in at most 6 significant digits; or, given ``table`` (a list, filled
+    here), as positions in it: exact, and short, since documents share few distinct weights.
+    """
+    texts: dict[float, str] = {}  # each distinct weight's text is made once
+
+    def text(w: float) -> str:
+        got = texts.get(w)
+        if got is None:
+            if table is None:
+                got = f"{w:g}"
+            else:
+                got = str(len(table))
+                table.append(w)
+            texts[w] = got
+        return got
+
+    return {t: " ".join(map(str, docs)) + "|" + " ".join(map(text, ws)) for t, (docs, ws) in postings.items()}
+
+
+def build_postings(records: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """The bundled catalog's index: its own field lengths, weights rounded to 3 decimals, postings encoded."""
+    all_tokens = [field_tokens(r) for r in records]
+    avglen = field_lengths(all_tokens)
+    postings = postings_of(all_tokens, avglen, ndigits=3)
+    return {"n": len(records), "avglen": {k: round(v, 3) for k, v in avglen.items()}, "postings": encode_postings(postings)}
 
 
 # Plain classes, not dataclasses: these are created on every start, and a dataclass
@@ -183,6 +241,8 @@ class TextIndex:
         self.avglen = avglen
         # term -> "doc doc ...|weight weight ..."; parsed only for the terms a query uses.
         self.postings = postings
+        #: The documents this index numbers (a filter-only query lists every one of them).
+        self.docs = range(n)
         self._vocab: list[str] | None = None
         self._parsed: dict[str, list[tuple[int, float]]] = {}
 
@@ -298,6 +358,34 @@ class TextIndex:
                 total += best
                 matched += weight
         return total * coordination(matched, all_weight) if terms else 0.0
+
+
+class LayeredIndex(TextIndex):
+    """Postings of documents layered on another index (ZOOFIND_CATALOG_DIR's entries on the
+    bundled catalog's), scored with that index's statistics.
+
+    idf and the field lengths are the base's, so a layered document scores exactly as
+    ``score_fields`` would score it against the base, and layering changes no score of the
+    base's documents. Only for scoring: typo readings come from the base (``expand``).
+    """
+
+    def __init__(self, base: TextIndex, postings: Mapping[str, str], weights: Sequence[float], docs: range) -> None:
+        super().__init__(base.n, base.avglen, postings)
+        self.base = base
+        self.docs = docs
+        #: The exact weights that the postings name by position (``encode_postings``'s table).
+        self.weights = weights
+
+    def plist(self, term: str) -> list[tuple[int, float]]:
+        got = self._parsed.get(term)
+        if got is None:
+            docs, _, codes = self.postings.get(term, "").partition("|")
+            got = list(zip(map(int, docs.split()), map(self.weights.__getitem__, map(int, codes.split())), strict=True))
+            self._parsed[term] = got
+        return got
+
+    def df(self, term: str) -> int:
+        return self.base.df(term)
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -49,7 +49,7 @@ class CatalogSource:
         cat = catalog_mod.load()
         return SourceStatus(
             SPEC.name, SPEC.title, str(catalog_mod.COMPILED_PATH), network=False, reachable=True,
-            details=(("records", str(cat.total)), *((("your entries", str(len(cat.extras))),) if cat.extras else ())),
+            details=(("records", str(cat.total)), *((("your entries", str(cat.user_count)),) if cat.user_count else ())),
         )
 
 
