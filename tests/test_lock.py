@@ -238,3 +238,44 @@ def test_lock_help_teaches_the_workflow(cli) -> None:
     for text in ("zoofind lock hf:", "zoofind pull --lock", "zoofind export --lock", "sha256", "hf:owner/name@REV"):
         assert text in ran.stdout
     assert "hf:owner/name@REV" in cli("pull", "--help").stdout
+
+
+KAGGLE_HANDLE = "google/yamnet/tensorFlow2/yamnet/3"
+KAGGLE_FILES = {"saved_model.pb": b"graph" * 200, "variables/variables.index": b"index" * 50}
+
+
+@pytest.fixture
+def kaggle(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from servers.kaggle_server import KaggleServer
+
+    with KaggleServer(token="tok-good") as srv:
+        monkeypatch.setenv("ZOOFIND_KAGGLE_ENDPOINT", srv.url)
+        monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
+        srv.add_version(KAGGLE_HANDLE, KAGGLE_FILES)
+        yield srv
+
+
+def test_a_kaggle_version_is_locked_file_by_file_and_pulled_back_checked(kaggle, cli, tmp_path) -> None:
+    creds = {"KAGGLE_API_TOKEN": "tok-good"}
+    lock_file = tmp_path / "zoofind.lock"
+    ran = cli("lock", f"kaggle:{KAGGLE_HANDLE}", "-o", str(lock_file), env=creds)
+    assert ran.code == 0, ran.stderr
+    (model,) = tomllib.loads(lock_file.read_text())["models"]
+    assert model["id"] == f"kaggle:{KAGGLE_HANDLE}"
+    assert {f["path"]: f["sha256"] for f in model["files"]} == {p: sha(d) for p, d in KAGGLE_FILES.items()}
+    folder = Path(os.environ["KAGGLEHUB_CACHE"]) / "models" / KAGGLE_HANDLE
+    # Cached: checked against the lock with zero requests and no credentials.
+    kaggle.requests.clear()
+    assert cli("pull", "--lock", str(lock_file), "--offline").code == 0
+    assert kaggle.requests == []
+    # Gone: fetched again, each file checked against the lock's sha256.
+    shutil.rmtree(Path(os.environ["KAGGLEHUB_CACHE"]))
+    again = cli("pull", "--lock", str(lock_file), env=creds)
+    assert again.code == 0, again.stderr
+    assert (folder / "saved_model.pb").read_bytes() == KAGGLE_FILES["saved_model.pb"]
+    # Bytes that are not the locked ones (same size) fail and leave nothing where kagglehub loads.
+    shutil.rmtree(Path(os.environ["KAGGLEHUB_CACHE"]))
+    lock_file.write_text(lock_file.read_text().replace(sha(KAGGLE_FILES["saved_model.pb"]), "1" * 64))
+    bad = cli("pull", "--lock", str(lock_file), env=creds)
+    assert bad.code == 1 and "saved_model.pb" in bad.stderr
+    assert not folder.exists() and not folder.with_name("3.complete").exists()

@@ -122,7 +122,7 @@ def _plan_locked(m: LockedModel, ctx: Context, opts: PullOptions) -> _Plan:
         elif m.source == "tfhub":
             _plan_tfhub(plan, m, ctx)
         else:
-            raise UsageError(f"pull --lock cannot fetch {m.source} models yet ({m.id})")
+            _plan_kaggle(plan, m, ctx, opts)
     except Exception as exc:  # noqa: BLE001 - one model's failure is its result
         plan.error = exc
     return plan
@@ -241,6 +241,26 @@ def _plan_tfhub(plan: _Plan, m: LockedModel, ctx: Context) -> None:
                                    done=lambda d=module_dir: tfhub.present(d)))
 
 
+def _plan_kaggle(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -> None:
+    """Kaggle's own planning for the locked version; every file then checked against the lock:
+    cached ones now, fetched ones by the engine (one by one) or once placed (a whole-version archive)."""
+    from dataclasses import replace
+
+    from .fetch.integrity import Expected
+    from .ids import parse_id
+    from .pull_kaggle import plan_kaggle
+
+    plan_kaggle(plan, parse_id(m.id), ctx, opts)
+    by_label = {_label(plan.id, f.path): f for f in m.files}
+    for f in m.files:
+        if f.path in plan.present:
+            _differs(m, f, plan.targets[f.path])
+    plan.downloads = [
+        replace(d, expected=Expected(by_label[d.label].size, by_label[d.label].sha256)) if d.label in by_label else d
+        for d in plan.downloads
+    ]
+
+
 def _integrity(m: LockedModel, what: str) -> Exception:
     from .fetch.integrity import IntegrityError
 
@@ -248,7 +268,7 @@ def _integrity(m: LockedModel, what: str) -> Exception:
 
 
 def _check_extracted(report: PullReport, lock: Lock) -> PullReport:
-    """TF Hub modules fetched as an archive: every extracted file must be the locked one."""
+    """Folders fetched as an archive (TF Hub, Kaggle): every file in place must be the locked one."""
     from dataclasses import replace
 
     from .caches import tfhub
@@ -258,7 +278,7 @@ def _check_extracted(report: PullReport, lock: Lock) -> PullReport:
     out = []
     for r in report.results:
         m = by_id.get(r.id)
-        if m is None or m.source != "tfhub" or not r.ok or report.dry_run or r.path is None:
+        if m is None or m.source not in ("tfhub", "kaggle") or not r.ok or report.dry_run or r.path is None:
             out.append(r)
             continue
         module_dir = Path(r.path)
@@ -270,9 +290,14 @@ def _check_extracted(report: PullReport, lock: Lock) -> PullReport:
         except Exception as exc:  # noqa: BLE001
             import shutil
 
-            # Not the locked module: it must not stay where tensorflow_hub would load it.
+            # Not the locked module: it must not stay where its framework would load it.
+            if m.source == "tfhub":
+                tfhub.descriptor_path(module_dir).unlink(missing_ok=True)
+            else:
+                from .caches import kagglehub
+
+                kagglehub.marker_path(module_dir).unlink(missing_ok=True)  # first: the folder no longer counts
             shutil.rmtree(module_dir, ignore_errors=True)
-            tfhub.descriptor_path(module_dir).unlink(missing_ok=True)
             d = describe(exc)
             r = replace(r, error=d.message, hint=d.hint, exit_code=d.exit_code)
         out.append(r)
