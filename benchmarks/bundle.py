@@ -41,15 +41,9 @@ MiB = 1024 * 1024
 REPO = "bench-lab/sharded"
 COMMIT = "b" * 40
 TARGET = 1.2
-#: The commands as the console script runs them (registered first if cli/app.py does not yet).
-RUNNER = (
-    "import sys\n"
-    "from zoofind.cli import app as a, bundle as b\n"
-    "if not any(c.name == 'export' for c in a.app.registered_commands):\n"
-    "    b.register(a.app)\n"
-    "sys.argv[0] = 'zoofind'\n"
-    "a.main()\n"
-)
+#: The console script beside this Python (the one `pip install` made), else `python -m zoofind`.
+_SCRIPT = Path(sys.executable).with_name("zoofind")
+ZOOFIND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "zoofind"]
 
 
 def seed(home: Path, mib: int, shards: int) -> tuple[Path, list[Path]]:
@@ -126,7 +120,7 @@ def main() -> int:
         lock, blobs = seed(source, args.mib, args.shards)
         total = sum(p.stat().st_size for p in blobs)
         src_env = {"HF_HOME": str(source / "hf"), "TORCH_HOME": str(source / "torch"), "TFHUB_CACHE_DIR": str(source / "tfhub")}
-        zoofind = [sys.executable, "-c", RUNNER]
+        zoofind = ZOOFIND
         rel = [str(p.relative_to(blobs[0].parent)) for p in blobs]
         figures: dict[str, list[tuple[float, float]]] = {k: [] for k in ("tar -cf", "export", "tar -xf", "import", "export folder")}
         for run in range(args.runs):

@@ -39,25 +39,17 @@ HANDLE = "google/yamnet/1"
 CHECKPOINT = "squeezenet1_1-b8a52dc0.pth"
 CHECKPOINT_URL = f"https://download.pytorch.org/models/{CHECKPOINT}"
 
-#: The commands as the console script runs them. Until cli/app.py registers this module's
-#: commands (one line there), the same entry point is run with them registered first.
-RUNNER = (
-    "import sys\n"
-    "from zoofind.cli import app as a, bundle as b\n"
-    "if not any(c.name == 'export' for c in a.app.registered_commands):\n"
-    "    b.register(a.app)\n"
-    "sys.argv[0] = 'zoofind'\n"
-    "a.main()\n"
-)
+#: The real entry point (conftest's `cli` speaks text; bundles on stdin and stdout are bytes).
+_SCRIPT = Path(sys.executable).with_name("zoofind")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "zoofind"]
 
 
 def zoofind(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-c", RUNNER, *args], capture_output=True, input=stdin,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run([*COMMAND, *args], capture_output=True, input=stdin, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def popen(*args: str, **kw) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", RUNNER, *args], **kw)
+    return subprocess.Popen([*COMMAND, *args], **kw)
 
 
 def sha(data: bytes) -> str:
@@ -139,25 +131,6 @@ def write_lock(tmp_path: Path, *models: LockedModel) -> Path:
     return path
 
 
-# -- locks from what `zoofind pull` put in the caches -----------------------------------------
-def hf_lock_entry(repo: str) -> LockedModel:
-    folder = hub_cache() / f"models--{repo.replace('/', '--')}"
-    commit = (folder / "refs" / "main").read_text()
-    snap = folder / "snapshots" / commit
-    files = [LockedFile(p.relative_to(snap).as_posix(), p.stat().st_size, sha(p.read_bytes()), Path(os.readlink(p)).name)
-             for p in sorted(snap.rglob("*")) if p.is_file()]
-    return LockedModel(f"hf:{repo}", "main", commit, tuple(files))
-
-
-def tfhub_lock_entry(archive: bytes) -> LockedModel:
-    from zoofind.caches import tfhub
-
-    d = module_dir()
-    files = [LockedFile(p.relative_to(d).as_posix(), p.stat().st_size, sha(p.read_bytes())) for p in sorted(d.rglob("*")) if p.is_file()]
-    assert tfhub.archive_sha256(d) == sha(archive)
-    return LockedModel(f"tfhub:{HANDLE}", None, None, tuple(files), LockedArchive(len(archive), sha(archive)))
-
-
 @pytest.fixture(scope="module")
 def squeezenet() -> tuple[str, bytes]:
     from servers.torch_fixture import checkpoint
@@ -167,22 +140,20 @@ def squeezenet() -> tuple[str, bytes]:
 
 @pytest.fixture
 def pulled(hf_hub, caches, squeezenet, tmp_path: Path, cli):
-    """Three models pulled with `zoofind pull` from the local servers, and a lock of them."""
+    """Three models fetched from the local servers by `zoofind lock`, and its lock of them."""
     hf_hub.add_repo(REPO, {"config.json": b'{"model_type": "esm"}\n', "tokenizer/vocab.txt": b"<cls>\nA\nC\n",
                            "model.safetensors": blob(3 * MB, "st")}, library_name="transformers")
     name, data = squeezenet
     assert name == CHECKPOINT
+    lock = tmp_path / "zoofind.lock"
     with FileServer({f"/models/{name}": data}) as pytorch_org, TfhubServer() as tfhub:
         archive = tfhub.add_model(HANDLE)
         env = {"ZOOFIND_TORCHVISION_ENDPOINT": pytorch_org.url + "/models", "ZOOFIND_TFHUB_ENDPOINT": tfhub.url}
-        ran = cli("pull", f"hf:{REPO}", "torchvision:squeezenet1_1", f"tfhub:{HANDLE}", "--json", env=env)
+        ran = cli("lock", f"hf:{REPO}", "torchvision:squeezenet1_1", f"tfhub:{HANDLE}", "-o", str(lock), env=env)
         assert ran.code == 0, ran.stderr
-        results = {r["id"]: r for r in json.loads(ran.stdout)["results"]}
-    (torch_id,) = [i for i in results if i.startswith("torchvision:")]
-    (ckpt,) = results[torch_id]["files"]
-    assert ckpt["sha256"] == sha(data)
-    torch_model = LockedModel(torch_id, None, None, (LockedFile(ckpt["path"], ckpt["size"], ckpt["sha256"]),))
-    lock = write_lock(tmp_path, hf_lock_entry(REPO), torch_model, tfhub_lock_entry(archive))
+    models = {m.id: m for m in lockfile.read(lock).models}
+    assert models["torchvision:squeezenet1_1.IMAGENET1K_V1"].files[0].sha256 == sha(data)
+    assert models[f"tfhub:{HANDLE}"].archive == LockedArchive(len(archive), sha(archive))
     hf_hub.clear()
     return lock, archive, data
 
