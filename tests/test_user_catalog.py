@@ -260,6 +260,7 @@ DAMAGE = {
     "another version's file": lambda data: data.replace(b'"version":2', b'"version":1', 1),
     "a JSON file of something else": lambda data: b'{"version": 2, "records": []}\n',
     "the first format's JSON": lambda data: json.dumps({"version": 1, "records": [], "terms": {}}).encode(),
+    "nested deeper than JSON can decode": lambda data: b"[" * 100_000 + b"\n",
 }
 
 

@@ -9,7 +9,6 @@ importing Typer. ``ZOOFIND_CATALOG_DIR`` adds a folder of your own TOML files on
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import math
@@ -17,7 +16,7 @@ import os
 import re
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .errors import CatalogError, UsageError
 from .ids import parse_id
@@ -250,10 +249,15 @@ def _compact(record: Record) -> dict[str, Any]:
     return out
 
 
-def _record_lines(records: Sequence[Record]) -> list[str]:
-    """The record store: one JSON line per record, in document order."""
+#: The fields search filters read (``search_runner.matches``): a user catalog keeps their
+#: distinct combinations apart, so a filter decodes no record.
+FILTER_FIELDS = ("source", "kind", "tasks", "domains", "frameworks", "libraries", "license")
+
+
+def _record_lines(compact: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The record store: one JSON line per (compact) record, in document order."""
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
-    return [dumps(_compact(r)) + "\n" for r in records]
+    return [dumps(c) + "\n" for c in compact]
 
 
 def _columns(records: Sequence[Record], lines: Sequence[str], sources: list[str], *, first: int = 0,
@@ -293,8 +297,9 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
     for r in records:
         if r.source == "torchvision" and r.extra.get("default"):
             aliases["torchvision:" + r.id.partition(":")[2].split(".")[0]] = r.id
-    lines = _record_lines(records)
-    index = build_postings([_compact(r) for r in records])
+    compact = [_compact(r) for r in records]
+    lines = _record_lines(compact)
+    index = build_postings(compact)
     docs = _columns(records, lines, sorted({r.source for r in records}))
     return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "docs": docs}, lines
 
@@ -350,6 +355,12 @@ class Catalog:
         if doc >= self.bundled and self.user is not None:
             return self.user.store.entry(doc - self.bundled)
         return self._store.entry(doc)
+
+    def filter_fields(self, doc: int) -> Mapping[str, Any]:
+        """What search filters read of a document (``FILTER_FIELDS``, absent when empty), as ``entry`` has them."""
+        if doc >= self.bundled and self.user is not None:
+            return self.user.filter_fields(doc - self.bundled)
+        return self.entry(doc)
 
     def record(self, doc: int) -> Record:
         rec = self._records.get(doc)
@@ -420,10 +431,19 @@ class UserCatalog:
         self.postings: Mapping[str, str] = index["postings"]
         self.weights: list[float] = index["weights"]
         self.shadowed = frozenset(index["shadowed"])
+        self._filters: Mapping[str, Any] = index["filters"]
+        self._filter_codes: list[int] | None = None
         docs = self.docs
         n = len(docs["ids"])
-        if not all(len(docs[col]) == n for col in ("names", "source", "kind", "curated", "default", "sizes")):
+        if not all(len(docs[col]) == n for col in ("names", "source", "kind", "curated", "default", "sizes")) \
+                or len(self._filters["codes"].split()) != n:
             raise ValueError("the user catalog's columns differ in length")
+
+    def filter_fields(self, i: int) -> Mapping[str, Any]:
+        """Entry ``i``'s ``FILTER_FIELDS``: one of the few distinct combinations, nothing decoded per entry."""
+        if self._filter_codes is None:
+            self._filter_codes = list(map(int, self._filters["codes"].split()))
+        return self._filters["values"][self._filter_codes[i]]
 
     def index(self, base: "TextIndex") -> "LayeredIndex":
         """The entries' postings, scored as ``base`` scores a record (its idf, its field lengths)."""
@@ -454,7 +474,8 @@ def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any
             rec = rec.merged_with(catalog.record(doc))
             shadowed.append(doc)
         merged.append(rec)
-    lines = _record_lines(merged)
+    compact = [_compact(r) for r in merged]
+    lines = _record_lines(compact)
     first = catalog.bundled
     bundled_sources = catalog.docs["sources"]
     sources = bundled_sources + sorted({r.source for r in merged} - set(bundled_sources))
@@ -463,7 +484,13 @@ def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any
     postings = postings_of([field_tokens(vars(r)) for r in merged], catalog.index_data["avglen"], first=first)
     weights: list[float] = []
     encoded = encode_postings(postings, weights)
-    return {"docs": docs, "postings": encoded, "weights": weights, "shadowed": shadowed}, lines
+    combos: dict[str, int] = {}
+    codes = []
+    for c in compact:
+        values = {k: c[k] for k in FILTER_FIELDS if k in c}
+        codes.append(combos.setdefault(json.dumps(values, sort_keys=True), len(combos)))
+    filters = {"values": [json.loads(text) for text in combos], "codes": " ".join(map(str, codes))}
+    return {"docs": docs, "postings": encoded, "weights": weights, "filters": filters, "shadowed": shadowed}, lines
 
 
 def _user_cache_file(folder: Path) -> Path | None:
@@ -503,7 +530,7 @@ def _read_user_cache(path: Path, want: Mapping[str, Any]) -> UserCatalog | None:
         if sum(store.sizes) != len(blob) - index_end:
             return None
         return UserCatalog(want["bundled"][0], index, store)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 
@@ -522,27 +549,10 @@ def _write_user_cache(path: Path, want: Mapping[str, Any], index_line: bytes, re
             fh.write(records)
     except OSError:
         pass
-    with contextlib.suppress(OSError):
-        path.with_suffix(".json").unlink()  # the first cache format's file, if an earlier version left one
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a user catalog is compiled or decoded.
-
-    Both allocate millions of objects that stay alive, and each allocation burst sets off
-    collections that walk every one of them again: about half the CPU time of compiling
-    (tomllib's included) and of decoding the cache. Nothing here makes cycles worth collecting.
-    """
-    import gc
-
-    was = gc.isenabled()
-    gc.disable()
     try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+        path.with_suffix(".json").unlink()  # the first cache format's file, if an earlier version left one
+    except OSError:
+        pass
 
 
 def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
@@ -554,6 +564,8 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
     was merged with and weighed against; a cache that cannot be read or written only costs
     the compile. A search then scores the prebuilt postings and decodes only shown records.
     """
+    import gc
+
     from . import __version__
 
     folder = folder.resolve()
@@ -565,7 +577,13 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
         stamp, cached_at = None, None
     bundled = [catalog.bundled, len(catalog.blob), catalog.index_data["avglen"]]
     want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "folder": str(folder), "bundled": bundled, "files": stamp}
-    with _gc_paused():
+    # No cyclic garbage collection meanwhile: compiling and decoding allocate millions of
+    # objects that stay alive, and each burst of allocations sets off collections that walk
+    # all of them again, about half the CPU time of both (tomllib's included). Nothing here
+    # makes cycles worth collecting.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
         user = _read_user_cache(cached_at, want) if cached_at else None
         if user is None:
             index, lines = compile_user(catalog, files)
@@ -574,6 +592,9 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
                 _write_user_cache(cached_at, want, json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode() + b"\n", records)
             user = UserCatalog(catalog.bundled, index, _Store(records, index["docs"]["sizes"]))
         catalog.add_user(user)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _LOADED: Catalog | None = None

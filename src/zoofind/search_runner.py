@@ -199,7 +199,7 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         # Facet filters read one character of a column; only list-field filters decode the record.
         if docs["source"][doc] not in source_codes or kind_code and docs["kind"][doc] != kind_code:
             continue
-        if deep_filter and not matches(cat.entry(doc).get, query, bundled=True):
+        if deep_filter and not matches(cat.filter_fields(doc).get, query, bundled=True):
             continue
         kept.append((score * priors.get(str(doc), 1.0), doc))
     dropped = 0
