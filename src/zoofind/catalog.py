@@ -137,19 +137,41 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def entry_to_record(entry: Mapping[str, Any], curated: bool) -> Record:
-    kwargs = {k: v for k, v in entry.items() if k in _RECORD_FIELDS}
-    kwargs["source"] = entry["id"].partition(":")[0]
-    kwargs["curated"] = curated
+def entry_to_compact(entry: Mapping[str, Any], curated: bool) -> dict[str, Any]:
+    """A valid entry as the compiled catalog stores it: its Record's fields, defaults left out
+    (what ``_compact`` makes of ``entry_to_record``), without making the Record."""
+    defaults = _defaults()
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key in _RECORD_FIELDS and key != "extra" and (
+                key not in defaults or (tuple(value) if isinstance(value, list) else value) != defaults[key]):
+            out[key] = value
+    out["source"] = entry["id"].partition(":")[0]
+    if curated:
+        out["curated"] = True
     extra = json_safe(dict(entry.get("extra", {})))
-    for k in ("section",):
-        if k in entry:
-            extra[k] = entry[k]
-    kwargs["extra"] = extra
-    return Record.from_dict(kwargs)
+    if "section" in entry:
+        extra["section"] = entry["section"]
+    if extra:
+        out["extra"] = extra
+    return out
+
+
+def entry_to_record(entry: Mapping[str, Any], curated: bool) -> Record:
+    return Record.from_dict(entry_to_compact(entry, curated))
 
 
 _RECORD_FIELDS = {f.name for f in fields(Record)}
+_DEFAULTS: dict[str, Any] | None = None
+
+
+def _defaults() -> dict[str, Any]:
+    """Each Record field's default, but for the four every record sets."""
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        blank = Record(id="", source="", kind="", name="")
+        _DEFAULTS = {name: getattr(blank, name) for name in _RECORD_FIELDS if name not in ("id", "source", "kind", "name")}
+    return _DEFAULTS
 
 
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -193,8 +215,16 @@ def compile_files(
 
     ``metas``, when given, receives each file's [meta] table by file stem.
     """
+    return [Record.from_dict(c) for c in compile_compact(paths, default_layer=default_layer, metas=metas)]
+
+
+def compile_compact(
+    paths: Iterable[Path], *, default_layer: str = "curated", metas: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """``compile_files``' records in their compact form (``entry_to_compact``), sorted by id:
+    a Record is made only where a curated entry merges with a snapshot entry of its id."""
     problems: list[str] = []
-    layers: dict[str, dict[str, tuple[Record, str]]] = {"snapshot": {}, "curated": {}}
+    layers: dict[str, dict[str, tuple[dict[str, Any], str]]] = {"snapshot": {}, "curated": {}}
     for path in sorted(paths):
         meta, entries = read_file(path)
         if metas is not None:
@@ -218,33 +248,27 @@ def compile_files(
             if seen:
                 problems.append(f"{label}: duplicate id {entry['id']!r} (also in {seen[1]})")
                 continue
-            layers[layer][entry["id"]] = (entry_to_record(entry, curated=layer == "curated"), label)
+            layers[layer][entry["id"]] = (entry_to_compact(entry, curated=layer == "curated"), label)
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise CatalogError(f"the catalog has {len(problems)} problem(s):\n  {shown}{more}", hint="see catalog/README.md for the schema")
-    merged = {rid: rec for rid, (rec, _) in layers["snapshot"].items()}
-    for rid, (rec, _) in layers["curated"].items():
-        merged[rid] = rec.merged_with(merged[rid]) if rid in merged else rec
-    return sorted(merged.values(), key=lambda r: r.id)
+    merged = {rid: c for rid, (c, _) in layers["snapshot"].items()}
+    for rid, (c, _) in layers["curated"].items():
+        merged[rid] = _compact(Record.from_dict(c).merged_with(Record.from_dict(merged[rid]))) if rid in merged else c
+    return [merged[rid] for rid in sorted(merged)]
 
 
 def compile_dir(folder: Path, metas: dict[str, Any] | None = None) -> list[Record]:
     return compile_files(folder.glob("*.toml"), metas=metas)
 
 
-_DEFAULTS: dict[str, Any] | None = None
-
-
 def _compact(record: Record) -> dict[str, Any]:
     # Defaults are left out: the compiled file is about half the size and loads faster.
-    global _DEFAULTS
-    if _DEFAULTS is None:
-        blank = Record(id="", source="", kind="", name="")
-        _DEFAULTS = {name: getattr(blank, name) for name in _RECORD_FIELDS if name not in ("id", "source", "kind", "name")}
+    defaults = _defaults()
     out: dict[str, Any] = {}
     for name, value in vars(record).items():
-        if name not in _DEFAULTS or value != _DEFAULTS[name]:
+        if name not in defaults or value != defaults[name]:
             out[name] = list(value) if isinstance(value, tuple) else value
     return out
 
@@ -260,13 +284,14 @@ def _record_lines(compact: Sequence[Mapping[str, Any]]) -> list[str]:
     return [dumps(c) + "\n" for c in compact]
 
 
-def _columns(records: Sequence[Record], lines: Sequence[str], sources: list[str], *, first: int = 0,
+def _columns(records: Sequence[Mapping[str, Any]], lines: Sequence[str], sources: list[str], *, first: int = 0,
              prior_digits: int | None = 4) -> dict[str, Any]:
     """The facets search filters and sorts on without decoding a record: one column each.
 
     Columns, not a list per record: one string per flag decodes ~10x faster than 3,000
-    lists. ``sources`` lists the source names a record's one-character code indexes (it
-    may hold more than these records use); documents are numbered from ``first``.
+    lists. ``records`` are compact (``_compact``: defaults left out); ``sources`` lists the
+    source names a record's one-character code indexes (it may hold more than these records
+    use); documents are numbered from ``first``.
     """
     from .textindex import prior
 
@@ -274,15 +299,19 @@ def _columns(records: Sequence[Record], lines: Sequence[str], sources: list[str]
         raise CatalogError(f"the catalog's ids name {len(sources)} sources; its compiled form codes a source in one digit (at most 10)")
     code = {name: str(i) for i, name in enumerate(sources)}
     exact = prior_digits is None
-    priors = ((i, prior(r.curated, r.downloadable, r.extra)) for i, r in enumerate(records, first))
+    defaults = _defaults()
+    curated = [r.get("curated", defaults["curated"]) for r in records]
+    extras = [r.get("extra", defaults["extra"]) for r in records]
+    priors = ((i, prior(c, r.get("downloadable", defaults["downloadable"]), x))
+              for i, (r, c, x) in enumerate(zip(records, curated, extras), first))
     return {
-        "ids": [r.id for r in records],
-        "names": [r.name for r in records],
+        "ids": [r["id"] for r in records],
+        "names": [r["name"] for r in records],
         "sources": sources,
-        "source": "".join(code[r.source] for r in records),
-        "kind": "".join(r.kind[0] for r in records),
-        "curated": "".join("1" if r.curated else "0" for r in records),
-        "default": "".join("1" if r.extra.get("default") else "0" for r in records),
+        "source": "".join(code[r["source"]] for r in records),
+        "kind": "".join(r["kind"][0] for r in records),
+        "curated": "".join("1" if c else "0" for c in curated),
+        "default": "".join("1" if x.get("default") else "0" for x in extras),
         # Only the records whose prior is not 1, by document number (most bundled ones have none).
         "prior": {str(i): v for i, p in priors if (v := p if exact else round(p, prior_digits)) != 1.0},
         "sizes": [len(line.encode()) for line in lines],
@@ -300,7 +329,7 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
     compact = [_compact(r) for r in records]
     lines = _record_lines(compact)
     index = build_postings(compact)
-    docs = _columns(records, lines, sorted({r.source for r in records}))
+    docs = _columns(compact, lines, sorted({r.source for r in records}))
     return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "docs": docs}, lines
 
 
@@ -467,29 +496,29 @@ def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any
     """
     from .textindex import encode_postings, field_tokens, postings_of
 
-    merged, shadowed = [], []
-    for rec in compile_files(files):
-        doc = catalog._doc(rec.id)
+    compact, shadowed = [], []
+    for c in compile_compact(files):
+        doc = catalog._doc(c["id"])
         if doc is not None:
-            rec = rec.merged_with(catalog.record(doc))
+            c = _compact(Record.from_dict(c).merged_with(catalog.record(doc)))
             shadowed.append(doc)
-        merged.append(rec)
-    compact = [_compact(r) for r in merged]
+        compact.append(c)
     lines = _record_lines(compact)
     first = catalog.bundled
     bundled_sources = catalog.docs["sources"]
-    sources = bundled_sources + sorted({r.source for r in merged} - set(bundled_sources))
-    docs = _columns(merged, lines, sources, first=first, prior_digits=None)
-    # vars(): a Record's fields as they are (what score_fields reads); to_dict() would deep-copy each.
-    postings = postings_of([field_tokens(vars(r)) for r in merged], catalog.index_data["avglen"], first=first)
+    sources = bundled_sources + sorted({c["source"] for c in compact} - set(bundled_sources))
+    docs = _columns(compact, lines, sources, first=first, prior_digits=None)
+    # The texts score_fields reads of the merged Record: a compact entry holds the same.
+    postings = postings_of([field_tokens(c) for c in compact], catalog.index_data["avglen"], first=first)
     weights: list[float] = []
     encoded = encode_postings(postings, weights)
-    combos: dict[str, int] = {}
+    combos: dict[tuple[Any, ...], int] = {}
     codes = []
     for c in compact:
-        values = {k: c[k] for k in FILTER_FIELDS if k in c}
-        codes.append(combos.setdefault(json.dumps(values, sort_keys=True), len(combos)))
-    filters = {"values": [json.loads(text) for text in combos], "codes": " ".join(map(str, codes))}
+        # Lists as tuples: a hashable key per combination.
+        key = tuple((k, tuple(v) if isinstance(v, list) else v) for k in FILTER_FIELDS if (v := c.get(k)) is not None)
+        codes.append(combos.setdefault(key, len(combos)))
+    filters = {"values": [dict(key) for key in combos], "codes": " ".join(map(str, codes))}
     return {"docs": docs, "postings": encoded, "weights": weights, "filters": filters, "shadowed": shadowed}, lines
 
 

@@ -104,11 +104,14 @@ def fold(text: str) -> str:
     return folded
 
 
-#: Each folded word's tokens, remembered: compiling a 100k-entry user catalog tokenizes
-#: millions of words, most of them repeats, and stemming is most of that cost. Bounded, so a
-#: long-lived process reading endless distinct words keeps a fixed footprint.
+#: Each folded word's tokens, and each short text's (tags, domains, tasks: the same few
+#: again and again), remembered: compiling a 100k-entry user catalog tokenizes millions of
+#: words, most of them repeats, and stemming is most of that cost. Bounded, so a long-lived
+#: process reading endless distinct words keeps a fixed footprint.
 _WORD_TOKENS: dict[str, tuple[str, ...]] = {}
-_WORD_TOKENS_MAX = 200_000
+_TEXT_TOKENS: dict[str, tuple[str, ...]] = {}
+_MEMO_MAX = 200_000
+_SHORT_TEXT = 48
 
 
 def _word_tokens(word: str) -> tuple[str, ...]:
@@ -122,15 +125,20 @@ def _word_tokens(word: str) -> tuple[str, ...]:
 
 def tokenize(text: str) -> list[str]:
     """Folded words (see ``fold``), plural-folded; ``resnet50`` also yields ``resnet`` and ``50``."""
+    short = len(text) <= _SHORT_TEXT
+    if short and (seen := _TEXT_TOKENS.get(text)) is not None:
+        return list(seen)
     out: list[str] = []
     known = _WORD_TOKENS
     for word in _WORD.findall(fold(text)):
         tokens = known.get(word)
         if tokens is None:
             tokens = _word_tokens(word)
-            if len(known) < _WORD_TOKENS_MAX:
+            if len(known) < _MEMO_MAX:
                 known[word] = tokens
         out.extend(tokens)
+    if short and len(_TEXT_TOKENS) < _MEMO_MAX:
+        _TEXT_TOKENS[text] = tuple(out)
     return out
 
 
