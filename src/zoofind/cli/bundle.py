@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..lockfile import DEFAULT_NAME
-from .common import FormatOpt, JsonOpt, env, reporting
+from .common import FormatOpt, JsonOpt, QuietOpt, env, reporting
 
 EXPORT_EPILOG = """Examples:
 
@@ -33,12 +32,9 @@ IMPORT_EPILOG = """Examples:
 Every file goes where its framework looks on this machine (HF_HOME or HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR), checked (size, sha256) before it appears there, and no request is ever sent. Files already in place with the right size are skipped (--verify-existing re-hashes them); stopped at any moment (Ctrl-C, kill -9) it leaves nothing half-written where a framework looks, and running it again finishes. Members that are links, devices, paths outside, or not in the manifest are refused (exit 1). stdout: id<TAB>path the framework loads.
 """
 
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-
-
 def export(
     out: Annotated[str, typer.Argument(metavar="OUT", help="OUT.tar (a plain tar file), OUT/ (a folder), or - (the tar on stdout, for a pipe).")],
-    lock: Annotated[Path, typer.Option("--lock", "-l", metavar="FILE", help="The lock file naming the models and their exact files.")] = Path(DEFAULT_NAME),
+    lock: Annotated[Path, typer.Option("--lock", "-l", metavar="FILE", help="The lock file naming the models and their exact files.")] = Path("zoofind.lock"),  # lockfile.DEFAULT_NAME, not imported: every zoofind start would pay for it
     copy: Annotated[bool, typer.Option("--copy", help="Folder bundles: copy the files even where hard links to the cache are possible.")] = False,
     quiet: QuietOpt = False,
     fmt: FormatOpt = None,
