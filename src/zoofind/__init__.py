@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .fetch.engine import ProgressEvent
-    from .inventory import CachedModel, Removal, Verified
+    from .inventory import CachedModel, Removal, Removed, Verified
     from .lock_runner import LockReport
     from .pull_runner import PullReport
     from .search_runner import SearchResult
@@ -43,7 +43,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory", "Removed": "inventory", "Skipped": "inventory",
     "LockReport": "lock_runner", "Lock": "lockfile", "LockedModel": "lockfile", "LockedFile": "lockfile",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
@@ -143,19 +143,20 @@ def lock(
 
 def cached(
     *, source: str | None = None, sort: str = "size", larger_than: "int | str | None" = None,
-    unused_for: "float | str | None" = None,
+    unused_for: "float | str | None" = None, tier: str | None = None,
 ) -> "list[CachedModel]":
     """`zoofind cache ls`: the models in the framework caches, as ``CachedModel`` records.
 
     ``larger_than`` is bytes or a size text (``"1G"``, ``"512MiB"``); ``unused_for`` seconds or
-    a duration text (``"30d"``). Nothing is sent over the network.
+    a duration text (``"30d"``); ``tier``: ``local`` or ``shared`` (``ZOOFIND_SHARED_CACHE``).
+    Nothing is sent over the network.
     """
     from .context import Context
     from .inventory import cached_models, parse_age, parse_size, select
 
     size = parse_size(larger_than) if isinstance(larger_than, str) else larger_than
     age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
-    return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size, unused_for=age)
+    return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size, unused_for=age, tier=tier)
 
 
 def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
@@ -184,8 +185,9 @@ def plan_cache_prune(*, max_size: "int | str | None" = None, unused_for: "float 
     return plan_prune(Context.from_env(offline=True), max_size=size, unused_for=age)
 
 
-def remove_from_cache(plan: "Sequence[Removal]") -> int:
-    """Carry out ``plan_cache_removal``'s plan; returns the bytes freed."""
+def remove_from_cache(plan: "Sequence[Removal]") -> "Removed":
+    """Carry out ``plan_cache_removal``'s plan: ``Removed(freed, done, skipped)``; a model a running
+    pull holds is skipped (``Skipped.reason`` names the pull's host and pid), never waited for."""
     from .inventory import remove
 
     return remove(plan)
