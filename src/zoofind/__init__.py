@@ -44,6 +44,8 @@ _LAZY = {
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "sources.base", "Context": "context",
     "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory", "Removed": "inventory", "Skipped": "inventory",
+    "export_bundle": "bundle", "import_bundle": "bundle", "ExportReport": "bundle", "ImportReport": "bundle",
+    "BundledModel": "bundle", "BundledFile": "bundle",
     "LockReport": "lock_runner", "Lock": "lockfile", "LockedModel": "lockfile", "LockedFile": "lockfile",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
