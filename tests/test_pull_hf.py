@@ -271,3 +271,16 @@ def test_a_failed_pull_leaves_a_cache_scan_cache_dir_reads_without_warnings(hub,
     assert cli("pull", f"hf:{REPO}").code == 1
     check = referee("import huggingface_hub as h; i = h.scan_cache_dir(); print(len(i.warnings), [str(w) for w in i.warnings])")
     assert check.stdout.startswith("0 "), check.stdout + check.stderr
+
+
+def test_files_zoofind_writes_are_readable_by_the_rest_of_a_lab(hub, cli) -> None:
+    """mkstemp makes 0600 files: a ref or a copied file others cannot read breaks a shared cache."""
+    old = os.umask(0o002)
+    try:
+        assert cli("pull", f"hf:{REPO}").code == 0
+    finally:
+        os.umask(old)
+    repo = hub_cache() / "models--zoofind-lab--protein-tiny"
+    for path in (repo / "blobs").iterdir():
+        assert path.stat().st_mode & 0o444 == 0o444, (path, oct(path.stat().st_mode))
+    assert (repo / "refs" / "main").stat().st_mode & 0o777 == 0o664

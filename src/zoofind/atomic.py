@@ -19,17 +19,23 @@ TMP_PREFIX = ".zoofind-tmp-"
 
 
 @contextlib.contextmanager
-def replacing(path: Path, mode: str = "wb", *, fsync: bool = False) -> Iterator[IO[Any]]:
+def replacing(path: Path, mode: str = "wb", *, fsync: bool = False, beside: Path | None = None) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on a clean exit it replaces ``path``.
 
     On any exception (including KeyboardInterrupt) the temporary file is removed and the
-    previous ``path``, if any, stays as it was.
+    previous ``path``, if any, stays as it was. ``beside``: another folder on the same file
+    system for the temporary file (one whose every file a reader would take for data, such
+    as a Hub repo's ``refs/``, must never hold a temporary one). The file gets the mode a
+    plain ``open`` would give it (0666 less the umask), not ``mkstemp``'s 0600: in a lab's
+    shared cache the others must be able to read it.
     """
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=beside or path.parent, prefix=TMP_PREFIX, suffix=path.suffix)
     try:
+        with contextlib.suppress(OSError):  # a file system without modes (some FUSE mounts)
+            os.fchmod(fd, 0o666 & ~_umask())
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as fh:
             yield fh
@@ -41,6 +47,24 @@ def replacing(path: Path, mode: str = "wb", *, fsync: bool = False) -> Iterator[
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_UMASK: list[int] = []
+
+
+def _umask() -> int:
+    """The process's umask, read once (Linux: /proc, without changing it; else set and restored)."""
+    if not _UMASK:
+        value = None
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("Umask:"):
+                    value = int(line.split()[1], 8)
+        if value is None:
+            value = os.umask(0o022)
+            os.umask(value)
+        _UMASK.append(value)
+    return _UMASK[0]
 
 
 def write_json(path: Path, value: Any) -> None:

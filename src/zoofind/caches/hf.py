@@ -173,19 +173,8 @@ class RepoCache:
                 return  # a commit is its own ref: huggingface_hub writes none
             # Written beside the lock and renamed into refs/: scan_cache_dir reads every file
             # below refs/ as a ref, a temporary one too (a warning, forever if the write is killed).
-            import tempfile
-
-            ref = self.root / "refs" / revision
-            ref.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.repo_lock().parent, prefix=TMP_PREFIX)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(commit)
-                os.replace(tmp, ref)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            with replacing(self.root / "refs" / revision, "w", beside=self.repo_lock().parent) as fh:
+                fh.write(commit)
 
     def _removed(self) -> RemovedWhilePlacing:
         return RemovedWhilePlacing(f"hf:{self.repo}: removed from the cache (zoofind cache rm or prune) while this pull was placing it",
