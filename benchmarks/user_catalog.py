@@ -108,7 +108,7 @@ def main() -> int:
                      "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.toml')):\n    tomllib.loads(p.read_text('utf-8'))\n"
                      "print('parsed')",
                      str(folder)]
-            load = [sys.executable, "-c", "import zoofind.catalog as c; print(c.load().user_count)"]
+            load = [sys.executable, "-c", "import zoofind.catalog as c; print(len(c.load()))"]
             search = [*base, "search", args.query, "--offline", "--format", "ids"]
             filtered = [*base, "search", "--domain", "zebrafish", "--offline", "--format", "ids"]
             load_before = os.getloadavg()[0]
