@@ -456,3 +456,20 @@ def test_dest_points_at_the_shared_files_with_symlinks_never_hard_links(lab: Lab
     assert placed.is_symlink() and Path(os.readlink(placed)).is_relative_to(lab.root)
     assert placed.read_bytes() == lab.checkpoint_bytes and "symlinks into the shared tier" in ran.stderr
     assert state(lab.root) == before  # no new link count on the admin's file either
+
+
+def test_a_locked_pull_takes_every_locked_file_from_the_tier(lab: Lab, cli, tmp_path: Path) -> None:
+    before = state(lab.root)
+    env = user_env(lab, lab.root)
+    lock_file = tmp_path / "study.lock"
+    assert cli("lock", f"hf:{REPO}", SQUEEZENET, f"tfhub:{HANDLE}", "-o", str(lock_file), env=env).code == 0
+    for folder in (hub_cache(), checkpoints(), tfhub_cache()):
+        shutil.rmtree(folder)
+    lab.clear()
+    ran = cli("pull", "--lock", str(lock_file), "--json", env=env)
+    assert ran.code == 0, ran.stderr
+    assert lab.body_bytes() == 0
+    for result in json.loads(ran.stdout)["results"]:
+        assert {f["status"] for f in result["files"]} == {"shared"}, result
+    assert cli("pull", "--lock", str(lock_file), "--offline", env=env).code == 0
+    assert state(lab.root) == before

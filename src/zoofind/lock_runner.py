@@ -237,8 +237,14 @@ def _plan_tfhub(plan: _Plan, m: LockedModel, ctx: Context) -> None:
     plan.chosen.append((FileEntry(archive.path, archive.url, size, sha), None))
     target = tfhub.archive_path(module_dir)
     plan.targets[archive.path] = target
-    plan.downloads.append(Download(archive.url, target, tfhub.lock_path(module_dir), Expected(size, sha), _label(m.id, archive.path),
-                                   done=lambda d=module_dir: tfhub.present(d)))
+    from .caches import shared
+
+    expected = Expected(size, sha)
+    # The shared tier holds module folders: one whose descriptor records the locked archive's
+    # sha256 is linked (its files are then checked against the lock like a fetched module's).
+    plan.downloads.append(Download(archive.url, target, tfhub.lock_path(module_dir), expected, _label(m.id, archive.path),
+                                   done=lambda d=module_dir: tfhub.present(d),
+                                   shared=lambda d=module_dir, e=expected: shared.link_module(d, m.id.split(":", 1)[1], e, ctx.environ)))
 
 
 def _plan_kaggle(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -> None:
@@ -297,7 +303,10 @@ def _check_extracted(report: PullReport, lock: Lock) -> PullReport:
                 from .caches import kagglehub
 
                 kagglehub.marker_path(module_dir).unlink(missing_ok=True)  # first: the folder no longer counts
-            shutil.rmtree(module_dir, ignore_errors=True)
+            if module_dir.is_symlink():
+                module_dir.unlink()  # a link into the shared tier: only the link is ours
+            else:
+                shutil.rmtree(module_dir, ignore_errors=True)
             d = describe(exc)
             r = replace(r, error=d.message, hint=d.hint, exit_code=d.exit_code)
         out.append(r)
