@@ -84,9 +84,6 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
         for alias, target in cat.aliases.items():
             if alias.startswith(incomplete) and alias not in out:
                 out[alias] = "DEFAULT weights: " + target.partition(":")[2]
-        for record in cat.extras:
-            if record.id.startswith(incomplete):
-                out[record.id] = record.name
     except Exception:  # noqa: BLE001 - a broken catalog must not print into the user's shell
         return []
     from ..safetext import clean
