@@ -1,7 +1,8 @@
-"""`pull`, `cache rm` and `cache prune` at the same moment, over and over: the cache stays one every reader accepts.
+"""`pull`, `import`, `cache rm` and `cache prune` at the same moment, over and over: the cache stays one every reader accepts.
 
 Several processes run the real command line against the local Hub (tests/servers/hf_server.py)
-for a few seconds: pulls of several models, removals and prunes of some of them. Pulls may
+for a few seconds: pulls of several models, imports of a bundle of two of them (exported from
+another cache before), removals and prunes of some of them. Pulls may
 lose (a model removed while a pull placed it: exit 1, named), removals may be refused (a
 pull is writing it: exit 1 with the pull's host and pid) or find nothing (exit 3); none may
 crash, and afterwards `zoofind cache verify` passes, huggingface_hub's `scan_cache_dir()`
@@ -55,7 +56,13 @@ def hub(hf_hub):
     return hf_hub
 
 
-def test_pulls_removals_and_prunes_at_once_leave_a_cache_every_reader_accepts(hub) -> None:
+def test_pulls_imports_removals_and_prunes_at_once_leave_a_cache_every_reader_accepts(hub, tmp_path) -> None:
+    # The bundle comes from another cache home, so making it races with nothing.
+    elsewhere = {"HF_HOME": str(tmp_path / "elsewhere")}
+    lock_file, bundle = tmp_path / "two.lock", tmp_path / "two.tar"
+    made = run_cli("lock", f"hf:{MODELS[1]}", f"hf:{MODELS[2]}", "-o", str(lock_file), env=elsewhere, timeout=120)
+    assert made.code == 0, made.stderr
+    assert run_cli("export", "--lock", str(lock_file), str(bundle), env=elsewhere, timeout=120).code == 0
     deadline = time.monotonic() + SECONDS
     outcomes: list[tuple[str, int, str]] = []
     lock = threading.Lock()
@@ -77,27 +84,32 @@ def test_pulls_removals_and_prunes_at_once_leave_a_cache_every_reader_accepts(hu
         target = f"hf:{repo}@v1" if repo.endswith(("1", "3")) and rng.random() < 0.5 else f"hf:{repo}"
         return ["cache", "rm", "--yes", target]
 
+    def import_(rng: random.Random) -> list[str]:
+        return ["import", "--quiet", str(bundle)]
+
     def prune(rng: random.Random) -> list[str]:
         return ["cache", "prune", "--yes", "--max-size", str(rng.choice([0, 400_000, 900_000]))]
 
-    workers = [threading.Thread(target=loop, args=w) for w in ((pull, 0.0), (pull, 0.0), (rm, 0.5), (prune, 1.0))]
+    workers = [threading.Thread(target=loop, args=w) for w in ((pull, 0.0), (pull, 0.0), (import_, 0.3), (rm, 0.5), (prune, 1.0))]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
 
-    kinds = {"pull": 0, "rm": 0, "prune": 0}
+    kinds = {"pull": 0, "import": 0, "rm": 0, "prune": 0}
     for command, code, stderr in outcomes:
-        kind = command.split()[0] if command.startswith("pull") else command.split()[1]
+        kind = command.split()[1] if command.startswith("cache") else command.split()[0]
         kinds[kind] += 1
         assert "Traceback" not in stderr, (command, stderr)
         allowed = {0, 1} | ({3} if kind == "rm" else set())  # rm of a model a prune or rm took first: not cached
         assert code in allowed, (command, code, stderr)
-        if code == 1 and kind != "pull":
+        if code == 1 and kind in ("rm", "prune"):
             assert "in use by a pull" in stderr, (command, stderr)
+        if code == 1 and kind == "import":
+            assert "removed from the cache" in stderr, (command, stderr)
         if code == 1 and kind == "pull":
             assert "removed from the cache" in stderr or "the transfer" in stderr or "connection" in stderr, (command, stderr)
-    assert kinds["pull"] >= 2 and kinds["rm"] >= 2 and kinds["prune"] >= 2, kinds
+    assert kinds["pull"] >= 2 and kinds["import"] >= 2 and kinds["rm"] >= 2 and kinds["prune"] >= 2, kinds
     # Pulls placed models and removals took some while the others ran.
     assert any(c == 0 for cmd, c, _ in outcomes if cmd.startswith("pull")), outcomes
     assert any(c in (0, 1) and "removing hf:" in e for cmd, c, e in outcomes if cmd.startswith("cache")), outcomes
