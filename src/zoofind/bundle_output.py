@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
 from .errors import Described, UsageError
-from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
+from .output import Environment, render_results
 from .units import human_bytes
 
 if TYPE_CHECKING:
@@ -38,14 +38,7 @@ def model_json(m: "BundledModel") -> dict[str, Any]:
 
 
 def _records(env: Environment, fmt: str | None, head: dict[str, Any], models: "tuple[BundledModel, ...]") -> None:
-    if fmt == "json":
-        env.write(dumps({"schema_version": SCHEMA_VERSION, **head, "results": [model_json(m) for m in models]}))
-    elif fmt == "jsonl":
-        env.write("".join(json_text(model_json(m)) for m in models))
-    elif fmt == "ids":
-        env.write(tsv_lines((m.id,) for m in models if m.ok))
-    elif fmt in ("tsv", "table"):
-        env.write(tsv_lines((m.id, m.path) for m in models if m.ok and m.path))
+    render_results(env, fmt, head, models, model_json)
 
 
 def render_export(env: Environment, fmt: str | None, report: "ExportReport") -> None:

@@ -214,6 +214,21 @@ def dumps(payload: Any) -> str:
     return json_text(payload, indent=2)
 
 
+def render_results(env: "Environment", fmt: str | None, head: dict[str, Any], results: Sequence[Any],
+                   to_json: Callable[[Any], dict[str, Any]]) -> None:
+    """The stdout of a command whose results are one record a model (pull, export, import):
+    ``json`` the head plus ``results``, ``jsonl`` one record a line, ``ids`` the ids that
+    succeeded, ``tsv``/``table`` ``id<TAB>path`` of each that succeeded (what scripts cut)."""
+    if fmt == "json":
+        env.write(dumps({"schema_version": SCHEMA_VERSION, **head, "results": [to_json(r) for r in results]}))
+    elif fmt == "jsonl":
+        env.write("".join(json_text(to_json(r)) for r in results))
+    elif fmt == "ids":
+        env.write(tsv_lines((r.id,) for r in results if r.ok))
+    elif fmt in ("tsv", "table"):
+        env.write(tsv_lines((r.id, r.path) for r in results if r.ok and r.path))
+
+
 def render_search(env: Environment, fmt: str, result: Any) -> None:
     """A SearchResult: per-source notes on stderr, the records on stdout, then hints."""
     from dataclasses import asdict

@@ -12,7 +12,7 @@ import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
+from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
 from .safetext import clean
 from .units import human_bytes
 
@@ -68,17 +68,9 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["Pro
 
 def render_pull(env: Environment, fmt: str, report: "PullReport") -> None:
     """Each model: stdout gets ``id<TAB>path`` (or records); stderr what it needs, skipped files, failures."""
-    results = report.results
-    if fmt == "json":
-        env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "pull", "dry_run": report.dry_run,
-                         "exit_code": report.exit_code, "results": [result_json(r) for r in results]}))
-    elif fmt == "jsonl":
-        env.write("".join(json_text(result_json(r)) for r in results))
-    elif fmt == "ids":
-        env.write(tsv_lines((r.id,) for r in results if r.ok))
-    elif fmt in ("tsv", "table"):
-        # One line a model: what scripts read (`cd "$(zoofind pull ... | cut -f2)"`).
-        env.write(tsv_lines((r.id, r.path) for r in results if r.ok and r.path))
+    # One line a model in TSV: what scripts read (`cd "$(zoofind pull ... | cut -f2)"`).
+    render_results(env, fmt, {"command": "pull", "dry_run": report.dry_run, "exit_code": report.exit_code},
+                   report.results, result_json)
     pull_notes(env, report)
 
 
