@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from pathlib import Path
 
 import pytest
 
+from servers.bodies import parse_range
 from servers.files_server import FileServer
+from servers.loopback import LoopbackServer, QuietHandler
 from zoofind.context import Context
 from zoofind.errors import AccessDeniedError, NotFoundError
 from zoofind.fetch.engine import Download, Engine, Fetched
@@ -17,6 +20,8 @@ from zoofind.fetch.integrity import Expected, IntegrityError
 from zoofind.fetch.partial import PREFIX
 
 MB = 1024 * 1024
+#: Split a ranged file at its first recorded MiB whatever the rate: what a slow link gets.
+SPLIT = {"split_after": 0.0, "one_stream_rate": float("inf")}
 
 
 def data_of(size: int, seed: int = 1) -> bytes:
@@ -51,7 +56,7 @@ def test_a_small_file_arrives_in_one_stream_and_is_verified(tmp_path: Path) -> N
 def test_a_large_file_comes_as_byte_ranges_over_several_connections(tmp_path: Path) -> None:
     data = data_of(6 * MB)
     with FileServer({"/big.bin": data}) as srv:
-        out = run(download(srv, "/big.bin", tmp_path, data), jobs=4, ranged_min=MB)
+        out = run(download(srv, "/big.bin", tmp_path, data), jobs=4, ranged_min=MB, **SPLIT)
         ranges = [r.headers.get("range") for r in srv.requests]
     assert isinstance(out, Fetched), out
     assert (tmp_path / "big.bin").read_bytes() == data
@@ -72,7 +77,7 @@ def test_a_server_that_ignores_range_still_gives_a_correct_file(tmp_path: Path) 
 def test_dropped_connections_continue_where_they_stopped(tmp_path: Path, ranged: bool) -> None:
     data = data_of(4 * MB, seed=3)
     with FileServer({"/f.bin": data}, drop_after=700_000, drop_times=3) as srv:
-        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB if ranged else 64 * MB)
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB if ranged else 64 * MB, **SPLIT)
         assert srv.drops == 3
         # Each retry asks only for what is missing.
         assert srv.bytes_sent <= len(data) + 3 * 64 * 1024
@@ -124,7 +129,7 @@ from zoofind.context import Context
 from zoofind.fetch.engine import Download, Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(d.target)!r})
-Engine(Context.from_env(), jobs=4, ranged_min={ranged_min}).run([Download({d.url!r}, t, Path({str(d.lock)!r}), Expected({e.size!r}, {e.sha256!r}), "f")])
+Engine(Context.from_env(), jobs=4, ranged_min={ranged_min}, split_after=0.0, one_stream_rate=float('inf')).run([Download({d.url!r}, t, Path({str(d.lock)!r}), Expected({e.size!r}, {e.sha256!r}), "f")])
 """
     proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 60
@@ -147,7 +152,7 @@ def test_a_pull_killed_with_9_continues_where_it_stopped(tmp_path: Path, ranged:
         assert not (tmp_path / "f.bin").exists()
         first = srv.bytes_sent
         srv.rate_bps = None
-        out = run(d, jobs=4, ranged_min=MB if ranged else 64 * MB)
+        out = run(d, jobs=4, ranged_min=MB if ranged else 64 * MB, **SPLIT)
         assert isinstance(out, Fetched), out
         assert out.resumed > 0
         assert all(r.headers.get("range") for r in srv.requests[-1:])
@@ -310,3 +315,224 @@ def test_a_progress_callback_that_raises_never_stops_or_hangs_a_run(tmp_path: Pa
         outs = Engine(Context.from_env(), progress=broken).run(
             [download(srv, "/a.bin", tmp_path, data), download(srv, "/b.bin", tmp_path, data)])
     assert all(isinstance(o, Fetched) for o in outs), outs
+
+
+# -- ranges out of order, retries, damaged bytes, resumed partials: the hash thread's cases --------
+
+
+class ShapedServer(LoopbackServer):
+    """One file over HTTP/1.1 with Range, each answer shaped to order the ranges' arrival.
+
+    ``hold``: the answer whose range starts at 0 sends ``hold_after`` bytes, then waits this
+    long before the rest, so every later range is on disk before the first one is (the hash
+    thread must wait, then catch up over them from disk). ``drop``: the n-th answer (1-based)
+    is cut after ``drop_after`` body bytes, once (its range is retried from there). ``flip``: the
+    file offset sent with its byte inverted, whichever range covers it. ``ignore_range``: 200
+    and the whole file to every request. Logs each request's Range, and the start of each range
+    in the order their last bytes were sent."""
+
+    def __init__(self, data: bytes, *, hold: float = 0.0, hold_after: int = 100_000, drop: int | None = None,
+                 drop_after: int = 200_000, flip: int | None = None, ignore_range: bool = False) -> None:
+        self.data, self.hold, self.hold_after, self.drop, self.drop_after = data, hold, hold_after, drop, drop_after
+        self.flip, self.ignore_range = flip, ignore_range
+        self.requests: list[str | None] = []
+        self.finished: list[int] = []
+        self.bytes_sent = 0
+        server = self
+
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server._serve(self)
+
+        self._listen(Handler)
+
+    def _serve(self, h: QuietHandler) -> None:
+        size = len(self.data)
+        with self._lock:
+            self.requests.append(h.headers.get("Range"))
+            nth = len(self.requests)
+        wanted = None if self.ignore_range else parse_range(h.headers.get("Range"), size)
+        first, last = (0, size - 1) if wanted is None else wanted  # type: ignore[misc]
+        h.send_response(200 if wanted is None else 206)
+        h.send_header("Content-Length", str(last - first + 1))
+        h.send_header("ETag", '"shaped-1"')
+        h.send_header("Accept-Ranges", "bytes")
+        if wanted is not None:
+            h.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        h.end_headers()
+        body = bytearray(self.data[first:last + 1])
+        if self.flip is not None and first <= self.flip <= last:
+            body[self.flip - first] ^= 0xFF
+        cut = self.drop_after if nth == self.drop else None
+        held = first == 0 and self.hold > 0
+        pos = 0
+        try:
+            while pos < len(body):
+                end = len(body)
+                if held and pos < self.hold_after:
+                    end = min(end, self.hold_after)
+                if cut is not None:
+                    end = min(end, cut)
+                h.wfile.write(body[pos:end])
+                with self._lock:
+                    self.bytes_sent += end - pos
+                pos = end
+                if cut is not None and pos >= cut:
+                    h.wfile.flush()
+                    h.close_connection = True
+                    h.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if held and pos == self.hold_after:
+                    h.wfile.flush()
+                    self._stopping.wait(self.hold)
+            h.wfile.flush()
+        except OSError:
+            h.close_connection = True
+            return
+        with self._lock:
+            self.finished.append(first)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_ranges_arriving_out_of_order_with_one_retried_mid_way_hash_right(tmp_path: Path) -> None:
+    data = data_of(8 * MB, seed=30)
+    with ShapedServer(data, hold=0.8, drop=4) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, **SPLIT)
+        requests, finished = list(srv.requests), list(srv.finished)
+    assert isinstance(out, Fetched), out
+    assert out.sha256 == sha(data) and (tmp_path / "f.bin").read_bytes() == data
+    # The first range was the last to complete: the hash thread waited, then read the others back.
+    assert finished[-1] == 0 and len(finished) >= 4, finished
+    # The cut answer's range was asked again from the byte after the last one received.
+    starts = [int(r.split("=")[1].split("-")[0]) for r in requests if r]
+    assert starts[3] + 200_000 in starts[4:], requests
+    assert srv.bytes_sent <= len(data) + 64 * 1024
+
+
+@pytest.mark.parametrize("where", ["first-range", "held-range-tail", "middle", "last-byte"])
+def test_a_damaged_byte_in_any_range_is_caught(tmp_path: Path, where: str) -> None:
+    data = data_of(6 * MB, seed=31)
+    at = {"first-range": 10, "held-range-tail": 200_000, "middle": 3 * MB + 12345, "last-byte": len(data) - 1}[where]
+    with ShapedServer(data, hold=0.3, flip=at) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, **SPLIT)
+    assert isinstance(out, IntegrityError) and "sha256" in out.message, out
+    assert not (tmp_path / "f.bin").exists() and leftovers(tmp_path) == []
+
+
+def write_partial(folder: Path, name: str, data: bytes, done: list[list[int]], *, etag: str | None = None,
+                  damage: int | None = None) -> None:
+    """What an earlier run left: the bytes of ``done`` at their offsets (one of them inverted with ``damage``)."""
+    import json
+
+    body = bytearray(len(data))
+    for a, b in done:
+        body[a:b] = data[a:b]
+    if damage is not None:
+        body[damage] ^= 0xFF
+    (folder / (PREFIX + name)).write_bytes(bytes(body))
+    state = {"version": 1, "url": "x", "identity": sha(data), "size": len(data), "etag": etag, "done": done,
+             "host": "h", "pid": 1, "updated": 0}
+    (folder / (PREFIX + name + ".json")).write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize("ranged", [False, True], ids=["one-stream", "ranged"])
+def test_a_resumed_partial_is_hashed_from_disk_and_only_the_gaps_are_fetched(tmp_path: Path, ranged: bool) -> None:
+    data = data_of(6 * MB, seed=32)
+    done = [[0, 3 * MB], [4 * MB, 5 * MB]] if ranged else [[0, 3 * MB + 77]]
+    write_partial(tmp_path, "f.bin", data, done, etag="shaped-1")
+    with ShapedServer(data) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB if ranged else 64 * MB, **SPLIT)
+        sent = srv.bytes_sent
+    assert isinstance(out, Fetched), out
+    kept = sum(b - a for a, b in done)
+    assert out.resumed == kept and out.sha256 == sha(data) and sent == len(data) - kept
+    assert (tmp_path / "f.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("ranged", [False, True], ids=["one-stream", "ranged"])
+def test_damaged_bytes_kept_from_an_earlier_run_are_caught(tmp_path: Path, ranged: bool) -> None:
+    data = data_of(6 * MB, seed=33)
+    write_partial(tmp_path, "f.bin", data, [[0, 3 * MB]], etag="shaped-1", damage=1234)
+    with ShapedServer(data) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB if ranged else 64 * MB, **SPLIT)
+    assert isinstance(out, IntegrityError), out
+    assert not (tmp_path / "f.bin").exists() and leftovers(tmp_path) == []
+
+
+def test_a_server_ignoring_range_after_a_partial_restarts_the_hash_from_byte_0(tmp_path: Path) -> None:
+    # The hash thread has begun on the kept bytes when the 200 comes: it starts again on the new ones.
+    data = data_of(6 * MB, seed=34)
+    write_partial(tmp_path, "f.bin", data, [[0, 2 * MB], [3 * MB, 4 * MB]], etag="shaped-1", damage=5)
+    with ShapedServer(data, ignore_range=True) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, **SPLIT)
+        assert len(srv.requests) == 1
+    assert isinstance(out, Fetched), out
+    assert out.sha256 == sha(data) and (tmp_path / "f.bin").read_bytes() == data
+
+
+def test_a_changed_remote_file_after_a_partial_restarts_the_hash(tmp_path: Path) -> None:
+    data = data_of(6 * MB, seed=35)
+    write_partial(tmp_path, "f.bin", data_of(6 * MB, seed=36), [[0, 4 * MB]], etag="an-older-version")
+    with ShapedServer(data) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, size=len(data)), jobs=4, ranged_min=MB, **SPLIT)
+    assert isinstance(out, Fetched), out
+    assert out.resumed == 0 and out.sha256 == sha(data) and (tmp_path / "f.bin").read_bytes() == data
+
+
+# -- one connection, or several: decided by what the first one brings ---------------------------
+
+
+def test_a_fast_single_connection_is_not_split(tmp_path: Path) -> None:
+    data = data_of(6 * MB, seed=40)
+    with FileServer({"/f.bin": data}, rate_bps=2 * MB) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, split_after=0.3, one_stream_rate=MB / 2)
+        ranges = [r.headers.get("range") for r in srv.requests]
+    assert isinstance(out, Fetched), out
+    # Pieces growing from RANGED_MIN / 4 until the decision, then the rest in one request.
+    assert ranges[0] == f"bytes=0-{MB // 4 - 1}" and ranges[-1].endswith(f"-{len(data) - 1}") and len(ranges) <= 4, ranges
+    assert srv.bytes_sent == len(data) and out.sha256 == sha(data)
+
+
+def test_a_slow_single_connection_gets_company(tmp_path: Path) -> None:
+    data = data_of(6 * MB, seed=41)
+    with FileServer({"/f.bin": data}, rate_bps=2 * MB) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, split_after=0.3, one_stream_rate=8 * MB)
+        ranges = [r.headers.get("range") for r in srv.requests]
+    assert isinstance(out, Fetched), out
+    assert len(ranges) >= 6, ranges
+    # Nothing fetched twice: every answer is read to the end it was asked for.
+    assert srv.bytes_sent == len(data) and out.sha256 == sha(data)
+
+
+def test_the_hash_thread_follows_bytes_written_in_any_order(tmp_path: Path) -> None:
+    import random
+
+    from zoofind.fetch.integrity import Follower
+    from zoofind.fetch.partial import Partial
+
+    data = data_of(9 * MB + 3, seed=42)
+    target = tmp_path / "f.bin"
+    p = Partial(target, url="x", identity=None, size=len(data))
+    p.data.write_bytes(bytes(len(data)))
+    f = Follower(p.data, Expected(size=len(data)), len(data), p.contiguous)
+    pieces = [(a, min(len(data), a + 300_000)) for a in range(0, len(data), 300_000)]
+    random.Random(7).shuffle(pieces)
+    with p.data.open("r+b") as fh:
+        for a, b in pieces:
+            fh.seek(a)
+            fh.write(data[a:b])
+            fh.flush()
+            f.written(p.mark(a, b))
+    assert f.result().sha256.hexdigest() == sha(data)
+    # A rewrite from scratch (a server that ignored Range) starts the hash again from byte 0.
+    g = Follower(p.data, Expected(size=len(data)), len(data), p.contiguous)
+    g.written(p.contiguous())
+    with g.rewriting():
+        p.reset()
+        p.data.write_bytes(data[::-1])
+    p.mark(0, len(data))
+    g.written(len(data))
+    assert g.result().sha256.hexdigest() == sha(data[::-1])

@@ -2,26 +2,35 @@
 
 One scheduler runs ``jobs`` worker threads over a queue of work units; ``jobs`` is the
 number of response bodies in flight at once (``--jobs 1``: one). A unit is the start of a
-file or one byte range of a large one:
+file or a worker taking byte ranges of a large one:
 
 * A file starts by taking its lock (another process fetching the same target makes this
   one wait, then find the target in place), then looks in the read-only shared tier
   (``ZOOFIND_SHARED_CACHE``, ``caches.shared``): a copy there that passes the same check a
   download gets is linked at the target and nothing is requested. Else it takes its
   partial file from an earlier run.
-* Small files, files of unknown size and servers without ranges are one stream, hashed
-  as the bytes arrive. Larger files (``RANGED_MIN``) are split into chunks fetched over
-  several connections at once: the first chunk's answer doubles as the probe (206: the
-  other chunks are queued at the URL the redirects ended at; 200: the server ignores
-  Range, and that one answer is taken as the whole file, from byte 0).
+* Every file starts as one stream. A large one (``RANGED_MIN``; its size from the metadata
+  or from the first answer's ``Content-Range``) is asked for in byte ranges over that one
+  connection, growing from a quarter of ``RANGED_MIN``: the first 206 shows the server
+  serves parts (a 200: the server ignores Range, and that one answer is taken as the whole
+  file, from byte 0). After ``SPLIT_AFTER`` seconds, if that connection brings less than
+  ``ONE_STREAM_RATE``, up to ``jobs - 1`` more units join it, all taking ranges in file
+  order, smaller ones towards the end so the connections finish together; else the rest
+  comes in one request. A connection that alone is faster than that is limited by the CPU
+  (Python receiving, writing, hashing), which more connections only share out: on two
+  cores one stream beats eight. No answer is ever cut short: ranges end where asked.
 * Every unit writes at its offset in the partial file and records the bytes written,
   so a dropped connection continues from there (retried with backoff, ``Retry-After``
   honoured), and the next run after Ctrl-C, kill -9 or a full disk continues too.
+* Hashing: a small file's bytes are hashed as they arrive; a larger one's by a ``Follower``
+  thread that reads the file back from the page cache behind the writers, as far as the
+  bytes run without a gap from byte 0 (so on two cores the SHA-256 overlaps receiving, and
+  after the last byte only the last ranges are left to hash).
 * The last unit of a file checks size and hashes (``integrity``) and renames the
   partial file onto the target: nothing unverified is ever visible there.
 
 Redirects are followed by hand so that headers meant for the hub (a token) never reach
-another host, and so that chunks go straight to the storage host the hub pointed at.
+another host, and so that ranges go straight to the storage host the hub pointed at.
 Timeouts are per request: ``stall`` seconds for connecting or for the next bytes of a
 body; a multi-GB file has no total deadline.
 """
@@ -39,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import SourceError, ZoofindError
-from .integrity import Expected, Hasher, IntegrityError, hash_file, verify
+from .integrity import Expected, Follower, Hasher, IntegrityError, hash_file, verify
 from .locks import lock_for, try_acquire
 from .partial import Partial
 
@@ -49,9 +58,16 @@ if TYPE_CHECKING:
     from ..caches.shared import Linked
     from ..context import Context
 
-#: Files at least this big are fetched as several byte ranges at once.
+#: Files at least this big may be split into byte ranges over several connections.
 RANGED_MIN = 32 * 1024 * 1024
 CHUNK_MAX = 64 * 1024 * 1024
+#: Files at least this big (and every file that may be split) are hashed by a ``Follower``
+#: thread; smaller ones as their bytes arrive.
+FOLLOW_MIN = 8 * 1024 * 1024
+#: Seconds of a file's first stream before deciding whether more connections would help,
+#: and the rate (bytes/s) of that one stream from which they would not.
+SPLIT_AFTER = 0.5
+ONE_STREAM_RATE = 128 * 1024 * 1024
 #: Attempts a unit may make in a row without receiving a byte before the file fails.
 ATTEMPTS = 6
 BACKOFF_MAX = 10.0
@@ -59,7 +75,9 @@ MAX_REDIRECTS = 10
 #: Save a partial's state after a fiftieth of the file (within these bounds) and at least every
 #: SAVE_EVERY s, so a kill -9 costs at most ~2% of the file fetched again.
 SAVE_MIN, SAVE_MAX = 256 * 1024, 64 * 1024 * 1024
-PROGRESS_BYTES = 256 * 1024
+#: Written bytes are recorded (ranges, resume state, progress, the hash thread told) in steps
+#: this big rather than per 64 KiB read: bookkeeping per read was ~10% of a loopback pull.
+RECORD_BYTES = 1024 * 1024
 DEFAULT_JOBS = 8
 DEFAULT_STALL = 30.0
 
@@ -128,12 +146,14 @@ class _Replan(Exception):
 
 @dataclass
 class _Range:
-    """Where one unit is: the next byte, the end (None: the body's end), chunks to queue after the probe."""
+    """Where one unit is: the next byte and the end (None: the body's end)."""
 
     pos: int
     end: int | None
-    rest: tuple[tuple[int, int], ...]
-    probe: bool
+    #: the file's first request: checks the ETag, may replan the file or take a 200 as all of it
+    probe: bool = False
+    #: the file's first unit, which measures its one stream and decides whether to split
+    lead: bool = False
     finished: bool = False
 
 
@@ -146,15 +166,17 @@ def _lost(job: "_Job", pos: int) -> SourceError:
 class _Job:
     """One file's transfer, shared by the units working on it."""
 
-    def __init__(self, d: Download) -> None:
+    def __init__(self, d: Download, units: int) -> None:
         self.d = d
+        self.units = units  # at most this many units at once
         self.size = d.expected.size
         self.partial = Partial(d.target, url=d.url, identity=d.expected.identity, size=self.size)
         self.lock = lock_for(d.lock)
         self.locked = False
-        self.url = d.url  # where chunks go: the end of the redirects once known
+        self.url = d.url  # where ranges go: the end of the redirects once known
         self.fd: int | None = None
-        self.hasher: Hasher | None = None  # set for one stream from byte 0
+        self.hasher: Hasher | None = None  # a small file's bytes in order, from byte 0
+        self.follower: Follower | None = None  # a large file's hash thread
         self.pending = 0
         self.received = 0
         self.resumed = 0
@@ -162,16 +184,25 @@ class _Job:
         self.result: Fetched | BaseException | None = None
         self.waiting_since: float | None = None
         self.unsaved = 0
-        self.discover = False  # the first chunk's answer says the size (see _begin)
-        self.ranged = False
-        self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (self.size or 0) // 50))
+        self.discover = False  # the first answer says the size (see _begin)
+        self.ranged = False  # the file may be split: full size on disk, ranges in any order
+        self.todo: list[tuple[int, int]] = []  # byte ranges no unit has taken yet, in order
+        self.step: int | None = None  # once split: the largest range a unit takes at once
+        self.piece = 0  # before deciding: the first unit's next range (doubling from RANGED_MIN / 4)
+        self.decided = False  # whether to split was decided (or never a question)
+        self.meter: tuple[float, int] | None = None  # (time, received) when the first stream's body began
         self.notes: list[str] = []
         self.guard = threading.Lock()
+        self.learn_size(self.size)
 
     def learn_size(self, size: int | None) -> None:
         """The file's size, once an answer tells it: resume state is saved every 2% of it."""
-        self.size = self.partial.size = size
+        self.size = size
+        self.partial.size = size
         self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (size or 0) // 50))
+        # Each unit's unrecorded bytes are lost to a kill -9 as well as the unsaved ones: all of
+        # them together stay within half a save step (a small file records every read).
+        self.record_bytes = min(RECORD_BYTES, self.save_bytes // (2 * self.units))
 
     @property
     def failed(self) -> bool:
@@ -181,7 +212,8 @@ class _Job:
 class Engine:
     def __init__(
         self, ctx: "Context", *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
-        stall: float = DEFAULT_STALL, ranged_min: int = RANGED_MIN,
+        stall: float = DEFAULT_STALL, ranged_min: int = RANGED_MIN, split_after: float = SPLIT_AFTER,
+        one_stream_rate: float = ONE_STREAM_RATE,
     ) -> None:
         self.ctx = ctx
         self.jobs = max(1, jobs)
@@ -189,6 +221,8 @@ class Engine:
         self._tracker: Any = None
         self.stall = stall
         self.ranged_min = ranged_min
+        self.split_after = split_after
+        self.one_stream_rate = one_stream_rate
         self.queue: "queue.Queue[Callable[[], None] | None]" = queue.Queue()
         self.stop = threading.Event()
         self._remaining = 0
@@ -221,7 +255,7 @@ class Engine:
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}, timeout=timeout,
             transport=LazyTLSTransport(max_connections=self.jobs + 2), follow_redirects=False,
         )
-        jobs = [_Job(d) for d in downloads]
+        jobs = [_Job(d, self.jobs) for d in downloads]
         self._remaining = len(jobs)
         # Largest first: their chunks keep every connection busy while small files fill gaps.
         for job in sorted(jobs, key=lambda j: -(j.size or 0)):
@@ -298,38 +332,49 @@ class Engine:
             job.fd = os.open(job.partial.data, os.O_RDWR | os.O_CREAT, 0o644)
             job.pending = 1
             if job.size is None and job.partial.size is None and self.jobs > 1 and not job.partial.have():
-                # Size unknown (torch.hub and TF Hub give none): the first chunk asks with a Range
-                # and the 206's Content-Range tells the size; a large file then goes ranged.
+                # Size unknown (torch.hub and TF Hub give none): the first request asks for
+                # "bytes=0-", and the 206's Content-Range tells the size; a large file may then split.
                 job.discover = True
                 job.hasher = Hasher(job.d.expected, None)
+                job.piece = self.ranged_min // 4
                 self.progress(ProgressEvent(job.d.label, "start", 0, None))
-                self._unit(job, 0, self.ranged_min // 4, rest=(), probe=True)
+                self._unit(job, _Range(0, job.piece, probe=True, lead=True))
                 return
             if job.size is None:
-                job.learn_size(job.partial.size)  # learned by an earlier run's probe
+                job.learn_size(job.partial.size)  # learned by an earlier run's first answer
             if job.size is not None and job.size >= self.ranged_min and self.jobs > 1:
-                # Full size at once (sparse): chunks land at their offsets in any order.
+                # Full size at once (sparse): ranges land at their offsets in any order.
                 job.ranged = True
                 os.ftruncate(job.fd, job.size)
-                chunks = self._chunks(job)
-                if not chunks:
+                gaps = job.partial.gaps(job.size)
+                job.resumed = job.partial.have()
+                job.follower = self._follower(job)
+                if not gaps:
                     job.pending = 0
                     self._finish(job)
                     return
-                job.resumed = job.partial.have()
+                job.todo = gaps
+                job.piece = self.ranged_min // 4
+                first = self._take(job, lead=True)
+                assert first is not None
+                first.probe = True
                 self.progress(ProgressEvent(job.d.label, "start", job.resumed, job.size))
-                self._unit(job, *chunks[0], rest=chunks[1:], probe=True)
+                self._unit(job, first)
             else:
                 # One stream: continue a partial that is one run of bytes from 0, else start over.
+                job.decided = True
                 have = job.partial.have()
                 start = have if have and job.partial.done == [[0, have]] else 0
                 if start == 0:
                     job.partial.done = []
                     os.ftruncate(job.fd, 0)
-                    job.hasher = Hasher(job.d.expected, job.size)
                 job.resumed = start
+                if job.size is not None and self._follows(job.size):
+                    job.follower = self._follower(job)  # it hashes a resumed run's bytes from disk first
+                elif start == 0:
+                    job.hasher = Hasher(job.d.expected, job.size)
                 self.progress(ProgressEvent(job.d.label, "start", job.resumed, job.size))
-                self._unit(job, start, job.size, rest=(), probe=True)
+                self._unit(job, _Range(start, job.size, probe=True))
         except BaseException as exc:  # noqa: BLE001 - recorded as this file's result
             self._fail(job, exc)
 
@@ -363,34 +408,72 @@ class Engine:
         self._settle(job, Fetched(job.d, linked.size, linked.sha256, 0, 0, reused=True, via="shared", notes=tuple(job.notes)))
         return True
 
-    def _chunk_size(self, job: _Job) -> int:
+    def _follows(self, size: int) -> bool:
+        """Whether a file this big is hashed by a ``Follower`` (every file that may be split is)."""
+        return size >= min(FOLLOW_MIN, self.ranged_min)
+
+    def _follower(self, job: _Job) -> Follower:
         assert job.size is not None
-        # Two chunks a connection, at least a quarter of RANGED_MIN (8 MiB) each, at most CHUNK_MAX.
-        return min(CHUNK_MAX, max(self.ranged_min // 4, job.size // (self.jobs * 2) + 1))
+        return Follower(job.partial.data, job.d.expected, job.size, job.partial.contiguous)
 
-    def _chunks(self, job: _Job) -> list[tuple[int, int]]:
-        assert job.size is not None
-        chunk = self._chunk_size(job)
-        out = []
-        for a, b in job.partial.gaps(job.size):
-            while a < b:
-                out.append((a, min(b, a + chunk)))
-                a += chunk
-        return out
-
-    def _unit(self, job: _Job, start: int, end: int | None, *, rest: Sequence[tuple[int, int]], probe: bool = False) -> None:
-        """Fetch bytes [start, end) (to the end of the file when ``end`` is None), then settle the unit.
-
-        The probe (a file's first unit) checks the server's ETag against the partial's and,
-        for a ranged file, queues the other chunks once the server has answered 206.
-        """
+    def _unit(self, job: _Job, first: _Range | None) -> None:
+        """Fetch ``first`` (the file's first unit), then ranges from the file's ``todo`` until none
+        is left; then settle the unit (the file's last unit checks it and puts it in place)."""
         try:
-            self._transfer(job, start, end, rest, probe)
+            r = first
+            lead = first is not None and first.lead
+            while r is not None or (r := self._take(job, lead)) is not None:
+                self._transfer(job, r)
+                r = None
         except BaseException as exc:  # noqa: BLE001
             with job.guard:
                 if job.error is None and not isinstance(exc, _Stopped):
                     job.error = exc
         self._unit_done(job)
+
+    def _take(self, job: _Job, lead: bool) -> _Range | None:
+        """The next range of the file no unit has taken, from its start: before the split decision
+        the first unit's next piece; after "one stream" the whole next gap; after a split at most
+        ``step`` bytes, fewer towards the end (guided self-scheduling: the connections finish
+        together, and the hash thread has little left after the last byte)."""
+        with job.guard:
+            if not job.todo:
+                return None
+            a, b = job.todo[0]
+            if not job.decided:
+                take = job.piece
+                job.piece = min(CHUNK_MAX, 2 * job.piece)
+            elif job.step is not None:
+                left = sum(y - x for x, y in job.todo)
+                take = min(job.step, max(self.ranged_min // 4, left // (2 * self.jobs)))
+            else:
+                take = b - a
+            if b - a > take:
+                job.todo[0] = (a + take, b)
+                return _Range(a, a + take, lead=lead)
+            job.todo.pop(0)
+            return _Range(a, b, lead=lead)
+
+    def _maybe_split(self, job: _Job) -> None:
+        """Called by the first unit as its bytes arrive: once ``split_after`` seconds have shown what
+        one connection brings, more units join if it brings too little (each range it has asked
+        for is still read to its end: nothing is thrown away)."""
+        if job.meter is None:
+            return
+        since, before = job.meter
+        elapsed = time.monotonic() - since
+        if elapsed < self.split_after:
+            return
+        with job.guard:
+            job.decided = True
+            if not job.ranged or (job.received - before) / max(elapsed, 1e-9) >= self.one_stream_rate:
+                return
+            left = sum(b - a for a, b in job.todo)
+            job.step = step = min(CHUNK_MAX, max(self.ranged_min // 4, left // (2 * self.jobs) + 1))
+            more = min(self.jobs - 1, sum(-(-(b - a) // step) for a, b in job.todo))
+            job.pending += more
+        for _ in range(more):
+            self.queue.put(lambda: self._unit(job, None))
 
     def _unit_done(self, job: _Job) -> None:
         with job.guard:
@@ -406,12 +489,6 @@ class Engine:
             except BaseException as exc:  # noqa: BLE001
                 self._fail(job, exc)
 
-    def _queue_rest(self, job: _Job, rest: Sequence[tuple[int, int]]) -> None:
-        with job.guard:
-            job.pending += len(rest)
-        for a, b in rest:
-            self.queue.put(lambda a=a, b=b: self._unit(job, a, b, rest=()))
-
     def _finish(self, job: _Job) -> None:
         if job.size is not None and job.partial.have() < job.size:
             raise SourceError(f"{job.d.label}: the transfer ended before the whole file arrived", hint="retry the pull; it continues from here")
@@ -419,7 +496,11 @@ class Engine:
         os.close(job.fd)
         job.fd = None
         try:
-            h = job.hasher if job.hasher is not None else hash_file(job.partial.data, job.d.expected)
+            if job.follower is not None:
+                h = job.follower.result()  # the bytes it has not hashed yet: at most the last ranges
+                job.follower = None
+            else:
+                h = job.hasher if job.hasher is not None else hash_file(job.partial.data, job.d.expected)
             digest = verify(h, job.d.expected, job.d.label)
         except IntegrityError:
             job.partial.discard()
@@ -435,6 +516,9 @@ class Engine:
 
     def _park(self, job: _Job) -> None:
         """Close the file and keep its state for the next run (or drop it if verification failed)."""
+        if job.follower is not None:
+            job.follower.stop()  # its hash is lost; the next run hashes the kept bytes from disk
+            job.follower = None
         if job.fd is not None:
             with contextlib.suppress(OSError):
                 os.close(job.fd)
@@ -450,9 +534,8 @@ class Engine:
             job.locked = False
 
     # -- one unit's bytes -------------------------------------------------------------
-    def _transfer(self, job: _Job, start: int, end: int | None, rest: Sequence[tuple[int, int]], probe: bool) -> None:
-        """Bytes [start, end) of the file, over as many requests as the connection needs."""
-        r = _Range(start, end, tuple(rest), probe=probe)
+    def _transfer(self, job: _Job, r: _Range) -> None:
+        """Bytes [r.pos, r.end) of the file, over as many requests as the connection needs."""
         idle = 0
         while not r.finished:
             if self.stop.is_set() or job.failed:
@@ -479,7 +562,9 @@ class Engine:
         """One GET from ``r.pos``, advancing ``r``. Transport failures surface as zoofind errors."""
         import httpx
 
-        ranged = r.pos > 0 or (r.end is not None and (job.size is None or r.end < job.size))
+        # A file that may be split asks for a Range even from byte 0 to its end: the 206 shows
+        # the server serves parts (a 200 is taken as the whole file, in one stream).
+        ranged = job.ranged or job.discover or r.pos > 0 or (r.end is not None and (job.size is None or r.end < job.size))
         headers = {"Range": f"bytes={r.pos}-{'' if r.end is None else r.end - 1}"} if ranged else {}
         complete = False
         try:
@@ -507,10 +592,8 @@ class Engine:
                     self._discovered(job, r, status, resp.headers)
                 if status == 200 and job.size is None:
                     job.learn_size(_content_length(resp.headers))
+                    self._follow_from_now(job)
                 r.probe = False
-                if r.rest:
-                    self._queue_rest(job, r.rest)
-                    r.rest = ()
                 expect = _content_length(resp.headers)
                 before = r.pos
                 self._stream(job, resp, r)
@@ -533,15 +616,29 @@ class Engine:
             raise _lost(job, r.pos)
         # else: the server sent all it was asked for, and this unit wants more: ask again at once.
 
+    def _rewriting(self, job: _Job) -> Any:
+        """While the partial is reset for a rewrite: the hash thread must not read it meanwhile."""
+        return job.follower.rewriting() if job.follower is not None else contextlib.nullcontext()
+
     def _from_zero(self, job: _Job, r: "_Range") -> None:
         """The file again from byte 0 in one stream (a server that answers 200 to a Range)."""
-        job.partial.reset()
-        job.ranged = False
-        job.discover = False
-        if job.fd is not None:
-            os.ftruncate(job.fd, 0)
-        job.hasher = Hasher(job.d.expected, job.size)
-        r.pos, r.end, r.rest = 0, None, ()
+        with self._rewriting(job):
+            job.partial.reset()
+            if job.fd is not None:
+                os.ftruncate(job.fd, 0)
+        job.ranged = job.discover = False
+        job.decided = True
+        job.todo = []
+        if job.follower is None:
+            job.hasher = Hasher(job.d.expected, job.size)
+        r.pos, r.end = 0, None
+
+    def _follow_from_now(self, job: _Job) -> None:
+        """The size just became known, before any body byte: a large file gets its hash thread."""
+        if job.follower is None and job.size is not None and self._follows(job.size) \
+                and not job.partial.have() and (job.hasher is None or job.hasher.size == 0):
+            job.hasher = None
+            job.follower = self._follower(job)
 
     def _discovered(self, job: _Job, r: "_Range", status: int, headers: Any) -> None:
         """The first answer for a file of unknown size: plan the rest of it."""
@@ -550,27 +647,27 @@ class Engine:
         if total is None:
             return  # a 200 (handled as one stream) or no total given: read to the end
         job.learn_size(total)
-        if total >= self.ranged_min:
+        if total >= self.ranged_min and r.end is not None and r.end < total:
             job.ranged = True
-            job.hasher = None  # chunks arrive out of order: hashed from disk at the end
             assert job.fd is not None
             os.ftruncate(job.fd, total)
-            first_end = min(r.end or total, total)
-            step = self._chunk_size(job)
-            r.end, r.rest = first_end, tuple((a, min(total, a + step)) for a in range(first_end, total, step))
+            job.todo = [(r.end, total)]  # the first unit's next pieces, or everyone's after a split
         else:
+            job.decided = True
             r.end = total  # one stream: the next request continues where this one stops
+        self._follow_from_now(job)
 
     def _replan(self, job: _Job, r: "_Range") -> None:
         """Throw the partial's bytes away and start the file again (only ever from its first unit)."""
-        job.partial.reset()
-        if job.fd is not None:
-            os.ftruncate(job.fd, job.size or 0)
-        if job.size is not None and job.size >= self.ranged_min and self.jobs > 1:
-            chunks = self._chunks(job)
-            (r.pos, r.end), r.rest = chunks[0], tuple(chunks[1:])
-        else:
-            r.pos, r.end, r.rest = 0, job.size, ()
+        with self._rewriting(job):
+            job.partial.reset()
+            if job.fd is not None:
+                os.ftruncate(job.fd, (job.size or 0) if job.ranged else 0)
+        job.todo = [(0, job.size)] if job.ranged and job.size else []
+        job.piece = self.ranged_min // 4
+        first = self._take(job, r.lead)
+        r.pos, r.end = (first.pos, first.end) if first is not None else (0, job.size)
+        if job.follower is None:
             job.hasher = Hasher(job.d.expected, job.size)
         r.probe = True
         raise _Replan()
@@ -614,40 +711,55 @@ class Engine:
 
     def _stream(self, job: _Job, resp: "httpx.Response", r: "_Range") -> None:
         assert job.fd is not None
-        shown = 0
-        # Bytes as they arrive (httpcore reads 64 KiB at a time): a chunk_size would hold them
-        # in a buffer that a dropped connection throws away.
-        for chunk in resp.iter_raw():
-            if self.stop.is_set() or job.failed:
-                raise _Stopped()
-            if r.end is not None and r.pos + len(chunk) > r.end:
-                chunk = chunk[: r.end - r.pos]
-            n = len(chunk)
-            if not n:
-                continue
-            try:
-                _pwrite_all(job.fd, chunk, r.pos)
-            except OSError as exc:
-                raise _disk_error(job, exc) from None
-            if job.hasher is not None:
-                job.hasher.update(chunk)
-            job.partial.mark(r.pos, r.pos + n)
-            r.pos += n
-            shown += n
-            with job.guard:
-                job.received += n
-                job.unsaved += n
-                save = job.unsaved >= job.save_bytes
-                if save:
-                    job.unsaved = 0
-            job.partial.save(force=save)
-            if shown >= PROGRESS_BYTES:
-                self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, shown))
-                shown = 0
-            if r.end is not None and r.pos >= r.end:
-                break
-        if shown:
-            self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, shown))
+        fd, hasher = job.fd, job.hasher
+        if r.lead and not job.decided and job.meter is None:
+            job.meter = (time.monotonic(), job.received)
+        recorded = r.pos  # bytes [recorded, r.pos) are written, not yet recorded
+        try:
+            # Bytes as they arrive (httpcore reads 64 KiB at a time): a chunk_size would hold them
+            # in a buffer that a dropped connection throws away.
+            for chunk in resp.iter_raw():
+                if self.stop.is_set() or job.failed:
+                    raise _Stopped()
+                if r.end is not None and r.pos + len(chunk) > r.end:
+                    chunk = chunk[: r.end - r.pos]
+                n = len(chunk)
+                if not n:
+                    continue
+                try:
+                    _pwrite_all(fd, chunk, r.pos)
+                except OSError as exc:
+                    raise _disk_error(job, exc) from None
+                if hasher is not None:
+                    hasher.update(chunk)
+                r.pos += n
+                if r.pos - recorded >= job.record_bytes:
+                    self._record(job, recorded, r.pos)
+                    recorded = r.pos
+                    if r.lead and not job.decided:
+                        self._maybe_split(job)
+                if r.end is not None and r.pos >= r.end:
+                    break
+        finally:
+            # Whatever ended the body (its end, a dropped connection, Ctrl-C): what was written counts.
+            self._record(job, recorded, r.pos)
+
+    def _record(self, job: _Job, start: int, end: int) -> None:
+        """Bytes [start, end) are written: the ranges, the resume state, progress, the hash thread."""
+        n = end - start
+        if n <= 0:
+            return
+        contiguous = job.partial.mark(start, end)
+        if job.follower is not None:
+            job.follower.written(contiguous)
+        with job.guard:
+            job.received += n
+            job.unsaved += n
+            save = job.unsaved >= job.save_bytes
+            if save:
+                job.unsaved = 0
+        job.partial.save(force=save)
+        self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, n))
 
     def _status_error(self, job: _Job, resp: "httpx.Response") -> ZoofindError:
         """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""

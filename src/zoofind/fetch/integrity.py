@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..errors import ZoofindError
 
 #: Files are read back for hashing in blocks this big (hashlib releases the GIL on them).
 READ_BLOCK = 4 * 1024 * 1024
+#: A ``Follower`` is woken when this much more is ready for it (it then hashes all there is).
+WAKE_BYTES = 4 * READ_BLOCK
 
 
 class IntegrityError(ZoofindError):
@@ -58,6 +64,107 @@ def hash_file(path: Path, expected: Expected) -> Hasher:
         while block := fh.read(READ_BLOCK):
             h.update(block)
     return h
+
+
+class Follower:
+    """Hashes a partial file from byte 0 while it is being written, on a thread of its own.
+
+    The writers (any number, writing anywhere in the file) tell ``written`` how far the bytes
+    on disk are contiguous from byte 0; the thread reads what lies between its frontier and
+    there back from the page cache in ``READ_BLOCK`` pieces and hashes them. On two cores this
+    overlaps the SHA-256 (hashlib releases the GIL) with receiving, so a ranged file is not read
+    back whole after its last byte; reading back costs ~0.1 s per GiB, hashing ~0.7 s. A resumed
+    partial's bytes from an earlier run are hashed from disk the same way, at the start.
+
+    Bytes are hashed from the file, not from the buffers they were written from: the digest is
+    that of what becomes the target. ``rewriting`` brackets a rewrite of the file from scratch
+    (a server that ignores Range, a changed remote file): the hash starts over at byte 0.
+    """
+
+    def __init__(self, path: Path, expected: Expected, size: int, contiguous: Callable[[], int]) -> None:
+        self.size = size
+        self._expected = expected
+        self._contiguous = contiguous
+        self._fd = os.open(path, os.O_RDONLY)
+        self._hasher = Hasher(expected, size)
+        self.frontier = 0  # bytes [0, frontier) are hashed
+        self._work = threading.Lock()  # held while a block is read and hashed, and during a rewrite
+        self._wake = threading.Event()
+        self._ending = False  # no more bytes will come: hash to the end of what is there, then stop
+        self._stopped = False
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="zoofind-hash")
+        self._thread.start()
+
+    def written(self, contiguous: int) -> None:
+        """Bytes [0, contiguous) are on disk; wakes the thread once ``WAKE_BYTES`` are waiting.
+
+        Waking it per block cost the writer ~4% of a loopback pull (py-spy: ``Event.set``)."""
+        if (contiguous - self.frontier >= WAKE_BYTES or contiguous >= self.size) and not self._wake.is_set():
+            self._wake.set()
+
+    @contextlib.contextmanager
+    def rewriting(self) -> Iterator[None]:
+        """Hold the hashing while the file is reset; afterwards it starts again from byte 0."""
+        with self._work:
+            yield
+            self._hasher = Hasher(self._expected, self.size)
+            self.frontier = 0
+
+    def result(self) -> Hasher:
+        """The hash of the whole file, once every byte is written: waits for the thread's last blocks."""
+        self._ending = True
+        self._wake.set()
+        self._thread.join()
+        self._close()
+        if self.error is not None:
+            raise self.error
+        if self.frontier != self.size:
+            raise OSError(f"only {self.frontier} of {self.size} bytes of the partial file were contiguous when it was checked")
+        return self._hasher
+
+    def stop(self) -> None:
+        """The transfer stopped or failed: the thread ends after its current block."""
+        self._stopped = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5.0)
+        self._close()
+
+    def _close(self) -> None:
+        with self._work:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+    def _run(self) -> None:
+        buf = bytearray(READ_BLOCK)  # one buffer for every block: no allocation (and page faults) per read
+        view = memoryview(buf)
+        try:
+            while not self._stopped:
+                self._wake.clear()  # before reading _ending: a wake-up after this point is never lost
+                ending = self._ending
+                while not self._stopped and self._step(buf, view):
+                    pass
+                if ending:
+                    return
+                self._wake.wait()
+        except OSError as exc:
+            self.error = exc
+
+    def _step(self, buf: bytearray, view: memoryview) -> bool:
+        """Hash the next block the writers have finished; False when there is none yet."""
+        with self._work:
+            # Under the lock: a rewrite cannot reset the ranges between reading them and the bytes.
+            want = min(self._contiguous(), self.size) - self.frontier
+            if want <= 0:
+                return False
+            n = os.preadv(self._fd, [view[: min(want, READ_BLOCK)]], self.frontier)
+            if n <= 0:
+                raise OSError(f"the partial file ended at {self.frontier} bytes while {self.frontier + want} were recorded")
+            self._hasher.update(view[:n])
+            self.frontier += n
+            return True
 
 
 def verify(h: Hasher, expected: Expected, label: str) -> str:

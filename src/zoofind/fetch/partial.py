@@ -6,10 +6,11 @@ records the ranges that are complete, what the file is (its identity from the me
 and the server's ETag, so a changed remote file restarts cleanly), and who wrote it
 (host, pid, time, so clean-up can recognise stale partials).
 
-The state is saved at most every ``SAVE_EVERY`` seconds and when a range finishes or a
-transfer stops; it only ever claims bytes already written, so after a kill -9 the next
-run re-fetches at most the bytes of the last interval. The final hash check catches
-anything else (a power cut that lost written pages).
+The state is saved after every fiftieth of the file (the engine's ``SAVE_MIN``..``SAVE_MAX``),
+besides once every ``SAVE_EVERY`` seconds while bytes arrive, and when a transfer stops; it
+only ever claims bytes already written, so after a kill -9 the next run re-fetches at most
+the bytes of the last interval. The final hash check catches anything else (a power cut
+that lost written pages).
 """
 
 from __future__ import annotations
@@ -107,10 +108,18 @@ class Partial:
                 out.append((pos, size))
             return out
 
-    def mark(self, start: int, end: int) -> None:
-        """Bytes [start, end) are written."""
+    def contiguous(self) -> int:
+        """Where the bytes on disk first have a gap: [0, contiguous) are all written."""
+        with self._lock:
+            return self._contiguous()
+
+    def _contiguous(self) -> int:
+        return self.done[0][1] if self.done and self.done[0][0] == 0 else 0
+
+    def mark(self, start: int, end: int) -> int:
+        """Bytes [start, end) are written; returns ``contiguous()`` (the hash thread follows it)."""
         if end <= start:
-            return
+            return self.contiguous()
         with self._lock:
             merged: list[list[int]] = []
             placed = False
@@ -126,6 +135,7 @@ class Partial:
                 merged.append([start, end])
             merged.sort()
             self.done = merged
+            return self._contiguous()
 
     def save(self, *, force: bool = False) -> None:
         now = time.monotonic()
