@@ -168,7 +168,7 @@ class _Job:
 
     def __init__(self, d: Download, units: int) -> None:
         self.d = d
-        self.units = units  # at most this many units at once
+        self.units = units  # at most this many units at once (the engine's jobs)
         self.size = d.expected.size
         self.partial = Partial(d.target, url=d.url, identity=d.expected.identity, size=self.size)
         self.lock = lock_for(d.lock)
@@ -332,8 +332,8 @@ class Engine:
             job.fd = os.open(job.partial.data, os.O_RDWR | os.O_CREAT, 0o644)
             job.pending = 1
             if job.size is None and job.partial.size is None and self.jobs > 1 and not job.partial.have():
-                # Size unknown (torch.hub and TF Hub give none): the first request asks for
-                # "bytes=0-", and the 206's Content-Range tells the size; a large file may then split.
+                # Size unknown (torch.hub and TF Hub give none): the first piece is asked for with a
+                # Range, and the 206's Content-Range tells the size; a large file may then split.
                 job.discover = True
                 job.hasher = Hasher(job.d.expected, None)
                 job.piece = self.ranged_min // 4
@@ -717,7 +717,9 @@ class Engine:
         recorded = r.pos  # bytes [recorded, r.pos) are written, not yet recorded
         try:
             # Bytes as they arrive (httpcore reads 64 KiB at a time): a chunk_size would hold them
-            # in a buffer that a dropped connection throws away.
+            # in a buffer that a dropped connection throws away. One pwrite per read: gathering
+            # reads for one pwritev kept more 64 KiB buffers alive, and the allocator's fresh
+            # pages cost more than the system calls saved (2.6 s instead of 2.0 s per GiB).
             for chunk in resp.iter_raw():
                 if self.stop.is_set() or job.failed:
                     raise _Stopped()
@@ -727,7 +729,8 @@ class Engine:
                 if not n:
                     continue
                 try:
-                    _pwrite_all(fd, chunk, r.pos)
+                    if os.pwrite(fd, chunk, r.pos) < n:  # a regular file takes all but at its limits
+                        _pwrite_all(fd, chunk, r.pos)
                 except OSError as exc:
                     raise _disk_error(job, exc) from None
                 if hasher is not None:
