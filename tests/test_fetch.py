@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -323,9 +324,10 @@ def test_a_progress_callback_that_raises_never_stops_or_hangs_a_run(tmp_path: Pa
 class ShapedServer(LoopbackServer):
     """One file over HTTP/1.1 with Range, each answer shaped to order the ranges' arrival.
 
-    ``hold``: the answer whose range starts at 0 sends ``hold_after`` bytes, then waits this
-    long before the rest, so every later range is on disk before the first one is (the hash
-    thread must wait, then catch up over them from disk). ``drop``: the n-th answer (1-based)
+    ``hold``: the answer whose range starts at 0 sends ``hold_after`` bytes, then waits until
+    every other byte of the file has been sent (at most ``hold`` seconds), so every later range
+    is on disk before the first one is (the hash thread must wait, then catch up over them from
+    disk), however busy the machine. ``drop``: the n-th answer (1-based)
     is cut after ``drop_after`` body bytes, once (its range is retried from there). ``flip``: the
     file offset sent with its byte inverted, whichever range covers it. ``ignore_range``: 200
     and the whole file to every request. Logs each request's Range, and the start of each range
@@ -384,7 +386,9 @@ class ShapedServer(LoopbackServer):
                     return
                 if held and pos == self.hold_after:
                     h.wfile.flush()
-                    self._stopping.wait(self.hold)
+                    rest, until = len(body) - pos, time.monotonic() + self.hold
+                    while self.bytes_sent < size - rest and time.monotonic() < until and not self._stopping.wait(0.01):
+                        pass
             h.wfile.flush()
         except OSError:
             h.close_connection = True
@@ -399,7 +403,7 @@ def sha(data: bytes) -> str:
 
 def test_ranges_arriving_out_of_order_with_one_retried_mid_way_hash_right(tmp_path: Path) -> None:
     data = data_of(8 * MB, seed=30)
-    with ShapedServer(data, hold=0.8, drop=4) as srv:
+    with ShapedServer(data, hold=20.0, drop=4) as srv:
         out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, **SPLIT)
         requests, finished = list(srv.requests), list(srv.finished)
     assert isinstance(out, Fetched), out
@@ -416,7 +420,7 @@ def test_ranges_arriving_out_of_order_with_one_retried_mid_way_hash_right(tmp_pa
 def test_a_damaged_byte_in_any_range_is_caught(tmp_path: Path, where: str) -> None:
     data = data_of(6 * MB, seed=31)
     at = {"first-range": 10, "held-range-tail": 200_000, "middle": 3 * MB + 12345, "last-byte": len(data) - 1}[where]
-    with ShapedServer(data, hold=0.3, flip=at) as srv:
+    with ShapedServer(data, hold=20.0, flip=at) as srv:
         out = run(download(srv, "/f.bin", tmp_path, data), jobs=4, ranged_min=MB, **SPLIT)
     assert isinstance(out, IntegrityError) and "sha256" in out.message, out
     assert not (tmp_path / "f.bin").exists() and leftovers(tmp_path) == []

@@ -166,9 +166,9 @@ def _lost(job: "_Job", pos: int) -> SourceError:
 class _Job:
     """One file's transfer, shared by the units working on it."""
 
-    def __init__(self, d: Download, units: int) -> None:
+    def __init__(self, d: Download) -> None:
         self.d = d
-        self.units = units  # at most this many units at once (the engine's jobs)
+        self.units = 1  # units working on it at once: one until a split adds more
         self.size = d.expected.size
         self.partial = Partial(d.target, url=d.url, identity=d.expected.identity, size=self.size)
         self.lock = lock_for(d.lock)
@@ -201,8 +201,8 @@ class _Job:
         self.partial.size = size
         self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (size or 0) // 50))
         # Each unit's unrecorded bytes are lost to a kill -9 as well as the unsaved ones: all of
-        # them together stay within half a save step (a small file records every read).
-        self.record_bytes = min(RECORD_BYTES, self.save_bytes // (2 * self.units))
+        # them together stay within an eighth of a save step (a small file records every read).
+        self.record_bytes = min(RECORD_BYTES, self.save_bytes // (8 * self.units))
 
     @property
     def failed(self) -> bool:
@@ -255,7 +255,7 @@ class Engine:
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}, timeout=timeout,
             transport=LazyTLSTransport(max_connections=self.jobs + 2), follow_redirects=False,
         )
-        jobs = [_Job(d, self.jobs) for d in downloads]
+        jobs = [_Job(d) for d in downloads]
         self._remaining = len(jobs)
         # Largest first: their chunks keep every connection busy while small files fill gaps.
         for job in sorted(jobs, key=lambda j: -(j.size or 0)):
@@ -472,6 +472,8 @@ class Engine:
             job.step = step = min(CHUNK_MAX, max(self.ranged_min // 4, left // (2 * self.jobs) + 1))
             more = min(self.jobs - 1, sum(-(-(b - a) // step) for a, b in job.todo))
             job.pending += more
+            job.units += more
+            job.learn_size(job.size)  # record in smaller steps: more units have bytes unrecorded
         for _ in range(more):
             self.queue.put(lambda: self._unit(job, None))
 
