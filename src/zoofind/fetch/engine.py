@@ -73,8 +73,11 @@ ATTEMPTS = 6
 BACKOFF_MAX = 10.0
 MAX_REDIRECTS = 10
 #: Save a partial's state after a fiftieth of the file (within these bounds) and at least every
-#: SAVE_EVERY s, so a kill -9 costs at most ~2% of the file fetched again.
+#: SAVE_EVERY s, but not again within SAVE_GAP s: a kill -9 costs at most ~2% of the file, or
+#: that long of transfer, fetched again. (A 64 MiB shard at 300 MB/s would save every 4 ms:
+#: in a 20-file repo the saves were ~30% of a worker's time.)
 SAVE_MIN, SAVE_MAX = 256 * 1024, 64 * 1024 * 1024
+SAVE_GAP = 0.025
 #: Written bytes are recorded (ranges, resume state, progress, the hash thread told) in steps
 #: this big rather than per 64 KiB read: bookkeeping per read was ~10% of a loopback pull.
 RECORD_BYTES = 1024 * 1024
@@ -760,7 +763,7 @@ class Engine:
         with job.guard:
             job.received += n
             job.unsaved += n
-            save = job.unsaved >= job.save_bytes
+            save = job.unsaved >= job.save_bytes and job.partial.since_save() >= SAVE_GAP
             if save:
                 job.unsaved = 0
         job.partial.save(force=save)
