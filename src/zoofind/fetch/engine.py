@@ -203,6 +203,14 @@ class _Job:
         self.size = size
         self.partial.size = size
         self.save_bytes = min(SAVE_MAX, max(SAVE_MIN, (size or 0) // 50))
+        self._record_step()
+
+    def add_units(self, n: int) -> None:
+        """``n`` more units work on the file (a split): each records in smaller steps."""
+        self.units += n
+        self._record_step()
+
+    def _record_step(self) -> None:
         # Each unit's unrecorded bytes are lost to a kill -9 as well as the unsaved ones: all of
         # them together stay within an eighth of a save step (a small file records every read).
         self.record_bytes = min(RECORD_BYTES, self.save_bytes // (8 * self.units))
@@ -475,8 +483,7 @@ class Engine:
             job.step = step = min(CHUNK_MAX, max(self.ranged_min // 4, left // (2 * self.jobs) + 1))
             more = min(self.jobs - 1, sum(-(-(b - a) // step) for a, b in job.todo))
             job.pending += more
-            job.units += more
-            job.learn_size(job.size)  # record in smaller steps: more units have bytes unrecorded
+            job.add_units(more)
         for _ in range(more):
             self.queue.put(lambda: self._unit(job, None))
 
