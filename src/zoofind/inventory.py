@@ -251,11 +251,11 @@ def _matching(models: Iterable[CachedModel], rid: str) -> list[CachedModel]:
 
 def path_of(raw_id: str, ctx: Context) -> str:
     """The path a framework loads for a cached model, the local tier's first; NotFoundError when it is not cached."""
-    from .ids import parse_id
+    from .ids import resolve_id
     from .pull_runner import split_revision
 
     text, rev = split_revision(raw_id)
-    pid = parse_id(text)
+    pid = resolve_id(text, ctx)
     if pid.source == "hf" and rev:
         from .caches import shared
         from .caches.hf import RepoCache, hub_cache
@@ -350,7 +350,7 @@ def verify(ctx: Context, ids: Iterable[str] = ()) -> list[Verified]:
     Without ids: every local model, with the shared-tier files it links to. An id names
     its local entry, else its shared one.
     """
-    from .ids import parse_id
+    from .ids import resolve_id
 
     models = cached_models(ctx)
     wanted = list(ids)
@@ -358,7 +358,7 @@ def verify(ctx: Context, ids: Iterable[str] = ()) -> list[Verified]:
         return [_verify_one(m) for m in models if m.tier == "local"]
     chosen = []
     for raw in wanted:
-        rid = str(parse_id(raw))
+        rid = str(resolve_id(raw, ctx))
         hits = _matching(models, rid)
         if not hits:
             raise NotFoundError(f"{rid} is not in any cache zoofind knows", hint=f"zoofind pull {raw}")
@@ -460,14 +460,14 @@ def plan_removal(ctx: Context, ids: Iterable[str]) -> list[Removal]:
     A Hub revision takes its snapshot, the refs naming it, and only the blobs no other
     cached revision of the repo links to.
     """
-    from .ids import parse_id
+    from .ids import resolve_id
     from .pull_runner import split_revision
 
     models = cached_models(ctx)
     out = []
     for raw in ids:
         text, rev = split_revision(raw)
-        rid = str(parse_id(text))
+        rid = str(resolve_id(text, ctx))
         hits = _matching(models, rid)
         if not hits:
             raise NotFoundError(f"{rid} is not in any cache zoofind knows", hint="`zoofind cache ls` lists what is")

@@ -8,7 +8,7 @@ from . import catalog as catalog_mod
 from .context import Context
 from .errors import NotFoundError, describe
 from .frameworks import Requirement, check_requirements, install_command, requirements
-from .ids import parse_id
+from .ids import resolve_id
 from .records import Record
 
 
@@ -28,7 +28,7 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
     """
     from .sources import registry
 
-    pid = parse_id(raw_id)
+    pid = resolve_id(raw_id, ctx)
     base = catalog_mod.load().get(str(pid))
     spec = registry.spec(pid.source)
     live: Record | None = None

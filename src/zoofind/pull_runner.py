@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .context import Context
+from .ids import resolve_id
 from .paths import inside_home
 from .errors import EXIT_OK, NotFoundError, OfflineError, UsageError, ZoofindError, describe
 from .records import ParsedId
@@ -107,37 +108,6 @@ def split_revision(raw: str) -> tuple[str, str | None]:
     return (head, rev.strip() or None) if at else (raw, None)
 
 
-def resolve_id(raw: str, ctx: Context) -> ParsedId:
-    """A full id or hub URL as ``parse_id`` reads it; a bare name must match exactly one catalog hit."""
-    from .ids import parse_id
-
-    text = raw.strip()
-    if ":" in text or "/" in text or not text:
-        return parse_id(text)
-    from .search_runner import search
-    from .sources import SearchQuery
-
-    hits = search(SearchQuery(text=text, limit=50, kind="model"), Context.from_env(offline=True, environ=ctx.environ)).hits
-    low = text.lower()
-    exact: list[str] = []
-    for h in hits:
-        ref = h.record.id.split(":", 1)[1].lower()
-        keys = {h.record.name.lower(), ref, ref.rsplit("/", 1)[-1], ref.split(".", 1)[0]}
-        if h.record.downloadable and low in keys and h.record.id not in exact:
-            exact.append(h.record.id)
-    # The weights of one torchvision builder are one model: its bare name means DEFAULT weights.
-    builders = {i.split(".", 1)[0] for i in exact}
-    if len(builders) == 1 and len(exact) > 1 and exact[0].startswith("torchvision:"):
-        return parse_id(builders.pop())
-    if len(exact) == 1:
-        return parse_id(exact[0])
-    if exact:
-        raise UsageError(f"{text!r} is ambiguous: {', '.join(exact[:8])}", hint="give the full id of the one you want")
-    near = ", ".join(h.record.id for h in hits[:5])
-    raise UsageError(f"no model is called {text!r}" + (f" (close: {near})" if near else ""),
-                     hint="give a full id such as hf:owner/name or torchvision:resnet50, or find one with `zoofind search`")
-
-
 # -- file choice ----------------------------------------------------------------------
 def choose(files: Sequence["FileEntry"], opts: PullOptions) -> list[tuple["FileEntry", str | None]]:
     """Each file with the reason it is skipped (None: fetched).
@@ -201,7 +171,7 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
     plan = _Plan(raw)
     try:
         text, rev = split_revision(raw)
-        pid = resolve_id(text, ctx)
+        pid = resolve_id(text, ctx)  # ids.resolve_id: the one rule every command that takes ids follows
         rev = opts.revision or rev
         plan.id, plan.source, plan.revision = str(pid), pid.source, rev
         if pid.source == "kaggle":
