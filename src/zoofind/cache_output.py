@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any, Sequence
@@ -21,7 +22,8 @@ def model_json(m: "CachedModel") -> dict[str, Any]:
     return out | {"revisions": list(m.revisions)}
 
 
-def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"]) -> None:
+def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"], *, filtered: bool = True) -> None:
+    """The cached models (``filtered``: the user narrowed the list, so an empty one means "none of those")."""
     from .inventory import total
 
     whole = total(models)
@@ -43,11 +45,15 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"])
         def size(m: "CachedModel") -> str:
             return human_bytes(m.size) + (f" (+{human_bytes(m.linked_size)} shared)" if m.linked_size else "")
 
-        rows = [(m.id, ", ".join(r[:12] + r[40:] for r in m.revisions) or "-", size(m), *((m.tier,) if tiers else ()),
-                 human_age(now - m.last_used) + " ago" if m.last_used else "?", m.path) for m in models]
-        env.table(("id", "revisions", "size", *(("tier",) if tiers else ()), "last used", "path"), rows)
+        # A table is for reading (TSV and JSON carry every digit and the whole path): a commit as
+        # its first 8 hex digits and ref, the path under the id, from ~, cut in the middle if need be.
+        rows = [((m.id, _home_short(m.path)), ", ".join(r[:8] + r[40:] for r in m.revisions) or "-", size(m),
+                 *((m.tier,) if tiers else ()), human_age(now - m.last_used) + " ago" if m.last_used else "?") for m in models]
+        env.table(("id, path", "revisions", "size", *(("tier",) if tiers else ()), "last used"), rows,
+                  short=("revisions", "size", "tier", "last used"), clip=("id, path",))
     if not models:
-        env.note("no cached models match")
+        env.note("no cached models match" if filtered else "no model is cached yet (the Hugging Face, torch.hub, TF Hub "
+                 "and kagglehub caches and any shared tier hold none); `zoofind pull ID` fills them")
         return
     note = f"{len(models)} model(s), {human_bytes(whole)} on disk"
     shared = [m for m in models if m.tier == "shared"]
@@ -59,6 +65,11 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"])
     if linked:
         note += f"; local models also link to {human_bytes(linked)} in the shared tier"
     env.note(note)
+
+
+def _home_short(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/", "~") and path.startswith(home + os.sep) else path
 
 
 def render_cache_verify(env: Environment, fmt: str, results: Sequence[Any]) -> None:

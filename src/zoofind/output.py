@@ -18,9 +18,9 @@ import io
 import json
 import os
 import sys
-from typing import IO, Any, Callable, Iterable, Iterator, Sequence, Union
+from typing import IO, Any, Callable, Collection, Iterable, Iterator, Sequence, Union
 
-from .errors import Described, OutputError, UsageError
+from .errors import Described, OutputError, UsageError, ZoofindError
 from .safetext import clean, json_safe
 from .units import human_age, human_bytes, human_count
 
@@ -150,41 +150,93 @@ class Environment:
             return fmt
         return "table" if self.stdout_isatty else "tsv"
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Cell]], *, title: str | None = None) -> None:
-        """Rows as a rich table; no rows print nothing (no hits means empty stdout, frame included)."""
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Cell]], *, title: str | None = None,
+              short: Collection[str] = (), clip: Collection[str] = ()) -> None:
+        """Rows as a rich table; no rows print nothing (no hits means empty stdout, frame included).
+
+        Widths are laid out here (``column_widths``), not by rich, which squeezes every column
+        alike: ``short`` columns (sizes, ages, revisions) keep their width and never wrap, the
+        others get room in their order (an id before a name) and fold; in ``clip`` columns a
+        path (a plain cell, or a cell's second line) is cut in the middle with "…" instead. Nothing is cropped: a table
+        that cannot fit its columns' minimum is wider than the screen, never cut off.
+        """
         if not rows:
             return
+        from rich.cells import cell_len
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
 
-        def markup(value: Cell) -> str:
+        def lines(value: Cell) -> list[str]:
+            return [cell(part) for part in value if part] if isinstance(value, tuple) else [cell(value)]
+
+        natural = [max(cell_len(line) for value in (col, *(row[i] for row in rows)) for line in lines(value))
+                   for i, col in enumerate(columns)]
+        kinds = ["short" if c in short else "clip" if c in clip else "fold" for c in columns]
+        widths = column_widths(natural, kinds, self.width - (3 * len(columns) + 1))  # 3: a border and two spaces
+
+        def clipped(text: str, width: int) -> str:
+            if cell_len(text) <= width or width < 2:
+                return text
+            # Cut in the middle: a path's root (which cache) and its end (which file) both tell.
+            head = (width - 1) // 3
+            return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+        def markup(value: Cell, width: int, kind: str) -> str:
             # Data never carries markup or control codes: clean, then escape rich's [brackets].
             if isinstance(value, tuple):
-                text, dim = (escape(cell(part)) for part in value)
-                return f"{text}\n[dim]{dim}[/dim]" if dim else text
-            return escape(cell(value))
+                text, dim = (cell(part) for part in value)
+                dim = clipped(dim, width) if kind == "clip" else dim
+                return f"{escape(text)}\n[dim]{escape(dim)}[/dim]" if dim else escape(text)
+            text = cell(value)
+            return escape(clipped(text, width) if kind == "clip" else text)
 
         # Rendered into a string (for this stream's terminal facts and width), so the table
         # reaches stdout through write() like every format: rich itself never writes there.
         buffer = io.StringIO()
-        console = Console(file=buffer, force_terminal=self.stdout_isatty, width=self.width,
+        console = Console(file=buffer, force_terminal=self.stdout_isatty, width=max(self.width, sum(widths) + 3 * len(columns) + 1),
                           no_color="NO_COLOR" in os.environ, highlight=False)
         table = Table(title=escape(cell(title)) if title else None, header_style="bold", title_justify="left", expand=False)
-        last = len(columns) - 1
-        for i, col in enumerate(columns):
-            # The first column (what people copy: an id) never wraps; the last takes the room left.
-            table.add_column(col, overflow="fold", no_wrap=i == 0, ratio=1 if i == last else None, min_width=8 if i == last else None)
+        for col, width, kind in zip(columns, widths, kinds):
+            table.add_column(col, width=width, no_wrap=kind == "short", overflow="fold")
         for row in rows:
-            table.add_row(*(markup(value) for value in row))
+            table.add_row(*(markup(value, width, kind) for value, width, kind in zip(row, widths, kinds)))
         console.print(table)
         self.write(buffer.getvalue())
 
 
-def _width() -> int:
-    import shutil
+#: The narrowest a column that may fold or be clipped gets, unless its text is shorter.
+MIN_COLUMN = 10
 
-    return shutil.get_terminal_size((80, 24)).columns
+
+def column_widths(natural: Sequence[int], kinds: Sequence[str], room: int) -> list[int]:
+    """Each column's width in ``room`` characters: ``short`` columns their natural width, the
+    others at least ``MIN_COLUMN``, then what is left goes to the columns in order, each up
+    to its natural width (the first column, an id, before a name or a path)."""
+    widths = [n if k == "short" else min(n, MIN_COLUMN) for n, k in zip(natural, kinds)]
+    left = room - sum(widths)
+    for i, n in enumerate(natural):
+        grow = max(0, min(n - widths[i], left))
+        widths[i] += grow
+        left -= grow
+    return widths
+
+
+def _width() -> int:
+    """The columns a table may use: COLUMNS when set, else the terminal's that stdout, stderr or
+    stdin is (`zoofind cache ls -f table | less` reads its width from stderr's), else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    for stream in (sys.__stdout__, sys.__stderr__, sys.__stdin__):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns or 80  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            continue
+    return 80
 
 
 def cell(value: Any) -> str:
@@ -234,12 +286,18 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
     from dataclasses import asdict
 
     q = result.query
+    failed = [rep for rep in result.sources if rep.status in ("error", "timeout")]
+    if failed and not result.all_failed:  # all failed: the command's error says it
+        env.warn(_failed_line(failed, result.sources))
     for rep in result.sources:
-        if rep.status in ("error", "timeout"):
-            also = "" if result.all_failed else "; showing the others' results"
-            env.warn(f"source {rep.name} failed: {rep.message}{also}")
-        elif rep.message and rep.status != "offline":
+        if not rep.message or rep.status in ("error", "timeout", "offline"):
+            continue
+        # A source skipped though nobody asked for it by name (no Kaggle credentials) says so
+        # once, not on every search a script makes; asked for with -s, every time.
+        if rep.status != "skipped" or rep.name in q.sources:
             env.note(f"{rep.name}: {rep.message}")
+        elif first_time(f"{rep.name}: {rep.message}"):
+            env.note(f"{rep.name}: {rep.message} (said once; `-s {rep.name}` says it every time)")
     payload = {
         "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
                   "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": result.offline,
@@ -256,7 +314,34 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
     if not result.hits and not result.all_failed:
         env.note("no matches; try fewer words, another spelling, or fewer filters")
     elif result.total > len(result.hits) and fmt == "table":
-        env.note(f"showing {len(result.hits)} of {result.total} matches (use --limit to see more)")
+        env.note(f"showing the best {len(result.hits)} of {result.total} matches (--limit {result.total} shows them all)")
+
+
+def _failed_line(failed: Sequence[Any], reports: Sequence[Any]) -> str:
+    """One line for the live sources that failed, naming what the results come from instead."""
+    which = ", ".join(rep.name for rep in failed)
+    why = "; ".join(f"{rep.name}: {rep.message}" if len(failed) > 1 else str(rep.message) for rep in failed)
+    live = [rep.name for rep in reports if rep.status == "ok" and rep.origin in ("live", "cache", "stale")]
+    instead = " and ".join(["the bundled catalog", *live]) if len(live) < 2 else f"the bundled catalog, {', '.join(live)}"
+    return f"{'source' if len(failed) == 1 else 'sources'} {which} failed ({why}); these results are from {instead}"
+
+
+def first_time(key: str) -> bool:
+    """Whether ``key`` (a piece of advice) is said for the first time by this user's zoofind: a
+    marker in zoofind's cache folder remembers it. Where none can be kept, every time is the first."""
+    import hashlib
+
+    from .paths import cache_dir
+
+    try:
+        marker = cache_dir(os.environ) / "said" / hashlib.sha256(key.encode()).hexdigest()[:24]
+        if marker.exists():
+            return False
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except (OSError, ZoofindError):
+        pass
+    return True
 
 
 def render_records(env: Environment, fmt: str, command: str, records: Sequence[Any], payload: dict[str, Any], scores: Sequence[float] | None = None) -> None:
@@ -349,6 +434,7 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
 def _render_listing(
     env: Environment, fmt: str, command: str, key: str, data: Sequence[dict[str, Any]],
     tsv: Callable[[dict[str, Any]], Sequence[Any]], columns: Sequence[str], row: Callable[[dict[str, Any]], Sequence[str]],
+    short: Collection[str] = (),
 ) -> None:
     """The formats every listing command shares; ``key`` names the JSON list and the id field is its first."""
     if fmt == "json":
@@ -360,7 +446,7 @@ def _render_listing(
     elif fmt == "tsv":
         env.write(tsv_lines(tsv(d) for d in data))
     else:
-        env.table(columns, [row(d) for d in data])
+        env.table(columns, [row(d) for d in data], short=short)
 
 
 def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
@@ -370,12 +456,18 @@ def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
          "installed": row.installed, "catalog_models": row.models, "url": row.library.url}
         for row in rows
     ]
+    # The table and TSV show the same columns, in the same order (TSV's first five as before).
     _render_listing(
         env, fmt, "list-frameworks", "frameworks", data,
-        tsv=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"]),
-        columns=("framework", "pip install", "installed", "catalog models", "runs on"),
-        row=lambda d: (d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or ""),
+        tsv=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"], d["runs_on"] or ""),
+        columns=("framework", "name", "pip install", "installed", "catalog models", "runs on"),
+        row=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or ""),
+        short=("installed",),
     )
+    unused = [d["key"] for d in data if not d["catalog_models"]]
+    if unused:
+        env.note(f"no catalog model needs {len(unused)} of these ({', '.join(unused)}: catalog models 0); "
+                 "zoofind knows them to read hub tags and what a live model needs")
 
 
 def _yes_no(value: bool | None) -> str:
@@ -393,6 +485,7 @@ def render_sources(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
         env, fmt, "sources", "sources", data,
         tsv=lambda d: (d["name"], d["endpoint"], _yes_no(d["reachable"]), _yes_no(d["credentials"]), human_age(d["cache_age_seconds"]), d["reason"]),
         columns=("source", "endpoint", "reachable", "credentials", "cache age", "notes"),
+        short=("source", "reachable", "credentials", "cache age"),
         row=lambda d: (
             d["name"], d["endpoint"] or "", _yes_no(d["reachable"]) or "not probed", _yes_no(d["credentials"]) or "-",
             human_age(d["cache_age_seconds"]) or "-",

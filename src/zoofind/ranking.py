@@ -5,7 +5,7 @@ families. Scores themselves come from ``textindex`` (BM25F and the per-record pr
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .ids import family
 from .records import Record
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 EXACT_BONUS = 100.0
 FAMILY_DAMPING = 0.97
+#: A result is one of a search's matches (its ``total``) when it scores at least this share of
+#: the best result's score, the exact-name bonus aside: any one query word is enough to rank a
+#: record, so counting every record with a word in common ("model") told a person nothing.
+MATCH_FLOOR = 0.5
 
 
 class Hit:
@@ -40,6 +44,17 @@ def exact(query_text: str, rid: str, name: str) -> bool:
         return False
     ref = fold(rid.partition(":")[2])
     return q in (fold(rid), ref, ref.split(".")[0]) or q == ref.rsplit("/", 2)[-2 if ref.rsplit("/", 1)[-1].isdigit() and "/" in ref else -1]
+
+
+def match_count(scores: Iterable[float]) -> int:
+    """How many of these scores count as matches: exact names, and scores of at least
+    ``MATCH_FLOOR`` times the best (all of them when nothing was scored: a filter-only search)."""
+    def base(score: float) -> float:
+        return score - EXACT_BONUS if score >= EXACT_BONUS else score
+
+    listed = list(scores)
+    floor = MATCH_FLOOR * max((base(s) for s in listed), default=0.0)
+    return sum(1 for s in listed if s >= EXACT_BONUS or base(s) >= floor)
 
 
 class Candidate:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import catalog as catalog_mod
 from .context import Context
 from .errors import UsageError
-from .ranking import EXACT_BONUS, Candidate, Hit, exact, top
+from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
 from .records import KINDS, Record
 from .sources import SearchQuery, registry
 from .tasks import canonical_task
@@ -43,7 +43,7 @@ class SourceReport:
 class SearchResult:
     query: SearchQuery
     hits: tuple[Hit, ...]
-    total: int
+    total: int  # how many records match (ranking.match_count), not how many share a word with the query
     sources: tuple[SourceReport, ...]
     # Every requested source needed the network and failed: the CLI prints no results and exits 1.
     all_failed: bool = False
@@ -144,7 +144,7 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     if cat.user is not None:
         # ZOOFIND_CATALOG_DIR's entries: their own prebuilt postings, scored with the bundled statistics.
         dropped += _score_catalog(found, cat, cat.user.index(index), literal, query, set())
-    reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + dropped, "bundled", seconds=round(time.perf_counter() - started, 4)))
+    reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + len(dropped), "bundled", seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot in the catalog is all they have answered through it.
     reports += [SourceReport(name, "ok", origin="bundled") for name in wanted
                 if name != catalog_mod.SOURCE and (not specs[name].searches or name in reachable and name not in ask)]
@@ -169,7 +169,8 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     unknown = tuple(t.text for t in terms if not any(index.df(term) for term, _ in t.expansions) and t.text not in said)
     readings = tuple((t.text, "/".join(term for term, _ in t.expansions[:3])) for t in terms
                      if t.text not in unknown and t.text not in index.postings and t.text not in said)
-    return SearchResult(query, hits, len(found) + dropped, tuple(reports), all_failed, unknown, readings, ctx.offline)
+    total = match_count([c.score for c in found.values()] + dropped)
+    return SearchResult(query, hits, total, tuple(reports), all_failed, unknown, readings, ctx.offline)
 
 
 def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
@@ -186,8 +187,8 @@ def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
 
 
 def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index: TextIndex, terms: list[QueryTerm],
-                   query: SearchQuery, replaced: set[str]) -> int:
-    """Catalog documents passing the filters, as candidates; returns how many were cut as unshowable."""
+                   query: SearchQuery, replaced: set[str]) -> list[float]:
+    """Catalog documents passing the filters, as candidates; returns the scores of those cut as unshowable."""
     doc_scores = index.score_all(terms) if terms else dict.fromkeys(index.docs, 0.0)
     deep_filter = any((query.task, query.domain, query.framework, query.license))
     docs = cat.docs
@@ -202,14 +203,13 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         if deep_filter and not matches(cat.filter_fields(doc).get, query, bundled=True):
             continue
         kept.append((score * priors.get(str(doc), 1.0), doc))
-    dropped = 0
+    dropped: list[float] = []
     pool = query.limit * 6
     if query.sort == "relevance" and terms and len(kept) > pool:
         # Only the best few can be shown: keep those (and every tie at the cut) as candidates.
         cut = sorted((sc for sc, _ in kept), reverse=True)[pool - 1]
-        before = len(kept)
+        dropped = [k[0] for k in kept if k[0] < cut]
         kept = [k for k in kept if k[0] >= cut]
-        dropped = before - len(kept)
     for score, doc in kept:
         rid = cat.ids[doc]
         if not cat.shadowed(doc):  # scored as the user's entry, merged

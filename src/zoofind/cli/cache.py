@@ -4,31 +4,24 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
-from .common import FormatOpt, JsonOpt, env, ids_from, reporting
+from .common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from, reporting
 from .completion import complete_id
 
 if TYPE_CHECKING:
     from ..inventory import Removal
     from ..output import Environment
 
-EPILOG = """Examples:
+EPILOG = epilog([
+    "zoofind cache ls",
+    "zoofind cache ls --source hf --larger-than 1G --sort used",
+    "zoofind cache ls --unused-for 30d --format ids",
+    "zoofind cache verify hf:facebook/esm2_t6_8M_UR50D",
+    "zoofind cache rm hf:owner/name@old-branch --dry-run",
+    "zoofind cache ls --tier local --unused-for 90d --format ids | zoofind cache rm - --yes",
+    "zoofind cache prune --max-size 50G --dry-run",
+    'cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"',
+], "Ids are read as info and pull read them (a bare name the catalog knows once, such as resnet18, too).")
 
-  zoofind cache ls
-
-  zoofind cache ls --source hf --larger-than 1G --sort used
-
-  zoofind cache ls --unused-for 30d --format ids
-
-  zoofind cache verify hf:facebook/esm2_t6_8M_UR50D
-
-  zoofind cache rm hf:owner/name@old-branch --dry-run
-
-  zoofind cache ls --tier local --unused-for 90d --format ids | zoofind cache rm - --yes
-
-  zoofind cache prune --max-size 50G --dry-run
-
-  cd "$(zoofind cache path hf:facebook/esm2_t6_8M_UR50D)"
-"""
 
 cache_app = typer.Typer(name="cache", help="What the framework caches hold (Hugging Face, torch.hub, TF Hub, kagglehub), yours and the shared tier's (ZOOFIND_SHARED_CACHE).",
                         no_args_is_help=True, epilog=EPILOG)
@@ -55,7 +48,8 @@ def ls(
         from ..inventory import select
 
         models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort, tier=tier)
-        render_cache_ls(e, e.pick_format(fmt, as_json), models)
+        filtered = any(x is not None for x in (source, larger_than, unused_for, tier))
+        render_cache_ls(e, e.pick_format(fmt, as_json), models, filtered=filtered)
 
 
 @cache_app.command("verify", epilog=EPILOG)
@@ -83,7 +77,8 @@ def verify(
 @cache_app.command("rm", epilog=EPILOG)
 def rm(
     ids: Annotated[List[str], typer.Argument(metavar="ID[@REV]...", help="Models to remove (a Hub revision with @REV), or - to read ids from stdin.", autocompletion=complete_id)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be removed and how much it frees; remove nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed and how much it frees; remove nothing.")] = False,
+    retired_n: RetiredDryRunOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
     """Remove cached models or single Hub revisions; a blob another cached revision or repo still links to is kept.
@@ -101,7 +96,8 @@ def rm(
 def prune(
     max_size: Annotated[Optional[str], typer.Option("--max-size", metavar="SIZE", help="Evict least recently used models until the caches fit: 50G, 500GiB.")] = None,
     unused_for: Annotated[Optional[str], typer.Option("--unused-for", metavar="AGE", help="Evict models not used for this long: 30d, 12w.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be evicted and how much it frees; remove nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be evicted and how much it frees; remove nothing.")] = False,
+    retired_n: RetiredDryRunOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Evict without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
     """Evict least recently used models to a size budget and/or an age; partial downloads older than a day go too.

@@ -94,6 +94,27 @@ FetchTimeoutOpt = Annotated[float, timeout_option("Seconds a request may wait fo
 TimeoutOpt = Annotated[float, timeout_option("Seconds to wait for each live source.")]
 
 
+def _retired_dry_run(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        raise typer.BadParameter("-n no longer means --dry-run (a short flag has one meaning in every command: "
+                                 "-n is search's --limit); spell it --dry-run", param_hint="-n")
+
+
+# -n meant --dry-run here once and --limit in search: one short flag, one meaning (--limit, as
+# in `head -n`). The old spelling is refused with the new one named, never silently taken.
+RetiredDryRunOpt = Annotated[bool, typer.Option("-n", hidden=True, callback=_retired_dry_run, show_default=False)]
+
+
+def epilog(examples: "list[str]", closing: str) -> str:
+    """A command's help epilog: its examples, indented, then a closing paragraph.
+
+    The closing paragraph is not only words: Typer reads an epilog through
+    ``inspect.cleandoc``, which takes away an indent every line after the first shares, so
+    examples with nothing unindented after them lost theirs (`search --help` against `pull --help`).
+    """
+    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in examples) + f"\n\n{closing}\n"
+
+
 @contextlib.contextmanager
 def reporting(e: Environment) -> Iterator[None]:
     """Run a command body: errors become a message on stderr and their exit code, and the

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, env, reporting
+from .common import FormatOpt, JsonOpt, env, epilog, reporting
 
 
 def list_frameworks(
@@ -26,4 +26,8 @@ def list_frameworks(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("list-frameworks", epilog="Example:\n\n  zoofind list-frameworks --installed")(list_frameworks)
+    app.command("list-frameworks", epilog=epilog(
+        ["zoofind list-frameworks --installed", "zoofind list-frameworks --json | jq -r '.frameworks[].key'"],
+        "\"catalog models\" counts the catalog's models that need each; 0 marks one zoofind knows "
+        "(from hub tags) that no catalog model needs.",
+    ))(list_frameworks)

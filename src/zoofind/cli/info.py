@@ -4,21 +4,20 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, reporting
+from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
 from .completion import complete_id
 
-EPILOG = """Examples:
-
-  zoofind info hf:facebook/esm2_t6_8M_UR50D
-
-  zoofind info torchvision:raft_large --json
-
-  zoofind info https://tfhub.dev/google/yamnet/1
-"""
+EPILOG = epilog([
+    "zoofind info hf:facebook/esm2_t6_8M_UR50D",
+    "zoofind info esm2_t6_8M_UR50D          # a bare name the catalog knows once",
+    "zoofind info torchvision:raft_large --json",
+    "zoofind info https://tfhub.dev/google/yamnet/1",
+], "Ids are read as pull, lock and cache read them: source:ref, a hub URL, owner/name, or a bare name "
+   "naming one catalog entry (an ambiguous one lists the candidates, exit 2).")
 
 
 def info(
-    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, catalog:<slug>, or a hub URL.", autocompletion=complete_id)],
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, catalog:<slug>, a hub URL, or a name the catalog knows once (resnet18).", autocompletion=complete_id)],
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
     fmt: FormatOpt = None,

@@ -6,8 +6,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from .common import (
-    AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt, RevisionOpt, env,
-    ids_from, reporting,
+    AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt, RetiredDryRunOpt,
+    RevisionOpt, env, ids_from, reporting,
 )
 from .completion import complete_id
 
@@ -38,7 +38,8 @@ def pull(
     all_files: AllFilesOpt = False,
     dest: Annotated[Optional[Path], typer.Option("--dest", metavar="DIR", help="Also place the files in DIR (hard links where possible, else copies).")] = None,
     jobs: JobsOpt = 8,
-    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show the files and bytes that would be fetched; write nothing, fetch no file.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files and bytes that would be fetched; write nothing, fetch no file.")] = False,
+    retired_n: RetiredDryRunOpt = False,
     quiet: QuietOpt = False,
     offline: OfflineOpt = False,
     timeout: FetchTimeoutOpt = 30.0,

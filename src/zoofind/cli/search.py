@@ -4,19 +4,16 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, reporting
+from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
 from .completion import complete_sort, complete_source
 
-EPILOG = """Examples:
-
-  zoofind search "protein language model"
-
-  zoofind search --task optical-flow --source torchvision
-
-  zoofind search resnet --format ids | head -3
-
-  zoofind search "bird vocalization" --json | jq '.results[0].id'
-"""
+EPILOG = epilog([
+    'zoofind search "protein language model"',
+    "zoofind search --task optical-flow --source torchvision",
+    "zoofind search resnet --format ids | head -3",
+    """zoofind search "bird vocalization" --json | jq '.results[0].id'""",
+], "stdout: a table on a terminal; in a pipe one line a result, id<TAB>source<TAB>task<TAB>framework<TAB>name. "
+   "-n/--limit sets how many (default 20); stderr says how many match in all.")
 
 
 def search(

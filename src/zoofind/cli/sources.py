@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, env, reporting, timeout_option
+from .common import FormatOpt, JsonOpt, OfflineOpt, env, epilog, reporting, timeout_option
 
 
 def sources(
@@ -29,4 +29,5 @@ def sources(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog="Examples:\n\n  zoofind sources\n\n  zoofind sources --offline --json")(sources)
+    app.command(epilog=epilog(["zoofind sources", "zoofind sources --offline --json"],
+                              "Every registered source, plugins included; --offline lists them without probing."))(sources)

@@ -209,7 +209,7 @@ class TorchvisionSource:
             hit = self._read_cached(ctx, inst)
             age = hit[1] if hit else None
         if inst is None:
-            using = f"bundled snapshot (torchvision {snap}); torchvision not installed"
+            using = f"bundled snapshot (torchvision {snap})"  # "installed torchvision" says it is not
         elif inst == snap:
             using = "bundled snapshot (same version as installed)"
         elif age is not None:
