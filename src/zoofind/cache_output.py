@@ -48,12 +48,14 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"],
         # A table is for reading (TSV and JSON carry every digit and the whole path): a commit as
         # its first 8 hex digits and ref, the path under the id, from ~, cut in the middle if need be.
         rows = [((m.id, _home_short(m.path)), ", ".join(r[:8] + r[40:] for r in m.revisions) or "-", size(m),
-                 *((m.tier,) if tiers else ()), human_age(now - m.last_used) + " ago" if m.last_used else "?") for m in models]
+                 *((m.tier,) if tiers else ()), human_age(now - m.last_used) + " ago" if m.last_used else "?")
+                for m in models]
         env.table(("id, path", "revisions", "size", *(("tier",) if tiers else ()), "last used"), rows,
                   short=("revisions", "size", "tier", "last used"), clip=("id, path",))
     if not models:
-        env.note("no cached models match" if filtered else "no model is cached yet (the Hugging Face, torch.hub, TF Hub "
-                 "and kagglehub caches and any shared tier hold none); `zoofind pull ID` fills them")
+        env.note("no cached models match" if filtered else
+                 "no model is cached yet (the Hugging Face, torch.hub, TF Hub and kagglehub caches and any "
+                 "shared tier hold none); `zoofind pull ID` fills them")
         return
     note = f"{len(models)} model(s), {human_bytes(whole)} on disk"
     shared = [m for m in models if m.tier == "shared"]

@@ -94,7 +94,8 @@ def resolve_id(text: str, ctx: "Context | None" = None) -> ParsedId:
                          hint="give the full id of the one you want")
     near = ", ".join(h.record.id for h in hits[:5])
     raise UsageError(f"no model is called {raw!r}" + (f" (close: {near})" if near else ""),
-                     hint="give a full id such as hf:owner/name or torchvision:resnet50, or find one with `zoofind search`")
+                     hint="give a full id such as hf:owner/name or torchvision:resnet50, "
+                          "or find one with `zoofind search`")
 
 
 def _checked(spec, ref: str, raw: str) -> ParsedId:  # noqa: ANN001 - a SourceSpec

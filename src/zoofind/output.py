@@ -157,7 +157,8 @@ class Environment:
         Widths are laid out here (``column_widths``), not by rich, which squeezes every column
         alike: ``short`` columns (sizes, ages, revisions) keep their width and never wrap, the
         others get room in their order (an id before a name) and fold; in ``clip`` columns a
-        path (a plain cell, or a cell's second line) is cut in the middle with "…" instead. Nothing is cropped: a table
+        path (a plain cell, or a cell's second line) is cut in the middle with "…" instead.
+        Nothing is cropped: a table
         that cannot fit its columns' minimum is wider than the screen, never cut off.
         """
         if not rows:
@@ -194,7 +195,8 @@ class Environment:
         # Rendered into a string (for this stream's terminal facts and width), so the table
         # reaches stdout through write() like every format: rich itself never writes there.
         buffer = io.StringIO()
-        console = Console(file=buffer, force_terminal=self.stdout_isatty, width=max(self.width, sum(widths) + 3 * len(columns) + 1),
+        needed = sum(widths) + 3 * len(columns) + 1
+        console = Console(file=buffer, force_terminal=self.stdout_isatty, width=max(self.width, needed),
                           no_color="NO_COLOR" in os.environ, highlight=False)
         table = Table(title=escape(cell(title)) if title else None, header_style="bold", title_justify="left", expand=False)
         for col, width, kind in zip(columns, widths, kinds):
@@ -314,7 +316,8 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
     if not result.hits and not result.all_failed:
         env.note("no matches; try fewer words, another spelling, or fewer filters")
     elif result.total > len(result.hits) and fmt == "table":
-        env.note(f"showing the best {len(result.hits)} of {result.total} matches (--limit {result.total} shows them all)")
+        shown, total = len(result.hits), result.total
+        env.note(f"showing the best {shown} of {total} matches (--limit {total} shows them all)")
 
 
 def _failed_line(failed: Sequence[Any], reports: Sequence[Any]) -> str:
@@ -322,7 +325,7 @@ def _failed_line(failed: Sequence[Any], reports: Sequence[Any]) -> str:
     which = ", ".join(rep.name for rep in failed)
     why = "; ".join(f"{rep.name}: {rep.message}" if len(failed) > 1 else str(rep.message) for rep in failed)
     live = [rep.name for rep in reports if rep.status == "ok" and rep.origin in ("live", "cache", "stale")]
-    instead = " and ".join(["the bundled catalog", *live]) if len(live) < 2 else f"the bundled catalog, {', '.join(live)}"
+    instead = "the bundled catalog" + "".join(f", {name}" for name in live[:-1]) + (f" and {live[-1]}" if live else "")
     return f"{'source' if len(failed) == 1 else 'sources'} {which} failed ({why}); these results are from {instead}"
 
 
@@ -459,9 +462,11 @@ def render_frameworks(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
     # The table and TSV show the same columns, in the same order (TSV's first five as before).
     _render_listing(
         env, fmt, "list-frameworks", "frameworks", data,
-        tsv=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"], d["runs_on"] or ""),
+        tsv=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "", d["catalog_models"],
+                       d["runs_on"] or ""),
         columns=("framework", "name", "pip install", "installed", "catalog models", "runs on"),
-        row=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]), d["runs_on"] or ""),
+        row=lambda d: (d["key"], d["name"], " ".join(d["pip"]), d["installed"] or "-", str(d["catalog_models"]),
+                       d["runs_on"] or ""),
         short=("installed",),
     )
     unused = [d["key"] for d in data if not d["catalog_models"]]

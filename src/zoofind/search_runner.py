@@ -144,7 +144,8 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     if cat.user is not None:
         # ZOOFIND_CATALOG_DIR's entries: their own prebuilt postings, scored with the bundled statistics.
         dropped += _score_catalog(found, cat, cat.user.index(index), literal, query, set())
-    reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + len(dropped), "bundled", seconds=round(time.perf_counter() - started, 4)))
+    reports.append(SourceReport(catalog_mod.SOURCE, "ok", len(found) + len(dropped), "bundled",
+                                seconds=round(time.perf_counter() - started, 4)))
     # Sources whose bundled snapshot in the catalog is all they have answered through it.
     reports += [SourceReport(name, "ok", origin="bundled") for name in wanted
                 if name != catalog_mod.SOURCE and (not specs[name].searches or name in reachable and name not in ask)]

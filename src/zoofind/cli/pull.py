@@ -6,8 +6,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from .common import (
-    AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt, RetiredDryRunOpt,
-    RevisionOpt, env, ids_from, reporting,
+    AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt,
+    RetiredDryRunOpt, RevisionOpt, env, ids_from, reporting,
 )
 from .completion import complete_id
 

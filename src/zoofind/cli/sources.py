@@ -29,5 +29,5 @@ def sources(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog=epilog(["zoofind sources", "zoofind sources --offline --json"],
-                              "Every registered source, plugins included; --offline lists them without probing."))(sources)
+    closing = "Every registered source, plugins included; --offline lists them without probing."
+    app.command(epilog=epilog(["zoofind sources", "zoofind sources --offline --json"], closing))(sources)

@@ -23,7 +23,8 @@ from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, list_body, model_records, trimm
 if TYPE_CHECKING:
     from ...context import Context
 
-NO_CREDENTIALS = "no Kaggle credentials, so Kaggle Models were not searched: set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY"
+NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched: "
+                  "set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY")
 
 
 class KaggleSource:
