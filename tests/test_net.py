@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
-from servers.loopback import LoopbackServer, QuietHandler
+from servers.loopback import LoopbackServer, QuietHandler, refused_port
 
 from zoofind.context import Context
 from zoofind.errors import (
@@ -71,6 +72,10 @@ class Scripted(LoopbackServer):
                 h.wfile.write(chunk)
         except OSError:
             pass
+
+    @staticmethod
+    def _drop(h: QuietHandler) -> None:
+        h.close_connection = True  # the connection closes without an answer: a fault that heals
 
     @staticmethod
     def _redirect(h: QuietHandler, where: str) -> None:
@@ -148,3 +153,44 @@ def test_unreachable_and_offline():
         session(timeout=2).request("GET", "http://127.0.0.1:9/")
     with pytest.raises(OfflineError):
         session(offline=True)
+
+
+
+@pytest.fixture
+def retries(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The retries stamina schedules (it logs each one on its "stamina" logger)."""
+    caplog.set_level(logging.WARNING, logger="stamina")
+    return caplog.records
+
+
+@pytest.mark.parametrize("host", ["refused", "nonexistent.invalid"])
+def test_a_host_that_cannot_be_reached_fails_at_once_without_retries(host, retries):
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}/" if host == "refused" else f"http://{host}/"
+        started = time.monotonic()
+        with pytest.raises(UnreachableError) as err:
+            session(timeout=10).request("GET", url)
+    reason = "the connection was refused" if host == "refused" else "its name does not resolve"
+    assert reason in err.value.message and "--offline" in (err.value.hint or "")
+    # Still transient (a cached answer is served instead), but not worth a retry within the call.
+    assert err.value.transient and not err.value.retryable
+    assert not [r for r in retries if "retry" in r.getMessage()] and time.monotonic() - started < 1.0
+
+
+def test_a_connection_dropped_without_an_answer_is_still_retried(retries):
+    with Scripted("drop", "ok") as server:
+        answer = session().request("GET", server.url)
+    assert answer.status == 200 and server.count == 2
+
+
+def test_a_redirect_to_a_file_address_is_refused_at_once_and_names_the_server(retries):
+    with Scripted("redirect|file:///etc/passwd") as server:
+        started = time.monotonic()
+        with pytest.raises(BadAnswerError) as err:
+            session(timeout=10).request("GET", server.url + "/api/x?token=secret")
+        assert server.count == 1 and time.monotonic() - started < 1.0
+    message = err.value.message
+    assert "redirected to a file: address; refused" in message and f"127.0.0.1:{server.port}/api/x" in message
+    assert "secret" not in message and "passwd" not in message
+    assert "endpoint variable" not in (err.value.hint or "") and "misconfigured" in (err.value.hint or "")
+    assert not err.value.transient

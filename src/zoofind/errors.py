@@ -66,10 +66,13 @@ class SourceError(ZoofindError):
 
     ``transient`` says whether asking again later may work (the answer cache then serves
     a stale copy, and the network layer retries); the subclasses below are the kinds
-    the network layer tells apart.
+    the network layer tells apart. ``retryable`` (with ``transient``): whether a retry
+    within the same call may help; a host that cannot be reached at all (its name does not
+    resolve, the connection is refused) stays down for longer than a retry waits.
     """
 
     transient = False
+    retryable = True
     timed_out = False
 
     def __init__(self, message: str, *, hint: str | None = None, status: int | None = None, retry_after: float | None = None) -> None:

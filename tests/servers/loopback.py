@@ -6,10 +6,11 @@ Stopping also closes the keep-alive connections still open (and wakes handlers w
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -46,7 +47,8 @@ class LoopbackServer:
         if not hasattr(self, "_stopping"):
             self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # ``bind_port`` (set before _listen): a given port, e.g. to bring a stopped server back where it was.
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", getattr(self, "bind_port", 0)), handler)
         self.httpd.daemon_threads = True
         self.httpd.tracked = (self._lock, self._connections)  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
@@ -76,3 +78,11 @@ class LoopbackServer:
     def count(self) -> int:
         with self._lock:
             return len(self.requests)
+
+
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses every connection: bound (so no one else takes it), not listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

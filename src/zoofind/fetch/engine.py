@@ -239,6 +239,8 @@ class Engine:
         self._remaining = 0
         self._all_done = threading.Condition()
         self._client: "httpx.Client | None" = None
+        #: hosts (name, port) that answered in this run: a connection one of them then refuses is a blip
+        self._answered: set[tuple[str | None, int | None]] = set()
 
     def progress(self, event: ProgressEvent) -> None:
         """Tell the caller's callback; its failure must never stop or hang a transfer."""
@@ -560,7 +562,7 @@ class Engine:
                 idle = 0
                 continue
             except SourceError as exc:
-                if not exc.transient:
+                if not (exc.transient and exc.retryable):
                     raise
                 err: SourceError = exc
             idle = 0 if r.pos > before else idle + 1
@@ -616,6 +618,10 @@ class Engine:
             mapped = from_transport(exc, urlsplit(job.url).netloc)
             err = mapped if isinstance(mapped, SourceError) else SourceError(f"{job.d.label}: {type(exc).__name__}: {exc}")
             err.transient = True  # a lost connection mid-file is always worth continuing
+            if not err.retryable and _host_of(exc) in self._answered:
+                # No connection to a host that answered this run: a blip (a restart, a network
+                # hiccup) worth riding out in a long pull. A host never reached fails at once.
+                err.retryable = True
             raise err from None
         if r.end is None:
             if job.size is not None and r.pos < job.size:
@@ -687,6 +693,8 @@ class Engine:
     @contextlib.contextmanager
     def _open(self, job: _Job, headers: Mapping[str, str]) -> Any:
         """GET the job's URL, walking redirects; the hub's headers go to the hub's host only."""
+        from ..net.errors import refused_redirect
+
         assert self._client is not None
         url = start = job.url
         origin = urlsplit(job.d.url).netloc
@@ -696,9 +704,13 @@ class Engine:
                 send.update(job.d.auth)
             request = self._client.build_request("GET", url, headers=send, extensions={"trace": self._tracker.trace})
             resp = self._client.send(request, stream=True)
+            self._answered.add(_host(url))
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 resp.close()
                 nxt = urljoin(url, resp.headers["location"])
+                refused = refused_redirect(job.d.label, url, nxt)
+                if refused is not None:
+                    raise refused  # the server's fault, and final: not retried
                 if urlsplit(url).scheme == "https" and urlsplit(nxt).scheme != "https":
                     # Plain http only where an endpoint override asks for it, never by a redirect.
                     raise SourceError(f"{job.d.label}: {urlsplit(url).netloc} redirected to plain http ({urlsplit(nxt).netloc}); refused",
@@ -791,6 +803,19 @@ class Engine:
                                  hint="the model's file list may be out of date; retry, or check the id with `zoofind info`")
         err = from_status(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, job.d.label)
         return err if err is not None else SourceError(f"{job.d.label}: HTTP {resp.status_code} from {where}")
+
+
+def _host(url: str) -> tuple[str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.hostname, parts.port
+
+
+def _host_of(exc: "httpx.HTTPError") -> tuple[str | None, int | None] | None:
+    """The host of the request an httpx error was raised for (None when it carries none)."""
+    try:
+        return _host(str(exc.request.url))
+    except (RuntimeError, ValueError):
+        return None
 
 
 def _pwrite_all(fd: int, data: bytes, offset: int) -> None:

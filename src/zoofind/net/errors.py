@@ -8,6 +8,9 @@ cannot leak through them.
 
 from __future__ import annotations
 
+import errno
+import socket
+import ssl
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -30,6 +33,47 @@ def where(url: str | httpx.URL) -> str:
     except ValueError:  # a malformed address (a bad port, an open IPv6 bracket): say no more than its path
         return redact_text(str(url)).split("?", 1)[0]
     return f"{host}{parts.path}"
+
+
+UNREACHABLE_HINT = "check your connection or the endpoint variable, or use --offline"
+#: Redirects zoofind follows: to another web address, never to a file or another protocol.
+WEB_SCHEMES = ("http", "https")
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why a connection could not be made, in words (the OS error under httpx's ConnectError)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror):
+            return "its name does not resolve (no network, or a wrong host name)"
+        if isinstance(seen, ConnectionRefusedError):
+            return "the connection was refused (nothing listens there)"
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its TLS certificate was refused ({seen.verify_message or 'not verified'})"
+        if isinstance(seen, ssl.SSLError):
+            return "the TLS handshake failed"
+        if isinstance(seen, OSError) and seen.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "no route to it (the network is down)"
+        seen = seen.__cause__ or seen.__context__
+    return "no connection (ConnectError)"
+
+
+def refused_redirect(service: str, here: str, target: str) -> BadAnswerError | None:
+    """The error for a redirect from ``here`` to ``target`` when ``target`` is no web address
+    (``file:``, ``ftp:``, ...): the server's fault, final, and never followed; None otherwise."""
+    try:
+        scheme = urlsplit(target).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme in WEB_SCHEMES:
+        return None
+    kind = f"a {scheme}: address" if scheme else "an address without a scheme"
+    host = where(here).split("/", 1)[0] or "the server"
+    return BadAnswerError(f"{service} ({where(here)}) redirected to {kind}; refused (zoofind follows http and https only)",
+                          hint=f"the server at {host} (or a proxy in front of it) is misconfigured or hostile; "
+                               "retrying will not help: tell whoever runs it")
 
 
 def from_transport(exc: BaseException, service: str | None = None) -> ZoofindError | None:
@@ -57,11 +101,14 @@ def from_transport(exc: BaseException, service: str | None = None) -> ZoofindErr
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return SourceError(f"cannot use the address of {name}{at}: {redact_text(str(exc))}",
                            hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
+    if isinstance(exc, httpx.ConnectError):
+        # No connection at all: no retry within this call heals that (the network is down,
+        # the name is wrong, nothing listens), so the call fails at once; a stale answer may serve.
+        err = UnreachableError(f"cannot reach {name}{at}: {_connect_failure(exc)}", hint=UNREACHABLE_HINT)
+        err.retryable = False
+        return err
     if isinstance(exc, httpx.TransportError):
-        return UnreachableError(
-            f"cannot reach {name}{at}: {type(exc).__name__}",
-            hint="check your connection or the endpoint variable, or use --offline",
-        )
+        return UnreachableError(f"cannot reach {name}{at}: {type(exc).__name__}", hint=UNREACHABLE_HINT)
     return SourceError(f"{name}{at}: {type(exc).__name__}: {redact_text(str(exc))}")
 
 

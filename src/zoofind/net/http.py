@@ -38,7 +38,7 @@ import httpx
 from .. import __version__
 from ..errors import BadAnswerError, OfflineError, TimedOutError, UsageError
 from . import retry as retry_policy
-from .errors import from_status, from_transport, where
+from .errors import from_status, from_transport, refused_redirect, where
 
 if TYPE_CHECKING:
     import ssl
@@ -391,6 +391,9 @@ class Session:
             except httpx.InvalidURL:
                 raise BadAnswerError(f"{self.service} ({where(here)}) redirects to an address that is not one",
                                      hint="the service or a proxy is misconfigured; retry later") from None
+            refused = refused_redirect(self.service, str(here), str(target))
+            if refused is not None:
+                raise refused
             if (target.scheme, target.host, target.port) != (here.scheme, here.host, here.port):
                 sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
             if resp.status_code == 303 or (resp.status_code in (301, 302) and method not in ("GET", "HEAD")):

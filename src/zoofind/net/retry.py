@@ -2,7 +2,10 @@
 
 Retried: errors whose kind is transient (timeouts, lost connections, 408, 429, 5xx);
 a server's ``Retry-After`` replaces the backoff. Never retried: other 4xx, malformed
-answers, anything once the call's deadline could not hold another attempt.
+answers, a host that cannot be reached at all (``retryable`` false: no connection could
+be made, so waiting a second changes nothing and a dead network would cost every retry's
+wait, and a slow resolver its timeout again), anything once the call's deadline could not
+hold another attempt.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def backoff_hook(deadline: "Deadline") -> Callable[[Exception], bool | float]:
     """stamina's ``on``: whether (and after how long) to retry an exception, within ``deadline``."""
 
     def hook(exc: Exception) -> bool | float:
-        if not getattr(exc, "transient", False):
+        if not (getattr(exc, "transient", False) and getattr(exc, "retryable", True)):
             return False
         left = deadline.remaining()
         after = getattr(exc, "retry_after", None)
