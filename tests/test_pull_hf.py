@@ -284,3 +284,25 @@ def test_files_zoofind_writes_are_readable_by_the_rest_of_a_lab(hub, cli) -> Non
     for path in (repo / "blobs").iterdir():
         assert path.stat().st_mode & 0o444 == 0o444, (path, oct(path.stat().st_mode))
     assert (repo / "refs" / "main").stat().st_mode & 0o777 == 0o664
+
+
+def test_a_gated_repo_behind_a_mirror_without_auth_check_is_decided_by_the_download(hub, cli) -> None:
+    """olah and Artifactory/Nexus Hugging Face remotes often lack /auth-check: their bare 404 (no
+    X-Error-Code, so not the Hub's word) says nothing about access, and the download decides."""
+    other = "hf_zoofindOTHERtoken9876543210fedcbaXYZ"
+    hub.tokens = (TEST_TOKEN, other)
+    hub.auth_check_route = False
+    gated = "zoofind-lab/gated-mirror"
+    hub.add_repo(gated, {"config.json": b"{}", "model.safetensors": blob(MB, "gated")}, gated="manual")
+    hub.granted[gated] = {TEST_TOKEN}
+    for env in ({"HF_TOKEN": other}, {}):  # a token without the grant, then none: the storage refuses
+        denied = cli("pull", f"hf:{gated}", env=env)
+        assert denied.code == 4, denied.stderr
+        assert "refused the download (HTTP 40" in denied.stderr and f"request access at {hub.url}/{gated}" in denied.stderr
+        assert "Traceback" not in denied.stderr and other not in denied.stderr
+    info = cli("info", f"hf:{gated}", "--json", env={"HF_TOKEN": TEST_TOKEN})
+    assert json.loads(info.stdout)["record"]["extra"]["access"] == "unknown", info.stdout
+    ran = cli("pull", f"hf:{gated}", env={"HF_TOKEN": TEST_TOKEN})
+    assert ran.code == 0, ran.stderr
+    assert (Path(ran.stdout.split("\t")[1].strip()) / "model.safetensors").read_bytes() == blob(MB, "gated")
+    assert any(r.path.endswith("/auth-check") and r.status == 404 for r in hub.requests)

@@ -13,7 +13,9 @@ Search API (as huggingface_hub 2.x calls it):
   full commit sha; another one is 404 ``RevisionNotFound``). Unknown or private repos: 401
   without a token, 404 with one, both with ``X-Error-Code: RepoNotFound``, as the Hub answers.
 * ``GET /api/models/{owner}/{name}/auth-check``: 200, or ``X-Error-Code: GatedRepo`` (401 without
-  a token, 403 with one) for a gated repo the token was not granted.
+  a token, 403 with one) for a gated repo the token was not granted. ``auth_check_route=False``
+  plays a lab mirror without that route (olah, an Artifactory or Nexus Hugging Face remote): a
+  plain 404 ``{"detail": "Not Found"}`` (FastAPI's), no ``X-Error-Code``; everything else as the Hub.
 
 Gated repos' metadata is public on today's Hub (only their files and auth-check are gated);
 ``gated_metadata=True`` makes ``/api/models/{id}`` itself answer GatedRepo, as in
@@ -405,6 +407,7 @@ class HubServer(Faults):
     lfs_host: str = "localhost"
     lfs_url_ttl: float = 3600.0
     renamed: dict[str, str] = field(default_factory=dict)
+    auth_check_route: bool = True
 
     def __post_init__(self) -> None:
         self._init_faults()
@@ -631,6 +634,8 @@ class _Handler(BodyHandler):
                 repo, tail = "/".join(segments[2:4]), segments[4:]
                 self._moved(repo, raw_path)
                 if tail == ["auth-check"]:
+                    if not hub.auth_check_route:
+                        raise _Reply(404, {"detail": "Not Found"})
                     raise self._auth_check(repo, user)
                 if not tail or (len(tail) >= 2 and tail[0] == "revision"):
                     raise self._info(repo, "/".join(tail[1:]) or None, entry.query, user)

@@ -5,7 +5,8 @@
   header's URL (it carries every parameter), followed only on the Hub's own origin: the
   token goes to no other host.
 * ``GET /api/models/{repo}[/revision/{rev}]?blobs=true``: one repo, with file sizes and LFS hashes.
-* ``GET /api/models/{repo}/auth-check``: whether this token may download a gated repo.
+* ``GET /api/models/{repo}/auth-check``: whether this token may download a gated repo (a
+  mirror without the route answers a bare 404: then the download's answer decides).
 
 Errors follow huggingface_hub's ``hf_raise_for_status``: the ``X-Error-Code`` header
 (``RepoNotFound``, ``GatedRepo``, ``RevisionNotFound``, ``EntryNotFound``) says what a
@@ -150,6 +151,17 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "a number")
 
 
-def auth_check(session: Session, hub: str, repo: str, token: str | None) -> None:
-    """Returns when this token may download ``repo``; raises AccessDeniedError or NotFoundError."""
-    check(session.request("GET", f"{hub}{repo_path(repo)}/auth-check", headers=headers(token)), hub=hub, repo=repo, token=token)
+#: What a server without a route answers (no X-Error-Code: not the Hub's word): 404, or 405/501 from some proxies.
+NO_ROUTE = frozenset({404, 405, 501})
+
+
+def auth_check(session: Session, hub: str, repo: str, token: str | None) -> bool:
+    """True when the Hub says this token may download ``repo``; False when the server cannot
+    tell (a lab mirror of the Hub, olah or an Artifactory/Nexus remote, often lacks the route
+    and answers a bare 404: the download's own answer then decides). Raises AccessDeniedError
+    or NotFoundError when the Hub says no (its answers carry ``X-Error-Code``)."""
+    answer = session.request("GET", f"{hub}{repo_path(repo)}/auth-check", headers=headers(token))
+    if answer.status in NO_ROUTE and not answer.headers.get("x-error-code"):
+        return False
+    check(answer, hub=hub, repo=repo, token=token)
+    return True

@@ -70,17 +70,18 @@ class HfSource:
         return value, hub, token
 
     def _access(self, repo: str, ctx: "Context", hub: str, token: str | None, session: Any = None) -> str:
-        """For a gated repo, whether this token may download it (never cached):
-        "granted", "no-token" or "denied". ``session``: an open one, whose deadline it then shares."""
+        """For a gated repo, whether this token may download it (never cached): "granted",
+        "no-token", "denied", or "unknown" (a mirror that cannot tell: the download decides).
+        ``session``: an open one, whose deadline it then shares."""
         from ...net.http import Session
         from . import api
 
         try:
             with contextlib.nullcontext(session) if session is not None else Session(ctx, api.SERVICE) as s:
-                api.auth_check(s, hub, repo, token)
+                known = api.auth_check(s, hub, repo, token)
         except (AccessDeniedError, NotFoundError):
             return "denied" if token else "no-token"
-        return "granted"
+        return "granted" if known else "unknown"
 
     def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
         data, hub, token = self._repo(pid.ref, ctx)
@@ -109,7 +110,7 @@ class HfSource:
             data = api.model_info(s, hub, pid.ref, token, revision)
             repo = str(data["id"])
             access = self._access(repo, ctx, hub, token, s) if data.get("gated") else "granted"
-        if access != "granted":
+        if access in ("denied", "no-token"):  # "unknown": the downloads' own answers decide (401/403: exit 4)
             raise AccessDeniedError(
                 f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
                 hint=f"request access at {shown}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
