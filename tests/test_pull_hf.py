@@ -306,3 +306,61 @@ def test_a_gated_repo_behind_a_mirror_without_auth_check_is_decided_by_the_downl
     assert ran.code == 0, ran.stderr
     assert (Path(ran.stdout.split("\t")[1].strip()) / "model.safetensors").read_bytes() == blob(MB, "gated")
     assert any(r.path.endswith("/auth-check") and r.status == 404 for r in hub.requests)
+
+
+def test_huggingface_hub_reads_the_tree_listing_and_the_cache_tag_zoofind_writes(hub, cli, tmp_path: Path) -> None:
+    """huggingface_hub (1.33+ and 2.x) caches each commit's file listing in trees/<commit>.json
+    and tags the cache with CACHEDIR.TAG: zoofind writes both as it does, byte for byte, but
+    lists only the files it placed, so the skipped weight formats do not make the snapshot
+    incomplete for an offline snapshot_download."""
+    ran = cli("pull", f"hf:{REPO}")
+    assert ran.code == 0, ran.stderr
+    commit = hub.repo(REPO).branches["main"]
+    folder = hub_cache() / "models--zoofind-lab--protein-tiny"
+    # What huggingface_hub itself writes for the same repo, in a cache of its own.
+    own = tmp_path / "hf-own"
+    theirs = referee(f"import huggingface_hub as h; h.snapshot_download({REPO!r})", HF_HUB_OFFLINE="0", HF_HOME=str(own),
+                     HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    assert theirs.returncode == 0, theirs.stderr
+    listing = json.loads((own / "hub" / folder.name / "trees" / f"{commit}.json").read_text())
+    assert set(listing["files"]) == set(FILES)  # huggingface_hub lists the whole repo
+    del listing["files"]["pytorch_model.bin"]  # zoofind skipped it, and lists what it placed
+    assert (folder / "trees" / f"{commit}.json").read_text() == json.dumps(listing, indent=1)
+    assert (hub_cache() / "CACHEDIR.TAG").read_bytes() == (own / "hub" / "CACHEDIR.TAG").read_bytes()
+
+    check = referee(
+        "import huggingface_hub as h, json\n"
+        f"files = h.get_cached_repo_tree({REPO!r})\n"
+        f"p = h.snapshot_download({REPO!r}, local_files_only=True)\n"
+        "print(json.dumps({'files': sorted((f.path, f.size, f.blob_id) for f in files), 'p': p,\n"
+        "                  'warnings': [str(w) for w in h.scan_cache_dir().warnings]}))"
+    )
+    assert check.returncode == 0, check.stderr
+    seen = json.loads(check.stdout)
+    assert seen["p"] == ran.stdout.split("\t")[1].strip() and seen["warnings"] == []
+    assert [f[0] for f in seen["files"]] == sorted(p for p in FILES if p != "pytorch_model.bin")
+    assert ["config.json", len(FILES["config.json"]), hub.file(REPO, "config.json").oid] in seen["files"]
+
+    # The listing is what huggingface_hub goes by: a file gone from the snapshot is now seen missing.
+    (Path(seen["p"]) / "tokenizer" / "vocab.txt").unlink()
+    gone = referee(f"import huggingface_hub as h; h.snapshot_download({REPO!r}, local_files_only=True)")
+    assert gone.returncode != 0 and "IncompleteSnapshotError" in gone.stderr and "tokenizer/vocab.txt" in gone.stderr
+
+
+def test_the_tree_listing_grows_with_each_pull_and_goes_with_its_revision(hub, cli) -> None:
+    commit = hub.repo(REPO).branches["main"]
+    tree = hub_cache() / "models--zoofind-lab--protein-tiny" / "trees" / f"{commit}.json"
+    assert cli("pull", f"hf:{REPO}", "--include", "*.json").code == 0
+    assert list(json.loads(tree.read_text())["files"]) == ["config.json"]
+    assert cli("pull", f"hf:{REPO}", "--all-files").code == 0
+    assert sorted(json.loads(tree.read_text())["files"]) == sorted(FILES)
+    assert cli("pull", f"hf:{REPO}", "--offline").code == 0  # an offline pull knows no pointer ids: the listing stays
+    assert sorted(json.loads(tree.read_text())["files"]) == sorted(FILES)
+    # cache ls/verify read past trees/ and CACHEDIR.TAG; rm of the revision takes its listing with it.
+    listed = cli("cache", "ls", "--json")
+    assert listed.code == 0 and [m["id"] for m in json.loads(listed.stdout)["results"]] == [f"hf:{REPO}"]
+    verified = cli("cache", "verify", f"hf:{REPO}")
+    assert verified.code == 0, verified.stdout + verified.stderr
+    removed = cli("cache", "rm", f"hf:{REPO}@{commit}", "--yes")
+    assert removed.code == 0, removed.stderr
+    assert not tree.exists() and (hub_cache() / "CACHEDIR.TAG").exists()

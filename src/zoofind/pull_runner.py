@@ -512,6 +512,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
             continue
         if f.etag:
             repo.link(plan.commit, f.path, f.etag)
+    repo.record(plan.commit, [f for f, skip in plan.chosen if not skip])  # trees/<commit>.json, CACHEDIR.TAG
     # The ref last: a revision never resolves to a snapshot still being filled.
     if plan.revision and not (plan.pinned and repo.commit_of(plan.revision)):
         repo.write_ref(plan.revision, plan.commit)

@@ -4,13 +4,24 @@
         blobs/<etag>                       the bytes (etag: LFS sha256, else git blob id)
         snapshots/<commit>/<path>          relative symlinks into ../../blobs
         refs/<branch or tag>               the commit a revision pointed to
+        trees/<commit>.json                the commit's file listing (huggingface_hub >= 1.33)
     <hub cache>/.locks/models--owner--name/ lock files (scan_cache_dir skips .locks)
+    <hub cache>/CACHEDIR.TAG               "back-up tools, skip this folder" (bford.info/cachedir)
 
 The hub cache is ``$HF_HUB_CACHE`` (or the older ``HUGGINGFACE_HUB_CACHE``), else
 ``$HF_HOME/hub``. Where the file system cannot hold symlinks, the file itself sits at its
 snapshot path (what huggingface_hub does there). Partial downloads sit in ``blobs/`` under
 a name huggingface_hub never reads; ``refs/`` is written only once every file of the
 snapshot is in place, so a framework never resolves a revision to half a model.
+
+``trees/<commit>.json`` is huggingface_hub's ``_tree_cache`` format 1 (``{"format_version": 1,
+"files": {path: {"size", "blob_id"[, "lfs_sha256", "lfs_size"][, "xet_hash"]}}}``, paths
+sorted, ``indent=1``), which ``get_cached_repo_tree`` reads and by which an offline
+``snapshot_download`` tells a whole snapshot from a partial one. huggingface_hub lists the
+whole repo there; zoofind lists the files it placed (added to any listing already there),
+because the weight formats it skips by default would otherwise make every snapshot it pulled
+"incomplete" offline. The flip side: an online ``snapshot_download`` of that commit trusts the
+listing and fetches none of the skipped files (``zoofind pull --all-files`` adds them).
 
 huggingface_hub 2.x adds a cache-wide store for files it fetched over Xet
 (``utils/_shared_blobs.py``; off with ``HF_HUB_DISABLE_XET=1`` or
@@ -37,15 +48,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import re
 import stat
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 
 from .. import paths
 from ..atomic import TMP_PREFIX, replacing
 from ..errors import ZoofindError
+
+if TYPE_CHECKING:
+    from ..sources.base import FileEntry
 
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 #: huggingface_hub's Xet store: folder, marker file and its content, payload names.
@@ -57,6 +72,16 @@ XET_HASH_RE = re.compile(r"[0-9a-f]{64}")
 REPO_LOCK = "repo.zoofind.lock"
 #: Seconds ``link``/``write_ref`` wait for a removal of the same repo to finish.
 PLACE_WAIT = 600.0
+#: huggingface_hub's cache directory tag (``_local_folder.CACHEDIR_TAG_CONTENT``), byte for byte.
+CACHEDIR_TAG = "CACHEDIR.TAG"
+CACHEDIR_TAG_CONTENT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by huggingface_hub.\n"
+    "# For information about cache directory tags, see:\n"
+    "#\thttps://bford.info/cachedir/\n"
+)
+#: ``_tree_cache.TREE_CACHE_FORMAT_VERSION``: huggingface_hub ignores (and rewrites) a listing of another.
+TREE_FORMAT = 1
 
 
 class RemovedWhilePlacing(ZoofindError):
@@ -175,6 +200,55 @@ class RepoCache:
             # below refs/ as a ref, a temporary one too (a warning, forever if the write is killed).
             with replacing(self.root / "refs" / revision, "w", beside=self.repo_lock().parent) as fh:
                 fh.write(commit)
+
+    def tree(self, commit: str) -> Path:
+        return self.root / "trees" / f"{commit}.json"
+
+    def record(self, commit: str, files: Iterable["FileEntry"]) -> None:
+        """What huggingface_hub writes beside a snapshot: the cache's ``CACHEDIR.TAG`` and the
+        commit's tree listing, ``files`` added to it (see the module's docstring). The listing
+        is written only when every file carries the Hub's metadata (an offline pull knows no
+        LFS pointer ids: it leaves the listing as it is). Like huggingface_hub, a folder that
+        cannot be written costs these files, never the pull."""
+        with contextlib.suppress(OSError):
+            tag = self.cache / CACHEDIR_TAG
+            if not tag.exists():
+                # The temporary file beside the locks: scan_cache_dir warns about any other file in the cache's root.
+                with replacing(tag, "w", beside=self._lock_dir()) as fh:
+                    fh.write(CACHEDIR_TAG_CONTENT)
+        entries = {}
+        for f in files:
+            if not isinstance(f.size, int) or f.blob_id is None or (f.sha256 is None and f.git_sha1 is None):
+                return
+            entry: dict[str, object] = {"size": f.size, "blob_id": f.blob_id}
+            if f.sha256 is not None:  # stored in LFS: its size is the file's, as the Hub's listing gives it
+                entry.update(lfs_sha256=f.sha256, lfs_size=f.size)
+            entries[f.path] = entry
+        with self._placing():
+            if not self.snapshot(commit).is_dir():
+                return  # a removal took the snapshot meanwhile: a listing alone would be a broken repo folder
+            listing = self._read_tree(commit)
+            added = {p: e for p, e in entries.items() if p not in listing}
+            if not added and self.tree(commit).exists():
+                return
+            with contextlib.suppress(OSError), replacing(self.tree(commit), "w", beside=self._lock_dir()) as fh:
+                merged = {**listing, **added}
+                json.dump({"format_version": TREE_FORMAT, "files": {p: merged[p] for p in sorted(merged)}}, fh, indent=1)
+
+    def _read_tree(self, commit: str) -> dict[str, object]:
+        """The files of the commit's listing; empty when there is none or huggingface_hub would not read it."""
+        try:
+            with open(self.tree(commit), encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            return {}
+        files = data.get("files") if isinstance(data, dict) and data.get("format_version") == TREE_FORMAT else None
+        return dict(files) if isinstance(files, dict) else {}
+
+    def _lock_dir(self) -> Path:
+        folder = self.repo_lock().parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def _removed(self) -> RemovedWhilePlacing:
         return RemovedWhilePlacing(f"hf:{self.repo}: removed from the cache (zoofind cache rm or prune) while this pull was placing it",

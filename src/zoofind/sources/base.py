@@ -31,6 +31,9 @@ class FileEntry:
     sha256_prefix: str | None = None
     #: git's blob id of the bytes (the Hub's id for a file stored outside LFS).
     git_sha1: str | None = None
+    #: the Hub's git object id of the path (an LFS file's is its pointer file's), as its
+    #: listings give it: huggingface_hub's tree listing (``trees/<commit>.json``) records it.
+    blob_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,7 @@ class HfSource:
                 # huggingface_hub names a blob by its ETag: the LFS sha256, else the git blob id.
                 etag=sha256 or blob,
                 git_sha1=None if sha256 else blob,
+                blob_id=blob,
             )
 
     def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
