@@ -118,3 +118,27 @@ def test_offline_start_up_imports_no_source_implementation():
         assert not heavy, heavy
     """)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_abilities_are_declared_at_registration_and_made_on_first_use():
+    from zoofind.errors import UsageError
+    from zoofind.sources.base import SourceSpec
+
+    made: list[str] = []
+
+    def factory(what: str):
+        return lambda: made.append(what) or what
+
+    reg = Registry()
+    reg.register(SourceSpec(name="a", title="Hub A", network=False), factory("a-search"), pull=factory("a-pull"))
+    reg.register(SourceSpec(name="b", title="Hub B", network=False), factory("b-search"))
+    assert reg.able("pull") == ("a",) and reg.able("search") == ("a", "b")
+    assert reg.can("a", "pull") and not reg.can("b", "pull")
+    assert made == []  # declaring costs no import of an implementation
+    assert reg.ability("a", "pull") == "a-pull" and reg.ability("a", "pull") == "a-pull"
+    assert made == ["a-pull"]  # made once
+    with pytest.raises(UsageError, match="Hub B models cannot be pulled yet") as refused:
+        reg.ability("b", "pull")
+    assert "a:" in (refused.value.hint or "")
+    with pytest.raises(TypeError, match="unknown abilities teleport"):
+        reg.register(SourceSpec(name="c", title="C", network=False), factory("c"), teleport=factory("x"))

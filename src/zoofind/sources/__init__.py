@@ -165,12 +165,17 @@ def json_date(value: Any, repairs: Repairs | None = None) -> str | None:
 
 
 class Registry:
-    """Specs and source factories by name; instances are made on first use."""
+    """Specs and, per source, one factory for each ability it has; instances are made on first use.
+
+    ``register(spec, search_factory, pull=..., lock=..., ...)``: the positional factory makes
+    the ``Source`` (search, info, status); each keyword names one more ability of
+    ``protocol.ABILITIES`` with the factory of the object implementing it.
+    """
 
     def __init__(self, discover: Callable[["Registry"], None] | None = None) -> None:
         self._specs: dict[str, SourceSpec] = {}
-        self._factories: dict[str, Callable[[], Source]] = {}
-        self._instances: dict[str, Source] = {}
+        self._factories: dict[str, dict[str, Callable[[], Any]]] = {}
+        self._instances: dict[tuple[str, str], Any] = {}
         self._discover = discover
         #: Plugins that failed to load: (entry point, why). `zoofind sources` shows them.
         self.problems: list[tuple[str, str]] = []
@@ -180,15 +185,26 @@ class Registry:
             discover, self._discover = self._discover, None
             discover(self)
 
-    def register(self, spec: SourceSpec, factory: Callable[[], Source]) -> None:
-        """Add a source; a later registration of the same name replaces the earlier one."""
+    def register(self, spec: SourceSpec, factory: Callable[[], Source], /, **abilities: Callable[[], Any]) -> None:
+        """Add a source; a later registration of the same name replaces the earlier one.
+
+        An ability ``protocol.ABILITIES`` does not name is a plugin's mistake: ``TypeError``,
+        which discovery records as that plugin's problem.
+        """
+        from .protocol import ABILITIES
+
+        unknown = sorted(set(abilities) - set(ABILITIES))
+        if unknown:
+            raise TypeError(f"{spec.name}: unknown abilities {', '.join(unknown)} (known: {', '.join(ABILITIES)})")
         self._specs[spec.name] = spec
-        self._factories[spec.name] = factory
-        self._instances.pop(spec.name, None)
+        self._factories[spec.name] = {"search": factory, **abilities}
+        for ability in ABILITIES:
+            self._instances.pop((spec.name, ability), None)
 
     def unregister(self, name: str) -> None:
-        for table in (self._specs, self._factories, self._instances):
-            table.pop(name, None)  # type: ignore[attr-defined]
+        self._specs.pop(name, None)
+        self._factories.pop(name, None)
+        self._instances = {k: v for k, v in self._instances.items() if k[0] != name}
 
     def names(self) -> tuple[str, ...]:
         self._loaded()
@@ -205,11 +221,33 @@ class Registry:
         except KeyError:
             raise UsageError(f"unknown source {name!r}", hint=f"sources: {', '.join(self._specs)}") from None
 
-    def get(self, name: str) -> Source:
+    def can(self, name: str, ability: str) -> bool:
+        """Whether source ``name`` registered ``ability`` (no import of its implementation)."""
         self.spec(name)
-        if name not in self._instances:
-            self._instances[name] = self._factories[name]()
-        return self._instances[name]
+        return ability in self._factories[name]
+
+    def able(self, ability: str) -> tuple[str, ...]:
+        """The sources that have ``ability``, in registration order."""
+        self._loaded()
+        return tuple(name for name, made in self._factories.items() if ability in made)
+
+    def ability(self, name: str, ability: str) -> Any:
+        """The object implementing ``ability`` for source ``name``, made once; ``UsageError``
+        (exit 2) naming the sources that have it when this one does not."""
+        from .protocol import ABILITIES
+
+        spec = self.spec(name)
+        if ability not in self._factories[name]:
+            able = ", ".join(f"{n}:" for n in self.able(ability)) or "none"
+            raise UsageError(f"{spec.title} models cannot {ABILITIES[ability]} ({name}: has no {ability!r} ability)",
+                             hint=f"sources that can: {able}")
+        key = (name, ability)
+        if key not in self._instances:
+            self._instances[key] = self._factories[name][ability]()
+        return self._instances[key]
+
+    def get(self, name: str) -> Source:
+        return self.ability(name, "search")  # type: ignore[no-any-return]
 
 
 def lazy(module: str, name: str) -> Callable[[], "Source"]:
