@@ -664,6 +664,28 @@ def test_a_tfhub_module_already_here_but_different_is_left_alone_and_named(cache
     assert not list(module_dir().parent.glob("*.tmp"))
 
 
+def test_a_lock_written_after_import_pins_the_same_tfhub_archive(caches, tmp_path: Path) -> None:
+    """lock -> export -> import on fresh caches -> lock --offline there: the same [models.archive]."""
+    first, second = tmp_path / "first.lock", tmp_path / "second.lock"
+    with TfhubServer() as tfhub:
+        archive = tfhub.add_model(HANDLE)
+        ran = zoofind("lock", f"tfhub:{HANDLE}", "-o", str(first), env={"ZOOFIND_TFHUB_ENDPOINT": tfhub.url})
+        assert ran.returncode == 0, ran.stderr
+    bundle = tmp_path / "b.tar"
+    assert zoofind("export", "--lock", str(first), str(bundle)).returncode == 0
+    wipe(caches)
+    ran = zoofind("import", str(bundle))
+    assert ran.returncode == 0, ran.stderr
+    ran = zoofind("lock", f"tfhub:{HANDLE}", "--offline", "-o", str(second))
+    assert ran.returncode == 0, ran.stderr
+    (before,), (after,) = lockfile.read(first).models, lockfile.read(second).models
+    assert before.archive == after.archive == LockedArchive(len(archive), sha(archive))
+    assert after.files == before.files
+    # One descriptor, written the same way by pull and import.
+    descriptor = module_dir().with_name(module_dir().name + ".descriptor.txt").read_text()
+    assert f"Archive sha256: {sha(archive)}\nArchive size: {len(archive)}" in descriptor
+
+
 def test_export_reads_the_shared_tier_and_copy_makes_copies(caches, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shared = tmp_path / "lab-models"
     ckpt = shared / "torch" / "hub" / "checkpoints"

@@ -1411,14 +1411,10 @@ def _make_visible(state: _Model) -> None:
         lock = lock_for(tfhub.lock_path(state.path))
         lock.acquire()
         try:
-            if tfhub.present(state.path):
+            # The descriptor as pull writes it: the locked archive's sha256 and size, for a lock written here later.
+            if not tfhub.place(state.tmp, state.path, _ref(m), m.archive):
                 shutil.rmtree(state.tmp, ignore_errors=True)  # another process installed it meanwhile
                 state.notes.append(f"{m.id}: installed meanwhile by another process; kept that copy")
-            else:
-                with contextlib.suppress(OSError):
-                    state.path.rmdir()  # an empty folder counts as absent for tensorflow_hub too
-                os.rename(state.tmp, state.path)
-                tfhub.write_descriptor(state.path, _ref(m), m.archive.sha256 if m.archive else None)
             state.tmp = None
         finally:
             lock.release()

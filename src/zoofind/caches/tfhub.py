@@ -12,7 +12,10 @@ caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB
 
 Archives are checked whole and extracted safely (``caches.archive``: the gzip stream read to
 its end, ``tarfile``'s ``data`` filter, absolute names refused) into ``<sha1>.<uuid>.tmp``
-beside the target, and renamed into place only when complete.
+beside the target, and renamed into place only when complete. ``place`` is the one way a
+filled folder becomes a module, for ``pull`` and ``import`` alike: the rename, then the
+descriptor (with the archive's sha256 and size when known, so a lock written later pins the
+archive).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Mapping
 from ..atomic import replacing
 from ..fetch.integrity import IntegrityError
 from ..fetch.locks import LOCK_PREFIX
+from ..lockfile import LockedArchive
 from .archive import extract
 
 CANONICAL = "https://tfhub.dev"
@@ -72,7 +76,7 @@ def lock_path(module_dir: Path) -> Path:
 
 def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str, sha256: str | None = None) -> None:
     """Make the verified download the module folder (extracted, or the single file inside it)."""
-    size = archive.stat().st_size
+    pin = LockedArchive(archive.stat().st_size, sha256) if sha256 else None  # what was downloaded, as pinned
     tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
     tmp.mkdir(parents=True)
     try:
@@ -80,13 +84,7 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
             extract(archive, tmp, what=f"tfhub:{handle}", kinds=("tar",))
         else:
             shutil.copyfile(archive, tmp / name)
-        if present(module_dir):
-            archive.unlink(missing_ok=True)
-            return  # another process finished first: its copy is as good
-        with contextlib.suppress(FileNotFoundError):
-            module_dir.rmdir()  # an empty folder counts as absent for tensorflow_hub too
-        os.rename(tmp, module_dir)
-        write_descriptor(module_dir, handle, sha256, size)
+        place(tmp, module_dir, handle, pin)  # False: another process finished first, its copy is as good
     except IntegrityError:
         archive.unlink(missing_ok=True)  # bad bytes are never kept
         raise
@@ -94,6 +92,19 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
         shutil.rmtree(tmp, ignore_errors=True)
     # Installed: the archive is no longer needed (its sha256 is in the pull's result).
     archive.unlink(missing_ok=True)
+
+
+def place(filled: Path, module_dir: Path, handle: str, archive: LockedArchive | None) -> bool:
+    """Rename the complete folder ``filled`` onto ``module_dir``, then write its descriptor, naming
+    ``archive`` (the one the files came from) when known; False, and nothing changed, when a
+    module is there already. The caller holds ``lock_path`` or accepts a lost race."""
+    if present(module_dir):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        module_dir.rmdir()  # an empty folder counts as absent for tensorflow_hub too
+    os.rename(filled, module_dir)
+    write_descriptor(module_dir, handle, archive)
+    return True
 
 
 ARCHIVE_LINE = "Archive sha256: "
@@ -104,15 +115,13 @@ def descriptor_path(module_dir: Path) -> Path:
     return module_dir.with_name(module_dir.name + ".descriptor.txt")
 
 
-def write_descriptor(module_dir: Path, handle: str, archive_sha256: str | None = None, archive_size: int | None = None) -> None:
+def write_descriptor(module_dir: Path, handle: str, archive: LockedArchive | None = None) -> None:
     """tensorflow_hub's descriptor (its first three lines), plus the archive's sha256 and size
     when known, so a lock written later can pin the archive the folder came from."""
     text = (f"Module: {CANONICAL}/{handle}\nDownload Time: {datetime.datetime.today()}\n"
             f"Downloader Hostname: {socket.gethostname()} (PID:{os.getpid()})")
-    if archive_sha256:
-        text += f"\n{ARCHIVE_LINE}{archive_sha256}"
-    if archive_size is not None:
-        text += f"\n{ARCHIVE_SIZE_LINE}{archive_size}"
+    if archive is not None:
+        text += f"\n{ARCHIVE_LINE}{archive.sha256}\n{ARCHIVE_SIZE_LINE}{archive.size}"
     with replacing(descriptor_path(module_dir), "w") as fh:
         fh.write(text)
 
