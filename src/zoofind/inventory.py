@@ -10,10 +10,15 @@ totals count a blob of huggingface_hub's cache-wide Xet store once however many 
 link to it. A local file that is a link into the shared tier is not the user's bytes: it
 counts in ``linked_size``, never in ``size``.
 
-Last use is the newest access or modification time the file system records for a model's
-files: a pull or download sets the modification time, a framework loading the model the
-access time (most Linux mounts use ``relatime``, which updates it at most once a day, or
-``noatime``, which never does: then it is the download time).
+Last use is when the model was placed or a framework last read it, never an archive's own
+timestamps: the newest modification or access time of its files (a download writes them; a
+framework loading them sets the access time where the mount records it: ``relatime`` at
+most once a day, ``noatime`` never, and no framework writes anything when it loads), and
+of what marks it placed: a TF Hub module's descriptor and a kagglehub version's
+``.complete`` marker, written after the files by zoofind and by tensorflow_hub or kagglehub
+alike (which extract with the archive's build dates: a module built in 2001 and fetched
+today was used today). A link into the shared tier counts the link's own time too (when
+the pull linked it), besides the shared file's.
 
 Removing takes, without waiting, the locks a ``pull`` of the same model takes (the repo's
 lease and every download lock beside it: ``fetch.locks``, marker files, no ``flock``), so
@@ -134,7 +139,8 @@ def _torch(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | Non
                 continue
             linked = tier == "local" and _links_elsewhere(str(f), other)
             rid = names.get(f.name) or f"file:{f}"
-            out.append(CachedModel(rid, "torchvision", (), 0 if linked else st.st_size, max(st.st_atime, st.st_mtime),
+            used = max(st.st_atime, st.st_mtime, _placed(f))
+            out.append(CachedModel(rid, "torchvision", (), 0 if linked else st.st_size, used,
                                    str(f), str(folder), tier, st.st_size if linked else 0))
     return out
 
@@ -172,7 +178,8 @@ def _tfhub(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | Non
     for root in _tiered(tfhub.cache_dir(env)[0], shared.tfhub_dirs(env), tier):
         for handle, folder in tfhub.scan(root):
             t = _tree(folder, other if tier == "local" else None)
-            out.append(CachedModel(f"tfhub:{handle}" if handle else f"file:{folder}", "tfhub", (), t.size, t.used,
+            used = max(t.used or 0.0, _placed(folder), _placed(tfhub.descriptor_path(folder))) or None
+            out.append(CachedModel(f"tfhub:{handle}" if handle else f"file:{folder}", "tfhub", (), t.size, used,
                                    str(folder), str(root), tier, t.linked))
     return out
 
@@ -183,8 +190,9 @@ def _kaggle(env: Mapping[str, str], other: Callable[[str], bool] | None) -> list
     out = []
     for handle, folder in kagglehub.scan(env):
         t = _tree(folder, other)
-        out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), t.size, t.used, str(folder), str(kagglehub.cache_root(env)),
-                               "local", t.linked))
+        used = max(t.used or 0.0, _placed(kagglehub.marker_path(folder))) or None
+        out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), t.size, used, str(folder),
+                               str(kagglehub.cache_root(env)), "local", t.linked))
     return out
 
 
@@ -198,10 +206,9 @@ class _Tree:
 
 def _tree(folder: Path, other: Callable[[str], bool] | None = None) -> _Tree:
     """Bytes of the files under ``folder`` (links followed), those reached through a link into
-    the shared tier apart, and the newest time any of it was used.
+    the shared tier apart, and the newest time any of it was written or read.
 
-    Folders count for the time: files extracted from an archive keep the archive's old
-    modification times, while the folder's own is when it was extracted.
+    Folders count for the time too: a file added or removed changes its folder's.
     """
     size = linked = files = 0
     used: float | None = None
@@ -233,6 +240,15 @@ def _tree(folder: Path, other: Callable[[str], bool] | None = None) -> _Tree:
             else:
                 size += st.st_size
     return _Tree(size, linked, used, files)
+
+
+def _placed(p: Path) -> float:
+    """When ``p`` was written, as itself (a link: when it was made) or what it leads to; 0 when absent."""
+    try:
+        own = os.lstat(p).st_mtime
+    except OSError:
+        return 0.0
+    return max(own, _mtime(p))
 
 
 def _mtime(p: Path) -> float:

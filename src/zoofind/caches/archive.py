@@ -16,6 +16,10 @@
   is refused; each is written by zoofind, never by ``extractall`` (which silently rewrites
   hostile names instead of refusing them).
 
+* no archive timestamps: what is extracted carries the time it was placed, not the members'
+  build dates (``cache ls``/``prune`` read last use from the files; a module built in 2001 and
+  pulled today was used today).
+
 A refusal or damage raises ``IntegrityError`` whose message says which (``refused`` or
 ``damaged``); the caller deletes the archive and the half-filled folder.
 """
@@ -79,7 +83,9 @@ def _strict(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
     """``tarfile.data_filter``, except that an absolute name is refused, not made relative."""
     if member.name.startswith("/") or (member.islnk() and member.linkname.startswith("/")):
         raise tarfile.AbsolutePathError(member)
-    return tarfile.data_filter(member, dest)
+    filtered = tarfile.data_filter(member, dest)
+    # No archive timestamps (None: tarfile leaves the time the file or folder was written).
+    return filtered.replace(mtime=None, deep=False) if filtered is not None else None
 
 
 def _check_gzip(archive: Path, what: str) -> None:

@@ -11,11 +11,12 @@ temp dir, which compute nodes wipe; zoofind uses a persistent folder beside the 
 caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
 
 Archives are checked whole and extracted safely (``caches.archive``: the gzip stream read to
-its end, ``tarfile``'s ``data`` filter, absolute names refused) into ``<sha1>.<uuid>.tmp``
+its end, ``tarfile``'s ``data`` filter, absolute names refused, no archive timestamps) into ``<sha1>.<uuid>.tmp``
 beside the target, and renamed into place only when complete. ``place`` is the one way a
 filled folder becomes a module, for ``pull`` and ``import`` alike: the rename, then the
 descriptor (with the archive's sha256 and size when known, so a lock written later pins the
-archive).
+archive). The descriptor's time is when the module was placed (tensorflow_hub writes it after
+extracting too): ``cache ls`` counts it as a use.
 """
 
 from __future__ import annotations
