@@ -51,10 +51,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from .atomic import TMP_PREFIX
+from .caches.archive import bound, too_large
 from .context import Context
 from .errors import EXIT_OK, UsageError, ZoofindError, describe
 from .fetch.integrity import Expected, Hasher, IntegrityError, verify
 from .lockfile import Lock, LockedFile, LockedModel
+from .paths import max_extract
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -841,6 +843,14 @@ class _Source:
     layout: str
     #: The member list, when it can be read before any data (a tar file, a folder); a stream: None.
     listing: list[_Member] | None = None
+    #: The bundle's own bytes when known before reading (a file, a folder); None for stdin.
+    size: int | None = None
+    #: Whether the bytes are compressed (gzip, bzip2, xz): an import may write far more than the bundle holds.
+    compressed: bool = False
+
+    def consumed(self) -> int:
+        """The bundle's bytes read so far (its own size where it is known)."""
+        return self.size or 0
 
     def manifest(self) -> str:
         raise NotImplementedError
@@ -901,6 +911,7 @@ class _TarFile(_Source):
             self.raw.close()
             raise
         self.listing = [_Member(i.name, i.size) for i in self._infos]
+        self.size = os.fstat(self.raw.fileno()).st_size
 
     def manifest(self) -> str:
         self.raw.seek(self._manifest.offset_data)
@@ -920,12 +931,15 @@ class _TarStream(_Source):
 
     layout = "stream"
 
-    def __init__(self, stream: IO[bytes], origin: str, closing: bool = False) -> None:
+    def __init__(self, stream: IO[bytes], origin: str, closing: bool = False, size: int | None = None) -> None:
         self.origin = origin
         self.name = "-" if origin == "stdin" else origin
         self._stream = stream if closing else None
+        self.size = size
+        self._read = _Counted(stream)
         try:
-            self.tar = tarfile.open(fileobj=stream, mode="r|*", bufsize=BLOCK)
+            self.tar = tarfile.open(fileobj=self._read, mode="r|*", bufsize=BLOCK)
+            self.compressed = getattr(self.tar.fileobj, "comptype", "tar") != "tar"
             first = self.tar.next()
         except (tarfile.TarError, EOFError, OSError) as exc:
             self.close()
@@ -966,9 +980,28 @@ class _TarStream(_Source):
                 raise _bad_tar(self.origin, exc) from None
         return read
 
+    def consumed(self) -> int:
+        return self._read.count
+
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
+
+
+class _Counted:
+    """A stream's ``read``, counting the bytes it gave (what tarfile's stream reader calls)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        pass  # the stream's owner closes it
 
 
 class _Folder(_Source):
@@ -998,6 +1031,7 @@ class _Folder(_Source):
                 _check_name(self.origin, rel, None if stat.S_ISREG(mode) else _stat_kind(mode))
                 listing.append(_Member(rel, self._regular(rel).st_size))
         self.listing = listing
+        self.size = self._regular(MANIFEST).st_size + sum(m.size for m in listing)
 
     def _regular(self, rel: str) -> os.stat_result:
         st = os.lstat(self.path / rel)
@@ -1065,7 +1099,7 @@ def open_bundle(bundle: str | os.PathLike[str] | IO[bytes]) -> _Source:
     with path.open("rb") as fh:
         magic = fh.read(6)
     if magic.startswith(_COMPRESSED):
-        return _TarStream(path.open("rb"), str(path), closing=True)
+        return _TarStream(path.open("rb"), str(path), closing=True, size=st.st_size)
     return _TarFile(path)
 
 
@@ -1113,10 +1147,12 @@ def import_bundle(
         wanted = {f.sha256: f.size for m in lock.models for f in m.files}
         if source.listing is not None:
             _check_listing(source.origin, source.listing, wanted)
+        growth = _Growth(source, max_extract(ctx.environ))
+        growth.check(sum(f.size for m in lock.models for f in m.files))
         models = [_plan_model(m, ctx.environ) for m in lock.models]
         for state in models:
             _check_present(state, pump, verify_existing, progress)
-        run = _Import(source, models, pump, progress, wanted)
+        run = _Import(source, models, pump, progress, wanted, growth)
         try:
             run.stream()
         finally:
@@ -1129,6 +1165,50 @@ def import_bundle(
     results = tuple(_result(state) for state in models)
     return ImportReport(source.name, source.layout, results,
                         placed_bytes=run.placed_bytes, present=sum(1 for s in models for sl in s.slots if sl.status in ("present", "verified")))
+
+
+class _Growth:
+    """What an import writes against the bundle's own bytes (``caches.archive.bound``).
+
+    A compressed bundle may inflate like any archive: it is bound as one (``ZOOFIND_MAX_EXTRACT``
+    sets the bound). A plain tar or folder writes what it holds, more only where its manifest
+    lists one member for several files: it gets the default bound against that, which
+    ``ZOOFIND_MAX_EXTRACT`` may raise but not lower (the bytes are in the bundle already).
+    A bundle of known size is checked whole before anything is written; one on stdin as it is
+    read, against what has been read so far.
+    """
+
+    def __init__(self, source: _Source, limit: int | None) -> None:
+        self.source, self.limit, self.written = source, limit, 0
+
+    def _most(self, size: int) -> int:
+        if self.source.compressed:
+            return bound(size, self.limit)
+        return max(bound(size), self.limit or 0)
+
+    def _refuse(self, size: int, expands: int | None, read: str, done: str) -> BundleError:
+        message, hint = too_large(self.source.origin, size, self.limit, expands, most=self._most(size), read=read,
+                                  kind="bundle", done=done)
+        return BundleError(message, hint=hint)
+
+    def check(self, total: int) -> None:
+        """Before anything is written: ``total`` bytes, the manifest's files, against a bundle of known size."""
+        size = self.source.size
+        if size is not None and total > self._most(size):
+            raise self._refuse(size, total, "", "nothing was written")
+
+    def spend(self, n: int) -> None:
+        """``n`` more bytes are about to be written."""
+        self.written += n
+        if self.source.size is None and self.written > self._most(read := self.source.consumed()):
+            raise self._refuse(read, None, " read so far",
+                               "nothing more is written; the model being placed was removed")
+
+    def writer(self, write: Callable[[memoryview], None]) -> Callable[[memoryview], None]:
+        def checked(chunk: memoryview) -> None:
+            self.spend(len(chunk))
+            write(chunk)
+        return checked
 
 
 def _check_listing(origin: str, listing: Sequence[_Member], wanted: Mapping[str, int]) -> None:
@@ -1242,8 +1322,9 @@ class _Import:
     others, and each model made visible once its last file is in place."""
 
     def __init__(self, source: _Source, models: list[_Model], pump: _Pump, progress: Progress | None,
-                 wanted: Mapping[str, int]) -> None:
+                 wanted: Mapping[str, int], growth: _Growth) -> None:
         self.source, self.models, self.pump, self.progress, self.wanted = source, models, pump, progress, wanted
+        self.growth = growth
         self.placed_bytes = 0
         self.by_sha: dict[str, list[tuple[_Model, _Slot]]] = {}
         for state in models:
@@ -1340,9 +1421,10 @@ class _Import:
                 with _staged(final) as fd:
                     tick = _ticker(self.progress, label, f.size)
                     if data.fd is not None:
+                        self.growth.spend(member.size)
                         n = self.pump.copy(data.fd, data.at, fd, 0, member.size, h, tick)
                     else:
-                        n = self.pump.run(data.read, member.size, h, _fd_writer(fd), tick)
+                        n = self.pump.run(data.read, member.size, h, self.growth.writer(_fd_writer(fd)), tick)
                     if n != member.size:
                         raise BundleError(f"{self.source.origin}: the bundle ends inside {member.name} (truncated)",
                                           hint="copy the bundle again")
@@ -1359,6 +1441,7 @@ class _Import:
         final = self._final(state, slot)
         if final == src:
             return
+        self.growth.spend(slot.file.size)
         with self._locked(slot, _label(state.locked.id, slot.file.path)), _staged(final) as fd, _read_fd(src) as s:
             self.pump.copy(s, 0, fd, 0, slot.file.size, None, lambda n: None)
 

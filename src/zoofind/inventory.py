@@ -290,18 +290,17 @@ def path_of(raw_id: str, ctx: Context) -> str:
 
 
 # -- filters ------------------------------------------------------------------------------
-_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?\s*", re.I)
 _AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
 
 
 def parse_size(text: str) -> int:
     """``50M``, ``1G`` (decimal), ``50MiB``, ``1GiB`` (binary), ``1500`` (bytes) -> bytes."""
-    m = _SIZE_RE.fullmatch(text)
-    if not m:
+    from .units import parse_bytes
+
+    size = parse_bytes(text)
+    if size is None:
         raise UsageError(f"{text!r} is not a size", hint="e.g. 500M, 1G (decimal) or 512MiB, 1GiB (binary)")
-    number, unit, binary = float(m[1]), m[2].lower(), bool(m[3])
-    power = " kmgtp".index(unit) if unit else 0
-    return int(number * (1024 if binary else 1000) ** power)
+    return size
 
 
 def parse_age(text: str) -> float:

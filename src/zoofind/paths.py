@@ -23,6 +23,8 @@ Env = Mapping[str, str]
 ENV_CACHE_DIR = "ZOOFIND_CACHE_DIR"
 ENV_TTL = "ZOOFIND_CACHE_TTL"
 DEFAULT_TTL = 6 * 3600.0
+#: How many bytes one archive may expand to when extracted (unset: a bound from its own size, ``caches.archive``).
+ENV_MAX_EXTRACT = "ZOOFIND_MAX_EXTRACT"
 #: Any of these set to 1/true/yes/on means offline: zoofind's own and the Hugging Face tools'.
 OFFLINE_VARIABLES = ("ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 _TRUE = ("1", "true", "yes", "on")
@@ -96,10 +98,33 @@ def ttl_seconds(env: Env) -> float:
     return _ttl(env)[0]
 
 
+def _max_extract(env: Env) -> tuple[int | None, str | None]:
+    """ZOOFIND_MAX_EXTRACT as bytes (None: unset), and what is wrong with it (None when nothing is)."""
+    raw = (env.get(ENV_MAX_EXTRACT) or "").strip()
+    if not raw:
+        return None, None
+    from .units import parse_bytes
+
+    value = parse_bytes(raw)
+    if value is not None:
+        return value, None
+    from .caches.archive import DEFAULT_BOUND
+
+    return None, f"{ENV_MAX_EXTRACT}={raw!r} is not a size (e.g. 2GiB, 500M); using the default bound ({DEFAULT_BOUND})"
+
+
+def max_extract(env: Env) -> int | None:
+    """The bytes one archive may expand to (ZOOFIND_MAX_EXTRACT), or None for the default bound.
+
+    A value that is not a size falls back to the default, and ``problems`` says so.
+    """
+    return _max_extract(env)[0]
+
+
 def problems(env: Env) -> list[str]:
     """What is wrong with the environment switches zoofind reads, one sentence each with the
     fallback used; empty when nothing is."""
-    found = [message for message in (_ttl(env)[1],) if message]
+    found = [message for message in (_ttl(env)[1], _max_extract(env)[1]) if message]
     for name in OFFLINE_VARIABLES:
         raw = env.get(name, "").strip().lower()
         if raw not in _TRUE and raw not in _FALSE:

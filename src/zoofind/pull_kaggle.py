@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .context import Context
 from .errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
-from .paths import inside_home
+from .paths import inside_home, max_extract
 from .records import ParsedId
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class _Placement:
     archive: Path | None = None
     #: the listing's files (path -> size), which an archive must hold
     listed: Mapping[str, int | None] = field(default_factory=dict)
+    #: the bytes the archive may expand to (ZOOFIND_MAX_EXTRACT); None: the default bound
+    max_extract: int | None = None
 
 
 def plan_kaggle(plan: "_Plan", pid: ParsedId, ctx: Context, opts: "PullOptions") -> None:
@@ -145,7 +147,7 @@ def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: 
             return api.download_link(s, endpoint, body, h.version, creds, what=what, page=h.page, path=path)
 
     if more:
-        _plan_archive(plan, folder, entries, link, opts)
+        _plan_archive(plan, folder, entries, link, opts, max_extract(ctx.environ))
     else:
         _plan_files(plan, folder, entries, link, opts)
 
@@ -212,7 +214,8 @@ def _plan_files(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "
         plan.downloads.append(_download(plan, url, plan.targets[f.path], f.size, f.path, folder))
 
 
-def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "Link", opts: "PullOptions") -> None:
+def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "Link", opts: "PullOptions",
+                  limit: int | None) -> None:
     """More files than a page: the version as one archive, extracted when placed."""
     from .caches import kagglehub
     from .sources.base import FileEntry
@@ -223,7 +226,7 @@ def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link:
     entry = FileEntry(ARCHIVE_NAME, "", size=None)
     plan.chosen.append((entry, None))
     plan.targets[entry.path] = archive
-    plan.repo = _Placement(folder, archive, {f.path: f.size for f in entries})
+    plan.repo = _Placement(folder, archive, {f.path: f.size for f in entries}, limit)
     listed = sum(f.size or 0 for f in entries)
     plan.notes.append(f"{plan.id}: Kaggle lists more than {FILES_PAGE} files (the first {len(entries)}: {human_bytes(listed)}); "
                       "they come as one archive, whose size is known once it arrives, extracted into the version folder")
@@ -246,7 +249,8 @@ def place_kaggle(plan: "_Plan", by_label: dict[str, "Download"]) -> None:
             # Another process placed it first: this run's copies are redundant.
             kagglehub.discard([placement.archive] if placement.archive else plan.targets.values(), placement.folder)
         elif placement.archive is not None:
-            kagglehub.install_archive(placement.archive, placement.folder, what=plan.id, listed=placement.listed)
+            kagglehub.install_archive(placement.archive, placement.folder, what=plan.id, listed=placement.listed,
+                                      limit=placement.max_extract)
         else:
             kagglehub.install_files(plan.targets, placement.folder)
     finally:

@@ -441,7 +441,7 @@ def _finish(plan: _Plan, ctx: Context, opts: PullOptions, *, multi: bool) -> Pul
             files.append(PulledFile(f.path, outcome.size, outcome.sha256 or f.sha256, status, pickle=pickle, blob=blob))
     if failure is None and not opts.dry_run:
         try:
-            _place(plan, by_label)
+            _place(plan, by_label, ctx)
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -482,7 +482,7 @@ def _failed(plan: _Plan, exc: BaseException) -> PullResult:
     return PullResult(plan.id or plan.raw, plan.revision, error=d.message, hint=d.hint, exit_code=d.exit_code)
 
 
-def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
+def _place(plan: _Plan, by_label: dict[str, "Download"], ctx: Context) -> None:
     """Make every verified file visible where its framework looks."""
     if plan.source == "kaggle":
         from .pull_kaggle import place_kaggle
@@ -491,6 +491,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
         return
     if plan.source == "tfhub":
         from .caches import tfhub
+        from .paths import max_extract
 
         assert plan.path is not None
         for f, _ in plan.chosen:
@@ -498,7 +499,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"]) -> None:
                 outcome = plan.fetched.get(_label(plan.id, f.path))
                 tfhub.install(plan.targets[f.path], plan.path, plan.id.split(":", 1)[1],
                               is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")), name=f.path,
-                              sha256=getattr(outcome, "sha256", None))
+                              sha256=getattr(outcome, "sha256", None), max_extract=max_extract(ctx.environ))
         plan.targets = {p.relative_to(plan.path).as_posix(): p for p in plan.path.rglob("*") if p.is_file()}
         return
     if plan.source != "hf" or plan.commit is None:

@@ -7,6 +7,7 @@ cached 3 h ago") both use them.
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
 
@@ -34,3 +35,24 @@ def human_bytes(n: int | None) -> str:
 
 def human_age(seconds: float | None) -> str:
     return _scaled(seconds, ((" d", 86400, 0), (" h", 3600, 0), (" min", 60, 0), (" s", 1, 0)))
+
+
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?\s*", re.I)
+
+
+def parse_bytes(text: str) -> int | None:
+    """``50M``, ``1G`` (decimal), ``50MiB``, ``1GiB`` (binary), ``1500`` (bytes) -> bytes; None if not a size."""
+    m = _SIZE_RE.fullmatch(text)
+    if not m:
+        return None
+    number, unit, binary = float(m[1]), m[2].lower(), bool(m[3])
+    power = " kmgtp".index(unit) if unit else 0
+    return int(number * (1024 if binary else 1000) ** power)
+
+
+def binary_size(n: int) -> str:
+    """``n`` bytes rounded up to whole MiB, GiB or TiB, as a size ``parse_bytes`` reads (``2GiB``)."""
+    for suffix, size in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2)):
+        if n >= size or suffix == "MiB":
+            return f"{-(-n // size)}{suffix}"
+    return str(n)

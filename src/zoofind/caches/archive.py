@@ -16,6 +16,11 @@
   is refused; each is written by zoofind, never by ``extractall`` (which silently rewrites
   hostile names instead of refusing them).
 
+* bounded: an archive may expand to ``bound(size)`` bytes, by default ``RATIO`` times its own
+  size (at least ``FLOOR``, at most ``HEADROOM`` beyond its size), or what ``ZOOFIND_MAX_EXTRACT``
+  says. A compressed tar's stream is counted while it is checked, a zip's members and a tar's
+  regular files by their sizes before each is written: a bomb is refused before anything (a
+  plain tar's sparse member: before the member that crosses the bound) is written.
 * no archive timestamps: what is extracted carries the time it was placed, not the members'
   build dates (``cache ls``/``prune`` read last use from the files; a module built in 2001 and
   pulled today was used today).
@@ -29,11 +34,14 @@ from __future__ import annotations
 import shutil
 import stat
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..errors import ZoofindError
 from ..fetch.integrity import IntegrityError
+from ..paths import ENV_MAX_EXTRACT
+from ..units import binary_size, human_bytes
 
 if TYPE_CHECKING:
     import zipfile
@@ -41,6 +49,67 @@ if TYPE_CHECKING:
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header; an empty archive's end record
 COPY_BLOCK = 4 * 1024 * 1024
+#: The expansion allowed by default: this many times the archive's own size (a deflate bomb
+#: reaches ~1000x; weights compress by a few per cent, text assets by ~4x)...
+RATIO = 100
+#: ...but at least this much (a small archive of text may expand past 100x)...
+FLOOR = 64 * 1024**2
+#: ...and never more than this beyond the archive's own size (100x of a 1 GB archive is a full disk).
+HEADROOM = 32 * 1024**3
+DEFAULT_BOUND = (f"{RATIO} times the archive's size, at least {binary_size(FLOOR)}, "
+                 f"at most {binary_size(HEADROOM)} beyond it")
+
+
+def bound(size: int, limit: int | None = None) -> int:
+    """The most bytes an archive of ``size`` bytes may expand to: ``limit`` (ZOOFIND_MAX_EXTRACT) when set."""
+    return limit if limit is not None else max(FLOOR, min(RATIO * size, size + HEADROOM))
+
+
+def too_large(what: str, size: int, limit: int | None, expands: int | None = None, *, most: int | None = None,
+              read: str = "", kind: str = "archive", done: str = "nothing was installed") -> tuple[str, str]:
+    """The refusal of an archive of ``size`` bytes that expands past its bound: (message, hint).
+
+    ``most``: the bound (default: ``bound(size, limit)``); ``expands``: what it expands to when
+    known (None: more than the bound, counting stopped there); ``read``: said of ``size`` when
+    it is what was read so far of a stream; ``done``: what became of what it would have written."""
+    most = bound(size, limit) if most is None else most
+    if limit is not None and most == limit:
+        why = ENV_MAX_EXTRACT
+    elif most == FLOOR:
+        why = f"the {binary_size(FLOOR)} any {kind} may expand to"
+    elif most == RATIO * size:
+        why = f"{RATIO} times its size"
+    else:
+        why = f"{binary_size(HEADROOM)} beyond its size"
+    grows = f"{human_bytes(expands)}, past" if expands is not None else "more than"
+    message = (f"{what}: the {kind} ({human_bytes(size)}{read}) expands to {grows} its bound of "
+               f"{human_bytes(most)} ({why}); refused, {done}")
+    allow = f"{binary_size(expands)}" if expands is not None else f"SIZE (above {binary_size(most)})"
+    article = "an" if kind[0] in "aeiou" else "a"
+    hint = (f"{article} {kind} that inflates this far is broken or hostile; if you trust it, set "
+            f"{ENV_MAX_EXTRACT}={allow}, the most bytes one {kind} may expand to, and run the command again")
+    return message, hint
+
+
+@dataclass
+class _Budget:
+    """Bytes an extraction has let through so far against its bound."""
+
+    what: str
+    size: int
+    limit: int | None
+    used: int = 0
+
+    @property
+    def most(self) -> int:
+        return bound(self.size, self.limit)
+
+    def take(self, n: int, *, whole: int | None = None) -> None:
+        """``n`` more bytes are about to be written; ``whole``: the total when it is known in advance."""
+        self.used += n
+        if self.used > self.most:
+            message, hint = too_large(self.what, self.size, self.limit, whole)
+            raise IntegrityError(message, hint=hint)
 
 
 def kind_of(archive: Path) -> str | None:
@@ -54,24 +123,35 @@ def kind_of(archive: Path) -> str | None:
     return "tar" if tarfile.is_tarfile(archive) else None
 
 
-def extract(archive: Path, into: Path, *, what: str, kinds: tuple[str, ...] = ("tar", "zip")) -> None:
-    """Check ``archive`` whole and extract it into the existing folder ``into``; ``IntegrityError`` if damaged or hostile.
+def extract(archive: Path, into: Path, *, what: str, kinds: tuple[str, ...] = ("tar", "zip"),
+            limit: int | None = None) -> None:
+    """Check ``archive`` whole and extract it into the existing folder ``into``; ``IntegrityError`` if
+    damaged, hostile or expanding past its bound.
 
-    ``kinds``: the formats the caller's framework reads (tensorflow_hub: tar only)."""
+    ``kinds``: the formats the caller's framework reads (tensorflow_hub: tar only).
+    ``limit``: the bytes it may expand to (``ZOOFIND_MAX_EXTRACT``); None: ``bound``'s default."""
     kind = kind_of(archive)
     if kind not in kinds:
         raise IntegrityError(f"{what}: the archive is damaged (not a {' or '.join(kinds)} archive); it was deleted",
                              hint="retry the pull; if it fails again the server is misbehaving")
+    budget = _Budget(what, archive.stat().st_size, limit)
     if kind == "zip":
-        _extract_zip(archive, into, what)
+        _extract_zip(archive, into, what, budget)
         return
     if not hasattr(tarfile, "data_filter"):
         raise ZoofindError("extracting archives safely needs Python 3.10.12, 3.11.4 or newer (tarfile's data filter)",
                            hint="upgrade Python; zoofind does not extract archives without the filter")
-    _check_gzip(archive, what)
+    _check_stream(archive, what, _Budget(what, budget.size, limit))
+
+    def strict(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        filtered = _strict(member, dest)
+        if filtered is not None and filtered.isreg():
+            budget.take(filtered.size)  # before the member is written: a sparse one's apparent size counts
+        return filtered
+
     try:
         with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(into, filter=_strict)
+            tar.extractall(into, filter=strict)
     except tarfile.FilterError as exc:
         raise IntegrityError(f"{what}: the archive holds {exc}; refused, nothing was installed",
                              hint="the server is misbehaving or hostile") from None
@@ -88,19 +168,26 @@ def _strict(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
     return filtered.replace(mtime=None, deep=False) if filtered is not None else None
 
 
-def _check_gzip(archive: Path, what: str) -> None:
-    """Read a gzip stream to its end: its CRC and length are checked only there."""
+def _check_stream(archive: Path, what: str, budget: _Budget) -> None:
+    """Read a compressed stream (gzip, bzip2, xz: those tarfile's "r:*" reads) to its end, counting
+    what it expands to and writing nothing: its checksums and length are checked only at the
+    end, and a bomb is refused at its bound."""
+    import bz2
     import gzip
+    import lzma
     import zlib
 
     with archive.open("rb") as fh:
-        if fh.read(2) != GZIP_MAGIC:
-            return  # a plain tar: tarfile checks its header checksums
+        head = fh.read(6)
+    opener = next((o for magic, o in ((GZIP_MAGIC, gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+                   if head.startswith(magic)), None)
+    if opener is None:
+        return  # a plain tar: tarfile checks its header checksums, the filter counts its members
     try:
-        with gzip.open(archive, "rb") as g:
-            while g.read(COPY_BLOCK):
-                pass
-    except (OSError, EOFError, zlib.error) as exc:
+        with opener(archive, "rb") as stream:
+            while chunk := stream.read(COPY_BLOCK):
+                budget.take(len(chunk))
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise IntegrityError(f"{what}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
 
 
@@ -120,7 +207,7 @@ def _zip_refusal(info: "zipfile.ZipInfo") -> str | None:
     return None
 
 
-def _extract_zip(archive: Path, into: Path, what: str) -> None:
+def _extract_zip(archive: Path, into: Path, what: str, budget: _Budget) -> None:
     import zipfile
     import zlib
 
@@ -137,6 +224,9 @@ def _extract_zip(archive: Path, into: Path, what: str) -> None:
                     raise IntegrityError(f"{what}: the archive holds {why}; refused, nothing was installed",
                                          hint="the server is misbehaving or hostile")
                 seen.add(key)
+            # zipfile gives no more than a member's stated size (and checks its CRC): the sizes bound what is written.
+            total = sum(i.file_size for i in members if not i.is_dir())
+            budget.take(total, whole=total)
             for info in members:
                 target = into.joinpath(*PurePosixPath(info.filename.rstrip("/")).parts)
                 if info.is_dir():

@@ -140,18 +140,20 @@ def install_files(staged: Mapping[str, Path], folder: Path) -> None:
     _prune_empty(staging_dir(folder))
 
 
-def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[str, int | None] | None = None) -> None:
-    """Extract a verified archive (checked whole, extracted safely) into a new version folder.
+def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[str, int | None] | None = None,
+                    limit: int | None = None) -> None:
+    """Extract a verified archive (checked whole, extracted safely, bounded) into a new version folder.
 
     ``listed``: files Kaggle's listing names (path -> size), which the archive must hold with
-    those sizes; an archive of some other version is refused like a damaged one.
+    those sizes; an archive of some other version is refused like a damaged one. ``limit``:
+    the bytes it may expand to (``ZOOFIND_MAX_EXTRACT``; None: ``archive.bound``'s default).
     """
     from .archive import extract
 
     tmp = _fresh_tmp(folder)
     try:
         try:
-            extract(archive, tmp, what=what)
+            extract(archive, tmp, what=what, limit=limit)
             _check_listed(tmp, listed or {}, what)
         except IntegrityError:
             archive.unlink(missing_ok=True)  # bad bytes are never kept

@@ -11,12 +11,12 @@ temp dir, which compute nodes wipe; zoofind uses a persistent folder beside the 
 caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
 
 Archives are checked whole and extracted safely (``caches.archive``: the gzip stream read to
-its end, ``tarfile``'s ``data`` filter, absolute names refused, no archive timestamps) into ``<sha1>.<uuid>.tmp``
-beside the target, and renamed into place only when complete. ``place`` is the one way a
-filled folder becomes a module, for ``pull`` and ``import`` alike: the rename, then the
-descriptor (with the archive's sha256 and size when known, so a lock written later pins the
-archive). The descriptor's time is when the module was placed (tensorflow_hub writes it after
-extracting too): ``cache ls`` counts it as a use.
+its end, ``tarfile``'s ``data`` filter, absolute names refused, the expansion bounded, no
+archive timestamps) into ``<sha1>.<uuid>.tmp`` beside the target, and renamed into place only
+when complete. ``place`` is the one way a filled folder becomes a module, for ``pull`` and
+``import`` alike: the rename, then the descriptor (with the archive's sha256 and size when
+known, so a lock written later pins the archive). The descriptor's time is when the module
+was placed (tensorflow_hub writes it after extracting too): ``cache ls`` counts it as a use.
 """
 
 from __future__ import annotations
@@ -75,14 +75,17 @@ def lock_path(module_dir: Path) -> Path:
     return module_dir.with_name(f"{LOCK_PREFIX}{module_dir.name}")
 
 
-def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str, sha256: str | None = None) -> None:
-    """Make the verified download the module folder (extracted, or the single file inside it)."""
+def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, name: str, sha256: str | None = None,
+            max_extract: int | None = None) -> None:
+    """Make the verified download the module folder (extracted, or the single file inside it).
+
+    ``max_extract``: the bytes the archive may expand to (``ZOOFIND_MAX_EXTRACT``; None: the default bound)."""
     pin = LockedArchive(archive.stat().st_size, sha256) if sha256 else None  # what was downloaded, as pinned
     tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
     tmp.mkdir(parents=True)
     try:
         if is_archive:
-            extract(archive, tmp, what=f"tfhub:{handle}", kinds=("tar",))
+            extract(archive, tmp, what=f"tfhub:{handle}", kinds=("tar",), limit=max_extract)
         else:
             shutil.copyfile(archive, tmp / name)
         place(tmp, module_dir, handle, pin)  # False: another process finished first, its copy is as good
