@@ -1,7 +1,7 @@
 """The `zoofind` command: a thin Typer layer over the library."""
 
 # Ctrl-C must end zoofind with one line and exit code 130 at any moment, and the console
-# script imports this module (Typer, the commands: ~60 ms) before main()'s try block
+# script imports this module (Typer: ~55 ms) before main()'s try block
 # runs. So the first statements here turn an interrupt during that import into the same
 # exit; the handler is Python's own again as soon as the import is over.
 import signal
@@ -29,11 +29,14 @@ except ValueError:  # imported from a thread other than the main one: signals ar
     _previous_handler = None
 
 import os  # noqa: E402
-from typing import Annotated, NoReturn, Optional  # noqa: E402
+from collections.abc import MutableMapping  # noqa: E402
+from typing import Annotated, Any, Iterator, NoReturn, Optional  # noqa: E402
 
 import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
 
 from .. import __version__  # noqa: E402
+from .completion import COMPLETE_VAR  # noqa: E402
 
 HELP = """Find and fetch pretrained models and deep-learning resources for science.
 
@@ -43,6 +46,87 @@ Data goes to stdout; notes, warnings and progress to stderr. Exit codes: 0 ok, 1
 
 Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR, KAGGLEHUB_CACHE, ZOOFIND_SHARED_CACHE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.
 """
+
+# Each command's module and its registration, in the order `--help` lists them. Only the
+# command being run is imported and built (Typer builds the Click objects of every
+# registered command before running one: ~30 ms for all 14); `--help`, completion and the
+# "did you mean" of an unknown command still see every name (_LazyGroup).
+COMMANDS = {
+    "search": "search:register",
+    "info": "info:register",
+    "pull": "pull:register",
+    "lock": "lock:register",
+    "export": "bundle:register_export",
+    "import": "bundle:register_import",
+    "list-frameworks": "frameworks:register",
+    "sources": "sources:register",
+    "completion": "completion:register",
+    "cache": "cache:register",
+}
+
+
+def build_command(name: str) -> Any:
+    """The Click command (or group) ``name``, its module imported and registered on a Typer
+    of its own, built by Typer as it would be on the root app (which sets none of the options
+    Typer builds commands with: rich_markup_mode, pretty_exceptions_short)."""
+    module, _, function = COMMANDS[name].partition(":")
+    holder = typer.Typer(callback=_nothing, add_completion=False)
+    # __import__ rather than importlib.import_module: the interpreter's import log (-X importtime)
+    # sees only the former.
+    getattr(__import__(f"{__package__}.{module}", fromlist=[function]), function)(holder)
+    return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+def _nothing() -> None:
+    pass
+
+
+class _Commands(MutableMapping):  # type: ignore[type-arg]
+    """The root group's ``commands``: every name of COMMANDS from the start, each command
+    built on first access. Click and Typer read subcommands through ``get_command`` and
+    ``list_commands``, and Typer's suggestions through ``commands.keys()``: none builds."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+        self._names: dict[str, None] = dict.fromkeys(COMMANDS)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._built:
+            self._built[name] = build_command(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._names[name] = None
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._names[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _LazyGroup(TyperGroup):
+    """The root group, over _Commands: the documented Click pattern of a lazy group
+    (``list_commands`` names every command, ``get_command`` builds one)."""
+
+    def __init__(self, *, commands: Any = None, **attrs: Any) -> None:
+        lazy = _Commands()
+        lazy.update(commands or {})
+        super().__init__(commands=lazy, **attrs)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return self.commands.get(cmd_name)
+
 
 # add_completion=False: shell completion is the `zoofind completion SHELL` command
 # (cli/completion.py) rather than Typer's --install-completion/--show-completion: a
@@ -56,6 +140,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=_LazyGroup,
 )
 
 
@@ -71,20 +156,6 @@ def _root(
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
 ) -> None:
     pass
-
-
-from . import bundle as _bundle  # noqa: E402
-from . import cache as _cache  # noqa: E402
-from . import completion as _completion  # noqa: E402
-from . import frameworks as _frameworks  # noqa: E402
-from . import info as _info  # noqa: E402
-from . import lock as _lock  # noqa: E402
-from . import pull as _pull  # noqa: E402
-from . import search as _search  # noqa: E402
-from . import sources as _sources  # noqa: E402
-
-for _module in (_search, _info, _pull, _lock, _bundle, _cache, _frameworks, _sources, _completion):
-    _module.register(app)
 
 
 def _running_the_cli() -> bool:
@@ -111,8 +182,10 @@ def main() -> NoReturn:
         # _ZOOFIND_COMPLETE=bash_complete (zsh_, fish_): Click's protocol, answered here before
         # Typer parses anything, since Typer's own handler expects `complete_bash` and, with
         # add_completion=False, has no shell registered.
-        if os.environ.get(_completion.COMPLETE_VAR):
-            code = _completion.answer(app)
+        if os.environ.get(COMPLETE_VAR):
+            from .completion import answer
+
+            code = answer(app)
         else:
             app()
             code = 0

@@ -95,5 +95,14 @@ def import_(
 
 
 def register(app: typer.Typer) -> None:
+    register_export(app)
+    register_import(app)
+
+
+# One each, so that running one builds only its own (cli/app.py builds only the command run).
+def register_export(app: typer.Typer) -> None:
     app.command("export", epilog=EXPORT_EPILOG)(export)
+
+
+def register_import(app: typer.Typer) -> None:
     app.command("import", epilog=IMPORT_EPILOG)(import_)
