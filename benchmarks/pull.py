@@ -25,8 +25,8 @@ where a run is cheap), so a busy machine slows both sides alike:
 5. Peak memory (the child's ru_maxrss, measured from a small parent: a child's figure counts
    the process it was forked from) of the pulls of step 1. Target: under 150 MB.
 6. An already-cached model pulled with `--offline` (the checkpoint of step 1, the repo of
-   step 3) against `zoofind search protein --offline`, medians of --offline-runs. Target:
-   at most 1.5x.
+   step 3; each pulled once first when those steps are not run) against `zoofind search
+   protein --offline`, medians of --offline-runs, wall and CPU time. Target: at most 1.5x.
 
 Exit code 1 when a target is missed. Needs curl and huggingface_hub; about 4 minutes with
 the defaults, most of it step 2's single connections (smaller --*-mib for a quick look,
@@ -355,9 +355,9 @@ class Bench:
                             f"{size / many / MB:.0f} MB/s", f"`--jobs 1` {size / one / MB:.0f} MB/s: **{ratio:.1f}x**", ">= 3x", ratio >= 3)
 
     # -- 3 ----------------------------------------------------------------------------------
-    def repo(self) -> None:
-        total = self.args.repo_mib * MiB
-        shard = total // 4
+    def repo_files(self) -> dict[str, Any]:
+        """The 20 files of step 3's repo: 16 small text files and 4 LFS shards of --repo-mib in all."""
+        shard = self.args.repo_mib * MiB // 4
         small = {
             "config.json": b'{"model_type": "esm", "hidden_size": 1280, "num_hidden_layers": 33}\n',
             "generation_config.json": b'{"_from_model_config": true}\n',
@@ -380,6 +380,10 @@ class Bench:
         shards = {f"model-0000{i}-of-00004.safetensors": write_random(self.tmp / f"shard{i}.bin", shard) for i in range(1, 5)}
         files: dict[str, Any] = {**small, **shards}
         assert len(files) == 20
+        return files
+
+    def repo(self) -> None:
+        files = self.repo_files()
         size = sum(len(v) if isinstance(v, bytes) else v.stat().st_size for v in files.values())
         zf_home, hh_home = self.tmp / "hf-zoofind", self.tmp / "hf-hub"
         snapshot = ("import huggingface_hub as h\n"
@@ -440,32 +444,49 @@ class Bench:
                     "<= 1.05x", ratio <= 1.05)
 
     # -- 6 ----------------------------------------------------------------------------------
+    def cache_models(self) -> None:
+        """For step 6 without steps 1 and 3: each model pulled once, as those steps leave it (a
+        16 MiB checkpoint, the 20-file repo of --repo-mib)."""
+        if not hasattr(self, "cached_torch_env"):
+            home = self.tmp / "torch-offline"
+            with SendfileServer({CHECKPOINT: write_random(self.tmp / "small.bin", 16 * MiB)}) as srv:
+                measured(self.pull(MODEL), self.torch_env(srv.url, home), self.tmp)
+            self.cached_torch_env = self.torch_env("http://127.0.0.1:9", home)
+        if not hasattr(self, "cached_hf_env"):
+            home = self.tmp / "hf-zoofind"
+            with HubServer() as hub:
+                hub.add_repo(REPO, self.repo_files(), library_name="transformers")
+                measured(self.pull(f"hf:{REPO}"), self.hf_env(hub.url, home), self.tmp)
+            self.cached_hf_env = self.hf_env("http://127.0.0.1:9", home)
+
     def offline(self) -> None:
+        self.cache_models()
         cmds: dict[str, tuple[list[str], dict[str, str]]] = {
-            "search": ([*self.zoofind, "search", QUERY, "--offline"], self.env)}
-        if hasattr(self, "cached_torch_env"):
-            cmds["torchvision"] = (self.pull(MODEL, "--offline"), self.cached_torch_env)
-        if hasattr(self, "cached_hf_env"):
-            cmds["hf"] = (self.pull(f"hf:{REPO}", "--offline"), self.cached_hf_env)
-        if len(cmds) == 1:
-            print("6. skipped: needs step 1 or 3 for a cached model")
-            return
-        samples: dict[str, list[float]] = {name: [] for name in cmds}
+            "search": ([*self.zoofind, "search", QUERY, "--offline"], self.env),
+            "torchvision": (self.pull(MODEL, "--offline"), self.cached_torch_env),
+            "hf": (self.pull(f"hf:{REPO}", "--offline"), self.cached_hf_env),
+        }
+        wall: dict[str, list[float]] = {name: [] for name in cmds}
+        cpu: dict[str, list[float]] = {name: [] for name in cmds}
         for name, (cmd, env) in cmds.items():
             measured(cmd, env, self.tmp)  # warm-up, and check it works
+        load = os.getloadavg()[0]
         for _ in range(self.args.offline_runs):  # interleaved: machine drift hits all alike
             for name, (cmd, env) in cmds.items():
-                samples[name].append(measured(cmd, env, self.tmp).seconds * 1000)
-        med = {name: statistics.median(xs) for name, xs in samples.items()}
-        print(f"6. cached model with --offline vs `zoofind search {QUERY} --offline`, median of {self.args.offline_runs} runs")
-        print(f"   search --offline {med['search']:6.0f} ms")
-        for name in cmds:
-            if name == "search":
-                continue
-            ratio = med[name] / med["search"]
-            print(f"   pull {name:11} --offline {med[name]:6.0f} ms = {ratio:.2f}x (target <= 1.5x)")
+                run = measured(cmd, env, self.tmp)
+                wall[name].append(run.seconds * 1000)
+                cpu[name].append(run.cpu * 1000)
+        med = {name: statistics.median(xs) for name, xs in wall.items()}
+        med_cpu = {name: statistics.median(xs) for name, xs in cpu.items()}
+        print(f"6. cached model with --offline vs `zoofind search {QUERY} --offline`, median of {self.args.offline_runs} runs;"
+              f" load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
+        print(f"   search --offline            {med['search']:6.0f} ms wall, {med_cpu['search']:6.0f} ms CPU")
+        for name in ("torchvision", "hf"):
+            ratio, cpu_ratio = med[name] / med["search"], med_cpu[name] / med_cpu["search"]
+            print(f"   pull {name:11} --offline {med[name]:6.0f} ms wall = {ratio:.2f}x, {med_cpu[name]:6.0f} ms CPU = {cpu_ratio:.2f}x"
+                  " (target <= 1.5x)")
             self.record(f"cached {name} model, `pull --offline`", f"{med[name]:.0f} ms",
-                        f"`search --offline` {med['search']:.0f} ms: **{ratio:.2f}x**", "<= 1.5x", ratio <= 1.5)
+                        f"`search --offline` {med['search']:.0f} ms: **{ratio:.2f}x** (CPU {cpu_ratio:.2f}x)", "<= 1.5x", ratio <= 1.5)
 
 
 def quiet_resets() -> None:

@@ -303,8 +303,8 @@ def _tfhub_dir(plan: _Plan, ctx: Context) -> Path:
 
 def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -> None:
     """From the caches alone (the user's own, then the shared tier, whose files are checked
-    and linked into the user's): the model is there, or the answer says how to get it there."""
-    from .caches import shared
+    and linked into the user's): the model is there, or the answer says how to get it there.
+    The shared tier is imported and looked at only for what the user's caches lack."""
     from .sources.base import FileEntry
 
     hint = f"on a machine with network run `zoofind pull {plan.raw}` (with the same cache folders), or drop --offline"
@@ -313,10 +313,13 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
 
         repo = RepoCache(hub_cache(ctx.environ), pid.ref)
         commit = repo.commit_of(plan.revision or "main")
-        if commit is None and (linked := shared.link_snapshot(repo, plan.revision or "main", ctx.environ)) is not None:
-            commit = linked.commit
-            plan.shared.update(linked.files)
-            plan.notes.extend(linked.notes)
+        if commit is None:
+            from .caches import shared
+
+            if (linked := shared.link_snapshot(repo, plan.revision or "main", ctx.environ)) is not None:
+                commit = linked.commit
+                plan.shared.update(linked.files)
+                plan.notes.extend(linked.notes)
         if commit is None:
             raise OfflineError(f"{pid} ({plan.revision or 'main'}) is not in the Hugging Face cache at {repo.cache}"
                                + (" nor in the shared tier" if shared.roots(ctx.environ) else ""), hint=hint)
@@ -340,6 +343,7 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
         module_dir = _tfhub_dir(plan, ctx)
         from_shared = False
         if not tfhub.present(module_dir):
+            from .caches import shared
             from .fetch.integrity import Expected
 
             linked = shared.link_module(module_dir, pid.ref, Expected(), ctx.environ)
@@ -364,6 +368,7 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
         for f in fs.files:
             target = checkpoints(ctx.environ) / f.path
             if not target.is_file():
+                from .caches import shared
                 from .fetch.integrity import Expected
 
                 linked = shared.link_file(target, Expected(f.size, f.sha256, None, f.sha256_prefix), ctx.environ, _label(fs.id, f.path))

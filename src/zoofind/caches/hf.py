@@ -41,6 +41,9 @@ Removal and placing exclude each other through one lease per repo (``RepoCache.r
 ``link`` and ``write_ref`` hold it while they check that the blobs they make visible are
 still there, and ``zoofind cache rm``/``prune`` hold it while they delete (with every
 download lock of the repo), so a revision never becomes visible with a blob a removal took.
+A link or ref already as it would be written is left alone, without the lease: pulling a
+cached model again writes nothing (a removal racing it finds the repo as if the pull had
+ended first).
 """
 
 from __future__ import annotations
@@ -164,6 +167,12 @@ class RepoCache:
         """
         dst = self.snapshot(commit) / path
         blob = self.blob(etag)
+        if _links_to(dst, blob):
+            # Already in place (a cached model pulled again): nothing to write, so no lease (a
+            # tenth of a second for a 20-file repo). write_ref still checks it under the lease
+            # before it points a revision at this commit.
+            self._linked.setdefault(commit, []).append((path, False))
+            return dst
         with self._placing():
             if not os.path.lexists(blob):
                 self._undo(commit)
@@ -190,6 +199,11 @@ class RepoCache:
 
     def write_ref(self, revision: str, commit: str) -> None:
         """Point ``revision`` at ``commit``, once every file this instance linked for it is still there."""
+        if not any(made for _, made in self._linked.get(commit, ())) and self.commit_of(revision) == commit:
+            # Nothing changes: the revision already resolves to this commit and this instance
+            # made no link visible (a cached model pulled again). A removal racing this call
+            # finds the repo as if the pull had ended before it began.
+            return
         with self._placing():
             if any(not (self.snapshot(commit) / p).exists() for p, _ in self._linked.get(commit, ())):
                 self._undo(commit)
@@ -270,6 +284,14 @@ class RepoCache:
                     parent.rmdir()
                 except OSError:
                     break
+
+
+def _links_to(dst: Path, blob: Path) -> bool:
+    """Whether ``dst`` is already the link ``RepoCache.link`` makes to ``blob``, and ``blob`` is there."""
+    try:
+        return os.readlink(dst) == os.path.relpath(blob, dst.parent) and os.path.exists(dst)
+    except OSError:  # no link there, or not a link
+        return False
 
 
 @functools.lru_cache(maxsize=8)
