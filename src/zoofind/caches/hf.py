@@ -238,6 +238,8 @@ class RepoCache:
             if f.sha256 is not None:  # stored in LFS: its size is the file's, as the Hub's listing gives it
                 entry.update(lfs_sha256=f.sha256, lfs_size=f.size)
             entries[f.path] = entry
+        if self.tree(commit).exists() and entries.keys() <= self._read_tree(commit).keys():
+            return  # listed already (a cached model pulled again): no lease, nothing written
         with self._placing():
             if not self.snapshot(commit).is_dir():
                 return  # a removal took the snapshot meanwhile: a listing alone would be a broken repo folder
