@@ -20,7 +20,7 @@ JUDGED = ROOT / "tests" / "judged_queries.toml"
 def evaluate(verbose: bool = False) -> dict[str, float]:
     from zoofind.context import Context
     from zoofind.search_runner import search
-    from zoofind.sources import SearchQuery
+    from zoofind.hubs import SearchQuery
 
     queries = tomllib.loads(JUDGED.read_text(encoding="utf-8"))["query"]
     hit1 = hit5 = rr = 0.0

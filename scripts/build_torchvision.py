@@ -8,7 +8,7 @@ member they point to carries ``extra.default = true``) of every builder that
     python scripts/build_torchvision.py [--output catalog/torchvision.toml] [--check]
 
 ``--check`` exits 1 when the file on disk differs from what the installed
-torchvision reports. Reading the registry lives in ``zoofind.sources.torchvision.registry``
+torchvision reports. Reading the registry lives in ``zoofind.hubs.torchvision.registry``
 (the torchvision source reads another installed version with the same code);
 ``tests/test_torchvision_snapshot.py`` imports this module.
 """
@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from zoofind.sources.torchvision.installed import tv_version_string  # noqa: E402
-from zoofind.sources.torchvision.names import display_name  # noqa: E402
-from zoofind.sources.torchvision.registry import collect  # noqa: E402
+from zoofind.hubs.torchvision.installed import tv_version_string  # noqa: E402
+from zoofind.hubs.torchvision.names import display_name  # noqa: E402
+from zoofind.hubs.torchvision.registry import collect  # noqa: E402
 
 __all__ = ["EXPECTED_COUNTS", "collect", "counts", "display_name", "main", "render", "tv_version_string"]
 

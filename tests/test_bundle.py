@@ -270,7 +270,7 @@ def test_import_imports_no_networked_code() -> None:
             "from zoofind.bundle import import_bundle\n"
             "from zoofind.cli import bundle\n"
             "try:\n    import_bundle(io.BytesIO(b''))\nexcept Exception as e:\n    print(type(e).__name__)\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore', 'zoofind.sources', 'zoofind.net', 'huggingface_hub'))))\n")
+            "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore', 'zoofind.hubs', 'zoofind.net', 'huggingface_hub'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["BundleError", "[]"]

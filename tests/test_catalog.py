@@ -116,7 +116,7 @@ def test_user_catalog_dir_adds_entries(tmp_path: Path, monkeypatch: pytest.Monke
     catalog.reset()
     from zoofind.context import Context
     from zoofind.search_runner import search
-    from zoofind.sources import SearchQuery
+    from zoofind.hubs import SearchQuery
 
     assert [h.record.id for h in search(SearchQuery(text="cryo-em"), Context.from_env(offline=True)).hits][:1] == ["catalog:my-notes"]
 

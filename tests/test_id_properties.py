@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from zoofind.errors import UsageError
 from zoofind.ids import parse_id
-from zoofind.sources import registry
+from zoofind.hubs import registry
 
 PREFIXES = st.sampled_from([*(f"{name}:" for name in registry.names()), "", "https://huggingface.co/", "https://tfhub.dev/", "x:"])
 REFS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40) | st.from_regex(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from zoofind.errors import EXIT_USAGE, UsageError
 from zoofind.ids import parse_id
 from zoofind.records import ParsedId
-from zoofind.sources import registry
+from zoofind.hubs import registry
 
 SPECS = registry.specs()
 #: Any text but lone surrogates (which no terminal or argv can carry): control codes, escapes,

@@ -25,10 +25,10 @@ from zoofind.ids import parse_id
 from zoofind.ranking import Candidate, sort_key
 from zoofind.records import Record
 from zoofind.search_runner import SORTS
-from zoofind.sources import Repairs
-from zoofind.sources.hf import mapping as hf
-from zoofind.sources.kaggle import mapping as kaggle
-from zoofind.sources.tfhub.source import kaggle_page
+from zoofind.hubs import Repairs
+from zoofind.hubs.hf import mapping as hf
+from zoofind.hubs.kaggle import mapping as kaggle
+from zoofind.hubs.tfhub.source import kaggle_page
 
 # -- arbitrary JSON, and the fields each hub sends ---------------------------------------
 

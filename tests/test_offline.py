@@ -6,7 +6,7 @@ import pytest
 from servers.loopback import LoopbackServer, QuietHandler
 
 import zoofind
-from zoofind.sources import registry
+from zoofind.hubs import registry
 
 IDS = ("hf:facebook/esm2_t6_8M_UR50D", "tfhub:google/yamnet/1", "torchvision:resnet50",
        "kaggle:google/yamnet/tensorFlow2/yamnet/1", "hf:nobody/not-in-the-catalog")

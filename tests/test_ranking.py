@@ -9,7 +9,7 @@ import pytest
 
 from zoofind.context import Context
 from zoofind.search_runner import search
-from zoofind.sources import SearchQuery
+from zoofind.hubs import SearchQuery
 
 JUDGED = tomllib.loads((Path(__file__).parent / "judged_queries.toml").read_text(encoding="utf-8"))["query"]
 

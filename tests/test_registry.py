@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from zoofind.sources import ENTRY_POINT_GROUP, Registry
-from zoofind.sources.discovery import entry_points
+from zoofind.hubs import ENTRY_POINT_GROUP, Registry
+from zoofind.hubs.discovery import entry_points
 
 PLUGIN = '''
 from zoofind.records import Record
-from zoofind.sources.base import SourceAnswer, SourceSpec, SourceStatus
+from zoofind.hubs.base import SourceAnswer, SourceSpec, SourceStatus
 
 SPEC = SourceSpec(name="tinyzoo", title="Tiny zoo (a test plugin)", network=False, searches=True,
                   ref_pattern=r"[a-z-]+", example="tinyzoo:name")
@@ -94,7 +94,7 @@ def test_a_broken_plugin_is_reported_and_never_fatal(cli, tmp_path):
 
 
 def test_registering_in_process_replaces_and_lists():
-    from zoofind.sources.base import SourceSpec
+    from zoofind.hubs.base import SourceSpec
 
     reg = Registry()
     spec = SourceSpec(name="x", title="X", network=False)
@@ -113,7 +113,7 @@ def test_offline_start_up_imports_no_source_implementation():
     code = textwrap.dedent("""
         import sys, zoofind
         zoofind.search("protein", offline=True)
-        heavy = [m for m in ("httpx", "huggingface_hub", "stamina", "rich", "torch", "zoofind.sources.hf.source",
+        heavy = [m for m in ("httpx", "huggingface_hub", "stamina", "rich", "torch", "zoofind.hubs.hf.source",
                              "zoofind.net.http") if m in sys.modules]
         assert not heavy, heavy
     """)
@@ -122,7 +122,7 @@ def test_offline_start_up_imports_no_source_implementation():
 
 def test_abilities_are_declared_at_registration_and_made_on_first_use():
     from zoofind.errors import UsageError
-    from zoofind.sources.base import SourceSpec
+    from zoofind.hubs.base import SourceSpec
 
     made: list[str] = []
 

@@ -19,9 +19,9 @@ from zoofind.context import Context
 from zoofind.errors import TimedOutError
 from zoofind.ids import parse_id
 from zoofind.search_runner import search
-from zoofind.sources import SearchQuery
-from zoofind.sources.hf.mapping import record_from_payload
-from zoofind.sources.hf.source import HfSource
+from zoofind.hubs import SearchQuery
+from zoofind.hubs.hf.mapping import record_from_payload
+from zoofind.hubs.hf.source import HfSource
 
 ESM = "facebook/esm2_t6_8M_UR50D"
 
@@ -379,14 +379,14 @@ def test_status(hf_hub, monkeypatch):
 
 
 def test_module_import_stays_light():
-    code = "import sys, zoofind.sources.hf; assert 'huggingface_hub' not in sys.modules and 'httpx2' not in sys.modules"
+    code = "import sys, zoofind.hubs.hf; assert 'huggingface_hub' not in sys.modules and 'httpx2' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_cache_hit_does_not_import_huggingface_hub(hf_hub):
     HfSource().search(SearchQuery(text="esm"), ctx())
     code = (
-        "import sys; from zoofind.sources import SearchQuery; from zoofind.sources.hf.source import HfSource; "
+        "import sys; from zoofind.hubs import SearchQuery; from zoofind.hubs.hf.source import HfSource; "
         "a = HfSource().search(SearchQuery(text='esm'), __import__('zoofind.context').context.Context.from_env()); "
         "assert a.origin == 'cache' and a.records, a.origin; assert 'huggingface_hub' not in sys.modules and 'httpx' not in sys.modules"
     )
@@ -433,7 +433,7 @@ def test_environment_is_read_at_call_time_not_at_import(hf_hub, monkeypatch):
     code = (
         "import os, huggingface_hub.constants as c; assert c.HF_HUB_OFFLINE; "
         f"os.environ.pop('HF_HUB_OFFLINE'); os.environ['HF_ENDPOINT'] = {hf_hub.url!r}; "
-        "from zoofind.sources import SearchQuery; from zoofind.sources.hf.source import HfSource; "
+        "from zoofind.hubs import SearchQuery; from zoofind.hubs.hf.source import HfSource; "
         "a = HfSource().search(SearchQuery(text='esm2'), __import__('zoofind.context').context.Context.from_env()); assert a.origin == 'live' and len(a.records) == 3, a"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -445,7 +445,7 @@ def test_token_lookup_agrees_with_huggingface_hub(tmp_path, setup):
     """huggingface_hub's public get_token() referees where zoofind finds the token."""
     import os
 
-    from zoofind.sources.hf.auth import find_token
+    from zoofind.hubs.hf.auth import find_token
 
     env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH")}
     home = tmp_path / "referee-hf-home"

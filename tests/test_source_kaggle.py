@@ -20,12 +20,12 @@ from zoofind.errors import (
     AccessDeniedError, NotFoundError, OfflineError, RateLimitedError, ServerError, SourceError, TimedOutError,
 )
 from zoofind.ids import parse_id
-from zoofind.sources import SearchQuery
-from zoofind.sources.kaggle import SPEC
-from zoofind.sources.kaggle.api import rpc_url
-from zoofind.sources.kaggle.auth import credentials
-from zoofind.sources.kaggle.mapping import FRAMEWORKS, OTHER_FRAMEWORKS
-from zoofind.sources.kaggle.source import NO_CREDENTIALS, KaggleSource
+from zoofind.hubs import SearchQuery
+from zoofind.hubs.kaggle import SPEC
+from zoofind.hubs.kaggle.api import rpc_url
+from zoofind.hubs.kaggle.auth import credentials
+from zoofind.hubs.kaggle.mapping import FRAMEWORKS, OTHER_FRAMEWORKS
+from zoofind.hubs.kaggle.source import NO_CREDENTIALS, KaggleSource
 
 SECRET = "tok-good"
 

@@ -14,9 +14,9 @@ from servers.tfhub_server import TfhubServer
 from zoofind.context import Context
 from zoofind.errors import NotFoundError, OfflineError, ServerError, TimedOutError, UsageError
 from zoofind.ids import parse_id
-from zoofind.sources import SearchQuery
-from zoofind.sources.tfhub import SPEC
-from zoofind.sources.tfhub.source import MAX_REDIRECTS, TfhubSource, kaggle_page, resolve
+from zoofind.hubs import SearchQuery
+from zoofind.hubs.tfhub import SPEC
+from zoofind.hubs.tfhub.source import MAX_REDIRECTS, TfhubSource, kaggle_page, resolve
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ import pytest
 
 from zoofind.context import Context
 from zoofind.ids import parse_id
-from zoofind.sources.base import FileEntry
-from zoofind.sources.torchvision.installed import installed_torchvision
-from zoofind.sources.torchvision.source import TorchvisionSource, hash_prefix
+from zoofind.hubs.base import FileEntry
+from zoofind.hubs.torchvision.installed import installed_torchvision
+from zoofind.hubs.torchvision.source import TorchvisionSource, hash_prefix
 
 FAKE_VERSION = "0.99.0"
 
@@ -215,7 +215,7 @@ def test_installed_torchvision_reads_dist_info_without_importing(fake) -> None:
     r = py(
         """
         import sys, time
-        from zoofind.sources.torchvision.installed import installed_torchvision
+        from zoofind.hubs.torchvision.installed import installed_torchvision
         t = time.perf_counter()
         for _ in range(50):
             v = installed_torchvision()
@@ -243,7 +243,7 @@ def test_installed_torchvision_from_a_package_without_metadata(tmp_path: Path) -
         for f in dist.iterdir():
             f.unlink()
         dist.rmdir()
-    code = "from zoofind.sources.torchvision.installed import installed_torchvision; print(installed_torchvision())"
+    code = "from zoofind.hubs.torchvision.installed import installed_torchvision; print(installed_torchvision())"
     r = py(code, {"PYTHONPATH": str(root)})
     assert r.stdout.strip() == "0.42.0", r.stderr
 
@@ -315,7 +315,7 @@ def test_offline_without_a_stored_registry_keeps_the_snapshot_and_says_why(fake)
         """
         import json
         from zoofind.context import Context
-        from zoofind.sources import SearchQuery, get
+        from zoofind.hubs import SearchQuery, get
         a = get("torchvision").search(SearchQuery(text="resnet"), Context.from_env(offline=True))
         print(json.dumps({"n": len(a.records), "origin": a.origin, "note": a.note}))
         """,
@@ -334,7 +334,7 @@ def test_offline_with_a_stored_registry_uses_it(cli, fake) -> None:
         """
         import json
         from zoofind.context import Context
-        from zoofind.sources import SearchQuery, get
+        from zoofind.hubs import SearchQuery, get
         a = get("torchvision").search(SearchQuery(text="resnet"), Context.from_env(offline=True))
         print(json.dumps({"n": len(a.records), "origin": a.origin, "replaces": get("torchvision").spec.replaces_snapshot}))
         """,
@@ -448,7 +448,7 @@ def test_status_reports_versions_and_probes_only_when_asked(monkeypatch) -> None
 
 
 def test_registry_read_pending_names_the_version_to_read(fake) -> None:
-    code = ("from zoofind.context import Context; from zoofind.sources.torchvision.source import registry_read_pending as p; "
+    code = ("from zoofind.context import Context; from zoofind.hubs.torchvision.source import registry_read_pending as p; "
             "print(p(Context.from_env()), p(Context.from_env(offline=True)))")
     r = py(code, _env(fake))
     assert r.stdout.split() == [FAKE_VERSION, "None"], r.stderr

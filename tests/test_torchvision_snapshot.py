@@ -130,13 +130,13 @@ def test_entry_shape(snapshot):
 
 
 def test_script_and_package_share_one_registry_reader(builder):
-    from zoofind.sources.torchvision import installed, registry
+    from zoofind.hubs.torchvision import installed, registry
 
     assert builder.collect is registry.collect
     assert builder.tv_version_string is installed.tv_version_string
 
 
 def test_installed_torchvision_matches_the_imported_torchvision(builder, torchvision):
-    from zoofind.sources.torchvision.installed import installed_torchvision
+    from zoofind.hubs.torchvision.installed import installed_torchvision
 
     assert installed_torchvision() == builder.tv_version_string(torchvision.__version__)

@@ -37,12 +37,12 @@ if TYPE_CHECKING:
     from .lock_runner import LockReport
     from .pull_runner import PullReport
     from .search_runner import SearchResult
-    from .sources.base import SourceStatus
+    from .hubs.base import SourceStatus
 
 _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
-    "SourceStatus": "sources.base", "Context": "context",
+    "SourceStatus": "hubs.base", "Context": "context",
     "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory", "Removed": "inventory", "Skipped": "inventory",
     "export_bundle": "bundle", "import_bundle": "bundle", "ExportReport": "bundle", "ImportReport": "bundle",
     "BundledModel": "bundle", "BundledFile": "bundle",
@@ -70,7 +70,7 @@ def search(
     """`zoofind search`: the catalog and every searching source, ranked; see the README for each option."""
     from .context import Context
     from .search_runner import search as run
-    from .sources import SearchQuery
+    from .hubs import SearchQuery
 
     sources = (source,) if isinstance(source, str) else tuple(source or ())
     query = SearchQuery(text=text, sources=tuple(dict.fromkeys(sources)), task=task, domain=domain, framework=framework,
@@ -206,7 +206,7 @@ def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
 def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[SourceStatus]":
     """`zoofind sources`: each source's endpoint, reachability (probed unless offline), credentials, cache age."""
     from .context import Context
-    from .sources import statuses
+    from .hubs import statuses
 
     ctx = Context.from_env(offline=offline, timeout=timeout)
     return statuses(ctx, probe=not ctx.offline)

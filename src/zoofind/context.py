@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Mapping
 from . import paths
 
 if TYPE_CHECKING:
-    from .sources.base import SourceSpec
+    from .hubs.base import SourceSpec
 
 DEFAULT_TIMEOUT = 5.0
 #: The longest --timeout accepted: a day. Beyond it the deadline arithmetic of threads and

@@ -21,7 +21,7 @@ SHOWN_CANDIDATES = 8
 
 
 def id_help() -> str:
-    from .sources import registry
+    from .hubs import registry
 
     examples = [s.example for s in registry.specs() if s.example]
     return "ids look like " + ", ".join(examples) if examples else "ids look like source:ref"
@@ -29,7 +29,7 @@ def id_help() -> str:
 
 def parse_id(text: str) -> ParsedId:
     """Parse and normalise a user-given id or hub URL; raise UsageError if malformed."""
-    from .sources import registry
+    from .hubs import registry
 
     raw = text.strip()
     if not raw:
@@ -72,7 +72,7 @@ def resolve_id(text: str, ctx: "Context | None" = None) -> ParsedId:
     from .context import Context
     from .ranking import exact
     from .search_runner import search
-    from .sources import SearchQuery
+    from .hubs import SearchQuery
 
     offline = Context.from_env(offline=True, environ=ctx.environ if ctx is not None else None)
     try:
@@ -108,7 +108,7 @@ def _checked(spec, ref: str, raw: str) -> ParsedId:  # noqa: ANN001 - a SourceSp
 
 def family(rid: str) -> str:
     """The model family an id belongs to (its source's ``family`` rule), for spreading results."""
-    from .sources import registry
+    from .hubs import registry
 
     source, _, ref = rid.partition(":")
     try:

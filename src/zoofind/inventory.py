@@ -406,7 +406,7 @@ def _verify_one(m: CachedModel) -> Verified:
                 if checked[real]:
                     problems.append(Problem(f, checked[real] or ""))
     elif m.source == "torchvision":
-        from .sources.torchvision.source import hash_prefix
+        from .hubs.torchvision.source import hash_prefix
 
         f = Path(m.path)
         files, size = 1, f.stat().st_size

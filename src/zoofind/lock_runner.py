@@ -153,9 +153,9 @@ def _plan_hf(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -> No
     from .caches.hf import RepoCache, hub_cache
     from .fetch.engine import Download
     from .fetch.integrity import Expected
-    from .sources.base import FileEntry
-    from .sources.hf import SPEC
-    from .sources.hf.auth import find_token
+    from .hubs.base import FileEntry
+    from .hubs.hf import SPEC
+    from .hubs.hf.auth import find_token
 
     assert m.commit is not None
     repo_id = m.id.split(":", 1)[1]
@@ -189,7 +189,7 @@ def _plan_torchvision(plan: _Plan, m: LockedModel, ctx: Context) -> None:
     from .fetch.integrity import Expected
     from .ids import parse_id
     from .pull_runner import _fileset
-    from .sources.base import FileEntry
+    from .hubs.base import FileEntry
 
     folder = inside_home(checkpoints(ctx.environ), ctx.environ)
     urls = {f.path: f.url for f in _fileset(parse_id(m.id), ctx, None).files}  # the bundled index: no request
@@ -216,7 +216,7 @@ def _plan_tfhub(plan: _Plan, m: LockedModel, ctx: Context) -> None:
     from .fetch.integrity import Expected
     from .ids import parse_id
     from .pull_runner import _fileset
-    from .sources.base import FileEntry
+    from .hubs.base import FileEntry
 
     module_dir = _tfhub_dir(plan, ctx)
     if tfhub.present(module_dir):

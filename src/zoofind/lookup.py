@@ -26,7 +26,7 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
     A networked source is not asked offline. Returns the record and warnings (a live
     check that failed while the catalog answered).
     """
-    from .sources import registry
+    from .hubs import registry
 
     pid = resolve_id(raw_id, ctx)
     base = catalog_mod.load().get(str(pid))

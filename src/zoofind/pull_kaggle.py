@@ -1,7 +1,7 @@
 """`zoofind pull kaggle:...`: Kaggle models into kagglehub's own cache, so kagglehub finds them offline.
 
 The protocol is kagglehub 1.0's (``http_resolver.ModelHttpResolver``, over kagglesdk's RPCs;
-``sources.kaggle.api`` speaks it):
+``hubs.kaggle.api`` speaks it):
 
 1. A handle without a version means the latest: ``GetModelInstance`` says which.
 2. A version already complete in kagglehub's cache (folder + ``.complete`` marker) is
@@ -36,9 +36,9 @@ from .records import ParsedId
 if TYPE_CHECKING:
     from .fetch.engine import Download
     from .pull_runner import PullOptions, _Plan
-    from .sources.base import FileEntry
-    from .sources.kaggle.auth import Credentials
-    from .sources.kaggle.mapping import Handle
+    from .hubs.base import FileEntry
+    from .hubs.kaggle.auth import Credentials
+    from .hubs.kaggle.mapping import Handle
 
 #: What the result calls a version Kaggle sends as one archive.
 ARCHIVE_NAME = "archive.tar.gz"
@@ -67,7 +67,7 @@ class _Placement:
 def plan_kaggle(plan: "_Plan", pid: ParsedId, ctx: Context, opts: "PullOptions") -> None:
     """Fill ``plan`` (id with the resolved version, path, chosen files, targets, downloads, notes)."""
     from .caches import kagglehub
-    from .sources.kaggle.mapping import Handle, framework_enum
+    from .hubs.kaggle.mapping import Handle, framework_enum
 
     if opts.include or opts.exclude:
         raise UsageError(f"{pid}: Kaggle model versions are pulled whole (kagglehub marks a version complete only with "
@@ -91,7 +91,7 @@ def plan_kaggle(plan: "_Plan", pid: ParsedId, ctx: Context, opts: "PullOptions")
         return
     if ctx.offline:
         raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {kagglehub.cache_root(ctx.environ)}", hint=offline_hint)
-    from .sources.kaggle.auth import credentials
+    from .hubs.kaggle.auth import credentials
 
     creds = credentials(ctx.environ)
     if creds is None:
@@ -111,7 +111,7 @@ def _with_revision(h: "Handle", revision: str | None, pid: ParsedId) -> "Handle"
 
 def _from_cache(plan: "_Plan", h: "Handle", folder: Path) -> None:
     from .caches import kagglehub
-    from .sources.base import FileEntry
+    from .hubs.base import FileEntry
 
     plan.id, plan.path = f"kaggle:{h}", folder
     for rel, p in kagglehub.files_of(folder).items():
@@ -123,7 +123,7 @@ def _from_cache(plan: "_Plan", h: "Handle", folder: Path) -> None:
 def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: "Credentials", ctx: Context,
                  opts: "PullOptions") -> None:
     from .caches import kagglehub
-    from .sources.kaggle import SPEC, api
+    from .hubs.kaggle import SPEC, api
 
     endpoint = ctx.endpoint(SPEC)
     body = api.instance_body(h.owner, h.model, enum, h.variation)
@@ -153,7 +153,7 @@ def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: 
 
 
 def _version_of(instance: Mapping[str, Any], h: "Handle") -> int:
-    from .sources import json_int
+    from .hubs import json_int
 
     version = json_int(instance.get("versionNumber"))
     if not version:
@@ -165,8 +165,8 @@ def _version_of(instance: Mapping[str, Any], h: "Handle") -> int:
 def _entries(raw: Sequence[Any], model: str) -> list["FileEntry"]:
     """The listing's files as entries, every name checked to stay inside the version folder."""
     from .caches import safe_relpath
-    from .sources import json_int
-    from .sources.base import FileEntry
+    from .hubs import json_int
+    from .hubs.base import FileEntry
 
     out: dict[str, FileEntry] = {}
     for item in raw:
@@ -218,8 +218,8 @@ def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link:
                   limit: int | None) -> None:
     """More files than a page: the version as one archive, extracted when placed."""
     from .caches import kagglehub
-    from .sources.base import FileEntry
-    from .sources.kaggle.api import FILES_PAGE
+    from .hubs.base import FileEntry
+    from .hubs.kaggle.api import FILES_PAGE
     from .units import human_bytes
 
     archive = kagglehub.archive_path(folder)

@@ -27,7 +27,7 @@ from .records import ParsedId
 if TYPE_CHECKING:
     from .fetch.engine import Download, Fetched, ProgressEvent
     from .frameworks import Requirement
-    from .sources.base import FileEntry, FileSet
+    from .hubs.base import FileEntry, FileSet
 
 #: Sources pull knows how to place (each maps to one module of ``zoofind.caches``).
 SUPPORTED = ("hf", "torchvision", "tfhub")
@@ -166,7 +166,7 @@ class _Plan:
 
 
 def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
-    from .sources import registry
+    from .hubs import registry
 
     plan = _Plan(raw)
     try:
@@ -196,8 +196,8 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
 
 def _fileset(pid: ParsedId, ctx: Context, revision: str | None) -> "FileSet":
     """The source's ``fileset`` where it has one; else its ``files()`` with no revision."""
-    from .sources import registry
-    from .sources.base import FileSet
+    from .hubs import registry
+    from .hubs.base import FileSet
 
     source = registry.get(pid.source)
     fileset = getattr(source, "fileset", None)
@@ -221,7 +221,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
     plan.chosen = chosen
     if plan.source == "hf":
         from .caches.hf import RepoCache, hub_cache
-        from .sources.hf.auth import find_token
+        from .hubs.hf.auth import find_token
 
         repo = RepoCache(inside_home(hub_cache(ctx.environ), ctx.environ), fs.id.split(":", 1)[1])
         plan.repo = repo
@@ -275,7 +275,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                 continue
             plan.downloads.append(Download(f.url, target, lock_path(target), Expected(f.size, f.sha256, None, f.sha256_prefix), _label(fs.id, f.path)))
     if plan.source == "hf" and plan.commit and any(is_pickle(f.path) for f, skip in chosen if not skip):
-        from .sources import registry
+        from .hubs import registry
 
         try:  # advice, not a gate: a failed scan lookup never fails the pull
             plan.scans = registry.get("hf").security_scan(ParsedId("hf", fs.id.split(":", 1)[1]), ctx, plan.commit)
@@ -305,7 +305,7 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
     """From the caches alone (the user's own, then the shared tier, whose files are checked
     and linked into the user's): the model is there, or the answer says how to get it there.
     The shared tier is imported and looked at only for what the user's caches lack."""
-    from .sources.base import FileEntry
+    from .hubs.base import FileEntry
 
     hint = f"on a machine with network run `zoofind pull {plan.raw}` (with the same cache folders), or drop --offline"
     if pid.source == "hf":

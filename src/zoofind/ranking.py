@@ -13,7 +13,7 @@ from .textindex import fold
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .sources import SearchQuery
+    from .hubs import SearchQuery
 
 EXACT_BONUS = 100.0
 FAMILY_DAMPING = 0.97

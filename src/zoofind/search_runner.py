@@ -17,12 +17,12 @@ from .context import Context
 from .errors import UsageError
 from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
 from .records import KINDS, Record
-from .sources import SearchQuery, registry
+from .hubs import SearchQuery, registry
 from .tasks import canonical_task
 from .textindex import QueryTerm, TextIndex, prior
 
 if TYPE_CHECKING:
-    from .sources.base import SourceAnswer, SourceSpec
+    from .hubs.base import SourceAnswer, SourceSpec
 
 SORTS = ("relevance", "downloads", "likes", "updated", "params", "size")
 

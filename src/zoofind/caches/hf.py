@@ -63,7 +63,7 @@ from ..atomic import TMP_PREFIX, replacing
 from ..errors import ZoofindError
 
 if TYPE_CHECKING:
-    from ..sources.base import FileEntry
+    from ..hubs.base import FileEntry
 
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 #: huggingface_hub's Xet store: folder, marker file and its content, payload names.

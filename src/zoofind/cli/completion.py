@@ -101,7 +101,7 @@ def complete_format(incomplete: str) -> list[tuple[str, str]]:
 
 def complete_source(incomplete: str) -> list[tuple[str, str]]:
     """Every registered source, plugins included (``--source``)."""
-    from ..sources import registry
+    from ..hubs import registry
 
     return [(spec.name, spec.title) for spec in registry.specs() if spec.name.startswith(incomplete)]
 

@@ -65,7 +65,7 @@ def search(
 def _spinner_text(sources: Optional[List[str]], offline: bool) -> str:
     """What the spinner says: "searching…", or the source's own word for a slow first run."""
     from ..context import Context
-    from ..sources import registry
+    from ..hubs import registry
 
     ctx = Context.from_env(offline=offline)
     for spec in registry.specs():

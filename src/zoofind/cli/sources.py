@@ -21,7 +21,7 @@ def sources(
 
         with e.status("probing sources…"):
             rows = list_sources(offline=offline, timeout=timeout)
-        from ..sources import registry
+        from ..hubs import registry
 
         for where, why in registry.problems:
             e.warn(f"plugin {where} could not be loaded: {why}")

@@ -1,6 +1,6 @@
 """Model sources behind one interface, and the registry: the only list of sources.
 
-Sources are found through the ``zoofind.sources`` entry point group. Each entry point
+Sources are found through the ``zoofind.hubs`` entry point group. Each entry point
 names a ``register(registry)`` function, which calls ``registry.register(spec,
 factory)``; the built-ins are declared in zoofind's own ``pyproject.toml`` and found the
 same way a plugin package's are. Registering costs little: a source's module is only

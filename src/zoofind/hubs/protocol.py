@@ -6,7 +6,7 @@ cheap to import) and, for each ability it has, the factory of the object impleme
     registry.register(SPEC, lazy("myhub.source", "MySource"),        # search: every source
                       pull=lazy("myhub.pull", "MyPull"), cache=lazy("myhub.cache", "MyCache"))
 
-The built-ins register exactly so, through the ``zoofind.sources`` entry points a plugin
+The built-ins register exactly so, through the ``zoofind.hubs`` entry points a plugin
 package uses. The operations are loops over the sources that have the ability they need
 (``registry.able("pull")``, ``registry.ability(name, "pull")``); none names a source.
 

@@ -14,7 +14,7 @@ it knows (``OTHER_FRAMEWORKS`` too). zoofind's framework key for each comes from
 vocabulary, ``zoofind.frameworks``.
 
 An ApiModel is validated where it enters (``trimmed``: the schema of what zoofind reads,
-with the readers in ``zoofind.sources``): a field of the wrong type is dropped alone
+with the readers in ``zoofind.hubs``): a field of the wrong type is dropped alone
 (counted in a ``Repairs``), texts are cut short, and only what is valid is cached. A model
 or an instance without usable slugs gives no record; the others beside it still do.
 """

@@ -5,7 +5,7 @@ The frameworks and libraries a repo shows come from the one vocabulary in
 only knows the Hub's own words: pipeline tags, licence ids, sort keys, file names.
 
 A model's JSON is validated where it enters (``trimmed``, the schema of what zoofind
-reads of ``/api/models`` and ``/api/models/{id}``, with the readers in ``zoofind.sources``):
+reads of ``/api/models`` and ``/api/models/{id}``, with the readers in ``zoofind.hubs``):
 each field of the wrong type is dropped on its own (counted in a ``Repairs``), texts are
 cut to ``DESCRIPTION_CHARS``, and only what is valid is cached. A model without a usable
 id (a string the id grammar accepts) cannot be a record: ``screen`` skips it, and

@@ -1,4 +1,4 @@
-"""Finding the ``zoofind.sources`` entry points without importlib.metadata.
+"""Finding the ``zoofind.hubs`` entry points without importlib.metadata.
 
 ``importlib.metadata`` costs ~40 ms to import, more than the whole offline search
 budget allows, so this reads the same files it would: the ``entry_points.txt`` of each
