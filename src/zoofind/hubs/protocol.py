@@ -24,3 +24,33 @@ ABILITIES: dict[str, str] = {
     "bundle": "be exported or imported yet",
     "cache": "be listed in the cache yet",
 }
+
+
+# == pull: plan, place (the "pull" helper's section) ==========================================
+#
+#
+#
+#
+#
+#
+# == lock: pin, plan from a lock ===============================================================
+#
+#
+#
+#
+#
+#
+# == cache: a hub's cache layout per tier ======================================================
+#
+#
+#
+#
+#
+#
+# == bundle: export and import placement =======================================================
+#
+#
+#
+#
+#
+#
