@@ -21,7 +21,7 @@ from __future__ import annotations
 # widens the window in which a Ctrl-C cannot yet be turned into one line (cli/app.py).
 TYPE_CHECKING = False
 
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from .errors import (  # noqa: F401

@@ -598,7 +598,7 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
     """
     import gc
 
-    from . import __version__
+    from .version import __version__
 
     folder = folder.resolve()
     files = sorted(folder.glob("*.toml"))

@@ -13,12 +13,22 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping, Protocol
 
 from . import paths
 
-if TYPE_CHECKING:
-    from .hubs.base import SourceSpec
+
+
+class Endpointed(Protocol):
+    """What ``Context.endpoint`` reads of a hub's declaration (``hubs.spec.SourceSpec`` has both),
+    named here so this floor needs nothing from the hubs'."""
+
+    @property
+    def endpoint_variable(self) -> str | None: ...
+
+    @property
+    def default_endpoint(self) -> str | None: ...
+
 
 DEFAULT_TIMEOUT = 5.0
 #: The longest --timeout accepted: a day. Beyond it the deadline arithmetic of threads and
@@ -77,7 +87,7 @@ class Context:
                 warnings.warn(message, ZoofindWarning, stacklevel=3)
         return ctx
 
-    def endpoint(self, spec: "SourceSpec") -> str:
+    def endpoint(self, spec: Endpointed) -> str:
         """The source's base URL, with its override variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT) applied."""
         return paths.endpoint(self.environ, spec.endpoint_variable, spec.default_endpoint or "")
 

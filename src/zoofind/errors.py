@@ -8,7 +8,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import errno
-import sys
+from typing import Callable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -123,21 +123,23 @@ class Described:
         self.message, self.hint, self.exit_code = message, hint, exit_code
 
 
+#: Mappings of a higher layer's own exceptions to zoofind's kinds, added by that layer when it
+#: is imported (``net.errors`` adds httpx's transport failures: only the network layer, which
+#: imports it, can raise them). Kept here so this floor imports nothing above it.
+TRANSLATORS: list[Callable[[BaseException], "ZoofindError | None"]] = []
+
+
 def describe(exc: BaseException) -> Described:
     """Map any exception to what the user should read and the exit code.
 
-    Imports nothing heavy: network exceptions are mapped by ``net.errors`` when httpx is loaded.
+    Imports nothing heavy: network exceptions are mapped by ``TRANSLATORS`` (``net.errors``).
     """
     if isinstance(exc, ZoofindError):
         return Described(exc.message, exc.hint, exc.exit_code)
     if isinstance(exc, KeyboardInterrupt):
         return Described("interrupted", None, EXIT_INTERRUPTED)
-    if "httpx" in sys.modules:
-        # An httpx exception can only exist once httpx is imported; the network layer
-        # owns the one mapping from transport failures to zoofind's kinds.
-        from .net.errors import from_transport
-
-        mapped = from_transport(exc)
+    for translate in TRANSLATORS:
+        mapped = translate(exc)
         if mapped is not None:
             return describe(mapped)
     if isinstance(exc, ValueError) and type(exc).__name__ == "JSONDecodeError":

@@ -36,7 +36,7 @@ from typing import Annotated, Any, Iterator, NoReturn, Optional  # noqa: E402
 import typer  # noqa: E402
 from typer.core import TyperGroup  # noqa: E402
 
-from .. import __version__  # noqa: E402
+from ..version import __version__  # noqa: E402
 from .completion import COMPLETE_VAR  # noqa: E402
 
 HELP = """Find and fetch pretrained models and deep-learning resources for science.

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import (
-    AccessDeniedError, BadAnswerError, NotFoundError, RateLimitedError, ServerError, SourceError, TimedOutError,
-    UnreachableError, ZoofindError,
+    TRANSLATORS, AccessDeniedError, BadAnswerError, NotFoundError, RateLimitedError, ServerError, SourceError,
+    TimedOutError, UnreachableError, ZoofindError,
 )
 from ..redaction import redact_text
 
@@ -152,3 +152,6 @@ def from_status(status: int, url: str, headers: Mapping[str, str], service: str)
     if status in (404, 410):
         return NotFoundError(f"{at} has nothing there (HTTP {status})", hint="check the id with `zoofind search`")
     return BadAnswerError(f"{at} rejected the request (HTTP {status})", hint="simplify the query or its filters", status=status)
+
+
+TRANSLATORS.append(from_transport)

@@ -25,19 +25,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import math
 import socket
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import httpx
 
-from .. import __version__
-from ..errors import BadAnswerError, OfflineError, TimedOutError, UsageError
+from ..version import __version__
+from ..errors import BadAnswerError, OfflineError, TimedOutError
 from . import retry as retry_policy
+from .deadline import Deadline
 from .errors import from_status, from_transport, refused_redirect, where
 
 if TYPE_CHECKING:
@@ -57,24 +56,6 @@ MAX_REDIRECTS = 10
 INFLATE_STEP = 256 * 1024
 #: The content codings zoofind asks for (``Accept-Encoding``) and undoes itself.
 ENCODINGS = ("gzip", "deflate")
-
-
-class Deadline:
-    """A point in time (monotonic clock) a call must finish by."""
-
-    __slots__ = ("seconds", "end")
-
-    def __init__(self, seconds: float) -> None:
-        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
-            raise UsageError(f"a timeout must be a finite number of seconds above 0, not {seconds!r}")
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return self.end - time.monotonic()
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0
 
 
 @dataclass(frozen=True)

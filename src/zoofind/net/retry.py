@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from .http import Deadline
+    from .deadline import Deadline
 
 ATTEMPTS = 3
 WAIT_INITIAL = 0.1
