@@ -108,9 +108,8 @@ def _max_extract(env: Env) -> tuple[int | None, str | None]:
     value = parse_bytes(raw)
     if value is not None:
         return value, None
-    from .caches.archive import DEFAULT_BOUND
-
-    return None, f"{ENV_MAX_EXTRACT}={raw!r} is not a size (e.g. 2GiB, 500M); using the default bound ({DEFAULT_BOUND})"
+    # The default bound itself is the extractor's to state (caches.archive.DEFAULT_BOUND): a refusal names it.
+    return None, f"{ENV_MAX_EXTRACT}={raw!r} is not a size (e.g. 2GiB, 500M); using the default bound"
 
 
 def max_extract(env: Env) -> int | None:
