@@ -9,7 +9,9 @@ while CPython imports `site`, the generated script runs `import re` or `import z
 run, or while the command-line module's first statement imports `signal` (which it needs to
 install its handler). From then on, every outcome must be 130 and one line:
 checked exactly while it imports Typer (where the traceback used to come from) and while a
-search waits for the Hub.
+search waits for the Hub, and, in process, at each moment of Typer's run where Typer itself would
+turn the interrupt into a silent exit 130 (where the empty stderr came from once the command was
+imported inside that run).
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ import pytest
 
 from servers.hf_server import HubServer
 
-DELAYS_MS = (0, 5, 10, 20, 40, 80, 160)
+# Through the whole start-up: the search reaches the Hub ~400-550 ms after it starts on a loaded
+# two-core machine compiling every module from source (PYTHONDONTWRITEBYTECODE=1), sooner with
+# bytecode caches.
+DELAYS_MS = (0, 5, 10, 20, 40, 80, 120, 160, 200, 250, 300, 400, 500)
 INTERRUPTED = "zoofind: error: interrupted\n"
 
 
@@ -132,3 +137,95 @@ def test_ctrl_c_while_the_cli_imports_typer_exits_130_with_one_line(slow_hub, de
     reader.join(timeout=10)
     said = "".join(line for line in lines if not line.startswith("import time:"))
     assert (proc.returncode, said, out) == (130, INTERRUPTED, "")
+
+
+# -- in process: an interrupt exactly at each moment of a run -----------------------------------
+# Typer's own handler turns a KeyboardInterrupt raised anywhere in its run that no command's
+# reporting() caught (Click parsing the options, the root group importing and building the one
+# command it runs, the command before its reporting() block) into a silent exit 130. Here the
+# interrupt is raised exactly there, in the console script's main(), with no timing involved.
+
+@pytest.fixture
+def main_in_process(monkeypatch: pytest.MonkeyPatch):
+    """zoofind's main() with the search command line, its SIGINT handler restored afterwards."""
+    import gc
+
+    from zoofind.cli.app import main
+
+    monkeypatch.setattr(sys, "argv", ["zoofind", *search_command()])
+    # The command's module is imported by the run itself, as in the console script.
+    monkeypatch.delitem(sys.modules, "zoofind.cli.search", raising=False)
+    before = signal.getsignal(signal.SIGINT)
+    yield main
+    signal.signal(signal.SIGINT, before)
+    gc.unfreeze()
+
+
+def _raise_interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_at(moment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    import typer.main
+
+    if moment == "importing the command's module":
+        real_import = builtins.__import__
+
+        def importing(name: str, *args: object, **kwargs: object) -> object:
+            if name == "zoofind.cli.search":
+                raise KeyboardInterrupt
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", importing)
+    elif moment == "Typer building the command":
+        real_get_command = typer.main.get_command
+        from zoofind.cli.app import app
+
+        def get_command(typer_instance: typer.Typer) -> object:
+            if typer_instance is not app:  # the root's own build goes on; the command's is interrupted
+                raise KeyboardInterrupt
+            return real_get_command(typer_instance)
+
+        monkeypatch.setattr(typer.main, "get_command", get_command)
+    elif moment == "Click checking an option":
+        import zoofind.cli.common
+
+        monkeypatch.setattr(zoofind.cli.common, "check_timeout", _raise_interrupt)
+    elif moment == "the command before its reporting() block":
+        from zoofind.output import Environment
+
+        monkeypatch.setattr(Environment, "from_system", _raise_interrupt)
+    else:
+        raise AssertionError(moment)
+
+
+@pytest.mark.parametrize("moment", ["importing the command's module", "Typer building the command",
+                                    "Click checking an option", "the command before its reporting() block"])
+def test_ctrl_c_at_each_moment_typer_runs_exits_130_with_one_line(main_in_process, monkeypatch, capsys, moment) -> None:
+    _interrupt_at(moment, monkeypatch)
+    with pytest.raises(SystemExit) as done:
+        main_in_process()
+    captured = capsys.readouterr()
+    assert (done.value.code, captured.err, captured.out) == (130, INTERRUPTED, "")
+
+
+def test_ctrl_c_pending_when_the_run_is_over_exits_130_with_one_line(main_in_process, monkeypatch, capsys) -> None:
+    # signal.signal raises an interrupt still pending when it is called: here the one main()
+    # makes to ignore SIGINT once the run is over (it used to end in a traceback).
+    real_signal = signal.signal
+    pending = [True]
+
+    def set_handler(signum: int, handler: object) -> object:
+        if handler is signal.SIG_IGN and pending:
+            pending.clear()
+            raise KeyboardInterrupt
+        return real_signal(signum, handler)
+
+    monkeypatch.setattr(sys, "argv", ["zoofind", "--version"])
+    monkeypatch.setattr(signal, "signal", set_handler)
+    with pytest.raises(SystemExit) as done:
+        main_in_process()
+    captured = capsys.readouterr()
+    assert (done.value.code, captured.err, captured.out.startswith("zoofind ")) == (130, INTERRUPTED, True)

@@ -176,26 +176,47 @@ if _previous_handler is not None and not _running_the_cli():
     signal.signal(signal.SIGINT, _previous_handler)
 
 
-def main() -> NoReturn:
-    try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        # A TAB in a shell that loaded `zoofind completion SHELL`'s script runs zoofind with
-        # _ZOOFIND_COMPLETE=bash_complete (zsh_, fish_): Click's protocol, answered here before
-        # Typer parses anything, since Typer's own handler expects `complete_bash` and, with
-        # add_completion=False, has no shell registered.
-        if os.environ.get(COMPLETE_VAR):
-            from .completion import answer
+def _unreported_interrupt(done: BaseException) -> bool:
+    """Whether an exit comes from a KeyboardInterrupt nobody has reported: one that a traceback
+    of the exit would still show. Typer's run turns an interrupt that no command's reporting()
+    caught (while Click parses, while the root group imports and builds the command it runs,
+    before the command's reporting() block) into a silent exit 130, ``raise Exit(130) from e``;
+    reporting() says its line and ends the chain, ``from None``."""
+    seen: set[int] = set()
+    exc: Optional[BaseException] = done
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return False
 
-            code = answer(app)
-        else:
-            app()
-            code = 0
+
+def main() -> NoReturn:
+    # The outer try: a Ctrl-C at any moment until SIGINT is ignored, the few statements after
+    # the run included (signal.signal itself raises an interrupt still pending), ends as one.
+    try:
+        try:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            # A TAB in a shell that loaded `zoofind completion SHELL`'s script runs zoofind with
+            # _ZOOFIND_COMPLETE=bash_complete (zsh_, fish_): Click's protocol, answered here before
+            # Typer parses anything, since Typer's own handler expects `complete_bash` and, with
+            # add_completion=False, has no shell registered.
+            if os.environ.get(COMPLETE_VAR):
+                from .completion import answer
+
+                code = answer(app)
+            else:
+                app()
+                code = 0
+        except SystemExit as done:
+            if _unreported_interrupt(done):
+                _exit_interrupted()
+            code = done.code
+        # The work is done and written: a Ctrl-C while the interpreter shuts down changes nothing.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
         _exit_interrupted()
-    except SystemExit as done:
-        code = done.code
-    # The work is done and written: a Ctrl-C while the interpreter shuts down changes nothing.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Nor would the collections the interpreter runs on its way out, over every object still
     # alive (Typer's ~16k most of them): frozen, they are skipped, ~10 ms of every run (see
     # benchmarks/startup.py's second floor). Files and locks are closed by their `with`
