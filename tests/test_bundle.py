@@ -553,7 +553,7 @@ def test_kill_9_mid_import_leaves_nothing_at_a_final_path_and_a_rerun_completes(
     # `cache prune` knows it for a stray (once it is a day old).
     old = time.time() - 2 * 86400
     os.utime(stray, (old, old))
-    from zoofind.inventory import plan_prune
+    from zoofind.ops.inventory import plan_prune
     from zoofind.context import Context
 
     assert str(stray) in {p for r in plan_prune(Context.from_env(offline=True), max_size=10**15) for p in r.paths}

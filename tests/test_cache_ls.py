@@ -19,7 +19,7 @@ import pytest
 from servers.files_server import FileServer
 from servers.tfhub_server import TfhubServer
 from zoofind.errors import UsageError
-from zoofind.inventory import parse_age, parse_size
+from zoofind.ops.inventory import parse_age, parse_size
 
 MB = 1024 * 1024
 QUANTIZED = "torchvision:quantized_resnet18.IMAGENET1K_FBGEMM_V1"

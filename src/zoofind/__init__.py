@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .fetch.engine import ProgressEvent
-    from .inventory import CachedModel, Removal, Removed, Verified
+    from .ops.inventory import CachedModel, Removal, Removed, Verified
     from .lock_runner import LockReport
     from .pull_runner import PullReport
     from .search_runner import SearchResult
@@ -43,7 +43,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "hubs.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "inventory", "Verified": "inventory", "Removal": "inventory", "Removed": "inventory", "Skipped": "inventory",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "ops.inventory", "Verified": "ops.inventory", "Removal": "ops.inventory", "Removed": "ops.inventory", "Skipped": "ops.inventory",
     "export_bundle": "bundle", "import_bundle": "bundle", "ExportReport": "bundle", "ImportReport": "bundle",
     "BundledModel": "bundle", "BundledFile": "bundle",
     "LockReport": "lock_runner", "Lock": "lockfile", "LockedModel": "lockfile", "LockedFile": "lockfile",
@@ -154,7 +154,7 @@ def cached(
     Nothing is sent over the network.
     """
     from .context import Context
-    from .inventory import cached_models, parse_age, parse_size, select
+    from .ops.inventory import cached_models, parse_age, parse_size, select
 
     size = parse_size(larger_than) if isinstance(larger_than, str) else larger_than
     age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
@@ -164,7 +164,7 @@ def cached(
 def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
     """`zoofind cache verify`: each cached model (or those named) re-hashed; ``Verified.problems`` lists bad or missing files."""
     from .context import Context
-    from .inventory import verify
+    from .ops.inventory import verify
 
     return verify(Context.from_env(offline=True), ids)
 
@@ -172,7 +172,7 @@ def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
 def plan_cache_removal(ids: Sequence[str]) -> "list[Removal]":
     """What `zoofind cache rm IDS` would delete (``Removal``: paths and bytes freed); nothing is deleted."""
     from .context import Context
-    from .inventory import plan_removal
+    from .ops.inventory import plan_removal
 
     return plan_removal(Context.from_env(offline=True), ids)
 
@@ -180,7 +180,7 @@ def plan_cache_removal(ids: Sequence[str]) -> "list[Removal]":
 def plan_cache_prune(*, max_size: "int | str | None" = None, unused_for: "float | str | None" = None) -> "list[Removal]":
     """What `zoofind cache prune` would evict (least recently used first) and stale partials; nothing is deleted."""
     from .context import Context
-    from .inventory import parse_age, parse_size, plan_prune
+    from .ops.inventory import parse_age, parse_size, plan_prune
 
     size = parse_size(max_size) if isinstance(max_size, str) else max_size
     age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
@@ -190,7 +190,7 @@ def plan_cache_prune(*, max_size: "int | str | None" = None, unused_for: "float 
 def remove_from_cache(plan: "Sequence[Removal]") -> "Removed":
     """Carry out ``plan_cache_removal``'s plan: ``Removed(freed, done, skipped)``; a model a running
     pull holds is skipped (``Skipped.reason`` names the pull's host and pid), never waited for."""
-    from .inventory import remove
+    from .ops.inventory import remove
 
     return remove(plan)
 
@@ -198,7 +198,7 @@ def remove_from_cache(plan: "Sequence[Removal]") -> "Removed":
 def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
     """`zoofind cache path`: what the framework loads for a cached model; ``NotFoundError`` if not cached."""
     from .context import Context
-    from .inventory import path_of
+    from .ops.inventory import path_of
 
     return path_of(id, Context.from_env(offline=True))
 

@@ -8,7 +8,7 @@ from .common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from,
 from .completion import complete_id
 
 if TYPE_CHECKING:
-    from ..inventory import Removal
+    from ..ops.inventory import Removal
     from ..output import Environment
 
 EPILOG = epilog([
@@ -45,7 +45,7 @@ def ls(
     with reporting(e):
         from .. import cached
         from ..cache_output import render_cache_ls
-        from ..inventory import select
+        from ..ops.inventory import select
 
         models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort, tier=tier)
         filtered = any(x is not None for x in (source, larger_than, unused_for, tier))

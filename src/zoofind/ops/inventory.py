@@ -40,9 +40,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from .context import Context
-from .errors import AccessDeniedError, NotFoundError, UsageError
-from .fetch.integrity import Expected, hash_file
+from ..context import Context
+from ..errors import AccessDeniedError, NotFoundError, UsageError
+from ..fetch.integrity import Expected, hash_file
 
 SOURCES = ("hf", "torchvision", "tfhub", "kaggle")
 TIERS = ("local", "shared")
@@ -73,7 +73,7 @@ def cached_models(ctx: Context, *, source: str | None = None) -> list[CachedMode
     """Every cached model of ``source`` (default all): the local tier first, then the shared one."""
     if source not in (None, *SOURCES):
         raise UsageError(f"no cache for source {source!r}", hint="one of: " + ", ".join(SOURCES))
-    from .caches import shared
+    from ..caches import shared
 
     env = ctx.environ
     other = _shared_test(env)
@@ -94,7 +94,7 @@ def cached_models(ctx: Context, *, source: str | None = None) -> list[CachedMode
 
 def _shared_test(env: Mapping[str, str]) -> Callable[[str], bool] | None:
     """A test for "this path lies in the shared tier", or None when there is no shared tier."""
-    from .caches import shared
+    from ..caches import shared
 
     if not shared.roots(env):
         return None
@@ -109,8 +109,8 @@ def _tiered(local: Path, others: Iterable[Path], tier: str) -> list[Path]:
 
 
 def _hf(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | None) -> list[CachedModel]:
-    from .caches import shared
-    from .caches.hf import hub_cache, scan
+    from ..caches import shared
+    from ..caches.hf import hub_cache, scan
 
     out = []
     for cache in _tiered(hub_cache(env), shared.hub_caches(env), tier):
@@ -124,8 +124,8 @@ def _hf(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | None) 
 
 
 def _torch(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | None) -> list[CachedModel]:
-    from .caches import shared
-    from .caches.torch import checkpoints, scan
+    from ..caches import shared
+    from ..caches.torch import checkpoints, scan
 
     out = []
     folders = _tiered(checkpoints(env), shared.checkpoint_dirs(env), tier)
@@ -155,7 +155,7 @@ def _links_elsewhere(path: str, other: Callable[[str], bool] | None) -> bool:
 
 def _torchvision_names() -> dict[str, str]:
     """Checkpoint file name -> the torchvision id whose weights it holds (from the catalog)."""
-    from . import catalog as catalog_mod
+    from .. import catalog as catalog_mod
 
     cat = catalog_mod.load()
     out: dict[str, str] = {}
@@ -172,7 +172,7 @@ def _torchvision_names() -> dict[str, str]:
 
 
 def _tfhub(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | None) -> list[CachedModel]:
-    from .caches import shared, tfhub
+    from ..caches import shared, tfhub
 
     out = []
     for root in _tiered(tfhub.cache_dir(env)[0], shared.tfhub_dirs(env), tier):
@@ -185,7 +185,7 @@ def _tfhub(env: Mapping[str, str], tier: str, other: Callable[[str], bool] | Non
 
 
 def _kaggle(env: Mapping[str, str], other: Callable[[str], bool] | None) -> list[CachedModel]:
-    from .caches import kagglehub
+    from ..caches import kagglehub
 
     out = []
     for handle, folder in kagglehub.scan(env):
@@ -267,14 +267,14 @@ def _matching(models: Iterable[CachedModel], rid: str) -> list[CachedModel]:
 
 def path_of(raw_id: str, ctx: Context) -> str:
     """The path a framework loads for a cached model, the local tier's first; NotFoundError when it is not cached."""
-    from .ids import resolve_id
-    from .pull_runner import split_revision
+    from ..ids import resolve_id
+    from ..pull_runner import split_revision
 
     text, rev = split_revision(raw_id)
     pid = resolve_id(text, ctx)
     if pid.source == "hf" and rev:
-        from .caches import shared
-        from .caches.hf import RepoCache, hub_cache
+        from ..caches import shared
+        from ..caches.hf import RepoCache, hub_cache
 
         for cache in (hub_cache(ctx.environ), *shared.hub_caches(ctx.environ)):
             repo = RepoCache(cache, pid.ref)
@@ -295,7 +295,7 @@ _AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
 
 def parse_size(text: str) -> int:
     """``50M``, ``1G`` (decimal), ``50MiB``, ``1GiB`` (binary), ``1500`` (bytes) -> bytes."""
-    from .units import parse_bytes
+    from ..units import parse_bytes
 
     size = parse_bytes(text)
     if size is None:
@@ -365,7 +365,7 @@ def verify(ctx: Context, ids: Iterable[str] = ()) -> list[Verified]:
     Without ids: every local model, with the shared-tier files it links to. An id names
     its local entry, else its shared one.
     """
-    from .ids import resolve_id
+    from ..ids import resolve_id
 
     models = cached_models(ctx)
     wanted = list(ids)
@@ -385,7 +385,7 @@ def _verify_one(m: CachedModel) -> Verified:
     problems: list[Problem] = []
     files = size = 0
     if m.source == "hf":
-        from .caches.hf import first_hop, snapshot_entries
+        from ..caches.hf import first_hop, snapshot_entries
 
         snapshots = Path(m.path).parent
         blobs = str(snapshots.parent / "blobs")
@@ -406,7 +406,7 @@ def _verify_one(m: CachedModel) -> Verified:
                 if checked[real]:
                     problems.append(Problem(f, checked[real] or ""))
     elif m.source == "torchvision":
-        from .hubs.torchvision.source import hash_prefix
+        from ..hubs.torchvision.source import hash_prefix
 
         f = Path(m.path)
         files, size = 1, f.stat().st_size
@@ -475,8 +475,8 @@ def plan_removal(ctx: Context, ids: Iterable[str]) -> list[Removal]:
     A Hub revision takes its snapshot, the refs naming it, and only the blobs no other
     cached revision of the repo links to.
     """
-    from .ids import resolve_id
-    from .pull_runner import split_revision
+    from ..ids import resolve_id
+    from ..pull_runner import split_revision
 
     models = cached_models(ctx)
     out = []
@@ -497,7 +497,7 @@ def plan_removal(ctx: Context, ids: Iterable[str]) -> list[Removal]:
 def _whole(m: CachedModel, rev: str | None) -> Removal:
     if rev:
         raise UsageError(f"{m.id} has no revisions to remove one of", hint=f"zoofind cache rm {m.id}")
-    from .caches import tfhub, torch
+    from ..caches import tfhub, torch
 
     p = Path(m.path)
     locks: tuple[Path, ...] = ()
@@ -513,7 +513,7 @@ def _whole(m: CachedModel, rev: str | None) -> Removal:
 
 
 def _hf_removal(m: CachedModel, rev: str | None) -> Removal:
-    from .caches.hf import RepoCache, first_hop, read_refs, snapshot_entries, store_dir
+    from ..caches.hf import RepoCache, first_hop, read_refs, snapshot_entries, store_dir
 
     ref = m.id.split(":", 1)[1]
     repo = RepoCache(Path(m.cache), ref)
@@ -554,7 +554,7 @@ def _listdir(folder: str) -> list[str]:
 
 
 def _store_link(path: str, store: str | None) -> bool:
-    from .caches.hf import first_hop, is_store_payload
+    from ..caches.hf import first_hop, is_store_payload
 
     return store is not None and os.path.islink(path) and is_store_payload(first_hop(path), store)
 
@@ -584,7 +584,7 @@ def _account_store(removals: list[Removal]) -> list[Removal]:
     every reference its manifest lists (and the disk confirms) is among those going."""
     if not any(r.store_links for r in removals):
         return removals
-    from .caches.hf import first_hop, store_references
+    from ..caches.hf import first_hop, store_references
 
     going = {link for r in removals for link in r.store_links}
     last: dict[str, int] = {}
@@ -630,7 +630,7 @@ def _locks_of(r: Removal) -> list[Path]:
     """The locks a pull of what ``r`` removes would hold: a Hub repo's lease first, then
     every download lock beside it now; else the file's or module's download lock."""
     if r.source == "hf":
-        from .caches.hf import REPO_LOCK, RepoCache
+        from ..caches.hf import REPO_LOCK, RepoCache
 
         repo = RepoCache(Path(r.cache), r.id.split(":", 1)[1])
         folder = repo.repo_lock().parent
@@ -641,8 +641,8 @@ def _locks_of(r: Removal) -> list[Path]:
 
 def _take(paths: list[Path]) -> tuple[list[Any], str | None]:
     """Every lock in ``paths`` held, or none and who holds the first one that is taken."""
-    from .caches.hf import REPO_LOCK
-    from .fetch.locks import lock_for, try_acquire
+    from ..caches.hf import REPO_LOCK
+    from ..fetch.locks import lock_for, try_acquire
 
     held: list[Any] = []
     for p in dict.fromkeys(paths):
@@ -676,8 +676,8 @@ def _carry_out(r: Removal, held: set[str]) -> int:
 
 
 def _remove_hf(r: Removal, held: set[str]) -> None:
-    from .caches.hf import RepoCache
-    from .fetch.partial import PREFIX
+    from ..caches.hf import RepoCache
+    from ..fetch.partial import PREFIX
 
     repo = RepoCache(Path(r.cache), r.id.split(":", 1)[1])
     if r.revision is not None:
@@ -704,7 +704,7 @@ def _remove_hf(r: Removal, held: set[str]) -> None:
     snapshots = os.path.join(folder, "snapshots")
     for name in _listdir(snapshots):
         _delete(os.path.join(snapshots, name))
-    from .caches.hf import store_dir
+    from ..caches.hf import store_dir
 
     blobs_dir = os.path.join(folder, "blobs")
     store = store_dir(repo.cache)
@@ -843,10 +843,10 @@ def plan_prune(ctx: Context, *, max_size: int | None = None, unused_for: float |
 
 
 def _stale_partials(ctx: Context, now: float) -> list[Removal]:
-    from .atomic import TMP_PREFIX
-    from .caches import tfhub, torch
-    from .caches.hf import hub_cache
-    from .fetch.partial import PREFIX
+    from ..atomic import TMP_PREFIX
+    from ..caches import tfhub, torch
+    from ..caches.hf import hub_cache
+    from ..fetch.partial import PREFIX
 
     hub = hub_cache(ctx.environ)
     # Each folder, with the download lock a partial's target there has.
