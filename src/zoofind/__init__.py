@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .fetch.engine import ProgressEvent
-    from .ops.inventory import CachedModel, Removal, Removed, Verified
+    from .models.cache import CachedModel, Removal, Removed, Verified
     from .lock_runner import LockReport
     from .pull_runner import PullReport
     from .search_runner import SearchResult
@@ -43,7 +43,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "hubs.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "ops.inventory", "Verified": "ops.inventory", "Removal": "ops.inventory", "Removed": "ops.inventory", "Skipped": "ops.inventory",
+    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache", "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
     "export_bundle": "bundle", "import_bundle": "bundle", "ExportReport": "bundle", "ImportReport": "bundle",
     "BundledModel": "bundle", "BundledFile": "bundle",
     "LockReport": "lock_runner", "Lock": "lockfile", "LockedModel": "lockfile", "LockedFile": "lockfile",

@@ -11,7 +11,7 @@ from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
 from .units import human_age, human_bytes
 
 if TYPE_CHECKING:
-    from .ops.inventory import CachedModel, Removal, Removed
+    from .models.cache import CachedModel, Removal, Removed
 
 #: Library-side detail JSON leaves out (the Xet store blobs behind ``total_bytes``).
 _INTERNAL = ("store_blobs",)

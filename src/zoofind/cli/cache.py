@@ -8,7 +8,7 @@ from .common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from,
 from .completion import complete_id
 
 if TYPE_CHECKING:
-    from ..ops.inventory import Removal
+    from ..models.cache import Removal
     from ..output import Environment
 
 EPILOG = epilog([

@@ -15,6 +15,12 @@ Each ability's protocol follows, with the typed plans and results it exchanges.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
+
 #: Every ability a source may register, with what the refusal says a source without it
 #: cannot do ("<title> models cannot <this>").
 ABILITIES: dict[str, str] = {
@@ -41,12 +47,71 @@ ABILITIES: dict[str, str] = {
 #
 #
 # == cache: a hub's cache layout per tier ======================================================
-#
-#
-#
-#
-#
-#
+#: A test for "this path lies in the shared tier" (None: there is no shared tier).
+InShared = Optional[Callable[[str], bool]]
+
+
+@runtime_checkable
+class Caches(Protocol):
+    """A hub's cache layout, as its framework lays it out, in each tier (``models.cache.TIERS``).
+
+    ``ops.inventory`` (``cache ls/verify/rm/prune/path``) loops over the hubs that registered
+    ``cache=`` and only combines what these answer; it never reads a layout itself.
+    """
+
+    def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
+        """Every model the layout holds in ``tier`` (``local``: the user's own cache; ``shared``: its
+        folders under each ``ZOOFIND_SHARED_CACHE`` root that is not the user's own cache), whoever
+        placed it. A half-written model (no completion marker) is not a model. ``size`` counts each
+        file once and, in the local tier, not the bytes a link into the shared tier (``in_shared``)
+        reaches (``linked_size``). ``last_used`` is when the model was placed or a framework last
+        read it (its files' modification and access times, and the time of what marks it placed),
+        never an archive's own dates."""
+        ...
+
+    def matches(self, model: CachedModel, rid: str) -> bool:
+        """Whether the id ``rid`` names ``model`` besides by its own id (a builder's name naming its weights)."""
+        ...
+
+    def verify(self, model: CachedModel) -> Verified:
+        """Re-hash the model's files against what names them (a blob's name, a hash prefix, a manifest the
+        hub wrote); each bad or missing file is one ``Problem``. Reads only."""
+        ...
+
+    def revision_path(self, ctx: Context, ref: str, revision: str) -> str | None:
+        """What a framework loads for ``ref`` at ``revision`` (``cache path ID@REV``), the local tier first;
+        ``NotFoundError`` when that revision is not cached; None when the layout has no revisions
+        (the model's ``path`` is the answer)."""
+        ...
+
+    def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
+        """What removing ``model`` (or only ``revision`` of it) deletes, in the order that keeps the cache
+        consistent, and the bytes that frees; ``UsageError`` for a revision of a layout without them.
+        Deletes nothing."""
+        ...
+
+    def settle(self, removals: Sequence[Removal]) -> list[Removal]:
+        """This hub's removals of one plan, in order, with what they free together that none frees alone
+        (a store blob goes with the last removal unlinking it). Deletes nothing."""
+        ...
+
+    def locks(self, removal: Removal) -> RemovalLocks:
+        """The locks a pull of what ``removal`` deletes takes, as they are now: the removal takes them all,
+        without waiting, or skips."""
+        ...
+
+    def carry_out(self, removal: Removal, held: set[str]) -> None:
+        """Delete what ``removal`` names, under its locks (``held``: their paths; a download lock not among
+        them belongs to a pull that began since, and its bytes stay), so that the framework never sees
+        a half-removed model."""
+        ...
+
+    def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
+        """Partial downloads and temporary folders in the local tier older than ``STALE_PARTIAL`` (a pull that
+        stopped and never resumed), each with the download lock a resuming pull would take."""
+        ...
+
+
 # == bundle: export and import placement =======================================================
 #
 #

@@ -62,4 +62,8 @@ SPEC = SourceSpec(
 def register(registry: "Registry") -> None:
     from .. import lazy
 
-    registry.register(SPEC, lazy(f"{__name__}.source", "HfSource"))
+    registry.register(
+        SPEC,
+        lazy(f"{__name__}.source", "HfSource"),
+        cache=lazy(f"{__name__}.cache", "HfCache"),
+    )

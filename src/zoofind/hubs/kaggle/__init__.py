@@ -47,4 +47,8 @@ SPEC = SourceSpec(
 def register(registry: "Registry") -> None:
     from .. import lazy
 
-    registry.register(SPEC, lazy(f"{__name__}.source", "KaggleSource"))
+    registry.register(
+        SPEC,
+        lazy(f"{__name__}.source", "KaggleSource"),
+        cache=lazy(f"{__name__}.cache", "KaggleCache"),
+    )

@@ -40,4 +40,8 @@ SPEC = SourceSpec(
 def register(registry: "Registry") -> None:
     from .. import lazy
 
-    registry.register(SPEC, lazy(f"{__name__}.source", "TfhubSource"))
+    registry.register(
+        SPEC,
+        lazy(f"{__name__}.source", "TfhubSource"),
+        cache=lazy(f"{__name__}.cache", "TfhubCache"),
+    )

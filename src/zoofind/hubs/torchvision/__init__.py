@@ -58,4 +58,8 @@ SPEC = SourceSpec(
 def register(registry: "Registry") -> None:
     from .. import lazy
 
-    registry.register(SPEC, lazy(f"{__name__}.source", "TorchvisionSource"))
+    registry.register(
+        SPEC,
+        lazy(f"{__name__}.source", "TorchvisionSource"),
+        cache=lazy(f"{__name__}.cache", "TorchvisionCache"),
+    )

@@ -1,0 +1,53 @@
+"""TF Hub's module folder as ``cache ls/verify/rm/prune/path`` see it (``protocol.Caches``).
+
+A model is one module folder (``$TFHUB_CACHE_DIR/<sha1 of the handle URL>``, and each
+shared root's ``tfhub_modules``) named by its descriptor; it was placed when its descriptor
+was written (tensorflow_hub extracts with the archive's dates). TF Hub records no hashes:
+verify checks that it holds files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from ...caches import layout, shared, tfhub
+from ...context import Context
+from ...models.cache import CachedModel, Removal
+from ..protocol import InShared
+
+
+class TfhubCache(layout.PlainLayout):
+    def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
+        out = []
+        for root in layout.tiered(tfhub.cache_dir(ctx.environ)[0], shared.tfhub_dirs(ctx.environ), tier):
+            for handle, folder in tfhub.scan(root):
+                t = layout.tree(folder, in_shared if tier == "local" else None)
+                used = max(t.used or 0.0, layout.placed(folder), layout.placed(tfhub.descriptor_path(folder))) or None
+                out.append(CachedModel(f"tfhub:{handle}" if handle else f"file:{folder}", "tfhub", (), t.size, used,
+                                       str(folder), str(root), tier, t.linked))
+        return out
+
+    def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
+        p = Path(model.path)
+        return layout.whole(model, revision, (p, tfhub.descriptor_path(p)), (tfhub.lock_path(p),))
+
+    def carry_out(self, removal: Removal, held: set[str]) -> None:
+        """Renamed away first (it vanishes whole for tensorflow_hub), then its descriptor, then the bytes."""
+        module, descriptor = Path(removal.paths[0]), Path(removal.paths[1])
+        if module.is_symlink():
+            module.unlink()  # a link into the shared tier: only the link goes
+        elif module.exists():
+            away = module.with_name(f"{module.name}.{uuid.uuid4().hex}.tmp")
+            os.rename(module, away)
+            descriptor.unlink(missing_ok=True)
+            shutil.rmtree(away, ignore_errors=True)
+            return
+        descriptor.unlink(missing_ok=True)
+
+    def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
+        # A partial's target is the module's archive; its lock is the module's.
+        return layout.partials(tfhub.cache_dir(ctx.environ)[0],
+                               lambda t: tfhub.lock_path(t.with_name(t.name.removesuffix(".archive"))), now)
