@@ -120,25 +120,24 @@ class HfCache:
     def settle(self, removals: Sequence[Removal]) -> list[Removal]:
         """Credit each Xet store blob to the last removal that unlinks a reference to it, when
         every reference its manifest lists (and the disk confirms) is among those going."""
-        mine = [r for r in removals if isinstance(r, HfRemoval)]
+        mine = [_own(r) for r in removals]
         if not any(r.store_links for r in mine):
-            return list(removals)
+            return list(mine)
         going = {link for r in mine for link in r.store_links}
         last: dict[str, int] = {}
-        for i, r in enumerate(removals):
-            for link in r.store_links if isinstance(r, HfRemoval) else ():
+        for i, r in enumerate(mine):
+            for link in r.store_links:
                 last[first_hop(link)] = i
         credited: dict[int, list[str]] = {}
         for payload, i in last.items():
-            refs = store_references(payload, Path(removals[i].cache))
+            refs = store_references(payload, Path(mine[i].cache))
             if refs and refs <= going:
                 credited.setdefault(i, []).append(payload)
         out: list[Removal] = []
-        for i, r in enumerate(removals):
+        for i, r in enumerate(mine):
             payloads = tuple(sorted(credited.get(i, ())))
             freed = sum(layout.regular_bytes(p) for p in payloads)
-            out.append(replace(r, paths=(*r.paths, *payloads), bytes=r.bytes + freed, store_payloads=payloads)
-                       if isinstance(r, HfRemoval) else r)
+            out.append(replace(r, paths=(*r.paths, *payloads), bytes=r.bytes + freed, store_payloads=payloads))
         return out
 
     def locks(self, removal: Removal) -> RemovalLocks:
@@ -150,7 +149,7 @@ class HfCache:
         return RemovalLocks((str(repo.repo_lock()),), tuple(downloads))
 
     def carry_out(self, removal: Removal, held: set[str]) -> None:
-        r = removal if isinstance(removal, HfRemoval) else HfRemoval(**vars(removal))
+        r = _own(removal)
         if r.revision is not None:
             _remove_revision(r)
         else:
@@ -166,6 +165,11 @@ class HfCache:
         for d in hub.glob(".locks/models--*"):
             out += layout.partials(d, lambda t: t, now)
         return out
+
+
+def _own(r: Removal) -> HfRemoval:
+    """This layout's removal (one built by hand as a plain ``Removal`` has no store links)."""
+    return r if isinstance(r, HfRemoval) else HfRemoval(**vars(r))
 
 
 def _repo(cache: str, rid: str) -> RepoCache:
