@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 #: Temporary files start with this, so clean-up can recognise strays of killed processes.
 TMP_PREFIX = ".zoofind-tmp-"

@@ -16,7 +16,8 @@ import json
 import math
 import time
 import zlib
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .atomic import try_write_json
 from .redaction import keyed_url
@@ -55,12 +56,12 @@ def request_key(request: str) -> str:
 
 
 class AnswerCache:
-    def __init__(self, ctx: "Context", source: str) -> None:
+    def __init__(self, ctx: Context, source: str) -> None:
         from .errors import MissingHomeError
 
         self.source = source
         try:
-            self.folder: "Path | None" = ctx.cache_dir / "answers" / source
+            self.folder: Path | None = ctx.cache_dir / "answers" / source
         except MissingHomeError as exc:
             # No home to keep answers in (and zoofind never creates one): ask live every time.
             self.folder = None
@@ -113,7 +114,7 @@ def _warn_once(message: str) -> None:
     warnings.warn(message, ZoofindWarning, stacklevel=3)
 
 
-def cached(ctx: "Context", source: str, params: Any, fetch: Callable[[], Any],
+def cached(ctx: Context, source: str, params: Any, fetch: Callable[[], Any],
            valid: Callable[[Any], bool] | None = None) -> tuple[Any, str, float | None]:
     """Return (value, origin, age): a fresh cached answer, a live one, or a stale one on failure.
 

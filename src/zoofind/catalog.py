@@ -17,9 +17,10 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import CatalogError, UsageError
 from .ids import parse_id
@@ -179,6 +180,7 @@ def _defaults() -> dict[str, Any]:
 
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import codecs
+
     import tomllib
 
     try:
@@ -404,7 +406,7 @@ class Catalog:
         """How many documents, a shadowed bundled one and the user entry shadowing it both counted."""
         return len(self.ids)
 
-    def add_user(self, user: "UserCatalog") -> None:
+    def add_user(self, user: UserCatalog) -> None:
         """Layer ZOOFIND_CATALOG_DIR's compiled entries on the bundled ones: the facet columns
         are joined (the user's source codes index the joined source list), nothing is decoded."""
         d = self.docs
@@ -477,7 +479,7 @@ class UserCatalog:
             self._filter_codes = list(map(int, self._filters["codes"].split()))
         return self._filters["values"][self._filter_codes[i]]
 
-    def index(self, base: "TextIndex") -> "LayeredIndex":
+    def index(self, base: TextIndex) -> LayeredIndex:
         """The entries' postings, scored as ``base`` scores a record (its idf, its field lengths)."""
         from .textindex import LayeredIndex
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from . import paths
-
 
 
 class Endpointed(Protocol):
@@ -72,7 +72,7 @@ class Context:
     def from_env(
         cls, *, offline: bool = False, timeout: float = DEFAULT_TIMEOUT, refresh: bool = False,
         environ: Mapping[str, str] | None = None,
-    ) -> "Context":
+    ) -> Context:
         """The context for a call starting now: ``offline`` or any offline variable means offline."""
         env = MappingProxyType(dict(os.environ if environ is None else environ))
         ctx = cls(offline=bool(offline) or paths.offline_in(env), timeout=timeout, refresh=refresh, environ=env)

@@ -8,7 +8,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import errno
-from typing import Callable
+from collections.abc import Callable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -126,7 +126,7 @@ class Described:
 #: Mappings of a higher layer's own exceptions to zoofind's kinds, added by that layer when it
 #: is imported (``net.errors`` adds httpx's transport failures: only the network layer, which
 #: imports it, can raise them). Kept here so this floor imports nothing above it.
-TRANSLATORS: list[Callable[[BaseException], "ZoofindError | None"]] = []
+TRANSLATORS: list[Callable[[BaseException], ZoofindError | None]] = []
 
 
 def describe(exc: BaseException) -> Described:

@@ -8,9 +8,8 @@ catalog validator checks that every ``libraries`` value is a key here.
 from __future__ import annotations
 
 import functools
-
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def parse_id(text: str) -> ParsedId:
     raise UsageError(f"malformed id {raw!r}", hint=id_help())
 
 
-def resolve_id(text: str, ctx: "Context | None" = None) -> ParsedId:
+def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
     """The one rule every command that takes ids follows (info, pull, lock, cache path/verify/rm).
 
     A full id or hub URL is read by ``parse_id``. A bare name (no ``:`` or ``/``, such as
@@ -70,9 +70,9 @@ def resolve_id(text: str, ctx: "Context | None" = None) -> ParsedId:
     if not re.fullmatch(r"[^\s:/]+", raw):  # a source's id, a URL, or nothing a name could be
         return parse_id(raw)
     from .context import Context
+    from .hubs import SearchQuery
     from .ranking import exact
     from .search_runner import search
-    from .hubs import SearchQuery
 
     offline = Context.from_env(offline=True, environ=ctx.environ if ctx is not None else None)
     try:

@@ -18,7 +18,8 @@ import io
 import json
 import os
 import sys
-from typing import IO, Any, Callable, Collection, Iterable, Iterator, Sequence, Union
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import IO, Any, Union
 
 from .errors import Described, OutputError, UsageError, ZoofindError
 from .safetext import clean, json_safe
@@ -55,7 +56,7 @@ class Environment:
         self.width = width
 
     @classmethod
-    def from_system(cls) -> "Environment":
+    def from_system(cls) -> Environment:
         def tty(stream: Any) -> bool:
             try:
                 return bool(stream.isatty())
@@ -268,7 +269,7 @@ def dumps(payload: Any) -> str:
     return json_text(payload, indent=2)
 
 
-def render_results(env: "Environment", fmt: str | None, head: dict[str, Any], results: Sequence[Any],
+def render_results(env: Environment, fmt: str | None, head: dict[str, Any], results: Sequence[Any],
                    to_json: Callable[[Any], dict[str, Any]]) -> None:
     """The stdout of a command whose results are one record a model (pull, export, import):
     ``json`` the head plus ``results``, ``jsonl`` one record a line, ``ids`` the ids that

@@ -5,7 +5,8 @@ families. Scores themselves come from ``textindex`` (BM25F and the per-record pr
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .ids import family
 from .records import Record

@@ -8,9 +8,9 @@ sources merge on it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Mapping
-
+from typing import Any
 
 KINDS = ("model", "resource")
 
@@ -76,7 +76,7 @@ class Record:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Record":
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
         kwargs: dict[str, Any] = {}
         for name in _field_names(cls):
             if name in data:
@@ -84,7 +84,7 @@ class Record:
                 kwargs[name] = tuple(value) if isinstance(value, list) else value
         return cls(**kwargs)
 
-    def merged_with(self, other: "Record") -> "Record":
+    def merged_with(self, other: Record) -> Record:
         """Join two records of the same id: curated facts win, live numbers fill in."""
         first, second = (self, other) if self.curated or not other.curated else (other, self)
         changes: dict[str, Any] = {}
@@ -106,7 +106,7 @@ class Record:
         return replace(first, **changes)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
     # dataclasses.fields() rebuilds its tuple on every call: 0.6 s over a 50k-entry user catalog.
     return tuple(f.name for f in fields(cls))

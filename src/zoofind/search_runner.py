@@ -9,15 +9,16 @@ function, merged by id with the catalog's, filtered and sorted (``ranking``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import catalog as catalog_mod
 from .context import Context
 from .errors import UsageError
+from .hubs import SearchQuery, registry
 from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
 from .records import KINDS, Record
-from .hubs import SearchQuery, registry
 from .tasks import canonical_task
 from .textindex import QueryTerm, TextIndex, prior
 
@@ -240,7 +241,7 @@ def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record
 class _Pending:
     """Sources being asked: networked ones on daemon threads, local ones when collected."""
 
-    def __init__(self, names: list[str], specs: dict[str, "SourceSpec"], query: SearchQuery, ctx: Context) -> None:
+    def __init__(self, names: list[str], specs: dict[str, SourceSpec], query: SearchQuery, ctx: Context) -> None:
         import threading
 
         if not ctx.offline:
@@ -265,7 +266,7 @@ class _Pending:
             result = exc
         self.answered[name] = (result, round(time.monotonic() - self.started, 3))
 
-    def collect(self) -> dict[str, tuple["SourceAnswer | None", SourceReport]]:
+    def collect(self) -> dict[str, tuple[SourceAnswer | None, SourceReport]]:
         for name in self.local:
             self._run(name)
         deadline = self.started + self.ctx.timeout + 0.25
@@ -273,7 +274,7 @@ class _Pending:
             t.join(max(0.0, deadline - time.monotonic()))
         return {name: self._report(name) for name in self.names}
 
-    def _report(self, name: str) -> tuple["SourceAnswer | None", SourceReport]:
+    def _report(self, name: str) -> tuple[SourceAnswer | None, SourceReport]:
         if name not in self.answered:
             secs = round(time.monotonic() - self.started, 3)
             return None, SourceReport(name, "timeout", message=f"no answer within {self.ctx.timeout:g} s", seconds=secs)

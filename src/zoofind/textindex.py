@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 # Field weights: a word in a model's name or tags says more than one in its description.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -255,7 +255,7 @@ class TextIndex:
         self._parsed: dict[str, list[tuple[int, float]]] = {}
 
     @classmethod
-    def from_compiled(cls, data: Mapping[str, object]) -> "TextIndex":
+    def from_compiled(cls, data: Mapping[str, object]) -> TextIndex:
         return cls(int(data["n"]), data["avglen"], data["postings"])  # type: ignore[arg-type]
 
     def plist(self, term: str) -> list[tuple[int, float]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def _scaled(value: float | None, units: Sequence[tuple[str, float, int]]) -> str:

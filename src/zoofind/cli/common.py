@@ -1,7 +1,8 @@
 """What every command shares: the output options and turning errors into exit codes."""
 
 import contextlib
-from typing import Annotated, Any, Iterator, List, Optional
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import typer
 
@@ -10,7 +11,7 @@ from ..errors import UsageError, ZoofindWarning, describe
 from ..output import FORMATS, Environment, check_formats
 from .completion import complete_format
 
-_env: Optional[Environment] = None
+_env: Environment | None = None
 
 
 def env() -> Environment:
@@ -18,7 +19,7 @@ def env() -> Environment:
     return _env or Environment.from_system()
 
 
-def set_env(value: Optional[Environment]) -> None:
+def set_env(value: Environment | None) -> None:
     global _env
     _env = value
 
@@ -35,14 +36,14 @@ def _sibling(ctx: typer.Context, option: str) -> Any:
     return None
 
 
-def _check_pair(fmt: Optional[str], as_json: bool) -> None:
+def _check_pair(fmt: str | None, as_json: bool) -> None:
     try:
         check_formats(fmt, as_json)
     except UsageError as exc:
         raise typer.BadParameter(exc.message) from None
 
 
-def _check_format(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+def _check_format(ctx: typer.Context, value: str | None) -> str | None:
     if value is not None and value not in FORMATS:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
     _check_pair(value, bool(_sibling(ctx, "--json")))
@@ -63,7 +64,7 @@ def _check_timeout(value: float) -> float:
 
 
 FormatOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--format", "-f", callback=_check_format, metavar="FORMAT", autocompletion=complete_format,
         help="table | json | jsonl | tsv | ids. Default: table on a terminal, headerless TSV in a pipe.",
@@ -82,9 +83,9 @@ def timeout_option(help: str) -> Any:
 
 
 # The options pull and lock share: how a model's files are chosen and fetched.
-RevisionOpt = Annotated[Optional[str], typer.Option("--revision", "-r", help="Branch, tag or commit (Hugging Face); same as ID@REV.")]
-IncludeOpt = Annotated[Optional[List[str]], typer.Option("--include", "-i", metavar="GLOB", help="Only files matching this glob (repeatable).")]
-ExcludeOpt = Annotated[Optional[List[str]], typer.Option("--exclude", "-x", metavar="GLOB", help="Not files matching this glob (repeatable).")]
+RevisionOpt = Annotated[str | None, typer.Option("--revision", "-r", help="Branch, tag or commit (Hugging Face); same as ID@REV.")]
+IncludeOpt = Annotated[list[str] | None, typer.Option("--include", "-i", metavar="GLOB", help="Only files matching this glob (repeatable).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", "-x", metavar="GLOB", help="Not files matching this glob (repeatable).")]
 AllFilesOpt = Annotated[bool, typer.Option("--all-files", help="Also the copies of the weights in other formats (pickle, TF, Flax, ONNX, GGUF) that are skipped when safetensors exist.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Downloads in flight at once (large files use several for their byte ranges).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]

@@ -1,6 +1,6 @@
 """`zoofind search`."""
 
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,13 +17,13 @@ EPILOG = epilog([
 
 
 def search(
-    query: Annotated[Optional[str], typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", autocompletion=complete_source, help="Only records of this source (repeatable): hf, torchvision, tfhub, kaggle or a plugin's (its live answer plus its entries in the catalog), or catalog (every catalog entry, whatever its id, without the network); `zoofind sources` lists them.")] = None,
-    task: Annotated[Optional[str], typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
-    domain: Annotated[Optional[str], typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
-    framework: Annotated[Optional[str], typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
-    license: Annotated[Optional[str], typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
-    kind: Annotated[Optional[str], typer.Option("--kind", help="model or resource.")] = None,
+    query: Annotated[str | None, typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", autocompletion=complete_source, help="Only records of this source (repeatable): hf, torchvision, tfhub, kaggle or a plugin's (its live answer plus its entries in the catalog), or catalog (every catalog entry, whatever its id, without the network); `zoofind sources` lists them.")] = None,
+    task: Annotated[str | None, typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
+    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
+    framework: Annotated[str | None, typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
+    license: Annotated[str | None, typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="model or resource.")] = None,
     sort: Annotated[str, typer.Option("--sort", autocompletion=complete_sort, help="relevance, downloads, likes, updated, params or size.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many results.")] = 20,
     offline: OfflineOpt = False,
@@ -62,7 +62,7 @@ def search(
         raise SourceError(f"every requested source failed ({failures})", hint=f"retry, raise --timeout, or {instead}")
 
 
-def _spinner_text(sources: Optional[List[str]], offline: bool) -> str:
+def _spinner_text(sources: list[str] | None, offline: bool) -> str:
     """What the spinner says: "searching…", or the source's own word for a slow first run."""
     from ..context import Context
     from ..hubs import registry

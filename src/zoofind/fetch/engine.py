@@ -42,9 +42,10 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import SourceError, ZoofindError
@@ -104,7 +105,7 @@ class Download:
     #: Puts what this download is for in place from the shared tier, when that is not the
     #: target file itself (a TF Hub module folder); asked once the lock is held. Unset: the
     #: target's own place in each shared root (``caches.shared.link_file``).
-    shared: "Callable[[], Linked] | None" = field(default=None, repr=False, compare=False)
+    shared: Callable[[], Linked] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class _Range:
     finished: bool = False
 
 
-def _lost(job: "_Job", pos: int) -> SourceError:
+def _lost(job: _Job, pos: int) -> SourceError:
     err = SourceError(f"{job.d.label}: the connection closed after {pos} bytes", hint="retry the pull; it continues from here")
     err.transient = True
     return err
@@ -222,7 +223,7 @@ class _Job:
 
 class Engine:
     def __init__(
-        self, ctx: "Context", *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
+        self, ctx: Context, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
         stall: float = DEFAULT_STALL, ranged_min: int = RANGED_MIN, split_after: float = SPLIT_AFTER,
         one_stream_rate: float = ONE_STREAM_RATE,
     ) -> None:
@@ -234,11 +235,11 @@ class Engine:
         self.ranged_min = ranged_min
         self.split_after = split_after
         self.one_stream_rate = one_stream_rate
-        self.queue: "queue.Queue[Callable[[], None] | None]" = queue.Queue()
+        self.queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self.stop = threading.Event()
         self._remaining = 0
         self._all_done = threading.Condition()
-        self._client: "httpx.Client | None" = None
+        self._client: httpx.Client | None = None
         #: hosts (name, port) that answered in this run: a connection one of them then refuses is a blip
         self._answered: set[tuple[str | None, int | None]] = set()
 
@@ -572,7 +573,7 @@ class Engine:
             if self.stop.wait(min(wait, 60.0)):
                 raise _Stopped()
 
-    def _request(self, job: _Job, r: "_Range") -> None:
+    def _request(self, job: _Job, r: _Range) -> None:
         """One GET from ``r.pos``, advancing ``r``. Transport failures surface as zoofind errors."""
         import httpx
 
@@ -638,7 +639,7 @@ class Engine:
         """While the partial is reset for a rewrite: the hash thread must not read it meanwhile."""
         return job.follower.rewriting() if job.follower is not None else contextlib.nullcontext()
 
-    def _from_zero(self, job: _Job, r: "_Range") -> None:
+    def _from_zero(self, job: _Job, r: _Range) -> None:
         """The file again from byte 0 in one stream (a server that answers 200 to a Range)."""
         with self._rewriting(job):
             job.partial.reset()
@@ -658,7 +659,7 @@ class Engine:
             job.hasher = None
             job.follower = self._follower(job)
 
-    def _discovered(self, job: _Job, r: "_Range", status: int, headers: Any) -> None:
+    def _discovered(self, job: _Job, r: _Range, status: int, headers: Any) -> None:
         """The first answer for a file of unknown size: plan the rest of it."""
         job.discover = False
         total = _content_range_total(headers.get("content-range")) if status == 206 else None
@@ -675,7 +676,7 @@ class Engine:
             r.end = total  # one stream: the next request continues where this one stops
         self._follow_from_now(job)
 
-    def _replan(self, job: _Job, r: "_Range") -> None:
+    def _replan(self, job: _Job, r: _Range) -> None:
         """Throw the partial's bytes away and start the file again (only ever from its first unit)."""
         with self._rewriting(job):
             job.partial.reset()
@@ -733,7 +734,7 @@ class Engine:
             return
         raise SourceError(f"{job.d.label}: more than {MAX_REDIRECTS} redirects", hint="the server or a proxy is misconfigured")
 
-    def _stream(self, job: _Job, resp: "httpx.Response", r: "_Range") -> None:
+    def _stream(self, job: _Job, resp: httpx.Response, r: _Range) -> None:
         assert job.fd is not None
         fd, hasher = job.fd, job.hasher
         if r.lead and not job.decided and job.meter is None:
@@ -788,7 +789,7 @@ class Engine:
         job.partial.save(force=save)
         self.progress(ProgressEvent(job.d.label, "advance", job.partial.have(), job.size, n))
 
-    def _status_error(self, job: _Job, resp: "httpx.Response") -> ZoofindError:
+    def _status_error(self, job: _Job, resp: httpx.Response) -> ZoofindError:
         """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""
         from ..errors import AccessDeniedError, NotFoundError
         from ..net.errors import from_status
@@ -810,7 +811,7 @@ def _host(url: str) -> tuple[str | None, int | None]:
     return parts.hostname, parts.port
 
 
-def _host_of(exc: "httpx.HTTPError") -> tuple[str | None, int | None] | None:
+def _host_of(exc: httpx.HTTPError) -> tuple[str | None, int | None] | None:
     """The host of the request an httpx error was raised for (None when it carries none)."""
     try:
         return _host(str(exc.request.url))
@@ -826,7 +827,7 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
         offset += n
 
 
-def _disk_error(job: "_Job", exc: OSError) -> ZoofindError:
+def _disk_error(job: _Job, exc: OSError) -> ZoofindError:
     """A write that failed (full disk, quota, file size limit, read-only, I/O): say where, and that nothing is lost."""
     import errno
 
@@ -836,14 +837,14 @@ def _disk_error(job: "_Job", exc: OSError) -> ZoofindError:
                         hint="free space (or point HF_HOME / TORCH_HOME / TFHUB_CACHE_DIR elsewhere), then re-run the pull: it continues from here")
 
 
-def _etag(headers: "httpx.Headers") -> str | None:
+def _etag(headers: httpx.Headers) -> str | None:
     raw = headers.get("etag")
     if not raw:
         return None
     return raw.removeprefix("W/").strip('"') or None
 
 
-def _content_length(headers: "httpx.Headers") -> int | None:
+def _content_length(headers: httpx.Headers) -> int | None:
     try:
         return int(headers["content-length"])
     except (KeyError, ValueError):

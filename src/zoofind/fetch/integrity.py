@@ -6,9 +6,9 @@ import contextlib
 import hashlib
 import os
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import ZoofindError
 

@@ -10,8 +10,9 @@ imported for its ``SourceSpec``, and its factory runs the first time the source 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 
@@ -137,12 +138,12 @@ def json_list(value: Any, repairs: Repairs | None = None) -> list[Any]:
     return []
 
 
-def json_text(limit: int) -> Callable[[Any, "Repairs | None"], str | None]:
+def json_text(limit: int) -> Callable[[Any, Repairs | None], str | None]:
     """A ``json_str`` reader that keeps at most ``limit`` characters (for ``read_fields``)."""
     return lambda value, repairs=None: json_str(value, repairs, limit=limit)
 
 
-def read_fields(data: Mapping[str, Any], schema: Mapping[str, Callable[[Any, "Repairs | None"], Any]],
+def read_fields(data: Mapping[str, Any], schema: Mapping[str, Callable[[Any, Repairs | None], Any]],
                 repairs: Repairs | None = None) -> dict[str, Any]:
     """The fields ``schema`` names, each read by its reader; absent and dropped ones left out
     (lists of words become JSON lists)."""
@@ -172,7 +173,7 @@ class Registry:
     ``protocol.ABILITIES`` with the factory of the object implementing it.
     """
 
-    def __init__(self, discover: Callable[["Registry"], None] | None = None) -> None:
+    def __init__(self, discover: Callable[[Registry], None] | None = None) -> None:
         self._specs: dict[str, SourceSpec] = {}
         self._factories: dict[str, dict[str, Callable[[], Any]]] = {}
         self._instances: dict[tuple[str, str], Any] = {}
@@ -250,11 +251,11 @@ class Registry:
         return self.ability(name, "search")  # type: ignore[no-any-return]
 
 
-def lazy(module: str, name: str) -> Callable[[], "Source"]:
+def lazy(module: str, name: str) -> Callable[[], Source]:
     """A factory that imports ``module`` and makes its ``name`` only when the source is first used,
     so that registering (on every start-up) costs no import of the implementation."""
 
-    def make() -> "Source":
+    def make() -> Source:
         import importlib
 
         return getattr(importlib.import_module(module), name)()
@@ -279,7 +280,7 @@ def names() -> tuple[str, ...]:
     return registry.names()
 
 
-def statuses(ctx: "Context", *, probe: bool = True) -> list["SourceStatus"]:
+def statuses(ctx: Context, *, probe: bool = True) -> list[SourceStatus]:
     """Each source's status (endpoint, reachability, credentials, cache age), probed concurrently.
 
     Endpoints and reasons are shown redacted (``redaction``): credentials in an endpoint
@@ -293,7 +294,7 @@ def statuses(ctx: "Context", *, probe: bool = True) -> list["SourceStatus"]:
     from ..redaction import redact_text, redact_url
     from .base import SourceStatus
 
-    def one(spec: "SourceSpec") -> SourceStatus:
+    def one(spec: SourceSpec) -> SourceStatus:
         try:
             status = registry.get(spec.name).status(ctx, probe=probe)
         except Exception as exc:  # noqa: BLE001 - one broken source must not hide the others

@@ -6,8 +6,9 @@ path, which this module is kept off: defining these classes costs start-up time)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..records import ParsedId, Record
 from .spec import SourceSpec
@@ -90,13 +91,13 @@ class Source(Protocol):
 
     spec: SourceSpec
 
-    def search(self, query: "SearchQuery", ctx: "Context") -> SourceAnswer: ...
+    def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer: ...
 
-    def info(self, pid: ParsedId, ctx: "Context") -> Record | None: ...
+    def info(self, pid: ParsedId, ctx: Context) -> Record | None: ...
 
-    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]: ...
+    def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]: ...
 
-    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus: ...
+    def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus: ...
 
 
 __all__ = ["FileEntry", "FileSet", "Source", "SourceSpec", "SourceStatus", "SourceAnswer", "Record", "ParsedId"]

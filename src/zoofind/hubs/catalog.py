@@ -9,7 +9,8 @@ counts, searched without the network.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import catalog as catalog_mod
 from ..records import ParsedId, Record
@@ -32,18 +33,18 @@ SPEC = SourceSpec(
 class CatalogSource:
     spec = SPEC
 
-    def search(self, query: "SearchQuery", ctx: "Context") -> "SourceAnswer":
+    def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         from .base import SourceAnswer
 
         return SourceAnswer(tuple(catalog_mod.load().all_records()), origin="bundled")
 
-    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
+    def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         return catalog_mod.load().get(str(pid))
 
-    def files(self, pid: ParsedId, ctx: "Context") -> "Sequence[FileEntry]":
+    def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         return ()
 
-    def status(self, ctx: "Context", *, probe: bool = True) -> "SourceStatus":
+    def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         from .base import SourceStatus
 
         cat = catalog_mod.load()
@@ -53,5 +54,5 @@ class CatalogSource:
         )
 
 
-def register(registry: "Registry") -> None:
+def register(registry: Registry) -> None:
     registry.register(SPEC, CatalogSource)

@@ -73,7 +73,7 @@ def _section(text: str, group: str) -> list[tuple[str, str]]:
     return out
 
 
-def load_entry_points(registry: "Registry", group: str) -> None:
+def load_entry_points(registry: Registry, group: str) -> None:
     """Call each entry point's ``register(registry)``; a broken plugin is recorded, never fatal."""
     for name, value, dist in entry_points(group):
         module, _, attr = value.split("[", 1)[0].partition(":")  # "mod:attr [extra]"

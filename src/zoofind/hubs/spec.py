@@ -8,7 +8,8 @@ many fields costs about a millisecond to define. Instances are immutable all the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -50,14 +51,14 @@ class SourceSpec:
     family: Callable[[str], str] | None
     endpoint_variable: str | None
     default_endpoint: str | None
-    active: "Callable[[Context], bool] | None"
+    active: Callable[[Context], bool] | None
 
     def __init__(
         self, *, name: str, title: str, network: bool, searches: bool = False, replaces_snapshot: bool = False,
         ref_pattern: str = r"\S+", example: str = "", url_prefixes: tuple[str, ...] = (), claims_bare_ids: bool = False,
         normalise: Callable[[str], str] | None = None, ref_from_url: Callable[[str], str] | None = None,
         family: Callable[[str], str] | None = None, endpoint_variable: str | None = None,
-        default_endpoint: str | None = None, active: "Callable[[Context], bool] | None" = None,
+        default_endpoint: str | None = None, active: Callable[[Context], bool] | None = None,
     ) -> None:
         values = locals()
         for field in _FIELDS:

@@ -11,14 +11,22 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import httpx
 
 from ..errors import (
-    TRANSLATORS, AccessDeniedError, BadAnswerError, NotFoundError, RateLimitedError, ServerError, SourceError,
-    TimedOutError, UnreachableError, ZoofindError,
+    TRANSLATORS,
+    AccessDeniedError,
+    BadAnswerError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    SourceError,
+    TimedOutError,
+    UnreachableError,
+    ZoofindError,
 )
 from ..redaction import redact_text
 
@@ -121,8 +129,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
     import time
+    from email.utils import parsedate_to_datetime
 
     try:
         return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())

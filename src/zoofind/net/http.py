@@ -28,13 +28,14 @@ import json
 import socket
 import threading
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..version import __version__
 from ..errors import BadAnswerError, OfflineError, TimedOutError
+from ..version import __version__
 from . import retry as retry_policy
 from .deadline import Deadline
 from .errors import from_status, from_transport, refused_redirect, where
@@ -84,7 +85,7 @@ def parse_json(body: bytes, url: str) -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def tls_context() -> "ssl.SSLContext":
+def tls_context() -> ssl.SSLContext:
     """One verified TLS context per process (httpx's own defaults: certifi, or SSL_CERT_FILE /
     SSL_CERT_DIR): building one loads the CA bundle, 30-70 ms, which a Client of its own
     would pay again in every source call."""
@@ -230,7 +231,7 @@ class Session:
     """One source call's HTTP. ``timeout`` replaces the context's deadline for this session
     (a download may be given longer than an API call); headers go with every request."""
 
-    def __init__(self, ctx: "Context", service: str, *, headers: Mapping[str, str] | None = None,
+    def __init__(self, ctx: Context, service: str, *, headers: Mapping[str, str] | None = None,
                  timeout: float | None = None) -> None:
         if ctx.offline:
             raise OfflineError(f"offline: {service} not asked", hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
@@ -246,7 +247,7 @@ class Session:
         left = max(self.deadline.remaining(), 0.001)
         return httpx.Timeout(left, connect=min(left, CONNECT_TIMEOUT))
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: Any) -> None:

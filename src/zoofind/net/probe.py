@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..context import Context
 
 
-def probe(ctx: "Context", service: str, url: str, *, method: str = "GET") -> tuple[bool | None, str | None]:
+def probe(ctx: Context, service: str, url: str, *, method: str = "GET") -> tuple[bool | None, str | None]:
     """(reachable, what it said): any HTTP status counts as reachable; None offline (nothing sent)."""
     from .http import Session
 

@@ -10,7 +10,8 @@ hold another attempt.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -25,7 +26,7 @@ WAIT_JITTER = 0.3
 MIN_ATTEMPT = 0.2
 
 
-def backoff_hook(deadline: "Deadline") -> Callable[[Exception], bool | float]:
+def backoff_hook(deadline: Deadline) -> Callable[[Exception], bool | float]:
     """stamina's ``on``: whether (and after how long) to retry an exception, within ``deadline``."""
 
     def hook(exc: Exception) -> bool | float:
@@ -40,7 +41,7 @@ def backoff_hook(deadline: "Deadline") -> Callable[[Exception], bool | float]:
     return hook
 
 
-def attempts(deadline: "Deadline", *, retry: bool = True) -> Iterator["AbstractContextManager[None]"]:
+def attempts(deadline: Deadline, *, retry: bool = True) -> Iterator[AbstractContextManager[None]]:
     """``for attempt in attempts(deadline): with attempt: ...`` runs the block until it succeeds."""
     import logging
 

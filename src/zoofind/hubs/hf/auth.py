@@ -12,8 +12,8 @@ logged, cached or put in an error message.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ...paths import hf_home
 from ...redaction import fingerprint as secret_fingerprint

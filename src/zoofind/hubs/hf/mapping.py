@@ -15,16 +15,34 @@ id (a string the id grammar accepts) cannot be a record: ``screen`` skips it, an
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...errors import BadAnswerError
-from ...frameworks import FORMAT_ORDER, weights_format_of, weights_formats, LIBRARIES, framework_of, hub_tag, library_of_tag
+from ...frameworks import (
+    FORMAT_ORDER,
+    LIBRARIES,
+    framework_of,
+    hub_tag,
+    library_of_tag,
+    weights_format_of,
+    weights_formats,
+)
 from ...frameworks import canonical as canonical_library
 from ...records import Record
 from ...redaction import redact_url
 from ...tasks import canonical_task
 from .. import (
-    Repairs, SearchQuery, dropped, json_bool, json_date, json_int, json_list, json_object, json_strs, json_text,
+    Repairs,
+    SearchQuery,
+    dropped,
+    json_bool,
+    json_date,
+    json_int,
+    json_list,
+    json_object,
+    json_strs,
+    json_text,
     read_fields,
 )
 from . import REF_PATTERN

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import contextlib
 import re
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ...cache import AnswerCache, cached, stale_note
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
 from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
-from .. import Repairs, SearchQuery
 from ...redaction import redact_url
+from .. import Repairs, SearchQuery
 from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import SPEC
 from .auth import find_token, fingerprint
@@ -30,7 +31,7 @@ _SHA1 = re.compile(r"[0-9a-f]{40}")
 class HfSource:
     spec = SPEC
 
-    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
+    def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         if query.kind == "resource":
             return SourceAnswer((), origin="skipped", note="the Hub lists models, not resources")
         hub = ctx.endpoint(SPEC)
@@ -54,7 +55,7 @@ class HfSource:
         note = "; ".join(n for n in (stale_note("the Hub", origin, age), repairs.note("the Hub")) if n) or None
         return SourceAnswer(records, origin=origin, age_seconds=age, note=note)
 
-    def _repo(self, repo: str, ctx: "Context") -> tuple[dict[str, Any], str, str | None]:
+    def _repo(self, repo: str, ctx: Context) -> tuple[dict[str, Any], str, str | None]:
         hub = ctx.endpoint(SPEC)
         token, _ = find_token(ctx.environ)
 
@@ -69,7 +70,7 @@ class HfSource:
         value, _origin, _age = cached(ctx, "hf-info", key, fetch, valid=lambda v: isinstance(v, dict))
         return value, hub, token
 
-    def _access(self, repo: str, ctx: "Context", hub: str, token: str | None, session: Any = None) -> str:
+    def _access(self, repo: str, ctx: Context, hub: str, token: str | None, session: Any = None) -> str:
         """For a gated repo, whether this token may download it (never cached): "granted",
         "no-token", "denied", or "unknown" (a mirror that cannot tell: the download decides).
         ``session``: an open one, whose deadline it then shares."""
@@ -83,7 +84,7 @@ class HfSource:
             return "denied" if token else "no-token"
         return "granted" if known else "unknown"
 
-    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
+    def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         data, hub, token = self._repo(pid.ref, ctx)
         rec = record_from_payload(data, hub)
         if rec.gated:
@@ -94,10 +95,10 @@ class HfSource:
             rec = replace(rec, extra={**rec.extra, "access": access})
         return rec
 
-    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         return self.fileset(pid, ctx).files
 
-    def fileset(self, pid: ParsedId, ctx: "Context", *, revision: str | None = None) -> FileSet:
+    def fileset(self, pid: ParsedId, ctx: Context, *, revision: str | None = None) -> FileSet:
         """The repo's files at ``revision`` (default: main), never from the answer cache: a
         branch moves, and pull must fetch what the Hub holds now. Gated repos need access."""
         from ...net.http import Session
@@ -120,7 +121,7 @@ class HfSource:
             raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {repo}", hint="retry later")
         return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit, f"{shown}/{repo}")
 
-    def security_scan(self, pid: ParsedId, ctx: "Context", commit: str) -> dict[str, str]:
+    def security_scan(self, pid: ParsedId, ctx: Context, commit: str) -> dict[str, str]:
         """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
         the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
         from ...net.http import Session
@@ -170,7 +171,7 @@ class HfSource:
                 blob_id=blob,
             )
 
-    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+    def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         hub = ctx.endpoint(SPEC)
         token, origin = find_token(ctx.environ)
         ages = [a for a in (AnswerCache(ctx, "hf").newest_age(), AnswerCache(ctx, "hf-info").newest_age()) if a is not None]

@@ -40,7 +40,8 @@ a listing: the whole call shares one deadline.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
@@ -70,7 +71,7 @@ def rpc_url(endpoint: str, method: str) -> str:
     return f"{base}/v1/{RPC_SERVICE}/{method}"
 
 
-def session(ctx: "Context", creds: Credentials | None) -> Session:
+def session(ctx: Context, creds: Credentials | None) -> Session:
     """A session for one source call, sending the credentials (if any) with every RPC."""
     return Session(ctx, SERVICE, headers={"Content-Type": "application/json", **(creds.headers() if creds else {})})
 
@@ -210,7 +211,7 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
     raise AssertionError("unreachable: stamina re-raises the last error")
 
 
-def _storage_link(api: "httpx.URL", location: str, what: str) -> str:
+def _storage_link(api: httpx.URL, location: str, what: str) -> str:
     """The redirect's target, refused when it is not http(s) or would leave https for plain http."""
     import httpx
 

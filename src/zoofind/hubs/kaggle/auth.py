@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from ...paths import kaggle_config_dir
 from ...redaction import fingerprint

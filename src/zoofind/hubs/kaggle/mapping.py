@@ -22,14 +22,24 @@ or an instance without usable slugs gives no record; the others beside it still 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ... import frameworks as vocabulary
 from ...records import Record
 from ...redaction import redact_url
 from .. import (
-    Repairs, SearchQuery, json_bool, json_date, json_int, json_list, json_object, json_str, json_strs, json_text,
+    Repairs,
+    SearchQuery,
+    json_bool,
+    json_date,
+    json_int,
+    json_list,
+    json_object,
+    json_str,
+    json_strs,
+    json_text,
     read_fields,
 )
 
@@ -117,7 +127,7 @@ class Handle:
     version: int | None = None
 
     @classmethod
-    def parse(cls, ref: str) -> "Handle":
+    def parse(cls, ref: str) -> Handle:
         parts = ref.split("/")
         version = int(parts[4]) if len(parts) > 4 else 0  # kagglehub: int(), so 007 is 7
         return cls(*parts[:4], version=version or None)  # type: ignore[arg-type]
@@ -126,7 +136,7 @@ class Handle:
     def variation_ref(self) -> str:
         return f"{self.owner}/{self.model}/{self.framework}/{self.variation}"
 
-    def at(self, version: int) -> "Handle":
+    def at(self, version: int) -> Handle:
         return Handle(self.owner, self.model, self.framework, self.variation, version)
 
     def __str__(self) -> str:

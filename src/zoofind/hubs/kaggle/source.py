@@ -9,7 +9,8 @@ The network layer is imported only when the cache cannot answer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...cache import AnswerCache, cached, stale_note
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
@@ -30,7 +31,7 @@ NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched: "
 class KaggleSource:
     spec = SPEC
 
-    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
+    def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         creds = credentials(ctx.environ)
         if creds is None:
             return SourceAnswer((), origin="skipped", note=NO_CREDENTIALS)
@@ -65,7 +66,7 @@ class KaggleSource:
         notes = [n for n in (stale_note("Kaggle", origin, age), repairs.note("Kaggle")) if n]
         return SourceAnswer(tuple(records.values()), origin=origin, age_seconds=age, note="; ".join(notes) or None)
 
-    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
+    def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         owner, slug, framework, variation = pid.ref.split("/")[:4]
         creds = credentials(ctx.environ)
         if creds is None:
@@ -93,12 +94,12 @@ class KaggleSource:
             hint=("its variations: " + ", ".join(r.id for r in candidates[:8])) if candidates else None,
         )
 
-    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         # A version's files come with per-file download calls that answer signed links: `pull`
         # plans them itself (pull_kaggle, over api.list_version_files and api.download_link).
         return ()
 
-    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+    def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         creds = credentials(ctx.environ)
         reachable: bool | None = None
         reason: str | None = None
@@ -110,7 +111,7 @@ class KaggleSource:
             details=(("credentials from", creds.origin if creds else "none"), ("searches", "TensorFlow models only")),
         )
 
-    def _probe(self, ctx: "Context", creds: Credentials | None) -> tuple[bool, str | None]:
+    def _probe(self, ctx: Context, creds: Credentials | None) -> tuple[bool, str | None]:
         """One ListModels call of one model, not retried: with credentials it also checks them."""
         from . import api
 

@@ -28,8 +28,9 @@ cached like every live answer (``cache.cached``). ``ZOOFIND_TFHUB_ENDPOINT`` rep
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from ... import catalog as catalog_mod
@@ -68,7 +69,7 @@ _FORMAT_QUERY = {
 _SUFFIX = {"Module": ".tar.gz", "Lite": ".tflite", "Tfjs": ".tar.gz", "Coral": ".tflite"}
 
 
-def compressed_url(ctx: "Context", handle: str, page_type: str | None = None) -> str:
+def compressed_url(ctx: Context, handle: str, page_type: str | None = None) -> str:
     return f"{ctx.endpoint(SPEC)}/{handle}?{_FORMAT_QUERY.get(page_type or 'Module', _FORMAT_QUERY['Module'])}"
 
 
@@ -94,7 +95,7 @@ def _is_kaggle_index(url: str) -> bool:
         return False
 
 
-def resolve(ctx: "Context", handle: str, page_type: str | None = None) -> dict[str, Any]:
+def resolve(ctx: Context, handle: str, page_type: str | None = None) -> dict[str, Any]:
     """Follow ``handle``'s download redirects; JSON-serialisable facts about where it leads."""
     from ...net.errors import from_status
     from ...net.http import Session
@@ -170,11 +171,11 @@ def _facts_shape(value: Any) -> bool:
 class TfhubSource:
     spec = SPEC
 
-    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
+    def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         # The bundled index (in the catalog) answers; nothing live to add.
         return SourceAnswer((), origin="bundled")
 
-    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
+    def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         base = catalog_mod.load().get(str(pid))
         if base is not None and base.kind == "resource":
             return base  # collections have no asset to resolve
@@ -204,7 +205,7 @@ class TfhubSource:
             changes["notes"] = f"{base.notes} {note}".strip() if base.notes else note
         return replace(base, **changes)
 
-    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         base = catalog_mod.load().get(str(pid))
         page_type = str(base.extra.get("type", "Module")) if base is not None else "Module"
         if page_type not in _FORMAT_QUERY:
@@ -212,7 +213,7 @@ class TfhubSource:
         name = pid.ref.replace("/", "_") + _SUFFIX[page_type]
         return (FileEntry(path=name, url=compressed_url(ctx, pid.ref, page_type)),)
 
-    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+    def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         hub = ctx.endpoint(SPEC)
         reachable, reason = probe_endpoint(ctx, SERVICE, hub + "/") if probe else (None, None)
         return SourceStatus(

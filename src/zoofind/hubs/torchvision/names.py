@@ -8,7 +8,7 @@ their function name, so a newer torchvision never fails here.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 _HEADS: dict[str, str] = {
     "fasterrcnn": "Faster R-CNN",

@@ -18,15 +18,16 @@ import json
 import re
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ... import catalog as catalog_mod
 from ...atomic import try_write_json
 from ...errors import NotFoundError, SourceError, UsageError
+from ...net.probe import probe as probe_endpoint
 from ...records import ParsedId, Record
 from .. import SearchQuery
-from ...net.probe import probe as probe_endpoint
 from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 from .installed import installed_torchvision
@@ -40,7 +41,7 @@ REGISTRY_FORMAT = 1
 _HASH_RE = r"-([a-f0-9]*)\."
 
 
-def endpoint(ctx: "Context") -> str:
+def endpoint(ctx: Context) -> str:
     """Where checkpoints are downloaded from (with a trailing slash): the mirror
     ``ZOOFIND_TORCHVISION_ENDPOINT`` names, else PyTorch's."""
     return ctx.endpoint(SPEC) + "/"
@@ -52,7 +53,7 @@ def hash_prefix(filename: str) -> str | None:
     return m[1] if m and m[1] else None
 
 
-def registry_path(ctx: "Context", version: str) -> Path:
+def registry_path(ctx: Context, version: str) -> Path:
     """Where the registry of an installed torchvision ``version`` is stored once read."""
     return ctx.cache_dir / "torchvision" / f"registry-{version}.json"
 
@@ -63,7 +64,7 @@ def snapshot_version() -> str | None:
     return meta.get("torchvision_version")
 
 
-def registry_read_pending(ctx: "Context") -> str | None:
+def registry_read_pending(ctx: Context) -> str | None:
     """The installed version whose registry the next search will read (seconds), else None.
 
     Cheap (one directory scan and one stat).
@@ -88,7 +89,7 @@ class TorchvisionSource:
     def _versions(self) -> tuple[str | None, str | None]:
         return installed_torchvision(), snapshot_version()
 
-    def _read_cached(self, ctx: "Context", version: str) -> tuple[list[dict[str, Any]], float] | None:
+    def _read_cached(self, ctx: Context, version: str) -> tuple[list[dict[str, Any]], float] | None:
         path = registry_path(ctx, version)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -98,14 +99,14 @@ class TorchvisionSource:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _store(self, ctx: "Context", version: str, entries: list[dict[str, Any]]) -> None:
+    def _store(self, ctx: Context, version: str, entries: list[dict[str, Any]]) -> None:
         # A read-only cache costs the next run the read again, nothing more.
         try_write_json(
             registry_path(ctx, version),
             {"format": REGISTRY_FORMAT, "torchvision_version": version, "saved_at": time.time(), "entries": entries},
         )
 
-    def registry(self, ctx: "Context", version: str) -> tuple[list[Record], str, float | None] | None:
+    def registry(self, ctx: Context, version: str) -> tuple[list[Record], str, float | None] | None:
         """(records, origin "cache"|"live", age) of the installed registry; None offline without a stored one."""
         key = registry_path(ctx, version)
         with self._lock:
@@ -133,7 +134,7 @@ class TorchvisionSource:
             self._loaded[key] = (records, origin, age)
             return self._loaded[key]
 
-    def _active(self, ctx: "Context") -> tuple[list[Record] | None, str | None, str | None]:
+    def _active(self, ctx: Context) -> tuple[list[Record] | None, str | None, str | None]:
         """(registry records or None for the snapshot, installed version, snapshot version)."""
         inst, snap = self._versions()
         if inst is None or inst == snap:
@@ -141,13 +142,13 @@ class TorchvisionSource:
         got = self.registry(ctx, inst)
         return (got[0] if got else None), inst, snap
 
-    def slow_start(self, ctx: "Context") -> str | None:
+    def slow_start(self, ctx: Context) -> str | None:
         """What the CLI's spinner should say when this search will read a registry (seconds)."""
         version = registry_read_pending(ctx)
         return f"reading the registry of torchvision {version} (once; takes seconds)…" if version else None
 
     # -- Source --------------------------------------------------------------------
-    def search(self, query: SearchQuery, ctx: "Context") -> SourceAnswer:
+    def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         inst, snap = self._versions()
         if inst is None or inst == snap:
             return SourceAnswer((), origin="bundled")
@@ -161,7 +162,7 @@ class TorchvisionSource:
         records, origin, age = got
         return SourceAnswer(tuple(records), origin=origin, age_seconds=age)
 
-    def info(self, pid: ParsedId, ctx: "Context") -> Record | None:
+    def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         builder, _, weights = pid.ref.partition(".")
         records, inst, snap = self._active(ctx)
         if records is None:
@@ -183,10 +184,10 @@ class TorchvisionSource:
             where = f"the installed torchvision {inst}"
         raise NotFoundError(f"no entry {str(pid)!r} in {where}", hint=_hint(builder, ids))
 
-    def files(self, pid: ParsedId, ctx: "Context") -> Sequence[FileEntry]:
+    def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         return self.fileset(pid, ctx).files
 
-    def fileset(self, pid: ParsedId, ctx: "Context", *, revision: str | None = None) -> FileSet:
+    def fileset(self, pid: ParsedId, ctx: Context, *, revision: str | None = None) -> FileSet:
         """The checkpoint of these weights (a bare builder: its DEFAULT weights). Checkpoints
         are immutable files named by their hash, so there are no revisions."""
         if revision:
@@ -202,7 +203,7 @@ class TorchvisionSource:
         return FileSet(rec.id if rec else str(pid), (FileEntry(path=name, url=url, sha256_prefix=hash_prefix(name)),),
                        page=rec.url if rec else None)
 
-    def status(self, ctx: "Context", *, probe: bool = True) -> SourceStatus:
+    def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         inst, snap = self._versions()
         age = None
         if inst and inst != snap:
