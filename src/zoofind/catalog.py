@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -101,8 +102,10 @@ def validate_entry(entry: Mapping[str, Any]) -> list[str]:
         problems.append(f"unknown reliability {entry['reliability']!r} (one of {', '.join(RELIABILITY)})")
     if "url" in entry and not re.match(_URL, entry["url"]):
         problems.append(f"bad url {entry['url']!r} (must be http:// or https://)")
-    problems += [f"unknown framework {f!r} (one of {', '.join(FRAMEWORK_KEYS)})" for f in entry.get("frameworks", ()) if f not in FRAMEWORK_KEYS]
-    problems += [f"unknown library {lib!r} (add it to zoofind/frameworks.py)" for lib in entry.get("libraries", ()) if lib not in LIBRARIES]
+    problems += [f"unknown framework {f!r} (one of {', '.join(FRAMEWORK_KEYS)})"
+                 for f in entry.get("frameworks", ()) if f not in FRAMEWORK_KEYS]
+    problems += [f"unknown library {lib!r} (add it to zoofind/frameworks.py)"
+                 for lib in entry.get("libraries", ()) if lib not in LIBRARIES]
     if _depth(entry.get("extra")) > MAX_EXTRA_DEPTH:
         problems.append(f"'extra' nests tables or arrays more than {MAX_EXTRA_DEPTH} levels deep")
     return problems
@@ -174,14 +177,18 @@ def _defaults() -> dict[str, Any]:
     global _DEFAULTS
     if _DEFAULTS is None:
         blank = Record(id="", source="", kind="", name="")
-        _DEFAULTS = {name: getattr(blank, name) for name in _RECORD_FIELDS if name not in ("id", "source", "kind", "name")}
+        _DEFAULTS = {name: getattr(blank, name) for name in _RECORD_FIELDS
+                     if name not in ("id", "source", "kind", "name")}
     return _DEFAULTS
 
 
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import codecs
 
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: tomli, the package tomllib was made from (the same API and messages)
+        import tomli as tomllib
 
     try:
         raw = path.read_bytes()
@@ -209,7 +216,8 @@ def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     entries = data.get("entry", [])
     unknown = set(data) - {"meta", "entry"}
     if unknown or not isinstance(meta, dict) or not isinstance(entries, list):
-        raise CatalogError(f"{path}: a catalog file holds one [meta] table and [[entry]] tables; found {sorted(unknown) or 'wrong types'}")
+        raise CatalogError(f"{path}: a catalog file holds one [meta] table and [[entry]] tables; found "
+                           f"{sorted(unknown) or 'wrong types'}")
     return meta, entries
 
 
@@ -237,11 +245,13 @@ def compile_compact(
         layer = meta.get("layer", default_layer)
         bad_meta = set(meta) - META_KEYS
         if layer not in LAYERS or bad_meta:
-            problems.append(f"{path} [meta]: layer must be one of {LAYERS}" + (f"; unknown keys {sorted(bad_meta)}" if bad_meta else ""))
+            problems.append(f"{path} [meta]: layer must be one of {LAYERS}"
+                            + (f"; unknown keys {sorted(bad_meta)}" if bad_meta else ""))
             continue
         for i, entry in enumerate(entries, 1):
             # The whole path: a user catalog's file may sit anywhere.
-            label = f"{path} entry {i}" + (f" ({entry.get('id')})" if isinstance(entry, dict) and entry.get("id") else "")
+            label = f"{path} entry {i}" + (f" ({entry.get('id')})"
+                                           if isinstance(entry, dict) and entry.get("id") else "")
             if not isinstance(entry, dict):
                 problems.append(f"{label}: not a table")
                 continue
@@ -257,7 +267,8 @@ def compile_compact(
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise CatalogError(f"the catalog has {len(problems)} problem(s):\n  {shown}{more}", hint="see catalog/README.md for the schema")
+        raise CatalogError(f"the catalog has {len(problems)} problem(s):\n  {shown}{more}",
+                           hint="see catalog/README.md for the schema")
     merged = {rid: c for rid, (c, _) in layers["snapshot"].items()}
     for rid, (c, _) in layers["curated"].items():
         merged[rid] = _compact(Record.from_dict(c).merged_with(Record.from_dict(merged[rid]))) if rid in merged else c
@@ -301,14 +312,15 @@ def _columns(records: Sequence[Mapping[str, Any]], lines: Sequence[str], sources
     from .textindex import prior
 
     if len(sources) > 10:
-        raise CatalogError(f"the catalog's ids name {len(sources)} sources; its compiled form codes a source in one digit (at most 10)")
+        raise CatalogError(f"the catalog's ids name {len(sources)} sources; its compiled form codes a source in one "
+                           "digit (at most 10)")
     code = {name: str(i) for i, name in enumerate(sources)}
     exact = prior_digits is None
     defaults = _defaults()
     curated = [r.get("curated", defaults["curated"]) for r in records]
     extras = [r.get("extra", defaults["extra"]) for r in records]
     priors = ((i, prior(c, r.get("downloadable", defaults["downloadable"]), x))
-              for i, (r, c, x) in enumerate(zip(records, curated, extras), first))
+              for i, (r, c, x) in enumerate(zip(records, curated, extras, strict=True), first))
     return {
         "ids": [r["id"] for r in records],
         "names": [r["name"] for r in records],
@@ -335,7 +347,8 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
     lines = _record_lines(compact)
     index = build_postings(compact)
     docs = _columns(compact, lines, sorted({r.source for r in records}))
-    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index, "docs": docs}, lines
+    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index,
+            "docs": docs}, lines
 
 
 class _Store:
@@ -366,7 +379,8 @@ class Catalog:
     """
 
     # A plain class: a dataclass costs ~1 ms to create at import, on every start.
-    def __init__(self, blob: bytes, docs: Mapping[str, Any], aliases: dict[str, str], index_data: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, blob: bytes, docs: Mapping[str, Any], aliases: dict[str, str], index_data: Mapping[str, Any],
+                 meta: Mapping[str, Any] | None = None) -> None:
         self.blob = blob
         self.docs = docs
         self.ids: list[str] = docs["ids"]
@@ -383,7 +397,8 @@ class Catalog:
         """(id, source, kind, curated, default weights, name) without decoding the record."""
         d = self.docs
         kind = "model" if d["kind"][doc] == "m" else "resource"
-        return (self.ids[doc], d["sources"][int(d["source"][doc])], kind, d["curated"][doc] == "1", d["default"][doc] == "1", d["names"][doc])
+        return (self.ids[doc], d["sources"][int(d["source"][doc])], kind, d["curated"][doc] == "1",
+                d["default"][doc] == "1", d["names"][doc])
 
     def entry(self, doc: int) -> dict[str, Any]:
         if doc >= self.bundled and self.user is not None:
@@ -610,7 +625,8 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
     except OSError:
         stamp, cached_at = None, None
     bundled = [catalog.bundled, len(catalog.blob), catalog.index_data["avglen"]]
-    want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "folder": str(folder), "bundled": bundled, "files": stamp}
+    want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "folder": str(folder), "bundled": bundled,
+            "files": stamp}
     # No cyclic garbage collection meanwhile: compiling and decoding allocate millions of
     # objects that stay alive, and each burst of allocations sets off collections that walk
     # all of them again, about half the CPU time of both (tomllib's included). Nothing here
@@ -623,7 +639,9 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
             index, lines = compile_user(catalog, files)
             records = "".join(lines).encode()
             if cached_at:
-                _write_user_cache(cached_at, want, json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode() + b"\n", records)
+                _write_user_cache(cached_at, want,
+                                  json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode() + b"\n",
+                                  records)
             user = UserCatalog(catalog.bundled, index, _Store(records, index["docs"]["sizes"]))
         catalog.add_user(user)
     finally:

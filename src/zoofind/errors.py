@@ -75,7 +75,8 @@ class SourceError(ZoofindError):
     retryable = True
     timed_out = False
 
-    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.retry_after = retry_after
@@ -155,12 +156,15 @@ def describe(exc: BaseException) -> Described:
             EXIT_FAILURE,
         )
     if isinstance(exc, PermissionError):
-        return Described(f"permission denied{_where(exc)}", "check the folder's permissions or choose another with the env variables in `zoofind --help`", EXIT_FAILURE)
+        return Described(f"permission denied{_where(exc)}",
+                         "check the folder's permissions or choose another with the env variables in `zoofind --help`",
+                         EXIT_FAILURE)
     if isinstance(exc, BrokenPipeError):
         return Described("output pipe closed", None, EXIT_FAILURE)
     from .redaction import redact_text  # an exception's text may carry a URL with credentials
 
-    return Described(f"unexpected error: {type(exc).__name__}: {redact_text(_first_line(exc))}", "set ZOOFIND_DEBUG=1 to see the traceback, and please report it", EXIT_FAILURE)
+    return Described(f"unexpected error: {type(exc).__name__}: {redact_text(_first_line(exc))}",
+                     "set ZOOFIND_DEBUG=1 to see the traceback, and please report it", EXIT_FAILURE)
 
 
 def _first_line(exc: BaseException) -> str:

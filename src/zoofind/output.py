@@ -42,7 +42,8 @@ class Environment:
 
     def __init__(
         self, stdout: IO[str] | None = None, stderr: IO[str] | None = None, *, stdout_isatty: bool = False,
-        stderr_isatty: bool = False, stdin_isatty: bool = False, colors: bool = False, debug: bool = False, width: int = 80,
+        stderr_isatty: bool = False, stdin_isatty: bool = False, colors: bool = False, debug: bool = False,
+        width: int = 80,
     ) -> None:
         # Either may be None: Python sets sys.stdout/sys.stderr to None when the process
         # starts with that descriptor closed (`zoofind search x >&-`).
@@ -119,16 +120,19 @@ class Environment:
         if not text:
             return  # nothing to say (no hits): not even a closed stdout is an error then
         if self.stdout is None:
-            raise OutputError("could not write the output: stdout is closed", hint="send zoofind's output somewhere, e.g. > results.tsv")
+            raise OutputError("could not write the output: stdout is closed",
+                              hint="send zoofind's output somewhere, e.g. > results.tsv")
         try:
             self.stdout.write(text)
             self.stdout.flush()
         except BrokenPipeError:
             raise
-        except (OSError, ValueError) as exc:  # ENOSPC behind `> /dev/full`, EIO, a closed file, an encoding the text does not fit
+        # ENOSPC behind `> /dev/full`, EIO, a closed file, an encoding the text does not fit
+        except (OSError, ValueError) as exc:
             self.discard_stdout()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise OutputError(f"could not write the output to stdout: {reason}", hint="check where stdout goes (a full disk?)") from None
+            raise OutputError(f"could not write the output to stdout: {reason}",
+                              hint="check where stdout goes (a full disk?)") from None
 
     def discard_stdout(self) -> None:
         """Point stdout's descriptor at the null device.
@@ -199,11 +203,12 @@ class Environment:
         needed = sum(widths) + 3 * len(columns) + 1
         console = Console(file=buffer, force_terminal=self.stdout_isatty, width=max(self.width, needed),
                           no_color="NO_COLOR" in os.environ, highlight=False)
-        table = Table(title=escape(cell(title)) if title else None, header_style="bold", title_justify="left", expand=False)
-        for col, width, kind in zip(columns, widths, kinds):
+        table = Table(title=escape(cell(title)) if title else None, header_style="bold", title_justify="left",
+                      expand=False)
+        for col, width, kind in zip(columns, widths, kinds, strict=True):
             table.add_column(col, width=width, no_wrap=kind == "short", overflow="fold")
         for row in rows:
-            table.add_row(*(markup(value, width, kind) for value, width, kind in zip(row, widths, kinds)))
+            table.add_row(*(markup(value, width, kind) for value, width, kind in zip(row, widths, kinds, strict=True)))
         console.print(table)
         self.write(buffer.getvalue())
 
@@ -216,7 +221,7 @@ def column_widths(natural: Sequence[int], kinds: Sequence[str], room: int) -> li
     """Each column's width in ``room`` characters: ``short`` columns their natural width, the
     others at least ``MIN_COLUMN``, then what is left goes to the columns in order, each up
     to its natural width (the first column, an id, before a name or a path)."""
-    widths = [n if k == "short" else min(n, MIN_COLUMN) for n, k in zip(natural, kinds)]
+    widths = [n if k == "short" else min(n, MIN_COLUMN) for n, k in zip(natural, kinds, strict=True)]
     left = room - sum(widths)
     for i, n in enumerate(natural):
         grow = max(0, min(n - widths[i], left))
@@ -302,7 +307,8 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
         elif first_time(f"{rep.name}: {rep.message}"):
             env.note(f"{rep.name}: {rep.message} (said once; `-s {rep.name}` says it every time)")
     payload = {
-        "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain, "framework": q.framework,
+        "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain,
+                  "framework": q.framework,
                   "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": result.offline,
                   "read_as": dict(result.readings), "unknown_words": list(result.unknown_words)},
         "total": result.total,
@@ -348,7 +354,8 @@ def first_time(key: str) -> bool:
     return True
 
 
-def render_records(env: Environment, fmt: str, command: str, records: Sequence[Any], payload: dict[str, Any], scores: Sequence[float] | None = None) -> None:
+def render_records(env: Environment, fmt: str, command: str, records: Sequence[Any], payload: dict[str, Any],
+                   scores: Sequence[float] | None = None) -> None:
     """Shared by search and other listing commands: records as the chosen format."""
     if fmt == "ids":
         env.write(tsv_lines((r.id,) for r in records))
@@ -369,7 +376,7 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
         show_pop = any(pops)
         wide = env.width >= 110
         rows: list[Sequence[Cell]] = []
-        for r, pop in zip(records, pops):
+        for r, pop in zip(records, pops, strict=True):
             desc = r.description if len(r.description) <= 80 else r.description[:77] + "..."
             name: Cell = (r.name, desc) if wide else r.name
             row = [r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1])]
@@ -390,7 +397,8 @@ def _human_value(value: Any, depth: int = 0) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
-        parts = (f"{k}: {_human_value(v, depth + 1)}" if isinstance(v, dict) else f"{k} {_human_value(v, depth + 1)}" for k, v in value.items())
+        parts = (f"{k}: {_human_value(v, depth + 1)}" if isinstance(v, dict) else f"{k} {_human_value(v, depth + 1)}"
+                 for k, v in value.items())
         return ("; " if depth == 0 else ", ").join(parts)
     if isinstance(value, (list, tuple)):
         return ", ".join(_human_value(v, depth + 1) for v in value)
@@ -437,7 +445,8 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
 
 def _render_listing(
     env: Environment, fmt: str, command: str, key: str, data: Sequence[dict[str, Any]],
-    tsv: Callable[[dict[str, Any]], Sequence[Any]], columns: Sequence[str], row: Callable[[dict[str, Any]], Sequence[str]],
+    tsv: Callable[[dict[str, Any]], Sequence[Any]], columns: Sequence[str],
+    row: Callable[[dict[str, Any]], Sequence[str]],
     short: Collection[str] = (),
 ) -> None:
     """The formats every listing command shares; ``key`` names the JSON list and the id field is its first."""
@@ -489,7 +498,8 @@ def render_sources(env: Environment, fmt: str, rows: Sequence[Any]) -> None:
     ]
     _render_listing(
         env, fmt, "sources", "sources", data,
-        tsv=lambda d: (d["name"], d["endpoint"], _yes_no(d["reachable"]), _yes_no(d["credentials"]), human_age(d["cache_age_seconds"]), d["reason"]),
+        tsv=lambda d: (d["name"], d["endpoint"], _yes_no(d["reachable"]), _yes_no(d["credentials"]),
+                       human_age(d["cache_age_seconds"]), d["reason"]),
         columns=("source", "endpoint", "reachable", "credentials", "cache age", "notes"),
         short=("source", "reachable", "credentials", "cache age"),
         row=lambda d: (

@@ -44,7 +44,8 @@ def exact(query_text: str, rid: str, name: str) -> bool:
     if " " in q:
         return False
     ref = fold(rid.partition(":")[2])
-    return q in (fold(rid), ref, ref.split(".")[0]) or q == ref.rsplit("/", 2)[-2 if ref.rsplit("/", 1)[-1].isdigit() and "/" in ref else -1]
+    return (q in (fold(rid), ref, ref.split(".")[0])
+            or q == ref.rsplit("/", 2)[-2 if ref.rsplit("/", 1)[-1].isdigit() and "/" in ref else -1])
 
 
 def match_count(scores: Iterable[float]) -> int:
@@ -126,7 +127,8 @@ def sort_key(sort: str, cat: Catalog) -> Callable[[Candidate], tuple]:
 
     if sort == "relevance":
         return relevance
-    attr = {"downloads": "downloads", "likes": "likes", "updated": "updated", "params": "params", "size": "size_bytes"}[sort]
+    attr = {"downloads": "downloads", "likes": "likes", "updated": "updated", "params": "params",
+            "size": "size_bytes"}[sort]
 
     def key(c: Candidate) -> tuple:
         value = getattr(c.record(cat), attr)

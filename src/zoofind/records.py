@@ -78,7 +78,8 @@ class Record:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
         kwargs: dict[str, Any] = {}
-        for name in _field_names(cls):
+        # A class is hashable; mypy reads the frozen dataclass's instance __hash__ as the class's.
+        for name in _field_names(cls):  # type: ignore[arg-type]
             if name in data:
                 value = data[name]
                 kwargs[name] = tuple(value) if isinstance(value, list) else value

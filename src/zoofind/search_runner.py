@@ -75,7 +75,8 @@ def validate(query: SearchQuery, ctx: Context) -> None:
         raise UsageError("--timeout must be positive")
     has_filter = any((query.sources, query.task, query.domain, query.framework, query.license, query.kind))
     if not query.text.strip() and not has_filter:
-        raise UsageError("give a query or at least one filter", hint='e.g. zoofind search "protein language model" or zoofind search --task optical-flow')
+        raise UsageError("give a query or at least one filter",
+                         hint='e.g. zoofind search "protein language model" or zoofind search --task optical-flow')
 
 
 def selects(query: SearchQuery, source: str, bundled: bool) -> bool:
@@ -125,7 +126,7 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     searching = [name for name in wanted if specs[name].searches]
     reachable = [name for name in searching if not (ctx.offline and specs[name].network)]
     # A source whose ``active`` says it has nothing beyond the catalog's snapshot is not even imported.
-    ask = [name for name in reachable if specs[name].active is None or specs[name].active(ctx)]
+    ask = [name for name in reachable if (active := specs[name].active) is None or active(ctx)]
     if ask and terms:
         # Hubs match query words against ids (substring); the rarest word finds the most.
         query = replace(query, keyword=max((t.text for t in terms), key=lambda w: (index.idf(w), len(w))))
@@ -136,11 +137,13 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     found: dict[str, Candidate] = {}
     started = time.perf_counter()
     answers = pending.collect()
-    replaced = {name for name, (ans, _) in answers.items() if ans is not None and ans.records and specs[name].replaces_snapshot}
+    replaced = {name for name, (ans, _) in answers.items()
+                if ans is not None and ans.records and specs[name].replaces_snapshot}
     dropped = _score_catalog(found, cat, index, terms, query, replaced)
     # Words the bundled index does not know may still be in user entries and live records,
     # as written: those are scored on the word itself before its near spellings.
-    literal = [QueryTerm(t.text, ((t.text, 1.0), *t.expansions)) if t.text not in index.postings and t.expansions[0][0] != t.text else t
+    literal = [QueryTerm(t.text, ((t.text, 1.0), *t.expansions))
+               if t.text not in index.postings and t.expansions[0][0] != t.text else t
                for t in terms]
     if cat.user is not None:
         # ZOOFIND_CATALOG_DIR's entries: their own prebuilt postings, scored with the bundled statistics.
@@ -156,7 +159,8 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
         if ans is not None:
             for rec in ans.records:
                 _add_live(found, cat, rec, index, literal, query)
-    reports += [SourceReport(name, "offline", message="offline: not asked") for name in searching if name not in reachable]
+    reports += [SourceReport(name, "offline", message="offline: not asked")
+                for name in searching if name not in reachable]
 
     networked = [name for name in ask if specs[name].network]
     failed = [r for r in reports if r.name in networked and r.status in ("error", "timeout")]
@@ -165,7 +169,8 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     # Only when nothing requested could answer without the network does its failure fail the
     # search; ``hits`` then still holds the catalog's entries of those sources (the CLI prints
     # none of them: what was asked for is the live answer, and there is none).
-    all_failed = bool(networked) and len(failed) == len(networked) and all(specs[n].network and specs[n].searches for n in wanted)
+    all_failed = (bool(networked) and len(failed) == len(networked)
+                  and all(specs[n].network and specs[n].searches for n in wanted))
     # A word the index does not know is still known when a shown record says it (a user entry, a live hit).
     said = _words_in(hits, [t.text for t in terms if t.text not in index.postings])
     unknown = tuple(t.text for t in terms if not any(index.df(term) for term, _ in t.expansions) and t.text not in said)
@@ -194,7 +199,8 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
     doc_scores = index.score_all(terms) if terms else dict.fromkeys(index.docs, 0.0)
     deep_filter = any((query.task, query.domain, query.framework, query.license))
     docs = cat.docs
-    source_codes = {str(i) for i, name in enumerate(docs["sources"]) if name not in replaced and selects(query, name, bundled=True)}
+    source_codes = {str(i) for i, name in enumerate(docs["sources"])
+                    if name not in replaced and selects(query, name, bundled=True)}
     kind_code = query.kind[0] if query.kind else None
     priors = docs["prior"]
     kept: list[tuple[float, int]] = []
@@ -215,11 +221,13 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
     for score, doc in kept:
         rid = cat.ids[doc]
         if not cat.shadowed(doc):  # scored as the user's entry, merged
-            found[rid] = Candidate(score + (EXACT_BONUS if exact(query.text, rid, docs["names"][doc]) else 0.0), doc=doc)
+            found[rid] = Candidate(score + (EXACT_BONUS if exact(query.text, rid, docs["names"][doc]) else 0.0),
+                                   doc=doc)
     return dropped
 
 
-def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex, terms: list[QueryTerm], query: SearchQuery) -> None:
+def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record, index: TextIndex,
+              terms: list[QueryTerm], query: SearchQuery) -> None:
     prev = found.get(rec.id)
     base = prev.record(cat) if prev else cat.get(rec.id)
     merged = rec.merged_with(base) if base else rec

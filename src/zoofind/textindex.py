@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 # Field weights: a word in a model's name or tags says more than one in its description.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -200,7 +201,8 @@ def postings_of(all_tokens: Sequence[Mapping[str, Sequence[str]]], avglen: Mappi
     return dict(sorted(postings.items()))
 
 
-def encode_postings(postings: Mapping[str, tuple[list[int], list[float]]], table: list[float] | None = None) -> dict[str, str]:
+def encode_postings(postings: Mapping[str, tuple[list[int], list[float]]],
+                    table: list[float] | None = None) -> dict[str, str]:
     """Postings as the compiled catalog holds them, ``"doc doc ...|weight weight ..."`` per
     term (``TextIndex.plist`` reads them back only for the terms a query uses): decoding every
     term's list at start-up would cost more than the whole search.
@@ -229,7 +231,8 @@ def build_postings(records: Sequence[Mapping[str, object]]) -> dict[str, object]
     all_tokens = [field_tokens(r) for r in records]
     avglen = field_lengths(all_tokens)
     postings = postings_of(all_tokens, avglen, ndigits=3)
-    return {"n": len(records), "avglen": {k: round(v, 3) for k, v in avglen.items()}, "postings": encode_postings(postings)}
+    return {"n": len(records), "avglen": {k: round(v, 3) for k, v in avglen.items()},
+            "postings": encode_postings(postings)}
 
 
 # Plain classes, not dataclasses: these are created on every start, and a dataclass
@@ -255,8 +258,8 @@ class TextIndex:
         self._parsed: dict[str, list[tuple[int, float]]] = {}
 
     @classmethod
-    def from_compiled(cls, data: Mapping[str, object]) -> TextIndex:
-        return cls(int(data["n"]), data["avglen"], data["postings"])  # type: ignore[arg-type]
+    def from_compiled(cls, data: Mapping[str, Any]) -> TextIndex:
+        return cls(int(data["n"]), data["avglen"], data["postings"])
 
     def plist(self, term: str) -> list[tuple[int, float]]:
         got = self._parsed.get(term)
@@ -319,7 +322,8 @@ class TextIndex:
             raise UsageError(
                 f"nothing to search for in {query.strip()!r}: zoofind searches words of letters or digits "
                 "(common words such as 'the' or 'of' are left out)",
-                hint='e.g. zoofind search "protein language model", or a filter alone: zoofind search --domain genomics',
+                hint='e.g. zoofind search "protein language model", '
+                     'or a filter alone: zoofind search --domain genomics',
             )
         return [QueryTerm(w, self.expand(w)) for w in words]
 
@@ -333,7 +337,7 @@ class TextIndex:
         scores: dict[int, float] = {}
         matched: dict[int, float] = {}
         weights = [self.term_weight(qt) for qt in terms]
-        for qt, weight in zip(terms, weights):
+        for qt, weight in zip(terms, weights, strict=True):
             best: dict[int, float] = {}
             for term, conf in qt.expansions:
                 plist = self.plist(term)

@@ -72,7 +72,9 @@ FormatOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", callback=_check_json, help="Same as --format json.")]
 OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="No network: bundled catalog and local state only (also ZOOFIND_OFFLINE=1 or HF_HUB_OFFLINE=1).")
+    bool,
+    typer.Option("--offline",
+                 help="No network: bundled catalog and local state only (also ZOOFIND_OFFLINE=1 or HF_HUB_OFFLINE=1).")
 ]
 
 
@@ -83,13 +85,25 @@ def timeout_option(help: str) -> Any:
 
 
 # The options pull and lock share: how a model's files are chosen and fetched.
-RevisionOpt = Annotated[str | None, typer.Option("--revision", "-r", help="Branch, tag or commit (Hugging Face); same as ID@REV.")]
-IncludeOpt = Annotated[list[str] | None, typer.Option("--include", "-i", metavar="GLOB", help="Only files matching this glob (repeatable).")]
-ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", "-x", metavar="GLOB", help="Not files matching this glob (repeatable).")]
-AllFilesOpt = Annotated[bool, typer.Option("--all-files", help="Also the copies of the weights in other formats (pickle, TF, Flax, ONNX, GGUF) that are skipped when safetensors exist.")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Downloads in flight at once (large files use several for their byte ranges).")]
+RevisionOpt = Annotated[str | None,
+                        typer.Option("--revision", "-r", help="Branch, tag or commit (Hugging Face); same as ID@REV.")]
+IncludeOpt = Annotated[list[str] | None,
+                       typer.Option("--include", "-i", metavar="GLOB",
+                                    help="Only files matching this glob (repeatable).")]
+ExcludeOpt = Annotated[list[str] | None,
+                       typer.Option("--exclude", "-x", metavar="GLOB",
+                                    help="Not files matching this glob (repeatable).")]
+AllFilesOpt = Annotated[bool,
+                        typer.Option("--all-files",
+                                     help="Also the copies of the weights in other formats (pickle, TF, Flax, ONNX, "
+                                          "GGUF) that are skipped when safetensors exist.")]
+JobsOpt = Annotated[int,
+                    typer.Option("--jobs", "-j", min=1, max=64,
+                                 help="Downloads in flight at once (large files use several for their byte ranges).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-FetchTimeoutOpt = Annotated[float, timeout_option("Seconds a request may wait for an answer or for the next bytes before it is retried.")]
+FetchTimeoutOpt = Annotated[float,
+                            timeout_option("Seconds a request may wait for an answer or for the next bytes before it "
+                                           "is retried.")]
 
 
 TimeoutOpt = Annotated[float, timeout_option("Seconds to wait for each live source.")]

@@ -37,7 +37,8 @@ INSTALL = {
 
 HELP = f"""Print the shell completion script for bash, zsh or fish.
 
-It completes commands, options and the model ids of the bundled catalog (zoofind info hf:facebook/esm<TAB>), offline: completing never touches the network.
+It completes commands, options and the model ids of the bundled catalog (zoofind info hf:facebook/esm<TAB>), \
+offline: completing never touches the network.
 
 Install it once, then open a new shell:
 
@@ -130,7 +131,8 @@ def completion(
     ctx: typer.Context,
     shell: Annotated[
         str,
-        typer.Argument(metavar="SHELL", help="bash, zsh or fish.", callback=_check_shell, autocompletion=complete_shell),
+        typer.Argument(metavar="SHELL", help="bash, zsh or fish.", callback=_check_shell,
+                       autocompletion=complete_shell),
     ],
 ) -> None:
     """Print the shell completion script for bash, zsh or fish."""
@@ -138,8 +140,8 @@ def completion(
 
     e = env()
     with reporting(e):
-        e.stdout.write(script(shell, ctx.find_root().command))
-        e.stdout.flush()
+        # e.write: a closed or full stdout is an OutputError (exit 1), said plainly.
+        e.write(script(shell, ctx.find_root().command))
 
 
 def script(shell: str, cli: Any = None) -> str:
@@ -161,7 +163,8 @@ def answer(app: typer.Typer) -> int:
     shell, _, action = instruction.partition("_")
     try:
         if shell not in SHELLS or action not in ("complete", "source"):
-            sys.stderr.write(f"zoofind: unsupported completion request {COMPLETE_VAR}={instruction!r} (shells: {', '.join(SHELLS)})\n")
+            sys.stderr.write(f"zoofind: unsupported completion request {COMPLETE_VAR}={instruction!r} (shells: "
+                             f"{', '.join(SHELLS)})\n")
             return 1
         from typer.main import get_command
 

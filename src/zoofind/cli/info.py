@@ -17,7 +17,11 @@ EPILOG = epilog([
 
 
 def info(
-    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, catalog:<slug>, a hub URL, or a name the catalog knows once (resnet18).", autocompletion=complete_id)],
+    model_id: Annotated[str,
+                        typer.Argument(metavar="ID",
+                                       help="hf:owner/name, torchvision:resnet50[.WEIGHTS], tfhub:<path>, "
+                                            "catalog:<slug>, a hub URL, or a name the catalog knows once (resnet18).",
+                                            autocompletion=complete_id)],
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
     fmt: FormatOpt = None,

@@ -17,14 +17,32 @@ EPILOG = epilog([
 
 
 def search(
-    query: Annotated[str | None, typer.Argument(help="Words to look for (typos are tolerated). May be empty when a filter is given.")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", autocompletion=complete_source, help="Only records of this source (repeatable): hf, torchvision, tfhub, kaggle or a plugin's (its live answer plus its entries in the catalog), or catalog (every catalog entry, whatever its id, without the network); `zoofind sources` lists them.")] = None,
-    task: Annotated[str | None, typer.Option("--task", "-t", help="Task, e.g. image-classification, object-detection, fill-mask, optical-flow.")] = None,
-    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Science domain, e.g. protein, genomics, earth observation.")] = None,
-    framework: Annotated[str | None, typer.Option("--framework", help="pytorch, tensorflow, jax, onnx, ... or a library such as transformers.")] = None,
-    license: Annotated[str | None, typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
+    query: Annotated[str | None,
+                     typer.Argument(help="Words to look for (typos are tolerated). "
+                                         "May be empty when a filter is given.")] = None,
+    source: Annotated[list[str] | None,
+                      typer.Option("--source", "-s", autocompletion=complete_source,
+                                   help="Only records of this source (repeatable): hf, torchvision, tfhub, kaggle or a "
+                                        "plugin's (its live answer plus its entries in the catalog), or catalog (every "
+                                        "catalog entry, whatever its id, without the network); `zoofind sources` lists "
+                                        "them.")] = None,
+    task: Annotated[str | None,
+                    typer.Option("--task", "-t",
+                                 help="Task, e.g. image-classification, object-detection, fill-mask, "
+                                      "optical-flow.")] = None,
+    domain: Annotated[str | None,
+                      typer.Option("--domain", "-d",
+                                   help="Science domain, e.g. protein, genomics, earth observation.")] = None,
+    framework: Annotated[str | None,
+                         typer.Option("--framework",
+                                      help="pytorch, tensorflow, jax, onnx, ... or a library such as "
+                                           "transformers.")] = None,
+    license: Annotated[str | None,
+                       typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="model or resource.")] = None,
-    sort: Annotated[str, typer.Option("--sort", autocompletion=complete_sort, help="relevance, downloads, likes, updated, params or size.")] = "relevance",
+    sort: Annotated[str,
+                    typer.Option("--sort", autocompletion=complete_sort,
+                                 help="relevance, downloads, likes, updated, params or size.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many results.")] = 20,
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,

@@ -38,6 +38,7 @@ body; a multi-GB file has no total deadline.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import threading
@@ -162,7 +163,8 @@ class _Range:
 
 
 def _lost(job: _Job, pos: int) -> SourceError:
-    err = SourceError(f"{job.d.label}: the connection closed after {pos} bytes", hint="retry the pull; it continues from here")
+    err = SourceError(f"{job.d.label}: the connection closed after {pos} bytes",
+                      hint="retry the pull; it continues from here")
     err.transient = True
     return err
 
@@ -273,8 +275,9 @@ class Engine:
         self._remaining = len(jobs)
         # Largest first: their chunks keep every connection busy while small files fill gaps.
         for job in sorted(jobs, key=lambda j: -(j.size or 0)):
-            self.queue.put(lambda job=job: self._begin(job))
-        workers = [threading.Thread(target=self._work, daemon=True, name=f"zoofind-fetch-{i}") for i in range(self.jobs)]
+            self.queue.put(functools.partial(self._begin, job))
+        workers = [threading.Thread(target=self._work, daemon=True,
+                                    name=f"zoofind-fetch-{i}") for i in range(self.jobs)]
         for w in workers:
             w.start()
         try:
@@ -407,9 +410,11 @@ class Engine:
             if job.d.shared is not None:
                 linked = job.d.shared()
             else:
-                linked = shared.link_file(job.d.target, job.d.expected, self.ctx.environ, job.d.label, on_check=checking)
+                linked = shared.link_file(job.d.target, job.d.expected, self.ctx.environ, job.d.label,
+                                          on_check=checking)
         except OSError as exc:  # the user's cache refused the link: the download says why, if it fails too
-            job.notes.append(f"{job.d.label}: the shared tier's copy could not be linked ({exc.strerror or exc}); downloaded instead")
+            job.notes.append(f"{job.d.label}: the shared tier's copy could not be linked ({exc.strerror or exc}); "
+                             "downloaded instead")
             return False
         job.notes.extend(linked.notes)
         if linked.source is None:
@@ -419,7 +424,9 @@ class Engine:
         if started:
             self.progress(ProgressEvent(job.d.label, "advance", linked.size, linked.size, linked.size))
         self.progress(ProgressEvent(job.d.label, "linked", linked.size, linked.size))
-        self._settle(job, Fetched(job.d, linked.size, linked.sha256, 0, 0, reused=True, via="shared", notes=tuple(job.notes)))
+        self._settle(job,
+                     Fetched(job.d, linked.size, linked.sha256, 0, 0, reused=True, via="shared",
+                             notes=tuple(job.notes)))
         return True
 
     def _follows(self, size: int) -> bool:
@@ -439,7 +446,7 @@ class Engine:
             while r is not None or (r := self._take(job, lead)) is not None:
                 self._transfer(job, r)
                 r = None
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - a worker thread: whatever ends the unit is the file's result
             with job.guard:
                 if job.error is None and not isinstance(exc, _Stopped):
                     job.error = exc
@@ -501,12 +508,13 @@ class Engine:
         else:
             try:
                 self._finish(job)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:  # noqa: BLE001 - the file's result; its partial state is kept for a rerun
                 self._fail(job, exc)
 
     def _finish(self, job: _Job) -> None:
         if job.size is not None and job.partial.have() < job.size:
-            raise SourceError(f"{job.d.label}: the transfer ended before the whole file arrived", hint="retry the pull; it continues from here")
+            raise SourceError(f"{job.d.label}: the transfer ended before the whole file arrived",
+                              hint="retry the pull; it continues from here")
         assert job.fd is not None
         os.close(job.fd)
         job.fd = None
@@ -523,7 +531,8 @@ class Engine:
         os.replace(job.partial.data, job.d.target)
         job.partial.finish()
         self._release(job)
-        self._settle(job, Fetched(job.d, h.size, digest, job.received, job.resumed, reused=False, notes=tuple(job.notes)))
+        self._settle(job,
+                     Fetched(job.d, h.size, digest, job.received, job.resumed, reused=False, notes=tuple(job.notes)))
 
     def _fail(self, job: _Job, exc: BaseException) -> None:
         self._park(job)
@@ -579,7 +588,8 @@ class Engine:
 
         # A file that may be split asks for a Range even from byte 0 to its end: the 206 shows
         # the server serves parts (a 200 is taken as the whole file, in one stream).
-        ranged = job.ranged or job.discover or r.pos > 0 or (r.end is not None and (job.size is None or r.end < job.size))
+        ranged = (job.ranged or job.discover or r.pos > 0
+                  or (r.end is not None and (job.size is None or r.end < job.size)))
         headers = {"Range": f"bytes={r.pos}-{'' if r.end is None else r.end - 1}"} if ranged else {}
         complete = False
         try:
@@ -587,7 +597,8 @@ class Engine:
                 status = resp.status_code
                 if status == 416:
                     if not r.probe:  # only a file's first unit may start it over
-                        raise SourceError(f"{job.d.label}: the server's file changed during the transfer (HTTP 416)", hint="retry the pull")
+                        raise SourceError(f"{job.d.label}: the server's file changed during the transfer (HTTP 416)",
+                                          hint="retry the pull")
                     self._replan(job, r)  # the file is shorter than the partial thought: changed
                 if status not in (200, 206):
                     raise self._status_error(job, resp)
@@ -598,7 +609,8 @@ class Engine:
                     job.partial.etag = etag or job.partial.etag
                 if status == 200 and ranged:
                     if not r.probe and job.ranged:
-                        raise SourceError(f"{job.d.label}: the server stopped honouring byte ranges mid-transfer", hint="retry the pull")
+                        raise SourceError(f"{job.d.label}: the server stopped honouring byte ranges mid-transfer",
+                                          hint="retry the pull")
                     # The server ignores Range: take this whole answer as the file, from byte 0.
                     self._from_zero(job, r)
                 elif status == 206 and _content_range_start(resp.headers.get("content-range")) != r.pos:
@@ -617,7 +629,8 @@ class Engine:
             from ..net.errors import from_transport
 
             mapped = from_transport(exc, urlsplit(job.url).netloc)
-            err = mapped if isinstance(mapped, SourceError) else SourceError(f"{job.d.label}: {type(exc).__name__}: {exc}")
+            err = (mapped if isinstance(mapped, SourceError)
+                   else SourceError(f"{job.d.label}: {type(exc).__name__}: {exc}"))
             err.transient = True  # a lost connection mid-file is always worth continuing
             if not err.retryable and _host_of(exc) in self._answered:
                 # No connection to a host that answered this run: a blip (a restart, a network
@@ -714,7 +727,8 @@ class Engine:
                     raise refused  # the server's fault, and final: not retried
                 if urlsplit(url).scheme == "https" and urlsplit(nxt).scheme != "https":
                     # Plain http only where an endpoint override asks for it, never by a redirect.
-                    raise SourceError(f"{job.d.label}: {urlsplit(url).netloc} redirected to plain http ({urlsplit(nxt).netloc}); refused",
+                    raise SourceError(f"{job.d.label}: {urlsplit(url).netloc} redirected to plain http "
+                                      f"({urlsplit(nxt).netloc}); refused",
                                       hint="the server or a proxy is misconfigured")
                 url = nxt
                 continue
@@ -732,7 +746,8 @@ class Engine:
             finally:
                 resp.close()
             return
-        raise SourceError(f"{job.d.label}: more than {MAX_REDIRECTS} redirects", hint="the server or a proxy is misconfigured")
+        raise SourceError(f"{job.d.label}: more than {MAX_REDIRECTS} redirects",
+                          hint="the server or a proxy is misconfigured")
 
     def _stream(self, job: _Job, resp: httpx.Response, r: _Range) -> None:
         assert job.fd is not None
@@ -801,7 +816,8 @@ class Engine:
                                      hint=job.d.denied_hint or "the file may need credentials or may have moved")
         if resp.status_code in (404, 410):
             return NotFoundError(f"{job.d.label}: {where} has no such file (HTTP {resp.status_code})",
-                                 hint="the model's file list may be out of date; retry, or check the id with `zoofind info`")
+                                 hint="the model's file list may be out of date; retry, "
+                                      "or check the id with `zoofind info`")
         err = from_status(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, job.d.label)
         return err if err is not None else SourceError(f"{job.d.label}: HTTP {resp.status_code} from {where}")
 
@@ -831,10 +847,13 @@ def _disk_error(job: _Job, exc: OSError) -> ZoofindError:
     """A write that failed (full disk, quota, file size limit, read-only, I/O): say where, and that nothing is lost."""
     import errno
 
-    why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded", errno.EFBIG: "the file is larger than allowed here",
-           errno.EROFS: "the file system is read-only", errno.EIO: "an I/O error"}.get(exc.errno or 0, exc.strerror or str(exc))
+    why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+           errno.EFBIG: "the file is larger than allowed here",
+           errno.EROFS: "the file system is read-only",
+           errno.EIO: "an I/O error"}.get(exc.errno or 0, exc.strerror or str(exc))
     return ZoofindError(f"{job.d.label}: cannot write {job.partial.data.parent}: {why}; the partial download is kept",
-                        hint="free space (or point HF_HOME / TORCH_HOME / TFHUB_CACHE_DIR elsewhere), then re-run the pull: it continues from here")
+                        hint="free space (or point HF_HOME / TORCH_HOME / TFHUB_CACHE_DIR elsewhere), then re-run the "
+                             "pull: it continues from here")
 
 
 def _etag(headers: httpx.Headers) -> str | None:

@@ -122,7 +122,8 @@ class Follower:
         if self.error is not None:
             raise self.error
         if self.frontier != self.size:
-            raise OSError(f"only {self.frontier} of {self.size} bytes of the partial file were contiguous when it was checked")
+            raise OSError(f"only {self.frontier} of {self.size} bytes of the partial file were contiguous when it was "
+                          "checked")
         return self._hasher
 
     def stop(self) -> None:
@@ -163,7 +164,8 @@ class Follower:
                 return False
             n = os.preadv(self._fd, [view[: min(want, READ_BLOCK)]], self.frontier)
             if n <= 0:
-                raise OSError(f"the partial file ended at {self.frontier} bytes while {self.frontier + want} were recorded")
+                raise OSError(f"the partial file ended at {self.frontier} bytes while {self.frontier + want} were "
+                              "recorded")
             self._hasher.update(view[:n])
             self.frontier += n
             return True
@@ -180,7 +182,8 @@ def verify(h: Hasher, expected: Expected, label: str) -> str:
     if h.git is not None and expected.git_sha1 and h.git.hexdigest() != expected.git_sha1.lower():
         problems.append(f"git blob id {h.git.hexdigest()[:12]}... instead of {expected.git_sha1[:12]}...")
     if expected.sha256_prefix and not digest.startswith(expected.sha256_prefix.lower()):
-        problems.append(f"sha256 starts {digest[:len(expected.sha256_prefix)]}, the file name says {expected.sha256_prefix}")
+        problems.append(f"sha256 starts {digest[:len(expected.sha256_prefix)]}, the file name says "
+                        f"{expected.sha256_prefix}")
     if problems:
         raise IntegrityError(
             f"{label}: downloaded bytes do not match ({'; '.join(problems)}); they were deleted",

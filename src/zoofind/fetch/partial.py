@@ -61,12 +61,11 @@ class Partial:
             state is not None and self.data.exists() and state.get("version") == STATE_VERSION
             and state.get("identity") == self.identity and (self.size is None or state.get("size") == self.size)
         )
-        if usable and self.size is None and type(state.get("size")) is int:
-            self.size = state["size"]  # learned by an earlier run's first answer
-        if not usable:
+        if not usable or state is None:
             self.discard()
             return 0
-        assert state is not None
+        if self.size is None and type(state.get("size")) is int:
+            self.size = state["size"]  # learned by an earlier run's first answer
         etag = state.get("etag")
         self.etag = etag if isinstance(etag, str) else None
         on_disk = self.data.stat().st_size

@@ -138,12 +138,18 @@ def json_list(value: Any, repairs: Repairs | None = None) -> list[Any]:
     return []
 
 
+#: What ``read_fields`` reads one field with: (value, repairs) -> the cleaned value or None.
+FieldReader = Callable[[Any, Repairs | None], Any]
+
+
 def json_text(limit: int) -> Callable[[Any, Repairs | None], str | None]:
     """A ``json_str`` reader that keeps at most ``limit`` characters (for ``read_fields``)."""
-    return lambda value, repairs=None: json_str(value, repairs, limit=limit)
+    def read(value: Any, repairs: Repairs | None = None) -> str | None:
+        return json_str(value, repairs, limit=limit)
+    return read
 
 
-def read_fields(data: Mapping[str, Any], schema: Mapping[str, Callable[[Any, Repairs | None], Any]],
+def read_fields(data: Mapping[str, Any], schema: Mapping[str, FieldReader],
                 repairs: Repairs | None = None) -> dict[str, Any]:
     """The fields ``schema`` names, each read by its reader; absent and dropped ones left out
     (lists of words become JSON lists)."""
@@ -248,7 +254,7 @@ class Registry:
         return self._instances[key]
 
     def get(self, name: str) -> Source:
-        return self.ability(name, "search")  # type: ignore[no-any-return]
+        return self.ability(name, "search")
 
 
 def lazy(module: str, name: str) -> Callable[[], Source]:
@@ -298,7 +304,8 @@ def statuses(ctx: Context, *, probe: bool = True) -> list[SourceStatus]:
         try:
             status = registry.get(spec.name).status(ctx, probe=probe)
         except Exception as exc:  # noqa: BLE001 - one broken source must not hide the others
-            status = SourceStatus(spec.name, spec.title, None, network=spec.network, reachable=False, reason=describe(exc).message)
+            status = SourceStatus(spec.name, spec.title, None, network=spec.network, reachable=False,
+                                  reason=describe(exc).message)
         return replace(
             status,
             endpoint=redact_url(status.endpoint) if status.endpoint else status.endpoint,

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 SPEC = SourceSpec(
     name=catalog_mod.SOURCE,
-    title="Bundled catalog: every entry it holds, any id prefix (survey resources, curated science models, torchvision and TF Hub snapshots, ZOOFIND_CATALOG_DIR)",
+    title="Bundled catalog: every entry it holds, any id prefix (survey resources, curated science models, torchvision "
+          "and TF Hub snapshots, ZOOFIND_CATALOG_DIR)",
     network=False,
     ref_pattern=r"[a-z0-9][a-z0-9-]*",
     example="catalog:<slug>",
@@ -50,7 +51,8 @@ class CatalogSource:
         cat = catalog_mod.load()
         return SourceStatus(
             SPEC.name, SPEC.title, str(catalog_mod.COMPILED_PATH), network=False, reachable=True,
-            details=(("records", str(cat.total)), *((("your entries", str(cat.user_count)),) if cat.user_count else ())),
+            details=(("records", str(cat.total)),
+                     *((("your entries", str(cat.user_count)),) if cat.user_count else ())),
         )
 
 

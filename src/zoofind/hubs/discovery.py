@@ -13,7 +13,7 @@ import importlib
 import os
 import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import Registry
@@ -78,7 +78,7 @@ def load_entry_points(registry: Registry, group: str) -> None:
     for name, value, dist in entry_points(group):
         module, _, attr = value.split("[", 1)[0].partition(":")  # "mod:attr [extra]"
         try:
-            target = importlib.import_module(module.strip())
+            target: Any = importlib.import_module(module.strip())  # then the attribute the entry point names
             for part in (attr.strip() or "register").split("."):
                 target = getattr(target, part)
             target(registry)

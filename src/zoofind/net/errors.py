@@ -79,7 +79,8 @@ def refused_redirect(service: str, here: str, target: str) -> BadAnswerError | N
         return None
     kind = f"a {scheme}: address" if scheme else "an address without a scheme"
     host = where(here).split("/", 1)[0] or "the server"
-    return BadAnswerError(f"{service} ({where(here)}) redirected to {kind}; refused (zoofind follows http and https only)",
+    return BadAnswerError(f"{service} ({where(here)}) redirected to {kind}; refused (zoofind follows http and https "
+                          "only)",
                           hint=f"the server at {host} (or a proxy in front of it) is misconfigured or hostile; "
                                "retrying will not help: tell whoever runs it")
 
@@ -100,7 +101,8 @@ def from_transport(exc: BaseException, service: str | None = None) -> ZoofindErr
     if isinstance(exc, httpx.TimeoutException):
         return TimedOutError(f"{name}{at} gave no answer in time", hint="retry, or raise --timeout")
     if isinstance(exc, httpx.TooManyRedirects):
-        return BadAnswerError(f"{name}{at} redirects in a loop or too often", hint="the service or a proxy is misconfigured; retry later")
+        return BadAnswerError(f"{name}{at} redirects in a loop or too often",
+                              hint="the service or a proxy is misconfigured; retry later")
     if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower():
         # httpx builds a redirect's next request even when not following it, and raises this
         # for a Location that is no address: the server's fault, not a lost connection.
@@ -138,7 +140,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def from_status(status: int, url: str, headers: Mapping[str, str], service: str) -> SourceError | None:
+def from_status(status: int, url: str, headers: Mapping[str, str], service: str) -> ZoofindError | None:
     """The error an HTTP status means (None for 1xx-3xx success statuses the caller handles).
 
     Sources with a richer protocol (the Hub's X-Error-Code) check it first and fall back here.
@@ -159,7 +161,8 @@ def from_status(status: int, url: str, headers: Mapping[str, str], service: str)
         return AccessDeniedError(f"{at} refused access (HTTP {status})", hint="check the credentials for this service")
     if status in (404, 410):
         return NotFoundError(f"{at} has nothing there (HTTP {status})", hint="check the id with `zoofind search`")
-    return BadAnswerError(f"{at} rejected the request (HTTP {status})", hint="simplify the query or its filters", status=status)
+    return BadAnswerError(f"{at} rejected the request (HTTP {status})", hint="simplify the query or its filters",
+                          status=status)
 
 
 TRANSLATORS.append(from_transport)

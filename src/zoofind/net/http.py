@@ -101,13 +101,16 @@ class LazyTLSTransport(httpx.BaseTransport):
     """
 
     def __init__(self, *, max_connections: int | None = None) -> None:
-        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections) if max_connections else None
+        self._limits = httpx.Limits(max_connections=max_connections,
+                                    max_keepalive_connections=max_connections) if max_connections else None
         self._lock = threading.Lock()
         self._plain: httpx.HTTPTransport | None = None
         self._tls: httpx.HTTPTransport | None = None
 
     def _make(self, **kwargs: Any) -> httpx.HTTPTransport:
-        return httpx.HTTPTransport(**kwargs, **({"limits": self._limits} if self._limits else {}))
+        if self._limits is not None:
+            kwargs["limits"] = self._limits
+        return httpx.HTTPTransport(**kwargs)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
@@ -222,7 +225,8 @@ def _inflater(resp: httpx.Response, service: str) -> _Inflater | None:
     if coding == "identity":
         return None
     if coding not in ENCODINGS:
-        raise BadAnswerError(f"{service} ({where(resp.url)}) sent its answer in an encoding zoofind did not ask for ({coding})",
+        raise BadAnswerError(f"{service} ({where(resp.url)}) sent its answer in an encoding zoofind did not ask for "
+                             f"({coding})",
                              hint="a proxy may be answering instead; retry later")
     return _Inflater(coding)
 
@@ -234,7 +238,8 @@ class Session:
     def __init__(self, ctx: Context, service: str, *, headers: Mapping[str, str] | None = None,
                  timeout: float | None = None) -> None:
         if ctx.offline:
-            raise OfflineError(f"offline: {service} not asked", hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
+            raise OfflineError(f"offline: {service} not asked",
+                               hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
         self.service = service
         self.deadline = Deadline(ctx.timeout if timeout is None else timeout)
         # Per request, not the client's: a redirect off the origin must be able to drop Authorization.
@@ -321,7 +326,8 @@ class Session:
             if inflater is not None:
                 yield counted(inflater.flush())
         except zlib.error:
-            raise BadAnswerError(f"{self.service} ({where(resp.url)}) sent a body that is not the {inflater.coding if inflater else ''} "
+            raise BadAnswerError(f"{self.service} ({where(resp.url)}) sent a body that is not the "
+                                 f"{inflater.coding if inflater else ''} "
                                  "it claims to be", hint="a proxy may be answering instead; retry later") from None
         except httpx.HTTPError as exc:
             raise self._mapped(exc, resp.url) from None
@@ -358,7 +364,8 @@ class Session:
         for hop in range(MAX_REDIRECTS + 1):
             self._check_time(target)
             try:
-                with self.client.stream(method, target, params=params if hop == 0 else None, headers=sent, content=content,
+                with self.client.stream(method, target, params=params if hop == 0 else None, headers=sent,
+                                        content=content,
                                         follow_redirects=False, timeout=self._timeout(),
                                         extensions={"trace": self._watchdog.trace}) as resp:
                     location = resp.headers.get("location")

@@ -70,7 +70,8 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
     hub = redact_url(hub)
     if code == "GatedRepo":
         raise AccessDeniedError(
-            f"{what} is gated on the Hugging Face Hub and " + ("this token has no access" if token else "no token is set"),
+            f"{what} is gated on the Hugging Face Hub and "
+            + ("this token has no access" if token else "no token is set"),
             hint=f"request access at {hub}/{repo}, then set HF_TOKEN (or run `hf auth login`)" if repo
             else "request access on the model page, then set HF_TOKEN",
         )
@@ -80,17 +81,20 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
             hint="check the id (owner/name, case-sensitive) with `zoofind search`; for a private repo set HF_TOKEN",
         )
     if code in ("RevisionNotFound", "EntryNotFound"):
-        raise NotFoundError(f"{what}: {message or code} on the Hugging Face Hub at {hub}", hint="check the revision or file name")
+        raise NotFoundError(f"{what}: {message or code} on the Hugging Face Hub at {hub}",
+                            hint="check the revision or file name")
     if answer.status == 401:
         if token:
             raise AccessDeniedError("the Hugging Face Hub rejected the token (HTTP 401)",
                                     hint="check HF_TOKEN (or `hf auth login`); unset it to search anonymously")
-        raise AccessDeniedError(f"the Hugging Face Hub at {hub} asks for a token (HTTP 401)", hint="set HF_TOKEN (or run `hf auth login`)")
+        raise AccessDeniedError(f"the Hugging Face Hub at {hub} asks for a token (HTTP 401)",
+                                hint="set HF_TOKEN (or run `hf auth login`)")
     if answer.status == 403:
         raise AccessDeniedError("the Hugging Face Hub refused access (HTTP 403)", hint="check the token's permissions")
     if answer.status == 404 and not code:
         # The Hub names every 404 it sends (X-Error-Code): a bare one is from something else at this address.
-        plain = f"{where(answer.url)} answered a plain HTTP 404, without the Hub's error code: HF_ENDPOINT may not point at a Hub"
+        plain = (f"{where(answer.url)} answered a plain HTTP 404, without the Hub's error code: "
+                 "HF_ENDPOINT may not point at a Hub")
         hint = "check HF_ENDPOINT (unset, it means https://huggingface.co)"
         if repo:
             raise NotFoundError(f"no model {repo!r} at {hub} ({plain})", hint=hint)
@@ -112,7 +116,8 @@ def list_models(session: Session, hub: str, params: list[tuple[str, str]], want:
     models: list[Any] = []
     for _ in range(MAX_PAGES):
         assert url is not None
-        answer = check(session.request("GET", url, params=query, headers=headers(token)), hub=hub, repo=None, token=token)
+        answer = check(session.request("GET", url, params=query, headers=headers(token)), hub=hub, repo=None,
+                       token=token)
         page = answer.json()
         if not isinstance(page, list):
             raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not a list of models",
@@ -136,11 +141,13 @@ def repo_path(repo: str, revision: str | None = None) -> str:
 
 
 def model_info(session: Session, hub: str, repo: str, token: str | None, revision: str | None = None) -> dict[str, Any]:
-    answer = check(session.request("GET", hub + repo_path(repo, revision), params={"blobs": "true"}, headers=headers(token)),
+    answer = check(session.request("GET", hub + repo_path(repo, revision), params={"blobs": "true"},
+                                   headers=headers(token)),
                    hub=hub, repo=repo, token=token)
     data = answer.json()
     if not isinstance(data, dict) or usable_id(data.get("id")) is None:
-        raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(data)} that is not a model for {repo!r}",
+        raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(data)} that is not a model for "
+                             f"{repo!r}",
                              hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
     return data
 

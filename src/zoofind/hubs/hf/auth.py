@@ -35,9 +35,9 @@ def find_token(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     if (env.get("HF_OIDC_RESOURCE") or "").strip():
         from huggingface_hub import get_token
 
-        value = get_token()
-        if value:
-            return value, "OIDC (HF_OIDC_RESOURCE)"
+        token = get_token()
+        if token:
+            return token, "OIDC (HF_OIDC_RESOURCE)"
     try:
         value = token_path(env).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):

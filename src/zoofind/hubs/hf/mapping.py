@@ -33,6 +33,7 @@ from ...records import Record
 from ...redaction import redact_url
 from ...tasks import canonical_task
 from .. import (
+    FieldReader,
     Repairs,
     SearchQuery,
     dropped,
@@ -91,7 +92,8 @@ PIPELINE_TAGS = frozenset({
 })
 
 #: Frameworks in the order a record lists them.
-FRAMEWORK_ORDER = ("pytorch", "tensorflow", "jax", "keras", "onnx", "tflite", "tfjs", "scikit-learn", "mxnet", "chainer")
+FRAMEWORK_ORDER = ("pytorch", "tensorflow", "jax", "keras", "onnx", "tflite", "tfjs", "scikit-learn", "mxnet",
+                   "chainer")
 MAIN_FRAMEWORKS = ("pytorch", "tensorflow", "jax", "keras")
 
 #: Hub-computed tags that say nothing about the model.
@@ -110,22 +112,23 @@ def _words(value: Any, repairs: Repairs | None = None) -> tuple[str, ...]:
 
 
 #: The schema of what zoofind reads of a model (``trimmed``): field -> reader.
-_MODEL_FIELDS = {
+_MODEL_FIELDS: dict[str, FieldReader] = {
     **dict.fromkeys(("author", "sha", "pipeline_tag", "library_name"), json_text(WORD_CHARS)),
     **dict.fromkeys(("downloads", "likes"), json_int),
     **dict.fromkeys(("lastModified", "createdAt"), json_date),
     "private": json_bool,
     "tags": _words,
 }
-_CARD_FIELDS = {
+_CARD_FIELDS: dict[str, FieldReader] = {
     **dict.fromkeys(("license", "datasets", "language", "tags", "base_model"), _words),
     **dict.fromkeys(("license_name", "license_link", "model_name", "pipeline_tag", "library_name", "thumbnail"),
                     json_text(WORD_CHARS)),
     **dict.fromkeys(("summary", "description"), json_text(DESCRIPTION_CHARS)),
 }
-_GGUF_FIELDS = {"total": json_int, "architecture": json_text(WORD_CHARS), "context_length": json_int}
-_SIBLING_FIELDS = {"rfilename": json_text(WORD_CHARS), "size": json_int}
-_LFS_FIELDS = {"size": json_int, "sha256": json_text(WORD_CHARS)}
+_GGUF_FIELDS: dict[str, FieldReader] = {"total": json_int, "architecture": json_text(WORD_CHARS),
+                                        "context_length": json_int}
+_SIBLING_FIELDS: dict[str, FieldReader] = {"rfilename": json_text(WORD_CHARS), "size": json_int}
+_LFS_FIELDS: dict[str, FieldReader] = {"size": json_int, "sha256": json_text(WORD_CHARS)}
 
 
 def infer_frameworks(library: str | None, tags: Sequence[str], formats: Sequence[str] = ()) -> tuple[str, ...]:

@@ -47,7 +47,8 @@ class HfSource:
 
             with Session(ctx, api.SERVICE) as s:
                 models = api.list_models(s, hub, params, wanted(query), token, repairs)
-            return [trimmed(m, all_files=False, repairs=repairs) for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
+            return [trimmed(m, all_files=False, repairs=repairs)
+                    for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
         key = {"endpoint": hub, "models": params, "account": fingerprint(token)}
         value, origin, age = cached(ctx, "hf", key, fetch, valid=lambda v: isinstance(v, list))
@@ -113,13 +114,15 @@ class HfSource:
             access = self._access(repo, ctx, hub, token, s) if data.get("gated") else "granted"
         if access in ("denied", "no-token"):  # "unknown": the downloads' own answers decide (401/403: exit 4)
             raise AccessDeniedError(
-                f"{repo} is gated on the Hugging Face Hub and " + ("this token has no access" if access == "denied" else "no token is set"),
+                f"{repo} is gated on the Hugging Face Hub and "
+                + ("this token has no access" if access == "denied" else "no token is set"),
                 hint=f"request access at {shown}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
             )
         commit = data.get("sha")
         if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
             raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {repo}", hint="retry later")
-        return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit, f"{shown}/{repo}")
+        return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit,
+                       f"{shown}/{repo}")
 
     def security_scan(self, pid: ParsedId, ctx: Context, commit: str) -> dict[str, str]:
         """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
@@ -136,11 +139,13 @@ class HfSource:
             for _ in range(100):  # 5,000 files at most: a scan is advice, not worth an endless walk
                 if url is None:
                     break
-                answer = api.check(s.request("GET", url, params=params, headers=api.headers(token)), hub=hub, repo=pid.ref, token=token)
+                answer = api.check(s.request("GET", url, params=params, headers=api.headers(token)), hub=hub,
+                                   repo=pid.ref, token=token)
                 page = answer.json()
                 for entry in page if isinstance(page, list) else ():
                     scan = entry.get("securityFileStatus") if isinstance(entry, dict) else None
-                    if isinstance(scan, dict) and isinstance(scan.get("status"), str) and isinstance(entry.get("path"), str):
+                    if (isinstance(scan, dict) and isinstance(scan.get("status"), str)
+                            and isinstance(entry.get("path"), str)):
                         out[entry["path"]] = scan["status"]
                 url, params = api.next_page(answer, hub), None
         return out
@@ -154,10 +159,12 @@ class HfSource:
                 continue
             lfs = s.get("lfs") if isinstance(s.get("lfs"), dict) else {}
             # These become file names in the cache (blobs/<id>): only the hex ids they are.
-            sha256 = lfs.get("sha256") if isinstance(lfs.get("sha256"), str) and _SHA256.fullmatch(lfs["sha256"]) else None
+            sha256 = (lfs.get("sha256") if isinstance(lfs.get("sha256"), str) and _SHA256.fullmatch(lfs["sha256"])
+                      else None)
             blob = s.get("blobId") if isinstance(s.get("blobId"), str) and _SHA1.fullmatch(s["blobId"]) else None
             if lfs and sha256 is None or not lfs and blob is None:
-                raise BadAnswerError(f"the Hugging Face Hub at {redact_url(hub)} gave {path!r} of {repo} no usable content id; refused",
+                raise BadAnswerError(f"the Hugging Face Hub at {redact_url(hub)} gave {path!r} of {repo} no usable "
+                                     "content id; refused",
                                      hint="the server is misbehaving or hostile; nothing was written")
             size = lfs.get("size", s.get("size"))
             yield FileEntry(
@@ -174,8 +181,10 @@ class HfSource:
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         hub = ctx.endpoint(SPEC)
         token, origin = find_token(ctx.environ)
-        ages = [a for a in (AnswerCache(ctx, "hf").newest_age(), AnswerCache(ctx, "hf-info").newest_age()) if a is not None]
-        reachable, reason = probe_endpoint(ctx, "the Hugging Face Hub", f"{hub}/api/models?limit=1") if probe else (None, None)
+        ages = [a for a in (AnswerCache(ctx, "hf").newest_age(),
+                            AnswerCache(ctx, "hf-info").newest_age()) if a is not None]
+        reachable, reason = probe_endpoint(ctx, "the Hugging Face Hub",
+                                           f"{hub}/api/models?limit=1") if probe else (None, None)
         return SourceStatus(
             SPEC.name, SPEC.title, hub, network=True, reachable=reachable, reason=reason,
             credentials=token is not None, cache_age_seconds=min(ages) if ages else None,

@@ -99,7 +99,8 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
     status = answer.status if answer.status >= 400 else (code if code is not None and code >= 400 else answer.status)
     if status < 400:
         if not isinstance(data, dict):
-            raise BadAnswerError(f"{SERVICE} answered something that is not a JSON object from {urlsplit(answer.url).path}",
+            raise BadAnswerError(f"{SERVICE} answered something that is not a JSON object from "
+                                 f"{urlsplit(answer.url).path}",
                                  hint="the service may be failing or a proxy may be answering instead; retry later")
         return data
     said = data.get("message") if isinstance(data, dict) else None
@@ -108,8 +109,8 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
     if status == 403 and page is not None:
         who = f"the account of the credentials from {creds.origin}" if creds else "a request without credentials"
         raise AccessDeniedError(f"Kaggle refused {what or 'the model'} to {who} (HTTP 403: {message})",
-                                hint=f"if the model asks you to accept its terms or licence, accept them at {page} signed in "
-                                     f"as that account; else check the credentials: {HINT}")
+                                hint=f"if the model asks you to accept its terms or licence, accept them at {page} "
+                                     f"signed in as that account; else check the credentials: {HINT}")
     if status in (401, 403):
         who = f"the credentials from {creds.origin}" if creds else "a request without credentials"
         raise AccessDeniedError(f"Kaggle rejected {who} (HTTP {status}: {message})", hint=f"check them: {HINT}")
@@ -123,7 +124,8 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
         if method not in ONE_MODEL:
             # A listing always exists: without one the address (or the protocol) is wrong.
             raise SourceError(f"{SERVICE} has no {method} (HTTP {status}: {message}){plain}",
-                              hint="check ZOOFIND_KAGGLE_ENDPOINT (unset, it means https://api.kaggle.com)", status=status)
+                              hint="check ZOOFIND_KAGGLE_ENDPOINT (unset, it means https://api.kaggle.com)",
+                              status=status)
         raise NotFoundError(f"Kaggle has no such model (HTTP {status}: {message}){plain}",
                             hint="check the id (owner/model/framework/variation) with `zoofind search --source kaggle`")
     err = from_status(status, answer.url, answer.headers, SERVICE)
@@ -151,7 +153,7 @@ def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credenti
         if not isinstance(models, list):
             raise BadAnswerError(f"{SERVICE} answered a ListModels page whose models are not a list")
         yield models
-        token = data.get("nextPageToken") if isinstance(data.get("nextPageToken"), str) else ""
+        token = following if isinstance(following := data.get("nextPageToken"), str) else ""
         if not token or not models:
             return
 
@@ -198,11 +200,14 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
                 if resp.status_code in REDIRECT_STATUSES and location:
                     return _storage_link(resp.url, location, what)
                 if resp.status_code in RETRY_STATUSES:
-                    raise from_status(resp.status_code, str(resp.url), dict(resp.headers), SERVICE)  # type: ignore[misc]
+                    err = from_status(resp.status_code, str(resp.url), dict(resp.headers), SERVICE)
+                    assert err is not None  # RETRY_STATUSES are all errors (>= 400)
+                    raise err
                 if resp.status_code < 400 and "json" not in resp.headers.get("content-type", ""):
                     # Never read: it may be the file itself, and a body here would bypass every check.
-                    raise BadAnswerError(f"{SERVICE} answered the download request with HTTP {resp.status_code} and no link "
-                                         "to fetch the files from", hint="the service may have changed; retry later")
+                    raise BadAnswerError(f"{SERVICE} answered the download request with HTTP {resp.status_code} and no "
+                                         "link to fetch the files from",
+                                         hint="the service may have changed; retry later")
                 raw = b"".join(s.iter_body(resp, max_bytes=LINK_MAX_BYTES))
                 answer = Answer(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, raw)
             check(answer, creds, "DownloadModelInstanceVersion", what=what, page=page)
@@ -219,7 +224,8 @@ def _storage_link(api: httpx.URL, location: str, what: str) -> str:
         link = api.join(location)
     except httpx.InvalidURL:
         link = None
-    if link is None or link.scheme not in ("http", "https") or not link.host or (api.scheme == "https" and link.scheme != "https"):
+    if (link is None or link.scheme not in ("http", "https") or not link.host
+            or (api.scheme == "https" and link.scheme != "https")):
         raise BadAnswerError(f"{SERVICE} pointed the download of {what} at an address zoofind does not fetch from "
                              f"({link.scheme if link is not None else 'not an address'}); refused",
                              hint="the service or a proxy is misconfigured; retry later")

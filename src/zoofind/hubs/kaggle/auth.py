@@ -23,7 +23,8 @@ from ...paths import kaggle_config_dir
 from ...redaction import fingerprint
 
 #: What to do about missing or rejected credentials.
-HINT = "set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json (a new token: kaggle.com/settings)"
+HINT = ("set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json "
+        "(a new token: kaggle.com/settings)")
 
 
 class Credentials:

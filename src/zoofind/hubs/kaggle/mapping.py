@@ -30,6 +30,7 @@ from ... import frameworks as vocabulary
 from ...records import Record
 from ...redaction import redact_url
 from .. import (
+    FieldReader,
     Repairs,
     SearchQuery,
     json_bool,
@@ -91,7 +92,8 @@ FRAMEWORKS: dict[str, tuple[str, str]] = {
     normalise_framework(s): (s, framework_key(normalise_framework(s))) for s, searched in _KAGGLE_SPELLINGS if searched
 }
 OTHER_FRAMEWORKS: dict[str, tuple[str, str]] = {
-    normalise_framework(s): (s, framework_key(normalise_framework(s))) for s, searched in _KAGGLE_SPELLINGS if not searched
+    normalise_framework(s): (s, framework_key(normalise_framework(s)))
+    for s, searched in _KAGGLE_SPELLINGS if not searched
 }
 ALL_FRAMEWORKS: dict[str, tuple[str, str]] = {**FRAMEWORKS, **OTHER_FRAMEWORKS}
 
@@ -128,9 +130,9 @@ class Handle:
 
     @classmethod
     def parse(cls, ref: str) -> Handle:
-        parts = ref.split("/")
-        version = int(parts[4]) if len(parts) > 4 else 0  # kagglehub: int(), so 007 is 7
-        return cls(*parts[:4], version=version or None)  # type: ignore[arg-type]
+        owner, model, framework, variation, *rest = ref.split("/")  # ids.parse checked the shape
+        version = int(rest[0]) if rest else 0  # kagglehub: int(), so 007 is 7
+        return cls(owner, model, framework, variation, version=version or None)
 
     @property
     def variation_ref(self) -> str:
@@ -161,19 +163,19 @@ def list_body(query: SearchQuery) -> dict[str, Any]:
 
 
 #: The schema of what zoofind reads of an ApiModel and of each instance (``trimmed``): field -> reader.
-_MODEL_FIELDS = {
+_MODEL_FIELDS: dict[str, FieldReader] = {
     **dict.fromkeys(("ref", "slug", "author", "title"), json_text(300)),
     "subtitle": json_text(500), "url": json_text(1000), "description": json_text(2000),
     **dict.fromkeys(("id", "voteCount", "downloadCount"), json_int),
     **dict.fromkeys(("updateTime", "publishTime"), json_date),
     "isPrivate": json_bool,
 }
-_INSTANCE_FIELDS = {
+_INSTANCE_FIELDS: dict[str, FieldReader] = {
     **dict.fromkeys(("slug", "licenseName"), json_text(300)),
     "framework": json_text(100), "url": json_text(1000), "overview": json_text(1000),
     **dict.fromkeys(("versionNumber", "totalUncompressedBytes"), json_int),
     "fineTunable": json_bool,
-    "trainingData": lambda value, repairs=None: json_strs(value, repairs, chars=300),
+    "trainingData": lambda value, repairs: json_strs(value, repairs, chars=300),
 }
 
 

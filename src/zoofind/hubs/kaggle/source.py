@@ -119,7 +119,8 @@ class KaggleSource:
         try:
             with api.session(ctx, creds) as s:
                 if creds is None:
-                    answer = s.request("POST", api.rpc_url(endpoint, "ListModels"), content='{"pageSize": 1}', retry=False)
+                    answer = s.request("POST", api.rpc_url(endpoint, "ListModels"), content='{"pageSize": 1}',
+                                       retry=False)
                     return True, f"HTTP {answer.status} (no credentials sent)"
                 api.call(s, endpoint, "ListModels", {"pageSize": 1}, creds, retry=False)
             return True, "credentials accepted"

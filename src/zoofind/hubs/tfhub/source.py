@@ -165,7 +165,8 @@ def resolve(ctx: Context, handle: str, page_type: str | None = None) -> dict[str
 def _facts_shape(value: Any) -> bool:
     """Whether a cached value is what ``resolve`` returns (what ``info`` reads of it)."""
     return (isinstance(value, dict) and isinstance(value.get("resolves"), bool) and isinstance(value.get("gone"), bool)
-            and all(isinstance(value.get(k), (str, type(None))) for k in ("redirects_to", "kaggle_id", "resolve_error")))
+            and all(isinstance(value.get(k), (str, type(None)))
+                    for k in ("redirects_to", "kaggle_id", "resolve_error")))
 
 
 class TfhubSource:
@@ -181,12 +182,14 @@ class TfhubSource:
             return base  # collections have no asset to resolve
         page_type = str(base.extra.get("type")) if base is not None else None
         params = {"op": "resolve", "endpoint": ctx.endpoint(SPEC), "handle": pid.ref, "type": page_type}
-        facts, origin, age = cached(ctx, SPEC.name, params, lambda: resolve(ctx, pid.ref, page_type), valid=_facts_shape)
+        facts, origin, age = cached(ctx, SPEC.name, params, lambda: resolve(ctx, pid.ref, page_type),
+                                    valid=_facts_shape)
         facts = {**facts, "checked": origin if age is None else f"{origin}, {age:.0f} s old"}
         if base is None:
             if not facts["resolves"]:
                 raise NotFoundError(
-                    f"tfhub:{pid.ref} is not in the tfhub.dev index and does not resolve ({facts.get('resolve_error')})",
+                    f"tfhub:{pid.ref} is not in the tfhub.dev index and does not resolve "
+                    f"({facts.get('resolve_error')})",
                     hint="search the index with `zoofind search --source tfhub <words>`",
                 )
             base = Record(

@@ -70,7 +70,8 @@ DATASET_TOKENS: dict[str, tuple[str, ...]] = {
     "K": ("KITTI",),
 }
 #: tokens that name no data set
-NON_DATASET_TOKENS: set[str] = {"V1", "V2", "E2E", "LINEAR", "FBGEMM", "QNNPACK", "WITH", "VOC", "LABELS", "LEGACY", "FEATURES"}
+NON_DATASET_TOKENS: set[str] = {"V1", "V2", "E2E", "LINEAR", "FBGEMM", "QNNPACK", "WITH", "VOC", "LABELS", "LEGACY",
+                                "FEATURES"}
 
 #: last component of the builder's module -> architecture family
 MODULE_FAMILY: dict[str, tuple[str, ...]] = {
@@ -240,7 +241,8 @@ def _description(
     return description
 
 
-def _tags(builder: str, enum_name: str, tv_task: str, tasks: list[str], member_name: str, datasets: list[str]) -> list[str]:
+def _tags(builder: str, enum_name: str, tv_task: str, tasks: list[str], member_name: str,
+          datasets: list[str]) -> list[str]:
     """Search words beyond the name and description: builder, enum, task words, data sets, backends."""
     tags: list[str] = [builder, enum_name]
     if tasks != ["feature-extraction"]:
@@ -264,7 +266,8 @@ def _tags(builder: str, enum_name: str, tv_task: str, tasks: list[str], member_n
     return list(dict.fromkeys(tags))
 
 
-def _meta_facts(meta: dict[str, Any], metrics: dict[str, dict[str, int | float]], unquantized: str | None) -> dict[str, Any]:
+def _meta_facts(meta: dict[str, Any], metrics: dict[str, dict[str, int | float]],
+                unquantized: str | None) -> dict[str, Any]:
     """The ``extra`` fields taken from a weights' ``meta``, each only when torchvision gives it."""
     facts: dict[str, Any] = {}
     if _number(meta.get("num_params")) is not None:
@@ -312,7 +315,8 @@ def _notes(meta: dict[str, Any], member_name: str) -> str:
 
 
 def _entry(
-    builder: str, module: str, tv_task: str, enum_cls: type, member: Any, default: Any, version: str, strict: bool = True
+    builder: str, module: str, tv_task: str, enum_cls: type, member: Any, default: Any, version: str,
+    strict: bool = True
 ) -> dict[str, Any]:
     """The catalog entry of one weights member (``member``: a torchvision ``WeightsEnum`` member)."""
     meta = dict(member.meta)
@@ -405,7 +409,8 @@ def collect(strict: bool = True) -> list[dict[str, Any]]:
             default = enum_cls.__members__.get("DEFAULT")
             for member in enum_cls:  # iteration skips aliases such as DEFAULT
                 entries.append(
-                    _entry(builder, module_name, task_of.get(builder, "classification"), enum_cls, member, default, version, strict)
+                    _entry(builder, module_name, task_of.get(builder, "classification"), enum_cls, member, default,
+                           version, strict)
                 )
         except Exception:
             if strict:

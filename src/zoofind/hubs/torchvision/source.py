@@ -222,7 +222,8 @@ class TorchvisionSource:
             ("snapshot torchvision", snap or "none"),
             ("answers from", using),
         )
-        reachable, reason = probe_endpoint(ctx, "the torchvision checkpoint host", endpoint(ctx), method="HEAD") if probe else (None, None)
+        reachable, reason = probe_endpoint(ctx, "the torchvision checkpoint host", endpoint(ctx),
+                                           method="HEAD") if probe else (None, None)
         return SourceStatus(
             SPEC.name, SPEC.title, endpoint(ctx), network=False, reachable=reachable, reason=reason,
             cache_age_seconds=age, details=details,
