@@ -29,7 +29,7 @@ import pytest
 from servers.files_server import FileServer
 from servers.tfhub_server import TfhubServer
 from zoofind import lockfile
-from zoofind.bundle import BUNDLE_VERSION, MANIFEST, export_bundle, import_bundle, manifest_text
+from zoofind.ops.bundle import BUNDLE_VERSION, MANIFEST, export_bundle, import_bundle, manifest_text
 from zoofind.caches.hf import RepoCache
 from zoofind.lockfile import Lock, LockedArchive, LockedFile, LockedModel
 
@@ -267,7 +267,7 @@ def test_export_to_stdout_piped_into_import_from_stdin(pulled, caches, counting,
 def test_import_imports_no_networked_code() -> None:
     """Proof beside the counting server: the import path never loads httpx (or a source)."""
     code = ("import sys, io, tarfile\n"
-            "from zoofind.bundle import import_bundle\n"
+            "from zoofind.ops.bundle import import_bundle\n"
             "from zoofind.cli import bundle\n"
             "try:\n    import_bundle(io.BytesIO(b''))\nexcept Exception as e:\n    print(type(e).__name__)\n"
             "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore', 'zoofind.hubs', 'zoofind.net', 'huggingface_hub'))))\n")
@@ -594,7 +594,7 @@ def test_import_waits_for_the_lock_a_pull_of_the_same_file_holds(small, caches, 
 
 # -- the Python API and --help ------------------------------------------------------------------
 def test_python_api_returns_typed_reports_and_reports_progress(caches, tmp_path: Path) -> None:
-    from zoofind.bundle import ExportReport, ImportReport
+    from zoofind.ops.bundle import ExportReport, ImportReport
 
     model = seed_torch("resnet18-f37072fd.pth", blob(MB, "api"))
     events: list = []

@@ -45,7 +45,7 @@ def export(
     to_stdout = out == "-"
     try:
         with reporting(e):
-            from ..bundle import export_bundle
+            from ..ops.bundle import export_bundle
             from ..bundle_output import binary_stdout, render_export
             from ..errors import UsageError
             from ..pull_output import progress_bars
@@ -74,7 +74,7 @@ def import_(
     """Place a bundle's files into this machine's framework caches: verified, idempotent, no network."""
     e = env()
     with reporting(e):
-        from ..bundle import import_bundle
+        from ..ops.bundle import import_bundle
         from ..bundle_output import render_import
         from ..errors import UsageError
         from ..pull_output import progress_bars

@@ -1,0 +1,225 @@
+"""``export_bundle``: each locked file found in this machine's caches, hashed while it streams into
+a tar (a file or a stream) or a folder bundle (hard links where it can)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Mapping
+
+from ... import lockfile
+from ...context import Context
+from ...errors import UsageError
+from ...fetch.integrity import Hasher
+from ...lockfile import Lock, LockedFile
+from ...models.bundle import BundledFile, BundledModel, ExportReport
+from .manifest import BLOBS, MANIFEST, BundleError, check_bytes, check_lock, expected, file_label, manifest_text, member_name
+from .places import candidates, model_path, roots
+from .pump import CREATE, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
+from .tar import TarOut, flush, spoil, stream_writer
+
+
+@dataclass(frozen=True)
+class Found:
+    model: int
+    file: LockedFile
+    path: Path
+    model_path: Path
+
+
+def locate(lock: Lock, env: Mapping[str, str]) -> list[Found]:
+    """Each locked file in this machine's caches; ``BundleError`` listing every one that is
+    missing or has another size (sizes from ``stat``: the hashes are checked while copying)."""
+    found: list[Found] = []
+    problems: list[str] = []
+    for i, m in enumerate(lock.models):
+        tiers = roots(m.source, env, shared_too=True)
+        for f in m.files:
+            wrong: str | None = None
+            hit: Found | None = None
+            for root in tiers:
+                for candidate in candidates(m, f, root):
+                    try:
+                        real = candidate.resolve(strict=True)
+                        st = real.stat()
+                    except (OSError, RuntimeError):
+                        continue
+                    if not stat.S_ISREG(st.st_mode):
+                        continue
+                    if st.st_size != f.size:
+                        wrong = wrong or f"{m.id}: {f.path} in {candidate} has {st.st_size} bytes, the lock says {f.size}"
+                        continue
+                    hit = Found(i, f, real, model_path(m, root))
+                    break
+                if hit:
+                    break
+            if hit:
+                found.append(hit)
+            else:
+                problems.append(wrong or f"{m.id}: {f.path} is not in {'the caches' if len(tiers) > 1 else 'the cache'} "
+                                f"({', '.join(str(r) for r in tiers)})")
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        origin = lock.origin or "FILE"
+        raise BundleError(
+            f"{len(problems)} locked file(s) are not here as the lock says: " + "; ".join(problems[:5]) + more,
+            hint=f"fetch them first with `zoofind pull --lock {origin}`",
+        )
+    return found
+
+
+
+
+def export_bundle(
+    lock: Lock | str | os.PathLike[str], out: str | os.PathLike[str] | IO[bytes], *, ctx: Context | None = None,
+    folder: bool | None = None, copy: bool = False, progress: Progress | None = None,
+) -> ExportReport:
+    """Write the locked files and the manifest as a bundle.
+
+    ``out``: a path for a tar file, a path for a folder bundle (``folder=True``, or a path
+    that is an existing folder or ends with ``/``), or a binary stream (stdout) for a tar.
+    ``copy``: copy into a folder bundle even where hard links are possible.
+    """
+
+
+    ctx = ctx or Context.from_env(offline=True)
+    if not isinstance(lock, Lock):
+        lock = lockfile.read(Path(lock))
+    origin = lock.origin or "the lock"
+    check_lock(lock, origin, error=UsageError)
+    if not lock.models:
+        raise UsageError(f"{origin} locks no model", hint="write one with `zoofind lock ID... -o FILE`")
+    if isinstance(out, (str, os.PathLike)):
+        target = Path(out)
+        as_folder = folder if folder is not None else (str(out).endswith(("/", os.sep)) or target.is_dir())
+        if not as_folder and str(out).endswith((".gz", ".tgz", ".bz2", ".xz", ".zst")):
+            raise UsageError(f"{target}: bundles are plain tar files (model weights do not compress)",
+                             hint="name it .tar; to compress anyway: zoofind export ... - | gzip > bundle.tar.gz")
+    else:
+        target, as_folder = None, False
+    found = locate(lock, ctx.environ)
+    members: dict[str, Found] = {}
+    for hit in found:
+        members.setdefault(hit.file.sha256, hit)
+    text = manifest_text(lock).encode("utf-8")
+    created = lock.created or datetime.datetime.now(datetime.timezone.utc)
+    mtime = int(created.timestamp())
+    pump = Pump()
+    try:
+        if target is None:
+            assert not isinstance(out, (str, os.PathLike))
+            try:
+                statuses = export_tar(stream_writer(out), members, text, mtime, pump, progress, lock)
+                flush(out)
+            except BaseException:
+                spoil(out)
+                raise
+            where = "-"
+        elif as_folder:
+            statuses = export_folder(target, members, text, pump, progress, lock, copy=copy)
+            where = str(target)
+        else:
+            with staged(target) as fd:
+                statuses = export_tar(fd, members, text, mtime, pump, progress, lock)
+            where = str(target)
+    finally:
+        pump.close()
+    models = []
+    for i, m in enumerate(lock.models):
+        mine = [h for h in found if h.model == i]
+        files = tuple(BundledFile(h.file.path, h.file.size, h.file.sha256, member_name(h.file.sha256), statuses[h.file.sha256], str(h.path))
+                      for h in mine)
+        models.append(BundledModel(m.id, str(mine[0].model_path) if mine else None, m.commit, files))
+    return ExportReport(
+        where, "folder" if as_folder else "tar", tuple(models), len(members), sum(h.file.size for h in members.values()),
+        linked=sum(1 for s in statuses.values() if s == "linked"), copied=sum(1 for s in statuses.values() if s == "copied"),
+    )
+
+
+def export_tar(sink: int | Callable[[memoryview], Any], members: Mapping[str, Found], manifest: bytes, mtime: int,
+                pump: Pump, progress: Progress | None, lock: Lock) -> dict[str, str]:
+    tar = TarOut(sink, mtime)
+    tar.header(MANIFEST, len(manifest))
+    tar.put(manifest)
+    tar.pad()
+    for sha, hit in members.items():
+        tar.header(member_name(sha), hit.file.size)
+        label = file_label(lock.models[hit.model].id, hit.file.path)
+        emit(progress, label, "start", 0, hit.file.size)
+        h = Hasher(expected(hit.file), hit.file.size)
+        with read_fd(hit.path) as fd:
+            n = tar.body(pump, fd, hit.file.size, h, ticker(progress, label, hit.file.size))
+        check_read(h, n, hit, lock)
+        tar.pad()
+        emit(progress, label, "done", n, n)
+    tar.close()
+    return dict.fromkeys(members, "written")
+
+
+def check_read(h: Hasher, n: int, hit: Found, lock: Lock) -> None:
+    """A cache file, as read into the bundle, against the lock."""
+    what = f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path})"
+    if n != hit.file.size:
+        raise BundleError(f"{what} shrank while it was read", hint="something is writing to the cache; export again")
+    check_bytes(h, hit.file, what, "the cached bytes")
+
+
+
+
+def export_folder(target: Path, members: Mapping[str, Found], manifest: bytes, pump: Pump,
+                   progress: Progress | None, lock: Lock, *, copy: bool) -> dict[str, str]:
+    """Fill a temporary folder beside ``target``, then rename it into place whole."""
+    if target.exists():
+        if not target.is_dir():
+            raise UsageError(f"{target} exists and is not a folder", hint="give a new folder name (ending in /) or a .tar name")
+        if any(target.iterdir()):
+            raise UsageError(f"{target} is not empty", hint="give a new or empty folder; a bundle folder holds only the bundle")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(target)
+    (tmp / BLOBS).mkdir(parents=True)
+    statuses: dict[str, str] = {}
+    try:
+        for sha, hit in members.items():
+            dst = tmp / BLOBS / sha
+            label = file_label(lock.models[hit.model].id, hit.file.path)
+            emit(progress, label, "start", 0, hit.file.size)
+            h = Hasher(expected(hit.file), hit.file.size)
+            tick = ticker(progress, label, hit.file.size)
+            linked = False
+            if not copy:
+                try:
+                    os.link(hit.path, dst)  # first, so the one read below is the hash's alone
+                    linked = True
+                except OSError:
+                    pass
+            with read_fd(hit.path) as src:
+                if linked:
+                    n = pump.hash(src, hit.file.size, h, tick)
+                else:
+                    fd = os.open(dst, CREATE, 0o644)
+                    try:
+                        n = pump.copy(src, 0, fd, 0, hit.file.size, h, tick)
+                    finally:
+                        os.close(fd)
+            check_read(h, n, hit, lock)
+            statuses[sha] = "linked" if linked else "copied"
+            emit(progress, label, "done", n, n)
+        fd = os.open(tmp / MANIFEST, CREATE, 0o644)
+        try:
+            fd_writer(fd)(memoryview(manifest))
+        finally:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            target.rmdir()  # empty (checked above): rename(2) would replace it too, but not on every OS
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return statuses
+
+

@@ -1,0 +1,58 @@
+"""``import_bundle``: the manifest and member list checked, each model planned and checked for files
+already in place, the members placed (``placer``), and the report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import IO
+
+from ...context import Context
+from ...models.bundle import ImportReport
+from ...paths import max_extract
+from .manifest import MANIFEST, BundleError, check_listing, check_lock, read_manifest
+from .places import check_present, plan_model, result
+from .placer import Growth, Placer
+from .pump import Progress, Pump
+from .readers import open_bundle
+
+
+def import_bundle(
+    bundle: str | os.PathLike[str] | IO[bytes], *, ctx: Context | None = None, verify_existing: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Place a bundle's files into this machine's caches; see the module's docstring.
+
+    ``verify_existing``: re-hash the files already in place (default: their size is checked)
+    and replace any that differ. A model that fails (a damaged member) is reported in its
+    result and the others go on; a hostile bundle (a member that is a link, a device, a path
+    outside, one not in the manifest) fails the whole import with ``BundleError``.
+    """
+    ctx = ctx or Context.from_env(offline=True)
+    source = open_bundle(bundle)
+    pump = Pump()
+    try:
+        lock = read_manifest(source.manifest(), f"{source.origin}: {MANIFEST}")
+        check_lock(lock, f"{source.origin}: {MANIFEST}", error=BundleError)
+        wanted = {f.sha256: f.size for m in lock.models for f in m.files}
+        if source.listing is not None:
+            check_listing(source.origin, source.listing, wanted)
+        growth = Growth(source, max_extract(ctx.environ))
+        growth.check(sum(f.size for m in lock.models for f in m.files))
+        models = [plan_model(m, ctx.environ) for m in lock.models]
+        for state in models:
+            check_present(state, pump, verify_existing, progress)
+        run = Placer(source, models, pump, progress, wanted, growth)
+        try:
+            run.stream()
+        finally:
+            for state in models:
+                if state.tmp is not None and not state.done:
+                    shutil.rmtree(state.tmp, ignore_errors=True)
+    finally:
+        pump.close()
+        source.close()
+    results = tuple(result(state) for state in models)
+    return ImportReport(source.name, source.layout, results,
+                        placed_bytes=run.placed_bytes, present=sum(1 for s in models for sl in s.slots if sl.status in ("present", "verified")))
+
