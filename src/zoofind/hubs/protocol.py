@@ -17,8 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence, runtime_checkable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # registering a hub (every start-up) imports this module: the types only for checkers
+    from collections.abc import Mapping
+    from pathlib import Path
+
     from ..context import Context
+    from ..lockfile import LockedFile, LockedModel
+    from ..models.bundle import Placement
     from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
 
 #: Every ability a source may register, with what the refusal says a source without it
@@ -113,9 +118,38 @@ class Caches(Protocol):
 
 
 # == bundle: export and import placement =======================================================
-#
-#
-#
-#
-#
-#
+class Bundles(Protocol):
+    """Where a hub's locked files live on this machine, for ``zoofind export`` and ``import``.
+
+    ``ops.bundle`` moves, hashes and checks the bytes; it asks this only where they are and
+    where they go. Every path is below a root ``roots`` gave. Nothing here touches the network.
+    """
+
+    def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
+        """This user's cache root of the hub (first; ``import`` writes there), then, with
+        ``shared``, the shared tier's roots (``export`` looks in all of them, in order)."""
+
+    def model_path(self, model: LockedModel, root: Path) -> Path:
+        """What the framework loads for ``model`` below ``root`` (a folder or a file)."""
+
+    def located(self, model: LockedModel, file: LockedFile, root: Path) -> tuple[Path, ...]:
+        """Where ``file`` may already sit below ``root``, most likely first; ``export`` takes the
+        first regular file of the locked size (and hashes it while it copies)."""
+
+    def problem(self, model: LockedModel) -> str | None:
+        """What in this locked model this hub cannot place (a ref name that is no file name, a
+        path its layout has no room for), beyond the lock reader's checks; None: nothing."""
+
+    def placement(self, model: LockedModel, root: Path, environ: Mapping[str, str]) -> Placement:
+        """Where each file's bytes go below ``root`` (this user's root), which lock guards each,
+        and where each may already be. Writes nothing."""
+
+    def in_place(self, placement: Placement) -> bool:
+        """Whether any file of the model may be in place already (checked then file by file);
+        False: every file is needed (a model placed whole that is not there)."""
+
+    def make_visible(self, placement: Placement, placed: frozenset[str]) -> tuple[str, ...]:
+        """The last step, once every file is in place: what makes the framework see the model
+        (Hub snapshot links and then the ref; a staged folder renamed into place with its
+        descriptor). ``placed``: the paths this import wrote. Returns notes for the user; raises
+        ``ZoofindError`` or ``OSError`` when the model cannot be made visible."""

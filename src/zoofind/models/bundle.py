@@ -1,10 +1,13 @@
-"""The results of ``zoofind export`` and ``import``: what each bundled file and model became."""
+"""The results of ``zoofind export`` and ``import`` (what each bundled file and model became), and the
+placements a hub's bundle ability answers with (``hubs.protocol.Bundles``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import EXIT_OK
+from ..lockfile import LockedFile, LockedModel
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,41 @@ class ImportReport:
         return next((m.exit_code for m in self.models if not m.ok), EXIT_OK)
 
 
+
+
+# -- what a hub's bundle ability tells the operations (``hubs.protocol.Bundles``) --------------
+@dataclass(frozen=True)
+class FileSlot:
+    """Where one locked file's bytes go on import, which lock guards them, and where they may
+    already sit."""
+
+    file: LockedFile
+    #: the file the verified bytes are renamed onto (inside ``Placement.staging`` for a model
+    #: placed whole); two files with the same bytes may share one target
+    target: Path
+    #: the lock file ``pull`` takes for that target, taken by ``import`` too; None: the target
+    #: is in this import's own staging folder, which nobody else writes
+    guard: Path | None
+    #: where the file already sits when the model is in place, first what the framework reads
+    #: (the path an import reports)
+    present_at: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One locked model's place on this machine, for ``import``."""
+
+    model: LockedModel
+    #: this user's cache root of the model's hub
+    root: Path
+    #: what the framework loads: a snapshot folder, a checkpoint file, a module folder
+    path: Path
+    slots: tuple[FileSlot, ...]
+    #: what the user should know (told once per import), e.g. a variable the framework needs
+    notes: tuple[str, ...] = ()
+    #: folders made before the model's first file is written
+    folders: tuple[Path, ...] = ()
+    #: a model placed whole: its files are filled in this folder (beside ``path``, named so
+    #: ``cache prune`` knows a stray) and ``make_visible`` renames it to ``path``; None: each
+    #: file is renamed onto its own target
+    staging: Path | None = None

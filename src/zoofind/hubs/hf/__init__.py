@@ -66,4 +66,5 @@ def register(registry: "Registry") -> None:
         SPEC,
         lazy(f"{__name__}.source", "HfSource"),
         cache=lazy(f"{__name__}.cache", "HfCache"),
+        bundle=lazy(f"{__name__}.bundle", "HfBundles"),
     )

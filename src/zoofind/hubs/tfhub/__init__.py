@@ -44,4 +44,5 @@ def register(registry: "Registry") -> None:
         SPEC,
         lazy(f"{__name__}.source", "TfhubSource"),
         cache=lazy(f"{__name__}.cache", "TfhubCache"),
+        bundle=lazy(f"{__name__}.bundle", "TfhubBundles"),
     )

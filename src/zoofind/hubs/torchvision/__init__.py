@@ -62,4 +62,5 @@ def register(registry: "Registry") -> None:
         SPEC,
         lazy(f"{__name__}.source", "TorchvisionSource"),
         cache=lazy(f"{__name__}.cache", "TorchvisionCache"),
+        bundle=lazy(f"{__name__}.bundle", "TorchvisionBundles"),
     )

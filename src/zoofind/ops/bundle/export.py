@@ -19,7 +19,7 @@ from ...fetch.integrity import Hasher
 from ...lockfile import Lock, LockedFile
 from ...models.bundle import BundledFile, BundledModel, ExportReport
 from .manifest import BLOBS, MANIFEST, BundleError, check_bytes, check_lock, expected, file_label, manifest_text, member_name
-from .places import candidates, model_path, roots
+from .places import bundles
 from .pump import CREATE, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
 from .tar import TarOut, flush, spoil, stream_writer
 
@@ -38,12 +38,13 @@ def locate(lock: Lock, env: Mapping[str, str]) -> list[Found]:
     found: list[Found] = []
     problems: list[str] = []
     for i, m in enumerate(lock.models):
-        tiers = roots(m.source, env, shared_too=True)
+        hub = bundles(m)
+        tiers = hub.roots(env, shared=True)
         for f in m.files:
             wrong: str | None = None
             hit: Found | None = None
             for root in tiers:
-                for candidate in candidates(m, f, root):
+                for candidate in hub.located(m, f, root):
                     try:
                         real = candidate.resolve(strict=True)
                         st = real.stat()
@@ -54,7 +55,7 @@ def locate(lock: Lock, env: Mapping[str, str]) -> list[Found]:
                     if st.st_size != f.size:
                         wrong = wrong or f"{m.id}: {f.path} in {candidate} has {st.st_size} bytes, the lock says {f.size}"
                         continue
-                    hit = Found(i, f, real, model_path(m, root))
+                    hit = Found(i, f, real, hub.model_path(m, root))
                     break
                 if hit:
                     break

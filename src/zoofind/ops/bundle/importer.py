@@ -4,14 +4,13 @@ already in place, the members placed (``placer``), and the report."""
 from __future__ import annotations
 
 import os
-import shutil
 from typing import IO
 
 from ...context import Context
 from ...models.bundle import ImportReport
 from ...paths import max_extract
 from .manifest import MANIFEST, BundleError, check_listing, check_lock, read_manifest
-from .places import check_present, plan_model, result
+from .places import check_present, discard, plan_model, result
 from .placer import Growth, Placer
 from .pump import Progress, Pump
 from .readers import open_bundle
@@ -47,8 +46,7 @@ def import_bundle(
             run.stream()
         finally:
             for state in models:
-                if state.tmp is not None and not state.done:
-                    shutil.rmtree(state.tmp, ignore_errors=True)
+                discard(state)
     finally:
         pump.close()
         source.close()

@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from ... import lockfile
-from ...caches import safe_relpath
-from ...errors import BadAnswerError, UsageError, ZoofindError
+from ...errors import UsageError, ZoofindError
 from ...fetch.integrity import Expected, Hasher, IntegrityError, verify
+from ...hubs import registry
+from ...ids import parse_id
 from ...lockfile import Lock, LockedFile
 
 #: The bundle layout's version, written as ``bundle = N`` at the top of the manifest.
 BUNDLE_VERSION = 1
 MANIFEST = "zoofind-bundle.toml"
 BLOBS = "blobs"
-#: The sources whose caches a bundle fills (Kaggle: not yet, as for ``pull``).
-SOURCES = ("hf", "torchvision", "tfhub")
 #: A manifest larger than this is not one zoofind wrote (a lock of 100,000 files is ~20 MB).
 MANIFEST_MAX = 64 * 1024 * 1024
 
@@ -43,7 +42,8 @@ def check_bytes(h: Hasher, f: LockedFile, label: str, what: str) -> None:
 
 
 def file_label(model_id: str, path: str) -> str:
-    return f"{model_id.split(':', 1)[1].rsplit('/', 1)[-1]}/{path}"
+    """What progress calls a file: the model's last name part and the file's path."""
+    return f"{parse_id(model_id).ref.rsplit('/', 1)[-1]}/{path}"
 
 
 def member_name(sha256: str) -> str:
@@ -80,29 +80,31 @@ REMAKE = "the bundle is damaged or was not made by zoofind; make it again with `
 
 
 def check_lock(lock: Lock, origin: str, *, error: type[ZoofindError]) -> None:
-    """What a bundle needs of a lock beyond ``lockfile``'s own checks: sources it can carry,
-    one size per sha256, Hub blob names that agree with the content, safe ref names."""
+    """What a bundle needs of a lock beyond ``lockfile``'s own checks: hubs that can carry their
+    models in a bundle (and what each hub needs of its models), one size per sha256, no path that
+    is both a file and a folder."""
     sizes: dict[str, int] = {}
     for m in lock.models:
-        if m.source not in SOURCES:
-            raise error(f"{origin}: {m.id}: {m.source} models cannot be bundled yet",
-                        hint="bundles carry hf:, torchvision: and tfhub: models")
-        if m.source == "hf" and m.revision:
-            try:
-                safe_relpath(m.revision, what=m.id)
-            except BadAnswerError:
-                raise error(f"{origin}: {m.id}: revision {m.revision!r} cannot name a ref file") from None
+        if not _can_bundle(m.source):
+            able = ", ".join(f"{name}:" for name in registry.able("bundle"))
+            raise error(f"{origin}: {m.id}: {m.source} models cannot be bundled yet", hint=f"bundles carry {able} models")
+        if problem := registry.ability(m.source, "bundle").problem(m):
+            raise error(f"{origin}: {problem}")
         paths = {f.path for f in m.files}
         for f in m.files:
             parents = f.path.split("/")[:-1]
             if clash := next((d for d in ("/".join(parents[:k]) for k in range(1, len(parents) + 1)) if d in paths), None):
                 raise error(f"{origin}: {m.id}: {clash!r} is both a file and the folder of {f.path!r}")
             if sizes.setdefault(f.sha256, f.size) != f.size:
-                raise error(f"{origin}: sha256 {f.sha256[:12]}... is given two sizes ({sizes[f.sha256]} and {f.size} bytes)")
-            if m.source == "hf" and f.blob is not None and len(f.blob) == 64 and f.blob != f.sha256:
-                raise error(f"{origin}: {m.id}: {f.path}: `blob` names an LFS sha256 other than the file's")
-            if m.source == "torchvision" and "/" in f.path:
-                raise error(f"{origin}: {m.id}: {f.path!r} is not a checkpoint file name")
+                raise error(f"{origin}: sha256 {f.sha256[:12]}... is given two sizes "
+                            f"({sizes[f.sha256]} and {f.size} bytes)")
+
+
+def _can_bundle(source: str) -> bool:
+    try:
+        return registry.can(source, "bundle")
+    except UsageError:  # a hub this machine does not have (a plugin not installed here)
+        return False
 
 
 

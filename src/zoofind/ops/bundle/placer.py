@@ -4,7 +4,6 @@ each model made visible once its last file is in place; and the bound on what an
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
@@ -13,7 +12,7 @@ from ...errors import ZoofindError
 from ...fetch.integrity import Hasher, IntegrityError
 from ...fetch.locks import lock_for, try_acquire
 from .manifest import BundleError, Member, check_bytes, check_member, expected, file_label, member_name
-from .places import Model, Slot, make_visible, repo_of
+from .places import Model, Slot, make_visible
 from .pump import Progress, Pump, emit, fd_writer, read_fd, staged, ticker
 from .readers import BundleReader, Data
 
@@ -78,23 +77,14 @@ class Placer:
     def _placed(self, state: Model, slot: Slot) -> None:
         slot.status = "replaced" if slot.file.path in state.repaired else "placed"
 
-    def _final(self, state: Model, slot: Slot) -> Path:
-        if slot.final is None:  # TF Hub: a file of the module's temporary folder
-            if state.tmp is None:
-                # The name cache prune recognises, as tfhub.install's: <sha1>.<32 hex>.tmp
-                state.tmp = state.path.with_name(f"{state.path.name}.{os.urandom(16).hex()}.tmp")
-                state.tmp.mkdir(parents=True)
-            slot.final = state.tmp / slot.file.path
-        return slot.final
-
     @contextlib.contextmanager
     def _locked(self, slot: Slot, label: str) -> Iterator[None]:
-        if slot.lock is None:
+        if slot.place.guard is None:
             yield
             return
 
 
-        lock = lock_for(slot.lock)
+        lock = lock_for(slot.place.guard)
         if not try_acquire(lock):
             emit(self.progress, label, "wait", 0, slot.file.size)
             lock.acquire()
@@ -104,12 +94,10 @@ class Placer:
             lock.release()
 
     def _write(self, state: Model, slot: Slot, member: Member, data: Data, label: str) -> Path:
-        final = self._final(state, slot)
+        final = slot.place.target
         f = slot.file
-        if state.locked.source == "hf" and f.path not in state.repaired:
-            # huggingface_hub's scan warns about a repo folder without snapshots/ (a kill
-            # before the first link); the commit's own folder waits for the links.
-            (repo_of(state.locked, state.root).root / "snapshots").mkdir(parents=True, exist_ok=True)
+        for folder in state.placement.folders:
+            folder.mkdir(parents=True, exist_ok=True)
         with self._locked(slot, label):
             if f.path not in state.repaired and same_size(final, f.size):
                 # Another process (a pull, an import) placed it while this one waited.
@@ -139,7 +127,7 @@ class Placer:
 
     def _copy(self, state: Model, slot: Slot, src: Path) -> None:
         """Another target of the same bytes: a copy of the verified file (in the kernel where it can)."""
-        final = self._final(state, slot)
+        final = slot.place.target
         if final == src:
             return
         self.growth.spend(slot.file.size)
