@@ -33,4 +33,5 @@ def register(registry):
         SPEC,
         lazy(f"{__name__}.source", "TinySource"),
         cache=lazy(f"{__name__}.cache", "TinyCache"),
+        bundle=lazy(f"{__name__}.bundle", "TinyBundles"),
     )

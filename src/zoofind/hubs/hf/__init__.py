@@ -5,6 +5,7 @@
 * ``auth``: the token, found where huggingface_hub's tools store it.
 * ``mapping``: the Hub's vocabulary and JSON <-> zoofind's ``Record``.
 * ``source``: ``HfSource``, which the registry makes on first use.
+* ``bundle``: the ``bundle`` ability (a locked file's snapshot path and blob, the links and ref an import writes).
 
 This module only declares the source (it is imported on the offline search path).
 """

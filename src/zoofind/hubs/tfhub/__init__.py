@@ -1,6 +1,7 @@
 """TF Hub: the bundled tfhub.dev index answers searches; ``info`` checks a handle live.
 
 * ``source``: ``TfhubSource`` and the redirect walk (tfhub.dev now redirects to Kaggle Models).
+* ``bundle``: the ``bundle`` ability (a module's folder, filled beside it and renamed into place by an import).
 
 This module only declares the source (it is imported on the offline search path).
 """

@@ -7,6 +7,7 @@
 * ``names``: builders' human names (resnet50 -> ResNet-50).
 * ``source``: ``TorchvisionSource``, which answers from the installed registry when it is
   not the snapshot's version, and the endpoint, cache path and checkpoint hash helpers.
+* ``bundle``: the ``bundle`` ability (a locked checkpoint's place in torch.hub's checkpoints).
 
 This module is imported on the offline search path, so it only registers the source;
 ``source`` is imported when the source is first used.

@@ -37,7 +37,8 @@ callback.
 Roles, one module each: ``manifest`` (the format: manifest, member names, checks of a lock
 and of a member list), ``pump`` (bytes moved and hashed), ``tar`` (the tar writer),
 ``readers`` (tar file, tar stream, folder), ``export``, ``importer`` (planning and the
-result) with ``placer`` (the member loop), and ``places`` (where each hub's files go).
+result) with ``placer`` (the member loop), and ``places`` (each model's placement, asked of its
+hub's ``bundle`` ability, ``hubs.protocol.Bundles``). No hub is named here.
 """
 
 from __future__ import annotations

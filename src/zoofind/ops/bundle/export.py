@@ -18,7 +18,8 @@ from ...errors import UsageError
 from ...fetch.integrity import Hasher
 from ...lockfile import Lock, LockedFile
 from ...models.bundle import BundledFile, BundledModel, ExportReport
-from .manifest import BLOBS, MANIFEST, BundleError, check_bytes, check_lock, expected, file_label, manifest_text, member_name
+from .manifest import (BLOBS, MANIFEST, BundleError, check_bytes, check_lock, expected, file_label, manifest_text,
+                       member_name)
 from .places import bundles
 from .pump import CREATE, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
 from .tar import TarOut, flush, spoil, stream_writer
@@ -53,7 +54,8 @@ def locate(lock: Lock, env: Mapping[str, str]) -> list[Found]:
                     if not stat.S_ISREG(st.st_mode):
                         continue
                     if st.st_size != f.size:
-                        wrong = wrong or f"{m.id}: {f.path} in {candidate} has {st.st_size} bytes, the lock says {f.size}"
+                        wrong = wrong or (f"{m.id}: {f.path} in {candidate} has {st.st_size} bytes, "
+                                          f"the lock says {f.size}")
                         continue
                     hit = Found(i, f, real, hub.model_path(m, root))
                     break
@@ -62,7 +64,8 @@ def locate(lock: Lock, env: Mapping[str, str]) -> list[Found]:
             if hit:
                 found.append(hit)
             else:
-                problems.append(wrong or f"{m.id}: {f.path} is not in {'the caches' if len(tiers) > 1 else 'the cache'} "
+                where = "the caches" if len(tiers) > 1 else "the cache"
+                problems.append(wrong or f"{m.id}: {f.path} is not in {where} "
                                 f"({', '.join(str(r) for r in tiers)})")
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -133,12 +136,15 @@ def export_bundle(
     models = []
     for i, m in enumerate(lock.models):
         mine = [h for h in found if h.model == i]
-        files = tuple(BundledFile(h.file.path, h.file.size, h.file.sha256, member_name(h.file.sha256), statuses[h.file.sha256], str(h.path))
+        files = tuple(BundledFile(h.file.path, h.file.size, h.file.sha256, member_name(h.file.sha256),
+                                  statuses[h.file.sha256], str(h.path))
                       for h in mine)
         models.append(BundledModel(m.id, str(mine[0].model_path) if mine else None, m.commit, files))
     return ExportReport(
-        where, "folder" if as_folder else "tar", tuple(models), len(members), sum(h.file.size for h in members.values()),
-        linked=sum(1 for s in statuses.values() if s == "linked"), copied=sum(1 for s in statuses.values() if s == "copied"),
+        where, "folder" if as_folder else "tar", tuple(models), len(members),
+        sum(h.file.size for h in members.values()),
+        linked=sum(1 for s in statuses.values() if s == "linked"),
+        copied=sum(1 for s in statuses.values() if s == "copied"),
     )
 
 
@@ -177,9 +183,11 @@ def export_folder(target: Path, members: Mapping[str, Found], manifest: bytes, p
     """Fill a temporary folder beside ``target``, then rename it into place whole."""
     if target.exists():
         if not target.is_dir():
-            raise UsageError(f"{target} exists and is not a folder", hint="give a new folder name (ending in /) or a .tar name")
+            raise UsageError(f"{target} exists and is not a folder",
+                             hint="give a new folder name (ending in /) or a .tar name")
         if any(target.iterdir()):
-            raise UsageError(f"{target} is not empty", hint="give a new or empty folder; a bundle folder holds only the bundle")
+            raise UsageError(f"{target} is not empty",
+                             hint="give a new or empty folder; a bundle folder holds only the bundle")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(target)
     (tmp / BLOBS).mkdir(parents=True)

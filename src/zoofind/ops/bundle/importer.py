@@ -52,5 +52,6 @@ def import_bundle(
         source.close()
     results = tuple(result(state) for state in models)
     return ImportReport(source.name, source.layout, results,
-                        placed_bytes=run.placed_bytes, present=sum(1 for s in models for sl in s.slots if sl.status in ("present", "verified")))
+                        placed_bytes=run.placed_bytes,
+                        present=sum(1 for s in models for sl in s.slots if sl.status in ("present", "verified")))
 

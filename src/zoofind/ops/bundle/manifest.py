@@ -68,7 +68,8 @@ def read_manifest(text: str, origin: str) -> Lock:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise BundleError(f"{origin}: not a zoofind bundle manifest (no `bundle = {BUNDLE_VERSION}` line)", hint=REMAKE)
     if version > BUNDLE_VERSION:
-        raise BundleError(f"{origin}: written by a newer zoofind (bundle format {version}; this zoofind reads {BUNDLE_VERSION})",
+        raise BundleError(f"{origin}: written by a newer zoofind (bundle format {version}; "
+                          f"this zoofind reads {BUNDLE_VERSION})",
                           hint="upgrade zoofind on this machine: pip install -U zoofind (from a wheel you carry over)")
     try:
         return lockfile.loads(text, origin=origin)
@@ -87,13 +88,15 @@ def check_lock(lock: Lock, origin: str, *, error: type[ZoofindError]) -> None:
     for m in lock.models:
         if not _can_bundle(m.source):
             able = ", ".join(f"{name}:" for name in registry.able("bundle"))
-            raise error(f"{origin}: {m.id}: {m.source} models cannot be bundled yet", hint=f"bundles carry {able} models")
+            raise error(f"{origin}: {m.id}: {m.source} models cannot be bundled yet",
+                        hint=f"bundles carry {able} models")
         if problem := registry.ability(m.source, "bundle").problem(m):
             raise error(f"{origin}: {problem}")
         paths = {f.path for f in m.files}
         for f in m.files:
             parents = f.path.split("/")[:-1]
-            if clash := next((d for d in ("/".join(parents[:k]) for k in range(1, len(parents) + 1)) if d in paths), None):
+            folders = ("/".join(parents[:k]) for k in range(1, len(parents) + 1))
+            if clash := next((d for d in folders if d in paths), None):
                 raise error(f"{origin}: {m.id}: {clash!r} is both a file and the folder of {f.path!r}")
             if sizes.setdefault(f.sha256, f.size) != f.size:
                 raise error(f"{origin}: sha256 {f.sha256[:12]}... is given two sizes "

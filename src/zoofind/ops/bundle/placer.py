@@ -43,9 +43,11 @@ class Placer:
             if not state.done and state.error is None:
                 missing = [s.file for s in state.slots if s.status == "needed"]
                 state.error = BundleError(
-                    f"{state.locked.id}: the bundle does not hold {', '.join(member_name(f.sha256) for f in missing[:3])} "
+                    f"{state.locked.id}: the bundle does not hold "
+                    f"{', '.join(member_name(f.sha256) for f in missing[:3])} "
                     f"({missing[0].path}): it ended first",
-                    hint="the bundle is incomplete or was cut short; copy it again, or make it again with `zoofind export`")
+                    hint="the bundle is incomplete or was cut short; copy it again, "
+                         "or make it again with `zoofind export`")
                 for slot in state.slots:
                     if slot.status == "needed":
                         slot.status = "failed"
@@ -117,7 +119,8 @@ class Placer:
                     if n != member.size:
                         raise BundleError(f"{self.source.origin}: the bundle ends inside {member.name} (truncated)",
                                           hint="copy the bundle again")
-                    check_bytes(h, f, f"{state.locked.id}: {f.path} (bundle member {member.name})", "the bundle's bytes")
+                    check_bytes(h, f, f"{state.locked.id}: {f.path} (bundle member {member.name})",
+                                "the bundle's bytes")
             except BaseException:
                 emit(self.progress, label, "failed", 0, f.size)
                 raise

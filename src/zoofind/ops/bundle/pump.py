@@ -195,7 +195,8 @@ def staged(target: Path) -> Iterator[int]:
         raise
 
 
-def emit(progress: Progress | None, label: str, kind: str, done: int = 0, total: int | None = None, advanced: int = 0) -> None:
+def emit(progress: Progress | None, label: str, kind: str, done: int = 0, total: int | None = None,
+         advanced: int = 0) -> None:
     if progress is not None:
         progress(ProgressEvent(label, kind, done, total, advanced))
 

@@ -108,7 +108,8 @@ def _bad_tar(origin: str, exc: BaseException) -> BundleError:
         return BundleError(f"{origin}: the bundle is truncated (it ends in the middle of a member)",
                            hint="it was cut short: copy it again (or see why the sending end stopped)")
     return BundleError(f"{origin}: not a readable bundle ({exc or type(exc).__name__})",
-                       hint="the file is damaged or truncated, or not a bundle; copy it again or make it again with `zoofind export`")
+                       hint="the file is damaged or truncated, or not a bundle; "
+                            "copy it again or make it again with `zoofind export`")
 
 
 class _TarFile(BundleReader):
@@ -175,7 +176,8 @@ class _TarStream(BundleReader):
             raise _bad_tar(origin, exc) from None
         if first is None or first.name != MANIFEST or tar_kind(first) is not None:
             self.close()
-            raise BundleError(f"{origin}: not a zoofind bundle (its first member is {first.name if first else 'nothing'!r}, not {MANIFEST})",
+            what = first.name if first else "nothing"
+            raise BundleError(f"{origin}: not a zoofind bundle (its first member is {what!r}, not {MANIFEST})",
                               hint="make bundles with `zoofind export --lock FILE -`")
         self._first = first
 
@@ -293,7 +295,8 @@ class _Folder(BundleReader):
         for member in self.listing:
             with self._open(member.name) as fd:
                 if os.fstat(fd).st_size != member.size:
-                    raise BundleError(f"{self.origin}: {member.name} changed while the bundle was read", hint="import again")
+                    raise BundleError(f"{self.origin}: {member.name} changed while the bundle was read",
+                                      hint="import again")
                 yield member, Data(fd_reader(fd), fd, 0)
 
 
@@ -322,7 +325,8 @@ def open_bundle(bundle: str | os.PathLike[str] | IO[bytes]) -> BundleReader:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise UsageError(f"no bundle {str(path)!r}", hint="make one with `zoofind export --lock FILE OUT.tar`") from None
+        raise UsageError(f"no bundle {str(path)!r}",
+                         hint="make one with `zoofind export --lock FILE OUT.tar`") from None
     if stat.S_ISDIR(st.st_mode):
         return _Folder(path)
     with path.open("rb") as fh:
