@@ -48,9 +48,9 @@ ZOOFIND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "zoofin
 
 def seed(home: Path, mib: int, shards: int) -> tuple[Path, list[Path]]:
     """The repo in a hub cache under ``home``; returns the lock and the blob files."""
-    from zoofind import lockfile
+    from zoofind.ops import lockfile
     from zoofind.caches.hf import RepoCache
-    from zoofind.lockfile import Lock, LockedFile, LockedModel
+    from zoofind.ops.lockfile import Lock, LockedFile, LockedModel
 
     rc = RepoCache(home / "hf" / "hub", REPO)
     files: dict[str, bytes | Path] = {"config.json": b'{"model_type": "bench"}\n', "README.md": b"# bench\n",

@@ -22,10 +22,10 @@ import pytest
 
 from servers.kaggle_server import KaggleServer
 from servers.tfhub_server import SAVED_MODEL, TfhubServer
-from zoofind import lockfile
+from zoofind.ops import lockfile
 from zoofind.ops.bundle import MANIFEST, manifest_text
 from zoofind.caches.archive import FLOOR, HEADROOM, RATIO, bound
-from zoofind.lockfile import Lock, LockedFile, LockedModel
+from zoofind.ops.lockfile import Lock, LockedFile, LockedModel
 from zoofind.units import human_bytes
 
 MiB = 1024 * 1024

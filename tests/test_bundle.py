@@ -28,10 +28,10 @@ import pytest
 
 from servers.files_server import FileServer
 from servers.tfhub_server import TfhubServer
-from zoofind import lockfile
+from zoofind.ops import lockfile
 from zoofind.ops.bundle import BUNDLE_VERSION, MANIFEST, export_bundle, import_bundle, manifest_text
 from zoofind.caches.hf import RepoCache
-from zoofind.lockfile import Lock, LockedArchive, LockedFile, LockedModel
+from zoofind.ops.lockfile import Lock, LockedArchive, LockedFile, LockedModel
 
 MB = 1024 * 1024
 REPO = "zoofind-lab/protein-tiny"

@@ -23,7 +23,7 @@ import pytest
 from servers.files_server import FileServer
 from servers.kaggle_server import KaggleServer
 from servers.tfhub_server import SAVED_MODEL, TfhubServer
-from zoofind import lockfile
+from zoofind.ops import lockfile
 
 #: 2001-09-09: the build date every archive here carries.
 OLD = 1_000_000_000

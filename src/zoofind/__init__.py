@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from .fetch.engine import ProgressEvent
     from .models.cache import CachedModel, Removal, Removed, Verified
-    from .lock_runner import LockReport
-    from .pull_runner import PullReport
+    from .ops.lock import LockReport
+    from .ops.pull import PullReport
     from .search_runner import SearchResult
     from .hubs.base import SourceStatus
 
@@ -43,10 +43,10 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "hubs.base", "Context": "context",
-    "PullReport": "pull_runner", "PullResult": "pull_runner", "PulledFile": "pull_runner", "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache", "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
+    "PullReport": "ops.pull", "PullResult": "ops.pull", "PulledFile": "ops.pull", "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache", "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
     "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle", "ImportReport": "models.bundle",
     "BundledModel": "models.bundle", "BundledFile": "models.bundle",
-    "LockReport": "lock_runner", "Lock": "lockfile", "LockedModel": "lockfile", "LockedFile": "lockfile",
+    "LockReport": "ops.lock", "Lock": "models.lock", "LockedModel": "models.lock", "LockedFile": "models.lock",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
                                    "RateLimitedError", "ServerError", "BadAnswerError", "MissingHomeError", "OutputError",
@@ -101,17 +101,17 @@ def pull(
     from pathlib import Path
 
     from .context import Context
-    from .pull_runner import PullOptions
-    from .pull_runner import pull as run
+    from .ops.pull import PullOptions
+    from .ops.pull import pull as run
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
                        dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run)
     ctx = Context.from_env(offline=offline, timeout=timeout)
     wanted = [ids] if isinstance(ids, str) else list(ids)
     if lock is not None:
-        from . import lockfile
+        from .ops import lockfile
         from .errors import UsageError
-        from .lock_runner import pull_locked
+        from .ops.lock import pull_locked
 
         if wanted:
             raise UsageError("give ids or a lock file, not both")
@@ -131,10 +131,10 @@ def lock(
     """
     from pathlib import Path
 
-    from . import lockfile
+    from .ops import lockfile
     from .context import Context
-    from .lock_runner import lock as run
-    from .pull_runner import PullOptions
+    from .ops.lock import lock as run
+    from .ops.pull import PullOptions
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files, jobs=jobs)
     report = run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)

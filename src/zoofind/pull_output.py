@@ -18,9 +18,9 @@ from .units import human_bytes
 
 if TYPE_CHECKING:
     from .fetch.engine import ProgressEvent
-    from .lock_runner import LockReport
-    from .lockfile import LockedModel
-    from .pull_runner import PullReport, PullResult
+    from .ops.lock import LockReport
+    from .ops.lockfile import LockedModel
+    from .ops.pull import PullReport, PullResult
 
 
 @contextlib.contextmanager
@@ -87,7 +87,7 @@ def render_lock(env: Environment, fmt: str, report: "LockReport", written: str |
     """``zoofind lock``: stdout ``id<TAB>pin`` a model (the commit or the sha256 it is pinned to), or
     records; stderr the pull's notes and which file was written. With ``-o -`` the lock
     itself went to stdout and nothing else does."""
-    from .lockfile import to_data
+    from .ops.lockfile import to_data
 
     lock = report.lock
     if written != "-":

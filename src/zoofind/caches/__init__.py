@@ -7,7 +7,7 @@
 * ``tfhub``: TF Hub's module folders (``$TFHUB_CACHE_DIR/<sha1 of the handle URL>``), which
   ``hub.load`` uses without a request.
 * ``kagglehub``: kagglehub's model cache (``models/<handle>/<version>`` and ``.complete`` markers;
-  pull fills it through ``pull_kaggle``).
+  pull fills it through ``hubs.kaggle.pull``).
 * ``archive``: archives checked whole and extracted safely, for TF Hub and Kaggle.
 * ``shared``: the read-only shared tier (``ZOOFIND_SHARED_CACHE``).
 

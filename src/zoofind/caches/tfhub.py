@@ -34,7 +34,7 @@ from typing import Mapping
 from ..atomic import replacing
 from ..fetch.integrity import IntegrityError
 from ..fetch.locks import LOCK_PREFIX
-from ..lockfile import LockedArchive
+from ..models.lock import LockedArchive
 from .archive import extract
 
 CANONICAL = "https://tfhub.dev"

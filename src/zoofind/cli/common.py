@@ -175,7 +175,7 @@ def ids_from(args: "list[str]") -> list[str]:
     """The ids a command was given, ``-`` replaced by those on stdin (one a line, first column)."""
     import sys
 
-    from ..pull_runner import read_ids
+    from ..ops.pull import read_ids
 
     out: list[str] = []
     for raw in args:

@@ -43,7 +43,7 @@ def lock(
     e = env()
     with reporting(e):
         from .. import lock as run_lock
-        from ..lockfile import dumps
+        from ..ops.lockfile import dumps
         from ..pull_output import progress_bars, render_lock
 
         wanted = ids_from(ids)

@@ -96,7 +96,7 @@ class KaggleSource:
 
     def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         # A version's files come with per-file download calls that answer signed links: `pull`
-        # plans them itself (pull_kaggle, over api.list_version_files and api.download_link).
+        # plans them itself (hubs.kaggle.pull, over api.list_version_files and api.download_link).
         return ()
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:

@@ -28,17 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from .context import Context
-from .errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
-from .paths import inside_home, max_extract
-from .records import ParsedId
+from ...context import Context
+from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
+from ...paths import inside_home, max_extract
+from ...records import ParsedId
 
 if TYPE_CHECKING:
-    from .fetch.engine import Download
-    from .pull_runner import PullOptions, _Plan
-    from .hubs.base import FileEntry
-    from .hubs.kaggle.auth import Credentials
-    from .hubs.kaggle.mapping import Handle
+    from ...fetch.engine import Download
+    from ...ops.pull import PullOptions, _Plan
+    from ...hubs.base import FileEntry
+    from ...hubs.kaggle.auth import Credentials
+    from ...hubs.kaggle.mapping import Handle
 
 #: What the result calls a version Kaggle sends as one archive.
 ARCHIVE_NAME = "archive.tar.gz"
@@ -66,8 +66,8 @@ class _Placement:
 
 def plan_kaggle(plan: "_Plan", pid: ParsedId, ctx: Context, opts: "PullOptions") -> None:
     """Fill ``plan`` (id with the resolved version, path, chosen files, targets, downloads, notes)."""
-    from .caches import kagglehub
-    from .hubs.kaggle.mapping import Handle, framework_enum
+    from ...caches import kagglehub
+    from ...hubs.kaggle.mapping import Handle, framework_enum
 
     if opts.include or opts.exclude:
         raise UsageError(f"{pid}: Kaggle model versions are pulled whole (kagglehub marks a version complete only with "
@@ -91,7 +91,7 @@ def plan_kaggle(plan: "_Plan", pid: ParsedId, ctx: Context, opts: "PullOptions")
         return
     if ctx.offline:
         raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {kagglehub.cache_root(ctx.environ)}", hint=offline_hint)
-    from .hubs.kaggle.auth import credentials
+    from ...hubs.kaggle.auth import credentials
 
     creds = credentials(ctx.environ)
     if creds is None:
@@ -110,8 +110,8 @@ def _with_revision(h: "Handle", revision: str | None, pid: ParsedId) -> "Handle"
 
 
 def _from_cache(plan: "_Plan", h: "Handle", folder: Path) -> None:
-    from .caches import kagglehub
-    from .hubs.base import FileEntry
+    from ...caches import kagglehub
+    from ...hubs.base import FileEntry
 
     plan.id, plan.path = f"kaggle:{h}", folder
     for rel, p in kagglehub.files_of(folder).items():
@@ -122,8 +122,8 @@ def _from_cache(plan: "_Plan", h: "Handle", folder: Path) -> None:
 
 def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: "Credentials", ctx: Context,
                  opts: "PullOptions") -> None:
-    from .caches import kagglehub
-    from .hubs.kaggle import SPEC, api
+    from ...caches import kagglehub
+    from ...hubs.kaggle import SPEC, api
 
     endpoint = ctx.endpoint(SPEC)
     body = api.instance_body(h.owner, h.model, enum, h.variation)
@@ -153,7 +153,7 @@ def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: 
 
 
 def _version_of(instance: Mapping[str, Any], h: "Handle") -> int:
-    from .hubs import json_int
+    from ...hubs import json_int
 
     version = json_int(instance.get("versionNumber"))
     if not version:
@@ -164,9 +164,9 @@ def _version_of(instance: Mapping[str, Any], h: "Handle") -> int:
 
 def _entries(raw: Sequence[Any], model: str) -> list["FileEntry"]:
     """The listing's files as entries, every name checked to stay inside the version folder."""
-    from .caches import safe_relpath
-    from .hubs import json_int
-    from .hubs.base import FileEntry
+    from ...caches import safe_relpath
+    from ...hubs import json_int
+    from ...hubs.base import FileEntry
 
     out: dict[str, FileEntry] = {}
     for item in raw:
@@ -181,10 +181,10 @@ def _entries(raw: Sequence[Any], model: str) -> list["FileEntry"]:
 
 
 def _download(plan: "_Plan", url: str, target: Path, size: int | None, name: str, folder: Path) -> "Download":
-    from .caches import kagglehub
-    from .fetch.engine import Download
-    from .fetch.integrity import Expected
-    from .pull_runner import _label
+    from ...caches import kagglehub
+    from ...fetch.engine import Download
+    from ...fetch.integrity import Expected
+    from ...ops.pull import _label
 
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
     return Download(url, target, kagglehub.lock_path(target), Expected(size), _label(plan.id, name),
@@ -193,7 +193,7 @@ def _download(plan: "_Plan", url: str, target: Path, size: int | None, name: str
 
 def _plan_files(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "Link", opts: "PullOptions") -> None:
     """Up to a page of files: each fetched on its own into the staging folder beside the version."""
-    from .caches import kagglehub
+    from ...caches import kagglehub
 
     staging = kagglehub.staging_dir(folder)
     wanted = []
@@ -217,10 +217,10 @@ def _plan_files(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "
 def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "Link", opts: "PullOptions",
                   limit: int | None) -> None:
     """More files than a page: the version as one archive, extracted when placed."""
-    from .caches import kagglehub
-    from .hubs.base import FileEntry
-    from .hubs.kaggle.api import FILES_PAGE
-    from .units import human_bytes
+    from ...caches import kagglehub
+    from ...hubs.base import FileEntry
+    from ...hubs.kaggle.api import FILES_PAGE
+    from ...units import human_bytes
 
     archive = kagglehub.archive_path(folder)
     entry = FileEntry(ARCHIVE_NAME, "", size=None)
@@ -236,8 +236,8 @@ def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link:
 
 def place_kaggle(plan: "_Plan", by_label: dict[str, "Download"]) -> None:
     """Make the verified files the version folder kagglehub loads; the ``.complete`` marker last."""
-    from .caches import kagglehub
-    from .fetch.locks import lock_for
+    from ...caches import kagglehub
+    from ...fetch.locks import lock_for
 
     placement = plan.repo
     if not isinstance(placement, _Placement):

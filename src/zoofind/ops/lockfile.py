@@ -27,7 +27,7 @@ and ``zoofind export``/``import`` can carry the set to a machine without network
     sha256 = "..."
 
 This module only reads and writes the file (``loads``/``dumps``/``read``/``write``); what
-resolves models into a lock and what pulls a lock is ``lock_runner``. A file that is not a
+resolves models into a lock and what pulls a lock is ``ops.lock``. A file that is not a
 valid lock is a ``UsageError`` naming the file and what is wrong, never a traceback.
 """
 
@@ -35,13 +35,12 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..models.lock import SCHEMA, Lock, LockedArchive, LockedFile, LockedModel
 
-SCHEMA = 1
 #: The name ``zoofind lock`` writes and ``pull --lock`` reads when none is given.
 DEFAULT_NAME = "zoofind.lock"
 #: The sources a lock can pin (the ones ``pull`` fetches).
@@ -57,56 +56,6 @@ HEADER = """\
 # Carry them offline:    zoofind export --lock {name} models.tar  (then: zoofind import models.tar)
 # Written by zoofind; edit with care: every size and sha256 is checked against the bytes.
 """
-
-
-@dataclass(frozen=True)
-class LockedFile:
-    #: The file's path inside the model: a repo path (Hugging Face), the checkpoint's file
-    #: name (torchvision), a path inside the extracted module folder (TF Hub).
-    path: str
-    size: int
-    sha256: str
-    #: Hugging Face: the file's name in the cache's ``blobs/`` (the Hub's ETag: the LFS
-    #: sha256 for large files, the git blob sha1 for small ones).
-    blob: str | None = None
-
-
-@dataclass(frozen=True)
-class LockedArchive:
-    """TF Hub: the compressed archive the module's files were extracted from."""
-
-    size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class LockedModel:
-    id: str
-    #: What was asked for (a branch or tag), kept for people reading the lock.
-    revision: str | None = None
-    #: Hugging Face: the commit sha every file was taken from.
-    commit: str | None = None
-    files: tuple[LockedFile, ...] = ()
-    archive: LockedArchive | None = None
-    framework: str | None = None
-
-    @property
-    def source(self) -> str:
-        return self.id.split(":", 1)[0]
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(f.size for f in self.files)
-
-
-@dataclass(frozen=True)
-class Lock:
-    models: tuple[LockedModel, ...]
-    zoofind: str = ""
-    created: datetime.datetime | None = None
-    schema: int = SCHEMA
-    #: Where it was read from (None when built in memory).
-    origin: str | None = field(default=None, compare=False)
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -134,7 +83,7 @@ def dumps(lock: Lock, *, name: str = DEFAULT_NAME) -> str:
 
 def write(lock: Lock, path: Path) -> None:
     """Write atomically: a lock file is never seen half-written."""
-    from .atomic import replacing
+    from ..atomic import replacing
 
     with replacing(path, "w") as fh:
         fh.write(dumps(lock, name=path.name))
@@ -204,9 +153,9 @@ def _lock(data: Mapping[str, Any], origin: str) -> Lock:
 
 
 def _model(entry: Any) -> LockedModel:
-    from .caches import safe_relpath
-    from .errors import BadAnswerError
-    from .ids import parse_id
+    from ..caches import safe_relpath
+    from ..errors import BadAnswerError
+    from ..ids import parse_id
 
     if not isinstance(entry, dict):
         raise _Bad("not a table")

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .context import Context
-from .ids import resolve_id
-from .paths import inside_home
-from .errors import EXIT_OK, NotFoundError, OfflineError, UsageError, ZoofindError, describe
-from .records import ParsedId
+from ..context import Context
+from ..ids import resolve_id
+from ..paths import inside_home
+from ..errors import EXIT_OK, NotFoundError, OfflineError, UsageError, ZoofindError, describe
+from ..records import ParsedId
 
 if TYPE_CHECKING:
-    from .fetch.engine import Download, Fetched, ProgressEvent
-    from .frameworks import Requirement
-    from .hubs.base import FileEntry, FileSet
+    from ..fetch.engine import Download, Fetched, ProgressEvent
+    from ..frameworks import Requirement
+    from ..hubs.base import FileEntry, FileSet
 
 #: Sources pull knows how to place (each maps to one module of ``zoofind.caches``).
 SUPPORTED = ("hf", "torchvision", "tfhub")
@@ -117,7 +117,7 @@ def choose(files: Sequence["FileEntry"], opts: PullOptions) -> list[tuple["FileE
     TF, Flax, ONNX or GGUF are skipped. ``--include`` globs pick files (and override the
     weights rule for what they match), ``--exclude`` globs drop them, ``--all-files`` all.
     """
-    from .frameworks import weights_format_of
+    from ..frameworks import weights_format_of
 
     has_safetensors = any(weights_format_of(f.path) == "safetensors" for f in files)
     out: list[tuple[FileEntry, str | None]] = []
@@ -135,7 +135,7 @@ def choose(files: Sequence["FileEntry"], opts: PullOptions) -> list[tuple["FileE
 
 
 def is_pickle(path: str) -> bool:
-    from .frameworks import weights_format_of
+    from ..frameworks import weights_format_of
 
     return weights_format_of(path) == "pickle"
 
@@ -166,7 +166,7 @@ class _Plan:
 
 
 def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
-    from .hubs import registry
+    from ..hubs import registry
 
     plan = _Plan(raw)
     try:
@@ -175,7 +175,7 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
         rev = opts.revision or rev
         plan.id, plan.source, plan.revision = str(pid), pid.source, rev
         if pid.source == "kaggle":
-            from .pull_kaggle import plan_kaggle
+            from ..hubs.kaggle.pull import plan_kaggle
 
             plan_kaggle(plan, pid, ctx, opts)
             return plan
@@ -196,8 +196,8 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> _Plan:
 
 def _fileset(pid: ParsedId, ctx: Context, revision: str | None) -> "FileSet":
     """The source's ``fileset`` where it has one; else its ``files()`` with no revision."""
-    from .hubs import registry
-    from .hubs.base import FileSet
+    from ..hubs import registry
+    from ..hubs.base import FileSet
 
     source = registry.get(pid.source)
     fileset = getattr(source, "fileset", None)
@@ -209,9 +209,9 @@ def _fileset(pid: ParsedId, ctx: Context, revision: str | None) -> "FileSet":
 
 
 def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) -> None:
-    from .caches import safe_relpath
-    from .fetch.engine import Download
-    from .fetch.integrity import Expected
+    from ..caches import safe_relpath
+    from ..fetch.engine import Download
+    from ..fetch.integrity import Expected
 
     plan.id, plan.commit, plan.revision = fs.id, fs.commit, fs.revision
     if not fs.files:
@@ -220,8 +220,8 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
         safe_relpath(f.path, what=fs.id)
     plan.chosen = chosen
     if plan.source == "hf":
-        from .caches.hf import RepoCache, hub_cache
-        from .hubs.hf.auth import find_token
+        from ..caches.hf import RepoCache, hub_cache
+        from ..hubs.hf.auth import find_token
 
         repo = RepoCache(inside_home(hub_cache(ctx.environ), ctx.environ), fs.id.split(":", 1)[1])
         plan.repo = repo
@@ -248,7 +248,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                 denied_hint=denied,
             ))
     elif plan.source == "tfhub":
-        from .caches import shared, tfhub
+        from ..caches import shared, tfhub
 
         module_dir = _tfhub_dir(plan, ctx)
         for f, _ in chosen:
@@ -263,7 +263,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                                            done=lambda d=module_dir: tfhub.present(d),
                                            shared=lambda d=module_dir, e=expected: shared.link_module(d, fs.id.split(":", 1)[1], e, ctx.environ)))
     else:  # torchvision
-        from .caches.torch import checkpoints, lock_path
+        from ..caches.torch import checkpoints, lock_path
 
         folder = inside_home(checkpoints(ctx.environ), ctx.environ)
         for f, skip in chosen:
@@ -275,7 +275,7 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
                 continue
             plan.downloads.append(Download(f.url, target, lock_path(target), Expected(f.size, f.sha256, None, f.sha256_prefix), _label(fs.id, f.path)))
     if plan.source == "hf" and plan.commit and any(is_pickle(f.path) for f, skip in chosen if not skip):
-        from .hubs import registry
+        from ..hubs import registry
 
         try:  # advice, not a gate: a failed scan lookup never fails the pull
             plan.scans = registry.get("hf").security_scan(ParsedId("hf", fs.id.split(":", 1)[1]), ctx, plan.commit)
@@ -284,14 +284,14 @@ def _plan_online(plan: _Plan, fs: "FileSet", ctx: Context, opts: PullOptions) ->
     skipped = [f for f, skip in chosen if skip and "safetensors" in skip]
     if skipped:
         size = sum(f.size or 0 for f in skipped)
-        from .units import human_bytes
+        from ..units import human_bytes
 
         plan.notes.append(f"{plan.id}: skipped {len(skipped)} file(s), {human_bytes(size)}, holding the same weights in other formats; "
                           "--all-files fetches them (or --include GLOB)")
 
 
 def _tfhub_dir(plan: _Plan, ctx: Context) -> Path:
-    from .caches import tfhub
+    from ..caches import tfhub
 
     root, own = tfhub.cache_dir(ctx.environ)
     root = inside_home(root, ctx.environ)
@@ -305,16 +305,16 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
     """From the caches alone (the user's own, then the shared tier, whose files are checked
     and linked into the user's): the model is there, or the answer says how to get it there.
     The shared tier is imported and looked at only for what the user's caches lack."""
-    from .hubs.base import FileEntry
+    from ..hubs.base import FileEntry
 
     hint = f"on a machine with network run `zoofind pull {plan.raw}` (with the same cache folders), or drop --offline"
     if pid.source == "hf":
-        from .caches.hf import RepoCache, hub_cache
+        from ..caches.hf import RepoCache, hub_cache
 
         repo = RepoCache(hub_cache(ctx.environ), pid.ref)
         commit = repo.commit_of(plan.revision or "main")
         if commit is None:
-            from .caches import shared
+            from ..caches import shared
 
             if (linked := shared.link_snapshot(repo, plan.revision or "main", ctx.environ)) is not None:
                 commit = linked.commit
@@ -338,13 +338,13 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
                 plan.present.add(f.path)
                 plan.targets[f.path] = plan.path / f.path
     elif pid.source == "tfhub":
-        from .caches import tfhub
+        from ..caches import tfhub
 
         module_dir = _tfhub_dir(plan, ctx)
         from_shared = False
         if not tfhub.present(module_dir):
-            from .caches import shared
-            from .fetch.integrity import Expected
+            from ..caches import shared
+            from ..fetch.integrity import Expected
 
             linked = shared.link_module(module_dir, pid.ref, Expected(), ctx.environ)
             plan.notes.extend(linked.notes)
@@ -361,15 +361,15 @@ def _plan_offline(plan: _Plan, pid: ParsedId, ctx: Context, opts: PullOptions) -
                 if from_shared:
                     plan.shared.add(rel)
     else:
-        from .caches.torch import checkpoints
+        from ..caches.torch import checkpoints
 
         fs = _fileset(pid, ctx, None)  # the bundled index: no request
         plan.id = fs.id
         for f in fs.files:
             target = checkpoints(ctx.environ) / f.path
             if not target.is_file():
-                from .caches import shared
-                from .fetch.integrity import Expected
+                from ..caches import shared
+                from ..fetch.integrity import Expected
 
                 linked = shared.link_file(target, Expected(f.size, f.sha256, None, f.sha256_prefix), ctx.environ, _label(fs.id, f.path))
                 plan.notes.extend(linked.notes)
@@ -406,7 +406,7 @@ def run_plans(
     """Fetch what the plans need, all models' files in one engine run, then place each model."""
     downloads = [d for p in plans if p.error is None for d in p.downloads]
     if downloads and not opts.dry_run:
-        from .fetch.engine import Engine
+        from ..fetch.engine import Engine
 
         outcomes = iter(Engine(ctx, jobs=opts.jobs, progress=progress, stall=ctx.timeout).run(downloads))
         for p in plans:
@@ -490,13 +490,13 @@ def _failed(plan: _Plan, exc: BaseException) -> PullResult:
 def _place(plan: _Plan, by_label: dict[str, "Download"], ctx: Context) -> None:
     """Make every verified file visible where its framework looks."""
     if plan.source == "kaggle":
-        from .pull_kaggle import place_kaggle
+        from ..hubs.kaggle.pull import place_kaggle
 
         place_kaggle(plan, by_label)
         return
     if plan.source == "tfhub":
-        from .caches import tfhub
-        from .paths import max_extract
+        from ..caches import tfhub
+        from ..paths import max_extract
 
         assert plan.path is not None
         for f, _ in plan.chosen:
@@ -509,7 +509,7 @@ def _place(plan: _Plan, by_label: dict[str, "Download"], ctx: Context) -> None:
         return
     if plan.source != "hf" or plan.commit is None:
         return  # a torch checkpoint is its own final path
-    from .caches.hf import RepoCache
+    from ..caches.hf import RepoCache
 
     repo = plan.repo
     assert isinstance(repo, RepoCache)
@@ -534,7 +534,7 @@ def _to_dest(plan: _Plan, opts: PullOptions, ctx: Context, *, multi: bool) -> tu
     assert opts.dest is not None
     # The whole ref, so hf:Qwen/Qwen2.5-7B and hf:Qwen/Qwen2.5-0.5B, or two repos named bert, never share a folder.
     root = opts.dest / plan.id.split(":", 1)[1].replace("/", "--") if multi else opts.dest
-    from .caches.shared import tier_of
+    from ..caches.shared import tier_of
 
     mode = "hardlink"
     for rel, src in plan.targets.items():
@@ -555,7 +555,7 @@ def _to_dest(plan: _Plan, opts: PullOptions, ctx: Context, *, multi: bool) -> tu
             os.link(src, dst)
         except OSError:
             mode = "copy"
-            from .atomic import replacing
+            from ..atomic import replacing
 
             with replacing(dst) as out, src.open("rb") as fh:
                 shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
@@ -564,14 +564,14 @@ def _to_dest(plan: _Plan, opts: PullOptions, ctx: Context, *, multi: bool) -> tu
 
 def _requirements(plan: _Plan, ctx: Context) -> dict[str, object]:
     """Framework, pip packages and the install line, from what zoofind knows of the model."""
-    from . import catalog as catalog_mod
-    from .frameworks import check_requirements, install_command, requirements
+    from .. import catalog as catalog_mod
+    from ..frameworks import check_requirements, install_command, requirements
 
     record = catalog_mod.load().get(plan.id)
     if record is None and plan.source == "hf":
         # Not curated: what the Hub says (the info answer is cached); never worth failing the pull for.
         try:
-            from .lookup import lookup
+            from ..lookup import lookup
 
             record, _ = lookup(plan.id, ctx)
         except Exception:  # noqa: BLE001

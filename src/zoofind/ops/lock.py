@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 from urllib.parse import quote
 
-from .context import Context
-from .errors import OfflineError, UsageError
+from ..context import Context
+from ..errors import OfflineError, UsageError
 from .lockfile import Lock, LockedArchive, LockedFile, LockedModel
-from .paths import inside_home
-from .pull_runner import PullOptions, PullReport, PullResult, _label, _Plan, _tfhub_dir, pull, run_plans
+from ..paths import inside_home
+from .pull import PullOptions, PullReport, PullResult, _label, _Plan, _tfhub_dir, pull, run_plans
 
 if TYPE_CHECKING:
-    from .fetch.engine import ProgressEvent
+    from ..fetch.engine import ProgressEvent
 
 Progress = Callable[["ProgressEvent"], None] | None
 
@@ -49,7 +49,7 @@ class LockReport:
 # -- writing a lock ----------------------------------------------------------------------
 def lock(ids: Sequence[str], ctx: Context, opts: PullOptions, progress: Progress = None) -> LockReport:
     """Pull ``ids`` and record exactly what arrived; no lock when any model failed."""
-    from . import __version__
+    from .. import __version__
 
     if opts.dry_run:
         raise UsageError("lock has no --dry-run: it records the bytes it verified", hint="use `zoofind pull --dry-run` to see what would be fetched")
@@ -62,7 +62,7 @@ def lock(ids: Sequence[str], ctx: Context, opts: PullOptions, progress: Progress
 
 
 def _locked(r: PullResult) -> LockedModel:
-    from .fetch.integrity import Expected, hash_file
+    from ..fetch.integrity import Expected, hash_file
 
     def sha256_of(path: Path, known: str | None, status: str) -> str:
         # A sha256 this run computed from the bytes it received is verified; anything else is
@@ -73,7 +73,7 @@ def _locked(r: PullResult) -> LockedModel:
     assert r.path is not None
     root = Path(r.path)
     if source in ("tfhub", "kaggle"):  # a folder: every file in it
-        from .caches import tfhub
+        from ..caches import tfhub
 
         files = tuple(
             LockedFile(p.relative_to(root).as_posix(), p.stat().st_size, sha256_of(p, None, "cached"))
@@ -130,7 +130,7 @@ def _plan_locked(m: LockedModel, ctx: Context, opts: PullOptions) -> _Plan:
 
 def _differs(m: LockedModel, f: LockedFile, path: Path) -> None:
     """Hash a cached file against the lock; a difference fails the model, naming the file."""
-    from .fetch.integrity import Expected, IntegrityError, hash_file, verify
+    from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
 
     expected = Expected(f.size, f.sha256)
     try:
@@ -150,12 +150,12 @@ def _missing(plan: _Plan, ctx: Context, where: str) -> None:
 
 
 def _plan_hf(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -> None:
-    from .caches.hf import RepoCache, hub_cache
-    from .fetch.engine import Download
-    from .fetch.integrity import Expected
-    from .hubs.base import FileEntry
-    from .hubs.hf import SPEC
-    from .hubs.hf.auth import find_token
+    from ..caches.hf import RepoCache, hub_cache
+    from ..fetch.engine import Download
+    from ..fetch.integrity import Expected
+    from ..hubs.base import FileEntry
+    from ..hubs.hf import SPEC
+    from ..hubs.hf.auth import find_token
 
     assert m.commit is not None
     repo_id = m.id.split(":", 1)[1]
@@ -184,12 +184,12 @@ def _plan_hf(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -> No
 
 
 def _plan_torchvision(plan: _Plan, m: LockedModel, ctx: Context) -> None:
-    from .caches.torch import checkpoints, lock_path
-    from .fetch.engine import Download
-    from .fetch.integrity import Expected
-    from .ids import parse_id
-    from .pull_runner import _fileset
-    from .hubs.base import FileEntry
+    from ..caches.torch import checkpoints, lock_path
+    from ..fetch.engine import Download
+    from ..fetch.integrity import Expected
+    from ..ids import parse_id
+    from .pull import _fileset
+    from ..hubs.base import FileEntry
 
     folder = inside_home(checkpoints(ctx.environ), ctx.environ)
     urls = {f.path: f.url for f in _fileset(parse_id(m.id), ctx, None).files}  # the bundled index: no request
@@ -211,12 +211,12 @@ def _plan_torchvision(plan: _Plan, m: LockedModel, ctx: Context) -> None:
 
 def _plan_tfhub(plan: _Plan, m: LockedModel, ctx: Context) -> None:
     """A module folder is checked file by file; a missing one is fetched as the locked archive."""
-    from .caches import tfhub
-    from .fetch.engine import Download
-    from .fetch.integrity import Expected
-    from .ids import parse_id
-    from .pull_runner import _fileset
-    from .hubs.base import FileEntry
+    from ..caches import tfhub
+    from ..fetch.engine import Download
+    from ..fetch.integrity import Expected
+    from ..ids import parse_id
+    from .pull import _fileset
+    from ..hubs.base import FileEntry
 
     module_dir = _tfhub_dir(plan, ctx)
     if tfhub.present(module_dir):
@@ -237,7 +237,7 @@ def _plan_tfhub(plan: _Plan, m: LockedModel, ctx: Context) -> None:
     plan.chosen.append((FileEntry(archive.path, archive.url, size, sha), None))
     target = tfhub.archive_path(module_dir)
     plan.targets[archive.path] = target
-    from .caches import shared
+    from ..caches import shared
 
     expected = Expected(size, sha)
     # The shared tier holds module folders: one whose descriptor records the locked archive's
@@ -252,9 +252,9 @@ def _plan_kaggle(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -
     cached ones now, fetched ones by the engine (one by one) or once placed (a whole-version archive)."""
     from dataclasses import replace
 
-    from .fetch.integrity import Expected
-    from .ids import parse_id
-    from .pull_kaggle import plan_kaggle
+    from ..fetch.integrity import Expected
+    from ..ids import parse_id
+    from ..hubs.kaggle.pull import plan_kaggle
 
     plan_kaggle(plan, parse_id(m.id), ctx, opts)
     by_label = {_label(plan.id, f.path): f for f in m.files}
@@ -268,7 +268,7 @@ def _plan_kaggle(plan: _Plan, m: LockedModel, ctx: Context, opts: PullOptions) -
 
 
 def _integrity(m: LockedModel, what: str) -> Exception:
-    from .fetch.integrity import IntegrityError
+    from ..fetch.integrity import IntegrityError
 
     return IntegrityError(f"{m.id}: {what}", hint=f"remove it (`zoofind cache rm {m.id}`) and run the pull again")
 
@@ -277,8 +277,8 @@ def _check_extracted(report: PullReport, lock: Lock) -> PullReport:
     """Folders fetched as an archive (TF Hub, Kaggle): every file in place must be the locked one."""
     from dataclasses import replace
 
-    from .caches import tfhub
-    from .errors import describe
+    from ..caches import tfhub
+    from ..errors import describe
 
     by_id = {m.id: m for m in lock.models}
     out = []
@@ -300,7 +300,7 @@ def _check_extracted(report: PullReport, lock: Lock) -> PullReport:
             if m.source == "tfhub":
                 tfhub.descriptor_path(module_dir).unlink(missing_ok=True)
             else:
-                from .caches import kagglehub
+                from ..caches import kagglehub
 
                 kagglehub.marker_path(module_dir).unlink(missing_ok=True)  # first: the folder no longer counts
             if module_dir.is_symlink():
