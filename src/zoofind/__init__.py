@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .fetch.engine import ProgressEvent
     from .models.cache import CachedModel, Removal, Removed, Verified
     from .ops.lock import LockReport
-    from .ops.pull import PullReport
+    from .models.pull import PullReport
     from .search_runner import SearchResult
     from .hubs.base import SourceStatus
 
@@ -43,7 +43,7 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "hubs.base", "Context": "context",
-    "PullReport": "ops.pull", "PullResult": "ops.pull", "PulledFile": "ops.pull", "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache", "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
+    "PullReport": "models.pull", "PullResult": "models.pull", "PulledFile": "models.pull", "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache", "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
     "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle", "ImportReport": "models.bundle",
     "BundledModel": "models.bundle", "BundledFile": "models.bundle",
     "LockReport": "ops.lock", "Lock": "models.lock", "LockedModel": "models.lock", "LockedFile": "models.lock",
@@ -101,7 +101,7 @@ def pull(
     from pathlib import Path
 
     from .context import Context
-    from .ops.pull import PullOptions
+    from .models.pull import PullOptions
     from .ops.pull import pull as run
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
@@ -134,7 +134,7 @@ def lock(
     from .ops import lockfile
     from .context import Context
     from .ops.lock import lock as run
-    from .ops.pull import PullOptions
+    from .models.pull import PullOptions
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files, jobs=jobs)
     report = run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)

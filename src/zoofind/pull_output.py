@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .fetch.engine import ProgressEvent
     from .ops.lock import LockReport
     from .ops.lockfile import LockedModel
-    from .ops.pull import PullReport, PullResult
+    from .models.pull import PullReport, PullResult
 
 
 @contextlib.contextmanager

@@ -86,7 +86,7 @@ class Source(Protocol):
     installed registry once); the CLI's spinner shows it.
 
     Optional: ``fileset(pid, ctx, *, revision=None) -> FileSet``, the files with the exact
-    revision they belong to, for ``pull``; without it ``pull`` uses ``files()`` and no revision.
+    revision they belong to, which the hub's own ``pull`` ability (``protocol.Pulls``) may read.
     """
 
     spec: SourceSpec

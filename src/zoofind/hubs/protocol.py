@@ -17,14 +17,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence, runtime_checkable
 
-if TYPE_CHECKING:  # registering a hub (every start-up) imports this module: the types only for checkers
+# Types only: the registry reads ABILITIES on every start-up, which must not pay for these.
+if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
     from ..context import Context
-    from ..lockfile import LockedFile, LockedModel
+    from ..fetch.engine import Fetched
     from ..models.bundle import Placement
     from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
+    from ..models.lock import LockedFile, LockedModel
+    from ..models.pull import ModelPlan, PullOptions, PullResult
+    from ..records import ParsedId
 
 #: Every ability a source may register, with what the refusal says a source without it
 #: cannot do ("<title> models cannot <this>").
@@ -38,19 +42,65 @@ ABILITIES: dict[str, str] = {
 
 
 # == pull: plan, place (the "pull" helper's section) ==========================================
-#
-#
-#
-#
-#
-#
+class Pulls(Protocol):
+    """A hub whose models ``zoofind pull`` fetches into its framework's own cache.
+
+    ``ops.pull`` resolves each id, asks its hub for a plan, runs ONE fetch-engine run for every
+    plan's downloads, then asks each hub to place its model. It knows no layout: everything
+    about where a framework looks is the hub's.
+    """
+
+    #: Whether a model outside the bundled catalog is described by asking the hub (``info``) for
+    #: the result's framework and requirements; False: only the catalog's record is used.
+    describes_uncurated: bool
+
+    def plan(self, pid: "ParsedId", ctx: "Context", opts: "PullOptions", *, revision: str | None,
+             asked: str) -> "ModelPlan":
+        """The files of ``pid`` at ``revision`` (an exact commit in ``ModelPlan.commit`` where the hub
+        has them), each with its skip reason, target, presence and ``Download``.
+
+        With ``ctx.offline`` it makes no request: the model is answered from the caches alone (the
+        user's, then the shared tier's, linked after checking), or an ``OfflineError`` says what to
+        do (``asked`` is what the user typed, for that hint). ``opts.dry_run``: nothing is written.
+        A failure raises a ``ZoofindError``; it becomes this model's result, the others go on.
+        """
+        ...
+
+    def place(self, plan: "ModelPlan", fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, "Path"]:
+        """Make the verified files of ``plan`` visible where the framework looks (``fetched``: each
+        downloaded file's outcome, by path; called only when every download succeeded, never on a
+        dry run). Nothing half-written is ever visible. Returns what the framework now sees: each
+        file's path in the model -> its path on disk (what ``--dest`` links)."""
+        ...
+
+
 # == lock: pin, plan from a lock ===============================================================
-#
-#
-#
-#
-#
-#
+class Locks(Protocol):
+    """A hub whose pulls ``zoofind lock`` records and ``zoofind pull --lock`` reproduces."""
+
+    def pin(self, result: "PullResult") -> "LockedModel":
+        """The lock entry of a successful pull: every file's size and sha256 (hashed from disk
+        where this run did not compute it: a lock never records a digest nobody checked)."""
+        ...
+
+    def problem(self, locked: "LockedModel") -> str | None:
+        """What is wrong with a lock file's entry for this hub beyond the generic checks (a Hub
+        model without its commit), or None; the lock file is then refused naming it."""
+        ...
+
+    def plan_locked(self, locked: "LockedModel", ctx: "Context", opts: "PullOptions") -> "ModelPlan":
+        """A pinned plan from the lock alone (no metadata request): cached files hashed against the
+        lock now (a difference raises ``IntegrityError`` naming the file), missing ones downloaded
+        against the lock's size and sha256; offline, a missing file is an ``OfflineError``."""
+        ...
+
+    def check_placed(self, locked: "LockedModel", result: "PullResult") -> None:
+        """After placing: files the engine could not check against the lock one by one (extracted
+        from an archive) are checked now; on a difference the placed model is taken out of the
+        framework's sight and ``IntegrityError`` raised. Nothing to do: return."""
+        ...
+
+
 # == cache: a hub's cache layout per tier ======================================================
 #: A test for "this path lies in the shared tier" (None: there is no shared tier).
 InShared = Optional[Callable[[str], bool]]

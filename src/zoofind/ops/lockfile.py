@@ -39,16 +39,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import UsageError
+from ..hubs import registry
 from ..models.lock import SCHEMA, Lock, LockedArchive, LockedFile, LockedModel
 
 #: The name ``zoofind lock`` writes and ``pull --lock`` reads when none is given.
 DEFAULT_NAME = "zoofind.lock"
-#: The sources a lock can pin (the ones ``pull`` fetches).
-SOURCES = ("hf", "torchvision", "tfhub", "kaggle")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _BLOB = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 HEADER = """\
 # zoofind lock file: the exact models, revisions and bytes a study used.
@@ -164,12 +162,10 @@ def _model(entry: Any) -> LockedModel:
         pid = parse_id(ident)
     except Exception as exc:  # noqa: BLE001 - any id the parser refuses is a bad lock
         raise _Bad(f"id {ident!r} is not a model id ({exc})") from None
-    if pid.source not in SOURCES:
+    if not registry.can(pid.source, "lock"):
         raise _Bad(f"{ident}: {pid.source} models cannot be locked")
     ident = str(pid)
     commit = _str(entry, "commit")
-    if pid.source == "hf" and (commit is None or not _COMMIT.fullmatch(commit)):
-        raise _Bad(f"{ident}: a Hugging Face model needs `commit`, a 40-hex-digit commit sha")
     files_raw = entry.get("files", [])
     if not isinstance(files_raw, list) or not files_raw:
         raise _Bad(f"{ident}: no files")
@@ -189,15 +185,17 @@ def _model(entry: Any) -> LockedModel:
         blob = _str(f, "blob")
         if blob is not None and not _BLOB.fullmatch(blob):
             raise _Bad(f"{ident}: {path}: `blob` must be 40 or 64 lower-case hex digits")
-        if pid.source == "hf" and blob is None:
-            raise _Bad(f"{ident}: {path}: a Hugging Face file needs `blob`")
         files.append(LockedFile(path, _size(f, f"{ident}: {path}"), _sha(f, f"{ident}: {path}"), blob))
     archive = None
     if (a := entry.get("archive")) is not None:
         if not isinstance(a, dict):
             raise _Bad(f"{ident}: `archive` must be a table")
         archive = LockedArchive(_size(a, f"{ident}: archive"), _sha(a, f"{ident}: archive"))
-    return LockedModel(ident, _str(entry, "revision"), commit, tuple(files), archive, _str(entry, "framework"))
+    model = LockedModel(ident, _str(entry, "revision"), commit, tuple(files), archive, _str(entry, "framework"))
+    problem = registry.ability(pid.source, "lock").problem(model)
+    if problem:
+        raise _Bad(problem)
+    return model
 
 
 def _str(d: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:

@@ -32,6 +32,8 @@ def register(registry):
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "TinySource"),
+        pull=lazy(f"{__name__}.pull", "TinyPull"),
+        lock=lazy(f"{__name__}.pull", "TinyLock"),
         cache=lazy(f"{__name__}.cache", "TinyCache"),
         bundle=lazy(f"{__name__}.bundle", "TinyBundles"),
     )

@@ -5,6 +5,8 @@
 * ``auth``: the token, found where huggingface_hub's tools store it.
 * ``mapping``: the Hub's vocabulary and JSON <-> zoofind's ``Record``.
 * ``source``: ``HfSource``, which the registry makes on first use.
+* ``pull``: ``HfPull`` and ``HfLock``: plan, place and pin into huggingface_hub's cache (with the
+  Hub's security scan of pickle weights).
 * ``bundle``: the ``bundle`` ability (a locked file's snapshot path and blob, the links and ref an import writes).
 
 This module only declares the source (it is imported on the offline search path).
@@ -66,6 +68,8 @@ def register(registry: "Registry") -> None:
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "HfSource"),
+        pull=lazy(f"{__name__}.pull", "HfPull"),
+        lock=lazy(f"{__name__}.pull", "HfLock"),
         cache=lazy(f"{__name__}.cache", "HfCache"),
         bundle=lazy(f"{__name__}.bundle", "HfBundles"),
     )

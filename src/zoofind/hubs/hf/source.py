@@ -124,32 +124,6 @@ class HfSource:
         return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit,
                        f"{shown}/{repo}")
 
-    def security_scan(self, pid: ParsedId, ctx: Context, commit: str) -> dict[str, str]:
-        """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
-        the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
-        from ...net.http import Session
-        from . import api
-
-        hub = ctx.endpoint(SPEC)
-        token, _ = find_token(ctx.environ)
-        out: dict[str, str] = {}
-        url: str | None = f"{hub}/api/models/{pid.ref}/tree/{commit}"
-        params: dict[str, str] | None = {"recursive": "true", "expand": "true"}
-        with Session(ctx, api.SERVICE) as s:
-            for _ in range(100):  # 5,000 files at most: a scan is advice, not worth an endless walk
-                if url is None:
-                    break
-                answer = api.check(s.request("GET", url, params=params, headers=api.headers(token)), hub=hub,
-                                   repo=pid.ref, token=token)
-                page = answer.json()
-                for entry in page if isinstance(page, list) else ():
-                    scan = entry.get("securityFileStatus") if isinstance(entry, dict) else None
-                    if (isinstance(scan, dict) and isinstance(scan.get("status"), str)
-                            and isinstance(entry.get("path"), str)):
-                        out[entry["path"]] = scan["status"]
-                url, params = api.next_page(answer, hub), None
-        return out
-
     @staticmethod
     def _entries(data: dict[str, Any], hub: str, repo: str, commit: str) -> Iterator[FileEntry]:
         siblings = data.get("siblings")

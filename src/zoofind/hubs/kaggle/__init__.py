@@ -6,6 +6,7 @@
 * ``mapping``: Kaggle's vocabulary (framework spellings, sort orders) and ApiModel JSON ->
   zoofind's ``Record``.
 * ``source``: ``KaggleSource``, which the registry makes on first use.
+* ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin into kagglehub's cache.
 
 This module only declares the source (it is imported on the offline search path: no
 httpx, no tables).
@@ -50,5 +51,7 @@ def register(registry: "Registry") -> None:
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "KaggleSource"),
+        pull=lazy(f"{__name__}.pull", "KagglePull"),
+        lock=lazy(f"{__name__}.pull", "KaggleLock"),
         cache=lazy(f"{__name__}.cache", "KaggleCache"),
     )

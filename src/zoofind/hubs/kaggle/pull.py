@@ -12,7 +12,7 @@ The protocol is kagglehub 1.0's (``http_resolver.ModelHttpResolver``, over kaggl
 4. Each download call answers a redirect to a signed storage URL; its ``Location`` goes to
    the fetch engine (ranges, resume, locks, retries, the size check), without the credentials.
 
-``place_kaggle`` then moves the verified files (or the archive, checked whole and extracted
+``KagglePull.place`` then moves the verified files (or the archive, checked whole and extracted
 safely) into a new folder renamed onto ``<version>``, and writes the marker last. A version
 is pulled whole (kagglehub marks a version complete only with every file), so the
 ``--include``/``--exclude`` choice and the safetensors rule of the other hubs do not apply.
@@ -24,21 +24,33 @@ with zero requests; else the next step.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from ...context import Context
+from ...caches import kagglehub, safe_relpath
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
+from ...fetch.engine import Download
+from ...fetch.integrity import Expected
+from ...fetch.locks import lock_for
+from ...ids import parse_id
+from ...models.lock import LockedModel
+from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...paths import inside_home, max_extract
 from ...records import ParsedId
+from ...units import human_bytes
+from .. import json_int
+from ..base import FileEntry
+from ..pulling import differs, file_label
+from ..tfhub.pull import check_folder, pin_folder
+from . import SPEC, api
+from .auth import credentials
+from .mapping import Handle, framework_enum
 
 if TYPE_CHECKING:
-    from ...fetch.engine import Download
-    from ...ops.pull import PullOptions, _Plan
-    from ...hubs.base import FileEntry
-    from ...hubs.kaggle.auth import Credentials
-    from ...hubs.kaggle.mapping import Handle
+    from ...context import Context
+    from ...fetch.engine import Fetched
+    from .auth import Credentials
 
 #: What the result calls a version Kaggle sends as one archive.
 ARCHIVE_NAME = "archive.tar.gz"
@@ -52,10 +64,11 @@ STORAGE_DENIED_HINT = "the storage link Kaggle gave may have expired; retry the 
 
 
 @dataclass(frozen=True)
-class _Placement:
-    """Where one version's verified bytes wait and where they go (the plan's ``repo`` slot)."""
+class KagglePlan(ModelPlan):
+    """Where one version's verified bytes wait and where they go (read by ``place`` only)."""
 
-    folder: Path
+    #: the version folder kagglehub loads; None: answered from the cache, already in place
+    folder: Path | None = None
     #: the archive, when Kaggle sends the version whole; None: the files one by one
     archive: Path | None = None
     #: the listing's files (path -> size), which an archive must hold
@@ -64,42 +77,59 @@ class _Placement:
     max_extract: int | None = None
 
 
-def plan_kaggle(plan: "_Plan", pid: ParsedId, ctx: Context, opts: "PullOptions") -> None:
-    """Fill ``plan`` (id with the resolved version, path, chosen files, targets, downloads, notes)."""
-    from ...caches import kagglehub
-    from ...hubs.kaggle.mapping import Handle, framework_enum
-
+def plan_kaggle(pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str,
+                locked: LockedModel | None = None) -> ModelPlan:
+    """The plan of one version: from the cache, or its files (or archive) from Kaggle. ``locked``:
+    each file downloaded is checked against the lock's size and sha256, each cached one now (the
+    one download planning of a normal and a locked pull)."""
     if opts.include or opts.exclude:
         raise UsageError(f"{pid}: Kaggle model versions are pulled whole (kagglehub marks a version complete only with "
                          "every file); --include and --exclude do not apply", hint="drop --include/--exclude")
-    h = _with_revision(Handle.parse(pid.ref), plan.revision, pid)
+    h = _with_revision(Handle.parse(pid.ref), revision, pid)
     enum = framework_enum(h.framework)
     if enum is None:
         raise UsageError(f"{pid}: {h.framework!r} is not a Kaggle Models framework",
-                         hint="use the framework as the model's Kaggle address spells it: tensorFlow2, tfLite, pyTorch, "
-                              "jax, keras, transformers, gguf, ...")
+                         hint="use the framework as the model's Kaggle address spells it: tensorFlow2, tfLite, "
+                              "pyTorch, jax, keras, transformers, gguf, ...")
     variation = kagglehub.variation_dir(ctx.environ, h.owner, h.model, h.framework, h.variation)
-    offline_hint = (f"on a machine with network and Kaggle credentials run `zoofind pull {plan.raw}` "
+    offline_hint = (f"on a machine with network and Kaggle credentials run `zoofind pull {asked}` "
                     f"(with the same {kagglehub.ENV}), or drop --offline")
     if h.version is None and ctx.offline:
         cached = kagglehub.versions(variation)
         if not cached:
-            raise OfflineError(f"{pid}: no version of it is in kagglehub's cache {kagglehub.cache_root(ctx.environ)}", hint=offline_hint)
+            raise OfflineError(f"{pid}: no version of it is in kagglehub's cache {kagglehub.cache_root(ctx.environ)}",
+                               hint=offline_hint)
         h = h.at(cached[-1])
     if h.version is not None and kagglehub.present(kagglehub.version_dir(variation, h.version)):
-        _from_cache(plan, h, kagglehub.version_dir(variation, h.version))  # as kagglehub: no request, no credentials
-        return
+        # as kagglehub: no request, no credentials
+        return _checked(_from_cache(h, kagglehub.version_dir(variation, h.version)), locked)
     if ctx.offline:
-        raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {kagglehub.cache_root(ctx.environ)}", hint=offline_hint)
-    from ...hubs.kaggle.auth import credentials
-
+        raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {kagglehub.cache_root(ctx.environ)}",
+                           hint=offline_hint)
     creds = credentials(ctx.environ)
     if creds is None:
-        raise AccessDeniedError(f"{pid}: Kaggle serves model files only with credentials, and none are set", hint=NO_CREDENTIALS_HINT)
-    _plan_online(plan, h, enum, inside_home(variation, ctx.environ), creds, ctx, opts)
+        raise AccessDeniedError(f"{pid}: Kaggle serves model files only with credentials, and none are set",
+                                hint=NO_CREDENTIALS_HINT)
+    plan = _checked(_plan_online(h, enum, inside_home(variation, ctx.environ), creds, ctx, opts), locked)
+    if locked is None:
+        return plan
+    pins = {f.path: f for f in locked.files}
+    return replace(plan, files=tuple(
+        replace(f, download=replace(f.download, expected=Expected(pins[f.path].size, pins[f.path].sha256)))
+        if f.download is not None and f.path in pins else f for f in plan.files))
 
 
-def _with_revision(h: "Handle", revision: str | None, pid: ParsedId) -> "Handle":
+def _checked(plan: ModelPlan, locked: LockedModel | None) -> ModelPlan:
+    """A locked pull: every file already there hashed against the lock now."""
+    if locked is not None:
+        present = {p.path: p.target for p in plan.files if p.present and p.target is not None}
+        for f in locked.files:
+            if f.path in present:
+                differs(locked, f, present[f.path])
+    return plan
+
+
+def _with_revision(h: Handle, revision: str | None, pid: ParsedId) -> Handle:
     """``kaggle:...@3`` or ``--revision 3``: a version number, the same as ``kaggle:.../3``."""
     if revision is None:
         return h
@@ -109,22 +139,14 @@ def _with_revision(h: "Handle", revision: str | None, pid: ParsedId) -> "Handle"
     return h.at(int(revision))
 
 
-def _from_cache(plan: "_Plan", h: "Handle", folder: Path) -> None:
-    from ...caches import kagglehub
-    from ...hubs.base import FileEntry
-
-    plan.id, plan.path = f"kaggle:{h}", folder
-    for rel, p in kagglehub.files_of(folder).items():
-        plan.chosen.append((FileEntry(rel, "", size=p.stat().st_size), None))
-        plan.present.add(rel)
-        plan.targets[rel] = p
+def _from_cache(h: Handle, folder: Path) -> ModelPlan:
+    files = tuple(PlannedFile(FileEntry(rel, "", size=p.stat().st_size), None, p, present=True)
+                  for rel, p in kagglehub.files_of(folder).items())
+    return KagglePlan(f"kaggle:{h}", SPEC.name, path=folder, files=files)
 
 
-def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: "Credentials", ctx: Context,
-                 opts: "PullOptions") -> None:
-    from ...caches import kagglehub
-    from ...hubs.kaggle import SPEC, api
-
+def _plan_online(h: Handle, enum: str, variation: Path, creds: "Credentials", ctx: "Context",
+                 opts: PullOptions) -> ModelPlan:
     endpoint = ctx.endpoint(SPEC)
     body = api.instance_body(h.owner, h.model, enum, h.variation)
     with api.session(ctx, creds) as s:
@@ -133,28 +155,24 @@ def _plan_online(plan: "_Plan", h: "Handle", enum: str, variation: Path, creds: 
             h = h.at(_version_of(instance, h))
         folder = kagglehub.version_dir(variation, h.version)
         if kagglehub.present(folder):
-            _from_cache(plan, h, folder)
-            return
+            return _from_cache(h, folder)
         what = f"version {h.version} of {h.variation_ref}"
         raw, more = api.list_version_files(s, endpoint, body, h.version, creds, what=what, page=h.page)
-    plan.id, plan.path = f"kaggle:{h}", folder
-    entries = _entries(raw, plan.id)
+    model = f"kaggle:{h}"
+    entries = _entries(raw, model)
     if not entries:
-        raise NotFoundError(f"{plan.id} has no files to download", hint=f"see {h.page}")
+        raise NotFoundError(f"{model} has no files to download", hint=f"see {h.page}")
 
     def link(path: str | None) -> str:
         with api.session(ctx, creds) as s:
             return api.download_link(s, endpoint, body, h.version, creds, what=what, page=h.page, path=path)
 
     if more:
-        _plan_archive(plan, folder, entries, link, opts, max_extract(ctx.environ))
-    else:
-        _plan_files(plan, folder, entries, link, opts)
+        return _plan_archive(model, folder, entries, link, opts, max_extract(ctx.environ))
+    return _plan_files(model, folder, entries, link, opts)
 
 
-def _version_of(instance: Mapping[str, Any], h: "Handle") -> int:
-    from ...hubs import json_int
-
+def _version_of(instance: Mapping[str, Any], h: Handle) -> int:
     version = json_int(instance.get("versionNumber"))
     if not version:
         raise BadAnswerError(f"Kaggle's API answered GetModelInstance for {h} without a version number",
@@ -162,12 +180,8 @@ def _version_of(instance: Mapping[str, Any], h: "Handle") -> int:
     return version
 
 
-def _entries(raw: Sequence[Any], model: str) -> list["FileEntry"]:
+def _entries(raw: Sequence[Any], model: str) -> list[FileEntry]:
     """The listing's files as entries, every name checked to stay inside the version folder."""
-    from ...caches import safe_relpath
-    from ...hubs import json_int
-    from ...hubs.base import FileEntry
-
     out: dict[str, FileEntry] = {}
     for item in raw:
         name = item.get("name") if isinstance(item, dict) else None
@@ -180,79 +194,88 @@ def _entries(raw: Sequence[Any], model: str) -> list["FileEntry"]:
     return list(out.values())
 
 
-def _download(plan: "_Plan", url: str, target: Path, size: int | None, name: str, folder: Path) -> "Download":
-    from ...caches import kagglehub
-    from ...fetch.engine import Download
-    from ...fetch.integrity import Expected
-    from ...ops.pull import _label
-
+def _download(model: str, url: str, target: Path, size: int | None, name: str, folder: Path) -> Download:
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
-    return Download(url, target, kagglehub.lock_path(target), Expected(size), _label(plan.id, name),
+    return Download(url, target, kagglehub.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),
                     done=lambda: kagglehub.present(folder), denied_hint=STORAGE_DENIED_HINT)
 
 
-def _plan_files(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "Link", opts: "PullOptions") -> None:
+def _plan_files(model: str, folder: Path, entries: list[FileEntry], link: Link, opts: PullOptions) -> ModelPlan:
     """Up to a page of files: each fetched on its own into the staging folder beside the version."""
-    from ...caches import kagglehub
-
     staging = kagglehub.staging_dir(folder)
-    wanted = []
-    for f in entries:
-        target = staging.joinpath(*f.path.split("/"))
-        plan.chosen.append((f, None))
-        plan.targets[f.path] = target
-        if target.is_file() and f.size is not None and target.stat().st_size == f.size:
-            plan.present.add(f.path)  # verified by an earlier run that stopped before placing
-        else:
-            wanted.append(f)
-    plan.repo = _Placement(folder)
-    if opts.dry_run or not wanted:
-        return
-    with ThreadPoolExecutor(max_workers=min(LINK_JOBS, len(wanted)), thread_name_prefix="zoofind-kaggle-link") as pool:
-        urls = list(pool.map(link, [f.path for f in wanted]))
-    for f, url in zip(wanted, urls):
-        plan.downloads.append(_download(plan, url, plan.targets[f.path], f.size, f.path, folder))
+    targets = {f.path: staging.joinpath(*f.path.split("/")) for f in entries}
+    # A staged file of the listed size was verified by an earlier run that stopped before placing.
+    wanted = [f for f in entries if not (targets[f.path].is_file() and f.size is not None
+                                         and targets[f.path].stat().st_size == f.size)]
+    urls: dict[str, str] = {}
+    if wanted and not opts.dry_run:
+        with ThreadPoolExecutor(max_workers=min(LINK_JOBS, len(wanted)),
+                                thread_name_prefix="zoofind-kaggle-link") as pool:
+            urls = dict(zip([f.path for f in wanted], pool.map(link, [f.path for f in wanted])))
+    files = tuple(
+        PlannedFile(f, None, targets[f.path], present=f not in wanted,
+                    download=_download(model, urls[f.path], targets[f.path], f.size, f.path, folder)
+                    if f.path in urls else None)
+        for f in entries
+    )
+    return KagglePlan(model, SPEC.name, path=folder, files=files, folder=folder)
 
 
-def _plan_archive(plan: "_Plan", folder: Path, entries: list["FileEntry"], link: "Link", opts: "PullOptions",
-                  limit: int | None) -> None:
+def _plan_archive(model: str, folder: Path, entries: list[FileEntry], link: Link, opts: PullOptions,
+                  limit: int | None) -> ModelPlan:
     """More files than a page: the version as one archive, extracted when placed."""
-    from ...caches import kagglehub
-    from ...hubs.base import FileEntry
-    from ...hubs.kaggle.api import FILES_PAGE
-    from ...units import human_bytes
-
     archive = kagglehub.archive_path(folder)
     entry = FileEntry(ARCHIVE_NAME, "", size=None)
-    plan.chosen.append((entry, None))
-    plan.targets[entry.path] = archive
-    plan.repo = _Placement(folder, archive, {f.path: f.size for f in entries}, limit)
     listed = sum(f.size or 0 for f in entries)
-    plan.notes.append(f"{plan.id}: Kaggle lists more than {FILES_PAGE} files (the first {len(entries)}: {human_bytes(listed)}); "
-                      "they come as one archive, whose size is known once it arrives, extracted into the version folder")
-    if not opts.dry_run:
-        plan.downloads.append(_download(plan, link(None), archive, None, entry.path, folder))
+    note = (f"{model}: Kaggle lists more than {api.FILES_PAGE} files "
+            f"(the first {len(entries)}: {human_bytes(listed)}); "
+            "they come as one archive, whose size is known once it arrives, extracted into the version folder")
+    download = None if opts.dry_run else _download(model, link(None), archive, None, entry.path, folder)
+    return KagglePlan(model, SPEC.name, path=folder, files=(PlannedFile(entry, None, archive, download=download),),
+                      notes=(note,), folder=folder, archive=archive, listed={f.path: f.size for f in entries},
+                      max_extract=limit)
 
 
-def place_kaggle(plan: "_Plan", by_label: dict[str, "Download"]) -> None:
-    """Make the verified files the version folder kagglehub loads; the ``.complete`` marker last."""
-    from ...caches import kagglehub
-    from ...fetch.locks import lock_for
+class KagglePull:
+    describes_uncurated = False
 
-    placement = plan.repo
-    if not isinstance(placement, _Placement):
-        return  # answered from the cache: already in place
-    lock = lock_for(kagglehub.place_lock(placement.folder))
-    lock.acquire()  # another process placing the same version: wait for it, then find it in place
-    try:
-        if kagglehub.present(placement.folder):
-            # Another process placed it first: this run's copies are redundant.
-            kagglehub.discard([placement.archive] if placement.archive else plan.targets.values(), placement.folder)
-        elif placement.archive is not None:
-            kagglehub.install_archive(placement.archive, placement.folder, what=plan.id, listed=placement.listed,
-                                      limit=placement.max_extract)
-        else:
-            kagglehub.install_files(plan.targets, placement.folder)
-    finally:
-        lock.release()
-    plan.targets = kagglehub.files_of(placement.folder)
+    def plan(self, pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+        return plan_kaggle(pid, ctx, opts, revision=revision, asked=asked)
+
+    def place(self, plan: ModelPlan, fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, Path]:
+        """Make the verified files the version folder kagglehub loads; the ``.complete`` marker last."""
+        assert isinstance(plan, KagglePlan)
+        if plan.folder is None:
+            return plan.targets()  # answered from the cache: already in place
+        lock = lock_for(kagglehub.place_lock(plan.folder))
+        lock.acquire()  # another process placing the same version: wait for it, then find it in place
+        try:
+            if kagglehub.present(plan.folder):
+                # Another process placed it first: this run's copies are redundant.
+                kagglehub.discard([plan.archive] if plan.archive else plan.targets().values(), plan.folder)
+            elif plan.archive is not None:
+                kagglehub.install_archive(plan.archive, plan.folder, what=plan.id, listed=plan.listed,
+                                          limit=plan.max_extract)
+            else:
+                kagglehub.install_files(plan.targets(), plan.folder)
+        finally:
+            lock.release()
+        return kagglehub.files_of(plan.folder)
+
+
+class KaggleLock:
+    def pin(self, result: PullResult) -> LockedModel:
+        return pin_folder(result, archived=False)
+
+    def problem(self, locked: LockedModel) -> str | None:
+        return None
+
+    def plan_locked(self, locked: LockedModel, ctx: "Context", opts: PullOptions) -> ModelPlan:
+        """Kaggle's own planning for the locked version; every file then checked against the lock:
+        cached ones now, fetched ones by the engine (one by one) or once placed (a whole-version archive)."""
+        plan = plan_kaggle(parse_id(locked.id), ctx, opts, revision=None, asked=locked.id, locked=locked)
+        return replace(plan, pinned=True)
+
+    def check_placed(self, locked: LockedModel, result: PullResult) -> None:
+        if result.path is not None:
+            check_folder(locked, Path(result.path), kagglehub.marker_path(Path(result.path)))

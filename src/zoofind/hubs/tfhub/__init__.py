@@ -1,6 +1,8 @@
 """TF Hub: the bundled tfhub.dev index answers searches; ``info`` checks a handle live.
 
 * ``source``: ``TfhubSource`` and the redirect walk (tfhub.dev now redirects to Kaggle Models).
+* ``pull``: ``TfhubPull`` and ``TfhubLock``: the module archive into tensorflow_hub's cache, extracted,
+  and pinned with its archive's sha256.
 * ``bundle``: the ``bundle`` ability (a module's folder, filled beside it and renamed into place by an import).
 
 This module only declares the source (it is imported on the offline search path).
@@ -44,6 +46,8 @@ def register(registry: "Registry") -> None:
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "TfhubSource"),
+        pull=lazy(f"{__name__}.pull", "TfhubPull"),
+        lock=lazy(f"{__name__}.pull", "TfhubLock"),
         cache=lazy(f"{__name__}.cache", "TfhubCache"),
         bundle=lazy(f"{__name__}.bundle", "TfhubBundles"),
     )

@@ -7,6 +7,7 @@
 * ``names``: builders' human names (resnet50 -> ResNet-50).
 * ``source``: ``TorchvisionSource``, which answers from the installed registry when it is
   not the snapshot's version, and the endpoint, cache path and checkpoint hash helpers.
+* ``pull``: ``TorchvisionPull`` and ``TorchvisionLock``: checkpoints into torch.hub's folder.
 * ``bundle``: the ``bundle`` ability (a locked checkpoint's place in torch.hub's checkpoints).
 
 This module is imported on the offline search path, so it only registers the source;
@@ -62,6 +63,8 @@ def register(registry: "Registry") -> None:
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "TorchvisionSource"),
+        pull=lazy(f"{__name__}.pull", "TorchvisionPull"),
+        lock=lazy(f"{__name__}.pull", "TorchvisionLock"),
         cache=lazy(f"{__name__}.cache", "TorchvisionCache"),
         bundle=lazy(f"{__name__}.bundle", "TorchvisionBundles"),
     )

@@ -1,0 +1,208 @@
+"""Hugging Face models into huggingface_hub's own cache (blobs, snapshots, refs), and their locks.
+
+A pull names the exact commit a revision resolves to; each file goes to ``blobs/<etag>`` and is
+linked into ``snapshots/<commit>/``; the tree listing and the ref are written last, so a
+revision never resolves to a snapshot still being filled. The Hub's security scan is asked for
+when pickle weights are chosen (advice, never a gate). A lock pins the commit and each file's
+blob name; pulling it asks for no metadata: the URLs name the locked commit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+from urllib.parse import quote
+
+from ...caches import safe_relpath, shared
+from ...caches.hf import COMMIT_RE, RepoCache, hub_cache
+from ...errors import NotFoundError, OfflineError, ZoofindError
+from ...fetch.engine import Download
+from ...fetch.integrity import Expected
+from ...models.lock import LockedFile, LockedModel
+from ...net.http import Session
+from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
+from ...paths import inside_home
+from ...ids import parse_id
+from ...records import ParsedId
+from .. import registry
+from ..base import FileEntry
+from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
+from . import SPEC, api
+from .auth import find_token
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from ...fetch.engine import Fetched
+
+
+@dataclass(frozen=True)
+class HfPlan(ModelPlan):
+    #: the hub cache the repo's folder is in (placing links and records there)
+    cache: Path = Path()
+
+
+def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str | None]], ctx: "Context", *,
+             page: str | None, locked: LockedModel | None = None) -> tuple[PlannedFile, ...]:
+    """Each chosen file as a blob of ``repo`` at ``commit``: present, or downloaded with the
+    token (to the Hub only). ``locked``: a cached file is hashed against the lock, and offline
+    a missing one fails the model. The one download planning of a normal and a locked pull."""
+    auth = api.headers(find_token(ctx.environ)[0])
+    denied = f"request access at {page}, then set HF_TOKEN (or run `hf auth login`)" if page else None
+    pins = {f.path: f for f in locked.files} if locked else {}
+    out = []
+    for f, skip in chosen:
+        if skip:
+            out.append(PlannedFile(f, skip, blob=f.etag))
+            continue
+        if not f.etag:
+            raise ZoofindError(f"hf:{repo.repo}: the Hub gave no id for {f.path}", hint="retry later")
+        target = repo.blob(f.etag)
+        if repo.present(commit, f.path, f.size):
+            if locked is not None:
+                differs(locked, pins[f.path], repo.snapshot(commit) / f.path)
+            out.append(PlannedFile(f, None, target, present=True, blob=f.etag))
+            continue
+        if locked is not None:
+            locked_missing(locked, ctx, f"the Hugging Face cache at {repo.cache} ({f.path} of commit {commit[:12]})")
+        download = Download(f.url, target, repo.lock(f.etag), Expected(f.size, f.sha256, f.git_sha1),
+                            file_label(repo.repo, f.path, named=True), auth, denied_hint=denied)
+        out.append(PlannedFile(f, None, target, download=download, blob=f.etag))
+    return tuple(out)
+
+
+class HfPull:
+    describes_uncurated = True
+
+    def plan(self, pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+        if ctx.offline:
+            return self._offline(pid, ctx, opts, revision, asked)
+        fs = registry.get(SPEC.name).fileset(pid, ctx, revision=revision)  # the search ability's listing
+        if not fs.files:
+            raise NotFoundError(f"{fs.id} has no files to download", hint=f"see {fs.page}" if fs.page else None)
+        chosen = choose(fs.files, opts)
+        for f, _ in chosen:
+            safe_relpath(f.path, what=fs.id)
+        assert fs.commit is not None
+        ref = parse_id(fs.id).ref
+        cache = inside_home(hub_cache(ctx.environ), ctx.environ)
+        repo = RepoCache(cache, ref)
+        path = repo.snapshot(fs.commit)
+        if not opts.dry_run:
+            # huggingface_hub makes the snapshot folder before any download: a repo folder
+            # without one (a pull stopped early) makes scan_cache_dir() warn.
+            path.mkdir(parents=True, exist_ok=True)
+        files = _planned(repo, fs.commit, chosen, ctx, page=fs.page)
+        notes: tuple[str, ...] = ()
+        if any(is_pickle(f.path) for f in files if not f.skip):
+            try:  # advice, not a gate: a failed scan lookup never fails the pull
+                scans = security_scan(ref, ctx, fs.commit)
+                files = tuple(_with_scan(f, scans.get(f.path)) for f in files)
+            except Exception:  # noqa: BLE001 - any failure of the scan is only a note
+                notes = (f"{fs.id}: the Hub's security scan could not be read",)
+        return HfPlan(fs.id, SPEC.name, fs.revision, fs.commit, path, files, notes + skipped_note(fs.id, chosen),
+                      cache=cache)
+
+    def _offline(self, pid: ParsedId, ctx: "Context", opts: PullOptions, revision: str | None,
+                 asked: str) -> ModelPlan:
+        """From the caches alone: the user's, then the shared tier's snapshot, checked and linked."""
+        cache = hub_cache(ctx.environ)
+        repo = RepoCache(cache, pid.ref)
+        commit = repo.commit_of(revision or "main")
+        notes: tuple[str, ...] = ()
+        linked_files: frozenset[str] = frozenset()
+        if commit is None and (linked := shared.link_snapshot(repo, revision or "main", ctx.environ)) is not None:
+            commit, linked_files, notes = linked.commit, frozenset(linked.files), tuple(linked.notes)
+        if commit is None:
+            raise OfflineError(f"{pid} ({revision or 'main'}) is not in the Hugging Face cache at {repo.cache}"
+                               + (" nor in the shared tier" if shared.roots(ctx.environ) else ""),
+                               hint=offline_hint(asked))
+        path = repo.snapshot(commit)
+        entries = []
+        for p in sorted(path.rglob("*")):
+            if p.is_file():
+                # The first hop (../../blobs/<etag>): a blob may itself link into the shared tier or
+                # huggingface_hub's store.
+                blob = Path(os.path.normpath(p.parent / os.readlink(p))) if p.is_symlink() else p
+                etag = blob.name if blob.parent == repo.root / "blobs" else None
+                entries.append(FileEntry(p.relative_to(path).as_posix(), "", size=p.stat().st_size, etag=etag))
+        files = tuple(PlannedFile(f, skip, None if skip else path / f.path, present=not skip,
+                                  shared=f.path in linked_files, blob=f.etag) for f, skip in choose(entries, opts))
+        return HfPlan(str(pid), SPEC.name, revision, commit, path, files, notes, cache=cache)
+
+    def place(self, plan: ModelPlan, fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, Path]:
+        assert isinstance(plan, HfPlan) and plan.commit is not None
+        repo = RepoCache(plan.cache, parse_id(plan.id).ref)
+        for f in plan.files:
+            if not f.skip and f.entry.etag:
+                repo.link(plan.commit, f.path, f.entry.etag)
+        repo.record(plan.commit, [f.entry for f in plan.files if not f.skip])  # trees/<commit>.json, CACHEDIR.TAG
+        # The ref last: a revision never resolves to a snapshot still being filled; a lock never
+        # moves a user's `main` back.
+        if plan.revision and not (plan.pinned and repo.commit_of(plan.revision)):
+            repo.write_ref(plan.revision, plan.commit)
+        return plan.targets()
+
+
+def security_scan(ref: str, ctx: "Context", commit: str) -> dict[str, str]:
+    """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
+    the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
+    hub = ctx.endpoint(SPEC)
+    token, _ = find_token(ctx.environ)
+    out: dict[str, str] = {}
+    url: str | None = f"{hub}/api/models/{ref}/tree/{commit}"
+    params: dict[str, str] | None = {"recursive": "true", "expand": "true"}
+    with Session(ctx, api.SERVICE) as s:
+        for _ in range(100):  # 5,000 files at most: a scan is advice, not worth an endless walk
+            if url is None:
+                break
+            answer = api.check(s.request("GET", url, params=params, headers=api.headers(token)), hub=hub, repo=ref,
+                               token=token)
+            page = answer.json()
+            for entry in page if isinstance(page, list) else ():
+                scan = entry.get("securityFileStatus") if isinstance(entry, dict) else None
+                if (isinstance(scan, dict) and isinstance(scan.get("status"), str)
+                        and isinstance(entry.get("path"), str)):
+                    out[entry["path"]] = scan["status"]
+            url, params = api.next_page(answer, hub), None
+    return out
+
+
+def _with_scan(f: PlannedFile, scan: str | None) -> PlannedFile:
+    return replace(f, scan=scan) if scan else f
+
+
+class HfLock:
+    def pin(self, result: PullResult) -> LockedModel:
+        assert result.path is not None
+        root = Path(result.path)
+        files = tuple(
+            LockedFile(f.path, (root / f.path).stat().st_size, sha256_of(root / f.path, f.sha256, f.status),
+                       f.blob or Path(os.path.realpath(root / f.path)).name)  # the blob the snapshot links to
+            for f in result.files if f.status != "skipped"
+        )
+        return LockedModel(result.id, result.revision, result.commit, files, None, result.framework)
+
+    def problem(self, locked: LockedModel) -> str | None:
+        if locked.commit is None or not COMMIT_RE.fullmatch(locked.commit):
+            return f"{locked.id}: a Hugging Face model needs `commit`, a 40-hex-digit commit sha"
+        missing = next((f.path for f in locked.files if f.blob is None), None)
+        return f"{locked.id}: {missing}: a Hugging Face file needs `blob`" if missing else None
+
+    def plan_locked(self, locked: LockedModel, ctx: "Context", opts: PullOptions) -> ModelPlan:
+        assert locked.commit is not None
+        ref = parse_id(locked.id).ref
+        cache = inside_home(hub_cache(ctx.environ), ctx.environ)
+        repo = RepoCache(cache, ref)
+        hub = ctx.endpoint(SPEC)
+        entries = [(FileEntry(f.path, f"{hub}/{ref}/resolve/{locked.commit}/{quote(f.path)}", f.size, f.sha256, f.blob),
+                    None) for f in locked.files]
+        files = _planned(repo, locked.commit, entries, ctx, page=f"{hub}/{ref}", locked=locked)
+        path = repo.snapshot(locked.commit)
+        if any(f.download for f in files) and not opts.dry_run:
+            path.mkdir(parents=True, exist_ok=True)  # as huggingface_hub does before any download
+        return HfPlan(locked.id, SPEC.name, locked.revision, locked.commit, path, files, pinned=True, cache=cache)
+
+    def check_placed(self, locked: LockedModel, result: PullResult) -> None:
+        return None  # every file was checked against the lock by the engine or before

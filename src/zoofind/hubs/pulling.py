@@ -1,0 +1,101 @@
+"""What every hub's ``pull`` and ``lock`` abilities share (a plugin hub's too): the file choice
+(``--include``/``--exclude``, the safetensors rule), the progress label of a file, the note on
+skipped copies, and the checks of cached files against a lock.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from ..errors import OfflineError
+from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
+from ..frameworks import weights_format_of
+from ..units import human_bytes
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..models.lock import LockedFile, LockedModel
+    from ..models.pull import PullOptions
+    from .base import FileEntry
+
+PICKLE_FLAG = "pickle: loading can run code; prefer safetensors"
+
+
+def choose(files: Sequence["FileEntry"], opts: "PullOptions") -> list[tuple["FileEntry", str | None]]:
+    """Each file with the reason it is skipped (None: fetched).
+
+    By default a repo that holds its weights as safetensors gets only those, plus every
+    file that is not weights (configs, tokenizer, README); the same weights as pickle,
+    TF, Flax, ONNX or GGUF are skipped. ``--include`` globs pick files (and override the
+    weights rule for what they match), ``--exclude`` globs drop them, ``--all-files`` all.
+    """
+    has_safetensors = any(weights_format_of(f.path) == "safetensors" for f in files)
+    out: list[tuple[FileEntry, str | None]] = []
+    for f in files:
+        included = any(fnmatch.fnmatch(f.path, g) for g in opts.include)
+        if opts.include and not included:
+            out.append((f, "not matched by --include"))
+        elif any(fnmatch.fnmatch(f.path, g) for g in opts.exclude):
+            out.append((f, "matched by --exclude"))
+        elif (not (opts.all_files or included) and has_safetensors
+              and (fmt := weights_format_of(f.path)) not in (None, "safetensors")):
+            out.append((f, f"{fmt} copy of weights also shipped as safetensors"))
+        else:
+            out.append((f, None))
+    return out
+
+
+def is_pickle(path: str) -> bool:
+    return weights_format_of(path) == "pickle"
+
+
+def file_label(ref: str, path: str, *, named: bool = False) -> str:
+    """How progress and the fetch engine name one file of a model (unique within the model):
+    its path, prefixed with the ref's last part when the path has folders or the hub asks (``named``)."""
+    return f"{ref.rsplit('/', 1)[-1]}/{path}" if named or "/" in path else path
+
+
+def skipped_note(model_id: str, chosen: Sequence[tuple["FileEntry", str | None]]) -> tuple[str, ...]:
+    """The note on weights skipped because the same weights come as safetensors (none: ())."""
+    skipped = [f for f, skip in chosen if skip and "safetensors" in skip]
+    if not skipped:
+        return ()
+    size = sum(f.size or 0 for f in skipped)
+    return (f"{model_id}: skipped {len(skipped)} file(s), {human_bytes(size)}, holding the same weights in other "
+            "formats; --all-files fetches them (or --include GLOB)",)
+
+
+def offline_hint(asked: str) -> str:
+    return f"on a machine with network run `zoofind pull {asked}` (with the same cache folders), or drop --offline"
+
+
+def differs(m: "LockedModel", f: "LockedFile", path: Path) -> None:
+    """Hash a cached file against the lock; a difference fails the model, naming the file."""
+    expected = Expected(f.size, f.sha256)
+    try:
+        verify(hash_file(path, expected), expected, f"{m.id}: {f.path}")
+    except IntegrityError as exc:
+        raise IntegrityError(
+            f"{m.id}: the cached {f.path} ({path}) is not the file the lock records: {exc.message}",
+            hint=f"remove it (`zoofind cache rm {m.id}`) and run the pull again to fetch the locked bytes",
+        ) from None
+
+
+def locked_missing(m: "LockedModel", ctx: "Context", where: str) -> None:
+    """A locked file not in the caches: offline that fails the model; online it is fetched."""
+    if ctx.offline:
+        raise OfflineError(f"{m.id} is not in {where}",
+                           hint="on a machine with network run `zoofind pull --lock FILE` with the same cache folders, "
+                                "or carry the files over with `zoofind export`/`zoofind import`")
+
+
+def not_locked(m: "LockedModel", what: str) -> IntegrityError:
+    return IntegrityError(f"{m.id}: {what}", hint=f"remove it (`zoofind cache rm {m.id}`) and run the pull again")
+
+
+def sha256_of(path: Path, known: str | None, status: str) -> str:
+    """A file's sha256 for a lock: the one this run computed from the bytes it received, else
+    hashed now (a cached blob's name is only what the hub called it)."""
+    return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
