@@ -6,18 +6,20 @@ skipped copies, and the checks of cached files against a lock.
 from __future__ import annotations
 
 import fnmatch
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from ..errors import OfflineError
 from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
 from ..frameworks import weights_format_of
+from ..models.lock import LockedFile, LockedModel
 from ..units import human_bytes
 
 if TYPE_CHECKING:
     from ..context import Context
-    from ..models.lock import LockedFile, LockedModel
-    from ..models.pull import PullOptions
+    from ..models.lock import LockedArchive
+    from ..models.pull import PullOptions, PullResult
     from .base import FileEntry
 
 PICKLE_FLAG = "pickle: loading can run code; prefer safetensors"
@@ -71,7 +73,7 @@ def offline_hint(asked: str) -> str:
     return f"on a machine with network run `zoofind pull {asked}` (with the same cache folders), or drop --offline"
 
 
-def differs(m: "LockedModel", f: "LockedFile", path: Path) -> None:
+def differs(m: LockedModel, f: LockedFile, path: Path) -> None:
     """Hash a cached file against the lock; a difference fails the model, naming the file."""
     expected = Expected(f.size, f.sha256)
     try:
@@ -83,7 +85,7 @@ def differs(m: "LockedModel", f: "LockedFile", path: Path) -> None:
         ) from None
 
 
-def locked_missing(m: "LockedModel", ctx: "Context", where: str) -> None:
+def locked_missing(m: LockedModel, ctx: "Context", where: str) -> None:
     """A locked file not in the caches: offline that fails the model; online it is fetched."""
     if ctx.offline:
         raise OfflineError(f"{m.id} is not in {where}",
@@ -91,7 +93,7 @@ def locked_missing(m: "LockedModel", ctx: "Context", where: str) -> None:
                                 "or carry the files over with `zoofind export`/`zoofind import`")
 
 
-def not_locked(m: "LockedModel", what: str) -> IntegrityError:
+def not_locked(m: LockedModel, what: str) -> IntegrityError:
     return IntegrityError(f"{m.id}: {what}", hint=f"remove it (`zoofind cache rm {m.id}`) and run the pull again")
 
 
@@ -99,3 +101,31 @@ def sha256_of(path: Path, known: str | None, status: str) -> str:
     """A file's sha256 for a lock: the one this run computed from the bytes it received, else
     hashed now (a cached blob's name is only what the hub called it)."""
     return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
+
+
+def pin_folder(result: "PullResult", archive: "LockedArchive | None" = None) -> LockedModel:
+    """A model that is a folder (an extracted module, a Kaggle version): every file in it, hashed
+    from disk, and the archive it came from where the hub knows it."""
+    assert result.path is not None
+    root = Path(result.path)
+    files = tuple(LockedFile(p.relative_to(root).as_posix(), p.stat().st_size, sha256_of(p, None, "cached"))
+                  for p in sorted(root.rglob("*")) if p.is_file())
+    return LockedModel(result.id, None, None, files, archive, result.framework)
+
+
+def check_folder(locked: LockedModel, folder: Path, marker: Path) -> None:
+    """Every locked file of an extracted folder is the locked one; else ``marker`` (what makes the
+    folder count for its framework) goes first, then the folder (a link into the shared tier:
+    only the link), and ``IntegrityError`` says which file differed."""
+    try:
+        for f in locked.files:
+            if not (folder / f.path).is_file():
+                raise not_locked(locked, f"the archive holds no {f.path}")
+            differs(locked, f, folder / f.path)
+    except Exception:
+        marker.unlink(missing_ok=True)
+        if folder.is_symlink():
+            folder.unlink()
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import UsageError
-from ..hubs import registry
 from ..models.lock import SCHEMA, Lock, LockedArchive, LockedFile, LockedModel
 
 #: The name ``zoofind lock`` writes and ``pull --lock`` reads when none is given.
@@ -153,6 +152,7 @@ def _lock(data: Mapping[str, Any], origin: str) -> Lock:
 def _model(entry: Any) -> LockedModel:
     from ..caches import safe_relpath
     from ..errors import BadAnswerError
+    from ..hubs import registry  # not at the top: a bundle's import path loads no hub until it reads a lock
     from ..ids import parse_id
 
     if not isinstance(entry, dict):

@@ -41,8 +41,7 @@ from ...records import ParsedId
 from ...units import human_bytes
 from .. import json_int
 from ..base import FileEntry
-from ..pulling import differs, file_label
-from ..tfhub.pull import check_folder, pin_folder
+from ..pulling import check_folder, differs, file_label, pin_folder
 from . import SPEC, api
 from .auth import credentials
 from .mapping import Handle, framework_enum
@@ -265,7 +264,7 @@ class KagglePull:
 
 class KaggleLock:
     def pin(self, result: PullResult) -> LockedModel:
-        return pin_folder(result, archived=False)
+        return pin_folder(result)
 
     def problem(self, locked: LockedModel) -> str | None:
         return None

@@ -9,7 +9,6 @@ fetched archive are checked against the lock once placed (``check_placed``).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -18,13 +17,13 @@ from ...errors import NotFoundError, OfflineError, UsageError
 from ...fetch.engine import Download
 from ...fetch.integrity import Expected
 from ...ids import parse_id
-from ...models.lock import LockedArchive, LockedFile, LockedModel
+from ...models.lock import LockedArchive, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...paths import inside_home, max_extract
 from ...records import ParsedId
 from .. import registry
 from ..base import FileEntry
-from ..pulling import choose, differs, file_label, locked_missing, not_locked, offline_hint, sha256_of
+from ..pulling import check_folder, choose, differs, file_label, locked_missing, not_locked, offline_hint, pin_folder
 from . import SPEC
 
 if TYPE_CHECKING:
@@ -105,41 +104,14 @@ class TfhubPull:
         return {p.relative_to(plan.path).as_posix(): p for p in plan.path.rglob("*") if p.is_file()}
 
 
-def pin_folder(result: PullResult, *, archived: bool) -> LockedModel:
-    """A module folder's lock: every file in it, and (``archived``) the archive it came from."""
-    assert result.path is not None
-    root = Path(result.path)
-    files = tuple(LockedFile(p.relative_to(root).as_posix(), p.stat().st_size, sha256_of(p, None, "cached"))
-                  for p in sorted(root.rglob("*")) if p.is_file())
-    if not archived:
-        return LockedModel(result.id, None, None, files, None, result.framework)
-    fetched = next((f for f in result.files if f.status == "downloaded" and f.sha256 and f.size is not None), None)
-    sha, size = (fetched.sha256, fetched.size) if fetched else (tfhub.archive_sha256(root), tfhub.archive_size(root))
-    archive = LockedArchive(size, sha) if sha and size is not None else None
-    return LockedModel(result.id, None, None, files, archive, result.framework)
-
-
-def check_folder(locked: LockedModel, folder: Path, marker: Path) -> None:
-    """Every locked file of an extracted folder is the locked one; else ``marker`` (what makes the
-    folder count for its framework) goes first, then the folder (a link into the shared tier:
-    only the link), and ``IntegrityError`` says which file differed."""
-    try:
-        for f in locked.files:
-            if not (folder / f.path).is_file():
-                raise not_locked(locked, f"the archive holds no {f.path}")
-            differs(locked, f, folder / f.path)
-    except Exception:
-        marker.unlink(missing_ok=True)
-        if folder.is_symlink():
-            folder.unlink()
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-
 class TfhubLock:
     def pin(self, result: PullResult) -> LockedModel:
-        return pin_folder(result, archived=True)
+        assert result.path is not None
+        root = Path(result.path)
+        # The archive this run verified, else the one the module's descriptor records.
+        got = next((f for f in result.files if f.status == "downloaded" and f.sha256 and f.size is not None), None)
+        sha, size = (got.sha256, got.size) if got else (tfhub.archive_sha256(root), tfhub.archive_size(root))
+        return pin_folder(result, LockedArchive(size, sha) if sha and size is not None else None)
 
     def problem(self, locked: LockedModel) -> str | None:
         return None
