@@ -18,10 +18,7 @@ from urllib.parse import quote
 from ...caches import safe_relpath, shared
 from ...caches.hf import COMMIT_RE, RepoCache, hub_cache
 from ...errors import NotFoundError, OfflineError, ZoofindError
-from ...fetch.engine import Download
-from ...fetch.integrity import Expected
 from ...models.lock import LockedFile, LockedModel
-from ...net.http import Session
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...paths import inside_home
 from ...ids import parse_id
@@ -29,7 +26,7 @@ from ...records import ParsedId
 from .. import registry
 from ..base import FileEntry
 from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
-from . import SPEC, api
+from . import SPEC
 from .auth import find_token
 
 if TYPE_CHECKING:
@@ -48,7 +45,7 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
     """Each chosen file as a blob of ``repo`` at ``commit``: present, or downloaded with the
     token (to the Hub only). ``locked``: a cached file is hashed against the lock, and offline
     a missing one fails the model. The one download planning of a normal and a locked pull."""
-    auth = api.headers(find_token(ctx.environ)[0])
+    auth: dict[str, str] | None = None
     denied = f"request access at {page}, then set HF_TOKEN (or run `hf auth login`)" if page else None
     pins = {f.path: f for f in locked.files} if locked else {}
     out = []
@@ -66,6 +63,14 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
             continue
         if locked is not None:
             locked_missing(locked, ctx, f"the Hugging Face cache at {repo.cache} ({f.path} of commit {commit[:12]})")
+        if auth is None:
+            # The fetch engine and the Hub's HTTP stack: loaded only when something is to be fetched
+            # (an offline pull's start-up is a measured figure).
+            from ...fetch.engine import Download
+            from ...fetch.integrity import Expected
+            from . import api
+
+            auth = api.headers(find_token(ctx.environ)[0])
         download = Download(f.url, target, repo.lock(f.etag), Expected(f.size, f.sha256, f.git_sha1),
                             file_label(repo.repo, f.path, named=True), auth, denied_hint=denied)
         out.append(PlannedFile(f, None, target, download=download, blob=f.etag))
@@ -148,6 +153,9 @@ class HfPull:
 def security_scan(ref: str, ctx: "Context", commit: str) -> dict[str, str]:
     """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
     the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
+    from ...net.http import Session  # httpx: not loaded by an offline pull, which asks nothing
+    from . import api
+
     hub = ctx.endpoint(SPEC)
     token, _ = find_token(ctx.environ)
     out: dict[str, str] = {}

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ...caches import kagglehub, safe_relpath
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
-from ...fetch.engine import Download
 from ...fetch.integrity import Expected
 from ...fetch.locks import lock_for
 from ...ids import parse_id
@@ -48,7 +47,7 @@ from .mapping import Handle, framework_enum
 
 if TYPE_CHECKING:
     from ...context import Context
-    from ...fetch.engine import Fetched
+    from ...fetch.engine import Download, Fetched
     from .auth import Credentials
 
 #: What the result calls a version Kaggle sends as one archive.
@@ -194,6 +193,8 @@ def _entries(raw: Sequence[Any], model: str) -> list[FileEntry]:
 
 
 def _download(model: str, url: str, target: Path, size: int | None, name: str, folder: Path) -> Download:
+    from ...fetch.engine import Download  # only when fetching: pull --offline start-up
+
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
     return Download(url, target, kagglehub.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),
                     done=lambda: kagglehub.present(folder), denied_hint=STORAGE_DENIED_HINT)

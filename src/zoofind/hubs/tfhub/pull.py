@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Mapping
 
 from ...caches import safe_relpath, shared, tfhub
 from ...errors import NotFoundError, OfflineError, UsageError
-from ...fetch.engine import Download
 from ...fetch.integrity import Expected
 from ...ids import parse_id
 from ...models.lock import LockedArchive, LockedModel
@@ -47,6 +46,8 @@ def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, 
     archive = tfhub.archive_path(module_dir)
     if tfhub.present(module_dir):
         return PlannedFile(f, None, archive, present=True)
+    from ...fetch.engine import Download  # only when fetching: pull --offline start-up
+
     return PlannedFile(f, None, archive, download=Download(
         f.url, archive, tfhub.lock_path(module_dir), expected, file_label(pid.ref, f.path),
         done=lambda: tfhub.present(module_dir),

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from ...caches import safe_relpath, shared
 from ...caches.torch import checkpoints, lock_path
 from ...errors import NotFoundError, OfflineError, UsageError
-from ...fetch.engine import Download
 from ...fetch.integrity import Expected
 from ...ids import parse_id
 from ...models.lock import LockedFile, LockedModel
@@ -50,6 +49,8 @@ def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx:
         else:
             if locked is not None:
                 locked_missing(locked, ctx, f"torch.hub's checkpoint folder {folder}")
+            from ...fetch.engine import Download  # only when fetching: pull --offline start-up
+
             expected = Expected(f.size, f.sha256, None, f.sha256_prefix)
             out.append(PlannedFile(f, None, target, download=Download(
                 f.url, target, lock_path(target), expected, file_label(pid.ref, f.path))))
