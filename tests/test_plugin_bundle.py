@@ -19,17 +19,6 @@ PLUGINS = Path(__file__).parent / "plugins"
 FILES = {"weights.bin": b"\x00\x01tiny weights" * 5000, "config/model.json": b'{"layers": 2}\n'}
 
 
-def _lock_reader_takes_plugins() -> bool:
-    """Whether the lock reader accepts any hub with the lock ability (the "pull" branch's reader),
-    not only a built-in list (``lockfile.SOURCES``): a tinyhub lock cannot be read before it."""
-    for name in ("zoofind.ops.lockfile", "zoofind.lockfile"):
-        try:
-            return not hasattr(importlib.import_module(name), "SOURCES")
-        except ImportError:
-            continue
-    return True
-
-
 def install(tmp_path: Path) -> dict[str, str]:
     info = tmp_path / "site" / "tinyhub-0.1.dist-info"
     info.mkdir(parents=True)
@@ -55,8 +44,6 @@ def write_lock(path: Path, name: str = "tiny") -> Path:
     return path
 
 
-@pytest.mark.xfail(not _lock_reader_takes_plugins(), strict=True,
-                   reason="the lock reader of this branch knows only the built-in hubs (the pull branch's reads any)")
 def test_a_plugin_model_is_exported_and_imported_into_fresh_caches(tmp_path: Path) -> None:
     env = install(tmp_path)
     here, there = tmp_path / "here", tmp_path / "there"
@@ -94,23 +81,17 @@ def test_a_partial_plugin_model_is_not_exported(tmp_path: Path) -> None:
     lock = write_lock(tmp_path / "tiny.lock")
     ran = run_cli("export", "--lock", str(lock), str(tmp_path / "t.tar"),
                   env={**env, "TINYHUB_HOME": str(tmp_path / "here")})
-    if not _lock_reader_takes_plugins():
-        assert ran.code == 2 and "tinyhub models cannot be locked" in ran.stderr
-        return
     assert ran.code == 1 and "tiny: weights.bin is not in the cache" in ran.stderr, ran.stderr
     assert not (tmp_path / "t.tar").exists()
 
 
 @pytest.fixture
 def tinyhub_registered(monkeypatch: pytest.MonkeyPatch):
-    """tinyhub in this process's registry, and (on a branch whose lock reader has a list) in that list."""
+    """tinyhub in this process's registry."""
     monkeypatch.syspath_prepend(str(PLUGINS))
     tinyhub = importlib.import_module("tinyhub")
     registry.names()  # the built-ins first, so a later discovery does not drop the plugin
     tinyhub.register(registry)
-    lockfile = importlib.import_module("zoofind.lockfile")
-    if hasattr(lockfile, "SOURCES"):
-        monkeypatch.setattr(lockfile, "SOURCES", (*lockfile.SOURCES, "tinyhub"))
     yield
     registry.unregister("tinyhub")
     for name in [m for m in sys.modules if m == "tinyhub" or m.startswith("tinyhub.")]:

@@ -27,6 +27,14 @@ def id_help() -> str:
     return "ids look like " + ", ".join(examples) if examples else "ids look like source:ref"
 
 
+def split_revision(raw: str) -> tuple[str, str | None]:
+    """``hf:owner/name@rev`` -> (``hf:owner/name``, ``rev``); a revision may hold slashes (refs/pr/1)."""
+    if "://" in raw:
+        return raw, None
+    head, at, rev = raw.partition("@")
+    return (head, rev.strip() or None) if at else (raw, None)
+
+
 def parse_id(text: str) -> ParsedId:
     """Parse and normalise a user-given id or hub URL; raise UsageError if malformed."""
     from .hubs import registry

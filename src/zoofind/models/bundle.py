@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EXIT_OK
-from ..lockfile import LockedFile, LockedModel
+from ..models.lock import LockedFile, LockedModel
 
 
 @dataclass(frozen=True)

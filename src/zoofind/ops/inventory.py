@@ -44,7 +44,7 @@ from ..hubs import registry
 from ..hubs.protocol import Caches
 from ..ids import resolve_id
 from ..models.cache import TIERS, CachedModel, Removal, Removed, Skipped, Verified
-from ..pull_runner import split_revision
+from ..ids import split_revision
 
 __all__ = ["TIERS", "CachedModel", "Removal", "Removed", "Skipped", "Verified", "cached_models", "parse_age",
            "parse_size", "path_of", "plan_prune", "plan_removal", "remove", "select", "total", "verify"]

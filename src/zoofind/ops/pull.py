@@ -26,7 +26,7 @@ from ..errors import UsageError, describe
 from ..frameworks import check_requirements, install_command, requirements
 from ..hubs import registry
 from ..hubs.pulling import PICKLE_FLAG, is_pickle
-from ..ids import parse_id, resolve_id
+from ..ids import parse_id, resolve_id, split_revision
 from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullResult
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[["ProgressEvent"], None] | None
 
-__all__ = ["PullOptions", "PullReport", "PullResult", "PulledFile", "pull", "read_ids", "run_plans", "split_revision"]
+__all__ = ["PullOptions", "PullReport", "PullResult", "PulledFile", "pull", "read_ids", "run_plans"]
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,6 @@ class Failed:
     error: BaseException
     id: str | None = None
     revision: str | None = None
-
-
-# -- ids ------------------------------------------------------------------------------
-def split_revision(raw: str) -> tuple[str, str | None]:
-    """``hf:owner/name@rev`` -> (``hf:owner/name``, ``rev``); a revision may hold slashes (refs/pr/1)."""
-    if "://" in raw:
-        return raw, None
-    head, at, rev = raw.partition("@")
-    return (head, rev.strip() or None) if at else (raw, None)
 
 
 def _plan(raw: str, ctx: Context, opts: PullOptions) -> ModelPlan | Failed:

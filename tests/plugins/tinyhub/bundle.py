@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from zoofind.ids import parse_id
-from zoofind.lockfile import LockedFile, LockedModel
+from zoofind.models.lock import LockedFile, LockedModel
 from zoofind.models.bundle import FileSlot, Placement
 
 MARKER = ".complete"

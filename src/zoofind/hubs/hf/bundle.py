@@ -12,7 +12,7 @@ from ...caches.shared import hub_caches
 from ...caches.hf import RepoCache, hub_cache
 from ...errors import BadAnswerError
 from ...ids import parse_id
-from ...lockfile import LockedFile, LockedModel
+from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import FileSlot, Placement
 
 

@@ -13,7 +13,7 @@ from ...caches import tfhub
 from ...caches.shared import tfhub_dirs
 from ...fetch.locks import lock_for
 from ...ids import parse_id
-from ...lockfile import LockedFile, LockedModel
+from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import FileSlot, Placement
 
 

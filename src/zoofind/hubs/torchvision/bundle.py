@@ -8,7 +8,7 @@ from typing import Mapping
 
 from ...caches.shared import checkpoint_dirs
 from ...caches.torch import checkpoints, lock_path
-from ...lockfile import LockedFile, LockedModel
+from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import FileSlot, Placement
 
 

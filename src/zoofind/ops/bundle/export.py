@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Mapping
 
-from ... import lockfile
+from .. import lockfile
 from ...context import Context
 from ...errors import UsageError
 from ...fetch.integrity import Hasher
-from ...lockfile import Lock, LockedFile
+from ...models.lock import Lock, LockedFile
 from ...models.bundle import BundledFile, BundledModel, ExportReport
 from .manifest import (BLOBS, MANIFEST, BundleError, check_bytes, check_lock, expected, file_label, manifest_text,
                        member_name)

@@ -7,12 +7,12 @@ import tomllib
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from ... import lockfile
+from .. import lockfile
 from ...errors import UsageError, ZoofindError
 from ...fetch.integrity import Expected, Hasher, IntegrityError, verify
 from ...hubs import registry
 from ...ids import parse_id
-from ...lockfile import Lock, LockedFile
+from ...models.lock import Lock, LockedFile
 
 #: The bundle layout's version, written as ``bundle = N`` at the top of the manifest.
 BUNDLE_VERSION = 1

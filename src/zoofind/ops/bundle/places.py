@@ -12,7 +12,7 @@ from ...errors import describe
 from ...fetch.integrity import Hasher, IntegrityError
 from ...hubs import registry
 from ...hubs.protocol import Bundles
-from ...lockfile import LockedFile, LockedModel
+from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import BundledFile, BundledModel, FileSlot, Placement
 from ...paths import inside_home
 from .manifest import BundleError, check_bytes, expected, file_label, member_name
