@@ -8,7 +8,7 @@ from . import catalog as catalog_mod
 from .context import Context
 from .errors import NotFoundError, describe
 from .frameworks import Requirement, check_requirements, install_command, requirements
-from .ids import resolve_id
+from .ops.resolve import resolve_id
 from .records import Record
 
 

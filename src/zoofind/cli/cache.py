@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from .common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from, reporting
-from .completion import complete_id
+from .completers import complete_id
 
 if TYPE_CHECKING:
     from ..models.cache import Removal

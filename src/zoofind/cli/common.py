@@ -9,7 +9,7 @@ import typer
 from ..context import check_timeout
 from ..errors import UsageError, ZoofindWarning, describe
 from ..output import FORMATS, Environment, check_formats
-from .completion import complete_format
+from .completers import complete_format
 
 _env: Environment | None = None
 

@@ -24,7 +24,8 @@ from typing import Annotated, Any
 
 import typer
 
-SHELLS = ("bash", "zsh", "fish")
+from .completers import SHELLS, complete_shell
+
 PROG_NAME = "zoofind"
 #: The variable Click's scripts set; Click derives it from the program name.
 COMPLETE_VAR = "_ZOOFIND_COMPLETE"
@@ -58,65 +59,6 @@ EPILOG = """Loaded on first use instead (with bash-completion; in zsh with fpath
 
   zoofind completion zsh > ~/.zfunc/_zoofind
 """
-
-_FORMAT_HELP = {
-    "table": "aligned columns",
-    "json": "one JSON document",
-    "jsonl": "one JSON record a line",
-    "tsv": "tab-separated, no header",
-    "ids": "one id a line",
-}
-
-
-# --- completers: each gets the word typed so far; Typer keeps the values that start with it.
-
-
-def complete_id(incomplete: str) -> list[tuple[str, str]]:
-    """Ids from the bundled catalog (and ZOOFIND_CATALOG_DIR's) starting with ``incomplete``,
-    with their names; ``torchvision:<model>`` (its DEFAULT weights) too. Never the network."""
-    try:
-        from .. import catalog
-
-        cat = catalog.load()
-        out = {}
-        for doc, rid in enumerate(cat.ids):
-            if rid.startswith(incomplete):
-                out[rid] = cat.facet(doc)[5]
-        for alias, target in cat.aliases.items():
-            if alias.startswith(incomplete) and alias not in out:
-                out[alias] = "DEFAULT weights: " + target.partition(":")[2]
-    except Exception:  # noqa: BLE001 - a broken catalog must not print into the user's shell
-        return []
-    from ..safetext import clean
-
-    # Names from a user catalog reach the shell's completion menu: no escape codes there either.
-    return [(clean(rid), " ".join(clean(str(name or "")).split())) for rid, name in sorted(out.items())]
-
-
-def complete_format(incomplete: str) -> list[tuple[str, str]]:
-    """The output formats (``--format``)."""
-    from ..output import FORMATS
-
-    return [(f, _FORMAT_HELP.get(f, "")) for f in FORMATS if f.startswith(incomplete)]
-
-
-def complete_source(incomplete: str) -> list[tuple[str, str]]:
-    """Every registered source, plugins included (``--source``)."""
-    from ..hubs import registry
-
-    return [(spec.name, spec.title) for spec in registry.specs() if spec.name.startswith(incomplete)]
-
-
-def complete_sort(incomplete: str) -> list[str]:
-    """The sort keys (``--sort``)."""
-    from ..search_runner import SORTS
-
-    return [key for key in SORTS if key.startswith(incomplete)]
-
-
-def complete_shell(incomplete: str) -> list[str]:
-    return [s for s in SHELLS if s.startswith(incomplete)]
-
 
 # --- the command
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
-from .completion import complete_id
+from .completers import complete_id
 
 EPILOG = epilog([
     "zoofind info hf:facebook/esm2_t6_8M_UR50D",

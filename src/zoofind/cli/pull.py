@@ -9,7 +9,7 @@ from .common import (
     AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt,
     RetiredDryRunOpt, RevisionOpt, env, ids_from, reporting,
 )
-from .completion import complete_id
+from .completers import complete_id
 
 EPILOG = """Examples:
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
-from .completion import complete_sort, complete_source
+from .completers import complete_sort, complete_source
 
 EPILOG = epilog([
     'zoofind search "protein language model"',

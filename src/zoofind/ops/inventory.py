@@ -42,9 +42,9 @@ from ..errors import AccessDeniedError, NotFoundError, UsageError
 from ..fetch.locks import lock_for, try_acquire
 from ..hubs import registry
 from ..hubs.protocol import Caches
-from ..ids import resolve_id
-from ..models.cache import TIERS, CachedModel, Removal, Removed, Skipped, Verified
 from ..ids import split_revision
+from ..models.cache import TIERS, CachedModel, Removal, Removed, Skipped, Verified
+from .resolve import resolve_id
 
 __all__ = ["TIERS", "CachedModel", "Removal", "Removed", "Skipped", "Verified", "cached_models", "parse_age",
            "parse_size", "path_of", "plan_prune", "plan_removal", "remove", "select", "total", "verify"]

@@ -26,8 +26,9 @@ from ..errors import UsageError, describe
 from ..frameworks import check_requirements, install_command, requirements
 from ..hubs import registry
 from ..hubs.pulling import PICKLE_FLAG, is_pickle
-from ..ids import parse_id, resolve_id, split_revision
+from ..ids import parse_id, split_revision
 from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullResult
+from .resolve import resolve_id
 
 if TYPE_CHECKING:
     from ..fetch.engine import Fetched, ProgressEvent
@@ -52,7 +53,7 @@ def _plan(raw: str, ctx: Context, opts: PullOptions) -> ModelPlan | Failed:
     pid = rev = None
     try:
         text, rev = split_revision(raw)
-        pid = resolve_id(text, ctx)  # ids.resolve_id: the one rule every command that takes ids follows
+        pid = resolve_id(text, ctx)  # ops.resolve: the one rule every command that takes ids follows
         rev = opts.revision or rev
         pulls: Pulls = registry.ability(pid.source, "pull")
         return pulls.plan(pid, ctx, opts, revision=rev, asked=raw)

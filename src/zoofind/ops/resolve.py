@@ -1,0 +1,59 @@
+"""The one rule every command that takes ids follows: a full id or hub address as the grammar
+reads it (``ids.parse_id``), a bare name as the catalog's exact match names it.
+
+An operation, not part of the grammar: a bare name is looked up in the catalog the way
+search's exact match reads names, so it sits beside the other operations.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..context import Context
+from ..errors import UsageError
+from ..hubs import SearchQuery
+from ..ids import id_help, parse_id
+from ..ranking import exact
+from ..records import ParsedId
+from ..search_runner import search
+
+#: How many candidates an ambiguous bare name lists.
+SHOWN_CANDIDATES = 8
+
+
+def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
+    """The one rule every command that takes ids follows (info, pull, lock, cache path/verify/rm).
+
+    A full id or hub URL is read by ``parse_id``. A bare name (no ``:`` or ``/``, such as
+    ``resnet18`` or ``esm2_t6_8M_UR50D``) must name one catalog entry exactly, as search's
+    exact match reads names (its name, id, ref, short name; ``ranking.exact``); the weights of
+    one torchvision builder count as that builder (its DEFAULT weights); of several entries,
+    the downloadable ones are meant. Ambiguous or unknown: UsageError (exit 2) listing the
+    candidates, or the closest names. Never touches the network.
+    """
+    raw = text.strip()
+    if not re.fullmatch(r"[^\s:/]+", raw):  # a source's id, a URL, or nothing a name could be
+        return parse_id(raw)
+
+    offline = Context.from_env(offline=True, environ=ctx.environ if ctx is not None else None)
+    try:
+        hits = search(SearchQuery(text=raw, limit=50), offline).hits
+    except UsageError:  # no word to search for ("." or "the"): not a name either
+        raise UsageError(f"malformed id {raw!r}", hint=id_help()) from None
+    named = [h.record for h in hits if exact(raw, h.record.id, h.record.name)]
+    named = [r for r in named if r.downloadable] or named
+    ids = list(dict.fromkeys(r.id for r in named))
+    # The weights of one torchvision builder are one model: its bare name means its DEFAULT weights.
+    builders = {i.split(".", 1)[0] for i in ids}
+    if len(builders) == 1 and ids[0].startswith("torchvision:") and (len(ids) > 1 or "." not in raw):
+        return parse_id(builders.pop())
+    if len(ids) == 1:
+        return parse_id(ids[0])
+    if ids:
+        more = f" and {len(ids) - SHOWN_CANDIDATES} more" if len(ids) > SHOWN_CANDIDATES else ""
+        raise UsageError(f"{raw!r} is ambiguous, it names {len(ids)} models: {', '.join(ids[:SHOWN_CANDIDATES])}{more}",
+                         hint="give the full id of the one you want")
+    near = ", ".join(h.record.id for h in hits[:5])
+    raise UsageError(f"no model is called {raw!r}" + (f" (close: {near})" if near else ""),
+                     hint="give a full id such as hf:owner/name or torchvision:resnet50, "
+                          "or find one with `zoofind search`")
