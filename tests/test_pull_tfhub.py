@@ -103,6 +103,21 @@ def test_three_processes_pulling_one_module_fetch_it_once_and_all_succeed(tfhub)
     procs = [subprocess.Popen([str(script), "pull", f"tfhub:{HANDLE}", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(3)]
     outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
     assert tfhub.bytes_sent <= len(archive) * 1.1
     assert (module_dir() / "saved_model.pb").exists()
+
+
+def test_a_second_install_of_one_verified_archive_finds_the_module_in_place(tmp_path) -> None:
+    # Two pulls wait for one download, then both install the archive it left (outside the
+    # engine's lock): the second must find the module there, not fail on the archive the
+    # first already removed (seen as exit 1 of one of three concurrent pulls under load).
+    from zoofind.caches import tfhub
+
+    archive, target = tmp_path / "m.tar.gz", tmp_path / "cache" / tfhub.module_name(HANDLE)
+    archive.write_bytes(saved_model_archive("good"))
+    tfhub.install(archive, target, HANDLE, is_archive=True, name="m.tar.gz", sha256="0" * 64)
+    assert (target / "saved_model.pb").exists() and not archive.exists()
+    before = {p: p.stat().st_mtime_ns for p in target.rglob("*")}
+    tfhub.install(archive, target, HANDLE, is_archive=True, name="m.tar.gz", sha256="0" * 64)
+    assert {p: p.stat().st_mtime_ns for p in target.rglob("*")} == before

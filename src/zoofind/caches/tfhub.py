@@ -33,7 +33,7 @@ from typing import Mapping
 
 from ..atomic import replacing
 from ..fetch.integrity import IntegrityError
-from ..fetch.locks import LOCK_PREFIX
+from ..fetch.locks import LOCK_PREFIX, lock_for
 from ..models.lock import LockedArchive
 from .archive import extract
 
@@ -79,23 +79,36 @@ def install(archive: Path, module_dir: Path, handle: str, *, is_archive: bool, n
             max_extract: int | None = None) -> None:
     """Make the verified download the module folder (extracted, or the single file inside it).
 
-    ``max_extract``: the bytes the archive may expand to (``ZOOFIND_MAX_EXTRACT``; None: the default bound)."""
-    pin = LockedArchive(archive.stat().st_size, sha256) if sha256 else None  # what was downloaded, as pinned
-    tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
-    tmp.mkdir(parents=True)
+    ``max_extract``: the bytes the archive may expand to (``ZOOFIND_MAX_EXTRACT``; None: the default bound).
+
+    Under the module's download lock: pulls in other processes wait for the download, then
+    find the archive complete and install it too; the first installs, the others find the
+    module in place (and the archive already gone) and change nothing.
+    """
+    lock = lock_for(lock_path(module_dir))
+    lock.acquire()
     try:
-        if is_archive:
-            extract(archive, tmp, what=f"tfhub:{handle}", kinds=("tar",), limit=max_extract)
-        else:
-            shutil.copyfile(archive, tmp / name)
-        place(tmp, module_dir, handle, pin)  # False: another process finished first, its copy is as good
-    except IntegrityError:
-        archive.unlink(missing_ok=True)  # bad bytes are never kept
-        raise
+        if present(module_dir):
+            archive.unlink(missing_ok=True)  # installed by another process meanwhile
+            return
+        pin = LockedArchive(archive.stat().st_size, sha256) if sha256 else None  # what was downloaded, as pinned
+        tmp = module_dir.with_name(f"{module_dir.name}.{uuid.uuid4().hex}.tmp")
+        tmp.mkdir(parents=True)
+        try:
+            if is_archive:
+                extract(archive, tmp, what=f"tfhub:{handle}", kinds=("tar",), limit=max_extract)
+            else:
+                shutil.copyfile(archive, tmp / name)
+            place(tmp, module_dir, handle, pin)
+        except IntegrityError:
+            archive.unlink(missing_ok=True)  # bad bytes are never kept
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        # Installed: the archive is no longer needed (its sha256 is in the pull's result).
+        archive.unlink(missing_ok=True)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    # Installed: the archive is no longer needed (its sha256 is in the pull's result).
-    archive.unlink(missing_ok=True)
+        lock.release()
 
 
 def place(filled: Path, module_dir: Path, handle: str, archive: LockedArchive | None) -> bool:
