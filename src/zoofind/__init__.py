@@ -24,20 +24,27 @@ TYPE_CHECKING = False
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .errors import (  # noqa: F401
-        AccessDeniedError, CatalogError, NotFoundError, OfflineError, SourceError, UsageError, ZoofindError,
-    )
-    from .lookup import InfoResult
-    from .records import Record  # noqa: F401
     import os
-    from typing import Callable
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
+    from .errors import (  # noqa: F401 - named for type checkers; __getattr__ loads them at run time
+        AccessDeniedError,
+        CatalogError,
+        NotFoundError,
+        OfflineError,
+        SourceError,
+        UsageError,
+        ZoofindError,
+    )
     from .fetch.engine import ProgressEvent
-    from .models.cache import CachedModel, Removal, Removed, Verified
-    from .ops.lock import LockReport
-    from .models.pull import PullReport
-    from .search_runner import SearchResult
     from .hubs.base import SourceStatus
+    from .lookup import InfoResult
+    from .models.cache import CachedModel, Removal, Removed, Verified
+    from .models.pull import PullReport
+    from .ops.lock import LockReport
+    from .records import Record  # noqa: F401 - named for type checkers; __getattr__ loads it at run time
+    from .search_runner import SearchResult
 
 _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
@@ -66,11 +73,11 @@ def search(
     text: str = "", *, source: str | Sequence[str] | None = None, task: str | None = None, domain: str | None = None,
     framework: str | None = None, license: str | None = None, kind: str | None = None, sort: str = "relevance",
     limit: int = 20, offline: bool = False, timeout: float = 5.0, refresh: bool = False,
-) -> "SearchResult":
+) -> SearchResult:
     """`zoofind search`: the catalog and every searching source, ranked; see the README for each option."""
     from .context import Context
-    from .search_runner import search as run
     from .hubs import SearchQuery
+    from .search_runner import search as run
 
     sources = (source,) if isinstance(source, str) else tuple(source or ())
     query = SearchQuery(text=text, sources=tuple(dict.fromkeys(sources)), task=task, domain=domain, framework=framework,
@@ -78,7 +85,7 @@ def search(
     return run(query, Context.from_env(offline=offline, timeout=timeout, refresh=refresh))
 
 
-def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> "InfoResult":  # noqa: A002 - mirrors the CLI's ID
+def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> InfoResult:  # noqa: A002 - mirrors the CLI's ID
     """`zoofind info`: one record with what it needs (``requirements``, ``install``) and ``warnings``."""
     from .context import Context
     from .lookup import info as run
@@ -88,10 +95,10 @@ def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> "InfoResult
 
 def pull(
     ids: str | Sequence[str] = (), *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
-    all_files: bool = False, dest: "str | os.PathLike[str] | None" = None, jobs: int = 8, dry_run: bool = False,
-    offline: bool = False, timeout: float = 30.0, progress: "Callable[[ProgressEvent], None] | None" = None,
-    lock: "str | os.PathLike[str] | None" = None,
-) -> "PullReport":
+    all_files: bool = False, dest: str | os.PathLike[str] | None = None, jobs: int = 8, dry_run: bool = False,
+    offline: bool = False, timeout: float = 30.0, progress: Callable[[ProgressEvent], None] | None = None,
+    lock: str | os.PathLike[str] | None = None,
+) -> PullReport:
     """`zoofind pull`: each model into its framework's cache; one ``PullResult`` a model in ``.results``.
 
     A model that fails is reported in its result (``ok``, ``error``, ``exit_code``), the
@@ -109,8 +116,8 @@ def pull(
     ctx = Context.from_env(offline=offline, timeout=timeout)
     wanted = [ids] if isinstance(ids, str) else list(ids)
     if lock is not None:
-        from .ops import lockfile
         from .errors import UsageError
+        from .ops import lockfile
         from .ops.lock import pull_locked
 
         if wanted:
@@ -122,8 +129,8 @@ def pull(
 def lock(
     ids: str | Sequence[str], *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
     all_files: bool = False, jobs: int = 8, offline: bool = False, timeout: float = 30.0,
-    progress: "Callable[[ProgressEvent], None] | None" = None, output: "str | os.PathLike[str] | None" = None,
-) -> "LockReport":
+    progress: Callable[[ProgressEvent], None] | None = None, output: str | os.PathLike[str] | None = None,
+) -> LockReport:
     """`zoofind lock`: pull ``ids`` and pin exactly what arrived (commit, every file's size and sha256).
 
     ``.lock`` is the ``Lock`` (None when a model failed: see ``.pulled.results``); with
@@ -131,10 +138,10 @@ def lock(
     """
     from pathlib import Path
 
-    from .ops import lockfile
     from .context import Context
-    from .ops.lock import lock as run
     from .models.pull import PullOptions
+    from .ops import lockfile
+    from .ops.lock import lock as run
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files, jobs=jobs)
     report = run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)
@@ -144,9 +151,9 @@ def lock(
 
 
 def cached(
-    *, source: str | None = None, sort: str = "size", larger_than: "int | str | None" = None,
-    unused_for: "float | str | None" = None, tier: str | None = None,
-) -> "list[CachedModel]":
+    *, source: str | None = None, sort: str = "size", larger_than: int | str | None = None,
+    unused_for: float | str | None = None, tier: str | None = None,
+) -> list[CachedModel]:
     """`zoofind cache ls`: the models in the framework caches, as ``CachedModel`` records.
 
     ``larger_than`` is bytes or a size text (``"1G"``, ``"512MiB"``); ``unused_for`` seconds or
@@ -161,7 +168,7 @@ def cached(
     return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size, unused_for=age, tier=tier)
 
 
-def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
+def verify_cache(ids: Sequence[str] = ()) -> list[Verified]:
     """`zoofind cache verify`: each cached model (or those named) re-hashed; ``Verified.problems`` lists bad or missing files."""
     from .context import Context
     from .ops.inventory import verify
@@ -169,7 +176,7 @@ def verify_cache(ids: Sequence[str] = ()) -> "list[Verified]":
     return verify(Context.from_env(offline=True), ids)
 
 
-def plan_cache_removal(ids: Sequence[str]) -> "list[Removal]":
+def plan_cache_removal(ids: Sequence[str]) -> list[Removal]:
     """What `zoofind cache rm IDS` would delete (``Removal``: paths and bytes freed); nothing is deleted."""
     from .context import Context
     from .ops.inventory import plan_removal
@@ -177,7 +184,7 @@ def plan_cache_removal(ids: Sequence[str]) -> "list[Removal]":
     return plan_removal(Context.from_env(offline=True), ids)
 
 
-def plan_cache_prune(*, max_size: "int | str | None" = None, unused_for: "float | str | None" = None) -> "list[Removal]":
+def plan_cache_prune(*, max_size: int | str | None = None, unused_for: float | str | None = None) -> list[Removal]:
     """What `zoofind cache prune` would evict (least recently used first) and stale partials; nothing is deleted."""
     from .context import Context
     from .ops.inventory import parse_age, parse_size, plan_prune
@@ -187,7 +194,7 @@ def plan_cache_prune(*, max_size: "int | str | None" = None, unused_for: "float 
     return plan_prune(Context.from_env(offline=True), max_size=size, unused_for=age)
 
 
-def remove_from_cache(plan: "Sequence[Removal]") -> "Removed":
+def remove_from_cache(plan: Sequence[Removal]) -> Removed:
     """Carry out ``plan_cache_removal``'s plan: ``Removed(freed, done, skipped)``; a model a running
     pull holds is skipped (``Skipped.reason`` names the pull's host and pid), never waited for."""
     from .ops.inventory import remove
@@ -203,7 +210,7 @@ def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
     return path_of(id, Context.from_env(offline=True))
 
 
-def list_sources(*, offline: bool = False, timeout: float = 3.0) -> "list[SourceStatus]":
+def list_sources(*, offline: bool = False, timeout: float = 3.0) -> list[SourceStatus]:
     """`zoofind sources`: each source's endpoint, reachability (probed unless offline), credentials, cache age."""
     from .context import Context
     from .hubs import statuses

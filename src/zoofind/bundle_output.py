@@ -30,18 +30,18 @@ def binary_stdout(env: Environment) -> IO[bytes]:
     return buffer
 
 
-def model_json(m: "BundledModel") -> dict[str, Any]:
+def model_json(m: BundledModel) -> dict[str, Any]:
     return {
         "id": m.id, "ok": m.ok, "path": m.path, "commit": m.commit, "files": [asdict(f) for f in m.files],
         "bytes": m.bytes, "notes": list(m.notes), "error": m.error, "hint": m.hint, "exit_code": m.exit_code,
     }
 
 
-def _records(env: Environment, fmt: str | None, head: dict[str, Any], models: "tuple[BundledModel, ...]") -> None:
+def _records(env: Environment, fmt: str | None, head: dict[str, Any], models: tuple[BundledModel, ...]) -> None:
     render_results(env, fmt, head, models, model_json)
 
 
-def render_export(env: Environment, fmt: str | None, report: "ExportReport") -> None:
+def render_export(env: Environment, fmt: str | None, report: ExportReport) -> None:
     """``fmt`` None: the bundle went to stdout, so only stderr is written."""
     from .ops.bundle.manifest import BUNDLE_VERSION
 
@@ -60,7 +60,7 @@ def render_export(env: Environment, fmt: str | None, report: "ExportReport") -> 
         env.note("the files are copies (hard links were not possible here, or --copy)")
 
 
-def render_import(env: Environment, fmt: str, report: "ImportReport") -> None:
+def render_import(env: Environment, fmt: str, report: ImportReport) -> None:
     from .ops.bundle.manifest import BUNDLE_VERSION
 
     head = {"command": "import", "bundle": report.bundle, "layout": report.layout, "bundle_version": BUNDLE_VERSION,
@@ -70,7 +70,7 @@ def render_import(env: Environment, fmt: str, report: "ImportReport") -> None:
         _import_notes(env, m)
 
 
-def _import_notes(env: Environment, m: "BundledModel") -> None:
+def _import_notes(env: Environment, m: BundledModel) -> None:
     if not m.ok:
         message = m.error or "failed"
         env.error(Described(message if m.id in message else f"{m.id}: {message}", m.hint, m.exit_code))

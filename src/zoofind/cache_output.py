@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, fields
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
 from .units import human_age, human_bytes
@@ -17,12 +18,12 @@ if TYPE_CHECKING:
 _INTERNAL = ("store_blobs",)
 
 
-def model_json(m: "CachedModel") -> dict[str, Any]:
+def model_json(m: CachedModel) -> dict[str, Any]:
     out = {f.name: getattr(m, f.name) for f in fields(m) if f.name not in _INTERNAL}
     return out | {"revisions": list(m.revisions)}
 
 
-def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"], *, filtered: bool = True) -> None:
+def render_cache_ls(env: Environment, fmt: str, models: Sequence[CachedModel], *, filtered: bool = True) -> None:
     """The cached models (``filtered``: the user narrowed the list, so an empty one means "none of those")."""
     from .ops.inventory import total
 
@@ -42,7 +43,7 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence["CachedModel"],
         now = time.time()
         tiers = any(m.tier != "local" or m.linked_size for m in models)
 
-        def size(m: "CachedModel") -> str:
+        def size(m: CachedModel) -> str:
             return human_bytes(m.size) + (f" (+{human_bytes(m.linked_size)} shared)" if m.linked_size else "")
 
         # A table is for reading (TSV and JSON carry every digit and the whole path): a commit as
@@ -91,11 +92,11 @@ def render_cache_verify(env: Environment, fmt: str, results: Sequence[Any]) -> N
              + (f"{sum(len(r.problems) for r in bad)} problem(s) in {len(bad)}" if bad else "all good"))
 
 
-def _named(r: "Removal") -> str:
+def _named(r: Removal) -> str:
     return f"{r.id}{'@' + r.revision[:12] if r.revision else ''}"
 
 
-def render_removal_plan(env: Environment, plan: Sequence["Removal"], *, dry_run: bool) -> None:
+def render_removal_plan(env: Environment, plan: Sequence[Removal], *, dry_run: bool) -> None:
     """stderr: each removal and its bytes; with ``dry_run`` stdout gets every path that would go."""
     for r in plan:
         env.note(f"{'would remove' if dry_run else 'removing'} {_named(r)}: {human_bytes(r.bytes)}")
@@ -106,7 +107,7 @@ def render_removal_plan(env: Environment, plan: Sequence["Removal"], *, dry_run:
         env.note("nothing to remove")
 
 
-def render_removed(env: Environment, removed: "Removed") -> None:
+def render_removed(env: Environment, removed: Removed) -> None:
     for s in removed.skipped:
         env.warn(f"kept {_named(s.removal)}: {s.reason}; run the removal again once it is done")
     env.note(f"freed {human_bytes(removed.freed)}" + (f"; {len(removed.skipped)} removal(s) skipped" if removed.skipped else ""))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
 from .safetext import clean
@@ -18,13 +19,13 @@ from .units import human_bytes
 
 if TYPE_CHECKING:
     from .fetch.engine import ProgressEvent
+    from .models.pull import PullReport, PullResult
     from .ops.lock import LockReport
     from .ops.lockfile import LockedModel
-    from .models.pull import PullReport, PullResult
 
 
 @contextlib.contextmanager
-def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["ProgressEvent"], None] | None]:
+def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[[ProgressEvent], None] | None]:
     """A progress callback drawing rich bars on stderr, or None when bars are off."""
     if not (enabled and env.stderr_isatty):
         yield None
@@ -42,7 +43,7 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["Pro
     total_id = None
     guard = threading.Lock()
 
-    def on_event(ev: "ProgressEvent") -> None:
+    def on_event(ev: ProgressEvent) -> None:
         nonlocal total_id
         with guard:
             if total_id is None:
@@ -66,7 +67,7 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[["Pro
         yield on_event
 
 
-def render_pull(env: Environment, fmt: str, report: "PullReport") -> None:
+def render_pull(env: Environment, fmt: str, report: PullReport) -> None:
     """Each model: stdout gets ``id<TAB>path`` (or records); stderr what it needs, skipped files, failures."""
     # One line a model in TSV: what scripts read (`cd "$(zoofind pull ... | cut -f2)"`).
     render_results(env, fmt, {"command": "pull", "dry_run": report.dry_run, "exit_code": report.exit_code},
@@ -74,7 +75,7 @@ def render_pull(env: Environment, fmt: str, report: "PullReport") -> None:
     pull_notes(env, report)
 
 
-def pull_notes(env: Environment, report: "PullReport") -> None:
+def pull_notes(env: Environment, report: PullReport) -> None:
     """stderr: each model's outcome, notes, flags and needs, then one install line for what is missing."""
     for r in report.results:
         _notes(env, r, report.dry_run)
@@ -83,7 +84,7 @@ def pull_notes(env: Environment, report: "PullReport") -> None:
         env.note("to use these here: pip install " + " ".join(missing))
 
 
-def render_lock(env: Environment, fmt: str, report: "LockReport", written: str | None) -> None:
+def render_lock(env: Environment, fmt: str, report: LockReport, written: str | None) -> None:
     """``zoofind lock``: stdout ``id<TAB>pin`` a model (the commit or the sha256 it is pinned to), or
     records; stderr the pull's notes and which file was written. With ``-o -`` the lock
     itself went to stdout and nothing else does."""
@@ -112,7 +113,7 @@ def render_lock(env: Environment, fmt: str, report: "LockReport", written: str |
                  f"{human_bytes(sum(m.total_bytes for m in lock.models))}; reproduce with: zoofind pull --lock {written}")
 
 
-def pin(m: "LockedModel") -> str:
+def pin(m: LockedModel) -> str:
     """What a locked model is pinned to, in one word: its commit, its file's or archive's sha256."""
     if m.commit:
         return m.commit
@@ -121,7 +122,7 @@ def pin(m: "LockedModel") -> str:
     return m.files[0].sha256 if len(m.files) == 1 else f"{len(m.files)} files"
 
 
-def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:
+def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     if not r.ok:
         from .errors import Described
 
@@ -154,7 +155,7 @@ def _notes(env: Environment, r: "PullResult", dry_run: bool) -> None:
         env.note(f"{r.id}: also in {r.dest} ({how})")
 
 
-def result_json(r: "PullResult") -> dict[str, Any]:
+def result_json(r: PullResult) -> dict[str, Any]:
     return {
         "id": r.id, "ok": r.ok, "revision": r.revision, "commit": r.commit, "path": r.path,
         "files": [asdict(f) for f in r.files], "total_bytes": r.total_bytes, "fetched_bytes": r.fetched_bytes,

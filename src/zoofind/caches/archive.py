@@ -191,7 +191,7 @@ def _check_stream(archive: Path, what: str, budget: _Budget) -> None:
         raise IntegrityError(f"{what}: the archive is damaged ({exc}); it was deleted", hint="retry the pull") from None
 
 
-def _zip_refusal(info: "zipfile.ZipInfo") -> str | None:
+def _zip_refusal(info: zipfile.ZipInfo) -> str | None:
     """Why a zip member may not be extracted, or None."""
     name = info.filename
     parts = PurePosixPath(name.rstrip("/")).parts

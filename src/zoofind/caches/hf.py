@@ -55,8 +55,9 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..atomic import TMP_PREFIX, replacing
@@ -218,7 +219,7 @@ class RepoCache:
     def tree(self, commit: str) -> Path:
         return self.root / "trees" / f"{commit}.json"
 
-    def record(self, commit: str, files: Iterable["FileEntry"]) -> None:
+    def record(self, commit: str, files: Iterable[FileEntry]) -> None:
         """What huggingface_hub writes beside a snapshot: the cache's ``CACHEDIR.TAG`` and the
         commit's tree listing, ``files`` added to it (see the module's docstring). The listing
         is written only when every file carries the Hub's metadata (an offline pull knows no

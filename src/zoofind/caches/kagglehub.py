@@ -26,8 +26,8 @@ import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from ..atomic import TMP_PREFIX
 from ..errors import ZoofindError

@@ -12,15 +12,16 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..atomic import TMP_PREFIX
-from . import shared
 from ..errors import UsageError
 from ..fetch.partial import PREFIX
 from ..models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
+from . import shared
 
 if TYPE_CHECKING:
     from ..context import Context

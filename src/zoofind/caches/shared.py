@@ -34,9 +34,10 @@ import re
 import shutil
 import stat
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..fetch.integrity import Expected
@@ -132,7 +133,7 @@ class Linked:
 
 
 def link_file(
-    target: Path, expected: "Expected", env: Mapping[str, str], label: str,
+    target: Path, expected: Expected, env: Mapping[str, str], label: str,
     on_check: Callable[[Path, int], None] | None = None,
 ) -> Linked:
     """Put the first shared copy of ``target`` that passes ``expected`` in place at ``target``.
@@ -166,7 +167,7 @@ def link_file(
     return Linked(notes=tuple(notes))
 
 
-def _unusable(copy: Path, expected: "Expected") -> str | None:
+def _unusable(copy: Path, expected: Expected) -> str | None:
     """Why a shared file cannot stand in for a download (``absent`` when this root lacks it), else None."""
     try:
         st = copy.stat()
@@ -230,7 +231,7 @@ def _link(source: Path, local: Path) -> str:
     return mode
 
 
-def link_module(module_dir: Path, handle: str, expected: "Expected", env: Mapping[str, str]) -> Linked:
+def link_module(module_dir: Path, handle: str, expected: Expected, env: Mapping[str, str]) -> Linked:
     """A TF Hub module folder from the shared tier at ``module_dir`` (with its descriptor).
 
     A shared folder is used when tensorflow_hub would use it (it exists and is not empty),
@@ -257,7 +258,7 @@ def link_module(module_dir: Path, handle: str, expected: "Expected", env: Mappin
     return Linked(notes=tuple(notes))
 
 
-def _module_problem(copy: Path, handle: str, expected: "Expected") -> str | None:
+def _module_problem(copy: Path, handle: str, expected: Expected) -> str | None:
     from . import tfhub
 
     try:
@@ -283,7 +284,7 @@ class SnapshotLink:
     notes: tuple[str, ...] = ()
 
 
-def link_snapshot(local: "RepoCache", revision: str, env: Mapping[str, str]) -> SnapshotLink | None:
+def link_snapshot(local: RepoCache, revision: str, env: Mapping[str, str]) -> SnapshotLink | None:
     """With no network: ``revision`` of ``local``'s repo from the first shared hub cache that
     has it, each file checked against the hash its blob is named by and linked into the
     user's cache (``blobs/<etag>`` -> the shared blob, the snapshot's usual relative links,

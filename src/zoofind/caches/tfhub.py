@@ -28,8 +28,8 @@ import os
 import shutil
 import socket
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ..atomic import replacing
 from ..fetch.integrity import IntegrityError

@@ -9,8 +9,8 @@ it downloads one itself: zoofind checks the hash prefix before the file appears.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ..fetch.locks import LOCK_PREFIX
 

@@ -11,7 +11,7 @@ import sys
 INTERRUPTED = "zoofind: error: interrupted\n"
 
 
-def _exit_interrupted() -> "NoReturn":  # type: ignore[name-defined] # noqa: F821 - typing is not imported yet
+def _exit_interrupted() -> "NoReturn":  # typing is imported below, after the handler is in place
     # A second Ctrl-C while the line is written must not end in a traceback either.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.stderr.write(INTERRUPTED)
@@ -28,16 +28,16 @@ try:
 except ValueError:  # imported from a thread other than the main one: signals are not ours to handle
     _previous_handler = None
 
-import gc  # noqa: E402
-import os  # noqa: E402
-from collections.abc import MutableMapping  # noqa: E402
-from typing import Annotated, Any, Iterator, NoReturn, Optional  # noqa: E402
+import gc
+import os
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, Any, NoReturn
 
-import typer  # noqa: E402
-from typer.core import TyperGroup  # noqa: E402
+import typer
+from typer.core import TyperGroup
 
-from ..version import __version__  # noqa: E402
-from .completion import COMPLETE_VAR  # noqa: E402
+from ..version import __version__
+from .completion import COMPLETE_VAR
 
 HELP = """Find and fetch pretrained models and deep-learning resources for science.
 
@@ -154,7 +154,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
 ) -> None:
     pass
 
@@ -183,7 +183,7 @@ def _unreported_interrupt(done: BaseException) -> bool:
     before the command's reporting() block) into a silent exit 130, ``raise Exit(130) from e``;
     reporting() says its line and ends the chain, ``from None``."""
     seen: set[int] = set()
-    exc: Optional[BaseException] = done
+    exc: BaseException | None = done
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, KeyboardInterrupt):
             return True

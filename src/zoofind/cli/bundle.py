@@ -45,9 +45,9 @@ def export(
     to_stdout = out == "-"
     try:
         with reporting(e):
-            from ..ops.bundle import export_bundle
             from ..bundle_output import binary_stdout, render_export
             from ..errors import UsageError
+            from ..ops.bundle import export_bundle
             from ..pull_output import progress_bars
 
             if to_stdout and (fmt is not None or as_json):
@@ -74,9 +74,9 @@ def import_(
     """Place a bundle's files into this machine's framework caches: verified, idempotent, no network."""
     e = env()
     with reporting(e):
-        from ..ops.bundle import import_bundle
         from ..bundle_output import render_import
         from ..errors import UsageError
+        from ..ops.bundle import import_bundle
         from ..pull_output import progress_bars
 
         form = e.pick_format(fmt, as_json)

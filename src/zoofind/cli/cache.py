@@ -1,6 +1,6 @@
 """`zoofind cache`: what the framework caches hold."""
 
-from typing import TYPE_CHECKING, Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,11 +29,11 @@ cache_app = typer.Typer(name="cache", help="What the framework caches hold (Hugg
 
 @cache_app.command("ls", epilog=EPILOG)
 def ls(
-    source: Annotated[Optional[str], typer.Option("--source", "-s", help="Only this cache: hf, torchvision, tfhub or kaggle.")] = None,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this cache: hf, torchvision, tfhub or kaggle.")] = None,
     sort: Annotated[str, typer.Option("--sort", help="size (largest first), used (least recently used first) or id.")] = "size",
-    larger_than: Annotated[Optional[str], typer.Option("--larger-than", metavar="SIZE", help="Only models bigger than this: 500M, 1G (decimal) or 512MiB, 1GiB (binary).")] = None,
-    unused_for: Annotated[Optional[str], typer.Option("--unused-for", metavar="AGE", help="Only models not used for this long: 30d, 12h, 2w.")] = None,
-    tier: Annotated[Optional[str], typer.Option("--tier", help="Only this tier: local (your caches) or shared (ZOOFIND_SHARED_CACHE, read-only).")] = None,
+    larger_than: Annotated[str | None, typer.Option("--larger-than", metavar="SIZE", help="Only models bigger than this: 500M, 1G (decimal) or 512MiB, 1GiB (binary).")] = None,
+    unused_for: Annotated[str | None, typer.Option("--unused-for", metavar="AGE", help="Only models not used for this long: 30d, 12h, 2w.")] = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="Only this tier: local (your caches) or shared (ZOOFIND_SHARED_CACHE, read-only).")] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -54,7 +54,7 @@ def ls(
 
 @cache_app.command("verify", epilog=EPILOG)
 def verify(
-    ids: Annotated[Optional[List[str]], typer.Argument(metavar="[ID...]", help="Only these models (default: every cached model).", autocompletion=complete_id)] = None,
+    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID...]", help="Only these models (default: every cached model).", autocompletion=complete_id)] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -76,7 +76,7 @@ def verify(
 
 @cache_app.command("rm", epilog=EPILOG)
 def rm(
-    ids: Annotated[List[str], typer.Argument(metavar="ID[@REV]...", help="Models to remove (a Hub revision with @REV), or - to read ids from stdin.", autocompletion=complete_id)],
+    ids: Annotated[list[str], typer.Argument(metavar="ID[@REV]...", help="Models to remove (a Hub revision with @REV), or - to read ids from stdin.", autocompletion=complete_id)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed and how much it frees; remove nothing.")] = False,
     retired_n: RetiredDryRunOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (needed when stdin is not a terminal).")] = False,
@@ -94,8 +94,8 @@ def rm(
 
 @cache_app.command("prune", epilog=EPILOG)
 def prune(
-    max_size: Annotated[Optional[str], typer.Option("--max-size", metavar="SIZE", help="Evict least recently used models until the caches fit: 50G, 500GiB.")] = None,
-    unused_for: Annotated[Optional[str], typer.Option("--unused-for", metavar="AGE", help="Evict models not used for this long: 30d, 12w.")] = None,
+    max_size: Annotated[str | None, typer.Option("--max-size", metavar="SIZE", help="Evict least recently used models until the caches fit: 50G, 500GiB.")] = None,
+    unused_for: Annotated[str | None, typer.Option("--unused-for", metavar="AGE", help="Evict models not used for this long: 30d, 12w.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be evicted and how much it frees; remove nothing.")] = False,
     retired_n: RetiredDryRunOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Evict without asking (needed when stdin is not a terminal).")] = False,

@@ -1,13 +1,24 @@
 """`zoofind lock`."""
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
 from .common import (
-    AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt, RevisionOpt, env,
-    ids_from, reporting,
+    AllFilesOpt,
+    ExcludeOpt,
+    FetchTimeoutOpt,
+    FormatOpt,
+    IncludeOpt,
+    JobsOpt,
+    JsonOpt,
+    OfflineOpt,
+    QuietOpt,
+    RevisionOpt,
+    env,
+    ids_from,
+    reporting,
 )
 from .completers import complete_id
 
@@ -26,7 +37,7 @@ The lock (TOML, schema 1) records each model's exact revision (Hugging Face comm
 
 
 def lock(
-    ids: Annotated[List[str], typer.Argument(metavar="ID...", help="Models as pull takes them (hf:owner/name or hf:owner/name@REV, torchvision:NAME[.WEIGHTS], tfhub:HANDLE), or - to read ids from stdin (first column).", autocompletion=complete_id)],
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Models as pull takes them (hf:owner/name or hf:owner/name@REV, torchvision:NAME[.WEIGHTS], tfhub:HANDLE), or - to read ids from stdin (first column).", autocompletion=complete_id)],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Where to write the lock (atomically); - writes it to stdout.")] = Path("zoofind.lock"),
     revision: RevisionOpt = None,
     include: IncludeOpt = None,

@@ -1,13 +1,25 @@
 """`zoofind pull`."""
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
 from .common import (
-    AllFilesOpt, ExcludeOpt, FetchTimeoutOpt, FormatOpt, IncludeOpt, JobsOpt, JsonOpt, OfflineOpt, QuietOpt,
-    RetiredDryRunOpt, RevisionOpt, env, ids_from, reporting,
+    AllFilesOpt,
+    ExcludeOpt,
+    FetchTimeoutOpt,
+    FormatOpt,
+    IncludeOpt,
+    JobsOpt,
+    JsonOpt,
+    OfflineOpt,
+    QuietOpt,
+    RetiredDryRunOpt,
+    RevisionOpt,
+    env,
+    ids_from,
+    reporting,
 )
 from .completers import complete_id
 
@@ -30,13 +42,13 @@ Files go where each framework looks (the Hugging Face cache, torch.hub's checkpo
 
 
 def pull(
-    ids: Annotated[Optional[List[str]], typer.Argument(metavar="[ID...]", help="hf:owner/name (or hf:owner/name@REV), torchvision:resnet50[.WEIGHTS], a hub URL, a model name the catalog knows, or - to read ids from stdin (first column).", autocompletion=complete_id, show_default=False)] = None,
-    lock: Annotated[Optional[Path], typer.Option("--lock", "-l", metavar="FILE", help="Pull exactly the models, revisions and bytes a lock file (zoofind lock) records; any byte that differs fails. With everything cached: zero requests.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID...]", help="hf:owner/name (or hf:owner/name@REV), torchvision:resnet50[.WEIGHTS], a hub URL, a model name the catalog knows, or - to read ids from stdin (first column).", autocompletion=complete_id, show_default=False)] = None,
+    lock: Annotated[Path | None, typer.Option("--lock", "-l", metavar="FILE", help="Pull exactly the models, revisions and bytes a lock file (zoofind lock) records; any byte that differs fails. With everything cached: zero requests.")] = None,
     revision: RevisionOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     all_files: AllFilesOpt = False,
-    dest: Annotated[Optional[Path], typer.Option("--dest", metavar="DIR", help="Also place the files in DIR (hard links where possible, else copies).")] = None,
+    dest: Annotated[Path | None, typer.Option("--dest", metavar="DIR", help="Also place the files in DIR (hard links where possible, else copies).")] = None,
     jobs: JobsOpt = 8,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files and bytes that would be fetched; write nothing, fetch no file.")] = False,
     retired_n: RetiredDryRunOpt = False,

@@ -15,7 +15,8 @@ Each ability's protocol follows, with the typed plans and results it exchanges.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 # Types only: the registry reads ABILITIES on every start-up, which must not pay for these.
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ class Pulls(Protocol):
     #: the result's framework and requirements; False: only the catalog's record is used.
     describes_uncurated: bool
 
-    def plan(self, pid: "ParsedId", ctx: "Context", opts: "PullOptions", *, revision: str | None,
-             asked: str) -> "ModelPlan":
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None,
+             asked: str) -> ModelPlan:
         """The files of ``pid`` at ``revision`` (an exact commit in ``ModelPlan.commit`` where the hub
         has them), each with its skip reason, target, presence and ``Download``.
 
@@ -66,7 +67,7 @@ class Pulls(Protocol):
         """
         ...
 
-    def place(self, plan: "ModelPlan", fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, "Path"]:
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         """Make the verified files of ``plan`` visible where the framework looks (``fetched``: each
         downloaded file's outcome, by path; called only when every download succeeded, never on a
         dry run). Nothing half-written is ever visible. Returns what the framework now sees: each
@@ -78,23 +79,23 @@ class Pulls(Protocol):
 class Locks(Protocol):
     """A hub whose pulls ``zoofind lock`` records and ``zoofind pull --lock`` reproduces."""
 
-    def pin(self, result: "PullResult") -> "LockedModel":
+    def pin(self, result: PullResult) -> LockedModel:
         """The lock entry of a successful pull: every file's size and sha256 (hashed from disk
         where this run did not compute it: a lock never records a digest nobody checked)."""
         ...
 
-    def problem(self, locked: "LockedModel") -> str | None:
+    def problem(self, locked: LockedModel) -> str | None:
         """What is wrong with a lock file's entry for this hub beyond the generic checks (a Hub
         model without its commit), or None; the lock file is then refused naming it."""
         ...
 
-    def plan_locked(self, locked: "LockedModel", ctx: "Context", opts: "PullOptions") -> "ModelPlan":
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         """A pinned plan from the lock alone (no metadata request): cached files hashed against the
         lock now (a difference raises ``IntegrityError`` naming the file), missing ones downloaded
         against the lock's size and sha256; offline, a missing file is an ``OfflineError``."""
         ...
 
-    def check_placed(self, locked: "LockedModel", result: "PullResult") -> None:
+    def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         """After placing: files the engine could not check against the lock one by one (extracted
         from an archive) are checked now; on a difference the placed model is taken out of the
         framework's sight and ``IntegrityError`` raised. Nothing to do: return."""
@@ -103,7 +104,7 @@ class Locks(Protocol):
 
 # == cache: a hub's cache layout per tier ======================================================
 #: A test for "this path lies in the shared tier" (None: there is no shared tier).
-InShared = Optional[Callable[[str], bool]]
+InShared = Callable[[str], bool] | None
 
 
 @runtime_checkable

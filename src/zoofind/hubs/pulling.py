@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import fnmatch
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import OfflineError
 from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 PICKLE_FLAG = "pickle: loading can run code; prefer safetensors"
 
 
-def choose(files: Sequence["FileEntry"], opts: "PullOptions") -> list[tuple["FileEntry", str | None]]:
+def choose(files: Sequence[FileEntry], opts: PullOptions) -> list[tuple[FileEntry, str | None]]:
     """Each file with the reason it is skipped (None: fetched).
 
     By default a repo that holds its weights as safetensors gets only those, plus every
@@ -59,7 +60,7 @@ def file_label(ref: str, path: str, *, named: bool = False) -> str:
     return f"{ref.rsplit('/', 1)[-1]}/{path}" if named or "/" in path else path
 
 
-def skipped_note(model_id: str, chosen: Sequence[tuple["FileEntry", str | None]]) -> tuple[str, ...]:
+def skipped_note(model_id: str, chosen: Sequence[tuple[FileEntry, str | None]]) -> tuple[str, ...]:
     """The note on weights skipped because the same weights come as safetensors (none: ())."""
     skipped = [f for f, skip in chosen if skip and "safetensors" in skip]
     if not skipped:
@@ -85,7 +86,7 @@ def differs(m: LockedModel, f: LockedFile, path: Path) -> None:
         ) from None
 
 
-def locked_missing(m: LockedModel, ctx: "Context", where: str) -> None:
+def locked_missing(m: LockedModel, ctx: Context, where: str) -> None:
     """A locked file not in the caches: offline that fails the model; online it is fetched."""
     if ctx.offline:
         raise OfflineError(f"{m.id} is not in {where}",
@@ -103,7 +104,7 @@ def sha256_of(path: Path, known: str | None, status: str) -> str:
     return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
 
 
-def pin_folder(result: "PullResult", archive: "LockedArchive | None" = None) -> LockedModel:
+def pin_folder(result: PullResult, archive: LockedArchive | None = None) -> LockedModel:
     """A model that is a folder (an extracted module, a Kaggle version): every file in it, hashed
     from disk, and the archive it came from where the hub knows it."""
     assert result.path is not None

@@ -39,12 +39,12 @@ class PlannedFile:
     hub could not ask for it.
     """
 
-    entry: "FileEntry"
+    entry: FileEntry
     skip: str | None = None
     target: Path | None = None
     present: bool = False
     shared: bool = False
-    download: "Download | None" = None
+    download: Download | None = None
     #: the hub's security scan of the file (safe, unsafe, suspicious...), if it reports one
     scan: str | None = None
     #: the file's name in the framework's own store, where it has one (a Hub blob: its ETag)
@@ -75,7 +75,7 @@ class ModelPlan:
     pinned: bool = False
 
     @property
-    def downloads(self) -> tuple["Download", ...]:
+    def downloads(self) -> tuple[Download, ...]:
         return tuple(f.download for f in self.files if f.download is not None)
 
     def targets(self) -> dict[str, Path]:
@@ -111,7 +111,7 @@ class PullResult:
     fetched_bytes: int = 0
     framework: str | None = None
     packages: tuple[str, ...] = ()
-    requirements: tuple["Requirement", ...] = ()
+    requirements: tuple[Requirement, ...] = ()
     install: str | None = None
     flags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()

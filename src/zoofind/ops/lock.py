@@ -15,8 +15,9 @@ With everything cached it makes zero requests. This module names no hub.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..context import Context
 from ..errors import UsageError
@@ -47,7 +48,7 @@ class LockReport:
 
 
 # -- writing a lock ----------------------------------------------------------------------
-def lock(ids: "Sequence[str]", ctx: Context, opts: PullOptions, progress: Progress = None) -> LockReport:
+def lock(ids: Sequence[str], ctx: Context, opts: PullOptions, progress: Progress = None) -> LockReport:
     """Pull ``ids`` and record exactly what arrived; no lock when any model failed."""
     from .. import __version__  # the package face: importing it at the top would be a cycle
     if opts.dry_run:

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import UsageError
 from ..models.lock import SCHEMA, Lock, LockedArchive, LockedFile, LockedModel

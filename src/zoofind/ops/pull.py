@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .. import catalog as catalog_mod
 from ..atomic import replacing
@@ -97,7 +98,7 @@ def failed(result: PullResult, exc: BaseException) -> PullResult:
     return replace(result, error=d.message, hint=d.hint, exit_code=d.exit_code)
 
 
-def _finish(plan: ModelPlan, fetched: Mapping[str, "Fetched | BaseException"], ctx: Context, opts: PullOptions, *,
+def _finish(plan: ModelPlan, fetched: Mapping[str, Fetched | BaseException], ctx: Context, opts: PullOptions, *,
             multi: bool) -> PullResult:
     files: list[PulledFile] = []
     failure: BaseException | None = None

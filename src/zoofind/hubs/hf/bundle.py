@@ -4,16 +4,16 @@ snapshot links and ``refs/<revision>``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ...caches import safe_relpath
-from ...caches.shared import hub_caches
 from ...caches.hf import RepoCache, hub_cache
+from ...caches.shared import hub_caches
 from ...errors import BadAnswerError
 from ...ids import parse_id
-from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import FileSlot, Placement
+from ...models.lock import LockedFile, LockedModel
 
 
 def _repo(model: LockedModel, root: Path) -> RepoCache:

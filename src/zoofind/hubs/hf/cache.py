@@ -13,13 +13,23 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 from ...caches import layout, shared
-from ...caches.hf import (REPO_LOCK, RepoCache, first_hop, hub_cache, is_store_payload, read_refs, scan,
-                          snapshot_entries, store_dir, store_references)
+from ...caches.hf import (
+    REPO_LOCK,
+    RepoCache,
+    first_hop,
+    hub_cache,
+    is_store_payload,
+    read_refs,
+    scan,
+    snapshot_entries,
+    store_dir,
+    store_references,
+)
 from ...context import Context
 from ...errors import NotFoundError
 from ...fetch.integrity import Expected, hash_file

@@ -10,18 +10,19 @@ blob name; pulling it asks for no metadata: the URLs name the locked commit.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ...caches import safe_relpath, shared
 from ...caches.hf import COMMIT_RE, RepoCache, hub_cache
 from ...errors import NotFoundError, OfflineError, ZoofindError
+from ...ids import parse_id
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...paths import inside_home
-from ...ids import parse_id
 from ...records import ParsedId
 from .. import registry
 from ..base import FileEntry
@@ -40,7 +41,7 @@ class HfPlan(ModelPlan):
     cache: Path = Path()
 
 
-def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str | None]], ctx: "Context", *,
+def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str | None]], ctx: Context, *,
              page: str | None, locked: LockedModel | None = None) -> tuple[PlannedFile, ...]:
     """Each chosen file as a blob of ``repo`` at ``commit``: present, or downloaded with the
     token (to the Hub only). ``locked``: a cached file is hashed against the lock, and offline
@@ -80,7 +81,7 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
 class HfPull:
     describes_uncurated = True
 
-    def plan(self, pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
         if ctx.offline:
             return self._offline(pid, ctx, opts, revision, asked)
         fs = registry.get(SPEC.name).fileset(pid, ctx, revision=revision)  # the search ability's listing
@@ -109,7 +110,7 @@ class HfPull:
         return HfPlan(fs.id, SPEC.name, fs.revision, fs.commit, path, files, notes + skipped_note(fs.id, chosen),
                       cache=cache)
 
-    def _offline(self, pid: ParsedId, ctx: "Context", opts: PullOptions, revision: str | None,
+    def _offline(self, pid: ParsedId, ctx: Context, opts: PullOptions, revision: str | None,
                  asked: str) -> ModelPlan:
         """From the caches alone: the user's, then the shared tier's snapshot, checked and linked."""
         cache = hub_cache(ctx.environ)
@@ -136,7 +137,7 @@ class HfPull:
                                   shared=f.path in linked_files, blob=f.etag) for f, skip in choose(entries, opts))
         return HfPlan(str(pid), SPEC.name, revision, commit, path, files, notes, cache=cache)
 
-    def place(self, plan: ModelPlan, fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, Path]:
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         assert isinstance(plan, HfPlan) and plan.commit is not None
         repo = RepoCache(plan.cache, parse_id(plan.id).ref)
         for f in plan.files:
@@ -150,7 +151,7 @@ class HfPull:
         return plan.targets()
 
 
-def security_scan(ref: str, ctx: "Context", commit: str) -> dict[str, str]:
+def security_scan(ref: str, ctx: Context, commit: str) -> dict[str, str]:
     """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
     the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
     from ...net.http import Session  # httpx: not loaded by an offline pull, which asks nothing
@@ -198,7 +199,7 @@ class HfLock:
         missing = next((f.path for f in locked.files if f.blob is None), None)
         return f"{locked.id}: {missing}: a Hugging Face file needs `blob`" if missing else None
 
-    def plan_locked(self, locked: LockedModel, ctx: "Context", opts: PullOptions) -> ModelPlan:
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         assert locked.commit is not None
         ref = parse_id(locked.id).ref
         cache = inside_home(hub_cache(ctx.environ), ctx.environ)

@@ -45,7 +45,7 @@ SPEC = SourceSpec(
 )
 
 
-def register(registry: "Registry") -> None:
+def register(registry: Registry) -> None:
     from .. import lazy
 
     registry.register(

@@ -23,10 +23,11 @@ with zero requests; else the next step.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...caches import kagglehub, safe_relpath
 from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
@@ -75,7 +76,7 @@ class KagglePlan(ModelPlan):
     max_extract: int | None = None
 
 
-def plan_kaggle(pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str,
+def plan_kaggle(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str,
                 locked: LockedModel | None = None) -> ModelPlan:
     """The plan of one version: from the cache, or its files (or archive) from Kaggle. ``locked``:
     each file downloaded is checked against the lock's size and sha256, each cached one now (the
@@ -143,7 +144,7 @@ def _from_cache(h: Handle, folder: Path) -> ModelPlan:
     return KagglePlan(f"kaggle:{h}", SPEC.name, path=folder, files=files)
 
 
-def _plan_online(h: Handle, enum: str, variation: Path, creds: "Credentials", ctx: "Context",
+def _plan_online(h: Handle, enum: str, variation: Path, creds: Credentials, ctx: Context,
                  opts: PullOptions) -> ModelPlan:
     endpoint = ctx.endpoint(SPEC)
     body = api.instance_body(h.owner, h.model, enum, h.variation)
@@ -211,7 +212,7 @@ def _plan_files(model: str, folder: Path, entries: list[FileEntry], link: Link, 
     if wanted and not opts.dry_run:
         with ThreadPoolExecutor(max_workers=min(LINK_JOBS, len(wanted)),
                                 thread_name_prefix="zoofind-kaggle-link") as pool:
-            urls = dict(zip([f.path for f in wanted], pool.map(link, [f.path for f in wanted])))
+            urls = dict(zip([f.path for f in wanted], pool.map(link, [f.path for f in wanted]), strict=True))
     files = tuple(
         PlannedFile(f, None, targets[f.path], present=f not in wanted,
                     download=_download(model, urls[f.path], targets[f.path], f.size, f.path, folder)
@@ -239,10 +240,10 @@ def _plan_archive(model: str, folder: Path, entries: list[FileEntry], link: Link
 class KagglePull:
     describes_uncurated = False
 
-    def plan(self, pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
         return plan_kaggle(pid, ctx, opts, revision=revision, asked=asked)
 
-    def place(self, plan: ModelPlan, fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, Path]:
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         """Make the verified files the version folder kagglehub loads; the ``.complete`` marker last."""
         assert isinstance(plan, KagglePlan)
         if plan.folder is None:
@@ -270,7 +271,7 @@ class KaggleLock:
     def problem(self, locked: LockedModel) -> str | None:
         return None
 
-    def plan_locked(self, locked: LockedModel, ctx: "Context", opts: PullOptions) -> ModelPlan:
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         """Kaggle's own planning for the locked version; every file then checked against the lock:
         cached ones now, fetched ones by the engine (one by one) or once placed (a whole-version archive)."""
         plan = plan_kaggle(parse_id(locked.id), ctx, opts, revision=None, asked=locked.id, locked=locked)

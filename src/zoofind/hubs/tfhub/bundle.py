@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ...caches import tfhub
 from ...caches.shared import tfhub_dirs
 from ...fetch.locks import lock_for
 from ...ids import parse_id
-from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import FileSlot, Placement
+from ...models.lock import LockedFile, LockedModel
 
 
 class TfhubBundles:

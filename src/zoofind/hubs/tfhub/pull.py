@@ -9,8 +9,9 @@ fetched archive are checked against the lock once placed (``check_placed``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from ...caches import safe_relpath, shared, tfhub
 from ...errors import NotFoundError, OfflineError, UsageError
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ...fetch.engine import Fetched
 
 
-def _module_dir(pid: ParsedId, ctx: "Context") -> tuple[Path, tuple[str, ...]]:
+def _module_dir(pid: ParsedId, ctx: Context) -> tuple[Path, tuple[str, ...]]:
     """The module's folder, and the note saying how tensorflow_hub finds it when its cache is not set."""
     root, own = tfhub.cache_dir(ctx.environ)
     root = inside_home(root, ctx.environ)
@@ -39,7 +40,7 @@ def _module_dir(pid: ParsedId, ctx: "Context") -> tuple[Path, tuple[str, ...]]:
     return root / tfhub.module_name(pid.ref), note
 
 
-def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, ctx: "Context") -> PlannedFile:
+def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, ctx: Context) -> PlannedFile:
     """The module's archive, downloaded beside its folder unless the folder is there (another
     process may extract it meanwhile) or the shared tier has it. The one download planning of a
     normal and a locked pull."""
@@ -63,7 +64,7 @@ def _folder(module_dir: Path, shared_files: bool) -> tuple[PlannedFile, ...]:
 class TfhubPull:
     describes_uncurated = False
 
-    def plan(self, pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
         module_dir, notes = _module_dir(pid, ctx)
         if ctx.offline:
             return self._offline(pid, module_dir, notes, ctx, asked)
@@ -79,7 +80,7 @@ class TfhubPull:
                       for f, skip in chosen)
         return ModelPlan(str(pid), SPEC.name, path=module_dir, files=files, notes=notes)
 
-    def _offline(self, pid: ParsedId, module_dir: Path, notes: tuple[str, ...], ctx: "Context",
+    def _offline(self, pid: ParsedId, module_dir: Path, notes: tuple[str, ...], ctx: Context,
                  asked: str) -> ModelPlan:
         """The user's module folder, else the shared tier's (checked, then linked)."""
         from_shared = False
@@ -93,7 +94,7 @@ class TfhubPull:
             from_shared = True
         return ModelPlan(str(pid), SPEC.name, path=module_dir, files=_folder(module_dir, from_shared), notes=notes)
 
-    def place(self, plan: ModelPlan, fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, Path]:
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         assert plan.path is not None
         handle = parse_id(plan.id).ref
         for f in plan.files:
@@ -117,7 +118,7 @@ class TfhubLock:
     def problem(self, locked: LockedModel) -> str | None:
         return None
 
-    def plan_locked(self, locked: LockedModel, ctx: "Context", opts: PullOptions) -> ModelPlan:
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         """A module folder is checked file by file; a missing one is fetched as the locked archive."""
         pid = parse_id(locked.id)
         module_dir, notes = _module_dir(pid, ctx)

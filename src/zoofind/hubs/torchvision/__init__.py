@@ -32,7 +32,7 @@ def normalise(ref: str) -> str:
     return ref.replace(":", ".", 1)
 
 
-def active(ctx: "Context") -> bool:
+def active(ctx: Context) -> bool:
     """Only an installed torchvision other than the snapshot's adds anything (a directory scan)."""
     from ... import catalog
     from .installed import installed_torchvision
@@ -57,7 +57,7 @@ SPEC = SourceSpec(
 )
 
 
-def register(registry: "Registry") -> None:
+def register(registry: Registry) -> None:
     from .. import lazy
 
     registry.register(

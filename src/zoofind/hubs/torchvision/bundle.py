@@ -3,13 +3,13 @@ renamed into place under the lock ``pull`` takes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ...caches.shared import checkpoint_dirs
 from ...caches.torch import checkpoints, lock_path
-from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import FileSlot, Placement
+from ...models.lock import LockedFile, LockedModel
 
 
 class TorchvisionBundles:

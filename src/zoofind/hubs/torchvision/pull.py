@@ -8,8 +8,9 @@ the download itself, and offline none at all (the user's folder, then the shared
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ...caches import safe_relpath, shared
 from ...caches.torch import checkpoints, lock_path
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ...fetch.engine import Fetched
 
 
-def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx: "Context", *,
+def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx: Context, *,
              locked: LockedModel | None = None) -> tuple[PlannedFile, ...]:
     """Each checkpoint present in torch.hub's folder or downloaded to it, checked against its
     expected hash; ``locked``: a cached one hashed against the lock, offline a missing one
@@ -65,7 +66,7 @@ def _last_target(files: Sequence[PlannedFile]) -> Path | None:
 class TorchvisionPull:
     describes_uncurated = False
 
-    def plan(self, pid: ParsedId, ctx: "Context", opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
         fs = registry.get(SPEC.name).fileset(pid, ctx, revision=revision)  # the bundled index: no request
         if ctx.offline:
             return self._offline(parse_id(fs.id), fs.files, ctx, asked)
@@ -78,7 +79,7 @@ class TorchvisionPull:
         return ModelPlan(fs.id, SPEC.name, fs.revision, fs.commit, _last_target(files), files,
                          skipped_note(fs.id, chosen))
 
-    def _offline(self, pid: ParsedId, entries: Sequence[FileEntry], ctx: "Context", asked: str) -> ModelPlan:
+    def _offline(self, pid: ParsedId, entries: Sequence[FileEntry], ctx: Context, asked: str) -> ModelPlan:
         """The user's checkpoint folder, else the shared tier's copy (checked, then linked)."""
         files, notes = [], []
         for f in entries:
@@ -97,7 +98,7 @@ class TorchvisionPull:
                                      present=True, shared=linked))
         return ModelPlan(str(pid), SPEC.name, path=_last_target(files), files=tuple(files), notes=tuple(notes))
 
-    def place(self, plan: ModelPlan, fetched: Mapping[str, "Fetched"], ctx: "Context") -> Mapping[str, Path]:
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         return plan.targets()  # a verified checkpoint is its own final path
 
 
@@ -112,7 +113,7 @@ class TorchvisionLock:
     def problem(self, locked: LockedModel) -> str | None:
         return None
 
-    def plan_locked(self, locked: LockedModel, ctx: "Context", opts: PullOptions) -> ModelPlan:
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         pid = parse_id(locked.id)
         urls = {f.path: f.url for f in registry.get(SPEC.name).fileset(pid, ctx).files}  # the bundled index
         entries = []

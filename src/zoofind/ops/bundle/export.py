@@ -8,18 +8,28 @@ import datetime
 import os
 import shutil
 import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Mapping
+from typing import IO, Any
 
-from .. import lockfile
 from ...context import Context
 from ...errors import UsageError
 from ...fetch.integrity import Hasher
-from ...models.lock import Lock, LockedFile
 from ...models.bundle import BundledFile, BundledModel, ExportReport
-from .manifest import (BLOBS, MANIFEST, BundleError, check_bytes, check_lock, expected, file_label, manifest_text,
-                       member_name)
+from ...models.lock import Lock, LockedFile
+from .. import lockfile
+from .manifest import (
+    BLOBS,
+    MANIFEST,
+    BundleError,
+    check_bytes,
+    check_lock,
+    expected,
+    file_label,
+    manifest_text,
+    member_name,
+)
 from .places import bundles
 from .pump import CREATE, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
 from .tar import TarOut, flush, spoil, stream_writer

@@ -10,8 +10,8 @@ from ...context import Context
 from ...models.bundle import ImportReport
 from ...paths import max_extract
 from .manifest import MANIFEST, BundleError, check_listing, check_lock, read_manifest
-from .places import check_present, discard, plan_model, result
 from .placer import Growth, Placer
+from .places import check_present, discard, plan_model, result
 from .pump import Progress, Pump
 from .readers import open_bundle
 

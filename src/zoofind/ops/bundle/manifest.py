@@ -3,16 +3,17 @@ lock and of a member list against it."""
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
-from .. import lockfile
+import tomllib
+
 from ...errors import UsageError, ZoofindError
 from ...fetch.integrity import Expected, Hasher, IntegrityError, verify
 from ...hubs import registry
 from ...ids import parse_id
 from ...models.lock import Lock, LockedFile
+from .. import lockfile
 
 #: The bundle layout's version, written as ``bundle = N`` at the top of the manifest.
 BUNDLE_VERSION = 1

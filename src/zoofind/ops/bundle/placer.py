@@ -4,8 +4,8 @@ each model made visible once its last file is in place; and the bound on what an
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
 
 from ...caches.archive import bound, too_large
 from ...errors import ZoofindError

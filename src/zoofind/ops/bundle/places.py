@@ -4,16 +4,16 @@ and an import's state per model: which files are needed, present or placed, and 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 from ...errors import describe
 from ...fetch.integrity import Hasher, IntegrityError
 from ...hubs import registry
 from ...hubs.protocol import Bundles
-from ...models.lock import LockedFile, LockedModel
 from ...models.bundle import BundledFile, BundledModel, FileSlot, Placement
+from ...models.lock import LockedFile, LockedModel
 from ...paths import inside_home
 from .manifest import BundleError, check_bytes, expected, file_label, member_name
 from .pump import Progress, Pump, emit, read_fd, ticker

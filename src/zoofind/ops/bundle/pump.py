@@ -7,9 +7,10 @@ import errno
 import io
 import mmap
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ...atomic import TMP_PREFIX
 from ...fetch.engine import ProgressEvent

@@ -10,9 +10,10 @@ import os
 import re
 import stat
 import tarfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from ...errors import UsageError
 from .manifest import BLOBS, MANIFEST, MANIFEST_MAX, REMAKE, BundleError, Member, refused

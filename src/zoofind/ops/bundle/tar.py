@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tarfile
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 from ...fetch.integrity import Hasher
 from .manifest import BundleError
