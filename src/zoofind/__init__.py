@@ -50,14 +50,17 @@ _LAZY = {
     "Record": "records", "ParsedId": "records", "parse_id": "ids",
     "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
     "SourceStatus": "hubs.base", "Context": "context",
-    "PullReport": "models.pull", "PullResult": "models.pull", "PulledFile": "models.pull", "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache", "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
-    "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle", "ImportReport": "models.bundle",
+    "PullReport": "models.pull", "PullResult": "models.pull", "PulledFile": "models.pull",
+    "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache",
+    "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
+    "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle",
+    "ImportReport": "models.bundle",
     "BundledModel": "models.bundle", "BundledFile": "models.bundle",
     "LockReport": "ops.lock", "Lock": "models.lock", "LockedModel": "models.lock", "LockedFile": "models.lock",
     **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
                                    "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
-                                   "RateLimitedError", "ServerError", "BadAnswerError", "MissingHomeError", "OutputError",
-                                   "ZoofindWarning")},
+                                   "RateLimitedError", "ServerError", "BadAnswerError", "MissingHomeError",
+                                   "OutputError", "ZoofindWarning")},
 }
 
 
@@ -94,10 +97,10 @@ def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> InfoResult:
 
 
 def pull(
-    ids: str | Sequence[str] = (), *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
-    all_files: bool = False, dest: str | os.PathLike[str] | None = None, jobs: int = 8, dry_run: bool = False,
-    offline: bool = False, timeout: float = 30.0, progress: Callable[[ProgressEvent], None] | None = None,
-    lock: str | os.PathLike[str] | None = None,
+    ids: str | Sequence[str] = (), *, revision: str | None = None, include: Sequence[str] = (),
+    exclude: Sequence[str] = (), all_files: bool = False, dest: str | os.PathLike[str] | None = None, jobs: int = 8,
+    dry_run: bool = False, offline: bool = False, timeout: float = 30.0,
+    progress: Callable[[ProgressEvent], None] | None = None, lock: str | os.PathLike[str] | None = None,
 ) -> PullReport:
     """`zoofind pull`: each model into its framework's cache; one ``PullResult`` a model in ``.results``.
 
@@ -127,8 +130,8 @@ def pull(
 
 
 def lock(
-    ids: str | Sequence[str], *, revision: str | None = None, include: Sequence[str] = (), exclude: Sequence[str] = (),
-    all_files: bool = False, jobs: int = 8, offline: bool = False, timeout: float = 30.0,
+    ids: str | Sequence[str], *, revision: str | None = None, include: Sequence[str] = (),
+    exclude: Sequence[str] = (), all_files: bool = False, jobs: int = 8, offline: bool = False, timeout: float = 30.0,
     progress: Callable[[ProgressEvent], None] | None = None, output: str | os.PathLike[str] | None = None,
 ) -> LockReport:
     """`zoofind lock`: pull ``ids`` and pin exactly what arrived (commit, every file's size and sha256).
@@ -143,8 +146,10 @@ def lock(
     from .ops import lockfile
     from .ops.lock import lock as run
 
-    opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files, jobs=jobs)
-    report = run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts, progress)
+    opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
+                       jobs=jobs)
+    report = run([ids] if isinstance(ids, str) else list(ids), Context.from_env(offline=offline, timeout=timeout), opts,
+                 progress)
     if output is not None and report.lock is not None:
         lockfile.write(report.lock, Path(output))
     return report
@@ -165,11 +170,13 @@ def cached(
 
     size = parse_size(larger_than) if isinstance(larger_than, str) else larger_than
     age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
-    return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size, unused_for=age, tier=tier)
+    return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size,
+                  unused_for=age, tier=tier)
 
 
 def verify_cache(ids: Sequence[str] = ()) -> list[Verified]:
-    """`zoofind cache verify`: each cached model (or those named) re-hashed; ``Verified.problems`` lists bad or missing files."""
+    """`zoofind cache verify`: each cached model (or those named) re-hashed; ``Verified.problems`` lists bad or
+    missing files."""
     from .context import Context
     from .ops.inventory import verify
 
@@ -221,4 +228,5 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> list[SourceS
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "lock", "cached", "cache_path", "verify_cache", "plan_cache_removal", "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]
+__all__ = ["search", "info", "pull", "lock", "cached", "cache_path", "verify_cache", "plan_cache_removal",
+           "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]

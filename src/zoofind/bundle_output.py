@@ -23,7 +23,8 @@ def binary_stdout(env: Environment) -> IO[bytes]:
     """stdout as bytes, for a bundle; refused on a terminal (a tar is no text to show)."""
     if env.stdout_isatty:
         raise UsageError("stdout is a terminal; `-` writes the bundle to a pipe or a file",
-                         hint="zoofind export --lock FILE - | ssh node zoofind import -   (or give a file name: bundle.tar)")
+                         hint="zoofind export --lock FILE - | ssh node zoofind import -   "
+                              "(or give a file name: bundle.tar)")
     buffer = getattr(env.stdout, "buffer", None)
     if buffer is None:
         raise UsageError("stdout cannot take bytes here", hint="give a file name instead of -: bundle.tar")
@@ -53,9 +54,11 @@ def render_export(env: Environment, fmt: str | None, report: ExportReport) -> No
     if report.layout == "tar":
         env.note("a plain tar: model weights do not compress; `zoofind import` on the other machine checks every file")
     elif report.copied and report.linked:
-        env.note(f"{report.linked} file(s) are hard links to the cache files, {report.copied} copies (another file system)")
+        env.note(f"{report.linked} file(s) are hard links to the cache files, "
+                 f"{report.copied} copies (another file system)")
     elif report.linked:
-        env.note("the files are hard links to the cache files (no extra disk space); copy the folder to move it, do not edit it in place")
+        env.note("the files are hard links to the cache files (no extra disk space); "
+                 "copy the folder to move it, do not edit it in place")
     else:
         env.note("the files are copies (hard links were not possible here, or --copy)")
 
@@ -81,7 +84,8 @@ def _import_notes(env: Environment, m: BundledModel) -> None:
     placed = [f for f in m.files if f.status in ("placed", "replaced")]
     name = m.id + ("@" + m.commit[:12] if m.commit else "")
     if placed:
-        extra = [f"{count[s]} {label}" for s, label in (("replaced", "replacing damaged ones"), ("present", "already in place"),
+        extra = [f"{count[s]} {label}" for s, label in (("replaced", "replacing damaged ones"),
+                                                        ("present", "already in place"),
                                                         ("verified", "already in place, re-hashed")) if count.get(s)]
         env.note(f"{name}: placed {len(placed)} file(s), {human_bytes(sum(f.size for f in placed))}"
                  + (f" ({'; '.join(extra)})" if extra else ""))

@@ -61,7 +61,8 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence[CachedModel], *
     note = f"{len(models)} model(s), {human_bytes(whole)} on disk"
     shared = [m for m in models if m.tier == "shared"]
     if shared:
-        note += f": {human_bytes(total([m for m in models if m.tier == 'local']))} in your caches, {human_bytes(total(shared))} in the shared tier"
+        note += (f": {human_bytes(total([m for m in models if m.tier == 'local']))} in your caches, "
+                 f"{human_bytes(total(shared))} in the shared tier")
     if whole < sum(m.size for m in models):
         note += " (a blob several repos share counted once)"
     linked = sum(m.linked_size for m in models)
@@ -110,4 +111,5 @@ def render_removal_plan(env: Environment, plan: Sequence[Removal], *, dry_run: b
 def render_removed(env: Environment, removed: Removed) -> None:
     for s in removed.skipped:
         env.warn(f"kept {_named(s.removal)}: {s.reason}; run the removal again once it is done")
-    env.note(f"freed {human_bytes(removed.freed)}" + (f"; {len(removed.skipped)} removal(s) skipped" if removed.skipped else ""))
+    env.note(f"freed {human_bytes(removed.freed)}"
+             + (f"; {len(removed.skipped)} removal(s) skipped" if removed.skipped else ""))

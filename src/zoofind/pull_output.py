@@ -36,7 +36,8 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[[Prog
     # The Environment decided stderr is a terminal (tests hand it a StringIO): rich follows it.
     console = Console(file=env.stderr, no_color=not env.colors, stderr=True, force_terminal=True, width=env.width)
     bars = Progress(
-        TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeRemainingColumn(),
         console=console, transient=True,
     )
     tasks: dict[str, Any] = {}
@@ -96,8 +97,9 @@ def render_lock(env: Environment, fmt: str, report: LockReport, written: str | N
             data = to_data(lock) if lock is not None else None
             if data is not None:
                 data["created"] = data["created"].isoformat()
-            env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "lock", "path": written, "exit_code": report.exit_code,
-                             "lock": data, "results": [result_json(r) for r in report.pulled.results]}))
+            env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "lock", "path": written,
+                             "exit_code": report.exit_code, "lock": data,
+                             "results": [result_json(r) for r in report.pulled.results]}))
         elif fmt == "jsonl" and lock is not None:
             env.write("".join(json_text(m) for m in to_data(lock)["models"]))
         elif fmt == "ids" and lock is not None:
@@ -110,7 +112,8 @@ def render_lock(env: Environment, fmt: str, report: LockReport, written: str | N
     elif written and written != "-":
         n = sum(len(m.files) for m in lock.models)
         env.note(f"wrote {written}: {len(lock.models)} model(s), {n} file(s), "
-                 f"{human_bytes(sum(m.total_bytes for m in lock.models))}; reproduce with: zoofind pull --lock {written}")
+                 f"{human_bytes(sum(m.total_bytes for m in lock.models))}; "
+                 f"reproduce with: zoofind pull --lock {written}")
 
 
 def pin(m: LockedModel) -> str:
@@ -141,7 +144,8 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     else:
         done = [f"fetched {len(fetched)} file(s), {human_bytes(r.fetched_bytes)}"] if fetched else []
         if shared:
-            done.append(f"linked {len(shared)} file(s), {human_bytes(sum(f.size or 0 for f in shared))}, from the shared tier")
+            done.append(f"linked {len(shared)} file(s), {human_bytes(sum(f.size or 0 for f in shared))}, "
+                        "from the shared tier")
         env.note(f"{r.id}{'@' + r.commit[:12] if r.commit else ''}: {'; '.join(done) or 'already in the cache'}"
                  + (f" ({len(cached)} cached)" if done and cached else ""))
     for note in r.notes:

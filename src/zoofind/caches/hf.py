@@ -152,7 +152,8 @@ class RepoCache:
         try:
             lease.acquire(timeout=PLACE_WAIT)
         except Timeout:
-            raise ZoofindError(f"hf:{self.repo}: another zoofind process has held {self.repo_lock()} for {PLACE_WAIT:.0f} s",
+            raise ZoofindError(f"hf:{self.repo}: another zoofind process has held {self.repo_lock()} "
+                               f"for {PLACE_WAIT:.0f} s",
                                hint="run `zoofind cache rm` or `pull` again once it is done") from None
         try:
             yield
@@ -250,7 +251,8 @@ class RepoCache:
                 return
             with contextlib.suppress(OSError), replacing(self.tree(commit), "w", beside=self._lock_dir()) as fh:
                 merged = {**listing, **added}
-                json.dump({"format_version": TREE_FORMAT, "files": {p: merged[p] for p in sorted(merged)}}, fh, indent=1)
+                json.dump({"format_version": TREE_FORMAT, "files": {p: merged[p] for p in sorted(merged)}}, fh,
+                          indent=1)
 
     def _read_tree(self, commit: str) -> dict[str, object]:
         """The files of the commit's listing; empty when there is none or huggingface_hub would not read it."""
@@ -268,7 +270,8 @@ class RepoCache:
         return folder
 
     def _removed(self) -> RemovedWhilePlacing:
-        return RemovedWhilePlacing(f"hf:{self.repo}: removed from the cache (zoofind cache rm or prune) while this pull was placing it",
+        return RemovedWhilePlacing(f"hf:{self.repo}: removed from the cache (zoofind cache rm or prune) "
+                                   "while this pull was placing it",
                                    hint=f"pull hf:{self.repo} again")
 
     def _undo(self, commit: str) -> None:
@@ -325,7 +328,8 @@ def is_store_payload(path: str, store: str | None) -> bool:
     if store is None:
         return False
     prefix, name = os.path.split(path)
-    return os.path.dirname(prefix) == store and bool(XET_HASH_RE.fullmatch(name)) and os.path.basename(prefix) == name[:2]
+    return (os.path.dirname(prefix) == store and bool(XET_HASH_RE.fullmatch(name))
+            and os.path.basename(prefix) == name[:2])
 
 
 def store_references(payload: str, cache: Path) -> set[str] | None:

@@ -173,7 +173,8 @@ def _check_listed(tree: Path, listed: Mapping[str, int | None], what: str) -> No
         elif size is not None and p.stat().st_size != size:
             wrong.append(f"{rel} is {p.stat().st_size} bytes, Kaggle lists {size}")
     if wrong:
-        raise IntegrityError(f"{what}: the archive does not hold what Kaggle lists ({'; '.join(wrong[:3])}); it was deleted",
+        raise IntegrityError(f"{what}: the archive does not hold what Kaggle lists ({'; '.join(wrong[:3])}); "
+                             "it was deleted",
                              hint="retry the pull; if it fails again the server is serving another version's files")
 
 

@@ -308,7 +308,8 @@ def link_snapshot(local: RepoCache, revision: str, env: Mapping[str, str]) -> Sn
             etag = Path(os.readlink(p)).name if p.is_symlink() else ""
             # A blob's name is its sha256 (LFS) or git blob id; anything else cannot be checked.
             if not BLOB_NAME.fullmatch(etag):
-                raise OfflineError(f"hf:{local.repo} ({revision}): the shared copy {p} is not a link to a named blob; it cannot be checked",
+                raise OfflineError(f"hf:{local.repo} ({revision}): the shared copy {p} is not a link to a named "
+                                   "blob; it cannot be checked",
                                    hint="the shared tier should be filled with zoofind pull or huggingface_hub")
             files.append((p.relative_to(snap).as_posix(), etag))
         local.snapshot(commit).mkdir(parents=True, exist_ok=True)  # first, as a download makes it: no scan warnings

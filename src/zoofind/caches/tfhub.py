@@ -8,7 +8,8 @@ non-empty folder of that name without any request, so the name is always the sha
 canonical tfhub.dev URL, even when a mirror (``ZOOFIND_TFHUB_ENDPOINT``) served the bytes.
 With ``TFHUB_CACHE_DIR`` unset tensorflow_hub falls back to a folder under the system's
 temp dir, which compute nodes wipe; zoofind uses a persistent folder beside the other
-caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...`` makes tensorflow_hub look there.
+caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...``
+makes tensorflow_hub look there.
 
 Archives are checked whole and extracted safely (``caches.archive``: the gzip stream read to
 its end, ``tarfile``'s ``data`` filter, absolute names refused, the expansion bounded, no

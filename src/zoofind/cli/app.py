@@ -39,14 +39,20 @@ from typer.core import TyperGroup
 from ..version import __version__
 from .completion import COMPLETE_VAR
 
-HELP = """Find and fetch pretrained models and deep-learning resources for science.
-
-One ranked search over a bundled catalog (the resources named in Raghu & Schmidt's survey "A Survey of Deep Learning for Scientific Discovery", curated science models, the torchvision and TF Hub indexes) plus the live Hugging Face, torchvision and Kaggle indexes. Works offline from the bundled catalog. `zoofind pull` downloads models, verified and resumable, into each framework's own cache (Hugging Face, torch.hub, TF Hub) so they load later with no network; `zoofind lock` pins the exact models and bytes a study used, for `zoofind pull --lock` anywhere; `zoofind cache` shows and tidies those caches.
-
-Data goes to stdout; notes, warnings and progress to stderr. Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 access denied, 130 interrupted.
-
-Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR, KAGGLEHUB_CACHE, ZOOFIND_SHARED_CACHE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.
-"""
+HELP = (
+    "Find and fetch pretrained models and deep-learning resources for science.\n\n"
+    "One ranked search over a bundled catalog (the resources named in Raghu & Schmidt's survey "
+    '"A Survey of Deep Learning for Scientific Discovery", curated science models, the torchvision and TF Hub '
+    "indexes) plus the live Hugging Face, torchvision and Kaggle indexes. Works offline from the bundled catalog. "
+    "`zoofind pull` downloads models, verified and resumable, into each framework's own cache (Hugging Face, "
+    "torch.hub, TF Hub) so they load later with no network; `zoofind lock` pins the exact models and bytes a "
+    "study used, for `zoofind pull --lock` anywhere; `zoofind cache` shows and tidies those caches.\n\n"
+    "Data goes to stdout; notes, warnings and progress to stderr. Exit codes: 0 ok, 1 failure, 2 usage error, 3 "
+    "not found, 4 access denied, 130 interrupted.\n\n"
+    "Environment: ZOOFIND_OFFLINE, ZOOFIND_CACHE_DIR, ZOOFIND_CACHE_TTL, ZOOFIND_CATALOG_DIR, ZOOFIND_DEBUG, "
+    "HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR, KAGGLEHUB_CACHE, "
+    "ZOOFIND_SHARED_CACHE, KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, NO_COLOR.\n"
+)
 
 # Each command's module and its registration, in the order `--help` lists them. Only the
 # command being run is imported and built (Typer builds the Click objects of every
@@ -154,7 +160,9 @@ def _version(ctx: typer.Context, value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+    version: Annotated[bool | None,
+                       typer.Option("--version", callback=_version, is_eager=True,
+                                    help="Print the version and exit.")] = None,
 ) -> None:
     pass
 

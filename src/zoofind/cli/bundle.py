@@ -6,36 +6,45 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, QuietOpt, env, reporting
+from .common import FormatOpt, JsonOpt, QuietOpt, env, epilog, reporting
 
-EXPORT_EPILOG = """Examples:
+EXPORT_EPILOG = epilog([
+    "zoofind export --lock zoofind.lock models.tar",
+    "zoofind export --lock zoofind.lock models/",
+    "zoofind export --lock zoofind.lock - | ssh node zoofind import -",
+], "Each locked file is taken from this machine's caches (the Hugging Face cache, torch.hub's checkpoints, "
+   "TF Hub's modules, then ZOOFIND_SHARED_CACHE) and checked against the lock's size and sha256 while it is "
+   "copied; one that is missing or differs fails the export (exit 1) and `zoofind pull --lock FILE` fetches "
+   "it. OUT.tar: a plain tar (model weights do not compress). OUT/: a folder of hard links to the cache "
+   "files where the file system allows (no extra disk space), else copies. -: the tar on stdout, for a pipe. "
+   "stdout otherwise: id<TAB>path of each model as read here.")
 
-  zoofind export --lock zoofind.lock models.tar
+IMPORT_EPILOG = epilog([
+    "zoofind import models.tar",
+    "zoofind import models/ --verify-existing",
+    "ssh gateway cat models.tar | zoofind import -",
+    "HF_HOME=/scratch/hf TORCH_HOME=/scratch/torch TFHUB_CACHE_DIR=/scratch/tfhub zoofind import models.tar",
+], "Every file goes where its framework looks on this machine (HF_HOME or HF_HUB_CACHE, TORCH_HOME, "
+   "TFHUB_CACHE_DIR), checked (size, sha256) before it appears there, and no request is ever sent. Files "
+   "already in place with the right size are skipped (--verify-existing re-hashes them); stopped at any "
+   "moment (Ctrl-C, kill -9) it leaves nothing half-written where a framework looks, and running it again "
+   "finishes. Members that are links, devices, paths outside, or not in the manifest are refused (exit 1). "
+   "stdout: id<TAB>path the framework loads.")
 
-  zoofind export --lock zoofind.lock models/
-
-  zoofind export --lock zoofind.lock - | ssh node zoofind import -
-
-Each locked file is taken from this machine's caches (the Hugging Face cache, torch.hub's checkpoints, TF Hub's modules, then ZOOFIND_SHARED_CACHE) and checked against the lock's size and sha256 while it is copied; one that is missing or differs fails the export (exit 1) and `zoofind pull --lock FILE` fetches it. OUT.tar: a plain tar (model weights do not compress). OUT/: a folder of hard links to the cache files where the file system allows (no extra disk space), else copies. -: the tar on stdout, for a pipe. stdout otherwise: id<TAB>path of each model as read here.
-"""
-
-IMPORT_EPILOG = """Examples:
-
-  zoofind import models.tar
-
-  zoofind import models/ --verify-existing
-
-  ssh gateway cat models.tar | zoofind import -
-
-  HF_HOME=/scratch/hf TORCH_HOME=/scratch/torch TFHUB_CACHE_DIR=/scratch/tfhub zoofind import models.tar
-
-Every file goes where its framework looks on this machine (HF_HOME or HF_HUB_CACHE, TORCH_HOME, TFHUB_CACHE_DIR), checked (size, sha256) before it appears there, and no request is ever sent. Files already in place with the right size are skipped (--verify-existing re-hashes them); stopped at any moment (Ctrl-C, kill -9) it leaves nothing half-written where a framework looks, and running it again finishes. Members that are links, devices, paths outside, or not in the manifest are refused (exit 1). stdout: id<TAB>path the framework loads.
-"""
 
 def export(
-    out: Annotated[str, typer.Argument(metavar="OUT", help="OUT.tar (a plain tar file), OUT/ (a folder), or - (the tar on stdout, for a pipe).")],
-    lock: Annotated[Path, typer.Option("--lock", "-l", metavar="FILE", help="The lock file naming the models and their exact files.")] = Path("zoofind.lock"),  # lockfile.DEFAULT_NAME, not imported: every zoofind start would pay for it
-    copy: Annotated[bool, typer.Option("--copy", help="Folder bundles: copy the files even where hard links to the cache are possible.")] = False,
+    out: Annotated[str,
+                   typer.Argument(metavar="OUT",
+                                  help="OUT.tar (a plain tar file), OUT/ (a folder), or - (the tar on stdout, for a "
+                                       "pipe).")],
+    # Path("zoofind.lock") is lockfile.DEFAULT_NAME, not imported: every zoofind start would pay for it.
+    lock: Annotated[Path,
+                    typer.Option("--lock", "-l", metavar="FILE",
+                                 help="The lock file naming the models and their exact files.")] = Path("zoofind.lock"),
+    copy: Annotated[bool,
+                    typer.Option("--copy",
+                                 help="Folder bundles: copy the files even where hard links to the cache are "
+                                      "possible.")] = False,
     quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
@@ -65,8 +74,13 @@ def export(
 
 
 def import_(
-    bundle: Annotated[str, typer.Argument(metavar="BUNDLE", help="A bundle: BUNDLE.tar, a bundle folder, or - (a tar on stdin).")],
-    verify_existing: Annotated[bool, typer.Option("--verify-existing", help="Re-hash the files already in place (default: their size is checked) and replace any that differ.")] = False,
+    bundle: Annotated[str,
+                      typer.Argument(metavar="BUNDLE",
+                                     help="A bundle: BUNDLE.tar, a bundle folder, or - (a tar on stdin).")],
+    verify_existing: Annotated[bool,
+                               typer.Option("--verify-existing",
+                                            help="Re-hash the files already in place (default: their size is "
+                                                 "checked) and replace any that differ.")] = False,
     quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
@@ -83,7 +97,8 @@ def import_(
         if bundle == "-":
             if e.stdin_isatty:
                 raise UsageError("stdin is a terminal; `-` reads a bundle from a pipe",
-                                 hint="zoofind export --lock FILE - | ssh node zoofind import -   (or give the bundle's path)")
+                                 hint="zoofind export --lock FILE - | ssh node zoofind import -   "
+                                      "(or give the bundle's path)")
             source = sys.stdin.buffer
         else:
             source = bundle

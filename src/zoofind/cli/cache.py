@@ -23,45 +23,61 @@ EPILOG = epilog([
 ], "Ids are read as info and pull read them (a bare name the catalog knows once, such as resnet18, too).")
 
 
-cache_app = typer.Typer(name="cache", help="What the framework caches hold (Hugging Face, torch.hub, TF Hub, kagglehub), yours and the shared tier's (ZOOFIND_SHARED_CACHE).",
+cache_app = typer.Typer(name="cache",
+                        help="What the framework caches hold (Hugging Face, torch.hub, TF Hub, kagglehub), "
+                             "yours and the shared tier's (ZOOFIND_SHARED_CACHE).",
                         no_args_is_help=True, epilog=EPILOG)
 
 
 @cache_app.command("ls", epilog=EPILOG)
 def ls(
-    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this cache: hf, torchvision, tfhub or kaggle.")] = None,
-    sort: Annotated[str, typer.Option("--sort", help="size (largest first), used (least recently used first) or id.")] = "size",
-    larger_than: Annotated[str | None, typer.Option("--larger-than", metavar="SIZE", help="Only models bigger than this: 500M, 1G (decimal) or 512MiB, 1GiB (binary).")] = None,
-    unused_for: Annotated[str | None, typer.Option("--unused-for", metavar="AGE", help="Only models not used for this long: 30d, 12h, 2w.")] = None,
-    tier: Annotated[str | None, typer.Option("--tier", help="Only this tier: local (your caches) or shared (ZOOFIND_SHARED_CACHE, read-only).")] = None,
+    source: Annotated[str | None,
+                      typer.Option("--source", "-s", help="Only this cache: hf, torchvision, tfhub or kaggle.")] = None,
+    sort: Annotated[str,
+                    typer.Option("--sort",
+                                 help="size (largest first), used (least recently used first) or id.")] = "size",
+    larger_than: Annotated[str | None,
+                           typer.Option("--larger-than", metavar="SIZE",
+                                        help="Only models bigger than this: 500M, 1G (decimal) or 512MiB, 1GiB "
+                                             "(binary).")] = None,
+    unused_for: Annotated[str | None,
+                          typer.Option("--unused-for", metavar="AGE",
+                                       help="Only models not used for this long: 30d, 12h, 2w.")] = None,
+    tier: Annotated[str | None,
+                    typer.Option("--tier", help="Only this tier: local (your caches) or shared (ZOOFIND_SHARED_CACHE, "
+                                                "read-only).")] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every cached model: id, revisions, size on disk, last use, path, tier.
-
-    Size counts each file once (a blob several revisions, or several repos in huggingface_hub's Xet store, share: once in the total) and only the tier's own bytes: a local file that is a link into the shared tier counts in linked_size (the table's "+... shared"), not in size.
-    """
+    # The help's paragraphs are single lines (Typer's rich help keeps a docstring's line breaks), so they are
+    # joined here rather than wrapped.
+    ("Every cached model: id, revisions, size on disk, last use, path, tier.\n\n"
+     "Size counts each file once (a blob several revisions, or several repos in huggingface_hub's Xet store, share: "
+     "once in the total) and only the tier's own bytes: a local file that is a link into the shared tier counts in "
+     'linked_size (the table\'s "+... shared"), not in size.')
     e = env()
     with reporting(e):
         from .. import cached
         from ..cache_output import render_cache_ls
         from ..ops.inventory import select
 
-        models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort, tier=tier)
+        models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort,
+                        tier=tier)
         filtered = any(x is not None for x in (source, larger_than, unused_for, tier))
         render_cache_ls(e, e.pick_format(fmt, as_json), models, filtered=filtered)
 
 
 @cache_app.command("verify", epilog=EPILOG)
 def verify(
-    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID...]", help="Only these models (default: every cached model).", autocompletion=complete_id)] = None,
+    ids: Annotated[list[str] | None,
+                   typer.Argument(metavar="[ID...]", help="Only these models (default: every cached model).",
+                                  autocompletion=complete_id)] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Re-hash cached files against the hashes that name them; each bad or missing file on stdout, exit 1 if any.
-
-    Without ids: every local model, and the shared-tier files it links to. An id names its local entry, else the shared tier's.
-    """
+    ("Re-hash cached files against the hashes that name them; each bad or missing file on stdout, exit 1 if any.\n\n"
+     "Without ids: every local model, and the shared-tier files it links to. An id names its local entry, else the "
+     "shared tier's.")
     e = env()
     with reporting(e):
         from .. import verify_cache
@@ -76,15 +92,22 @@ def verify(
 
 @cache_app.command("rm", epilog=EPILOG)
 def rm(
-    ids: Annotated[list[str], typer.Argument(metavar="ID[@REV]...", help="Models to remove (a Hub revision with @REV), or - to read ids from stdin.", autocompletion=complete_id)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed and how much it frees; remove nothing.")] = False,
+    ids: Annotated[list[str],
+                   typer.Argument(metavar="ID[@REV]...",
+                                  help="Models to remove (a Hub revision with @REV), or - to read ids from stdin.",
+                                  autocompletion=complete_id)],
+    dry_run: Annotated[bool,
+                       typer.Option("--dry-run",
+                                    help="Show what would be removed and how much it frees; remove nothing.")] = False,
     retired_n: RetiredDryRunOpt = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (needed when stdin is not a terminal).")] = False,
+    yes: Annotated[bool,
+                   typer.Option("--yes", "-y",
+                                help="Remove without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
-    """Remove cached models or single Hub revisions; a blob another cached revision or repo still links to is kept.
-
-    Only your own caches: a model only the shared tier holds is refused (exit 4). A model a pull is writing is skipped with the pull's host and pid (exit 1).
-    """
+    ("Remove cached models or single Hub revisions; a blob another cached revision or repo still links to is kept."
+     "\n\n"
+     "Only your own caches: a model only the shared tier holds is refused (exit 4). A model a pull is writing is "
+     "skipped with the pull's host and pid (exit 1).")
     e = env()
     with reporting(e):
         from .. import plan_cache_removal
@@ -94,11 +117,20 @@ def rm(
 
 @cache_app.command("prune", epilog=EPILOG)
 def prune(
-    max_size: Annotated[str | None, typer.Option("--max-size", metavar="SIZE", help="Evict least recently used models until the caches fit: 50G, 500GiB.")] = None,
-    unused_for: Annotated[str | None, typer.Option("--unused-for", metavar="AGE", help="Evict models not used for this long: 30d, 12w.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be evicted and how much it frees; remove nothing.")] = False,
+    max_size: Annotated[str | None,
+                        typer.Option("--max-size", metavar="SIZE",
+                                     help="Evict least recently used models until the caches fit: 50G, "
+                                          "500GiB.")] = None,
+    unused_for: Annotated[str | None,
+                          typer.Option("--unused-for", metavar="AGE",
+                                       help="Evict models not used for this long: 30d, 12w.")] = None,
+    dry_run: Annotated[bool,
+                       typer.Option("--dry-run",
+                                    help="Show what would be evicted and how much it frees; remove nothing.")] = False,
     retired_n: RetiredDryRunOpt = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Evict without asking (needed when stdin is not a terminal).")] = False,
+    yes: Annotated[bool,
+                   typer.Option("--yes", "-y",
+                                help="Evict without asking (needed when stdin is not a terminal).")] = False,
 ) -> None:
     """Evict least recently used models to a size budget and/or an age; partial downloads older than a day go too.
 
@@ -108,7 +140,8 @@ def prune(
     with reporting(e):
         from .. import plan_cache_prune
 
-        _carry_out(e, plan_cache_prune(max_size=max_size, unused_for=unused_for), dry_run=dry_run, yes=yes, from_stdin=False)
+        _carry_out(e, plan_cache_prune(max_size=max_size, unused_for=unused_for), dry_run=dry_run, yes=yes,
+                   from_stdin=False)
 
 
 def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: bool, from_stdin: bool) -> None:
@@ -124,7 +157,8 @@ def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: b
         return
     if not yes:
         if not e.stdin_isatty or from_stdin:
-            raise UsageError("this asks before removing, and stdin is not a terminal to ask on", hint="add --yes (or --dry-run to see what would go)")
+            raise UsageError("this asks before removing, and stdin is not a terminal to ask on",
+                             hint="add --yes (or --dry-run to see what would go)")
         if not typer.confirm(f"Remove {len(plan)} item(s), freeing {human_bytes(total)}?", default=False, err=True):
             e.note("nothing removed")
             raise typer.Exit(1)
@@ -136,9 +170,14 @@ def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: b
 
 @cache_app.command("path", epilog=EPILOG)
 def path(
-    model_id: Annotated[str, typer.Argument(metavar="ID", help="hf:owner/name (or hf:owner/name@REV), torchvision:..., tfhub:..., kaggle:...", autocompletion=complete_id)],
+    model_id: Annotated[str,
+                        typer.Argument(metavar="ID",
+                                       help="hf:owner/name (or hf:owner/name@REV), torchvision:..., tfhub:..., "
+                                            "kaggle:...",
+                                       autocompletion=complete_id)],
 ) -> None:
-    """The path a framework loads for a cached model (a snapshot folder, a checkpoint file, a module folder); your own copy before the shared tier's."""
+    ("The path a framework loads for a cached model (a snapshot folder, a checkpoint file, a module folder); your "
+     "own copy before the shared tier's.")
     e = env()
     with reporting(e):
         from .. import cache_path

@@ -17,28 +17,34 @@ from .common import (
     QuietOpt,
     RevisionOpt,
     env,
+    epilog,
     ids_from,
     reporting,
 )
 from .completers import complete_id
 
-EPILOG = """Examples:
-
-  zoofind lock hf:facebook/esm2_t6_8M_UR50D torchvision:resnet50 -o study.lock
-
-  zoofind search "protein language model" -s hf -n 3 --format ids | zoofind lock - -o study.lock
-
-  zoofind pull --lock study.lock            # the same revisions and bytes, on any machine
-
-  zoofind export --lock study.lock models.tar   # for a machine without network
-
-The lock (TOML, schema 1) records each model's exact revision (Hugging Face commit; torchvision checkpoint and TF Hub archive sha256) and every selected file's size and sha256. lock pulls the models first, so every digest it writes was checked against the bytes. stdout: one line a model, id<TAB>what it is pinned to.
-"""
+EPILOG = epilog([
+    "zoofind lock hf:facebook/esm2_t6_8M_UR50D torchvision:resnet50 -o study.lock",
+    'zoofind search "protein language model" -s hf -n 3 --format ids | zoofind lock - -o study.lock',
+    "zoofind pull --lock study.lock            # the same revisions and bytes, on any machine",
+    "zoofind export --lock study.lock models.tar   # for a machine without network",
+], "The lock (TOML, schema 1) records each model's exact revision (Hugging Face commit; torchvision "
+   "checkpoint and TF Hub archive sha256) and every selected file's size and sha256. lock pulls the models "
+   "first, so every digest it writes was checked against the bytes. stdout: one line a model, id<TAB>what it "
+   "is pinned to.")
 
 
 def lock(
-    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Models as pull takes them (hf:owner/name or hf:owner/name@REV, torchvision:NAME[.WEIGHTS], tfhub:HANDLE), or - to read ids from stdin (first column).", autocompletion=complete_id)],
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Where to write the lock (atomically); - writes it to stdout.")] = Path("zoofind.lock"),
+    ids: Annotated[list[str],
+                   typer.Argument(metavar="ID...",
+                                  help="Models as pull takes them (hf:owner/name or hf:owner/name@REV, "
+                                       "torchvision:NAME[.WEIGHTS], tfhub:HANDLE), or - to read ids from stdin "
+                                       "(first column).",
+                                  autocompletion=complete_id)],
+    output: Annotated[Path,
+                      typer.Option("--output", "-o", metavar="FILE",
+                                   help="Where to write the lock (atomically); - writes it to "
+                                        "stdout.")] = Path("zoofind.lock"),
     revision: RevisionOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
@@ -61,8 +67,8 @@ def lock(
         form = e.pick_format(fmt, as_json)
         to_stdout = str(output) == "-"
         with progress_bars(e, enabled=not quiet) as progress:
-            report = run_lock(wanted, revision=revision, include=include or (), exclude=exclude or (), all_files=all_files,
-                              jobs=jobs, offline=offline, timeout=timeout, progress=progress,
+            report = run_lock(wanted, revision=revision, include=include or (), exclude=exclude or (),
+                              all_files=all_files, jobs=jobs, offline=offline, timeout=timeout, progress=progress,
                               output=None if to_stdout else output)
         if to_stdout and report.lock is not None:
             e.write(dumps(report.lock, name="zoofind.lock"))

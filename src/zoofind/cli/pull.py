@@ -18,39 +18,48 @@ from .common import (
     RetiredDryRunOpt,
     RevisionOpt,
     env,
+    epilog,
     ids_from,
     reporting,
 )
 from .completers import complete_id
 
-EPILOG = """Examples:
-
-  zoofind pull hf:facebook/esm2_t6_8M_UR50D
-
-  zoofind pull torchvision:resnet50 hf:Rostlab/prot_bert@main --jobs 4
-
-  zoofind pull hf:owner/name --include '*.json' --include '*.safetensors' --dry-run
-
-  zoofind search "protein language model" -s hf -n 3 | zoofind pull -
-
-  zoofind pull --lock study.lock --offline     # exactly what `zoofind lock` pinned, from the cache
-
-  HF_HUB_OFFLINE=1 python -c 'import transformers; transformers.AutoModel.from_pretrained("facebook/esm2_t6_8M_UR50D")'
-
-Files go where each framework looks (the Hugging Face cache, torch.hub's checkpoints), so the frameworks find them later with no network. stdout: one line a model, id<TAB>path.
-"""
+EPILOG = epilog([
+    "zoofind pull hf:facebook/esm2_t6_8M_UR50D",
+    "zoofind pull torchvision:resnet50 hf:Rostlab/prot_bert@main --jobs 4",
+    "zoofind pull hf:owner/name --include '*.json' --include '*.safetensors' --dry-run",
+    'zoofind search "protein language model" -s hf -n 3 | zoofind pull -',
+    "zoofind pull --lock study.lock --offline     # exactly what `zoofind lock` pinned, from the cache",
+    "HF_HUB_OFFLINE=1 python -c 'import transformers; "
+    """transformers.AutoModel.from_pretrained("facebook/esm2_t6_8M_UR50D")'""",
+], "Files go where each framework looks (the Hugging Face cache, torch.hub's checkpoints), so the frameworks "
+   "find them later with no network. stdout: one line a model, id<TAB>path.")
 
 
 def pull(
-    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID...]", help="hf:owner/name (or hf:owner/name@REV), torchvision:resnet50[.WEIGHTS], a hub URL, a model name the catalog knows, or - to read ids from stdin (first column).", autocompletion=complete_id, show_default=False)] = None,
-    lock: Annotated[Path | None, typer.Option("--lock", "-l", metavar="FILE", help="Pull exactly the models, revisions and bytes a lock file (zoofind lock) records; any byte that differs fails. With everything cached: zero requests.")] = None,
+    ids: Annotated[list[str] | None,
+                   typer.Argument(metavar="[ID...]",
+                                  help="hf:owner/name (or hf:owner/name@REV), torchvision:resnet50[.WEIGHTS], a hub "
+                                       "URL, a model name the catalog knows, or - to read ids from stdin (first "
+                                       "column).",
+                                  autocompletion=complete_id, show_default=False)] = None,
+    lock: Annotated[Path | None,
+                    typer.Option("--lock", "-l", metavar="FILE",
+                                 help="Pull exactly the models, revisions and bytes a lock file (zoofind lock) "
+                                      "records; any byte that differs fails. With everything cached: zero "
+                                      "requests.")] = None,
     revision: RevisionOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     all_files: AllFilesOpt = False,
-    dest: Annotated[Path | None, typer.Option("--dest", metavar="DIR", help="Also place the files in DIR (hard links where possible, else copies).")] = None,
+    dest: Annotated[Path | None,
+                    typer.Option("--dest", metavar="DIR",
+                                 help="Also place the files in DIR (hard links where possible, else copies).")] = None,
     jobs: JobsOpt = 8,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files and bytes that would be fetched; write nothing, fetch no file.")] = False,
+    dry_run: Annotated[bool,
+                       typer.Option("--dry-run",
+                                    help="Show the files and bytes that would be fetched; write nothing, fetch no "
+                                         "file.")] = False,
     retired_n: RetiredDryRunOpt = False,
     quiet: QuietOpt = False,
     offline: OfflineOpt = False,
