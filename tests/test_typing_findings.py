@@ -39,6 +39,7 @@ def test_a_catalog_file_is_read_on_python_3_10(tmp_path: Path, monkeypatch: pyte
     pytest.importorskip("tomli")  # the test extra has it; a 3.10 install gets it from the dependencies
     monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
     monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` raises, as on 3.10
+    monkeypatch.delitem(sys.modules, "zoofind.tomlread", raising=False)  # chosen again, as 3.10 would
     path = tmp_path / "mine.toml"
     path.write_text('[meta]\nlayer = "user"\n\n[[entry]]\nid = "catalog:mine"\nname = "Mine"\n', encoding="utf-8")
     meta, entries = catalog.read_file(path)
@@ -46,3 +47,43 @@ def test_a_catalog_file_is_read_on_python_3_10(tmp_path: Path, monkeypatch: pyte
     path.write_text("[[entry]\n", encoding="utf-8")
     with pytest.raises(catalog.CatalogError, match=r"not valid TOML: .*line 1"):
         catalog.read_file(path)
+
+
+# A fresh interpreter made to look like Python 3.10 (no tomllib), so every import of it is judged.
+AS_PYTHON_3_10 = """
+import sys
+sys.version_info = (3, 10, 14, "final", 0)
+sys.modules["tomllib"] = None  # `import tomllib` raises, as on 3.10
+"""
+
+LOCK_TEXT = """schema = 1
+zoofind = "0"
+created = 2026-01-01T00:00:00Z
+
+[[models]]
+id = "hf:owner/name"
+revision = "main"
+commit = "0123456789abcdef0123456789abcdef01234567"
+
+[[models.files]]
+path = "config.json"
+size = 2
+sha256 = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+blob = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+"""
+
+
+def test_a_lock_and_a_bundle_manifest_are_read_on_python_3_10() -> None:
+    # mypy (python_version 3.10) found `import tomllib` in the lock and bundle readers: on 3.10
+    # `pull --lock`, `export` and `import` ended in ModuleNotFoundError.
+    pytest.importorskip("tomli")
+    code = AS_PYTHON_3_10 + f"""
+from zoofind.ops import lockfile
+from zoofind.ops.bundle.manifest import manifest_text, read_manifest
+lock = lockfile.loads({LOCK_TEXT!r})
+assert read_manifest(manifest_text(lock), "m") == lock
+print([m.id for m in lock.models])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['hf:owner/name']\n"

@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -185,10 +184,7 @@ def _defaults() -> dict[str, Any]:
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import codecs
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10: tomli, the package tomllib was made from (the same API and messages)
-        import tomli as tomllib
+    from .tomlread import tomllib
 
     try:
         raw = path.read_bytes()

@@ -103,7 +103,7 @@ def read(path: Path) -> Lock:
 
 
 def loads(text: str, *, origin: str = "<lock>") -> Lock:
-    import tomllib
+    from ..tomlread import tomllib
 
     try:
         data = tomllib.loads(text)
