@@ -164,8 +164,9 @@ def _strict(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
     if member.name.startswith("/") or (member.islnk() and member.linkname.startswith("/")):
         raise tarfile.AbsolutePathError(member)
     filtered = tarfile.data_filter(member, dest)
-    # No archive timestamps (None: tarfile leaves the time the file or folder was written).
-    return filtered.replace(mtime=None, deep=False) if filtered is not None else None
+    # No archive timestamps (None: tarfile leaves the time the file or folder was written; the
+    # extraction filters of PEP 706 brought that, typeshed still says float).
+    return filtered.replace(mtime=None, deep=False) if filtered is not None else None  # type: ignore[arg-type]
 
 
 def _check_stream(archive: Path, what: str, budget: _Budget) -> None:

@@ -31,7 +31,7 @@ except ValueError:  # imported from a thread other than the main one: signals ar
 import gc
 import os
 from collections.abc import Iterator, MutableMapping
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, cast
 
 import typer
 from typer.core import TyperGroup
@@ -88,7 +88,7 @@ def _nothing() -> None:
     pass
 
 
-class _Commands(MutableMapping):  # type: ignore[type-arg]
+class _Commands(MutableMapping[str, Any]):
     """The root group's ``commands``: every name of COMMANDS from the start, each command
     built on first access. Click and Typer read subcommands through ``get_command`` and
     ``list_commands``, and Typer's suggestions through ``commands.keys()``: none builds."""
@@ -126,7 +126,8 @@ class _LazyGroup(TyperGroup):
     def __init__(self, *, commands: Any = None, **attrs: Any) -> None:
         lazy = _Commands()
         lazy.update(commands or {})
-        super().__init__(commands=lazy, **attrs)
+        # Typed as a dict, but TyperGroup keeps the mapping it is given (as a MutableMapping).
+        super().__init__(commands=cast("dict[str, Any]", lazy), **attrs)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
@@ -203,6 +204,7 @@ def _unreported_interrupt(done: BaseException) -> bool:
 def main() -> NoReturn:
     # The outer try: a Ctrl-C at any moment until SIGINT is ignored, the few statements after
     # the run included (signal.signal itself raises an interrupt still pending), ends as one.
+    code: str | int | None  # SystemExit's: sys.exit prints a str and exits 1
     try:
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -55,7 +55,7 @@ _PARTIALS = PlainLayout()
 
 
 def _layout(source: str) -> Caches:
-    return registry.ability(source, "cache")  # type: ignore[no-any-return]
+    return registry.ability(source, "cache")
 
 
 def cached_models(ctx: Context, *, source: str | None = None) -> list[CachedModel]:

@@ -80,7 +80,7 @@ def pull_locked(lock: Lock, ctx: Context, opts: PullOptions, progress: Progress 
 
 def _plan_locked(m: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan | Failed:
     try:
-        return registry.ability(m.source, "lock").plan_locked(m, ctx, opts)  # type: ignore[no-any-return]
+        return registry.ability(m.source, "lock").plan_locked(m, ctx, opts)
     except Exception as exc:  # noqa: BLE001 - one model's failure is its result
         return Failed(m.id, exc, m.id, m.revision)
 

@@ -158,7 +158,7 @@ def _model(entry: Any) -> LockedModel:
 
     if not isinstance(entry, dict):
         raise _Bad("not a table")
-    ident = _str(entry, "id", required=True)
+    ident = _required_str(entry, "id")
     try:
         pid = parse_id(ident)
     except Exception as exc:  # noqa: BLE001 - any id the parser refuses is a bad lock
@@ -175,7 +175,7 @@ def _model(entry: Any) -> LockedModel:
     for f in files_raw:
         if not isinstance(f, dict):
             raise _Bad(f"{ident}: a file entry is not a table")
-        path = _str(f, "path", required=True)
+        path = _required_str(f, "path")
         try:
             safe_relpath(path, what=ident)
         except BadAnswerError:
@@ -199,11 +199,16 @@ def _model(entry: Any) -> LockedModel:
     return model
 
 
-def _str(d: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+def _required_str(d: Mapping[str, Any], key: str) -> str:
+    value = _str(d, key)
+    if value is None:
+        raise _Bad(f"`{key}` is missing")
+    return value
+
+
+def _str(d: Mapping[str, Any], key: str) -> str | None:
     value = d.get(key)
     if value is None:
-        if required:
-            raise _Bad(f"`{key}` is missing")
         return None
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"`{key}` must be a non-empty string")

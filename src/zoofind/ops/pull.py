@@ -17,14 +17,14 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from .. import catalog as catalog_mod
 from ..atomic import replacing
 from ..caches.shared import tier_of
 from ..context import Context
 from ..errors import UsageError, describe
-from ..frameworks import check_requirements, install_command, requirements
+from ..frameworks import Requirement, check_requirements, install_command, requirements
 from ..hubs import registry
 from ..hubs.pulling import PICKLE_FLAG, is_pickle
 from ..ids import parse_id, split_revision
@@ -193,7 +193,15 @@ def _to_dest(model: str, targets: Mapping[str, Path], opts: PullOptions, ctx: Co
     return str(root), mode
 
 
-def _requirements(plan: ModelPlan, ctx: Context) -> dict[str, object]:
+class _Needs(TypedDict, total=False):
+    """PullResult's fields for what a model needs (none when zoofind knows nothing of it)."""
+    framework: str | None
+    packages: tuple[str, ...]
+    requirements: tuple[Requirement, ...]
+    install: str | None
+
+
+def _requirements(plan: ModelPlan, ctx: Context) -> _Needs:
     """Framework, pip packages and the install line, from what zoofind knows of the model."""
     record = catalog_mod.load().get(plan.id)
     if record is None and registry.ability(plan.source, "pull").describes_uncurated:
@@ -202,7 +210,7 @@ def _requirements(plan: ModelPlan, ctx: Context) -> dict[str, object]:
 
         try:
             record, _ = lookup(plan.id, ctx)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - what it needs is extra: the pull succeeded without it
             record = None
     if record is None:
         return {}

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 
 from ...caches import safe_relpath, shared
@@ -33,6 +33,7 @@ from .auth import find_token
 if TYPE_CHECKING:
     from ...context import Context
     from ...fetch.engine import Fetched
+    from .source import HfSource
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,18 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
     return tuple(out)
 
 
+def _source() -> HfSource:
+    """This hub's Source, which also lists a revision's files (``fileset``, not in the Source protocol)."""
+    return cast("HfSource", registry.get(SPEC.name))
+
+
 class HfPull:
     describes_uncurated = True
 
     def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
         if ctx.offline:
             return self._offline(pid, ctx, opts, revision, asked)
-        fs = registry.get(SPEC.name).fileset(pid, ctx, revision=revision)  # the search ability's listing
+        fs = _source().fileset(pid, ctx, revision=revision)  # the search ability's listing
         if not fs.files:
             raise NotFoundError(f"{fs.id} has no files to download", hint=f"see {fs.page}" if fs.page else None)
         chosen = choose(fs.files, opts)

@@ -149,14 +149,16 @@ def _plan_online(h: Handle, enum: str, variation: Path, creds: Credentials, ctx:
     endpoint = ctx.endpoint(SPEC)
     body = api.instance_body(h.owner, h.model, enum, h.variation)
     with api.session(ctx, creds) as s:
-        if h.version is None:
+        version = h.version
+        if version is None:
             instance = api.get_model_instance(s, endpoint, body, creds, what=f"model {h}", page=h.page)
-            h = h.at(_version_of(instance, h))
-        folder = kagglehub.version_dir(variation, h.version)
+            version = _version_of(instance, h)
+            h = h.at(version)
+        folder = kagglehub.version_dir(variation, version)
         if kagglehub.present(folder):
             return _from_cache(h, folder)
-        what = f"version {h.version} of {h.variation_ref}"
-        raw, more = api.list_version_files(s, endpoint, body, h.version, creds, what=what, page=h.page)
+        what = f"version {version} of {h.variation_ref}"
+        raw, more = api.list_version_files(s, endpoint, body, version, creds, what=what, page=h.page)
     model = f"kaggle:{h}"
     entries = _entries(raw, model)
     if not entries:
@@ -164,7 +166,7 @@ def _plan_online(h: Handle, enum: str, variation: Path, creds: Credentials, ctx:
 
     def link(path: str | None) -> str:
         with api.session(ctx, creds) as s:
-            return api.download_link(s, endpoint, body, h.version, creds, what=what, page=h.page, path=path)
+            return api.download_link(s, endpoint, body, version, creds, what=what, page=h.page, path=path)
 
     if more:
         return _plan_archive(model, folder, entries, link, opts, max_extract(ctx.environ))

@@ -139,8 +139,8 @@ class TfhubLock:
         # A shared module folder whose descriptor records the locked archive's sha256 is linked (its
         # files are then checked against the lock like a fetched module's).
         entry = FileEntry(asset.path, asset.url, size, sha)
-        files = (_archive(pid, module_dir, entry, Expected(size, sha), ctx),)
-        return ModelPlan(locked.id, SPEC.name, path=module_dir, files=files, notes=notes, pinned=True)
+        archive = _archive(pid, module_dir, entry, Expected(size, sha), ctx)
+        return ModelPlan(locked.id, SPEC.name, path=module_dir, files=(archive,), notes=notes, pinned=True)
 
     def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         if result.path is not None:

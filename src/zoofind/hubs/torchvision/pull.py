@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ...caches import safe_relpath, shared
 from ...caches.torch import checkpoints, lock_path
@@ -29,6 +29,7 @@ from . import SPEC
 if TYPE_CHECKING:
     from ...context import Context
     from ...fetch.engine import Fetched
+    from .source import TorchvisionSource
 
 
 def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx: Context, *,
@@ -63,11 +64,16 @@ def _last_target(files: Sequence[PlannedFile]) -> Path | None:
     return next((f.target for f in reversed(files) if f.target is not None), None)
 
 
+def _source() -> TorchvisionSource:
+    """This hub's Source, which also lists a model's files (``fileset``, not in the Source protocol)."""
+    return cast("TorchvisionSource", registry.get(SPEC.name))
+
+
 class TorchvisionPull:
     describes_uncurated = False
 
     def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
-        fs = registry.get(SPEC.name).fileset(pid, ctx, revision=revision)  # the bundled index: no request
+        fs = _source().fileset(pid, ctx, revision=revision)  # the bundled index: no request
         if ctx.offline:
             return self._offline(parse_id(fs.id), fs.files, ctx, asked)
         if not fs.files:
@@ -81,7 +87,8 @@ class TorchvisionPull:
 
     def _offline(self, pid: ParsedId, entries: Sequence[FileEntry], ctx: Context, asked: str) -> ModelPlan:
         """The user's checkpoint folder, else the shared tier's copy (checked, then linked)."""
-        files, notes = [], []
+        files: list[PlannedFile] = []
+        notes: list[str] = []
         for f in entries:
             target = checkpoints(ctx.environ) / f.path
             linked = False
@@ -115,7 +122,7 @@ class TorchvisionLock:
 
     def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         pid = parse_id(locked.id)
-        urls = {f.path: f.url for f in registry.get(SPEC.name).fileset(pid, ctx).files}  # the bundled index
+        urls = {f.path: f.url for f in _source().fileset(pid, ctx).files}  # the bundled index
         entries = []
         for f in locked.files:
             if f.path not in urls:

@@ -21,7 +21,7 @@ from .pump import Progress, Pump, emit, read_fd, ticker
 
 def bundles(model: LockedModel) -> Bundles:
     """The bundle ability of the model's hub (``manifest.check_lock`` made sure it has one)."""
-    return registry.ability(model.source, "bundle")  # type: ignore[no-any-return]
+    return registry.ability(model.source, "bundle")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from ...errors import UsageError
 from .manifest import BLOBS, MANIFEST, MANIFEST_MAX, REMAKE, BundleError, Member, refused
@@ -169,7 +169,8 @@ class _TarStream(BundleReader):
         self.size = size
         self._read = _Counted(stream)
         try:
-            self.tar = tarfile.open(fileobj=self._read, mode="r|*", bufsize=BLOCK)
+            # The stream mode calls only read() and close(); typeshed asks for a whole file object.
+            self.tar = tarfile.open(fileobj=cast("IO[bytes]", self._read), mode="r|*", bufsize=BLOCK)
             self.compressed = getattr(self.tar.fileobj, "comptype", "tar") != "tar"
             first = self.tar.next()
         except (tarfile.TarError, EOFError, OSError) as exc:
