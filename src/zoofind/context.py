@@ -14,20 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import paths
 
+if TYPE_CHECKING:  # a Protocol class costs ~1.5 ms to define, on every start-up
 
-class Endpointed(Protocol):
-    """What ``Context.endpoint`` reads of a hub's declaration (``hubs.spec.SourceSpec`` has both),
-    named here so this floor needs nothing from the hubs'."""
+    class Endpointed(Protocol):
+        """What ``Context.endpoint`` reads of a hub's declaration (``hubs.spec.SourceSpec`` has both),
+        named here so this floor needs nothing from the hubs'."""
 
-    @property
-    def endpoint_variable(self) -> str | None: ...
+        @property
+        def endpoint_variable(self) -> str | None: ...
 
-    @property
-    def default_endpoint(self) -> str | None: ...
+        @property
+        def default_endpoint(self) -> str | None: ...
 
 
 DEFAULT_TIMEOUT = 5.0

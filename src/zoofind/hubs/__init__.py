@@ -176,7 +176,7 @@ class Registry:
 
     ``register(spec, search_factory, pull=..., lock=..., ...)``: the positional factory makes
     the ``Source`` (search, info, status); each keyword names one more ability of
-    ``protocol.ABILITIES`` with the factory of the object implementing it.
+    ``abilities.ABILITIES`` with the factory of the object implementing it.
     """
 
     def __init__(self, discover: Callable[[Registry], None] | None = None) -> None:
@@ -195,10 +195,10 @@ class Registry:
     def register(self, spec: SourceSpec, factory: Callable[[], Source], /, **abilities: Callable[[], Any]) -> None:
         """Add a source; a later registration of the same name replaces the earlier one.
 
-        An ability ``protocol.ABILITIES`` does not name is a plugin's mistake: ``TypeError``,
+        An ability ``abilities.ABILITIES`` does not name is a plugin's mistake: ``TypeError``,
         which discovery records as that plugin's problem.
         """
-        from .protocol import ABILITIES
+        from .abilities import ABILITIES
 
         unknown = sorted(set(abilities) - set(ABILITIES))
         if unknown:
@@ -241,7 +241,7 @@ class Registry:
     def ability(self, name: str, ability: str) -> Any:
         """The object implementing ``ability`` for source ``name``, made once; ``UsageError``
         (exit 2) naming the sources that have it when this one does not."""
-        from .protocol import ABILITIES
+        from .abilities import ABILITIES
 
         spec = self.spec(name)
         if ability not in self._factories[name]:

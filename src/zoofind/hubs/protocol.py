@@ -6,11 +6,13 @@ cheap to import) and, for each ability it has, the factory of the object impleme
     registry.register(SPEC, lazy("myhub.source", "MySource"),        # search: every source
                       pull=lazy("myhub.pull", "MyPull"), cache=lazy("myhub.cache", "MyCache"))
 
-The built-ins register exactly so, through the ``zoofind.hubs`` entry points a plugin
+The built-ins register exactly so, through the ``zoofind.sources`` entry points a plugin
 package uses. The operations are loops over the sources that have the ability they need
 (``registry.able("pull")``, ``registry.ability(name, "pull")``); none names a source.
 
-Each ability's protocol follows, with the typed plans and results it exchanges.
+``ABILITIES`` (kept in the leaf ``abilities``: every start-up registers the hubs, and the
+protocol classes below cost a millisecond to define) lists them; each ability's protocol
+follows, with the typed plans and results it exchanges.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-# Types only: the registry reads ABILITIES on every start-up, which must not pay for these.
+from .abilities import ABILITIES  # noqa: F401 - re-exported: the list beside what each ability must do
+
+# Types only: the plans and results the protocols exchange.
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
@@ -31,18 +35,7 @@ if TYPE_CHECKING:
     from ..models.pull import ModelPlan, PullOptions, PullResult
     from ..records import ParsedId
 
-#: Every ability a source may register, with what the refusal says a source without it
-#: cannot do ("<title> models cannot <this>").
-ABILITIES: dict[str, str] = {
-    "search": "be searched",
-    "pull": "be pulled yet",
-    "lock": "be locked yet",
-    "bundle": "be exported or imported yet",
-    "cache": "be listed in the cache yet",
-}
-
-
-# == pull: plan, place (the "pull" helper's section) ==========================================
+# == pull: plan, place =============================================================
 class Pulls(Protocol):
     """A hub whose models ``zoofind pull`` fetches into its framework's own cache.
 
