@@ -13,9 +13,7 @@ from ..context import Context
 from ..errors import UsageError
 from ..hubs import SearchQuery
 from ..ids import id_help, parse_id
-from ..ranking import exact
 from ..records import ParsedId
-from ..search_runner import search
 
 #: How many candidates an ambiguous bare name lists.
 SHOWN_CANDIDATES = 8
@@ -34,6 +32,10 @@ def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
     raw = text.strip()
     if not re.fullmatch(r"[^\s:/]+", raw):  # a source's id, a URL, or nothing a name could be
         return parse_id(raw)
+
+    # Only a bare name needs the catalog's search: a full id (every pull of one) skips ~5 ms of imports.
+    from ..ranking import exact
+    from ..search_runner import search
 
     offline = Context.from_env(offline=True, environ=ctx.environ if ctx is not None else None)
     try:
