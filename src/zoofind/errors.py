@@ -8,7 +8,7 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -122,6 +122,12 @@ class Described:
 
     def __init__(self, message: str, hint: str | None, exit_code: int) -> None:
         self.message, self.hint, self.exit_code = message, hint, exit_code
+
+
+def first_failure(codes: Iterable[int]) -> int:
+    """The exit code of a run over several models: 0 when every one succeeded, else the first
+    failure's (pull, lock, ``pull --lock`` and import report through it)."""
+    return next((code for code in codes if code != EXIT_OK), EXIT_OK)
 
 
 #: Mappings of a higher layer's own exceptions to zoofind's kinds, added by that layer when it

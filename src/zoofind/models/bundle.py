@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, first_failure
 from ..models.lock import LockedFile, LockedModel
 
 
@@ -76,7 +76,7 @@ class ImportReport:
     @property
     def exit_code(self) -> int:
         """0 when every model is in place, else the first failure's code."""
-        return next((m.exit_code for m in self.models if not m.ok), EXIT_OK)
+        return first_failure(m.exit_code for m in self.models)
 
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, first_failure
 
 if TYPE_CHECKING:
     from ..fetch.engine import Download
@@ -133,7 +133,6 @@ class PullReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every model succeeded, else the first failure's code (the one aggregation of
-        exit codes: ``LockReport`` and ``pull --lock`` report through it)."""
-        return next((r.exit_code for r in self.results if not r.ok), EXIT_OK)
+        """0 when every model succeeded, else the first failure's code."""
+        return first_failure(r.exit_code for r in self.results)
 

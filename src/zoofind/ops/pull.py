@@ -93,7 +93,7 @@ def run_plans(plans: Sequence[ModelPlan | Failed], ctx: Context, opts: PullOptio
 
 def failed(result: PullResult, exc: BaseException) -> PullResult:
     """``result`` failed with ``exc``: its message, hint and exit code (the one place a failure
-    becomes an exit code; ``PullReport.exit_code`` aggregates them)."""
+    becomes an exit code; ``PullReport.exit_code``, through ``errors.first_failure``, aggregates them)."""
     d = describe(exc)
     return replace(result, error=d.message, hint=d.hint, exit_code=d.exit_code)
 
