@@ -17,7 +17,7 @@ def list_frameworks(
     with reporting(e):
         from .. import catalog
         from ..frameworks import framework_rows
-        from ..output import render_frameworks
+        from ..listing_output import render_frameworks
 
         rows = framework_rows(catalog.load().all_records(), installed_only=installed)
         render_frameworks(e, e.pick_format(fmt, as_json), rows)

@@ -31,7 +31,7 @@ def info(
     e = env()
     with reporting(e):
         from .. import info as run_info
-        from ..output import render_info
+        from ..listing_output import render_info
 
         result = run_info(model_id, offline=offline, timeout=timeout)
         for warning in result.warnings:

@@ -17,7 +17,7 @@ def sources(
     e = env()
     with reporting(e):
         from .. import list_sources
-        from ..output import render_sources
+        from ..listing_output import render_sources
 
         with e.status("probing sources…"):
             rows = list_sources(offline=offline, timeout=timeout)
