@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "judged_queries.toml"
 
 
 def evaluate(verbose: bool = False) -> dict[str, float]:
-    from zoofind.context import Context
-    from zoofind.search_runner import search
+    from zoofind.core.context import Context
     from zoofind.hubs import SearchQuery
+    from zoofind.ops.find import search
 
     queries = tomllib.loads(JUDGED.read_text(encoding="utf-8"))["query"]
     hit1 = hit5 = rr = 0.0

@@ -50,5 +50,5 @@ def test_errors_are_documented_kinds_with_exit_codes_and_hints(call, error, code
 
 def test_import_is_cheap():
     code = ("import sys, zoofind; heavy = [m for m in ('httpx', 'stamina', 'huggingface_hub', 'rich', 'typer', "
-            "'zoofind.catalog', 'zoofind.search_runner') if m in sys.modules]; assert not heavy, heavy")
+            "'zoofind.catalog', 'zoofind.ops.find') if m in sys.modules]; assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)

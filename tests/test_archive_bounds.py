@@ -22,11 +22,11 @@ import pytest
 
 from servers.kaggle_server import KaggleServer
 from servers.tfhub_server import SAVED_MODEL, TfhubServer
+from zoofind.core.units import human_bytes
+from zoofind.fetch.archive import FLOOR, HEADROOM, RATIO, bound
 from zoofind.ops import lockfile
 from zoofind.ops.bundle import MANIFEST, manifest_text
-from zoofind.caches.archive import FLOOR, HEADROOM, RATIO, bound
 from zoofind.ops.lockfile import Lock, LockedFile, LockedModel
-from zoofind.units import human_bytes
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -89,7 +89,7 @@ class Peak:
     def __init__(self, root: Path) -> None:
         self.root, self.most, self._stop = root, 0, threading.Event()
 
-    def __enter__(self) -> "Peak":
+    def __enter__(self) -> Peak:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self

@@ -28,9 +28,9 @@ import pytest
 
 from servers.files_server import FileServer
 from servers.tfhub_server import TfhubServer
+from zoofind.caches.hf import RepoCache
 from zoofind.ops import lockfile
 from zoofind.ops.bundle import BUNDLE_VERSION, MANIFEST, export_bundle, import_bundle, manifest_text
-from zoofind.caches.hf import RepoCache
 from zoofind.ops.lockfile import Lock, LockedArchive, LockedFile, LockedModel
 
 MB = 1024 * 1024
@@ -269,7 +269,7 @@ def test_import_imports_no_networked_code() -> None:
     API modules; the registry and the hubs' bundle abilities are what it asks)."""
     code = ("import sys, io, tarfile\n"
             "from zoofind.ops.bundle import import_bundle\n"
-            "from zoofind.cli import bundle\n"
+            "from zoofind.cli.commands import bundle\n"
             "try:\n    import_bundle(io.BytesIO(b''))\nexcept Exception as e:\n    print(type(e).__name__)\n"
             "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore', 'zoofind.net', 'huggingface_hub'))\n"
             "             or m.startswith('zoofind.hubs.') and m.endswith(('.source', '.api', '.auth', '.mapping'))))\n")
@@ -555,8 +555,8 @@ def test_kill_9_mid_import_leaves_nothing_at_a_final_path_and_a_rerun_completes(
     # `cache prune` knows it for a stray (once it is a day old).
     old = time.time() - 2 * 86400
     os.utime(stray, (old, old))
+    from zoofind.core.context import Context
     from zoofind.ops.inventory import plan_prune
-    from zoofind.context import Context
 
     assert str(stray) in {p for r in plan_prune(Context.from_env(offline=True), max_size=10**15) for p in r.paths}
     again = zoofind("import", str(bundle))

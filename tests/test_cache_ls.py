@@ -18,7 +18,7 @@ import pytest
 
 from servers.files_server import FileServer
 from servers.tfhub_server import TfhubServer
-from zoofind.errors import UsageError
+from zoofind.core.errors import UsageError
 from zoofind.ops.inventory import parse_age, parse_size
 
 MB = 1024 * 1024

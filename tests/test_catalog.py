@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from zoofind import catalog
-from zoofind.errors import CatalogError
+from zoofind.core.errors import CatalogError
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "catalog"
@@ -114,9 +114,9 @@ def test_user_catalog_dir_adds_entries(tmp_path: Path, monkeypatch: pytest.Monke
     write(tmp_path / "extra", "lab.toml", GOOD_RESOURCE.replace("My lab notes", "Cryo-EM denoising notes") + 'tags = ["cryo-em"]\n')
     monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(tmp_path / "extra"))
     catalog.reset()
-    from zoofind.context import Context
-    from zoofind.search_runner import search
+    from zoofind.core.context import Context
     from zoofind.hubs import SearchQuery
+    from zoofind.ops.find import search
 
     assert [h.record.id for h in search(SearchQuery(text="cryo-em"), Context.from_env(offline=True)).hits][:1] == ["catalog:my-notes"]
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from zoofind.cli.app import app
 from zoofind.cli.common import set_env
-from zoofind.output import Environment
+from zoofind.cli.render.output import Environment
 
 # -- through the real console entry point (stdout is a pipe) ---------------------------
 

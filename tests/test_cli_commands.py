@@ -27,7 +27,7 @@ def test_the_table_names_every_registered_command() -> None:
     for spec in dict.fromkeys(COMMANDS.values()):
         module, _, function = spec.partition(":")
         getattr(__import__(f"zoofind.cli.{module}", fromlist=[function]), function)(eager)
-    from zoofind.cli import bundle
+    from zoofind.cli.commands import bundle
 
     bundle.register(typer.Typer())  # the module's own register still registers both
     assert sorted(typer.main.get_command(eager).commands) == sorted(COMMANDS)
@@ -37,8 +37,8 @@ def test_a_search_imports_no_other_command(cli) -> None:
     ran = cli("search", "protein language model", "--offline", "--format", "ids", env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert ran.code == 0, ran.stderr
     loaded = loaded_modules(ran.stderr)
-    assert "zoofind.cli.search" in loaded
-    assert loaded & COMMAND_MODULES == {"zoofind.cli.search"}
+    assert "zoofind.cli.commands.search" in loaded
+    assert loaded & COMMAND_MODULES == {"zoofind.cli.commands.search"}
 
 
 @pytest.mark.parametrize("path", [("info",), ("export",), ("cache", "ls"), ("list-frameworks",), ("completion",)])

@@ -14,8 +14,8 @@ import pytest
 from servers.bodies import parse_range
 from servers.files_server import FileServer
 from servers.loopback import LoopbackServer, QuietHandler
-from zoofind.context import Context
-from zoofind.errors import AccessDeniedError, NotFoundError
+from zoofind.core.context import Context
+from zoofind.core.errors import AccessDeniedError, NotFoundError
 from zoofind.fetch.engine import Download, Engine, Fetched
 from zoofind.fetch.integrity import Expected, IntegrityError
 from zoofind.fetch.partial import PREFIX
@@ -126,7 +126,7 @@ def killed_run(srv: FileServer, d: Download, *, after: int, ranged_min: int = 64
     e = d.expected
     script = f"""
 from pathlib import Path
-from zoofind.context import Context
+from zoofind.core.context import Context
 from zoofind.fetch.engine import Download, Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(d.target)!r})
@@ -188,10 +188,10 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, ({MB}, {MB}))
 from pathlib import Path
-from zoofind.context import Context
+from zoofind.core.context import Context
 from zoofind.fetch.engine import Download, Engine
 from zoofind.fetch.integrity import Expected
-from zoofind.errors import describe
+from zoofind.core.errors import describe
 t = Path({str(tmp_path)!r}) / "f.bin"
 (out,) = Engine(Context.from_env()).run([Download({srv.url + '/f.bin'!r}, t, t.with_name("f.bin.lock"), Expected({len(data)}, {hashlib.sha256(data).hexdigest()!r}), "f.bin")])
 print(describe(out).message, describe(out).exit_code)
@@ -243,7 +243,7 @@ def test_memory_stays_flat_whatever_the_file_size(tmp_path: Path) -> None:
         script = f"""
 import resource
 from pathlib import Path
-from zoofind.context import Context
+from zoofind.core.context import Context
 from zoofind.fetch.engine import Download, Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(tmp_path)!r}) / "out.bin"
@@ -262,7 +262,7 @@ def test_a_server_that_stalls_is_retried_then_fails_with_a_timeout(tmp_path: Pat
     import time
 
     import zoofind.fetch.engine as engine
-    from zoofind.errors import TimedOutError
+    from zoofind.core.errors import TimedOutError
 
     monkeypatch.setattr(engine, "ATTEMPTS", 2)
     data = data_of(1000, seed=12)

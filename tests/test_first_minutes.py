@@ -150,7 +150,7 @@ def test_list_frameworks_tsv_has_the_tables_columns_and_says_what_no_model_needs
 
 
 def test_sources_says_not_installed_once_for_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zoofind.context import Context
+    from zoofind.core.context import Context
     from zoofind.hubs import registry
 
     source = registry.get("torchvision")

@@ -24,9 +24,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import zoofind
-from zoofind.errors import Described, MissingHomeError, UsageError, ZoofindWarning
-from zoofind.output import Environment
-from zoofind.safetext import clean, json_safe
+from zoofind.cli.render.output import Environment
+from zoofind.core.errors import Described, MissingHomeError, UsageError, ZoofindWarning
+from zoofind.core.safetext import clean, json_safe
 
 # What a terminal acts on: ESC (every ANSI sequence starts with it), the other C0
 # controls, DEL, C1 (0x9B is a one-byte CSI), bidi overrides and isolates.
@@ -400,9 +400,9 @@ def test_on_a_terminal_only_zoofinds_own_styling_is_escaped(hostile_catalog, mon
 
 
 def test_a_wrong_typed_figure_shows_as_nothing_rather_than_failing_the_listing() -> None:
-    from zoofind.output import render_records
-    from zoofind.records import Record
-    from zoofind.units import human_bytes, human_count
+    from zoofind.cli.render.output import render_records
+    from zoofind.core.units import human_bytes, human_count
+    from zoofind.models.records import Record
 
     assert [human_count(v) for v in ("many", float("nan"), float("inf"), True, None)] == [""] * 5
     assert (human_count(1234567), human_bytes(2_500_000)) == ("1.2M", "2.5 MB")

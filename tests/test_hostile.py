@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from servers.hf_server import TEST_TOKEN, HubServer
 from servers.hostile import HostileServer
-
-from zoofind.cache import AnswerCache
-from zoofind.context import Context
-from zoofind.errors import BadAnswerError
+from zoofind.core.context import Context
+from zoofind.core.errors import BadAnswerError
+from zoofind.core.redaction import keyed_url, redact_text, redact_url
+from zoofind.net.answers import AnswerCache
 from zoofind.net.http import API_MAX_BYTES, Session
-from zoofind.redaction import keyed_url, redact_text, redact_url
 
 #: What a process may take beyond --timeout: interpreter start-up, imports, printing, on a
 #: shared 2-core machine (~0.4 s alone; seen up to 1.5 s under other suites' load).

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoofind.errors import UsageError
-from zoofind.ids import parse_id
+from zoofind.core.errors import UsageError
 from zoofind.hubs import registry
+from zoofind.hubs.ids import parse_id
 
 PREFIXES = st.sampled_from([*(f"{name}:" for name in registry.names()), "", "https://huggingface.co/", "https://tfhub.dev/", "x:"])
 REFS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40) | st.from_regex(

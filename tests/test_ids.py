@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zoofind.errors import UsageError
-from zoofind.ids import parse_id
+from zoofind.core.errors import UsageError
+from zoofind.hubs.ids import parse_id
 
 
 @pytest.mark.parametrize(

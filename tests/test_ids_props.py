@@ -1,4 +1,4 @@
-"""The id parser (``zoofind.ids``) on anything a person might paste: a ``ParsedId`` or a
+"""The id parser (``zoofind.hubs.ids``) on anything a person might paste: a ``ParsedId`` or a
 ``UsageError`` (exit 2), never another exception, and every id it accepts comes back
 unchanged from ``str(parse_id(x))``. The inputs are built from every registered source's
 own declaration (prefixes in any case, web addresses, ref patterns), plus arbitrary text.
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoofind.errors import EXIT_USAGE, UsageError
-from zoofind.ids import parse_id
-from zoofind.records import ParsedId
+from zoofind.core.errors import EXIT_USAGE, UsageError
 from zoofind.hubs import registry
+from zoofind.hubs.ids import parse_id
+from zoofind.models.records import ParsedId
 
 SPECS = registry.specs()
 #: Any text but lone surrogates (which no terminal or argv can carry): control codes, escapes,

@@ -154,7 +154,7 @@ def main_in_process(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(sys, "argv", ["zoofind", *search_command()])
     # The command's module is imported by the run itself, as in the console script.
-    monkeypatch.delitem(sys.modules, "zoofind.cli.search", raising=False)
+    monkeypatch.delitem(sys.modules, "zoofind.cli.commands.search", raising=False)
     before = signal.getsignal(signal.SIGINT)
     yield main
     signal.signal(signal.SIGINT, before)
@@ -174,7 +174,7 @@ def _interrupt_at(moment: str, monkeypatch: pytest.MonkeyPatch) -> None:
         real_import = builtins.__import__
 
         def importing(name: str, *args: object, **kwargs: object) -> object:
-            if name == "zoofind.cli.search":
+            if name == "zoofind.cli.commands.search":
                 raise KeyboardInterrupt
             return real_import(name, *args, **kwargs)
 
@@ -194,7 +194,7 @@ def _interrupt_at(moment: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
         monkeypatch.setattr(zoofind.cli.common, "check_timeout", _raise_interrupt)
     elif moment == "the command before its reporting() block":
-        from zoofind.output import Environment
+        from zoofind.cli.render.output import Environment
 
         monkeypatch.setattr(Environment, "from_system", _raise_interrupt)
     else:

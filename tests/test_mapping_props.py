@@ -17,18 +17,18 @@ from dataclasses import fields
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from servers.hostile import HostileServer
 
+from servers.hostile import HostileServer
 from zoofind import catalog
-from zoofind.errors import BadAnswerError
-from zoofind.ids import parse_id
-from zoofind.ranking import Candidate, sort_key
-from zoofind.records import Record
-from zoofind.search_runner import SORTS
+from zoofind.core.errors import BadAnswerError
 from zoofind.hubs import Repairs
 from zoofind.hubs.hf import mapping as hf
+from zoofind.hubs.ids import parse_id
 from zoofind.hubs.kaggle import mapping as kaggle
 from zoofind.hubs.tfhub.source import kaggle_page
+from zoofind.models.records import Record
+from zoofind.ops.find import SORTS
+from zoofind.ops.ranking import Candidate, sort_key
 
 # -- arbitrary JSON, and the fields each hub sends ---------------------------------------
 

@@ -6,11 +6,17 @@ import logging
 import time
 
 import pytest
-from servers.loopback import LoopbackServer, QuietHandler, refused_port
 
-from zoofind.context import Context
-from zoofind.errors import (
-    AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, RateLimitedError, ServerError, TimedOutError,
+from servers.loopback import LoopbackServer, QuietHandler, refused_port
+from zoofind.core.context import Context
+from zoofind.core.errors import (
+    AccessDeniedError,
+    BadAnswerError,
+    NotFoundError,
+    OfflineError,
+    RateLimitedError,
+    ServerError,
+    TimedOutError,
     UnreachableError,
 )
 from zoofind.net.http import Session

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from servers.loopback import LoopbackServer, QuietHandler
 
 import zoofind
+from servers.loopback import LoopbackServer, QuietHandler
 from zoofind.hubs import registry
 
 IDS = ("hf:facebook/esm2_t6_8M_UR50D", "tfhub:google/yamnet/1", "torchvision:resnet50",

@@ -4,8 +4,8 @@ locked by hand, exported from one cache home and imported into a fresh one throu
 from __future__ import annotations
 
 import hashlib
-import os
 import importlib
+import os
 import sys
 import tarfile
 from pathlib import Path
@@ -104,7 +104,7 @@ def test_the_plugin_bundle_ability_through_the_api(tmp_path: Path, monkeypatch: 
     import io
 
     from zoofind import export_bundle, import_bundle
-    from zoofind.context import Context
+    from zoofind.core.context import Context
 
     here, there = tmp_path / "here", tmp_path / "there"
     cached_model(here)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from servers.kaggle_server import KaggleServer, bundle
 from servers.tfhub_server import SAVED_MODEL
 

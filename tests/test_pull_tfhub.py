@@ -4,9 +4,9 @@ two redirects, checked whole, extracted safely into the folder tensorflow_hub's 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tarfile
-import io
 from pathlib import Path
 
 import pytest

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from zoofind.context import Context
-from zoofind.search_runner import search
+from zoofind.core.context import Context
 from zoofind.hubs import SearchQuery
+from zoofind.ops.find import search
 
 JUDGED = tomllib.loads((Path(__file__).parent / "judged_queries.toml").read_text(encoding="utf-8"))["query"]
 

@@ -13,7 +13,7 @@ from zoofind.hubs import ENTRY_POINT_GROUP, Registry
 from zoofind.hubs.discovery import entry_points
 
 PLUGIN = '''
-from zoofind.records import Record
+from zoofind.models.records import Record
 from zoofind.hubs.base import SourceAnswer, SourceSpec, SourceStatus
 
 SPEC = SourceSpec(name="tinyzoo", title="Tiny zoo (a test plugin)", network=False, searches=True,
@@ -100,7 +100,7 @@ def test_registering_in_process_replaces_and_lists():
     spec = SourceSpec(name="x", title="X", network=False)
     reg.register(spec, object)  # type: ignore[arg-type]
     assert reg.names() == ("x",) and reg.spec("x") is spec
-    from zoofind.errors import UsageError
+    from zoofind.core.errors import UsageError
 
     with pytest.raises(UsageError, match="unknown source 'y'"):
         reg.spec("y")
@@ -121,7 +121,7 @@ def test_offline_start_up_imports_no_source_implementation():
 
 
 def test_abilities_are_declared_at_registration_and_made_on_first_use():
-    from zoofind.errors import UsageError
+    from zoofind.core.errors import UsageError
     from zoofind.hubs.base import SourceSpec
 
     made: list[str] = []

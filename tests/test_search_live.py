@@ -9,6 +9,7 @@ import json
 import time
 
 import pytest
+
 from servers.hf_server import HubServer
 from servers.kaggle_server import KaggleServer
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from servers.bodies import parse_range
 from servers.files_server import FileServer
 from servers.hf_server import TEST_TOKEN, HubServer

@@ -18,15 +18,16 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from servers.files_server import FileServer
 from servers.hf_server import HubServer
-from servers.tfhub_server import TfhubServer, saved_model_archive
+from servers.tfhub_server import TfhubServer
 
 REPO = "zoofind-lab/shared-tiny"
 HANDLE = "google/yamnet/1"
@@ -396,7 +397,7 @@ def test_stderr_says_how_many_files_and_bytes_came_from_the_tier(lab: Lab, cli) 
 
 
 def human_size(n: int) -> str:
-    from zoofind.units import human_bytes
+    from zoofind.core.units import human_bytes
 
     return human_bytes(n)
 

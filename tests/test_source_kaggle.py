@@ -13,14 +13,20 @@ import time
 from pathlib import Path
 
 import pytest
-from servers.kaggle_server import SERVICE, KaggleServer
 
-from zoofind.context import Context
-from zoofind.errors import (
-    AccessDeniedError, NotFoundError, OfflineError, RateLimitedError, ServerError, SourceError, TimedOutError,
+from servers.kaggle_server import SERVICE, KaggleServer
+from zoofind.core.context import Context
+from zoofind.core.errors import (
+    AccessDeniedError,
+    NotFoundError,
+    OfflineError,
+    RateLimitedError,
+    ServerError,
+    SourceError,
+    TimedOutError,
 )
-from zoofind.ids import parse_id
 from zoofind.hubs import SearchQuery
+from zoofind.hubs.ids import parse_id
 from zoofind.hubs.kaggle import SPEC
 from zoofind.hubs.kaggle.api import rpc_url
 from zoofind.hubs.kaggle.auth import credentials
@@ -325,7 +331,7 @@ def test_cli_bad_credentials_alone_fail_the_search(cli, kaggle) -> None:
 
 
 def test_variations_of_one_model_are_one_family() -> None:
-    from zoofind.ids import family
+    from zoofind.hubs.ids import family
 
     assert family("kaggle:google/yamnet/tensorFlow2/yamnet") == family("kaggle:google/yamnet/tfLite/classification-tflite")
     assert family("kaggle:google/yamnet/tensorFlow2/yamnet") != family("kaggle:google/mobilenet-v2/tensorFlow2/100-224-classification")

@@ -9,12 +9,12 @@ import json
 import time
 
 import pytest
-from servers.tfhub_server import TfhubServer
 
-from zoofind.context import Context
-from zoofind.errors import NotFoundError, OfflineError, ServerError, TimedOutError, UsageError
-from zoofind.ids import parse_id
+from servers.tfhub_server import TfhubServer
+from zoofind.core.context import Context
+from zoofind.core.errors import NotFoundError, OfflineError, ServerError, TimedOutError, UsageError
 from zoofind.hubs import SearchQuery
+from zoofind.hubs.ids import parse_id
 from zoofind.hubs.tfhub import SPEC
 from zoofind.hubs.tfhub.source import MAX_REDIRECTS, TfhubSource, kaggle_page, resolve
 
@@ -162,7 +162,7 @@ def test_unreachable_endpoint_is_a_network_error(monkeypatch) -> None:
     monkeypatch.setenv("ZOOFIND_TFHUB_ENDPOINT", "http://127.0.0.1:9")
     with pytest.raises(Exception) as err:
         info("google/yamnet/1")
-    from zoofind.errors import describe
+    from zoofind.core.errors import describe
 
     assert "cannot reach" in describe(err.value).message
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from zoofind.context import Context
-from zoofind.ids import parse_id
+from zoofind.core.context import Context
 from zoofind.hubs.base import FileEntry
+from zoofind.hubs.ids import parse_id
 from zoofind.hubs.torchvision.installed import installed_torchvision
 from zoofind.hubs.torchvision.source import TorchvisionSource, hash_prefix
 
@@ -314,7 +314,7 @@ def test_offline_without_a_stored_registry_keeps_the_snapshot_and_says_why(fake)
     r = py(
         """
         import json
-        from zoofind.context import Context
+        from zoofind.core.context import Context
         from zoofind.hubs import SearchQuery, get
         a = get("torchvision").search(SearchQuery(text="resnet"), Context.from_env(offline=True))
         print(json.dumps({"n": len(a.records), "origin": a.origin, "note": a.note}))
@@ -333,7 +333,7 @@ def test_offline_with_a_stored_registry_uses_it(cli, fake) -> None:
     r = py(
         """
         import json
-        from zoofind.context import Context
+        from zoofind.core.context import Context
         from zoofind.hubs import SearchQuery, get
         a = get("torchvision").search(SearchQuery(text="resnet"), Context.from_env(offline=True))
         print(json.dumps({"n": len(a.records), "origin": a.origin, "replaces": get("torchvision").spec.replaces_snapshot}))
@@ -401,7 +401,7 @@ def test_hash_prefix_follows_torch_hub() -> None:
 
 
 def test_unknown_builder_hint_lists_close_names() -> None:
-    from zoofind.errors import NotFoundError
+    from zoofind.core.errors import NotFoundError
 
     if installed_torchvision() not in (None, "0.29.1"):
         pytest.skip("another torchvision is installed here")
@@ -448,7 +448,7 @@ def test_status_reports_versions_and_probes_only_when_asked(monkeypatch) -> None
 
 
 def test_registry_read_pending_names_the_version_to_read(fake) -> None:
-    code = ("from zoofind.context import Context; from zoofind.hubs.torchvision.source import registry_read_pending as p; "
+    code = ("from zoofind.core.context import Context; from zoofind.hubs.torchvision.source import registry_read_pending as p; "
             "print(p(Context.from_env()), p(Context.from_env(offline=True)))")
     r = py(code, _env(fake))
     assert r.stdout.split() == [FAKE_VERSION, "None"], r.stderr

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from zoofind import catalog
-from zoofind.errors import UsageError
+from zoofind.core.errors import UsageError
 from zoofind.textindex import MAX_QUERY_WORDS, MAX_TYPO_WORD, STOPWORDS, TextIndex, fold, stem, tokenize, tokenize_query
 
 ANY_TEXT = st.text(max_size=60)  # every code point, surrogates and controls included

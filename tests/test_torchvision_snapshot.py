@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "catalog" / "torchvision.toml"

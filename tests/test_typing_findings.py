@@ -39,7 +39,7 @@ def test_a_catalog_file_is_read_on_python_3_10(tmp_path: Path, monkeypatch: pyte
     pytest.importorskip("tomli")  # the test extra has it; a 3.10 install gets it from the dependencies
     monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
     monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` raises, as on 3.10
-    monkeypatch.delitem(sys.modules, "zoofind.tomlread", raising=False)  # chosen again, as 3.10 would
+    monkeypatch.delitem(sys.modules, "zoofind.core.tomlread", raising=False)  # chosen again, as 3.10 would
     path = tmp_path / "mine.toml"
     path.write_text('[meta]\nlayer = "user"\n\n[[entry]]\nid = "catalog:mine"\nname = "Mine"\n', encoding="utf-8")
     meta, entries = catalog.read_file(path)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
+
 from servers.files_server import FileServer
 from servers.loopback import LoopbackServer, QuietHandler, refused_port
 
@@ -125,7 +126,7 @@ def test_a_host_that_answered_then_refuses_mid_pull_is_waited_for(tmp_path) -> N
     import hashlib
     import threading
 
-    from zoofind.context import Context
+    from zoofind.core.context import Context
     from zoofind.fetch.engine import Download, Engine, Fetched
     from zoofind.fetch.integrity import Expected
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 # widens the window in which a Ctrl-C cannot yet be turned into one line (cli/app.py).
 TYPE_CHECKING = False
 
-from .version import __version__
+from .core.version import __version__
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Sequence
     from typing import Any
 
-    from .errors import (  # noqa: F401 - named for type checkers; __getattr__ loads them at run time
+    from .core.errors import (  # noqa: F401 - named for type checkers; __getattr__ loads them at run time
         AccessDeniedError,
         CatalogError,
         NotFoundError,
@@ -39,17 +39,17 @@ if TYPE_CHECKING:
     )
     from .fetch.engine import ProgressEvent
     from .hubs.base import SourceStatus
-    from .lookup import InfoResult
     from .models.cache import CachedModel, Removal, Removed, Verified
     from .models.pull import PullReport
+    from .models.records import Record  # noqa: F401 - named for type checkers; __getattr__ loads it at run time
+    from .ops.find import SearchResult
     from .ops.lock import LockReport
-    from .records import Record  # noqa: F401 - named for type checkers; __getattr__ loads it at run time
-    from .search_runner import SearchResult
+    from .ops.lookup import InfoResult
 
 _LAZY = {
-    "Record": "records", "ParsedId": "records", "parse_id": "ids",
-    "SearchResult": "search_runner", "SourceReport": "search_runner", "Hit": "ranking", "InfoResult": "lookup",
-    "SourceStatus": "hubs.base", "Context": "context",
+    "Record": "models.records", "ParsedId": "models.records", "parse_id": "hubs.ids",
+    "SearchResult": "ops.find", "SourceReport": "ops.find", "Hit": "ops.ranking", "InfoResult": "ops.lookup",
+    "SourceStatus": "hubs.base", "Context": "core.context",
     "PullReport": "models.pull", "PullResult": "models.pull", "PulledFile": "models.pull",
     "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache",
     "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
@@ -57,10 +57,10 @@ _LAZY = {
     "ImportReport": "models.bundle",
     "BundledModel": "models.bundle", "BundledFile": "models.bundle",
     "LockReport": "ops.lock", "Lock": "models.lock", "LockedModel": "models.lock", "LockedFile": "models.lock",
-    **{name: "errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError", "CatalogError",
-                                   "SourceError", "OfflineError", "UnreachableError", "TimedOutError",
-                                   "RateLimitedError", "ServerError", "BadAnswerError", "MissingHomeError",
-                                   "OutputError", "ZoofindWarning")},
+    **{name: "core.errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError",
+                                        "CatalogError", "SourceError", "OfflineError", "UnreachableError",
+                                        "TimedOutError", "RateLimitedError", "ServerError", "BadAnswerError",
+                                        "MissingHomeError", "OutputError", "ZoofindWarning")},
 }
 
 
@@ -78,9 +78,9 @@ def search(
     limit: int = 20, offline: bool = False, timeout: float = 5.0, refresh: bool = False,
 ) -> SearchResult:
     """`zoofind search`: the catalog and every searching source, ranked; see the README for each option."""
-    from .context import Context
+    from .core.context import Context
     from .hubs import SearchQuery
-    from .search_runner import search as run
+    from .ops.find import search as run
 
     sources = (source,) if isinstance(source, str) else tuple(source or ())
     query = SearchQuery(text=text, sources=tuple(dict.fromkeys(sources)), task=task, domain=domain, framework=framework,
@@ -90,8 +90,8 @@ def search(
 
 def info(id: str, *, offline: bool = False, timeout: float = 5.0) -> InfoResult:  # noqa: A002 - mirrors the CLI's ID
     """`zoofind info`: one record with what it needs (``requirements``, ``install``) and ``warnings``."""
-    from .context import Context
-    from .lookup import info as run
+    from .core.context import Context
+    from .ops.lookup import info as run
 
     return run(id, Context.from_env(offline=offline, timeout=timeout))
 
@@ -110,7 +110,7 @@ def pull(
     """
     from pathlib import Path
 
-    from .context import Context
+    from .core.context import Context
     from .models.pull import PullOptions
     from .ops.pull import pull as run
 
@@ -119,7 +119,7 @@ def pull(
     ctx = Context.from_env(offline=offline, timeout=timeout)
     wanted = [ids] if isinstance(ids, str) else list(ids)
     if lock is not None:
-        from .errors import UsageError
+        from .core.errors import UsageError
         from .ops import lockfile
         from .ops.lock import pull_locked
 
@@ -141,7 +141,7 @@ def lock(
     """
     from pathlib import Path
 
-    from .context import Context
+    from .core.context import Context
     from .models.pull import PullOptions
     from .ops import lockfile
     from .ops.lock import lock as run
@@ -165,7 +165,7 @@ def cached(
     a duration text (``"30d"``); ``tier``: ``local`` or ``shared`` (``ZOOFIND_SHARED_CACHE``).
     Nothing is sent over the network.
     """
-    from .context import Context
+    from .core.context import Context
     from .ops.inventory import cached_models, parse_age, parse_size, select
 
     size = parse_size(larger_than) if isinstance(larger_than, str) else larger_than
@@ -177,7 +177,7 @@ def cached(
 def verify_cache(ids: Sequence[str] = ()) -> list[Verified]:
     """`zoofind cache verify`: each cached model (or those named) re-hashed; ``Verified.problems`` lists bad or
     missing files."""
-    from .context import Context
+    from .core.context import Context
     from .ops.inventory import verify
 
     return verify(Context.from_env(offline=True), ids)
@@ -185,7 +185,7 @@ def verify_cache(ids: Sequence[str] = ()) -> list[Verified]:
 
 def plan_cache_removal(ids: Sequence[str]) -> list[Removal]:
     """What `zoofind cache rm IDS` would delete (``Removal``: paths and bytes freed); nothing is deleted."""
-    from .context import Context
+    from .core.context import Context
     from .ops.inventory import plan_removal
 
     return plan_removal(Context.from_env(offline=True), ids)
@@ -193,7 +193,7 @@ def plan_cache_removal(ids: Sequence[str]) -> list[Removal]:
 
 def plan_cache_prune(*, max_size: int | str | None = None, unused_for: float | str | None = None) -> list[Removal]:
     """What `zoofind cache prune` would evict (least recently used first) and stale partials; nothing is deleted."""
-    from .context import Context
+    from .core.context import Context
     from .ops.inventory import parse_age, parse_size, plan_prune
 
     size = parse_size(max_size) if isinstance(max_size, str) else max_size
@@ -211,7 +211,7 @@ def remove_from_cache(plan: Sequence[Removal]) -> Removed:
 
 def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
     """`zoofind cache path`: what the framework loads for a cached model; ``NotFoundError`` if not cached."""
-    from .context import Context
+    from .core.context import Context
     from .ops.inventory import path_of
 
     return path_of(id, Context.from_env(offline=True))
@@ -219,7 +219,7 @@ def cache_path(id: str) -> str:  # noqa: A002 - mirrors the CLI's ID
 
 def list_sources(*, offline: bool = False, timeout: float = 3.0) -> list[SourceStatus]:
     """`zoofind sources`: each source's endpoint, reachability (probed unless offline), credentials, cache age."""
-    from .context import Context
+    from .core.context import Context
     from .hubs import statuses
 
     ctx = Context.from_env(offline=offline, timeout=timeout)

@@ -22,9 +22,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import CatalogError, UsageError
-from .ids import parse_id
-from .records import KINDS, Record
+from .core.errors import CatalogError, UsageError
+from .hubs.ids import parse_id
+from .models.records import KINDS, Record
 
 if TYPE_CHECKING:
     from .textindex import LayeredIndex, TextIndex
@@ -184,7 +184,7 @@ def _defaults() -> dict[str, Any]:
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import codecs
 
-    from .tomlread import tomllib
+    from .core.tomlread import tomllib
 
     try:
         raw = path.read_bytes()
@@ -542,8 +542,8 @@ def _user_cache_file(folder: Path) -> Path | None:
     """Where the compiled form of ``folder`` is kept; None when there is no cache to use."""
     import hashlib
 
-    from . import paths
-    from .errors import MissingHomeError
+    from .core import paths
+    from .core.errors import MissingHomeError
 
     try:
         cache = paths.cache_dir(os.environ)
@@ -583,7 +583,7 @@ def _write_user_cache(path: Path, want: Mapping[str, Any], index_line: bytes, re
     """Write the compiled user catalog atomically; a cache that cannot be written only costs a compile next time."""
     import zlib
 
-    from .atomic import replacing
+    from .core.atomic import replacing
 
     crc = zlib.crc32(records, zlib.crc32(index_line))
     key = {**want, "length": len(index_line) + len(records), "crc32": crc}
@@ -611,7 +611,7 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
     """
     import gc
 
-    from .version import __version__
+    from .core.version import __version__
 
     folder = folder.resolve()
     files = sorted(folder.glob("*.toml"))

@@ -101,10 +101,11 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from .bodies import GZIP_SUFFIXES, Body, BodyHandler, Data, Faults, Logged, git_blob_oid, send_body
@@ -312,7 +313,7 @@ class HubFile:
         return hashlib.sha256(b"xet:" + (self.sha256 or "").encode()).hexdigest()
 
     @classmethod
-    def of(cls, path: str, data: Data, *, lfs: bool, xet: bool) -> "HubFile":
+    def of(cls, path: str, data: Data, *, lfs: bool, xet: bool) -> HubFile:
         body = Body(data)
         if lfs or xet:
             return cls(path, body.size, git_blob_oid(lfs_pointer(body.sha256, body.size)), body.sha256, body, xet)
@@ -419,7 +420,7 @@ class HubServer(Faults):
         self._clock = 0
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "HubServer":
+    def start(self) -> HubServer:
         server = self
 
         class Handler(_Handler):
@@ -450,7 +451,7 @@ class HubServer(Faults):
             except OSError:
                 pass
 
-    def __enter__(self) -> "HubServer":
+    def __enter__(self) -> HubServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -35,8 +35,9 @@ import json
 import struct
 import threading
 import zlib
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from .loopback import LoopbackServer, QuietHandler

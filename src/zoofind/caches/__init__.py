@@ -8,7 +8,6 @@
   ``hub.load`` uses without a request.
 * ``kagglehub``: kagglehub's model cache (``models/<handle>/<version>`` and ``.complete`` markers;
   pull fills it through ``hubs.kaggle.pull``).
-* ``archive``: archives checked whole and extracted safely, for TF Hub and Kaggle.
 * ``shared``: the read-only shared tier (``ZOOFIND_SHARED_CACHE``).
 
 Each says where a model's files go, where a download's partial bytes and lock live (on the
@@ -20,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from ..errors import BadAnswerError
+from ..core.errors import BadAnswerError
 
 
 def safe_relpath(path: str, *, what: str) -> str:

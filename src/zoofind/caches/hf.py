@@ -59,9 +59,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import paths
-from ..atomic import TMP_PREFIX, replacing
-from ..errors import ZoofindError
+from ..core import paths
+from ..core.atomic import TMP_PREFIX, replacing
+from ..core.errors import ZoofindError
 
 if TYPE_CHECKING:
     from ..hubs.base import FileEntry

@@ -29,8 +29,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..atomic import TMP_PREFIX
-from ..errors import ZoofindError
+from ..core.atomic import TMP_PREFIX
+from ..core.errors import ZoofindError
 from ..fetch.integrity import IntegrityError
 from ..fetch.locks import LOCK_PREFIX
 from ..fetch.partial import PREFIX as PARTIAL_PREFIX
@@ -148,7 +148,7 @@ def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[s
     those sizes; an archive of some other version is refused like a damaged one. ``limit``:
     the bytes it may expand to (``ZOOFIND_MAX_EXTRACT``; None: ``archive.bound``'s default).
     """
-    from .archive import extract
+    from ..fetch.archive import extract
 
     tmp = _fresh_tmp(folder)
     try:

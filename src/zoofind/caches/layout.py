@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..atomic import TMP_PREFIX
-from ..errors import UsageError
+from ..core.atomic import TMP_PREFIX
+from ..core.errors import UsageError
 from ..fetch.partial import PREFIX
 from ..models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
 from . import shared
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
 
 #: A partial download or temporary folder this old belongs to a pull that stopped and never resumed.
 STALE_PARTIAL = 86400.0

@@ -203,7 +203,7 @@ def _link(source: Path, local: Path) -> str:
     moves behind a stable name keeps working. Where the user's cache cannot hold symlinks,
     the file is copied (still no network).
     """
-    from ..atomic import TMP_PREFIX
+    from ..core.atomic import TMP_PREFIX
 
     local.parent.mkdir(parents=True, exist_ok=True)
     tmp = local.with_name(f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{local.name}")
@@ -291,7 +291,7 @@ def link_snapshot(local: RepoCache, revision: str, env: Mapping[str, str]) -> Sn
     the ref last). None when no root has the revision; ``OfflineError`` when a root has it
     but a file fails its check (nothing of that revision becomes visible then).
     """
-    from ..errors import OfflineError
+    from ..core.errors import OfflineError
     from ..fetch.integrity import Expected
     from .hf import RepoCache
 

@@ -32,11 +32,11 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..atomic import replacing
+from ..core.atomic import replacing
+from ..fetch.archive import extract
 from ..fetch.integrity import IntegrityError
 from ..fetch.locks import LOCK_PREFIX, lock_for
 from ..models.lock import LockedArchive
-from .archive import extract
 
 CANONICAL = "https://tfhub.dev"
 ENV = "TFHUB_CACHE_DIR"

@@ -36,7 +36,7 @@ from typing import Annotated, Any, NoReturn, cast
 import typer
 from typer.core import TyperGroup
 
-from ..version import __version__
+from ..core.version import __version__
 from .completion import COMPLETE_VAR
 
 HELP = (
@@ -59,16 +59,16 @@ HELP = (
 # registered command before running one: ~30 ms for all 14); `--help`, completion and the
 # "did you mean" of an unknown command still see every name (_LazyGroup).
 COMMANDS = {
-    "search": "search:register",
-    "info": "info:register",
-    "pull": "pull:register",
-    "lock": "lock:register",
-    "export": "bundle:register_export",
-    "import": "bundle:register_import",
-    "list-frameworks": "frameworks:register",
-    "sources": "sources:register",
+    "search": "commands.search:register",
+    "info": "commands.info:register",
+    "pull": "commands.pull:register",
+    "lock": "commands.lock:register",
+    "export": "commands.bundle:register_export",
+    "import": "commands.bundle:register_import",
+    "list-frameworks": "commands.frameworks:register",
+    "sources": "commands.sources:register",
     "completion": "completion:register",
-    "cache": "cache:register",
+    "cache": "commands.cache:register",
 }
 
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ..context import check_timeout
-from ..errors import UsageError, ZoofindWarning, describe
-from ..output import FORMATS, Environment, check_formats
+from ..core.context import check_timeout
+from ..core.errors import UsageError, ZoofindWarning, describe
 from .completers import complete_format
+from .render.output import FORMATS, Environment, check_formats
 
 _env: Environment | None = None
 

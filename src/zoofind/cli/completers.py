@@ -36,7 +36,7 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
                 out[alias] = "DEFAULT weights: " + target.partition(":")[2]
     except Exception:  # noqa: BLE001 - a broken catalog must not print into the user's shell
         return []
-    from ..safetext import clean
+    from ..core.safetext import clean
 
     # Names from a user catalog reach the shell's completion menu: no escape codes there either.
     return [(clean(rid), " ".join(clean(str(name or "")).split())) for rid, name in sorted(out.items())]
@@ -44,7 +44,7 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
 
 def complete_format(incomplete: str) -> list[tuple[str, str]]:
     """The output formats (``--format``)."""
-    from ..output import FORMATS
+    from .render.output import FORMATS
 
     return [(f, _FORMAT_HELP.get(f, "")) for f in FORMATS if f.startswith(incomplete)]
 
@@ -58,7 +58,7 @@ def complete_source(incomplete: str) -> list[tuple[str, str]]:
 
 def complete_sort(incomplete: str) -> list[str]:
     """The sort keys (``--sort``)."""
-    from ..search_runner import SORTS
+    from ..ops.find import SORTS
 
     return [key for key in SORTS if key.startswith(incomplete)]
 

@@ -8,8 +8,9 @@
   prefix) and the check that runs before anything becomes visible.
 * ``locks``: one process per target at a time, with locks that work where ``flock``
   does not (NFS, Lustre, GPFS), and that a killed process never holds forever.
-* ``extract``: archives unpacked with ``tarfile``'s data filter into a temporary folder.
+* ``archive``: archives checked whole (members, sizes, links) and unpacked with ``tarfile``'s
+  data filter into a temporary folder, for every hub that ships archives.
 
-Where the files go (each framework's own cache layout) is ``zoofind.caches``; which files
+Where the files go (each framework's own cache layout) is each hub's; which files
 a model needs is its source's answer. Nothing here prints.
 """

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from ..errors import SourceError, ZoofindError
+from ..core.errors import SourceError, ZoofindError
 from .integrity import Expected, Follower, Hasher, IntegrityError, hash_file, verify
 from .locks import lock_for, try_acquire
 from .partial import Partial
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ..caches.shared import Linked
-    from ..context import Context
+    from ..core.context import Context
 
 #: Files at least this big may be split into byte ranges over several connections.
 RANGED_MIN = 32 * 1024 * 1024
@@ -806,9 +806,9 @@ class Engine:
 
     def _status_error(self, job: _Job, resp: httpx.Response) -> ZoofindError:
         """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""
-        from ..errors import AccessDeniedError, NotFoundError
+        from ..core.errors import AccessDeniedError, NotFoundError
+        from ..core.redaction import redact_url
         from ..net.errors import from_status
-        from ..redaction import redact_url
 
         where = redact_url(f"{urlsplit(str(resp.url)).scheme}://{urlsplit(str(resp.url)).netloc}")
         if resp.status_code in (401, 403):

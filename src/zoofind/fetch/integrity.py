@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ZoofindError
+from ..core.errors import ZoofindError
 
 #: Files are read back for hashing in blocks this big (hashlib releases the GIL on them).
 READ_BLOCK = 4 * 1024 * 1024

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json
+from ..core.atomic import write_json
 
 PREFIX = ".zoofind-partial-"
 STATE_VERSION = 1

@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
     from .base import Source, SourceStatus
     from .spec import SourceSpec
 
@@ -296,8 +296,8 @@ def statuses(ctx: Context, *, probe: bool = True) -> list[SourceStatus]:
     from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
-    from ..errors import describe
-    from ..redaction import redact_text, redact_url
+    from ..core.errors import describe
+    from ..core.redaction import redact_text, redact_url
     from .base import SourceStatus
 
     def one(spec: SourceSpec) -> SourceStatus:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ..records import ParsedId, Record
+from ..models.records import ParsedId, Record
 from .spec import SourceSpec
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
     from . import SearchQuery
 
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import catalog as catalog_mod
-from ..records import ParsedId, Record
+from ..models.records import ParsedId, Record
 from .spec import SourceSpec
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
     from . import Registry, SearchQuery
     from .base import FileEntry, SourceAnswer, SourceStatus
 

@@ -27,13 +27,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from ..context import Context
+    from ..core.context import Context
     from ..fetch.engine import Fetched
     from ..models.bundle import Placement
     from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
     from ..models.lock import LockedFile, LockedModel
     from ..models.pull import ModelPlan, PullOptions, PullResult
-    from ..records import ParsedId
+    from ..models.records import ParsedId
 
 # == pull: plan, place =============================================================
 class Pulls(Protocol):

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import OfflineError
+from ..core.errors import OfflineError
+from ..core.units import human_bytes
 from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
 from ..frameworks import weights_format_of
 from ..models.lock import LockedFile, LockedModel
-from ..units import human_bytes
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
     from ..models.lock import LockedArchive
     from ..models.pull import PullOptions, PullResult
     from .base import FileEntry

@@ -1,6 +1,6 @@
 """What a source is: its ``SourceSpec``, declared once by the source itself.
 
-The id grammar (``zoofind.ids``), the search runner and the CLI read these declarations
+The id grammar (``zoofind.hubs.ids``), the search runner and the CLI read these declarations
 and know no source by name. A plain class with slots, not a dataclass: every start-up
 defines it (the specs are read on the offline search path), and a dataclass with this
 many fields costs about a millisecond to define. Instances are immutable all the same.
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
 
 _FIELDS = ("name", "title", "network", "searches", "replaces_snapshot", "ref_pattern", "example", "url_prefixes",
            "claims_bare_ids", "normalise", "ref_from_url", "family", "endpoint_variable", "default_endpoint", "active")

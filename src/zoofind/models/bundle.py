@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EXIT_OK, first_failure
-from ..models.lock import LockedFile, LockedModel
+from ..core.errors import EXIT_OK, first_failure
+from .lock import LockedFile, LockedModel
 
 
 @dataclass(frozen=True)

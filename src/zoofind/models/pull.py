@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, first_failure
+from ..core.errors import EXIT_OK, first_failure
 
 if TYPE_CHECKING:
     from ..fetch.engine import Download

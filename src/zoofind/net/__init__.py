@@ -7,6 +7,8 @@
 * ``errors``: the one mapping from transport exceptions and HTTP statuses to zoofind's
   error kinds (``errors.describe`` and the answer cache's "is this transient" use it).
 * ``probe``: the reachability check `zoofind sources` makes.
+* ``answers``: live answers cached on disk with a TTL, served stale when the network is down.
+* ``deadline``: one call's time budget, shared by its requests.
 
 Nothing here is imported on the offline search path: httpx costs ~80 ms to import.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 
 
 class Deadline:

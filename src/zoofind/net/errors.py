@@ -1,4 +1,4 @@
-"""Transport exceptions and HTTP statuses -> zoofind's error kinds (``zoofind.errors``).
+"""Transport exceptions and HTTP statuses -> zoofind's error kinds (``zoofind.core.errors``).
 
 One table for every source: the kinds carry ``transient`` (retry, serve a stale
 answer), ``timed_out`` and ``retry_after``, so nothing downstream matches on class
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..errors import (
+from ..core.errors import (
     TRANSLATORS,
     AccessDeniedError,
     BadAnswerError,
@@ -28,7 +28,7 @@ from ..errors import (
     UnreachableError,
     ZoofindError,
 )
-from ..redaction import redact_text
+from ..core.redaction import redact_text
 
 
 def where(url: str | httpx.URL) -> str:

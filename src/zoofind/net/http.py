@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..errors import BadAnswerError, OfflineError, TimedOutError
-from ..version import __version__
+from ..core.errors import BadAnswerError, OfflineError, TimedOutError
+from ..core.version import __version__
 from . import retry as retry_policy
 from .deadline import Deadline
 from .errors import from_status, from_transport, refused_redirect, where
@@ -43,7 +43,7 @@ from .errors import from_status, from_transport, refused_redirect, where
 if TYPE_CHECKING:
     import ssl
 
-    from ..context import Context
+    from ..core.context import Context
 
 USER_AGENT = f"zoofind/{__version__} (+https://arxiv.org/abs/2003.11755)"
 #: The largest API answer zoofind reads (a Hub listing of 100 models with files is ~2 MB).

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import SourceError
-from ..redaction import redact_url
+from ..core.errors import SourceError
+from ..core.redaction import redact_url
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from ..core.context import Context
 
 
 def probe(ctx: Context, service: str, url: str, *, method: str = "GET") -> tuple[bool | None, str | None]:

@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from ..caches.layout import PlainLayout, in_shared
-from ..context import Context
-from ..errors import AccessDeniedError, NotFoundError, UsageError
+from ..core.context import Context
+from ..core.errors import AccessDeniedError, NotFoundError, UsageError
 from ..fetch.locks import lock_for, try_acquire
 from ..hubs import registry
+from ..hubs.ids import split_revision
 from ..hubs.protocol import Caches
-from ..ids import split_revision
 from ..models.cache import TIERS, CachedModel, Removal, Removed, Skipped, Verified
 from .resolve import resolve_id
 
@@ -102,7 +102,7 @@ _AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
 
 def parse_size(text: str) -> int:
     """``50M``, ``1G`` (decimal), ``50MiB``, ``1GiB`` (binary), ``1500`` (bytes) -> bytes."""
-    from ..units import parse_bytes
+    from ..core.units import parse_bytes
 
     size = parse_bytes(text)
     if size is None:

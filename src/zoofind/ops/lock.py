@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..context import Context
-from ..errors import UsageError
+from ..core.context import Context
+from ..core.errors import UsageError
 from ..hubs import registry
-from ..ids import parse_id
+from ..hubs.ids import parse_id
 from ..models.lock import Lock, LockedModel
 from ..models.pull import ModelPlan, PullOptions, PullReport, PullResult
 from .pull import Failed, failed, pull, run_plans

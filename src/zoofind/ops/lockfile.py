@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from ..models.lock import SCHEMA, Lock, LockedArchive, LockedFile, LockedModel
 
 #: The name ``zoofind lock`` writes and ``pull --lock`` reads when none is given.
@@ -81,7 +81,7 @@ def dumps(lock: Lock, *, name: str = DEFAULT_NAME) -> str:
 
 def write(lock: Lock, path: Path) -> None:
     """Write atomically: a lock file is never seen half-written."""
-    from ..atomic import replacing
+    from ..core.atomic import replacing
 
     with replacing(path, "w") as fh:
         fh.write(dumps(lock, name=path.name))
@@ -103,7 +103,7 @@ def read(path: Path) -> Lock:
 
 
 def loads(text: str, *, origin: str = "<lock>") -> Lock:
-    from ..tomlread import tomllib
+    from ..core.tomlread import tomllib
 
     try:
         data = tomllib.loads(text)
@@ -152,9 +152,9 @@ def _lock(data: Mapping[str, Any], origin: str) -> Lock:
 
 def _model(entry: Any) -> LockedModel:
     from ..caches import safe_relpath
-    from ..errors import BadAnswerError
+    from ..core.errors import BadAnswerError
     from ..hubs import registry  # not at the top: a bundle's import path loads no hub until it reads a lock
-    from ..ids import parse_id
+    from ..hubs.ids import parse_id
 
     if not isinstance(entry, dict):
         raise _Bad("not a table")

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from .. import catalog as catalog_mod
-from ..atomic import replacing
 from ..caches.shared import tier_of
-from ..context import Context
-from ..errors import UsageError, describe
+from ..core.atomic import replacing
+from ..core.context import Context
+from ..core.errors import UsageError, describe
 from ..frameworks import Requirement, check_requirements, install_command, requirements
 from ..hubs import registry
+from ..hubs.ids import parse_id, split_revision
 from ..hubs.pulling import PICKLE_FLAG, is_pickle
-from ..ids import parse_id, split_revision
 from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullResult
 from .resolve import resolve_id
 
@@ -206,7 +206,7 @@ def _requirements(plan: ModelPlan, ctx: Context) -> _Needs:
     record = catalog_mod.load().get(plan.id)
     if record is None and registry.ability(plan.source, "pull").describes_uncurated:
         # Not curated: what the hub says (the info answer is cached); never worth failing the pull for.
-        from ..lookup import lookup  # the info machinery: only for a model the catalog lacks
+        from .lookup import lookup  # the info machinery: only for a model the catalog lacks
 
         try:
             record, _ = lookup(plan.id, ctx)

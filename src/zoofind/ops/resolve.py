@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from ..context import Context
-from ..errors import UsageError
+from ..core.context import Context
+from ..core.errors import UsageError
 from ..hubs import SearchQuery
-from ..ids import id_help, parse_id
-from ..records import ParsedId
+from ..hubs.ids import id_help, parse_id
+from ..models.records import ParsedId
 
 #: How many candidates an ambiguous bare name lists.
 SHOWN_CANDIDATES = 8
@@ -34,8 +34,8 @@ def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
         return parse_id(raw)
 
     # Only a bare name needs the catalog's search: a full id (every pull of one) skips ~5 ms of imports.
-    from ..ranking import exact
-    from ..search_runner import search
+    from .find import search
+    from .ranking import exact
 
     offline = Context.from_env(offline=True, environ=ctx.environ if ctx is not None else None)
     try:

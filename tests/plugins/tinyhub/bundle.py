@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
-from zoofind.ids import parse_id
-from zoofind.models.lock import LockedFile, LockedModel
+from zoofind.hubs.ids import parse_id
 from zoofind.models.bundle import FileSlot, Placement
+from zoofind.models.lock import LockedFile, LockedModel
 
 MARKER = ".complete"
 

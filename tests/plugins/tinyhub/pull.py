@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoofind.atomic import replacing
-from zoofind.errors import NotFoundError, OfflineError
+from zoofind.core.atomic import replacing
+from zoofind.core.errors import NotFoundError, OfflineError
 from zoofind.fetch.engine import Download
 from zoofind.fetch.integrity import Expected
 from zoofind.hubs.base import FileEntry

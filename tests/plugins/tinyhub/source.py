@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from zoofind.hubs.base import FileEntry, FileSet, SourceAnswer, SourceStatus
+from zoofind.models.records import Record
 from zoofind.net.errors import from_status
 from zoofind.net.http import Session
-from zoofind.records import Record
 
 from . import SPEC
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ...errors import UsageError
+from ...core.errors import UsageError
 from ..spec import SourceSpec
 
 if TYPE_CHECKING:

@@ -22,10 +22,10 @@ import re
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...core.redaction import redact_url
 from ...net.errors import from_status, where
 from ...net.http import Answer, Session
-from ...redaction import redact_url
 from .. import Repairs
 from .mapping import screen, usable_id
 

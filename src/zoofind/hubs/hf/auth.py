@@ -15,8 +15,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ...paths import hf_home
-from ...redaction import fingerprint as secret_fingerprint
+from ...core.paths import hf_home
+from ...core.redaction import fingerprint as secret_fingerprint
 
 
 def token_path(env: Mapping[str, str]) -> Path:

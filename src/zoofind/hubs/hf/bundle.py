@@ -10,10 +10,10 @@ from pathlib import Path
 from ...caches import safe_relpath
 from ...caches.hf import RepoCache, hub_cache
 from ...caches.shared import hub_caches
-from ...errors import BadAnswerError
-from ...ids import parse_id
+from ...core.errors import BadAnswerError
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
+from ..ids import parse_id
 
 
 def _repo(model: LockedModel, root: Path) -> RepoCache:

@@ -30,8 +30,8 @@ from ...caches.hf import (
     store_dir,
     store_references,
 )
-from ...context import Context
-from ...errors import NotFoundError
+from ...core.context import Context
+from ...core.errors import NotFoundError
 from ...fetch.integrity import Expected, hash_file
 from ...fetch.partial import PREFIX
 from ...models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified

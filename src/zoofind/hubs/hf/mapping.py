@@ -18,7 +18,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BadAnswerError
+from ...core.errors import BadAnswerError
+from ...core.redaction import redact_url
 from ...frameworks import (
     FORMAT_ORDER,
     LIBRARIES,
@@ -29,8 +30,7 @@ from ...frameworks import (
     weights_formats,
 )
 from ...frameworks import canonical as canonical_library
-from ...records import Record
-from ...redaction import redact_url
+from ...models.records import Record
 from ...tasks import canonical_task
 from .. import (
     FieldReader,

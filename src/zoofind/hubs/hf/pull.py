@@ -18,20 +18,20 @@ from urllib.parse import quote
 
 from ...caches import safe_relpath, shared
 from ...caches.hf import COMMIT_RE, RepoCache, hub_cache
-from ...errors import NotFoundError, OfflineError, ZoofindError
-from ...ids import parse_id
+from ...core.errors import NotFoundError, OfflineError, ZoofindError
+from ...core.paths import inside_home
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
-from ...paths import inside_home
-from ...records import ParsedId
+from ...models.records import ParsedId
 from .. import registry
 from ..base import FileEntry
+from ..ids import parse_id
 from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
 from .auth import find_token
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
     from ...fetch.engine import Fetched
     from .source import HfSource
 

@@ -9,11 +9,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ...cache import AnswerCache, cached, stale_note
-from ...errors import AccessDeniedError, BadAnswerError, NotFoundError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError
+from ...core.redaction import redact_url
+from ...models.records import ParsedId, Record
+from ...net.answers import AnswerCache, cached, stale_note
 from ...net.probe import probe as probe_endpoint
-from ...records import ParsedId, Record
-from ...redaction import redact_url
 from .. import Repairs, SearchQuery
 from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import SPEC
@@ -21,7 +21,7 @@ from .auth import find_token, fingerprint
 from .mapping import list_params, record_from_payload, records_from_payloads, trimmed, wanted
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
 from ...net.errors import from_status, where
 from ...net.http import Answer, Session
 from .auth import HINT, Credentials
@@ -52,7 +52,7 @@ from .auth import HINT, Credentials
 if TYPE_CHECKING:
     import httpx
 
-    from ...context import Context
+    from ...core.context import Context
 
 #: The service as people know it (error messages).
 SERVICE = "Kaggle's API"

@@ -19,8 +19,8 @@ import json
 import os
 from collections.abc import Mapping
 
-from ...paths import kaggle_config_dir
-from ...redaction import fingerprint
+from ...core.paths import kaggle_config_dir
+from ...core.redaction import fingerprint
 
 #: What to do about missing or rejected credentials.
 HINT = ("set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...caches import kagglehub, layout
-from ...context import Context
+from ...core.context import Context
 from ...models.cache import CachedModel, Removal
 from ..protocol import InShared
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ... import frameworks as vocabulary
-from ...records import Record
-from ...redaction import redact_url
+from ...core.redaction import redact_url
+from ...models.records import Record
 from .. import (
     FieldReader,
     Repairs,

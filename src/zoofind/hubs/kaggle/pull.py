@@ -30,24 +30,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...caches import kagglehub, safe_relpath
-from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
+from ...core.paths import inside_home, max_extract
+from ...core.units import human_bytes
 from ...fetch.integrity import Expected
 from ...fetch.locks import lock_for
-from ...ids import parse_id
 from ...models.lock import LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
-from ...paths import inside_home, max_extract
-from ...records import ParsedId
-from ...units import human_bytes
+from ...models.records import ParsedId
 from .. import json_int
 from ..base import FileEntry
+from ..ids import parse_id
 from ..pulling import check_folder, differs, file_label, pin_folder
 from . import SPEC, api
 from .auth import credentials
 from .mapping import Handle, framework_enum
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
     from ...fetch.engine import Download, Fetched
     from .auth import Credentials
 

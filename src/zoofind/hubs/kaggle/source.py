@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...cache import AnswerCache, cached, stale_note
-from ...errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
-from ...records import ParsedId, Record
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...models.records import ParsedId, Record
+from ...net.answers import AnswerCache, cached, stale_note
 from .. import Repairs, SearchQuery
 from ..base import FileEntry, SourceAnswer, SourceStatus
 from . import SPEC
@@ -22,7 +22,7 @@ from .auth import HINT, Credentials, credentials
 from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, list_body, model_records, trimmed
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
 
 NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched: "
                   "set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY")

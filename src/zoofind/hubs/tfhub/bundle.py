@@ -12,9 +12,9 @@ from pathlib import Path
 from ...caches import tfhub
 from ...caches.shared import tfhub_dirs
 from ...fetch.locks import lock_for
-from ...ids import parse_id
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
+from ..ids import parse_id
 
 
 class TfhubBundles:

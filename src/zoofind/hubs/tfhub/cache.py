@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from ...caches import layout, shared, tfhub
-from ...context import Context
+from ...core.context import Context
 from ...models.cache import CachedModel, Removal
 from ..protocol import InShared
 

@@ -14,20 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...caches import safe_relpath, shared, tfhub
-from ...errors import NotFoundError, OfflineError, UsageError
+from ...core.errors import NotFoundError, OfflineError, UsageError
+from ...core.paths import inside_home, max_extract
 from ...fetch.integrity import Expected
-from ...ids import parse_id
 from ...models.lock import LockedArchive, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
-from ...paths import inside_home, max_extract
-from ...records import ParsedId
+from ...models.records import ParsedId
 from .. import registry
 from ..base import FileEntry
+from ..ids import parse_id
 from ..pulling import check_folder, choose, differs, file_label, locked_missing, not_locked, offline_hint, pin_folder
 from . import SPEC
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
     from ...fetch.engine import Fetched
 
 

@@ -34,17 +34,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from ... import catalog as catalog_mod
-from ...cache import AnswerCache, cached
-from ...errors import BadAnswerError, NotFoundError
+from ...core.errors import BadAnswerError, NotFoundError
+from ...core.redaction import redact_url
+from ...models.records import ParsedId, Record
+from ...net.answers import AnswerCache, cached
 from ...net.probe import probe as probe_endpoint
-from ...records import ParsedId, Record
-from ...redaction import redact_url
 from .. import SearchQuery
 from ..base import FileEntry, SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
 
 SERVICE = "tfhub.dev"
 MAX_REDIRECTS = 10

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..spec import SourceSpec
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
     from .. import Registry
 
 DEFAULT_ENDPOINT = "https://download.pytorch.org/models"

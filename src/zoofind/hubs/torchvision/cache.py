@@ -13,7 +13,7 @@ from pathlib import Path
 from ... import catalog as catalog_mod
 from ...caches import layout, shared
 from ...caches.torch import checkpoints, lock_path, scan
-from ...context import Context
+from ...core.context import Context
 from ...fetch.integrity import Expected, hash_file
 from ...models.cache import CachedModel, Problem, Removal, Verified
 from ..protocol import InShared

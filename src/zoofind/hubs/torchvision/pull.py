@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING, cast
 
 from ...caches import safe_relpath, shared
 from ...caches.torch import checkpoints, lock_path
-from ...errors import NotFoundError, OfflineError, UsageError
+from ...core.errors import NotFoundError, OfflineError, UsageError
+from ...core.paths import inside_home
 from ...fetch.integrity import Expected
-from ...ids import parse_id
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
-from ...paths import inside_home
-from ...records import ParsedId
+from ...models.records import ParsedId
 from .. import registry
 from ..base import FileEntry
+from ..ids import parse_id
 from ..pulling import choose, differs, file_label, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
     from ...fetch.engine import Fetched
     from .source import TorchvisionSource
 

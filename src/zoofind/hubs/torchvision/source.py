@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog as catalog_mod
-from ...atomic import try_write_json
-from ...errors import NotFoundError, SourceError, UsageError
+from ...core.atomic import try_write_json
+from ...core.errors import NotFoundError, SourceError, UsageError
+from ...models.records import ParsedId, Record
 from ...net.probe import probe as probe_endpoint
-from ...records import ParsedId, Record
 from .. import SearchQuery
 from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 from .installed import installed_torchvision
 
 if TYPE_CHECKING:
-    from ...context import Context
+    from ...core.context import Context
 
 #: Bumped when the stored registry's shape or the entry mapping changes: older files are re-read.
 REGISTRY_FORMAT = 1

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ...context import Context
-from ...errors import UsageError
+from ...core.context import Context
+from ...core.errors import UsageError
 from ...fetch.integrity import Hasher
 from ...models.bundle import BundledFile, BundledModel, ExportReport
 from ...models.lock import Lock, LockedFile

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from typing import IO
 
-from ...context import Context
+from ...core.context import Context
+from ...core.paths import max_extract
 from ...models.bundle import ImportReport
-from ...paths import max_extract
 from .manifest import MANIFEST, BundleError, check_listing, check_lock, read_manifest
 from .placer import Growth, Placer
 from .places import check_present, discard, plan_model, result

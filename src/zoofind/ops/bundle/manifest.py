@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ...errors import UsageError, ZoofindError
+from ...core.errors import UsageError, ZoofindError
+from ...core.tomlread import tomllib
 from ...fetch.integrity import Expected, Hasher, IntegrityError, verify
 from ...hubs import registry
-from ...ids import parse_id
+from ...hubs.ids import parse_id
 from ...models.lock import Lock, LockedFile
-from ...tomlread import tomllib
 from .. import lockfile
 
 #: The bundle layout's version, written as ``bundle = N`` at the top of the manifest.

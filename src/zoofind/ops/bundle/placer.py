@@ -7,8 +7,8 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from ...caches.archive import bound, too_large
-from ...errors import ZoofindError
+from ...core.errors import ZoofindError
+from ...fetch.archive import bound, too_large
 from ...fetch.integrity import Hasher, IntegrityError
 from ...fetch.locks import lock_for, try_acquire
 from .manifest import BundleError, Member, check_bytes, check_member, expected, file_label, member_name

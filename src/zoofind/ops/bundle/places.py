@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ...errors import describe
+from ...core.errors import describe
+from ...core.paths import inside_home
 from ...fetch.integrity import Hasher, IntegrityError
 from ...hubs import registry
 from ...hubs.protocol import Bundles
 from ...models.bundle import BundledFile, BundledModel, FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
-from ...paths import inside_home
 from .manifest import BundleError, check_bytes, expected, file_label, member_name
 from .pump import Progress, Pump, emit, read_fd, ticker
 

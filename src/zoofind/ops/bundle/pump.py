@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ...atomic import TMP_PREFIX
+from ...core.atomic import TMP_PREFIX
 from ...fetch.engine import ProgressEvent
 from ...fetch.integrity import Hasher
 

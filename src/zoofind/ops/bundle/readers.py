@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
-from ...errors import UsageError
+from ...core.errors import UsageError
 from .manifest import BLOBS, MANIFEST, MANIFEST_MAX, REMAKE, BundleError, Member, refused
 from .pump import BLOCK, Reader, fd_reader
 

@@ -21,9 +21,9 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import IO, Any, Union
 
-from .errors import Described, OutputError, UsageError, ZoofindError
-from .safetext import clean, json_safe
-from .units import human_count
+from ...core.errors import Described, OutputError, UsageError, ZoofindError
+from ...core.safetext import clean, json_safe
+from ...core.units import human_count
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "jsonl", "tsv", "ids")
@@ -341,7 +341,7 @@ def first_time(key: str) -> bool:
     marker in zoofind's cache folder remembers it. Where none can be kept, every time is the first."""
     import hashlib
 
-    from .paths import cache_dir
+    from ...core.paths import cache_dir
 
     try:
         marker = cache_dir(os.environ) / "said" / hashlib.sha256(key.encode()).hexdigest()[:24]

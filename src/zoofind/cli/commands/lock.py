@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from .common import (
+from ..common import (
     AllFilesOpt,
     ExcludeOpt,
     FetchTimeoutOpt,
@@ -21,7 +21,7 @@ from .common import (
     ids_from,
     reporting,
 )
-from .completers import complete_id
+from ..completers import complete_id
 
 EPILOG = epilog([
     "zoofind lock hf:facebook/esm2_t6_8M_UR50D torchvision:resnet50 -o study.lock",
@@ -59,9 +59,9 @@ def lock(
     """Pin models to exact revisions and bytes in a lock file, so a study's models can be fetched again exactly."""
     e = env()
     with reporting(e):
-        from .. import lock as run_lock
-        from ..ops.lockfile import dumps
-        from ..pull_output import progress_bars, render_lock
+        from ... import lock as run_lock
+        from ...ops.lockfile import dumps
+        from ..render.pull import progress_bars, render_lock
 
         wanted = ids_from(ids)
         form = e.pick_format(fmt, as_json)

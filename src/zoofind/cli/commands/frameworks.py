@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, env, epilog, reporting
+from ..common import FormatOpt, JsonOpt, env, epilog, reporting
 
 
 def list_frameworks(
@@ -15,9 +15,9 @@ def list_frameworks(
     """Frameworks and model libraries: pip packages, installed version, catalog models that need each."""
     e = env()
     with reporting(e):
-        from .. import catalog
-        from ..frameworks import framework_rows
-        from ..listing_output import render_frameworks
+        from ... import catalog
+        from ...frameworks import framework_rows
+        from ..render.listing import render_frameworks
 
         rows = framework_rows(catalog.load().all_records(), installed_only=installed)
         render_frameworks(e, e.pick_format(fmt, as_json), rows)

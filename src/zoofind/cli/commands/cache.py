@@ -4,12 +4,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from, reporting
-from .completers import complete_id
+from ..common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from, reporting
+from ..completers import complete_id
 
 if TYPE_CHECKING:
-    from ..models.cache import Removal
-    from ..output import Environment
+    from ...models.cache import Removal
+    from ..render.output import Environment
 
 EPILOG = epilog([
     "zoofind cache ls",
@@ -57,9 +57,9 @@ def ls(
      'linked_size (the table\'s "+... shared"), not in size.')
     e = env()
     with reporting(e):
-        from .. import cached
-        from ..cache_output import render_cache_ls
-        from ..ops.inventory import select
+        from ... import cached
+        from ...ops.inventory import select
+        from ..render.cache import render_cache_ls
 
         models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort,
                         tier=tier)
@@ -80,8 +80,8 @@ def verify(
      "shared tier's.")
     e = env()
     with reporting(e):
-        from .. import verify_cache
-        from ..cache_output import render_cache_verify
+        from ... import verify_cache
+        from ..render.cache import render_cache_verify
 
         with e.status("hashing…"):
             results = verify_cache(ids or ())
@@ -110,7 +110,7 @@ def rm(
      "skipped with the pull's host and pid (exit 1).")
     e = env()
     with reporting(e):
-        from .. import plan_cache_removal
+        from ... import plan_cache_removal
 
         _carry_out(e, plan_cache_removal(ids_from(ids)), dry_run=dry_run, yes=yes, from_stdin="-" in ids)
 
@@ -138,7 +138,7 @@ def prune(
     """
     e = env()
     with reporting(e):
-        from .. import plan_cache_prune
+        from ... import plan_cache_prune
 
         _carry_out(e, plan_cache_prune(max_size=max_size, unused_for=unused_for), dry_run=dry_run, yes=yes,
                    from_stdin=False)
@@ -146,10 +146,10 @@ def prune(
 
 def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: bool, from_stdin: bool) -> None:
     """Say what goes, then (asked on a terminal, else only with --yes) remove it; exit 1 if a pull kept any of it."""
-    from .. import remove_from_cache
-    from ..cache_output import render_removal_plan, render_removed
-    from ..errors import UsageError
-    from ..units import human_bytes
+    from ... import remove_from_cache
+    from ...core.errors import UsageError
+    from ...core.units import human_bytes
+    from ..render.cache import render_removal_plan, render_removed
 
     total = sum(r.bytes for r in plan)
     render_removal_plan(e, plan, dry_run=dry_run)
@@ -180,7 +180,7 @@ def path(
      "own copy before the shared tier's.")
     e = env()
     with reporting(e):
-        from .. import cache_path
+        from ... import cache_path
 
         e.write(cache_path(model_id) + "\n")
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
+from ...core.units import human_age, human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
-from .units import human_age, human_bytes
 
 if TYPE_CHECKING:
-    from .models.cache import CachedModel, Removal, Removed
+    from ...models.cache import CachedModel, Removal, Removed
 
 #: Library-side detail JSON leaves out (the Xet store blobs behind ``total_bytes``).
 _INTERNAL = ("store_blobs",)
@@ -25,7 +25,7 @@ def model_json(m: CachedModel) -> dict[str, Any]:
 
 def render_cache_ls(env: Environment, fmt: str, models: Sequence[CachedModel], *, filtered: bool = True) -> None:
     """The cached models (``filtered``: the user narrowed the list, so an empty one means "none of those")."""
-    from .ops.inventory import total
+    from ...ops.inventory import total
 
     whole = total(models)
     if fmt == "json":

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, QuietOpt, env, epilog, reporting
+from ..common import FormatOpt, JsonOpt, QuietOpt, env, epilog, reporting
 
 EXPORT_EPILOG = epilog([
     "zoofind export --lock zoofind.lock models.tar",
@@ -54,10 +54,10 @@ def export(
     to_stdout = out == "-"
     try:
         with reporting(e):
-            from ..bundle_output import binary_stdout, render_export
-            from ..errors import UsageError
-            from ..ops.bundle import export_bundle
-            from ..pull_output import progress_bars
+            from ...core.errors import UsageError
+            from ...ops.bundle import export_bundle
+            from ..render.bundle import binary_stdout, render_export
+            from ..render.pull import progress_bars
 
             if to_stdout and (fmt is not None or as_json):
                 raise UsageError("with -, stdout carries the bundle itself: there is no room for --format there",
@@ -88,10 +88,10 @@ def import_(
     """Place a bundle's files into this machine's framework caches: verified, idempotent, no network."""
     e = env()
     with reporting(e):
-        from ..bundle_output import render_import
-        from ..errors import UsageError
-        from ..ops.bundle import import_bundle
-        from ..pull_output import progress_bars
+        from ...core.errors import UsageError
+        from ...ops.bundle import import_bundle
+        from ..render.bundle import render_import
+        from ..render.pull import progress_bars
 
         form = e.pick_format(fmt, as_json)
         if bundle == "-":

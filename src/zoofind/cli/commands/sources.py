@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, env, epilog, reporting, timeout_option
+from ..common import FormatOpt, JsonOpt, OfflineOpt, env, epilog, reporting, timeout_option
 
 
 def sources(
@@ -16,12 +16,12 @@ def sources(
     """Each source: its endpoint, whether it answers now, credentials present (yes/no, never the value), cache age."""
     e = env()
     with reporting(e):
-        from .. import list_sources
-        from ..listing_output import render_sources
+        from ... import list_sources
+        from ..render.listing import render_sources
 
         with e.status("probing sources…"):
             rows = list_sources(offline=offline, timeout=timeout)
-        from ..hubs import registry
+        from ...hubs import registry
 
         for where, why in registry.problems:
             e.warn(f"plugin {where} could not be loaded: {why}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import catalog as catalog_mod
-from .context import Context
-from .errors import NotFoundError, describe
-from .frameworks import Requirement, check_requirements, install_command, requirements
-from .ops.resolve import resolve_id
-from .records import Record
+from .. import catalog as catalog_mod
+from ..core.context import Context
+from ..core.errors import NotFoundError, describe
+from ..frameworks import Requirement, check_requirements, install_command, requirements
+from ..models.records import Record
+from .resolve import resolve_id
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
     A networked source is not asked offline. Returns the record and warnings (a live
     check that failed while the catalog answered).
     """
-    from .hubs import registry
+    from ..hubs import registry
 
     pid = resolve_id(raw_id, ctx)
     base = catalog_mod.load().get(str(pid))
@@ -58,7 +58,7 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
 def info(raw_id: str, ctx: Context | None = None) -> InfoResult:
     ctx = ctx or Context.from_env()
     if not ctx.timeout > 0:
-        from .errors import UsageError
+        from ..core.errors import UsageError
 
         raise UsageError("--timeout must be positive")
     record, warnings = lookup(raw_id, ctx)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from .common import (
+from ..common import (
     AllFilesOpt,
     ExcludeOpt,
     FetchTimeoutOpt,
@@ -22,7 +22,7 @@ from .common import (
     ids_from,
     reporting,
 )
-from .completers import complete_id
+from ..completers import complete_id
 
 EPILOG = epilog([
     "zoofind pull hf:facebook/esm2_t6_8M_UR50D",
@@ -70,8 +70,8 @@ def pull(
     """Download models into each framework's own cache: verified, resumable, several at once."""
     e = env()
     with reporting(e):
-        from .. import pull as run_pull
-        from ..pull_output import progress_bars, render_pull
+        from ... import pull as run_pull
+        from ..render.pull import progress_bars, render_pull
 
         wanted = ids_from(ids or [])
         form = e.pick_format(fmt, as_json)

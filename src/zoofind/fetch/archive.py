@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from ..errors import ZoofindError
-from ..fetch.integrity import IntegrityError
-from ..paths import ENV_MAX_EXTRACT
-from ..units import binary_size, human_bytes
+from ..core.errors import ZoofindError
+from ..core.paths import ENV_MAX_EXTRACT
+from ..core.units import binary_size, human_bytes
+from .integrity import IntegrityError
 
 if TYPE_CHECKING:
     import zipfile

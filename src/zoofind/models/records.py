@@ -1,7 +1,7 @@
 """The records every source returns, and the ids that name them.
 
 Ids are ``source:ref`` (the grammar, built from each source's declaration, is in
-``zoofind.ids``). A curated model's id is its source id, so results from several
+``zoofind.hubs.ids``). A curated model's id is its source id, so results from several
 sources merge on it.
 """
 

@@ -19,14 +19,14 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .atomic import try_write_json
-from .redaction import keyed_url
-from .units import human_age
+from ..core.atomic import try_write_json
+from ..core.redaction import keyed_url
+from ..core.units import human_age
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .context import Context
+    from ..core.context import Context
 
 
 def request_blob(source: str, params: Any) -> str:
@@ -57,7 +57,7 @@ def request_key(request: str) -> str:
 
 class AnswerCache:
     def __init__(self, ctx: Context, source: str) -> None:
-        from .errors import MissingHomeError
+        from ..core.errors import MissingHomeError
 
         self.source = source
         try:
@@ -109,7 +109,7 @@ def _warn_once(message: str) -> None:
     _warned.add(message)
     import warnings
 
-    from .errors import ZoofindWarning
+    from ..core.errors import ZoofindWarning
 
     warnings.warn(message, ZoofindWarning, stacklevel=3)
 

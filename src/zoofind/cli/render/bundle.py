@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import Described, UsageError
+from ...core.errors import Described, UsageError
+from ...core.units import human_bytes
 from .output import Environment, render_results
-from .units import human_bytes
 
 if TYPE_CHECKING:
-    from .models.bundle import BundledModel, ExportReport, ImportReport
+    from ...models.bundle import BundledModel, ExportReport, ImportReport
 
 
 def binary_stdout(env: Environment) -> IO[bytes]:
@@ -44,7 +44,7 @@ def _records(env: Environment, fmt: str | None, head: dict[str, Any], models: tu
 
 def render_export(env: Environment, fmt: str | None, report: ExportReport) -> None:
     """``fmt`` None: the bundle went to stdout, so only stderr is written."""
-    from .ops.bundle.manifest import BUNDLE_VERSION
+    from ...ops.bundle.manifest import BUNDLE_VERSION
 
     head = {"command": "export", "bundle": report.bundle, "layout": report.layout, "bundle_version": BUNDLE_VERSION,
             "members": report.members, "bytes": report.bytes, "linked": report.linked, "copied": report.copied}
@@ -64,7 +64,7 @@ def render_export(env: Environment, fmt: str | None, report: ExportReport) -> No
 
 
 def render_import(env: Environment, fmt: str, report: ImportReport) -> None:
-    from .ops.bundle.manifest import BUNDLE_VERSION
+    from ...ops.bundle.manifest import BUNDLE_VERSION
 
     head = {"command": "import", "bundle": report.bundle, "layout": report.layout, "bundle_version": BUNDLE_VERSION,
             "exit_code": report.exit_code, "placed_bytes": report.placed_bytes, "present": report.present}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
+from ...core.units import human_age, human_bytes, human_count
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
-from .units import human_age, human_bytes, human_count
 
 
 def _human_value(value: Any, depth: int = 0) -> str:

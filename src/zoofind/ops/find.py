@@ -13,17 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from . import catalog as catalog_mod
-from .context import Context
-from .errors import UsageError
-from .hubs import SearchQuery, registry
+from .. import catalog as catalog_mod
+from ..core.context import Context
+from ..core.errors import UsageError
+from ..hubs import SearchQuery, registry
+from ..models.records import KINDS, Record
+from ..tasks import canonical_task
+from ..textindex import QueryTerm, TextIndex, prior
 from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
-from .records import KINDS, Record
-from .tasks import canonical_task
-from .textindex import QueryTerm, TextIndex, prior
 
 if TYPE_CHECKING:
-    from .hubs.base import SourceAnswer, SourceSpec
+    from ..hubs.base import SourceAnswer, SourceSpec
 
 SORTS = ("relevance", "downloads", "likes", "updated", "params", "size")
 
@@ -101,7 +101,7 @@ def matches(get: Callable[[str], Any], query: SearchQuery, *, bundled: bool = Fa
         if not any(want in d.lower() for d in get("domains") or ()):
             return False
     if query.framework:
-        from .frameworks import canonical as canonical_framework
+        from ..frameworks import canonical as canonical_framework
 
         want = canonical_framework(query.framework)
         have = {canonical_framework(x) for x in (*(get("frameworks") or ()), *(get("libraries") or ()))}
@@ -184,7 +184,7 @@ def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
     """Which of ``words`` the shown records contain, as the index would read them."""
     if not words:
         return set()
-    from .textindex import field_tokens
+    from ..textindex import field_tokens
 
     seen: set[str] = set()
     for hit in hits:
@@ -288,7 +288,7 @@ class _Pending:
             return None, SourceReport(name, "timeout", message=f"no answer within {self.ctx.timeout:g} s", seconds=secs)
         result, secs = self.answered[name]
         if isinstance(result, BaseException):
-            from .errors import describe
+            from ..core.errors import describe
 
             status = "timeout" if getattr(result, "timed_out", False) else "error"
             return None, SourceReport(name, status, message=describe(result).message, seconds=secs)

@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
-from .completers import complete_sort, complete_source
+from ..common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
+from ..completers import complete_sort, complete_source
 
 EPILOG = epilog([
     'zoofind search "protein language model"',
@@ -53,8 +53,8 @@ def search(
     """Search the catalog and the live model indexes, best match first."""
     e = env()
     with reporting(e):
-        from .. import search as run_search
-        from ..output import render_search
+        from ... import search as run_search
+        from ..render.output import render_search
 
         form = e.pick_format(fmt, as_json)
         with e.status(_spinner_text(source, offline) if e.stderr_isatty else ""):
@@ -70,7 +70,7 @@ def search(
         # still says how each source answered.
         from dataclasses import replace
 
-        from ..errors import SourceError
+        from ...core.errors import SourceError
 
         if form == "json":
             render_search(e, form, replace(result, hits=(), total=0))
@@ -82,8 +82,8 @@ def search(
 
 def _spinner_text(sources: list[str] | None, offline: bool) -> str:
     """What the spinner says: "searching…", or the source's own word for a slow first run."""
-    from ..context import Context
-    from ..hubs import registry
+    from ...core.context import Context
+    from ...hubs import registry
 
     ctx = Context.from_env(offline=offline)
     for spec in registry.specs():

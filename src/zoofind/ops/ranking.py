@@ -8,13 +8,13 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from .ids import family
-from .records import Record
-from .textindex import fold
+from ..hubs.ids import family
+from ..models.records import Record
+from ..textindex import fold
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
-    from .hubs import SearchQuery
+    from ..catalog import Catalog
+    from ..hubs import SearchQuery
 
 EXACT_BONUS = 100.0
 FAMILY_DAMPING = 0.97

@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from ...core.safetext import clean
+from ...core.units import human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
-from .safetext import clean
-from .units import human_bytes
 
 if TYPE_CHECKING:
-    from .fetch.engine import ProgressEvent
-    from .models.pull import PullReport, PullResult
-    from .ops.lock import LockReport
-    from .ops.lockfile import LockedModel
+    from ...fetch.engine import ProgressEvent
+    from ...models.pull import PullReport, PullResult
+    from ...ops.lock import LockReport
+    from ...ops.lockfile import LockedModel
 
 
 @contextlib.contextmanager
@@ -89,7 +89,7 @@ def render_lock(env: Environment, fmt: str, report: LockReport, written: str | N
     """``zoofind lock``: stdout ``id<TAB>pin`` a model (the commit or the sha256 it is pinned to), or
     records; stderr the pull's notes and which file was written. With ``-o -`` the lock
     itself went to stdout and nothing else does."""
-    from .ops.lockfile import to_data
+    from ...ops.lockfile import to_data
 
     lock = report.lock
     if written != "-":
@@ -127,7 +127,7 @@ def pin(m: LockedModel) -> str:
 
 def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     if not r.ok:
-        from .errors import Described
+        from ...core.errors import Described
 
         message = r.error or "failed"
         env.error(Described(message if r.id in message else f"{r.id}: {message}", r.hint, r.exit_code))

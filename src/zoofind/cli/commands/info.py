@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from .common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
-from .completers import complete_id
+from ..common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
+from ..completers import complete_id
 
 EPILOG = epilog([
     "zoofind info hf:facebook/esm2_t6_8M_UR50D",
@@ -30,8 +30,8 @@ def info(
     """Everything known about one model or resource, and what it needs to run here."""
     e = env()
     with reporting(e):
-        from .. import info as run_info
-        from ..listing_output import render_info
+        from ... import info as run_info
+        from ..render.listing import render_info
 
         result = run_info(model_id, offline=offline, timeout=timeout)
         for warning in result.warnings:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-from .errors import UsageError
-from .records import ParsedId
+from ..core.errors import UsageError
+from ..models.records import ParsedId
 
 
 def id_help() -> str:
-    from .hubs import registry
+    from . import registry
 
     examples = [s.example for s in registry.specs() if s.example]
     return "ids look like " + ", ".join(examples) if examples else "ids look like source:ref"
@@ -30,7 +30,7 @@ def split_revision(raw: str) -> tuple[str, str | None]:
 
 def parse_id(text: str) -> ParsedId:
     """Parse and normalise a user-given id or hub URL; raise UsageError if malformed."""
-    from .hubs import registry
+    from . import registry
 
     raw = text.strip()
     if not raw:
@@ -67,7 +67,7 @@ def _checked(spec, ref: str, raw: str) -> ParsedId:  # noqa: ANN001 - a SourceSp
 
 def family(rid: str) -> str:
     """The model family an id belongs to (its source's ``family`` rule), for spreading results."""
-    from .hubs import registry
+    from . import registry
 
     source, _, ref = rid.partition(":")
     try:
