@@ -15,7 +15,26 @@ from .spec import SourceSpec
 
 if TYPE_CHECKING:
     from ..core.context import Context
-    from . import SearchQuery
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the user asked for; every source maps it to its own vocabulary.
+
+    How to ask (offline, timeout, refresh) is the call's ``Context``, not part of the query.
+    """
+
+    text: str = ""
+    sources: tuple[str, ...] = ()
+    task: str | None = None
+    domain: str | None = None
+    framework: str | None = None
+    license: str | None = None
+    kind: str | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    # The query word a hub's id-substring search should use (set by the search runner), else text.
+    keyword: str | None = None
 
 
 @dataclass(frozen=True)

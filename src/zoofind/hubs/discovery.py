@@ -13,10 +13,8 @@ import importlib
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from . import Registry
+from collections.abc import Callable
+from typing import Any, cast
 
 _SECTION_RE = r"(?m)^\[\s*([^\]]+?)\s*\]\s*$"
 
@@ -73,14 +71,20 @@ def _section(text: str, group: str) -> list[tuple[str, str]]:
     return out
 
 
-def load_entry_points(registry: Registry, group: str) -> None:
-    """Call each entry point's ``register(registry)``; a broken plugin is recorded, never fatal."""
+def loaders(group: str) -> list[tuple[str, Callable[[], Callable[[Any], None]]]]:
+    """(label, load) of every entry point in ``group``: ``load()`` imports the module and returns
+    the attribute the entry point names (its ``register``), raising whatever that import raises."""
+
+    def loader(module: str, attr: str) -> Callable[[], Callable[[Any], None]]:
+        def load() -> Callable[[Any], None]:
+            target: Any = importlib.import_module(module)
+            for part in (attr or "register").split("."):
+                target = getattr(target, part)
+            return cast("Callable[[Any], None]", target)
+        return load
+
+    found = []
     for name, value, dist in entry_points(group):
         module, _, attr = value.split("[", 1)[0].partition(":")  # "mod:attr [extra]"
-        try:
-            target: Any = importlib.import_module(module.strip())  # then the attribute the entry point names
-            for part in (attr.strip() or "register").split("."):
-                target = getattr(target, part)
-            target(registry)
-        except Exception as exc:  # noqa: BLE001 - one broken plugin must not take zoofind down
-            registry.problems.append((f"{name} = {value} ({dist})", f"{type(exc).__name__}: {exc}"))
+        found.append((f"{name} = {value} ({dist})", loader(module.strip(), attr.strip())))
+    return found

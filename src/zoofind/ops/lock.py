@@ -50,7 +50,7 @@ class LockReport:
 # -- writing a lock ----------------------------------------------------------------------
 def lock(ids: Sequence[str], ctx: Context, opts: PullOptions, progress: Progress = None) -> LockReport:
     """Pull ``ids`` and record exactly what arrived; no lock when any model failed."""
-    from .. import __version__  # the package face: importing it at the top would be a cycle
+    from ..core.version import __version__
     if opts.dry_run:
         raise UsageError("lock has no --dry-run: it records the bytes it verified",
                          hint="use `zoofind pull --dry-run` to see what would be fetched")
