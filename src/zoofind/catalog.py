@@ -50,8 +50,13 @@ FIELD_TYPES: dict[str, str] = {
     "tasks": _LIST, "domains": _LIST, "frameworks": _LIST, "libraries": _LIST, "packages": _LIST,
     "license": _STR, "gated": _BOOL, "remote_code": _BOOL, "downloadable": _BOOL,
     "architecture": _LIST, "datasets": _LIST, "tags": _LIST, "params": _INT, "size_bytes": _INT,
-    "reliability": _STR, "evidence": _STR, "section": _STR, "notes": _STR, "extra": _TABLE,
+    "reliability": _STR, "evidence": _STR, "section": _STR, "notes": _STR, "extra": _TABLE, "paper": _TABLE,
 }
+#: The ``paper`` table: the publication to cite for an entry (what ``zoofind cite`` reads).
+PAPER_KEYS = {"doi": _STR, "arxiv": _STR, "title": _STR, "authors": _LIST, "venue": _STR, "year": _INT}
+_DOI = r"10\.\d{4,9}/\S+"
+#: New-style (2105.01234v2) and old-style (hep-ph/0601001) arXiv identifiers.
+_ARXIV = r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?"
 META_KEYS = {"layer", "description", "generated_by", "source", "count", "torchvision_version"}
 _URL = r"^https?://[^\s/$.?#][^\s]*$"
 #: How deep tables and arrays may nest inside ``extra``: enough for any real metrics table,
@@ -107,6 +112,23 @@ def validate_entry(entry: Mapping[str, Any]) -> list[str]:
                  for lib in entry.get("libraries", ()) if lib not in LIBRARIES]
     if _depth(entry.get("extra")) > MAX_EXTRA_DEPTH:
         problems.append(f"'extra' nests tables or arrays more than {MAX_EXTRA_DEPTH} levels deep")
+    if "paper" in entry:
+        problems += _paper_problems(entry["paper"])
+    return problems
+
+
+def _paper_problems(paper: Mapping[str, Any]) -> list[str]:
+    problems = [f"unknown key {k!r} in 'paper' (one of {', '.join(PAPER_KEYS)})" for k in paper if k not in PAPER_KEYS]
+    problems += [f"'paper.{k}' must be a {PAPER_KEYS[k]}" for k, v in paper.items()
+                 if k in PAPER_KEYS and not _type_ok(PAPER_KEYS[k], v)]
+    if problems:
+        return problems
+    if "doi" not in paper and "arxiv" not in paper:
+        problems.append("'paper' needs a 'doi' or an 'arxiv' id")
+    if "doi" in paper and not re.fullmatch(_DOI, paper["doi"]):
+        problems.append(f"bad paper.doi {paper['doi']!r} (write the bare DOI, e.g. '10.1038/s41592-020-01018-x')")
+    if "arxiv" in paper and not re.fullmatch(_ARXIV, paper["arxiv"]):
+        problems.append(f"bad paper.arxiv {paper['arxiv']!r} (write the bare id, e.g. '2401.00096')")
     return problems
 
 
@@ -156,8 +178,10 @@ def entry_to_compact(entry: Mapping[str, Any], curated: bool) -> dict[str, Any]:
     if curated:
         out["curated"] = True
     extra = json_safe(dict(entry.get("extra", {})))
-    if "section" in entry:
-        extra["section"] = entry["section"]
+    # Kept in ``extra`` (shown by ``info`` and in JSON as record.extra.paper) so the Record stays as it is.
+    for key in ("section", "paper"):
+        if key in entry:
+            extra[key] = json_safe(entry[key])
     if extra:
         out["extra"] = extra
     return out
