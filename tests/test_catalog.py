@@ -98,6 +98,13 @@ def test_curated_entry_merges_with_the_snapshot_entry_of_the_same_id() -> None:
         (GOOD_RESOURCE + 'libraries = ["nope"]\n', "unknown library 'nope'"),
         (GOOD_RESOURCE + 'tags = "not-a-list"\n', "'tags' must be a list of strings"),
         ("[[entry]\nid = ", "not valid TOML"),
+        (GOOD_RESOURCE + 'paper = { doi = "doi:10.1038/x" }\n', "bad paper.doi 'doi:10.1038/x'"),
+        (GOOD_RESOURCE + 'paper = { arxiv = "arXiv:2401.00096" }\n', "bad paper.arxiv 'arXiv:2401.00096'"),
+        (GOOD_RESOURCE + 'paper = { doi = "10.1/x", journal = "Nature" }\n', "unknown key 'journal' in 'paper'"),
+        (GOOD_RESOURCE + 'paper = { title = "A title" }\n', "'paper' needs a 'doi' or an 'arxiv' id"),
+        (GOOD_RESOURCE + 'paper = { arxiv = "2401.00096", year = "2024" }\n', "'paper.year' must be a integer"),
+        (GOOD_RESOURCE + 'paper = { arxiv = "2401.00096", authors = "A. Person" }\n', "'paper.authors' must be a list"),
+        (GOOD_RESOURCE + 'paper = "10.1038/x"\n', "'paper' must be a table"),
     ],
 )
 def test_validator_names_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
@@ -135,3 +142,46 @@ def test_records_round_trip_through_json() -> None:
     rec = catalog.load().get("hf:facebook/esm2_t6_8M_UR50D")
     data = json.loads(json.dumps(rec.to_dict()))
     assert type(rec).from_dict(data) == rec
+
+
+SCIENCE_FIELDS = {
+    "microscopy": 4, "medical imaging": 4, "materials": 8, "weather & climate": 2, "astronomy": 3,
+    "single-cell biology": 1, "neuroscience": 1, "particle physics": 1,
+}
+
+
+def test_science_entries_carry_evidence_a_library_and_a_paper() -> None:
+    meta: dict = {}
+    records = {r.id: r for r in catalog.compile_files([CATALOG / "science.toml"], metas=meta)}
+    assert meta["science"]["layer"] == "curated"
+    models = [r for r in records.values() if r.kind == "model"]
+    for field, least in SCIENCE_FIELDS.items():
+        assert sum(field in r.domains for r in models) >= least, field
+    for r in records.values():
+        assert r.reliability in ("verified_primary", "verified_usage") and r.evidence, r.id
+        assert r.notes and (r.libraries or "Library" in r.notes), r.id  # the loading library, or why not
+        paper = r.extra.get("paper")
+        # The MONAI bundles name no paper of their own; every other entry says what to cite.
+        assert paper and (paper.get("doi") or paper.get("arxiv")) or r.id.startswith("hf:MONAI/"), r.id
+        if r.id.startswith("catalog:") and r.kind == "model":
+            # Not pullable by zoofind: the notes must say how the weights are obtained.
+            assert any(w in r.notes for w in ("download", "fetched", "ship", "Drive", "bucket", "Files in")), r.id
+
+
+def test_a_science_id_that_merges_with_the_tfhub_snapshot_keeps_both_sides() -> None:
+    enformer = catalog.load().get("tfhub:deepmind/enformer/1")
+    assert enformer is not None and enformer.curated
+    assert "genomics" in enformer.domains and "text-language-model" in enformer.tasks  # curated + snapshot
+    assert enformer.extra["paper"]["doi"] == "10.1038/s41592-021-01252-x"
+
+
+def test_info_shows_the_paper_in_text_and_json(cli) -> None:
+    ran = cli("info", "catalog:chgnet", "--offline", "-f", "tsv")
+    assert ran.code == 0, ran.stderr
+    line = next(x for x in ran.stdout.splitlines() if x.startswith("paper\t"))
+    assert "doi 10.1038/s42256-023-00716-3" in line and "Nature Machine Intelligence" in line
+    ran = cli("info", "hf:mouseland/cellpose-sam", "--offline", "--json")
+    assert ran.code == 0, ran.stderr
+    paper = json.loads(ran.stdout)["record"]["extra"]["paper"]
+    assert paper["doi"] == "10.1101/2025.04.28.651001" and paper["authors"][0] == "Marius Pachitariu"
+    assert ran.stderr == ""
