@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .fetch.engine import ProgressEvent
     from .hubs.base import SourceStatus
     from .models.cache import CachedModel, Removal, Removed, Verified
+    from .models.cite import CiteReport
     from .models.pull import PullReport
     from .models.records import Record  # noqa: F401 - named for type checkers; __getattr__ loads it at run time
     from .ops.find import SearchResult
@@ -56,6 +57,7 @@ _LAZY = {
     "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle",
     "ImportReport": "models.bundle",
     "BundledModel": "models.bundle", "BundledFile": "models.bundle",
+    "CiteReport": "models.cite", "Reference": "models.cite", "Citation": "models.cite",
     "LockReport": "ops.lock", "Lock": "models.lock", "LockedModel": "models.lock", "LockedFile": "models.lock",
     **{name: "core.errors" for name in ("ZoofindError", "UsageError", "NotFoundError", "AccessDeniedError",
                                         "CatalogError", "SourceError", "OfflineError", "UnreachableError",
@@ -155,6 +157,34 @@ def lock(
     return report
 
 
+def cite(
+    ids: str | Sequence[str] = (), *, lock: str | os.PathLike[str] | None = None, offline: bool = False,
+    timeout: float = 5.0,
+) -> CiteReport:
+    """`zoofind cite`: the references to cite for ``ids`` (or every model of a ``lock`` file).
+
+    ``.references`` holds each work once (de-duplicated by DOI or arXiv id), with a stable ``key``
+    and its ``source`` (catalog, card, or none: the model cited as itself); ``.citations`` says,
+    per id, which keys cite it and what was not found.
+    """
+    from pathlib import Path
+
+    from .core.context import Context
+    from .ops.cite import cite as run
+    from .ops.cite import cite_lock
+
+    ctx = Context.from_env(offline=offline, timeout=timeout)
+    wanted = [ids] if isinstance(ids, str) else list(ids)
+    if lock is not None:
+        from .core.errors import UsageError
+        from .ops import lockfile
+
+        if wanted:
+            raise UsageError("give ids or a lock file, not both")
+        return cite_lock(lockfile.read(Path(lock)), ctx)
+    return run(wanted, ctx)
+
+
 def cached(
     *, source: str | None = None, sort: str = "size", larger_than: int | str | None = None,
     unused_for: float | str | None = None, tier: str | None = None,
@@ -228,5 +258,5 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> list[SourceS
 
 # Module names differ from the functions' (search_runner, lookup): importing a submodule
 # sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "lock", "cached", "cache_path", "verify_cache", "plan_cache_removal",
+__all__ = ["search", "info", "pull", "lock", "cite", "cached", "cache_path", "verify_cache", "plan_cache_removal",
            "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]

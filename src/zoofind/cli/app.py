@@ -63,6 +63,7 @@ COMMANDS = {
     "info": "commands.info:register",
     "pull": "commands.pull:register",
     "lock": "commands.lock:register",
+    "cite": "commands.cite:register",
     "export": "commands.bundle:register_export",
     "import": "commands.bundle:register_import",
     "list-frameworks": "commands.frameworks:register",

@@ -1,0 +1,62 @@
+"""`zoofind cite`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..common import OfflineOpt, TimeoutOpt, env, epilog, ids_from, reporting
+from ..completers import complete_id
+
+EPILOG = epilog([
+    "zoofind cite hf:facebook/esm2_t6_8M_UR50D torchvision:resnet50",
+    "zoofind cite --lock study.lock > references.bib",
+    "zoofind cite --lock study.lock --format csl-json > references.json   # pandoc, Zotero",
+    "zoofind cite cellpose --format text",
+], "Facts come from the catalog (checked papers, with DOI or arXiv id) first; a model with no known paper is "
+   "cited as itself: its address, exact revision and access date, never an invented author or year (a note on "
+   "stderr says so). Works with the same work cited for two models appear once. Keys are stable across runs.")
+
+
+def _check_format(value: str) -> str:
+    from ..render.cite import CITE_FORMATS
+
+    if value not in CITE_FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(CITE_FORMATS)}")
+    return value
+
+
+def cite(
+    ids: Annotated[list[str] | None,
+                   typer.Argument(metavar="[ID...]",
+                                  help="Model ids as pull takes them (hf:owner/name@REV pins the revision cited), "
+                                       "or - to read ids from stdin (first column).",
+                                  autocompletion=complete_id, show_default=False)] = None,
+    lock: Annotated[Path | None,
+                    typer.Option("--lock", "-l", metavar="FILE",
+                                 help="Cite every model a lock file (zoofind lock) records, at the revision it "
+                                      "pins.")] = None,
+    fmt: Annotated[str,
+                   typer.Option("--format", "-f", metavar="FORMAT", callback=_check_format,
+                                help="bibtex (default), csl-json, text (one reference a line) or json "
+                                     "(zoofind's envelope: which keys cite which id, and the notes).")] = "bibtex",
+    offline: OfflineOpt = False,
+    timeout: TimeoutOpt = 5.0,
+) -> None:
+    """The references to cite for the models a study used: BibTeX, CSL-JSON or text."""
+    e = env()
+    with reporting(e):
+        from ... import cite as run_cite
+        from ...core.errors import UsageError
+        from ..render.cite import render_cite
+
+        wanted = ids_from(ids or [])
+        if not wanted and lock is None:
+            raise UsageError("give ids to cite, - to read them from stdin, or --lock FILE",
+                             hint="zoofind cite hf:facebook/esm2_t6_8M_UR50D, or zoofind cite --lock study.lock")
+        report = run_cite(wanted, lock=lock, offline=offline, timeout=timeout)
+        render_cite(e, fmt, report, related=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EPILOG)(cite)

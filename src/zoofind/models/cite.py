@@ -1,0 +1,81 @@
+"""What ``zoofind cite`` answers: the references to cite for a set of models, and where each came from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Where a reference's facts were read, most trusted first (``Reference.source``).
+FROM_CATALOG = "catalog"  # the bundled (or a user's) catalog: checked by hand, with provenance
+FROM_CARD = "card"  # a citation block the model's own card gives (Hub README, dataset card, CITATION.cff)
+FROM_NOTHING = "none"  # no paper known: a @misc entry for the model itself (its address and revision)
+SOURCES = (FROM_CATALOG, FROM_CARD, FROM_NOTHING)
+
+
+@dataclass(frozen=True)
+class Author:
+    """One author as the source names them: ``family`` always, ``given`` when it was given apart
+    (a single name, an organisation or a consortium has only ``family``)."""
+
+    family: str
+    given: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One work to cite. Facts absent from the source stay None: never an invented author, title or year."""
+
+    #: the citation key, the same on every run for the same work (``lin2023evolutionary``)
+    key: str
+    #: ``article`` (a venue is known), ``misc`` (a preprint, or the model itself)
+    kind: str
+    title: str | None
+    authors: tuple[Author, ...] = ()
+    year: int | None = None
+    venue: str | None = None
+    doi: str | None = None
+    arxiv: str | None = None
+    url: str | None = None
+    #: where the facts were read: one of ``SOURCES``
+    source: str = FROM_CATALOG
+    #: the ids (as asked, with their revision when known) this reference is cited for
+    cited_for: tuple[str, ...] = ()
+    #: for a model cited as itself (no paper): its exact revision and the day it was looked at
+    revision: str | None = None
+    accessed: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """What makes two references one work: the DOI, else the arXiv id, else the key."""
+        if self.doi:
+            return "doi:" + self.doi.lower()
+        if self.arxiv:  # one paper whatever version is named
+            return "arxiv:" + re.sub(r"v[0-9]+$", "", self.arxiv.lower())
+        return "key:" + self.key
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What is known about citing one asked id."""
+
+    id: str
+    revision: str | None
+    #: keys of the references to cite for it (in ``CiteReport.references``)
+    keys: tuple[str, ...]
+    #: papers the source links but does not name as the model's own (a card's arXiv tags are
+    #: often the training data's papers): shown in JSON, left out of BibTeX unless asked for
+    related: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CiteReport:
+    citations: tuple[Citation, ...]
+    #: every reference once (de-duplicated by DOI or arXiv id), in the order first cited
+    references: tuple[Reference, ...]
+    #: related works, by identity, kept apart from ``references``
+    related: tuple[Reference, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(n for c in self.citations for n in c.notes)

@@ -1,0 +1,146 @@
+"""`zoofind cite`: the references to cite for the models a study used.
+
+For each id, most trusted first: the catalog's ``paper`` (checked by hand, with provenance), then
+what the model's hub finds in the model's own card (a hub's ``cite`` ability), else the model
+itself as a ``misc`` entry with its address, exact revision and the day it was looked at. Never an
+invented author, title or year. References are de-duplicated by DOI or arXiv id (two ESM-2 sizes
+give one paper) and keyed the same way on every run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from .. import catalog as catalog_mod
+from ..core.context import Context
+from ..hubs import registry
+from ..hubs.ids import split_revision
+from ..models.cite import FROM_CATALOG, FROM_NOTHING, Author, Citation, CiteReport, Reference
+from ..models.lock import Lock
+from ..models.records import ParsedId, Record
+from .resolve import resolve_id
+
+#: Words a key never takes from a title.
+_SMALL_WORDS = frozenset("a an the of on for in to and with by from at via is are towards toward".split())
+
+
+def cite(ids: Sequence[str], ctx: Context | None = None) -> CiteReport:
+    """The references for ``ids`` (``owner/name@rev`` pins the revision a ``misc`` entry names)."""
+    ctx = ctx or Context.from_env()
+    asked = []
+    for raw in ids:
+        text, rev = split_revision(raw.strip())
+        asked.append((resolve_id(text, ctx), rev))
+    return _report(asked, ctx, accessed=_today())
+
+
+def cite_lock(lock: Lock, ctx: Context | None = None) -> CiteReport:
+    """The references for every model of a lock file, at the commit or version it pins; a ``misc``
+    entry's access date is the day the lock was written."""
+    ctx = ctx or Context.from_env()
+    asked = [(resolve_id(m.id, ctx), m.commit or m.revision) for m in lock.models]
+    accessed = lock.created.date().isoformat() if lock.created else _today()
+    return _report(asked, ctx, accessed=accessed)
+
+
+def _today() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+
+
+def _report(asked: Sequence[tuple[ParsedId, str | None]], ctx: Context, *, accessed: str) -> CiteReport:
+    catalog = catalog_mod.load()
+    found: list[tuple[str, str | None, list[Reference], list[str]]] = []
+    for pid, rev in asked:
+        record = catalog.get(str(pid))
+        label = f"{pid}@{rev}" if rev else str(pid)
+        refs, notes = [], []
+        paper = record.extra.get("paper") if record is not None else None
+        if isinstance(paper, Mapping):
+            refs.append(from_paper(paper, cited_for=label))
+        if not refs:
+            refs.append(as_itself(pid, rev, record, accessed=accessed, cited_for=label))
+            notes.append(f"{label}: no paper known; cited as the model itself (its address and revision)")
+        found.append((label, rev, refs, notes))
+    return _deduplicated(found)
+
+
+def _deduplicated(found: Sequence[tuple[str, str | None, list[Reference], list[str]]]) -> CiteReport:
+    """One reference per work, keyed stably: keys that collide get a, b, ... in the order of their
+    works' identities (not of the ids asked), so a key never depends on what else was cited."""
+    works: dict[str, Reference] = {}
+    for label, _, refs, _ in found:
+        for ref in refs:
+            seen = works.get(ref.identity)
+            works[ref.identity] = ref if seen is None else replace(seen, cited_for=seen.cited_for + (label,))
+    by_key: dict[str, list[str]] = {}
+    for identity, ref in works.items():
+        by_key.setdefault(ref.key, []).append(identity)
+    keyed = {}
+    for key, identities in by_key.items():
+        for n, identity in enumerate(sorted(identities)):
+            suffix = "" if len(identities) == 1 else chr(ord("a") + n) if n < 26 else f"_{n}"
+            keyed[identity] = replace(works[identity], key=key + suffix)
+    citations = tuple(Citation(label, rev, tuple(dict.fromkeys(keyed[r.identity].key for r in refs)),
+                               notes=tuple(notes)) for label, rev, refs, notes in found)
+    return CiteReport(citations, tuple(keyed[i] for i in works))
+
+
+def from_paper(paper: Mapping[str, Any], *, cited_for: str) -> Reference:
+    """A catalog entry's ``paper`` table (validated when the catalog was built) as a reference."""
+    authors = tuple(author_of(a) for a in paper.get("authors") or () if isinstance(a, str) and a.strip())
+    title = paper.get("title") if isinstance(paper.get("title"), str) else None
+    year = paper.get("year") if isinstance(paper.get("year"), int) else None
+    venue = paper.get("venue") if isinstance(paper.get("venue"), str) else None
+    doi = paper.get("doi") if isinstance(paper.get("doi"), str) else None
+    arxiv = paper.get("arxiv") if isinstance(paper.get("arxiv"), str) else None
+    is_preprint = venue is None or venue.lower() in ("arxiv", "biorxiv", "medrxiv", "chemrxiv")
+    url = f"https://doi.org/{doi}" if doi else f"https://arxiv.org/abs/{arxiv}" if arxiv else None
+    return Reference(key=key_for(authors, year, title, fallback=doi or arxiv or cited_for),
+                     kind="misc" if is_preprint and not doi else "article", title=title, authors=authors, year=year,
+                     venue=venue, doi=doi, arxiv=arxiv, url=url, source=FROM_CATALOG, cited_for=(cited_for,))
+
+
+def as_itself(pid: ParsedId, revision: str | None, record: Record | None, *, accessed: str,
+              cited_for: str) -> Reference:
+    """The model cited as itself: its name, where it lives, the exact revision. No author, no year:
+    nothing known is invented."""
+    spec = registry.spec(pid.source)
+    url = record.url if record is not None and record.url else (
+        spec.url_prefixes[0].rstrip("/") + "/" + pid.ref if spec.url_prefixes else None)
+    title = record.name if record is not None and record.name else str(pid)
+    return Reference(key=_slug(pid.ref), kind="misc", title=title, url=url, source=FROM_NOTHING,
+                     cited_for=(cited_for,), revision=revision, accessed=accessed, venue=spec.title)
+
+
+def author_of(name: str) -> Author:
+    """``"Family, Given"`` or ``"Given Family"`` (a single word: family only)."""
+    name = " ".join(name.split())
+    if "," in name:
+        family, _, given = name.partition(",")
+        return Author(family.strip(), given.strip())
+    given, _, family = name.rpartition(" ")
+    return Author(family, given)
+
+
+def key_for(authors: Sequence[Author], year: int | None, title: str | None, *, fallback: str) -> str:
+    """``lin2023evolutionary``: the first author's family name, the year, the title's first word
+    that says something; each folded to ASCII letters and digits."""
+    family = _ascii(authors[0].family).lower() if authors else ""
+    word = next((w for w in (_ascii(t).lower() for t in re.split(r"[\s\-:/]+", title or ""))
+                 if w and w not in _SMALL_WORDS), "")
+    key = f"{family}{year or ''}{word}"
+    return key if re.search(r"[a-z]", key) else _slug(fallback)
+
+
+def _ascii(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    return slug.strip("_") or "model"

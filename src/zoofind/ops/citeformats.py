@@ -1,0 +1,135 @@
+"""A ``CiteReport`` written as BibTeX, CSL-JSON or one line of text per reference.
+
+Text here is data from outside (a catalog, a card): BibTeX gets it escaped so that every entry
+parses back with its braces balanced, whatever the title holds; URLs, DOIs and arXiv ids are
+verbatim fields there and are only refused a brace. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..models.cite import FROM_CARD, FROM_CATALOG, FROM_NOTHING, Author, CiteReport, Reference
+
+FORMATS = ("bibtex", "csl-json", "text")
+
+#: How each source is said in a BibTeX ``note`` (the JSON ``source`` field carries the bare label).
+_SAID = {FROM_CATALOG: "the zoofind catalog (checked against the authors' page)",
+         FROM_CARD: "the model's card", FROM_NOTHING: "no paper known; the model itself"}
+# A brace is never escaped as \{: BibTeX counts braces whatever precedes them, so an odd one would
+# end (or never end) the field. The text commands keep every field's braces balanced.
+_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
+            "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_ESCAPE_RE = re.compile("|".join(re.escape(c) for c in _ESCAPES))
+
+
+def escape(text: str) -> str:
+    """Text as a BibTeX value holds it: LaTeX's special characters escaped, white space collapsed
+    (a newline or a control character inside a field is never wanted)."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], flat)
+
+
+def _verbatim(text: str) -> str:
+    # URL-like fields are read verbatim by biblatex: no escapes, but a brace would end the field.
+    return re.sub(r"[{}\s\\]", lambda m: f"%{ord(m.group(0)):02X}", text)
+
+
+def bibtex(report: CiteReport, *, related: bool = False) -> str:
+    refs = report.references + (report.related if related else ())
+    return "\n".join(bibtex_entry(r) for r in refs)
+
+
+def bibtex_entry(ref: Reference) -> str:
+    fields: list[tuple[str, str]] = []
+    if ref.authors:
+        fields.append(("author", _author_field(ref.authors)))
+    if ref.title:
+        # Double braces keep the title's capitals (ESM-2, CT, DNA) as written.
+        fields.append(("title", "{" + escape(ref.title) + "}"))
+    if ref.venue and ref.kind == "article":
+        fields.append(("journal", escape(ref.venue)))
+    elif ref.venue:
+        fields.append(("howpublished", escape(ref.venue)))
+    if ref.year:
+        fields.append(("year", str(ref.year)))
+    if ref.doi:
+        fields.append(("doi", _verbatim(ref.doi)))
+    if ref.arxiv:
+        fields += [("eprint", _verbatim(ref.arxiv)), ("archiveprefix", "arXiv")]
+    if ref.url:
+        fields.append(("url", _verbatim(ref.url)))
+    if ref.revision:
+        fields.append(("version", escape(ref.revision)))
+    if ref.accessed:
+        fields.append(("urldate", escape(ref.accessed)))
+    fields.append(("note", escape(f"Cited for {', '.join(ref.cited_for)}. Source: {_SAID[ref.source]}")))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{ref.kind}{{{ref.key},\n{body},\n}}\n"
+
+
+def _author_field(authors: Sequence[Author]) -> str:
+    # "Family, Given"; a name without a given part (a consortium) is braced whole so BibTeX
+    # never splits it into given and family names.
+    return " and ".join(f"{escape(a.family)}, {escape(a.given)}" if a.given else "{" + escape(a.family) + "}"
+                        for a in authors)
+
+
+def csl_json(report: CiteReport, *, related: bool = False) -> list[dict[str, Any]]:
+    """CSL-JSON items (what Zotero, pandoc and citeproc read); ``source`` says where the facts came from."""
+    return [csl_item(r) for r in report.references + (report.related if related else ())]
+
+
+def csl_item(ref: Reference) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": ref.key, "type": {"article": "article-journal"}.get(
+        ref.kind, "software" if ref.source == FROM_NOTHING else "article"), "source": ref.source}
+    if ref.title:
+        item["title"] = ref.title
+    if ref.authors:
+        item["author"] = [{"family": a.family, "given": a.given} if a.given else {"literal": a.family}
+                          for a in ref.authors]
+    if ref.year:
+        item["issued"] = {"date-parts": [[ref.year]]}
+    if ref.venue:
+        item["container-title" if ref.kind == "article" else "publisher"] = ref.venue
+    if ref.doi:
+        item["DOI"] = ref.doi
+    if ref.arxiv:
+        item["number"] = f"arXiv:{ref.arxiv}"
+    if ref.url:
+        item["URL"] = ref.url
+    if ref.revision:
+        item["version"] = ref.revision
+    if ref.accessed:
+        item["accessed"] = {"date-parts": [[int(p) for p in ref.accessed.split("-")]]}
+    item["note"] = f"Cited for {', '.join(ref.cited_for)}"
+    return item
+
+
+def text(report: CiteReport, *, related: bool = False) -> list[str]:
+    """One formatted reference per line: authors (year). Title. Venue. DOI or arXiv or URL."""
+    return [text_line(r) for r in report.references + (report.related if related else ())]
+
+
+def text_line(ref: Reference) -> str:
+    def flat(s: str) -> str:
+        return " ".join("".join(c if c.isprintable() else " " for c in s).split())
+
+    names = [f"{a.family} {''.join(p[0] for p in a.given.replace('-', ' ').split() if p)}".strip()
+             for a in ref.authors]
+    who = ", ".join(names[:6]) + (", et al." if len(names) > 6 else "")
+    parts = [f"{who} ({ref.year})." if who and ref.year else f"{who}." if who else f"({ref.year})." if ref.year else ""]
+    if ref.title:
+        parts.append(ref.title.rstrip(".") + ".")
+    if ref.venue:
+        parts.append(ref.venue.rstrip(".") + ".")
+    if ref.revision:
+        parts.append(f"Revision {ref.revision}.")
+    link = (f"https://doi.org/{ref.doi}" if ref.doi else f"arXiv:{ref.arxiv}" if ref.arxiv else ref.url)
+    if link:
+        parts.append(link)
+    if ref.accessed:
+        parts.append(f"(accessed {ref.accessed})")
+    return flat(" ".join(p for p in parts if p))
