@@ -143,11 +143,37 @@ def test_a_lock_is_cited_at_its_pinned_revisions(cli, papers, tmp_path: Path) ->
     assert entry.fields["urldate"] == "2025-03-04"  # the day the lock was written, not today
 
 
+def test_methods_names_revisions_and_main_files_and_cites_them(cli, papers, tmp_path: Path) -> None:
+    lock = tmp_path / "study.lock"
+    lock.write_text(
+        'schema = 1\nzoofind = "9.9"\ncreated = 2025-03-04T05:06:07Z\n\n'
+        '[[model]]\nid = "hf:lab/fold-small"\ncommit = "' + "c" * 40 + '"\n'
+        '[[model.file]]\npath = "config.json"\nsize = 2\nsha256 = "' + "a" * 64 + '"\n'
+        '[[model.file]]\npath = "model.safetensors"\nsize = 900\nsha256 = "' + "b" * 64 + '"\n', encoding="utf-8")
+    latex = cli("cite", "--lock", str(lock), "--methods", "--offline")
+    assert latex.code == 0, latex.stderr
+    para = latex.stdout
+    assert para.startswith("We used the pretrained model Fold small (hf:lab/fold-small; Hugging Face Hub; revision "
+                           + "c" * 40 + "; model.safetensors, SHA-256 " + "b" * 64 + ")~\\cite{lin2023evolutionary}")
+    assert "obtained on 2025-03-04 with zoofind 9.9~\\cite{zoofind}" in para
+    pandoc = cli("cite", "--lock", str(lock), "--methods", "--offline", "--format", "csl-json").stdout
+    assert "[@lin2023evolutionary]" in pandoc and "[@zoofind]" in pandoc
+    text = cli("cite", "--lock", str(lock), "--methods", "--offline", "--format", "text").stdout
+    assert "(Lin et al. 2023)" in text
+    # The references it cites, zoofind's own among them, come from the same call without --methods.
+    import zoofind
+
+    report = zoofind.cite(lock=lock, offline=True, with_tool=True)
+    assert [r.key for r in report.references] == ["lin2023evolutionary", "zoofind"]
+    assert "--methods" not in cli("cite", "hf:lab/odd", "--methods", "--offline").stdout
+
+
 @pytest.mark.parametrize(("args", "code", "says"), [
     ((), 2, "give ids to cite"),
     (("nope:thing",), 2, "unknown source"),
     (("hf:lab/fold-small", "--format", "ris"), 2, "is not one of"),
     (("--lock", "/nonexistent/study.lock"), 2, "no lock file"),
+    (("hf:lab/odd", "--methods"), 2, "--methods describes the models of a lock file"),
 ])
 def test_bad_input_says_what_to_do_with_no_traceback(cli, papers, args, code, says) -> None:
     r = cli("cite", *args, "--offline")

@@ -159,13 +159,14 @@ def lock(
 
 def cite(
     ids: str | Sequence[str] = (), *, lock: str | os.PathLike[str] | None = None, offline: bool = False,
-    timeout: float = 5.0,
+    timeout: float = 5.0, with_tool: bool = False,
 ) -> CiteReport:
     """`zoofind cite`: the references to cite for ``ids`` (or every model of a ``lock`` file).
 
     ``.references`` holds each work once (de-duplicated by DOI or arXiv id), with a stable ``key``
     and its ``source`` (catalog, card, or none: the model cited as itself); ``.citations`` says,
-    per id, which keys cite it and what was not found.
+    per id, which keys cite it and what was not found. ``with_tool`` (with ``lock``): zoofind's own
+    entry too, which ``methods_paragraph`` cites.
     """
     from pathlib import Path
 
@@ -181,8 +182,22 @@ def cite(
 
         if wanted:
             raise UsageError("give ids or a lock file, not both")
-        return cite_lock(lockfile.read(Path(lock)), ctx)
+        return cite_lock(lockfile.read(Path(lock)), ctx, with_tool=with_tool)
     return run(wanted, ctx)
+
+
+def methods_paragraph(lock: str | os.PathLike[str], report: CiteReport, *, fmt: str = "bibtex",
+                      offline: bool = False) -> str:
+    """A methods paragraph for the models of ``lock``, citing ``report`` (``cite(lock=..., with_tool=True)``)
+    the way ``fmt`` is read: ``\\cite{key}`` for bibtex, ``[@key]`` for csl-json, author and year for text."""
+    from pathlib import Path
+
+    from .core.context import Context
+    from .ops import lockfile
+    from .ops.cite import methods_paragraph as run
+    from .ops.citeformats import CITE_MARKS
+
+    return run(lockfile.read(Path(lock)), report, Context.from_env(offline=offline), style=CITE_MARKS[fmt])
 
 
 def cached(
@@ -256,7 +271,7 @@ def list_sources(*, offline: bool = False, timeout: float = 3.0) -> list[SourceS
     return statuses(ctx, probe=not ctx.offline)
 
 
-# Module names differ from the functions' (search_runner, lookup): importing a submodule
-# sets it as an attribute of the package, which would hide a function of the same name.
-__all__ = ["search", "info", "pull", "lock", "cite", "cached", "cache_path", "verify_cache", "plan_cache_removal",
-           "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]
+# No module directly in the package is named like these functions: importing a submodule sets it
+# as an attribute of the package, which would hide the function of the same name.
+__all__ = ["search", "info", "pull", "lock", "cite", "methods_paragraph", "cached", "cache_path", "verify_cache",
+           "plan_cache_removal", "plan_cache_prune", "remove_from_cache", "list_sources", "__version__", *_LAZY]

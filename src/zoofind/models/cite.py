@@ -9,7 +9,8 @@ from dataclasses import dataclass
 FROM_CATALOG = "catalog"  # the bundled (or a user's) catalog: checked by hand, with provenance
 FROM_CARD = "card"  # a citation block the model's own card gives (Hub README, dataset card, CITATION.cff)
 FROM_NOTHING = "none"  # no paper known: a @misc entry for the model itself (its address and revision)
-SOURCES = (FROM_CATALOG, FROM_CARD, FROM_NOTHING)
+FROM_SELF = "zoofind"  # zoofind's own entry, which a methods paragraph cites for how the models were obtained
+SOURCES = (FROM_CATALOG, FROM_CARD, FROM_NOTHING, FROM_SELF)
 
 
 @dataclass(frozen=True)

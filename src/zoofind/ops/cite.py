@@ -20,9 +20,10 @@ from .. import catalog as catalog_mod
 from ..core.context import Context
 from ..hubs import registry
 from ..hubs.ids import split_revision
-from ..models.cite import FROM_CATALOG, FROM_NOTHING, Author, Citation, CiteReport, Reference
+from ..models.cite import FROM_CATALOG, FROM_NOTHING, FROM_SELF, Author, Citation, CiteReport, Reference
 from ..models.lock import Lock
 from ..models.records import ParsedId, Record
+from .citeformats import methods
 from .resolve import resolve_id
 
 #: Words a key never takes from a title.
@@ -39,13 +40,33 @@ def cite(ids: Sequence[str], ctx: Context | None = None) -> CiteReport:
     return _report(asked, ctx, accessed=_today())
 
 
-def cite_lock(lock: Lock, ctx: Context | None = None) -> CiteReport:
+def cite_lock(lock: Lock, ctx: Context | None = None, *, with_tool: bool = False) -> CiteReport:
     """The references for every model of a lock file, at the commit or version it pins; a ``misc``
-    entry's access date is the day the lock was written."""
+    entry's access date is the day the lock was written. ``with_tool``: zoofind's own entry too
+    (what a methods paragraph cites for how the models were obtained)."""
     ctx = ctx or Context.from_env()
     asked = [(resolve_id(m.id, ctx), m.commit or m.revision) for m in lock.models]
     accessed = lock.created.date().isoformat() if lock.created else _today()
-    return _report(asked, ctx, accessed=accessed)
+    report = _report(asked, ctx, accessed=accessed)
+    if with_tool:
+        tool = Reference(key="zoofind", kind="misc", title="zoofind: pretrained models and resources for science, "
+                         "fetched verified into each framework's own cache", source=FROM_SELF,
+                         revision=lock.zoofind or None, cited_for=("the models' download and verification",))
+        report = replace(report, references=report.references + (tool,))
+    return report
+
+
+def methods_paragraph(lock: Lock, report: CiteReport, ctx: Context, *, style: str) -> str:
+    """The methods paragraph of ``lock`` (``citeformats.methods``), each model named as the catalog
+    names it and its hub as the hub calls itself."""
+    catalog = catalog_mod.load()
+    names, hubs = [], []
+    for model in lock.models:
+        pid = resolve_id(model.id, ctx)
+        record = catalog.get(str(pid))
+        names.append(record.name if record is not None and record.name else pid.ref)
+        hubs.append(registry.spec(pid.source).title)
+    return methods(lock, report, style=style, names=names, hubs=hubs)
 
 
 def _today() -> str:

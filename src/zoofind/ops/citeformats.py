@@ -11,13 +11,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..models.cite import FROM_CARD, FROM_CATALOG, FROM_NOTHING, Author, CiteReport, Reference
+from ..models.cite import FROM_CARD, FROM_CATALOG, FROM_NOTHING, FROM_SELF, Author, CiteReport, Reference
+from ..models.lock import Lock, LockedModel
 
 FORMATS = ("bibtex", "csl-json", "text")
 
 #: How each source is said in a BibTeX ``note`` (the JSON ``source`` field carries the bare label).
 _SAID = {FROM_CATALOG: "the zoofind catalog (checked against the authors' page)",
-         FROM_CARD: "the model's card", FROM_NOTHING: "no paper known; the model itself"}
+         FROM_CARD: "the model's card", FROM_NOTHING: "no paper known; the model itself",
+         FROM_SELF: "the tool that fetched and verified the models"}
 # A brace is never escaped as \{: BibTeX counts braces whatever precedes them, so an odd one would
 # end (or never end) the field. The text commands keep every field's braces balanced.
 _ESCAPES = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
@@ -133,3 +135,59 @@ def text_line(ref: Reference) -> str:
     if ref.accessed:
         parts.append(f"(accessed {ref.accessed})")
     return flat(" ".join(p for p in parts if p))
+
+
+# -- the methods paragraph ---------------------------------------------------------------------
+
+#: How a paragraph cites, by the format the references are written in: LaTeX reads BibTeX keys,
+#: pandoc reads CSL-JSON ids, and plain text names authors and years.
+CITE_MARKS = {"bibtex": "latex", "csl-json": "pandoc", "text": "text", "json": "pandoc"}
+
+
+def cite_mark(refs: Sequence[Reference], style: str) -> str:
+    if not refs:
+        return ""
+    if style == "latex":
+        return "~\\cite{" + ",".join(r.key for r in refs) + "}"
+    if style == "pandoc":
+        return " [" + "; ".join("@" + r.key for r in refs) + "]"
+    said = []
+    for r in refs:
+        who = (r.authors[0].family + (" et al." if len(r.authors) > 1 else "")) if r.authors else (r.title or r.key)
+        said.append(f"{who} {r.year}" if r.year else who)
+    return " (" + "; ".join(said) + ")"
+
+
+def main_file(model: LockedModel) -> tuple[str, str] | None:
+    """(name, sha256) of what a reader would check first: the archive a model was unpacked from,
+    else its largest file (the weights, in every hub's layout)."""
+    if model.archive is not None:
+        return "archive", model.archive.sha256
+    if not model.files:
+        return None
+    biggest = max(model.files, key=lambda f: (f.size, f.path))
+    return biggest.path, biggest.sha256
+
+
+def methods(lock: Lock, report: CiteReport, *, style: str, names: Sequence[str], hubs: Sequence[str]) -> str:
+    """A paragraph a methods section can use: each model with its exact revision, the sha256 of its
+    main file and where it came from, cited; then when, how and with what they were obtained.
+    ``names`` and ``hubs``: each locked model's display name and hub title, in the lock's order."""
+    by_key = {r.key: r for r in report.references}
+    parts = []
+    for model, citation, name, hub in zip(lock.models, report.citations, names, hubs, strict=True):
+        pinned = model.commit or model.revision
+        facts = [model.id, hub] + ([f"revision {pinned}"] if pinned else [])
+        main = main_file(model)
+        if main is not None:
+            facts.append(f"{main[0]}, SHA-256 {main[1]}")
+        refs = [by_key[k] for k in citation.keys if by_key[k].source != FROM_NOTHING]
+        parts.append(f"{name} ({'; '.join(facts)}){cite_mark(refs, style)}")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    when = f" on {lock.created.date().isoformat()}" if lock.created else ""
+    tool = [r for r in report.references if r.source == FROM_SELF]
+    version = f" {lock.zoofind}" if lock.zoofind else ""
+    return (f"We used the pretrained {'model' if len(parts) == 1 else 'models'} {listed}. "
+            f"{'It was' if len(parts) == 1 else 'They were'} obtained{when} with zoofind{version}"
+            f"{cite_mark(tool, style)}, which checked every file against the size and SHA-256 recorded in a lock "
+            f"file, so that the same bytes can be fetched again with `zoofind pull --lock`.")

@@ -13,6 +13,7 @@ EPILOG = epilog([
     "zoofind cite --lock study.lock > references.bib",
     "zoofind cite --lock study.lock --format csl-json > references.json   # pandoc, Zotero",
     "zoofind cite cellpose --format text",
+    "zoofind cite --lock study.lock --methods     # a paragraph for the methods section, with \\cite{} keys",
 ], "Facts come from the catalog (checked papers, with DOI or arXiv id) first; a model with no known paper is "
    "cited as itself: its address, exact revision and access date, never an invented author or year (a note on "
    "stderr says so). Works with the same work cited for two models appear once. Keys are stable across runs.")
@@ -40,6 +41,11 @@ def cite(
                    typer.Option("--format", "-f", metavar="FORMAT", callback=_check_format,
                                 help="bibtex (default), csl-json, text (one reference a line) or json "
                                      "(zoofind's envelope: which keys cite which id, and the notes).")] = "bibtex",
+    methods: Annotated[bool,
+                       typer.Option("--methods",
+                                    help="With --lock: print a methods paragraph instead (each model, its exact "
+                                         "revision and main file's SHA-256, cited: \\cite{} keys for bibtex, "
+                                         "[@key] for csl-json, author and year for text).")] = False,
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
 ) -> None:
@@ -48,9 +54,18 @@ def cite(
     with reporting(e):
         from ... import cite as run_cite
         from ...core.errors import UsageError
-        from ..render.cite import render_cite
+        from ..render.cite import render_cite, render_methods
 
         wanted = ids_from(ids or [])
+        if methods:
+            if lock is None or wanted:
+                raise UsageError("--methods describes the models of a lock file: give --lock FILE and no ids",
+                                 hint="zoofind cite --lock study.lock --methods")
+            from ... import methods_paragraph
+
+            for_lock = run_cite(lock=lock, offline=offline, timeout=timeout, with_tool=True)
+            render_methods(e, methods_paragraph(lock, for_lock, fmt=fmt, offline=offline), for_lock)
+            return
         if not wanted and lock is None:
             raise UsageError("give ids to cite, - to read them from stdin, or --lock FILE",
                              hint="zoofind cite hf:facebook/esm2_t6_8M_UR50D, or zoofind cite --lock study.lock")

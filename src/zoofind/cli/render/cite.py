@@ -32,5 +32,11 @@ def render_cite(env: Environment, fmt: str, report: CiteReport, *, related: bool
         }))
 
 
+def render_methods(env: Environment, paragraph: str, report: CiteReport) -> None:
+    for note in report.notes:
+        env.note(note)
+    env.write(paragraph + "\n")
+
+
 def _json(ref: Reference) -> dict[str, object]:
     return {"key": ref.key, "source": ref.source, "cited_for": list(ref.cited_for), "csl": csl_item(ref)}
