@@ -39,7 +39,7 @@ id = "hf:lab/odd"
 kind = "model"
 name = "Odd"
 reliability = "verified_primary"
-paper = { arxiv = "2401.00096v2", title = "100% {unbalanced} & co_author's $model\\\\ #1 ~ ^x", authors = ["Müller, Jürgen", "The Odd Consortium"], year = 2024 }
+paper = { arxiv = "2401.00096v2", title = "100% {unbalanced} & co_author's $model\\\\ #1 ~ ^x", authors = ["Müller, Jürgen", "{The Odd Consortium}"], year = 2024 }
 """
 
 
@@ -134,8 +134,8 @@ def test_a_lock_is_cited_at_its_pinned_revisions(cli, papers, tmp_path: Path) ->
     lock = tmp_path / "study.lock"
     lock.write_text(
         'schema = 1\nzoofind = "0"\ncreated = 2025-03-04T05:06:07Z\n\n'
-        '[[model]]\nid = "hf:someone/unknown"\ncommit = "0123456789abcdef0123456789abcdef01234567"\n'
-        '[[model.file]]\npath = "config.json"\nsize = 2\nsha256 = "' + "a" * 64 + '"\n', encoding="utf-8")
+        '[[models]]\nid = "hf:someone/unknown"\ncommit = "0123456789abcdef0123456789abcdef01234567"\n'
+        '[[models.files]]\npath = "config.json"\nsize = 2\nsha256 = "' + "a" * 64 + '"\nblob = "' + "d" * 40 + '"\n', encoding="utf-8")
     r = cli("cite", "--lock", str(lock), "--offline")
     assert r.code == 0, r.stderr
     entry = parsed(r.stdout).entries["someone_unknown"]
@@ -147,9 +147,9 @@ def test_methods_names_revisions_and_main_files_and_cites_them(cli, papers, tmp_
     lock = tmp_path / "study.lock"
     lock.write_text(
         'schema = 1\nzoofind = "9.9"\ncreated = 2025-03-04T05:06:07Z\n\n'
-        '[[model]]\nid = "hf:lab/fold-small"\ncommit = "' + "c" * 40 + '"\n'
-        '[[model.file]]\npath = "config.json"\nsize = 2\nsha256 = "' + "a" * 64 + '"\n'
-        '[[model.file]]\npath = "model.safetensors"\nsize = 900\nsha256 = "' + "b" * 64 + '"\n', encoding="utf-8")
+        '[[models]]\nid = "hf:lab/fold-small"\ncommit = "' + "c" * 40 + '"\n'
+        '[[models.files]]\npath = "config.json"\nsize = 2\nsha256 = "' + "a" * 64 + '"\nblob = "' + "d" * 40 + '"\n'
+        '[[models.files]]\npath = "model.safetensors"\nsize = 900\nsha256 = "' + "b" * 64 + '"\nblob = "' + "b" * 64 + '"\n', encoding="utf-8")
     latex = cli("cite", "--lock", str(lock), "--methods", "--offline")
     assert latex.code == 0, latex.stderr
     para = latex.stdout
@@ -174,8 +174,13 @@ def test_methods_names_revisions_and_main_files_and_cites_them(cli, papers, tmp_
     (("hf:lab/fold-small", "--format", "ris"), 2, "is not one of"),
     (("--lock", "/nonexistent/study.lock"), 2, "no lock file"),
     (("hf:lab/odd", "--methods"), 2, "--methods describes the models of a lock file"),
+    (("--lock", "EMPTY"), 2, "records no models"),
+    (("--lock", "MISSPELT"), 2, "unknown key(s) 'model'"),
 ])
-def test_bad_input_says_what_to_do_with_no_traceback(cli, papers, args, code, says) -> None:
+def test_bad_input_says_what_to_do_with_no_traceback(cli, papers, tmp_path: Path, args, code, says) -> None:
+    (tmp_path / "EMPTY").write_text("schema = 1\n", encoding="utf-8")
+    (tmp_path / "MISSPELT").write_text('schema = 1\n[[model]]\nid = "hf:a/b"\n', encoding="utf-8")
+    args = tuple(str(tmp_path / a) if a in ("EMPTY", "MISSPELT") else a for a in args)
     r = cli("cite", *args, "--offline")
     assert r.code == code, (r.stdout, r.stderr)
     assert says in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
@@ -189,6 +194,7 @@ def test_bad_input_says_what_to_do_with_no_traceback(cli, papers, args, code, sa
     ("Lin, Zeming", Author("Lin", "Zeming")),
     ("  Carsen   Stringer ", Author("Stringer", "Carsen")),
     ("UniProt", Author("UniProt", "")),
+    ("{The UniProt Consortium}", Author("The UniProt Consortium", "")),
 ])
 def test_author_names_in_either_order(name: str, author: Author) -> None:
     assert author_of(name) == author

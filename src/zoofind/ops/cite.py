@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import catalog as catalog_mod
 from ..core.context import Context
+from ..core.errors import UsageError
 from ..hubs import registry
 from ..hubs.ids import split_revision
 from ..models.cite import FROM_CATALOG, FROM_NOTHING, FROM_SELF, Author, Citation, CiteReport, Reference
@@ -45,6 +46,9 @@ def cite_lock(lock: Lock, ctx: Context | None = None, *, with_tool: bool = False
     entry's access date is the day the lock was written. ``with_tool``: zoofind's own entry too
     (what a methods paragraph cites for how the models were obtained)."""
     ctx = ctx or Context.from_env()
+    if not lock.models:
+        raise UsageError(f"{lock.origin or 'the lock'} records no models: nothing to cite",
+                         hint="write one with `zoofind lock ID... -o FILE`")
     asked = [(resolve_id(m.id, ctx), m.commit or m.revision) for m in lock.models]
     accessed = lock.created.date().isoformat() if lock.created else _today()
     report = _report(asked, ctx, accessed=accessed)
@@ -139,8 +143,11 @@ def as_itself(pid: ParsedId, revision: str | None, record: Record | None, *, acc
 
 
 def author_of(name: str) -> Author:
-    """``"Family, Given"`` or ``"Given Family"`` (a single word: family only)."""
+    """``"Family, Given"`` or ``"Given Family"``; a single word, or a name in braces (``"{The UniProt
+    Consortium}"``, BibTeX's way of saying "one name, do not split"), is the family name whole."""
     name = " ".join(name.split())
+    if name.startswith("{") and name.endswith("}") and name.count("{") == 1:
+        return Author(name[1:-1].strip())
     if "," in name:
         family, _, given = name.partition(",")
         return Author(family.strip(), given.strip())

@@ -118,6 +118,10 @@ class _Bad(Exception):
     pass
 
 
+#: What a schema-1 lock holds at its top; a newer zoofind that adds a key raises the schema.
+_TOP_KEYS = frozenset({"schema", "zoofind", "created", "models"})
+
+
 def _lock(data: Mapping[str, Any], origin: str) -> Lock:
     schema = data.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
@@ -128,6 +132,11 @@ def _lock(data: Mapping[str, Any], origin: str) -> Lock:
                          hint="upgrade zoofind: pip install -U zoofind")
     if schema < 1:
         raise UsageError(f"{origin}: lock schema {schema} is not one zoofind ever wrote")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        # A misspelt table ([[model]]) would otherwise read as a lock of no models.
+        raise UsageError(f"{origin}: unknown key(s) {', '.join(map(repr, unknown))} (a lock has "
+                         f"{', '.join(sorted(_TOP_KEYS))})", hint="write the lock again with `zoofind lock`")
     created = data.get("created")
     if created is not None and not isinstance(created, datetime.datetime):
         created = None
