@@ -118,8 +118,9 @@ class _Bad(Exception):
     pass
 
 
-#: What a schema-1 lock holds at its top; a newer zoofind that adds a key raises the schema.
-_TOP_KEYS = frozenset({"schema", "zoofind", "created", "models"})
+#: What a schema-1 lock holds at its top (a newer zoofind that adds a key raises the schema), and
+#: ``bundle``: a bundle's manifest is itself a lock file, usable as ``pull --lock``.
+_TOP_KEYS = frozenset({"schema", "zoofind", "created", "models", "bundle"})
 
 
 def _lock(data: Mapping[str, Any], origin: str) -> Lock:
@@ -135,8 +136,9 @@ def _lock(data: Mapping[str, Any], origin: str) -> Lock:
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         # A misspelt table ([[model]]) would otherwise read as a lock of no models.
-        raise UsageError(f"{origin}: unknown key(s) {', '.join(map(repr, unknown))} (a lock has "
-                         f"{', '.join(sorted(_TOP_KEYS))})", hint="write the lock again with `zoofind lock`")
+        known = ", ".join(sorted(_TOP_KEYS - {"bundle"}))
+        raise UsageError(f"{origin}: unknown key(s) {', '.join(map(repr, unknown))} (a lock has {known})",
+                         hint="write the lock again with `zoofind lock`")
     created = data.get("created")
     if created is not None and not isinstance(created, datetime.datetime):
         created = None
