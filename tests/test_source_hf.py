@@ -386,7 +386,7 @@ def test_cache_hit_does_not_import_huggingface_hub(hf_hub):
     HfSource().search(SearchQuery(text="esm"), ctx())
     code = (
         "import sys; from zoofind.hubs import SearchQuery; from zoofind.hubs.hf.source import HfSource; "
-        "a = HfSource().search(SearchQuery(text='esm'), __import__('zoofind.core.context').context.Context.from_env()); "
+        "a = HfSource().search(SearchQuery(text='esm'), __import__('zoofind.core.context').core.context.Context.from_env()); "
         "assert a.origin == 'cache' and a.records, a.origin; assert 'huggingface_hub' not in sys.modules and 'httpx' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -433,7 +433,7 @@ def test_environment_is_read_at_call_time_not_at_import(hf_hub, monkeypatch):
         "import os, huggingface_hub.constants as c; assert c.HF_HUB_OFFLINE; "
         f"os.environ.pop('HF_HUB_OFFLINE'); os.environ['HF_ENDPOINT'] = {hf_hub.url!r}; "
         "from zoofind.hubs import SearchQuery; from zoofind.hubs.hf.source import HfSource; "
-        "a = HfSource().search(SearchQuery(text='esm2'), __import__('zoofind.core.context').context.Context.from_env()); assert a.origin == 'live' and len(a.records) == 3, a"
+        "a = HfSource().search(SearchQuery(text='esm2'), __import__('zoofind.core.context').core.context.Context.from_env()); assert a.origin == 'live' and len(a.records) == 3, a"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert len(api_calls(hf_hub)) == 1
