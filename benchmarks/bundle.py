@@ -48,7 +48,7 @@ ZOOFIND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "zoofin
 
 def seed(home: Path, mib: int, shards: int) -> tuple[Path, list[Path]]:
     """The repo in a hub cache under ``home``; returns the lock and the blob files."""
-    from zoofind.caches.hf import RepoCache
+    from zoofind.hubs.hf.repo_cache import RepoCache
     from zoofind.ops import lockfile
     from zoofind.ops.lockfile import Lock, LockedFile, LockedModel
 

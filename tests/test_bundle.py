@@ -28,7 +28,7 @@ import pytest
 
 from servers.files_server import FileServer
 from servers.tfhub_server import TfhubServer
-from zoofind.caches.hf import RepoCache
+from zoofind.hubs.hf.repo_cache import RepoCache
 from zoofind.ops import lockfile
 from zoofind.ops.bundle import BUNDLE_VERSION, MANIFEST, export_bundle, import_bundle, manifest_text
 from zoofind.ops.lockfile import Lock, LockedArchive, LockedFile, LockedModel
@@ -575,7 +575,7 @@ def test_ctrl_c_mid_import_exits_130_and_removes_its_temporary_file(caches, tmp_
 
 
 def test_import_waits_for_the_lock_a_pull_of_the_same_file_holds(small, caches, tmp_path: Path) -> None:
-    from zoofind.caches.torch import lock_path
+    from zoofind.hubs.torchvision.checkpoints import lock_path
     from zoofind.fetch.locks import lock_for
 
     lock, data = small

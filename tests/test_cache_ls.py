@@ -354,7 +354,7 @@ def shared_tier(hf_hub, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         assert ran.code == 0, ran.stderr
     assert cli("pull", "hf:lab/mine").code == 0
     # hf:lab/everyone in the user's cache: blobs/<etag> are absolute links to the shared blobs.
-    from zoofind.caches.hf import RepoCache
+    from zoofind.hubs.hf.repo_cache import RepoCache
 
     there = RepoCache(root / "huggingface" / "hub", "lab/everyone")
     here = RepoCache(Path(os.environ["HF_HOME"]) / "hub", "lab/everyone")
@@ -468,8 +468,8 @@ def lock_held(path: Path):
 
 
 def test_rm_and_prune_skip_a_model_a_pull_is_writing_and_break_a_dead_pulls_lock(filled, cli) -> None:
-    from zoofind.caches.hf import RepoCache
-    from zoofind.caches.torch import checkpoints, lock_path
+    from zoofind.hubs.hf.repo_cache import RepoCache
+    from zoofind.hubs.torchvision.checkpoints import checkpoints, lock_path
 
     checkpoint = next(checkpoints(os.environ).iterdir())
     with lock_held(lock_path(checkpoint)):
@@ -491,7 +491,7 @@ def test_rm_and_prune_skip_a_model_a_pull_is_writing_and_break_a_dead_pulls_lock
 
 
 def test_a_pull_placing_a_model_a_removal_took_fails_cleanly(tmp_path: Path) -> None:
-    from zoofind.caches.hf import RemovedWhilePlacing, RepoCache
+    from zoofind.hubs.hf.repo_cache import RemovedWhilePlacing, RepoCache
 
     repo = RepoCache(tmp_path / "hub", "lab/x")
     commit = "a" * 40

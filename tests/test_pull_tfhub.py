@@ -112,7 +112,7 @@ def test_a_second_install_of_one_verified_archive_finds_the_module_in_place(tmp_
     # Two pulls wait for one download, then both install the archive it left (outside the
     # engine's lock): the second must find the module there, not fail on the archive the
     # first already removed (seen as exit 1 of one of three concurrent pulls under load).
-    from zoofind.caches import tfhub
+    from zoofind.hubs.tfhub import module_cache as tfhub
 
     archive, target = tmp_path / "m.tar.gz", tmp_path / "cache" / tfhub.module_name(HANDLE)
     archive.write_bytes(saved_model_archive("good"))

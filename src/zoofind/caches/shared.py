@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..fetch.integrity import Expected
-    from .hf import RepoCache
+    from ..hubs.hf.repo_cache import RepoCache
 
 ENV = "ZOOFIND_SHARED_CACHE"
 #: Where each cache sits in a root: the layout one ``XDG_CACHE_HOME`` gives the three hubs.
@@ -104,9 +104,9 @@ def candidates(target: Path, env: Mapping[str, str]) -> tuple[Path, ...]:
     found = roots(env)
     if not found:
         return ()
-    from .hf import hub_cache
-    from .tfhub import cache_dir
-    from .torch import checkpoints
+    from ..hubs.hf.repo_cache import hub_cache
+    from ..hubs.tfhub.module_cache import cache_dir
+    from ..hubs.torchvision.checkpoints import checkpoints
 
     here = target.absolute()
     for local, inside in ((hub_cache(env), HUB), (checkpoints(env), CHECKPOINTS), (cache_dir(env)[0], TFHUB)):
@@ -238,7 +238,7 @@ def link_module(module_dir: Path, handle: str, expected: Expected, env: Mapping[
     its descriptor names this handle, every file in it is readable, and, when the archive's
     sha256 is known (a lock file pins it), the descriptor records that same sha256.
     """
-    from . import tfhub
+    from ..hubs.tfhub import module_cache as tfhub
 
     notes: list[str] = []
     for copy in candidates(module_dir, env):
@@ -259,7 +259,7 @@ def link_module(module_dir: Path, handle: str, expected: Expected, env: Mapping[
 
 
 def _module_problem(copy: Path, handle: str, expected: Expected) -> str | None:
-    from . import tfhub
+    from ..hubs.tfhub import module_cache as tfhub
 
     try:
         first = tfhub.descriptor_path(copy).read_text(encoding="utf-8", errors="replace").splitlines()[:1]
@@ -293,7 +293,7 @@ def link_snapshot(local: RepoCache, revision: str, env: Mapping[str, str]) -> Sn
     """
     from ..core.errors import OfflineError
     from ..fetch.integrity import Expected
-    from .hf import RepoCache
+    from ..hubs.hf.repo_cache import RepoCache
 
     for cache in hub_caches(env):
         there = RepoCache(cache, local.repo)

@@ -7,6 +7,9 @@
 * ``source``: ``HfSource``, which the registry makes on first use.
 * ``pull``: ``HfPull`` and ``HfLock``: plan, place and pin into huggingface_hub's cache (with the
   Hub's security scan of pickle weights).
+* ``repo_cache``: the hub cache as huggingface_hub lays it out (``models--owner--name`` with its
+  blobs, snapshots, refs and trees, the Xet store) and ``RepoCache``, which places a revision in it.
+* ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over the hub cache).
 * ``bundle``: the ``bundle`` ability (a locked file's snapshot path and blob, the links and ref an import writes).
 
 This module only declares the source (it is imported on the offline search path).

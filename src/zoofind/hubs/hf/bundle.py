@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ...caches import safe_relpath
-from ...caches.hf import RepoCache, hub_cache
 from ...caches.shared import hub_caches
 from ...core.errors import BadAnswerError
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
 from ..ids import parse_id
+from .repo_cache import RepoCache, hub_cache
 
 
 def _repo(model: LockedModel, root: Path) -> RepoCache:

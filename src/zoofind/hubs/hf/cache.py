@@ -1,6 +1,6 @@
 """The Hugging Face hub cache as ``cache ls/verify/rm/prune/path`` see it (``protocol.Caches``).
 
-Repos are ``models--owner--name`` folders (``caches.hf``), in the user's hub cache and in
+Repos are ``models--owner--name`` folders (``repo_cache``), in the user's hub cache and in
 each shared root's ``huggingface/hub``. A revision is a snapshot; a blob several revisions
 link to is kept until the last goes; blobs in huggingface_hub's cache-wide Xet store go
 through huggingface_hub, which knows which other repos link to them.
@@ -18,7 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...caches import layout, shared
-from ...caches.hf import (
+from ...core.context import Context
+from ...core.errors import NotFoundError
+from ...fetch.integrity import Expected, hash_file
+from ...fetch.partial import PREFIX
+from ...models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
+from ..protocol import InShared
+from .repo_cache import (
     REPO_LOCK,
     RepoCache,
     first_hop,
@@ -30,12 +36,6 @@ from ...caches.hf import (
     store_dir,
     store_references,
 )
-from ...core.context import Context
-from ...core.errors import NotFoundError
-from ...fetch.integrity import Expected, hash_file
-from ...fetch.partial import PREFIX
-from ...models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
-from ..protocol import InShared
 
 
 @dataclass(frozen=True)

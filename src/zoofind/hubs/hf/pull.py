@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 
 from ...caches import safe_relpath, shared
-from ...caches.hf import COMMIT_RE, RepoCache, hub_cache
 from ...core.errors import NotFoundError, OfflineError, ZoofindError
 from ...core.paths import inside_home
 from ...models.lock import LockedFile, LockedModel
@@ -29,6 +28,7 @@ from ..ids import parse_id
 from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
 from .auth import find_token
+from .repo_cache import COMMIT_RE, RepoCache, hub_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context

@@ -6,6 +6,9 @@
 * ``mapping``: Kaggle's vocabulary (framework spellings, sort orders) and ApiModel JSON ->
   zoofind's ``Record``.
 * ``source``: ``KaggleSource``, which the registry makes on first use.
+* ``model_cache``: kagglehub's model cache (version folders and ``.complete`` markers) and
+  placing a version in it.
+* ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that cache).
 * ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin into kagglehub's cache.
 
 This module only declares the source (it is imported on the offline search path: no

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...caches import kagglehub, layout
+from ...caches import layout
 from ...core.context import Context
 from ...models.cache import CachedModel, Removal
 from ..protocol import InShared
+from . import model_cache
 
 
 class KaggleCache(layout.PlainLayout):
@@ -21,14 +22,14 @@ class KaggleCache(layout.PlainLayout):
         if tier != "local":
             return []
         out = []
-        for handle, folder in kagglehub.scan(ctx.environ):
+        for handle, folder in model_cache.scan(ctx.environ):
             t = layout.tree(folder, in_shared)
-            used = max(t.used or 0.0, layout.placed(kagglehub.marker_path(folder))) or None
+            used = max(t.used or 0.0, layout.placed(model_cache.marker_path(folder))) or None
             out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), t.size, used, str(folder),
-                                   str(kagglehub.cache_root(ctx.environ)), "local", t.linked))
+                                   str(model_cache.cache_root(ctx.environ)), "local", t.linked))
         return out
 
     def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
         p = Path(model.path)
         # The marker first: kagglehub then ignores the folder.
-        return layout.whole(model, revision, (kagglehub.marker_path(p), p))
+        return layout.whole(model, revision, (model_cache.marker_path(p), p))

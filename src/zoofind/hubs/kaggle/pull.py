@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...caches import kagglehub, safe_relpath
+from ...caches import safe_relpath
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home, max_extract
 from ...core.units import human_bytes
@@ -42,7 +42,7 @@ from .. import json_int
 from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import check_folder, differs, file_label, pin_folder
-from . import SPEC, api
+from . import SPEC, api, model_cache
 from .auth import credentials
 from .mapping import Handle, framework_enum
 
@@ -90,20 +90,20 @@ def plan_kaggle(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str
         raise UsageError(f"{pid}: {h.framework!r} is not a Kaggle Models framework",
                          hint="use the framework as the model's Kaggle address spells it: tensorFlow2, tfLite, "
                               "pyTorch, jax, keras, transformers, gguf, ...")
-    variation = kagglehub.variation_dir(ctx.environ, h.owner, h.model, h.framework, h.variation)
+    variation = model_cache.variation_dir(ctx.environ, h.owner, h.model, h.framework, h.variation)
     offline_hint = (f"on a machine with network and Kaggle credentials run `zoofind pull {asked}` "
-                    f"(with the same {kagglehub.ENV}), or drop --offline")
+                    f"(with the same {model_cache.ENV}), or drop --offline")
     if h.version is None and ctx.offline:
-        cached = kagglehub.versions(variation)
+        cached = model_cache.versions(variation)
         if not cached:
-            raise OfflineError(f"{pid}: no version of it is in kagglehub's cache {kagglehub.cache_root(ctx.environ)}",
+            raise OfflineError(f"{pid}: no version of it is in kagglehub's cache {model_cache.cache_root(ctx.environ)}",
                                hint=offline_hint)
         h = h.at(cached[-1])
-    if h.version is not None and kagglehub.present(kagglehub.version_dir(variation, h.version)):
+    if h.version is not None and model_cache.present(model_cache.version_dir(variation, h.version)):
         # as kagglehub: no request, no credentials
-        return _checked(_from_cache(h, kagglehub.version_dir(variation, h.version)), locked)
+        return _checked(_from_cache(h, model_cache.version_dir(variation, h.version)), locked)
     if ctx.offline:
-        raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {kagglehub.cache_root(ctx.environ)}",
+        raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {model_cache.cache_root(ctx.environ)}",
                            hint=offline_hint)
     creds = credentials(ctx.environ)
     if creds is None:
@@ -140,7 +140,7 @@ def _with_revision(h: Handle, revision: str | None, pid: ParsedId) -> Handle:
 
 def _from_cache(h: Handle, folder: Path) -> ModelPlan:
     files = tuple(PlannedFile(FileEntry(rel, "", size=p.stat().st_size), None, p, present=True)
-                  for rel, p in kagglehub.files_of(folder).items())
+                  for rel, p in model_cache.files_of(folder).items())
     return KagglePlan(f"kaggle:{h}", SPEC.name, path=folder, files=files)
 
 
@@ -154,8 +154,8 @@ def _plan_online(h: Handle, enum: str, variation: Path, creds: Credentials, ctx:
             instance = api.get_model_instance(s, endpoint, body, creds, what=f"model {h}", page=h.page)
             version = _version_of(instance, h)
             h = h.at(version)
-        folder = kagglehub.version_dir(variation, version)
-        if kagglehub.present(folder):
+        folder = model_cache.version_dir(variation, version)
+        if model_cache.present(folder):
             return _from_cache(h, folder)
         what = f"version {version} of {h.variation_ref}"
         raw, more = api.list_version_files(s, endpoint, body, version, creds, what=what, page=h.page)
@@ -199,13 +199,13 @@ def _download(model: str, url: str, target: Path, size: int | None, name: str, f
     from ...fetch.engine import Download  # only when fetching: pull --offline start-up
 
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
-    return Download(url, target, kagglehub.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),
-                    done=lambda: kagglehub.present(folder), denied_hint=STORAGE_DENIED_HINT)
+    return Download(url, target, model_cache.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),
+                    done=lambda: model_cache.present(folder), denied_hint=STORAGE_DENIED_HINT)
 
 
 def _plan_files(model: str, folder: Path, entries: list[FileEntry], link: Link, opts: PullOptions) -> ModelPlan:
     """Up to a page of files: each fetched on its own into the staging folder beside the version."""
-    staging = kagglehub.staging_dir(folder)
+    staging = model_cache.staging_dir(folder)
     targets = {f.path: staging.joinpath(*f.path.split("/")) for f in entries}
     # A staged file of the listed size was verified by an earlier run that stopped before placing.
     wanted = [f for f in entries if not (targets[f.path].is_file() and f.size is not None
@@ -227,7 +227,7 @@ def _plan_files(model: str, folder: Path, entries: list[FileEntry], link: Link, 
 def _plan_archive(model: str, folder: Path, entries: list[FileEntry], link: Link, opts: PullOptions,
                   limit: int | None) -> ModelPlan:
     """More files than a page: the version as one archive, extracted when placed."""
-    archive = kagglehub.archive_path(folder)
+    archive = model_cache.archive_path(folder)
     entry = FileEntry(ARCHIVE_NAME, "", size=None)
     listed = sum(f.size or 0 for f in entries)
     note = (f"{model}: Kaggle lists more than {api.FILES_PAGE} files "
@@ -250,20 +250,20 @@ class KagglePull:
         assert isinstance(plan, KagglePlan)
         if plan.folder is None:
             return plan.targets()  # answered from the cache: already in place
-        lock = lock_for(kagglehub.place_lock(plan.folder))
+        lock = lock_for(model_cache.place_lock(plan.folder))
         lock.acquire()  # another process placing the same version: wait for it, then find it in place
         try:
-            if kagglehub.present(plan.folder):
+            if model_cache.present(plan.folder):
                 # Another process placed it first: this run's copies are redundant.
-                kagglehub.discard([plan.archive] if plan.archive else plan.targets().values(), plan.folder)
+                model_cache.discard([plan.archive] if plan.archive else plan.targets().values(), plan.folder)
             elif plan.archive is not None:
-                kagglehub.install_archive(plan.archive, plan.folder, what=plan.id, listed=plan.listed,
+                model_cache.install_archive(plan.archive, plan.folder, what=plan.id, listed=plan.listed,
                                           limit=plan.max_extract)
             else:
-                kagglehub.install_files(plan.targets(), plan.folder)
+                model_cache.install_files(plan.targets(), plan.folder)
         finally:
             lock.release()
-        return kagglehub.files_of(plan.folder)
+        return model_cache.files_of(plan.folder)
 
 
 class KaggleLock:
@@ -281,4 +281,4 @@ class KaggleLock:
 
     def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         if result.path is not None:
-            check_folder(locked, Path(result.path), kagglehub.marker_path(Path(result.path)))
+            check_folder(locked, Path(result.path), model_cache.marker_path(Path(result.path)))

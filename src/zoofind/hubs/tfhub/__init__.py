@@ -3,6 +3,9 @@
 * ``source``: ``TfhubSource`` and the redirect walk (tfhub.dev now redirects to Kaggle Models).
 * ``pull``: ``TfhubPull`` and ``TfhubLock``: the module archive into tensorflow_hub's cache, extracted,
   and pinned with its archive's sha256.
+* ``module_cache``: tensorflow_hub's module cache (folders named by the handle URL's sha1, their
+  descriptors), extracting an archive into it and placing a folder.
+* ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that cache).
 * ``bundle``: the ``bundle`` ability (a module's folder, filled beside it and renamed into place by an import).
 
 This module only declares the source (it is imported on the offline search path).

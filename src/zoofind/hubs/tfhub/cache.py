@@ -13,26 +13,28 @@ import shutil
 import uuid
 from pathlib import Path
 
-from ...caches import layout, shared, tfhub
+from ...caches import layout, shared
 from ...core.context import Context
 from ...models.cache import CachedModel, Removal
 from ..protocol import InShared
+from . import module_cache
 
 
 class TfhubCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         out = []
-        for root in layout.tiered(tfhub.cache_dir(ctx.environ)[0], shared.tfhub_dirs(ctx.environ), tier):
-            for handle, folder in tfhub.scan(root):
+        for root in layout.tiered(module_cache.cache_dir(ctx.environ)[0], shared.tfhub_dirs(ctx.environ), tier):
+            for handle, folder in module_cache.scan(root):
                 t = layout.tree(folder, in_shared if tier == "local" else None)
-                used = max(t.used or 0.0, layout.placed(folder), layout.placed(tfhub.descriptor_path(folder))) or None
+                descriptor = module_cache.descriptor_path(folder)
+                used = max(t.used or 0.0, layout.placed(folder), layout.placed(descriptor)) or None
                 out.append(CachedModel(f"tfhub:{handle}" if handle else f"file:{folder}", "tfhub", (), t.size, used,
                                        str(folder), str(root), tier, t.linked))
         return out
 
     def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
         p = Path(model.path)
-        return layout.whole(model, revision, (p, tfhub.descriptor_path(p)), (tfhub.lock_path(p),))
+        return layout.whole(model, revision, (p, module_cache.descriptor_path(p)), (module_cache.lock_path(p),))
 
     def carry_out(self, removal: Removal, held: set[str]) -> None:
         """Renamed away first (it vanishes whole for tensorflow_hub), then its descriptor, then the bytes."""
@@ -49,5 +51,5 @@ class TfhubCache(layout.PlainLayout):
 
     def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
         # A partial's target is the module's archive; its lock is the module's.
-        return layout.partials(tfhub.cache_dir(ctx.environ)[0],
-                               lambda t: tfhub.lock_path(t.with_name(t.name.removesuffix(".archive"))), now)
+        return layout.partials(module_cache.cache_dir(ctx.environ)[0],
+                               lambda t: module_cache.lock_path(t.with_name(t.name.removesuffix(".archive"))), now)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...caches import safe_relpath, shared, tfhub
+from ...caches import safe_relpath, shared
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home, max_extract
 from ...fetch.integrity import Expected
@@ -24,7 +24,7 @@ from .. import registry
 from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import check_folder, choose, differs, file_label, locked_missing, not_locked, offline_hint, pin_folder
-from . import SPEC
+from . import SPEC, module_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -33,25 +33,25 @@ if TYPE_CHECKING:
 
 def _module_dir(pid: ParsedId, ctx: Context) -> tuple[Path, tuple[str, ...]]:
     """The module's folder, and the note saying how tensorflow_hub finds it when its cache is not set."""
-    root, own = tfhub.cache_dir(ctx.environ)
+    root, own = module_cache.cache_dir(ctx.environ)
     root = inside_home(root, ctx.environ)
     note = () if own else (f"TF Hub modules are in {root}; for tensorflow_hub to find them there: "
-                           f"export {tfhub.ENV}={root}",)
-    return root / tfhub.module_name(pid.ref), note
+                           f"export {module_cache.ENV}={root}",)
+    return root / module_cache.module_name(pid.ref), note
 
 
 def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, ctx: Context) -> PlannedFile:
     """The module's archive, downloaded beside its folder unless the folder is there (another
     process may extract it meanwhile) or the shared tier has it. The one download planning of a
     normal and a locked pull."""
-    archive = tfhub.archive_path(module_dir)
-    if tfhub.present(module_dir):
+    archive = module_cache.archive_path(module_dir)
+    if module_cache.present(module_dir):
         return PlannedFile(f, None, archive, present=True)
     from ...fetch.engine import Download  # only when fetching: pull --offline start-up
 
     return PlannedFile(f, None, archive, download=Download(
-        f.url, archive, tfhub.lock_path(module_dir), expected, file_label(pid.ref, f.path),
-        done=lambda: tfhub.present(module_dir),
+        f.url, archive, module_cache.lock_path(module_dir), expected, file_label(pid.ref, f.path),
+        done=lambda: module_cache.present(module_dir),
         shared=lambda: shared.link_module(module_dir, pid.ref, expected, ctx.environ)))
 
 
@@ -84,7 +84,7 @@ class TfhubPull:
                  asked: str) -> ModelPlan:
         """The user's module folder, else the shared tier's (checked, then linked)."""
         from_shared = False
-        if not tfhub.present(module_dir):
+        if not module_cache.present(module_dir):
             linked = shared.link_module(module_dir, pid.ref, Expected(), ctx.environ)
             notes += linked.notes
             if linked.source is None:
@@ -98,11 +98,13 @@ class TfhubPull:
         assert plan.path is not None
         handle = parse_id(plan.id).ref
         for f in plan.files:
-            if not f.present and f.target is not None and not tfhub.present(plan.path):  # another process may have
+            # another process may have installed it meanwhile
+            if not f.present and f.target is not None and not module_cache.present(plan.path):
                 outcome = fetched.get(f.path)
-                tfhub.install(f.target, plan.path, handle, is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")),
-                              name=f.path, sha256=outcome.sha256 if outcome else None,
-                              max_extract=max_extract(ctx.environ))
+                module_cache.install(f.target, plan.path, handle,
+                                     is_archive=f.path.endswith((".tar.gz", ".tgz", ".tar")),
+                                     name=f.path, sha256=outcome.sha256 if outcome else None,
+                                     max_extract=max_extract(ctx.environ))
         return {p.relative_to(plan.path).as_posix(): p for p in plan.path.rglob("*") if p.is_file()}
 
 
@@ -112,7 +114,8 @@ class TfhubLock:
         root = Path(result.path)
         # The archive this run verified, else the one the module's descriptor records.
         got = next((f for f in result.files if f.status == "downloaded" and f.sha256 and f.size is not None), None)
-        sha, size = (got.sha256, got.size) if got else (tfhub.archive_sha256(root), tfhub.archive_size(root))
+        sha, size = ((got.sha256, got.size) if got
+                     else (module_cache.archive_sha256(root), module_cache.archive_size(root)))
         return pin_folder(result, LockedArchive(size, sha) if sha and size is not None else None)
 
     def problem(self, locked: LockedModel) -> str | None:
@@ -122,7 +125,7 @@ class TfhubLock:
         """A module folder is checked file by file; a missing one is fetched as the locked archive."""
         pid = parse_id(locked.id)
         module_dir, notes = _module_dir(pid, ctx)
-        if tfhub.present(module_dir):
+        if module_cache.present(module_dir):
             files = []
             for f in locked.files:
                 path = module_dir / f.path
@@ -144,4 +147,4 @@ class TfhubLock:
 
     def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         if result.path is not None:
-            check_folder(locked, Path(result.path), tfhub.descriptor_path(Path(result.path)))
+            check_folder(locked, Path(result.path), module_cache.descriptor_path(Path(result.path)))

@@ -8,6 +8,8 @@
 * ``source``: ``TorchvisionSource``, which answers from the installed registry when it is
   not the snapshot's version, and the endpoint, cache path and checkpoint hash helpers.
 * ``pull``: ``TorchvisionPull`` and ``TorchvisionLock``: checkpoints into torch.hub's folder.
+* ``checkpoints``: torch.hub's checkpoint folder (where it is, a checkpoint's lock, what is there).
+* ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that folder).
 * ``bundle``: the ``bundle`` ability (a locked checkpoint's place in torch.hub's checkpoints).
 
 This module is imported on the offline search path, so it only registers the source;

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ...caches.shared import checkpoint_dirs
-from ...caches.torch import checkpoints, lock_path
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
+from .checkpoints import checkpoints, lock_path
 
 
 class TorchvisionBundles:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ...caches import safe_relpath, shared
-from ...caches.torch import checkpoints, lock_path
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home
 from ...fetch.integrity import Expected
@@ -25,6 +24,7 @@ from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import choose, differs, file_label, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
+from .checkpoints import checkpoints, lock_path
 
 if TYPE_CHECKING:
     from ...core.context import Context

@@ -29,11 +29,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..core.atomic import TMP_PREFIX
-from ..core.errors import ZoofindError
-from ..fetch.integrity import IntegrityError
-from ..fetch.locks import LOCK_PREFIX
-from ..fetch.partial import PREFIX as PARTIAL_PREFIX
+from ...core.atomic import TMP_PREFIX
+from ...core.errors import ZoofindError
+from ...fetch.integrity import IntegrityError
+from ...fetch.locks import LOCK_PREFIX
+from ...fetch.partial import PREFIX as PARTIAL_PREFIX
 
 ENV = "KAGGLEHUB_CACHE"
 MODELS = "models"
@@ -148,7 +148,7 @@ def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[s
     those sizes; an archive of some other version is refused like a damaged one. ``limit``:
     the bytes it may expand to (``ZOOFIND_MAX_EXTRACT``; None: ``archive.bound``'s default).
     """
-    from ..fetch.archive import extract
+    from ...fetch.archive import extract
 
     tmp = _fresh_tmp(folder)
     try:

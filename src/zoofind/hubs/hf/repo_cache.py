@@ -59,12 +59,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core import paths
-from ..core.atomic import TMP_PREFIX, replacing
-from ..core.errors import ZoofindError
+from ...core import paths
+from ...core.atomic import TMP_PREFIX, replacing
+from ...core.errors import ZoofindError
 
 if TYPE_CHECKING:
-    from ..hubs.base import FileEntry
+    from ..base import FileEntry
 
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 #: huggingface_hub's Xet store: folder, marker file and its content, payload names.
@@ -146,7 +146,7 @@ class RepoCache:
         """The repo's lease, waited for: a removal of this repo finishes first (it takes seconds)."""
         from filelock import Timeout
 
-        from ..fetch.locks import lock_for
+        from ...fetch.locks import lock_for
 
         lease = lock_for(self.repo_lock())
         try:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..fetch.locks import LOCK_PREFIX
+from ...fetch.locks import LOCK_PREFIX
 
 
 def torch_home(env: Mapping[str, str]) -> Path:

@@ -11,7 +11,7 @@ temp dir, which compute nodes wipe; zoofind uses a persistent folder beside the 
 caches instead (``$XDG_CACHE_HOME/tfhub_modules``) and says which ``export TFHUB_CACHE_DIR=...``
 makes tensorflow_hub look there.
 
-Archives are checked whole and extracted safely (``caches.archive``: the gzip stream read to
+Archives are checked whole and extracted safely (``fetch.archive``: the gzip stream read to
 its end, ``tarfile``'s ``data`` filter, absolute names refused, the expansion bounded, no
 archive timestamps) into ``<sha1>.<uuid>.tmp`` beside the target, and renamed into place only
 when complete. ``place`` is the one way a filled folder becomes a module, for ``pull`` and
@@ -32,11 +32,11 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..core.atomic import replacing
-from ..fetch.archive import extract
-from ..fetch.integrity import IntegrityError
-from ..fetch.locks import LOCK_PREFIX, lock_for
-from ..models.lock import LockedArchive
+from ...core.atomic import replacing
+from ...fetch.archive import extract
+from ...fetch.integrity import IntegrityError
+from ...fetch.locks import LOCK_PREFIX, lock_for
+from ...models.lock import LockedArchive
 
 CANONICAL = "https://tfhub.dev"
 ENV = "TFHUB_CACHE_DIR"
