@@ -369,7 +369,13 @@ def test_a_tier_on_a_read_only_mount_serves_users_and_is_never_written(lab: Lab,
 # -- the mapping ---------------------------------------------------------------------------
 def test_candidates_map_each_local_cache_to_the_same_place_in_every_root(tmp_path: Path) -> None:
     from zoofind.caches import shared
+    # Each hub declares its place where it lays its cache out: importing those modules is all it takes.
+    from zoofind.hubs.hf.repo_cache import PLACE as HF
+    from zoofind.hubs.tfhub.module_cache import PLACE as TFHUB
+    from zoofind.hubs.torchvision.checkpoints import PLACE as TORCH
 
+    assert (HF.inside, TORCH.inside, TFHUB.inside) == (("huggingface", "hub"), ("torch", "hub", "checkpoints"),
+                                                       ("tfhub_modules",))
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -387,6 +393,15 @@ def test_candidates_map_each_local_cache_to_the_same_place_in_every_root(tmp_pat
     own = {**env, "XDG_CACHE_HOME": str(a)}
     assert shared.candidates(a / "torch/hub/checkpoints/x-1234abcd.pth", own) == (b / "torch/hub/checkpoints/x-1234abcd.pth",)
     assert shared.candidates(blob, {**env, shared.ENV: ""}) == ()
+    # One cache inside another's folder (HF_HOME below TORCH_HOME): the innermost claims its paths.
+    nested = {**env, "TORCH_HOME": str(tmp_path / "t"), "HF_HOME": str(tmp_path / "t" / "hub" / "checkpoints" / "hf")}
+    inner = tmp_path / "t" / "hub" / "checkpoints" / "hf" / "hub" / "models--o--n" / "blobs" / "e"
+    assert shared.candidates(inner, nested) == (a / "huggingface/hub/models--o--n/blobs/e", b / "huggingface/hub/models--o--n/blobs/e")
+    # The generic folders of one place: each root's, and a tier's (a root that is the user's own cache left out).
+    assert TORCH.shared(env) == (a / "torch/hub/checkpoints", b / "torch/hub/checkpoints")
+    assert TORCH.tiered(own, "shared") == [b / "torch/hub/checkpoints"]
+    assert TORCH.tiered(own, "local") == [a / "torch/hub/checkpoints"]
+
 
 
 # -- the human summary ---------------------------------------------------------------------
@@ -474,3 +489,39 @@ def test_a_locked_pull_takes_every_locked_file_from_the_tier(lab: Lab, cli, tmp_
         assert {f["status"] for f in result["files"]} == {"shared"}, result
     assert cli("pull", "--lock", str(lock_file), "--offline", env=env).code == 0
     assert state(lab.root) == before
+
+
+# -- a plugin hub ----------------------------------------------------------------------------
+def test_a_plugin_hub_that_declares_its_place_is_served_by_the_shared_tier(tmp_path: Path, hermetic: Path, cli) -> None:
+    """tinyhub (tests/plugins) declares ``tinyhub/`` as its place in a cache home and nothing else:
+    the admin's pull fills a root, a user's pull links every file from it after checking it, and
+    ``cache ls`` lists the root's model in the shared tier and the user's as local with linked bytes."""
+    from test_plugin_pull import FILES as TINY, install
+
+    index = {"models": [{"name": "axolotl", "description": "Axolotl limb regeneration stages",
+                         "files": [{"path": p, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+                                   for p, b in TINY.items()]}]}
+    served = {"/index.json": json.dumps(index).encode(), **{f"/files/axolotl/{p}": b for p, b in TINY.items()}}
+    root = tmp_path / "lab"
+    with FileServer(served, missing_status=404) as srv:
+        env = {"PYTHONPATH": install(tmp_path), "TINYHUB_ENDPOINT": srv.url}
+        filled = cli("pull", "tinyhub:axolotl", env={**env, "TINYHUB_HOME": str(root / "tinyhub")})
+        assert filled.code == 0, filled.stderr
+        before, fetched = state(root), {k: v for k, v in srv.bytes_by_key.items() if k.startswith("/files/")}
+        assert sum(fetched.values()) == sum(map(len, TINY.values()))
+
+        user = {**env, "ZOOFIND_SHARED_CACHE": str(root)}
+        ran = cli("pull", "tinyhub:axolotl", "--json", env=user)
+        assert ran.code == 0, ran.stderr
+        assert {f["path"]: f["status"] for f in json.loads(ran.stdout)["results"][0]["files"]} == dict.fromkeys(TINY, "shared")
+        assert {k: v for k, v in srv.bytes_by_key.items() if k.startswith("/files/")} == fetched  # no body fetched again
+        mine = hermetic / ".cache" / "tinyhub" / "axolotl"
+        for rel, data in TINY.items():
+            assert os.readlink(mine / rel) == str(root / "tinyhub" / "axolotl" / rel) and (mine / rel).read_bytes() == data
+        assert (mine / ".complete").is_file() and state(root) == before
+
+        listed = cli("cache", "ls", "--source", "tinyhub", "--json", env=user)
+        assert listed.code == 0, listed.stderr
+        by_tier = {m["tier"]: m for m in json.loads(listed.stdout)["results"]}
+        assert by_tier["shared"]["path"] == str(root / "tinyhub" / "axolotl")
+        assert by_tier["local"]["path"] == str(mine) and by_tier["local"]["linked_size"] == sum(map(len, TINY.values()))

@@ -1,18 +1,13 @@
-"""Each framework's own cache, one module per layout, exactly as the framework lays it out.
+"""What every hub's cache layout shares; the layouts themselves are their hubs' (``hubs/<hub>/``).
 
-* ``hf``: the Hugging Face hub cache (``models--owner--name/blobs``, ``snapshots``, ``refs``),
-  as huggingface_hub writes it, so ``local_files_only=True`` and ``HF_HUB_OFFLINE=1`` find it.
-* ``torch``: torch.hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``), where
-  ``load_state_dict_from_url`` and torchvision's weights look before downloading.
-* ``tfhub``: TF Hub's module folders (``$TFHUB_CACHE_DIR/<sha1 of the handle URL>``), which
-  ``hub.load`` uses without a request.
-* ``kagglehub``: kagglehub's model cache (``models/<handle>/<version>`` and ``.complete`` markers;
-  pull fills it through ``hubs.kaggle.pull``).
-* ``shared``: the read-only shared tier (``ZOOFIND_SHARED_CACHE``).
+* ``layout``: listing, checking and removing any layout: a tree's size and last use, links into
+  the shared tier, deleting without following links, stale partials, ``PlainLayout``.
+* ``shared``: the read-only shared tier (``ZOOFIND_SHARED_CACHE``): each hub declares where its
+  cache sits in a cache home (``shared.declare``, a ``Place``), and the tier finds, checks and
+  links a file from every root for any hub that did.
+* ``safe_relpath`` (here): a server-given file name that stays inside its folder.
 
-Each says where a model's files go, where a download's partial bytes and lock live (on the
-same file system as the target, so the final rename is atomic), how to make verified files
-visible, and what is already there. Nothing here downloads or prints.
+Nothing here names a hub, downloads or prints.
 """
 
 from __future__ import annotations

@@ -41,13 +41,6 @@ def in_shared(env: Mapping[str, str]) -> Callable[[str], bool] | None:
     return lambda p: shared.tier_of(Path(p), env) == "shared"
 
 
-def tiered(local: Path, others: Iterable[Path], tier: str) -> list[Path]:
-    """The folders of one cache in ``tier``; a shared root that is the user's own cache is not listed twice."""
-    if tier == "local":
-        return [local]
-    return [p for p in others if p.absolute() != local.absolute()]
-
-
 def links_elsewhere(path: str, other: Callable[[str], bool] | None) -> bool:
     """Whether ``path`` is a link whose bytes lie in the shared tier (as written or resolved)."""
     if other is None or not os.path.islink(path):

@@ -2,11 +2,10 @@
 
 ``ZOOFIND_SHARED_CACHE`` names one or more folders (separated by ``:``, as ``PATH`` is),
 each laid out as a cache home (``$XDG_CACHE_HOME``) is, so an admin fills one with zoofind
-itself (``XDG_CACHE_HOME=/shared/models zoofind pull ...``)::
-
-    <root>/huggingface/hub/              a Hugging Face hub cache
-    <root>/torch/hub/checkpoints/        torch.hub's checkpoint folder
-    <root>/tfhub_modules/                TF Hub module folders named by sha1
+itself (``XDG_CACHE_HOME=/shared/models zoofind pull ...``). Where each hub's cache sits in
+a cache home is the hub's to say (``hubs.protocol``, "shared tier"): it declares a ``Place``
+(``declare``) in the module that lays its cache out, and everything here loops over the
+places declared. Nothing here knows a hub.
 
 zoofind never writes below these folders (they may be read-only mounts): ``pull`` checks a
 file there (size and hash) and links it into the user's own cache instead of downloading,
@@ -14,23 +13,23 @@ and ``cache ls`` shows which tier holds what. Roots that do not exist are left o
 one setting works on every node whether or not the mount is there.
 
 Why the user's own cache gets links, rather than the frameworks being pointed at the
-shared folders: huggingface_hub, torch.hub and tensorflow_hub each read one cache folder
-(``HF_HUB_CACHE``, ``TORCH_HOME``, ``TFHUB_CACHE_DIR``), and huggingface_hub cannot use a
-read-only one as that folder (it writes lock files even to read: huggingface_hub issue
-#2797). With links, a model a lab shares and a model a user fetched alone sit side by side
-in one cache the frameworks already read, and ``HF_HUB_OFFLINE=1`` finds both.
+shared folders: a framework reads one cache folder (``HF_HUB_CACHE``, ``TORCH_HOME``,
+``TFHUB_CACHE_DIR``), and huggingface_hub cannot use a read-only one as that folder (it
+writes lock files even to read: huggingface_hub issue #2797). With links, a model a lab
+shares and a model a user fetched alone sit side by side in one cache the frameworks
+already read, and ``HF_HUB_OFFLINE=1`` finds both.
 
 A shared file is only ever linked after the same check a download gets (its size, then its
 SHA-256, git blob id or the hash prefix its name carries, ``fetch.integrity``); one that
 fails is passed over with a note, never deleted or repaired (it is not the user's), and the
-file is downloaded instead.
+file is downloaded instead. A layout whose models are folders rather than files checks and
+links them itself with ``link`` (one atomic symlink, the rule below).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import stat
 import uuid
@@ -41,15 +40,45 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..fetch.integrity import Expected
-    from ..hubs.hf.repo_cache import RepoCache
 
 ENV = "ZOOFIND_SHARED_CACHE"
-#: Where each cache sits in a root: the layout one ``XDG_CACHE_HOME`` gives the three hubs.
-HUB = ("huggingface", "hub")
-CHECKPOINTS = ("torch", "hub", "checkpoints")
-TFHUB = ("tfhub_modules",)
-#: A Hub blob's name: its sha256 (LFS files) or its git blob id (the others).
-BLOB_NAME = re.compile(r"[0-9a-f]{64}|[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one hub's cache sits: ``inside`` a cache home (``("torch", "hub", "checkpoints")``), and
+    so below every shared root; ``own(environ)``: this user's own folder of it, as the framework
+    finds it (its variables honoured)."""
+
+    inside: tuple[str, ...]
+    own: Callable[[Mapping[str, str]], Path]
+
+    def shared(self, env: Mapping[str, str]) -> tuple[Path, ...]:
+        """This cache's folder in each shared root, in the roots' order (existing or not)."""
+        return tuple(r.joinpath(*self.inside) for r in roots(env))
+
+    def tiered(self, env: Mapping[str, str], tier: str) -> list[Path]:
+        """This cache's folders in ``tier`` (``local``: the user's own; ``shared``: each root's, less
+        a root's that is the user's own folder, which is not listed twice)."""
+        own = self.own(env)
+        if tier == "local":
+            return [own]
+        return [p for p in self.shared(env) if p.absolute() != own.absolute()]
+
+
+#: Every place declared, in the order the hubs' layout modules were imported.
+_PLACES: list[Place] = []
+
+
+def declare(inside: tuple[str, ...], own: Callable[[Mapping[str, str]], Path]) -> Place:
+    """A hub's cache ``inside`` a cache home, whose own folder ``own`` gives: from now on ``candidates``
+    (and so ``link_file``) finds this cache's files in the shared tier. A hub declares it once, at
+    the top of the module that computes its cache's folder: whatever names a path in that cache
+    has imported it, so the place is known before any of its files is looked for."""
+    place = Place(tuple(inside), own)
+    if place not in _PLACES:
+        _PLACES.append(place)
+    return place
 
 
 def roots(env: Mapping[str, str]) -> tuple[Path, ...]:
@@ -65,21 +94,6 @@ def roots(env: Mapping[str, str]) -> tuple[Path, ...]:
     return tuple(out)
 
 
-def hub_caches(env: Mapping[str, str]) -> tuple[Path, ...]:
-    """Each shared root's Hugging Face hub cache."""
-    return tuple(r.joinpath(*HUB) for r in roots(env))
-
-
-def checkpoint_dirs(env: Mapping[str, str]) -> tuple[Path, ...]:
-    """Each shared root's torch.hub checkpoint folder."""
-    return tuple(r.joinpath(*CHECKPOINTS) for r in roots(env))
-
-
-def tfhub_dirs(env: Mapping[str, str]) -> tuple[Path, ...]:
-    """Each shared root's TF Hub module cache."""
-    return tuple(r.joinpath(*TFHUB) for r in roots(env))
-
-
 def tier_of(path: Path, env: Mapping[str, str]) -> str:
     """``shared`` when ``path`` lies below a shared root, else ``local``."""
     absolute = path.absolute()
@@ -93,29 +107,32 @@ def tier_of(path: Path, env: Mapping[str, str]) -> str:
 
 
 def candidates(target: Path, env: Mapping[str, str]) -> tuple[Path, ...]:
-    """The same place as ``target`` (a path in the user's own hub cache, checkpoint folder
-    or TF Hub module cache) under each shared root, in the roots' order.
+    """The same place as ``target`` (a path in one of the user's own caches a hub declared) under
+    each shared root, in the roots' order.
 
-    ``blobs/<etag>`` of a Hub repo is named by its content, a checkpoint's name carries its
-    hash prefix and a TF Hub folder's name is the sha1 of its handle, so the same relative
-    path in a root means the same file (still checked before use). The target itself is
-    never its own candidate (an admin filling a root that is also in ZOOFIND_SHARED_CACHE).
+    A declared cache names its files by what they hold (a hash, a hash prefix, the digest of a
+    name), so the same relative path in a root means the same file (still checked before use).
+    When one declared cache lies inside another's folder, the innermost claims the path. The
+    target itself is never its own candidate (an admin filling a root that is also in
+    ZOOFIND_SHARED_CACHE).
     """
     found = roots(env)
     if not found:
         return ()
-    from ..hubs.hf.repo_cache import hub_cache
-    from ..hubs.tfhub.module_cache import cache_dir
-    from ..hubs.torchvision.checkpoints import checkpoints
-
     here = target.absolute()
-    for local, inside in ((hub_cache(env), HUB), (checkpoints(env), CHECKPOINTS), (cache_dir(env)[0], TFHUB)):
+    best: tuple[int, Place, Path] | None = None
+    for place in tuple(_PLACES):
+        own = place.own(env).absolute()
         try:
-            rel = here.relative_to(local.absolute())
+            rel = here.relative_to(own)
         except ValueError:
             continue
-        return tuple(c for r in found if (c := r.joinpath(*inside, rel)).absolute() != here)
-    return ()
+        if best is None or len(own.parts) > best[0]:
+            best = (len(own.parts), place, rel)
+    if best is None:
+        return ()
+    _, place, rel = best
+    return tuple(c for r in found if (c := r.joinpath(*place.inside, rel)).absolute() != here)
 
 
 @dataclass(frozen=True)
@@ -162,7 +179,7 @@ def link_file(
         except OSError as exc:
             notes.append(f"{label}: the shared copy {copy} could not be read ({exc.strerror or exc}); not used")
             continue
-        mode = _link(copy, target)
+        mode = link(copy, target)
         return Linked(copy, size, digest, mode, tuple(notes))
     return Linked(notes=tuple(notes))
 
@@ -186,7 +203,7 @@ def _unusable(copy: Path, expected: Expected) -> str | None:
     return None
 
 
-def _link(source: Path, local: Path) -> str:
+def link(source: Path, local: Path) -> str:
     """Make ``local`` point at the verified ``source``, atomically (a temporary link renamed into place).
 
     A symlink, never a hard link, even where both sit on one file system:
@@ -229,102 +246,3 @@ def _link(source: Path, local: Path) -> str:
                 tmp.unlink()
         raise
     return mode
-
-
-def link_module(module_dir: Path, handle: str, expected: Expected, env: Mapping[str, str]) -> Linked:
-    """A TF Hub module folder from the shared tier at ``module_dir`` (with its descriptor).
-
-    A shared folder is used when tensorflow_hub would use it (it exists and is not empty),
-    its descriptor names this handle, every file in it is readable, and, when the archive's
-    sha256 is known (a lock file pins it), the descriptor records that same sha256.
-    """
-    from ..hubs.tfhub import module_cache as tfhub
-
-    notes: list[str] = []
-    for copy in candidates(module_dir, env):
-        if not tfhub.present(copy):
-            continue
-        problem = _module_problem(copy, handle, expected)
-        if problem:
-            notes.append(f"tfhub:{handle}: the shared module {copy} {problem}; not used")
-            continue
-        size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file())
-        # Descriptor first, folder last: the folder's appearance is what every reader waits for.
-        _link(tfhub.descriptor_path(copy), tfhub.descriptor_path(module_dir))
-        with contextlib.suppress(FileNotFoundError, OSError):
-            module_dir.rmdir()  # an empty folder is absent for tensorflow_hub too; a full one stays
-        mode = _link(copy, module_dir)
-        return Linked(copy, size, tfhub.archive_sha256(copy), mode, tuple(notes))
-    return Linked(notes=tuple(notes))
-
-
-def _module_problem(copy: Path, handle: str, expected: Expected) -> str | None:
-    from ..hubs.tfhub import module_cache as tfhub
-
-    try:
-        first = tfhub.descriptor_path(copy).read_text(encoding="utf-8", errors="replace").splitlines()[:1]
-    except OSError:
-        return "has no readable descriptor"
-    if first != [f"Module: {tfhub.CANONICAL}/{handle}"]:
-        return "has a descriptor naming another module"
-    if expected.sha256 and tfhub.archive_sha256(copy) != expected.sha256.lower():
-        return "does not record the expected archive sha256"
-    for p in (copy, *copy.rglob("*")):
-        if not os.access(p, os.R_OK | (os.X_OK if p.is_dir() else 0)):
-            return f"holds {p.relative_to(copy)}, which this user cannot read"
-    return None
-
-
-@dataclass(frozen=True)
-class SnapshotLink:
-    """A Hub revision linked from a shared hub cache into the user's own (``link_snapshot``)."""
-
-    commit: str
-    files: tuple[str, ...]
-    notes: tuple[str, ...] = ()
-
-
-def link_snapshot(local: RepoCache, revision: str, env: Mapping[str, str]) -> SnapshotLink | None:
-    """With no network: ``revision`` of ``local``'s repo from the first shared hub cache that
-    has it, each file checked against the hash its blob is named by and linked into the
-    user's cache (``blobs/<etag>`` -> the shared blob, the snapshot's usual relative links,
-    the ref last). None when no root has the revision; ``OfflineError`` when a root has it
-    but a file fails its check (nothing of that revision becomes visible then).
-    """
-    from ..core.errors import OfflineError
-    from ..fetch.integrity import Expected
-    from ..hubs.hf.repo_cache import RepoCache
-
-    for cache in hub_caches(env):
-        there = RepoCache(cache, local.repo)
-        commit = there.commit_of(revision)
-        if commit is None:
-            continue
-        snap = there.snapshot(commit)
-        files: list[tuple[str, str]] = []
-        for p in sorted(snap.rglob("*")):
-            if p.is_dir():
-                continue
-            etag = Path(os.readlink(p)).name if p.is_symlink() else ""
-            # A blob's name is its sha256 (LFS) or git blob id; anything else cannot be checked.
-            if not BLOB_NAME.fullmatch(etag):
-                raise OfflineError(f"hf:{local.repo} ({revision}): the shared copy {p} is not a link to a named "
-                                   "blob; it cannot be checked",
-                                   hint="the shared tier should be filled with zoofind pull or huggingface_hub")
-            files.append((p.relative_to(snap).as_posix(), etag))
-        local.snapshot(commit).mkdir(parents=True, exist_ok=True)  # first, as a download makes it: no scan warnings
-        notes: list[str] = []
-        for rel, etag in files:
-            if local.blob(etag).exists():
-                continue  # this user's own copy, checked when it arrived
-            expected = Expected(sha256=etag) if len(etag) == 64 else Expected(git_sha1=etag)
-            linked = link_file(local.blob(etag), expected, env, f"{local.repo.rsplit('/', 1)[-1]}/{rel}")
-            notes.extend(linked.notes)
-            if linked.source is None:
-                raise OfflineError(f"hf:{local.repo} ({revision}): no shared copy of {rel} passes its check",
-                                   hint="; ".join(notes) or "ask the shared tier's admin to pull it again")
-        for rel, etag in files:
-            local.link(commit, rel, etag)
-        local.write_ref(revision, commit)
-        return SnapshotLink(commit, tuple(rel for rel, _ in files), tuple(notes))
-    return None

@@ -12,7 +12,8 @@ package uses. The operations are loops over the sources that have the ability th
 
 ``ABILITIES`` (kept in the leaf ``abilities``: every start-up registers the hubs, and the
 protocol classes below cost a millisecond to define) lists them; each ability's protocol
-follows, with the typed plans and results it exchanges.
+follows, with the typed plans and results it exchanges. Last, what a hub declares to take
+part in the read-only shared tier.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ class Caches(Protocol):
 
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         """Every model the layout holds in ``tier`` (``local``: the user's own cache; ``shared``: its
-        folders under each ``ZOOFIND_SHARED_CACHE`` root that is not the user's own cache), whoever
+        folders under each ``ZOOFIND_SHARED_CACHE`` root that is not the user's own cache, which its
+        declared place gives: ``PLACE.tiered(environ, tier)``; a hub without one has none), whoever
         placed it. A half-written model (no completion marker) is not a model. ``size`` counts each
         file once and, in the local tier, not the bytes a link into the shared tier (``in_shared``)
         reaches (``linked_size``). ``last_used`` is when the model was placed or a framework last
@@ -171,7 +173,8 @@ class Bundles(Protocol):
 
     def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
         """This user's cache root of the hub (first; ``import`` writes there), then, with
-        ``shared``, the shared tier's roots (``export`` looks in all of them, in order)."""
+        ``shared``, its folders in the shared tier's roots (``PLACE.shared(environ)``; export looks
+        in all of them, in order)."""
 
     def model_path(self, model: LockedModel, root: Path) -> Path:
         """What the framework loads for ``model`` below ``root`` (a folder or a file)."""
@@ -197,3 +200,23 @@ class Bundles(Protocol):
         (Hub snapshot links and then the ref; a staged folder renamed into place with its
         descriptor). ``placed``: the paths this import wrote. Returns notes for the user; raises
         ``ZoofindError`` or ``OSError`` when the model cannot be made visible."""
+
+
+# == shared tier: where a hub's cache sits in a cache home =====================================
+# Not an ability (nothing to make on first use): a declaration. A hub whose cache the read-only
+# shared tier (``ZOOFIND_SHARED_CACHE``: folders each laid out as a cache home, ``$XDG_CACHE_HOME``)
+# may hold declares once where that cache sits inside a cache home, and where it sits for this
+# user, at the top of the module that computes its cache's folder::
+#
+#     PLACE = caches.shared.declare(("torch", "hub", "checkpoints"), checkpoints)  # checkpoints(environ) -> Path
+#
+# From then on a download's target in that cache is first looked for at the same relative path
+# in each root, checked as a download is, and linked (``caches.shared.link_file``, which the fetch
+# engine asks before any request); ``PLACE.shared(environ)`` gives the cache's folder in each
+# root (its ``Caches.scan`` of the ``shared`` tier, its ``Bundles.roots``), ``PLACE.tiered`` the
+# folders of a tier. The names of the files in the cache must say what they hold (a hash, a
+# hash prefix, a handle's digest): the same name in a root must mean the same bytes. A layout
+# whose models are folders checks a shared folder itself and links it with ``caches.shared.link``
+# (one atomic symlink), from its plan (``Download.shared``). A hub that declares nothing has no
+# shared tier: its ``shared`` tier is empty and every file is downloaded.
+

@@ -4,11 +4,13 @@ Its server: ``GET {endpoint}/index.json`` -> ``{"models": [{"name", "description
 "size", "sha256"}]}]}``, and each file at ``GET {endpoint}/files/<name>/<path>`` (Range supported).
 Its cache: ``$TINYHUB_HOME`` (default ``~/.cache/tinyhub``), a model at ``<home>/<name>/`` with its
 files at their paths inside and ``<home>/<name>/.complete`` written last (a folder without the
-marker is partial, not a model).
+marker is partial, not a model). It declares its place in the shared tier (``source.PLACE``:
+``tinyhub/`` in each ``ZOOFIND_SHARED_CACHE`` root), so pulls link checked files from there and
+``cache ls`` lists the models there.
 
 One module per ability: ``source`` (search, info, status), ``pull`` (pull and lock), ``cache``
 and ``bundle``. It uses only zoofind's public plugin surface: the spec, the protocol's types,
-the fetch engine's ``Download``.
+the fetch engine's ``Download``, the shared tier's ``declare``.
 """
 
 from __future__ import annotations

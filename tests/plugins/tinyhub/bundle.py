@@ -12,18 +12,14 @@ from zoofind.hubs.ids import parse_id
 from zoofind.models.bundle import FileSlot, Placement
 from zoofind.models.lock import LockedFile, LockedModel
 
+from .source import PLACE, home
+
 MARKER = ".complete"
-
-
-def home(environ: Mapping[str, str]) -> Path:
-    """``$TINYHUB_HOME``, default ``~/.cache/tinyhub``."""
-    raw = environ.get("TINYHUB_HOME")
-    return Path(raw) if raw else Path(environ.get("HOME", os.path.expanduser("~"))) / ".cache" / "tinyhub"
 
 
 class TinyBundles:
     def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
-        return (home(environ),)  # no shared tier
+        return (home(environ), *PLACE.shared(environ)) if shared else (home(environ),)
 
     def model_path(self, model: LockedModel, root: Path) -> Path:
         return root / parse_id(model.id).ref

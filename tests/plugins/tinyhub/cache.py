@@ -2,8 +2,8 @@
 
 The marker holds the model's manifest, JSON of each file's path -> sha256 (written last by
 the pull), which ``cache verify`` re-hashes against; an empty marker (a model placed before
-manifests) is checked to hold files. Local tier only, no revisions: the generic parts
-come from ``zoofind.caches.layout``.
+manifests) is checked to hold files. Both tiers (the shared one at ``source.PLACE``), no
+revisions: the generic parts come from ``zoofind.caches.layout``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from zoofind.caches import layout
 from zoofind.fetch.integrity import Expected, hash_file
 from zoofind.models.cache import CachedModel, Problem, Removal, Verified
 
-from .source import home
+from .source import PLACE, home
 
 MARKER = ".complete"
 LOCKS = ".locks"
@@ -38,18 +38,16 @@ def _locks(root: Path, name: str) -> Path:
 
 class TinyCache(layout.PlainLayout):
     def scan(self, ctx, tier, in_shared):
-        if tier != "local":
-            return []
-        root = home(ctx.environ)
         out = []
-        for folder in layout.listdir(str(root)):
-            path = root / folder
-            if folder.startswith(".") or not (path / MARKER).is_file():
-                continue  # the locks' folder, or a pull not finished: not a model
-            t = layout.tree(path, in_shared)
-            used = max(t.used or 0.0, layout.placed(path / MARKER)) or None
-            out.append(CachedModel(f"tinyhub:{folder}", "tinyhub", (), t.size, used, str(path), str(root), "local",
-                                   t.linked))
+        for root in PLACE.tiered(ctx.environ, tier):
+            for folder in layout.listdir(str(root)):
+                path = root / folder
+                if folder.startswith(".") or not (path / MARKER).is_file():
+                    continue  # the locks' folder, or a pull not finished: not a model
+                t = layout.tree(path, in_shared if tier == "local" else None)
+                used = max(t.used or 0.0, layout.placed(path / MARKER)) or None
+                out.append(CachedModel(f"tinyhub:{folder}", "tinyhub", (), t.size, used, str(path), str(root), tier,
+                                       t.linked))
         return out
 
     def verify(self, model):

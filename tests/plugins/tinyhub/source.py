@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from zoofind.caches.shared import declare
 from zoofind.hubs.base import FileEntry, FileSet, SourceAnswer, SourceStatus
 from zoofind.models.records import Record
 from zoofind.net.errors import from_status
@@ -20,6 +21,11 @@ def home(environ) -> Path:
     """``$TINYHUB_HOME``, default ``~/.cache/tinyhub``."""
     raw = environ.get("TINYHUB_HOME")
     return Path(raw) if raw else Path(environ.get("HOME", os.path.expanduser("~"))) / ".cache" / "tinyhub"
+
+
+#: In a cache home (so in each ZOOFIND_SHARED_CACHE root) tinyhub's cache is ``tinyhub/``: a pull
+#: links a file found there (and checked against its sha256) instead of downloading it.
+PLACE = declare(("tinyhub",), home)
 
 
 def index(ctx) -> list[dict[str, Any]]:

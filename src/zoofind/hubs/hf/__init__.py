@@ -8,7 +8,9 @@
 * ``pull``: ``HfPull`` and ``HfLock``: plan, place and pin into huggingface_hub's cache (with the
   Hub's security scan of pickle weights).
 * ``repo_cache``: the hub cache as huggingface_hub lays it out (``models--owner--name`` with its
-  blobs, snapshots, refs and trees, the Xet store) and ``RepoCache``, which places a revision in it.
+  blobs, snapshots, refs and trees; its place in a cache home) and ``RepoCache``, which places a
+  revision in it; ``repo_scan``: what each repo holds and its size, huggingface_hub's Xet store;
+  ``from_shared``: a revision linked from the shared tier, checked, for an offline pull.
 * ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over the hub cache).
 * ``bundle``: the ``bundle`` ability (a locked file's snapshot path and blob, the links and ref an import writes).
 

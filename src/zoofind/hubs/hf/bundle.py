@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ...caches import safe_relpath
-from ...caches.shared import hub_caches
 from ...core.errors import BadAnswerError
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
 from ..ids import parse_id
-from .repo_cache import RepoCache, hub_cache
+from .repo_cache import PLACE, RepoCache, hub_cache
 
 
 def _repo(model: LockedModel, root: Path) -> RepoCache:
@@ -33,7 +32,7 @@ def _blob(file: LockedFile) -> str:
 class HfBundles:
     def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
         own = hub_cache(environ)
-        return (own, *hub_caches(environ)) if shared else (own,)
+        return (own, *PLACE.shared(environ)) if shared else (own,)
 
     def model_path(self, model: LockedModel, root: Path) -> Path:
         return _repo(model, root).snapshot(_commit(model))

@@ -17,25 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ...caches import layout, shared
+from ...caches import layout
 from ...core.context import Context
 from ...core.errors import NotFoundError
 from ...fetch.integrity import Expected, hash_file
 from ...fetch.partial import PREFIX
 from ...models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
 from ..protocol import InShared
-from .repo_cache import (
-    REPO_LOCK,
-    RepoCache,
-    first_hop,
-    hub_cache,
-    is_store_payload,
-    read_refs,
-    scan,
-    snapshot_entries,
-    store_dir,
-    store_references,
-)
+from .repo_cache import PLACE, REPO_LOCK, RepoCache, hub_cache
+from .repo_scan import first_hop, is_store_payload, read_refs, scan, snapshot_entries, store_dir, store_references
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,7 @@ class HfRemoval(Removal):
 class HfCache:
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         out = []
-        for cache in layout.tiered(hub_cache(ctx.environ), shared.hub_caches(ctx.environ), tier):
+        for cache in PLACE.tiered(ctx.environ, tier):
             for repo in scan(cache, other_tier=in_shared if tier == "local" else None):
                 main = next((c for c, refs in repo.revisions if "main" in refs), None)
                 shown = main or max(repo.revisions, key=lambda r: layout.mtime(repo.folder / "snapshots" / r[0]))[0]
@@ -88,7 +78,7 @@ class HfCache:
         return Verified(model.id, model.path, files, size, tuple(problems))
 
     def revision_path(self, ctx: Context, ref: str, revision: str) -> str | None:
-        for cache in (hub_cache(ctx.environ), *shared.hub_caches(ctx.environ)):
+        for cache in (PLACE.own(ctx.environ), *PLACE.shared(ctx.environ)):
             repo = RepoCache(cache, ref)
             commit = repo.commit_of(revision)
             if commit is not None:

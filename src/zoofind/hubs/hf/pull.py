@@ -28,6 +28,7 @@ from ..ids import parse_id
 from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
 from .auth import find_token
+from .from_shared import link_snapshot
 from .repo_cache import COMMIT_RE, RepoCache, hub_cache
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class HfPull:
         commit = repo.commit_of(revision or "main")
         notes: tuple[str, ...] = ()
         linked_files: frozenset[str] = frozenset()
-        if commit is None and (linked := shared.link_snapshot(repo, revision or "main", ctx.environ)) is not None:
+        if commit is None and (linked := link_snapshot(repo, revision or "main", ctx.environ)) is not None:
             commit, linked_files, notes = linked.commit, frozenset(linked.files), tuple(linked.notes)
         if commit is None:
             raise OfflineError(f"{pid} ({revision or 'main'}) is not in the Hugging Face cache at {repo.cache}"

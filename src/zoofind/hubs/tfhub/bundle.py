@@ -9,7 +9,6 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from ...caches.shared import tfhub_dirs
 from ...fetch.locks import lock_for
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
@@ -20,7 +19,7 @@ from . import module_cache
 class TfhubBundles:
     def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
         own = module_cache.cache_dir(environ)[0]
-        return (own, *tfhub_dirs(environ)) if shared else (own,)
+        return (own, *module_cache.PLACE.shared(environ)) if shared else (own,)
 
     def model_path(self, model: LockedModel, root: Path) -> Path:
         return root / module_cache.module_name(parse_id(model.id).ref)

@@ -13,7 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from ...caches import layout, shared
+from ...caches import layout
 from ...core.context import Context
 from ...models.cache import CachedModel, Removal
 from ..protocol import InShared
@@ -23,7 +23,7 @@ from . import module_cache
 class TfhubCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         out = []
-        for root in layout.tiered(module_cache.cache_dir(ctx.environ)[0], shared.tfhub_dirs(ctx.environ), tier):
+        for root in module_cache.PLACE.tiered(ctx.environ, tier):
             for handle, folder in module_cache.scan(root):
                 t = layout.tree(folder, in_shared if tier == "local" else None)
                 descriptor = module_cache.descriptor_path(folder)

@@ -18,6 +18,10 @@ when complete. ``place`` is the one way a filled folder becomes a module, for ``
 ``import`` alike: the rename, then the descriptor (with the archive's sha256 and size when
 known, so a lock written later pins the archive). The descriptor's time is when the module
 was placed (tensorflow_hub writes it after extracting too): ``cache ls`` counts it as a use.
+
+In a cache home (and so in each ``ZOOFIND_SHARED_CACHE`` root) the module cache is
+``tfhub_modules/`` (``PLACE``). The shared tier holds module folders, not archives:
+``link_module`` links a checked folder and its descriptor into the user's cache.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...caches import shared
 from ...core.atomic import replacing
 from ...fetch.archive import extract
-from ...fetch.integrity import IntegrityError
+from ...fetch.integrity import Expected, IntegrityError
 from ...fetch.locks import LOCK_PREFIX, lock_for
 from ...models.lock import LockedArchive
 
@@ -53,6 +58,15 @@ def cache_dir(env: Mapping[str, str]) -> tuple[Path, bool]:
     if value:
         return Path(value).expanduser(), True
     return Path(os.path.join(env.get("XDG_CACHE_HOME") or "~/.cache", "tfhub_modules")).expanduser(), False
+
+
+def own_dir(env: Mapping[str, str]) -> Path:
+    """This user's module cache (``cache_dir`` without the flag)."""
+    return cache_dir(env)[0]
+
+
+#: Where the module cache sits in a cache home, and so in every shared root.
+PLACE = shared.declare(("tfhub_modules",), own_dir)
 
 
 def module_name(handle: str) -> str:
@@ -186,3 +200,44 @@ def scan(root: Path) -> list[tuple[str | None, Path]]:
                     handle = url[len(prefix):]
         out.append((handle, folder))
     return out
+
+
+# -- from the shared tier -----------------------------------------------------------------------
+def link_module(module_dir: Path, handle: str, expected: Expected, env: Mapping[str, str]) -> shared.Linked:
+    """A TF Hub module folder from the shared tier at ``module_dir`` (with its descriptor).
+
+    A shared folder is used when tensorflow_hub would use it (it exists and is not empty),
+    its descriptor names this handle, every file in it is readable, and, when the archive's
+    sha256 is known (a lock file pins it), the descriptor records that same sha256.
+    """
+    notes: list[str] = []
+    for copy in shared.candidates(module_dir, env):
+        if not present(copy):
+            continue
+        problem = _module_problem(copy, handle, expected)
+        if problem:
+            notes.append(f"tfhub:{handle}: the shared module {copy} {problem}; not used")
+            continue
+        size = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file())
+        # Descriptor first, folder last: the folder's appearance is what every reader waits for.
+        shared.link(descriptor_path(copy), descriptor_path(module_dir))
+        with contextlib.suppress(FileNotFoundError, OSError):
+            module_dir.rmdir()  # an empty folder is absent for tensorflow_hub too; a full one stays
+        mode = shared.link(copy, module_dir)
+        return shared.Linked(copy, size, archive_sha256(copy), mode, tuple(notes))
+    return shared.Linked(notes=tuple(notes))
+
+
+def _module_problem(copy: Path, handle: str, expected: Expected) -> str | None:
+    try:
+        first = descriptor_path(copy).read_text(encoding="utf-8", errors="replace").splitlines()[:1]
+    except OSError:
+        return "has no readable descriptor"
+    if first != [f"Module: {CANONICAL}/{handle}"]:
+        return "has a descriptor naming another module"
+    if expected.sha256 and archive_sha256(copy) != expected.sha256.lower():
+        return "does not record the expected archive sha256"
+    for p in (copy, *copy.rglob("*")):
+        if not os.access(p, os.R_OK | (os.X_OK if p.is_dir() else 0)):
+            return f"holds {p.relative_to(copy)}, which this user cannot read"
+    return None

@@ -52,7 +52,7 @@ def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, 
     return PlannedFile(f, None, archive, download=Download(
         f.url, archive, module_cache.lock_path(module_dir), expected, file_label(pid.ref, f.path),
         done=lambda: module_cache.present(module_dir),
-        shared=lambda: shared.link_module(module_dir, pid.ref, expected, ctx.environ)))
+        shared=lambda: module_cache.link_module(module_dir, pid.ref, expected, ctx.environ)))
 
 
 def _folder(module_dir: Path, shared_files: bool) -> tuple[PlannedFile, ...]:
@@ -85,7 +85,7 @@ class TfhubPull:
         """The user's module folder, else the shared tier's (checked, then linked)."""
         from_shared = False
         if not module_cache.present(module_dir):
-            linked = shared.link_module(module_dir, pid.ref, Expected(), ctx.environ)
+            linked = module_cache.link_module(module_dir, pid.ref, Expected(), ctx.environ)
             notes += linked.notes
             if linked.source is None:
                 raise OfflineError(f"{pid} is not in the TF Hub cache {module_dir.parent}"

@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ...caches.shared import checkpoint_dirs
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
-from .checkpoints import checkpoints, lock_path
+from .checkpoints import PLACE, checkpoints, lock_path
 
 
 class TorchvisionBundles:
     def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
         own = checkpoints(environ)
-        return (own, *checkpoint_dirs(environ)) if shared else (own,)
+        return (own, *PLACE.shared(environ)) if shared else (own,)
 
     def model_path(self, model: LockedModel, root: Path) -> Path:
         return root / model.files[0].path

@@ -11,23 +11,22 @@ import os
 from pathlib import Path
 
 from ... import catalog as catalog_mod
-from ...caches import layout, shared
+from ...caches import layout
 from ...core.context import Context
 from ...fetch.integrity import Expected, hash_file
 from ...models.cache import CachedModel, Problem, Removal, Verified
 from ..protocol import InShared
-from .checkpoints import checkpoints, lock_path, scan
+from .checkpoints import PLACE, checkpoints, lock_path, scan
 from .source import hash_prefix
 
 
 class TorchvisionCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         out = []
-        folders = layout.tiered(checkpoints(ctx.environ), shared.checkpoint_dirs(ctx.environ), tier)
+        folders = PLACE.tiered(ctx.environ, tier)
         names = _names() if any(f.is_dir() for f in folders) else {}
         for folder in folders:
-            # A shared root is laid out as a cache home: its torch/ is a TORCH_HOME.
-            for f in scan({"TORCH_HOME": str(folder.parent.parent)}):
+            for f in scan(folder):
                 try:
                     st = f.stat()
                 except OSError:

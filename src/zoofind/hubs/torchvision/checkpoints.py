@@ -4,6 +4,9 @@
 ``torch.hub.get_dir()`` computes it. ``load_state_dict_from_url`` (and so every torchvision
 ``weights=``) loads a file found there without any request, and checks its hash only when
 it downloads one itself: zoofind checks the hash prefix before the file appears.
+
+In a cache home (and so in each ``ZOOFIND_SHARED_CACHE`` root) the folder is
+``torch/hub/checkpoints/`` (``PLACE``): a checkpoint there is linked by the name it has here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...caches import shared
 from ...fetch.locks import LOCK_PREFIX
 
 
@@ -24,13 +28,17 @@ def checkpoints(env: Mapping[str, str]) -> Path:
     return torch_home(env) / "hub" / "checkpoints"
 
 
+#: Where the checkpoint folder sits in a cache home, and so in every shared root.
+PLACE = shared.declare(("torch", "hub", "checkpoints"), checkpoints)
+
+
 def lock_path(target: Path) -> Path:
     return target.with_name(f"{LOCK_PREFIX}{target.name}")
 
 
-def scan(env: Mapping[str, str]) -> list[Path]:
-    """The checkpoint files torch.hub would load (zoofind's partials and locks left out)."""
+def scan(folder: Path) -> list[Path]:
+    """The checkpoint files torch.hub would load from ``folder`` (zoofind's partials and locks left out)."""
     try:
-        return sorted(p for p in checkpoints(env).iterdir() if p.is_file() and not p.name.startswith("."))
+        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     except OSError:
         return []
