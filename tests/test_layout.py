@@ -40,16 +40,14 @@ MAX_LINES = 400
 
 #: Known and being fixed (issue #16): each entry is removed when its module is split or its import
 #: turned around. The tests below fail on a NEW offender, and on an entry that no longer offends.
-TOO_LONG_TODAY = {"fetch/engine.py", "catalog.py", "caches/hf.py", "textindex.py", "hubs/torchvision/registry.py"}
+TOO_LONG_TODAY = {"fetch/engine.py", "catalog.py", "textindex.py", "hubs/torchvision/registry.py"}
 UP_TODAY = {
-    ("zoofind.caches.hf", "zoofind.hubs.base"),
     ("zoofind.fetch.engine", "zoofind.caches.shared"),
     ("zoofind.models.pull", "zoofind.fetch.engine"),
     ("zoofind.models.pull", "zoofind.frameworks"),
     ("zoofind.models.pull", "zoofind.hubs.base"),
 }
 NAMING_A_HUB_TODAY = {
-    ("zoofind.caches.shared", "hf"), ("zoofind.caches.shared", "tfhub"),
     ("zoofind.catalog", "torchvision"),
     # The library table: torchvision the pip package a model needs, not the hub.
     ("zoofind.frameworks", "torchvision"),
@@ -188,15 +186,6 @@ def built_in_hubs() -> dict[str, str]:
 def hub_words(name: str, package: str) -> set[str]:
     # A hub is named by its id prefix and by its package's name.
     return {name, package.rsplit(".", 1)[-1]}
-
-
-#: A framework's cache layout is its hub's knowledge: these still sit in ``caches/`` (being moved).
-LAYOUTS_OUTSIDE_TODAY = {"caches/hf.py", "caches/torch.py", "caches/tfhub.py", "caches/kagglehub.py"}
-
-
-def test_each_hubs_cache_layout_lies_in_its_package() -> None:
-    assert {f for f in LAYOUTS_OUTSIDE_TODAY if (PACKAGE / f).exists()} == LAYOUTS_OUTSIDE_TODAY, \
-        "moved: take it out of LAYOUTS_OUTSIDE_TODAY"
 
 
 @cache

@@ -23,7 +23,7 @@ Env = Mapping[str, str]
 ENV_CACHE_DIR = "ZOOFIND_CACHE_DIR"
 ENV_TTL = "ZOOFIND_CACHE_TTL"
 DEFAULT_TTL = 6 * 3600.0
-#: How many bytes one archive may expand to when extracted (unset: a bound from its own size, ``caches.archive``).
+#: How many bytes one archive may expand to when extracted (unset: a bound from its own size, ``fetch.archive``).
 ENV_MAX_EXTRACT = "ZOOFIND_MAX_EXTRACT"
 #: Any of these set to 1/true/yes/on means offline: zoofind's own and the Hugging Face tools'.
 OFFLINE_VARIABLES = ("ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -108,7 +108,7 @@ def _max_extract(env: Env) -> tuple[int | None, str | None]:
     value = parse_bytes(raw)
     if value is not None:
         return value, None
-    # The default bound itself is the extractor's to state (caches.archive.DEFAULT_BOUND): a refusal names it.
+    # The default bound itself is the extractor's to state (fetch.archive.DEFAULT_BOUND): a refusal names it.
     return None, f"{ENV_MAX_EXTRACT}={raw!r} is not a size (e.g. 2GiB, 500M); using the default bound"
 
 

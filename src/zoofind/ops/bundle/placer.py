@@ -158,7 +158,7 @@ def same_size(path: Path, size: int) -> bool:
 
 
 class Growth:
-    """What an import writes against the bundle's own bytes (``caches.archive.bound``).
+    """What an import writes against the bundle's own bytes (``fetch.archive.bound``).
 
     A compressed bundle may inflate like any archive: it is bound as one (``ZOOFIND_MAX_EXTRACT``
     sets the bound). A plain tar or folder writes what it holds, more only where its manifest
