@@ -220,3 +220,50 @@ def test_any_title_gives_a_parseable_entry(title: str) -> None:
     (entry,) = db.entries.values()
     assert entry.fields["doi"] == "10.1000/x%7By%7D"  # a brace in a verbatim field is percent-encoded
     assert "\n" not in escape(title)
+
+
+# -- a hub's own cards, through the protocol: a plugin hub cites as a built-in would ------------
+
+
+@pytest.fixture
+def tinyhub_cards(tmp_path: Path, hermetic):
+    from servers.files_server import FileServer
+    from test_plugin_pull import install
+
+    index = {"models": [
+        {"name": "axolotl", "description": "Axolotl stages", "files": [], "links": ["1706.03762", "2401.00096"],
+         "citation": {"key": "ignored", "title": "Axolotl limb atlas", "authors": [["Tanaka", "Elly"]], "year": 2021,
+                      "venue": "Nature", "doi": "10.1038/axolotl", "volume": "590"}},
+        {"name": "newt", "description": "Newt stages", "files": [], "links": ["2401.00096"]},
+    ]}
+    with FileServer({"/index.json": json.dumps(index).encode()}, missing_status=404) as srv:
+        yield srv, {"PYTHONPATH": install(tmp_path), "TINYHUB_ENDPOINT": srv.url}
+
+
+def test_a_plugin_hubs_card_is_cited_and_its_links_are_only_related(cli, tinyhub_cards) -> None:
+    srv, env = tinyhub_cards
+    r = cli("cite", "tinyhub:axolotl", "tinyhub:newt", env=env)
+    assert r.code == 0, r.stderr
+    db = parsed(r.stdout)
+    # The card's entry, re-keyed zoofind's way, its own fields kept; newt's card names no paper.
+    assert sorted(db.entries) == ["newt", "tanaka2021axolotl"]
+    card = db.entries["tanaka2021axolotl"]
+    assert card.fields["volume"] == "590" and card.fields["doi"] == "10.1038/axolotl"
+    assert "Source: the model's card" in card.fields["note"]
+    assert "tinyhub:axolotl@v1" in card.fields["note"]  # the revision the card was read at
+    assert "no paper known" in r.stderr and "tinyhub:newt" in r.stderr
+    # Linked papers are not the models' references: only with --related, and once each.
+    with_related = parsed(cli("cite", "tinyhub:axolotl", "tinyhub:newt", "--related", env=env).stdout)
+    assert set(with_related.entries) == {"tanaka2021axolotl", "newt", "arxiv170603762", "arxiv240100096"}
+    body = json.loads(cli("cite", "tinyhub:axolotl", "tinyhub:newt", "--format", "json", env=env).stdout)
+    assert [c["related"] for c in body["citations"]] == [["arxiv170603762", "arxiv240100096"], ["arxiv240100096"]]
+    assert [r["key"] for r in body["related"]] == ["arxiv170603762", "arxiv240100096"]
+
+
+def test_offline_a_hubs_card_is_not_asked_and_the_note_says_so(cli, tinyhub_cards) -> None:
+    srv, env = tinyhub_cards
+    r = cli("cite", "tinyhub:axolotl", "--offline", env=env)
+    assert r.code == 0, r.stderr
+    assert list(parsed(r.stdout).entries) == ["axolotl"]
+    assert "not read offline" in r.stderr and "no paper known" in r.stderr
+    assert srv.requests == []

@@ -12,4 +12,5 @@ ABILITIES: dict[str, str] = {
     "lock": "be locked yet",
     "bundle": "be exported or imported yet",
     "cache": "be listed in the cache yet",
+    "cite": "have their cards read for citations yet",
 }

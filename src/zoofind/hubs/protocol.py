@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..fetch.engine import Fetched
     from ..models.bundle import Placement
     from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
+    from ..models.cite import CardCitation
     from ..models.lock import LockedFile, LockedModel
     from ..models.pull import ModelPlan, PullOptions, PullResult
     from ..models.records import ParsedId
@@ -160,6 +161,24 @@ class Caches(Protocol):
     def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
         """Partial downloads and temporary folders in the local tier older than ``STALE_PARTIAL`` (a pull that
         stopped and never resumed), each with the download lock a resuming pull would take."""
+        ...
+
+
+# == cite: what a model's own card says to cite =================================================
+class Cites(Protocol):
+    """A hub whose model cards ``zoofind cite`` reads, after the catalog's checked papers.
+
+    ``ops.cite`` asks it only for a model the catalog has no paper for, de-duplicates and keys
+    what it answers, and cites the model as itself when nothing is found.
+    """
+
+    def cite(self, pid: ParsedId, revision: str | None, ctx: Context) -> CardCitation:
+        """The citation blocks of the model's own card at ``revision`` (BibTeX in a README, a
+        dataset card's citation field, a ``CITATION.cff``), each a ``Reference`` with ``source``
+        ``card``. Read from this machine's cache when the model was pulled (zero requests), else
+        fetched; with ``ctx.offline`` and nothing cached, an empty answer with a note. A block
+        that does not parse is a note, never a guess. Papers the card only links go in
+        ``related``. A failure to reach the hub raises a ``ZoofindError``."""
         ...
 
 

@@ -28,7 +28,8 @@ class Reference:
 
     #: the citation key, the same on every run for the same work (``lin2023evolutionary``)
     key: str
-    #: ``article`` (a venue is known), ``misc`` (a preprint, or the model itself)
+    #: the BibTeX entry type: ``article`` (a venue is known), ``misc`` (a preprint, or the model
+    #: itself), or what a card's own entry says (``inproceedings``, ``book``, ...)
     kind: str
     title: str | None
     authors: tuple[Author, ...] = ()
@@ -44,6 +45,9 @@ class Reference:
     #: for a model cited as itself (no paper): its exact revision and the day it was looked at
     revision: str | None = None
     accessed: str | None = None
+    #: further BibTeX fields as a card wrote them (``volume``, ``pages``, ``booktitle``, ...), each
+    #: value's LaTeX kept, its braces balanced (checked when the card was read)
+    fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def identity(self) -> str:
@@ -53,6 +57,20 @@ class Reference:
         if self.arxiv:  # one paper whatever version is named
             return "arxiv:" + re.sub(r"v[0-9]+$", "", self.arxiv.lower())
         return "key:" + self.key
+
+
+@dataclass(frozen=True)
+class CardCitation:
+    """What a hub's ``cite`` ability read in a model's own card."""
+
+    #: the entries the card gives as the model's reference (``source`` = ``card``)
+    references: tuple[Reference, ...] = ()
+    #: papers the card only links (the Hub's ``arxiv:`` tags are often the training data's)
+    related: tuple[Reference, ...] = ()
+    #: the exact revision the card was read at (a commit), when the hub has one
+    revision: str | None = None
+    #: what the user should know: the card is not cached offline, a block did not parse, ...
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

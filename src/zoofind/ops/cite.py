@@ -77,42 +77,63 @@ def _today() -> str:
     return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
+Found = tuple[str, str | None, list[Reference], list[Reference], list[str]]
+
+
 def _report(asked: Sequence[tuple[ParsedId, str | None]], ctx: Context, *, accessed: str) -> CiteReport:
     catalog = catalog_mod.load()
-    found: list[tuple[str, str | None, list[Reference], list[str]]] = []
+    found: list[Found] = []
     for pid, rev in asked:
         record = catalog.get(str(pid))
         label = f"{pid}@{rev}" if rev else str(pid)
-        refs, notes = [], []
+        refs: list[Reference] = []
+        related: list[Reference] = []
+        notes: list[str] = []
         paper = record.extra.get("paper") if record is not None else None
         if isinstance(paper, Mapping):
             refs.append(from_paper(paper, cited_for=label))
+        elif registry.can(pid.source, "cite"):
+            card = registry.ability(pid.source, "cite").cite(pid, rev, ctx)
+            rev = rev or card.revision
+            label = f"{pid}@{rev}" if rev else str(pid)
+            # Keyed zoofind's way, whatever key the card chose: one scheme, stable, no clashes of taste.
+            refs += [replace(r, key=key_for(r.authors, r.year, r.title, fallback=r.key), cited_for=(label,))
+                     for r in card.references]
+            related += [replace(r, key=key_for(r.authors, r.year, r.title, fallback=r.key), cited_for=(label,))
+                        for r in card.related]
+            notes += [f"{label}: {n}" for n in card.notes]
         if not refs:
             refs.append(as_itself(pid, rev, record, accessed=accessed, cited_for=label))
             notes.append(f"{label}: no paper known; cited as the model itself (its address and revision)")
-        found.append((label, rev, refs, notes))
+        found.append((label, rev, refs, related, notes))
     return _deduplicated(found)
 
 
-def _deduplicated(found: Sequence[tuple[str, str | None, list[Reference], list[str]]]) -> CiteReport:
+def _deduplicated(found: Sequence[Found]) -> CiteReport:
     """One reference per work, keyed stably: keys that collide get a, b, ... in the order of their
-    works' identities (not of the ids asked), so a key never depends on what else was cited."""
+    works' identities (not of the ids asked), so a key never depends on what else was cited. A
+    related work that is also some model's reference is only a reference."""
     works: dict[str, Reference] = {}
-    for label, _, refs, _ in found:
-        for ref in refs:
-            seen = works.get(ref.identity)
-            works[ref.identity] = ref if seen is None else replace(seen, cited_for=seen.cited_for + (label,))
+    linked: dict[str, Reference] = {}
+    for _, _, refs, related, _ in found:
+        for table, group in ((works, refs), (linked, related)):
+            for ref in group:
+                seen = table.get(ref.identity)
+                table[ref.identity] = ref if seen is None else replace(seen, cited_for=seen.cited_for + ref.cited_for)
+    linked = {i: r for i, r in linked.items() if i not in works}
     by_key: dict[str, list[str]] = {}
-    for identity, ref in works.items():
+    for identity, ref in (works | linked).items():
         by_key.setdefault(ref.key, []).append(identity)
-    keyed = {}
+    keyed: dict[str, Reference] = {}
     for key, identities in by_key.items():
         for n, identity in enumerate(sorted(identities)):
             suffix = "" if len(identities) == 1 else chr(ord("a") + n) if n < 26 else f"_{n}"
-            keyed[identity] = replace(works[identity], key=key + suffix)
+            keyed[identity] = replace((works | linked)[identity], key=key + suffix)
     citations = tuple(Citation(label, rev, tuple(dict.fromkeys(keyed[r.identity].key for r in refs)),
-                               notes=tuple(notes)) for label, rev, refs, notes in found)
-    return CiteReport(citations, tuple(keyed[i] for i in works))
+                               related=tuple(dict.fromkeys(keyed[r.identity].key for r in related
+                                                           if r.identity in linked)),
+                               notes=tuple(notes)) for label, rev, refs, related, notes in found)
+    return CiteReport(citations, tuple(keyed[i] for i in works), tuple(keyed[i] for i in linked))
 
 
 def from_paper(paper: Mapping[str, Any], *, cited_for: str) -> Reference:

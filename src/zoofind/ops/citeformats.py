@@ -27,6 +27,11 @@ _ESCAPES = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbra
 _ESCAPE_RE = re.compile("|".join(re.escape(c) for c in _ESCAPES))
 
 
+#: The field a venue goes in, by entry type (others: ``howpublished``).
+_VENUE_FIELDS = {"article": "journal", "inproceedings": "booktitle", "incollection": "booktitle",
+                 "conference": "booktitle"}
+
+
 def escape(text: str) -> str:
     """Text as a BibTeX value holds it: LaTeX's special characters escaped, white space collapsed
     (a newline or a control character inside a field is never wanted)."""
@@ -51,10 +56,8 @@ def bibtex_entry(ref: Reference) -> str:
     if ref.title:
         # Double braces keep the title's capitals (ESM-2, CT, DNA) as written.
         fields.append(("title", "{" + escape(ref.title) + "}"))
-    if ref.venue and ref.kind == "article":
-        fields.append(("journal", escape(ref.venue)))
-    elif ref.venue:
-        fields.append(("howpublished", escape(ref.venue)))
+    if ref.venue:
+        fields.append((_VENUE_FIELDS.get(ref.kind, "howpublished"), escape(ref.venue)))
     if ref.year:
         fields.append(("year", str(ref.year)))
     if ref.doi:
@@ -67,6 +70,8 @@ def bibtex_entry(ref: Reference) -> str:
         fields.append(("version", escape(ref.revision)))
     if ref.accessed:
         fields.append(("urldate", escape(ref.accessed)))
+    taken = {name for name, _ in fields}
+    fields += [(name, value) for name, value in ref.fields if name not in taken and name != "note"]
     fields.append(("note", escape(f"Cited for {', '.join(ref.cited_for)}. Source: {_SAID[ref.source]}")))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{ref.kind}{{{ref.key},\n{body},\n}}\n"
@@ -79,13 +84,19 @@ def _author_field(authors: Sequence[Author]) -> str:
                         for a in authors)
 
 
+#: BibTeX entry types as CSL names them (anything else: ``article``, CSL's catch-all for a paper).
+_CSL_TYPES = {"article": "article-journal", "inproceedings": "paper-conference", "conference": "paper-conference",
+              "book": "book", "incollection": "chapter", "inbook": "chapter", "phdthesis": "thesis",
+              "mastersthesis": "thesis", "techreport": "report", "software": "software", "dataset": "dataset"}
+
+
 def csl_json(report: CiteReport, *, related: bool = False) -> list[dict[str, Any]]:
     """CSL-JSON items (what Zotero, pandoc and citeproc read); ``source`` says where the facts came from."""
     return [csl_item(r) for r in report.references + (report.related if related else ())]
 
 
 def csl_item(ref: Reference) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": ref.key, "type": {"article": "article-journal"}.get(
+    item: dict[str, Any] = {"id": ref.key, "type": _CSL_TYPES.get(
         ref.kind, "software" if ref.source == FROM_NOTHING else "article"), "source": ref.source}
     if ref.title:
         item["title"] = ref.title
@@ -95,7 +106,7 @@ def csl_item(ref: Reference) -> dict[str, Any]:
     if ref.year:
         item["issued"] = {"date-parts": [[ref.year]]}
     if ref.venue:
-        item["container-title" if ref.kind == "article" else "publisher"] = ref.venue
+        item["container-title" if ref.kind in _VENUE_FIELDS else "publisher"] = ref.venue
     if ref.doi:
         item["DOI"] = ref.doi
     if ref.arxiv:

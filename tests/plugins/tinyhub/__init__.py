@@ -8,8 +8,8 @@ marker is partial, not a model). It declares its place in the shared tier (``sou
 ``tinyhub/`` in each ``ZOOFIND_SHARED_CACHE`` root), so pulls link checked files from there and
 ``cache ls`` lists the models there.
 
-One module per ability: ``source`` (search, info, status), ``pull`` (pull and lock), ``cache``
-and ``bundle``. It uses only zoofind's public plugin surface: the spec, the protocol's types,
+One module per ability: ``source`` (search, info, status), ``pull`` (pull and lock), ``cache``,
+``bundle`` and ``cite`` (a model's ``citation`` in the index is its card's reference). It uses only zoofind's public plugin surface: the spec, the protocol's types,
 the fetch engine's ``Download``, the shared tier's ``declare``.
 """
 
@@ -38,4 +38,5 @@ def register(registry):
         lock=lazy(f"{__name__}.pull", "TinyLock"),
         cache=lazy(f"{__name__}.cache", "TinyCache"),
         bundle=lazy(f"{__name__}.bundle", "TinyBundles"),
+        cite=lazy(f"{__name__}.cite", "TinyCite"),
     )

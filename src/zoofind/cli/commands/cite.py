@@ -41,6 +41,11 @@ def cite(
                    typer.Option("--format", "-f", metavar="FORMAT", callback=_check_format,
                                 help="bibtex (default), csl-json, text (one reference a line) or json "
                                      "(zoofind's envelope: which keys cite which id, and the notes).")] = "bibtex",
+    related: Annotated[bool,
+                       typer.Option("--related",
+                                    help="Also write the papers a model's card only links (the Hub's arXiv tags are "
+                                         "often the training data's papers, not the model's); JSON always lists "
+                                         "them apart.")] = False,
     methods: Annotated[bool,
                        typer.Option("--methods",
                                     help="With --lock: print a methods paragraph instead (each model, its exact "
@@ -70,7 +75,7 @@ def cite(
             raise UsageError("give ids to cite, - to read them from stdin, or --lock FILE",
                              hint="zoofind cite hf:facebook/esm2_t6_8M_UR50D, or zoofind cite --lock study.lock")
         report = run_cite(wanted, lock=lock, offline=offline, timeout=timeout)
-        render_cite(e, fmt, report, related=False)
+        render_cite(e, fmt, report, related=related)
 
 
 def register(app: typer.Typer) -> None:
