@@ -40,7 +40,8 @@ MARGIN = 2.0
 #: Inflating a bomb's raw chunks whole (httpx's own decoder) reaches ~160 MB; an uncapped
 #: body, gigabytes.
 RSS_LIMIT = 2 * API_MAX_BYTES + 64 * 1024 * 1024
-ENDPOINTS = ("HF_ENDPOINT", "ZOOFIND_KAGGLE_ENDPOINT", "ZOOFIND_TFHUB_ENDPOINT", "ZOOFIND_TORCHVISION_ENDPOINT")
+ENDPOINTS = ("HF_ENDPOINT", "ZOOFIND_KAGGLE_ENDPOINT", "ZOOFIND_TFHUB_ENDPOINT", "ZOOFIND_TORCHVISION_ENDPOINT",
+             "ZOOFIND_BIOIMAGEIO_ENDPOINT")
 
 
 @dataclass
@@ -134,13 +135,13 @@ def test_sources_probes_end_within_their_timeout(hostile, mode):
     assert r.code == 0 and r.clean, r.stderr
     assert r.seconds < 2 + MARGIN
     rows = {row["name"]: row for row in json.loads(r.stdout)["sources"]}
-    for name in ("hf", "kaggle", "tfhub", "torchvision"):
+    for name in ("hf", "kaggle", "tfhub", "torchvision", "bioimageio"):
         assert rows[name]["reachable"] is False, rows[name]
         assert TIMED_OUT.format(2) in rows[name]["reason"], rows[name]
 
 
 def test_search_keeps_the_catalog_when_every_live_source_is_hostile(hostile):
-    """`zoofind search protein --timeout 2` with the Hub and Kaggle dripping their headers: the catalog still answers."""
+    """`zoofind search protein --timeout 2` with every live hub dripping its headers: the catalog still answers."""
     r = zoofind("search", "protein", "--timeout", "2", "--json", env=everything_at(hostile("drip_headers").url))
     assert r.code == 0 and r.clean, r.stderr
     assert r.seconds < 2 + MARGIN and r.max_rss < RSS_LIMIT
@@ -148,7 +149,7 @@ def test_search_keeps_the_catalog_when_every_live_source_is_hostile(hostile):
     status = {s["name"]: s["status"] for s in body["sources"]}
     assert status["catalog"] == "ok" and status["hf"] in ("timeout", "error") and status["kaggle"] in ("timeout", "error")
     assert any(rec["curated"] for rec in body["results"])
-    assert "sources hf, kaggle failed" in r.stderr and r.stderr.count("failed") == 1  # one line for both
+    assert "sources bioimageio, hf, kaggle failed" in r.stderr and r.stderr.count("failed") == 1  # one line for all
 
 
 def test_a_slow_tfhub_redirect_chain_shares_one_deadline(hostile):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from servers.hf_server import HubServer
+from servers.hypha_server import HyphaServer
 from servers.kaggle_server import KaggleServer
 
 SECRET = "tok-good"
@@ -18,9 +19,10 @@ SECRET = "tok-good"
 
 @pytest.fixture
 def hubs():
-    with HubServer() as hub, KaggleServer(token=SECRET) as kaggle:
+    # Every live hub at a local server (bioimage.io's with an empty collection): none is asked on the internet.
+    with HubServer() as hub, KaggleServer(token=SECRET) as kaggle, HyphaServer({}) as hypha:
         env = {"HF_ENDPOINT": hub.url, "ZOOFIND_KAGGLE_ENDPOINT": kaggle.url, "KAGGLE_API_TOKEN": SECRET,
-               "HF_HUB_DISABLE_TELEMETRY": "1"}
+               "HF_HUB_DISABLE_TELEMETRY": "1", "ZOOFIND_BIOIMAGEIO_ENDPOINT": hypha.url}
         yield hub, kaggle, env
 
 
@@ -98,7 +100,7 @@ def test_sources_command_reports_without_secrets(cli, hubs) -> None:
     r = cli("sources", "--json", env={**env, "HF_TOKEN": "hf_secret_value"})
     assert r.code == 0, r.stderr
     rows = {s["name"]: s for s in json.loads(r.stdout)["sources"]}
-    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle"}
+    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio"}
     assert rows["hf"]["endpoint"] == hub.url and rows["hf"]["reachable"] is True and rows["hf"]["credentials"] is True
     assert rows["kaggle"]["credentials"] is True and rows["kaggle"]["reachable"] is True
     assert "hf_secret_value" not in r.stdout + r.stderr and SECRET not in r.stdout + r.stderr

@@ -50,7 +50,7 @@ def cite(
                        typer.Option("--methods",
                                     help="With --lock: print a methods paragraph instead (each model, its exact "
                                          "revision and main file's SHA-256, cited: \\cite{} keys for bibtex, "
-                                         "[@key] for csl-json, author and year for text).")] = False,
+                                         "pandoc's @key citations for csl-json, author and year for text).")] = False,
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
 ) -> None:
