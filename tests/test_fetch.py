@@ -7,6 +7,8 @@ import hashlib
 import os
 import socket
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,9 @@ import pytest
 from servers.bodies import parse_range
 from servers.files_server import FileServer
 from servers.loopback import LoopbackServer, QuietHandler
-from zoofind.core.context import Context
 from zoofind.core.errors import AccessDeniedError, NotFoundError
-from zoofind.fetch.engine import Download, Engine, Fetched
+from zoofind.fetch.download import Download, Fetched
+from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected, IntegrityError
 from zoofind.fetch.partial import PREFIX
 
@@ -36,7 +38,7 @@ def download(srv: FileServer, path: str, folder: Path, data: bytes | None = None
 
 
 def run(d: Download, **kw: object) -> Fetched | BaseException:
-    (out,) = Engine(Context.from_env(), **kw).run([d])  # type: ignore[arg-type]
+    (out,) = Engine(**kw).run([d])  # type: ignore[arg-type]
     return out
 
 
@@ -126,11 +128,11 @@ def killed_run(srv: FileServer, d: Download, *, after: int, ranged_min: int = 64
     e = d.expected
     script = f"""
 from pathlib import Path
-from zoofind.core.context import Context
-from zoofind.fetch.engine import Download, Engine
+from zoofind.fetch.download import Download
+from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(d.target)!r})
-Engine(Context.from_env(), jobs=4, ranged_min={ranged_min}, split_after=0.0, one_stream_rate=float('inf')).run([Download({d.url!r}, t, Path({str(d.lock)!r}), Expected({e.size!r}, {e.sha256!r}), "f")])
+Engine(jobs=4, ranged_min={ranged_min}, split_after=0.0, one_stream_rate=float('inf')).run([Download({d.url!r}, t, Path({str(d.lock)!r}), Expected({e.size!r}, {e.sha256!r}), "f")])
 """
     proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 60
@@ -188,12 +190,12 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, ({MB}, {MB}))
 from pathlib import Path
-from zoofind.core.context import Context
-from zoofind.fetch.engine import Download, Engine
+from zoofind.fetch.download import Download
+from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected
 from zoofind.core.errors import describe
 t = Path({str(tmp_path)!r}) / "f.bin"
-(out,) = Engine(Context.from_env()).run([Download({srv.url + '/f.bin'!r}, t, t.with_name("f.bin.lock"), Expected({len(data)}, {hashlib.sha256(data).hexdigest()!r}), "f.bin")])
+(out,) = Engine().run([Download({srv.url + '/f.bin'!r}, t, t.with_name("f.bin.lock"), Expected({len(data)}, {hashlib.sha256(data).hexdigest()!r}), "f.bin")])
 print(describe(out).message, describe(out).exit_code)
 """
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
@@ -243,12 +245,12 @@ def test_memory_stays_flat_whatever_the_file_size(tmp_path: Path) -> None:
         script = f"""
 import resource
 from pathlib import Path
-from zoofind.core.context import Context
-from zoofind.fetch.engine import Download, Engine
+from zoofind.fetch.download import Download
+from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(tmp_path)!r}) / "out.bin"
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-(out,) = Engine(Context.from_env()).run([Download({srv.url + '/big.bin'!r}, t, t.with_name("l"), Expected(size={64 * MB}), "big")])
+(out,) = Engine().run([Download({srv.url + '/big.bin'!r}, t, t.with_name("l"), Expected(size={64 * MB}), "big")])
 print(type(out).__name__, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
 """
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
@@ -261,10 +263,10 @@ print(type(out).__name__, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - 
 def test_a_server_that_stalls_is_retried_then_fails_with_a_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    import zoofind.fetch.engine as engine
+    import zoofind.fetch.transfer as transfer
     from zoofind.core.errors import TimedOutError
 
-    monkeypatch.setattr(engine, "ATTEMPTS", 2)
+    monkeypatch.setattr(transfer, "ATTEMPTS", 2)
     data = data_of(1000, seed=12)
     with FileServer({"/f.bin": data}, delay=2.0) as srv:
         t0 = time.monotonic()
@@ -306,6 +308,60 @@ def test_a_damaged_partial_state_starts_the_file_over_instead_of_failing(tmp_pat
     assert (tmp_path / "f.bin").read_bytes() == data
 
 
+@dataclass(frozen=True)
+class Copy:
+    """What a local source answers (the shape of caches.shared.Linked, which the engine never imports)."""
+
+    source: Path | None = None
+    size: int = 0
+    sha256: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def test_the_callers_local_source_is_tried_before_the_network(tmp_path: Path) -> None:
+    data = data_of(200_000, seed=24)
+    digest = hashlib.sha256(data).hexdigest()
+    (tmp_path / "elsewhere").write_bytes(data)
+    asked: list[tuple[str, bool]] = []
+    events: list[tuple[str, str]] = []
+
+    def local(d: Download, checking: Callable[[Path, int], None]) -> Copy:
+        locked = d.lock.exists() or any(d.lock.parent.glob(d.lock.name + "*"))
+        asked.append((d.label, locked))
+        if d.label == "/a.bin":  # a copy: checked (progress says so), then put at the target
+            checking(tmp_path / "elsewhere", len(data))
+            os.link(tmp_path / "elsewhere", d.target)
+            return Copy(tmp_path / "elsewhere", len(data), digest, ("a note from the source",))
+        return Copy(notes=(f"{d.label}: none here",))
+
+    with FileServer({"/a.bin": data, "/b.bin": data}) as srv:
+        a, b = (download(srv, p, tmp_path, data) for p in ("/a.bin", "/b.bin"))
+        outs = Engine(jobs=1, local=local, progress=lambda e: events.append((e.label, e.kind))).run([a, b])
+        paths = [r.path for r in srv.requests]
+    got_a, got_b = outs
+    assert sorted(label for label, _ in asked) == ["/a.bin", "/b.bin"] and all(locked for _, locked in asked)
+    assert paths == ["/b.bin"]  # nothing asked for the file the source had
+    assert isinstance(got_a, Fetched) and got_a.via == "local" and got_a.reused and got_a.received == 0
+    assert got_a.sha256 == digest and got_a.notes == ("a note from the source",)
+    assert [k for label, k in events if label == "/a.bin"] == ["start", "advance", "linked", "done"]
+    assert isinstance(got_b, Fetched) and got_b.via is None and got_b.received == len(data)
+    assert got_b.notes == ("/b.bin: none here",)
+    assert (tmp_path / "a.bin").read_bytes() == data == (tmp_path / "b.bin").read_bytes()
+
+
+def test_a_local_source_that_raises_fails_only_its_file(tmp_path: Path) -> None:
+    data = data_of(1000, seed=25)
+
+    def local(d: Download, checking: Callable[[Path, int], None]) -> Copy:
+        raise PermissionError(13, "Permission denied", str(d.target))
+
+    with FileServer({"/f.bin": data}) as srv:
+        out = run(download(srv, "/f.bin", tmp_path, data), local=local)
+        assert srv.requests == []
+    assert isinstance(out, PermissionError), out
+    assert not (tmp_path / "f.bin").exists() and not list(tmp_path.glob("*.lock*"))
+
+
 def test_a_progress_callback_that_raises_never_stops_or_hangs_a_run(tmp_path: Path) -> None:
     data = data_of(300_000, seed=23)
 
@@ -313,7 +369,7 @@ def test_a_progress_callback_that_raises_never_stops_or_hangs_a_run(tmp_path: Pa
         raise RuntimeError("callback bug")
 
     with FileServer({"/a.bin": data, "/b.bin": data}) as srv:
-        outs = Engine(Context.from_env(), progress=broken).run(
+        outs = Engine(progress=broken).run(
             [download(srv, "/a.bin", tmp_path, data), download(srv, "/b.bin", tmp_path, data)])
     assert all(isinstance(o, Fetched) for o in outs), outs
 

@@ -126,8 +126,8 @@ def test_a_host_that_answered_then_refuses_mid_pull_is_waited_for(tmp_path) -> N
     import hashlib
     import threading
 
-    from zoofind.core.context import Context
-    from zoofind.fetch.engine import Download, Engine, Fetched
+    from zoofind.fetch.download import Download, Fetched
+    from zoofind.fetch.scheduler import Engine
     from zoofind.fetch.integrity import Expected
 
     data = hashlib.shake_256(b"restart").digest(4 * 1024 * 1024)
@@ -135,7 +135,7 @@ def test_a_host_that_answered_then_refuses_mid_pull_is_waited_for(tmp_path) -> N
     out: list[object] = []
     first = FileServer({"/f.bin": data}, rate_bps=2 * 1024 * 1024)
     d = Download(first.url + "/f.bin", target, tmp_path / "f.lock", Expected(len(data), hashlib.sha256(data).hexdigest()), "f.bin")
-    worker = threading.Thread(target=lambda: out.extend(Engine(Context.from_env()).run([d])))
+    worker = threading.Thread(target=lambda: out.extend(Engine().run([d])))
     with first:
         worker.start()
         until = time.monotonic() + 10

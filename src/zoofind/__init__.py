@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         UsageError,
         ZoofindError,
     )
-    from .fetch.engine import ProgressEvent
+    from .fetch.download import ProgressEvent
     from .hubs.base import SourceStatus
     from .models.cache import CachedModel, Removal, Removed, Verified
     from .models.cite import CiteReport
@@ -52,7 +52,7 @@ _LAZY = {
     "SearchResult": "ops.find", "SourceReport": "ops.find", "Hit": "ops.ranking", "InfoResult": "ops.lookup",
     "SourceStatus": "hubs.base", "Context": "core.context",
     "PullReport": "models.pull", "PullResult": "models.pull", "PulledFile": "models.pull",
-    "ProgressEvent": "fetch.engine", "CachedModel": "models.cache", "Verified": "models.cache",
+    "ProgressEvent": "fetch.download", "CachedModel": "models.cache", "Verified": "models.cache",
     "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
     "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle",
     "ImportReport": "models.bundle",

@@ -1,7 +1,15 @@
 """The transfer engine ``pull`` stands on: how bytes get from a server to a verified file.
 
-* ``engine``: one scheduler for every hub. Several files at once, large files split into
-  byte ranges over several connections, resume across runs, retries, progress events.
+* ``download``: what a caller hands the engine and gets back (``Download``, ``Fetched``,
+  ``ProgressEvent``, the ``LocalSource`` tried before the network): plain data that planning,
+  rendering and the protocol import without loading the engine.
+* ``scheduler``: the engine (``Engine``), one for every hub: a queue of units over ``jobs``
+  worker threads, each file's lock and local source, the check and rename at its end,
+  progress events, Ctrl-C.
+* ``transfer``: one file's bytes: its plan from the partial, byte ranges over several
+  connections when one stream is slow, retries, resume, hashing behind the writers.
+* ``connection``: the run's HTTP client and one GET (redirects by hand, the token only to its
+  host, what a refused answer means); ``job``: one file's state that those share.
 * ``partial``: the partial file and its state (which byte ranges are on disk), kept
   beside the target so the next run continues where this one stopped.
 * ``integrity``: what a file must be (size, SHA-256, git blob SHA-1, torch.hub's hash
@@ -12,5 +20,7 @@
   data filter into a temporary folder, for every hub that ships archives.
 
 Where the files go (each framework's own cache layout) is each hub's; which files
-a model needs is its source's answer. Nothing here prints.
+a model needs is its source's answer; where a copy may already be (the shared tier) is the
+caller's (``ops.pull`` gives the engine its ``LocalSource``). Nothing here imports a higher
+floor or prints.
 """

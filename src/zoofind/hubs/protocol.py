@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..core.context import Context
-    from ..fetch.engine import Fetched
+    from ..fetch.download import Fetched
     from ..models.bundle import Placement
     from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
     from ..models.cite import CardCitation

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import OfflineError
 from ..core.units import human_bytes
-from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
 from ..frameworks import weights_format_of
-from ..models.lock import LockedFile, LockedModel
 
+# The lock's records and the hashing code are imported where a lock is checked or written:
+# a pull of a cached model needs neither (pull --offline start-up).
 if TYPE_CHECKING:
     from ..core.context import Context
-    from ..models.lock import LockedArchive
+    from ..fetch.integrity import IntegrityError
+    from ..models.lock import LockedArchive, LockedFile, LockedModel
     from ..models.pull import PullOptions, PullResult
     from .base import FileEntry
 
@@ -76,6 +77,8 @@ def offline_hint(asked: str) -> str:
 
 def differs(m: LockedModel, f: LockedFile, path: Path) -> None:
     """Hash a cached file against the lock; a difference fails the model, naming the file."""
+    from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
+
     expected = Expected(f.size, f.sha256)
     try:
         verify(hash_file(path, expected), expected, f"{m.id}: {f.path}")
@@ -95,18 +98,24 @@ def locked_missing(m: LockedModel, ctx: Context, where: str) -> None:
 
 
 def not_locked(m: LockedModel, what: str) -> IntegrityError:
+    from ..fetch.integrity import IntegrityError
+
     return IntegrityError(f"{m.id}: {what}", hint=f"remove it (`zoofind cache rm {m.id}`) and run the pull again")
 
 
 def sha256_of(path: Path, known: str | None, status: str) -> str:
     """A file's sha256 for a lock: the one this run computed from the bytes it received, else
     hashed now (a cached blob's name is only what the hub called it)."""
+    from ..fetch.integrity import Expected, hash_file
+
     return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
 
 
 def pin_folder(result: PullResult, archive: LockedArchive | None = None) -> LockedModel:
     """A model that is a folder (an extracted module, a Kaggle version): every file in it, hashed
     from disk, and the archive it came from where the hub knows it."""
+    from ..models.lock import LockedFile, LockedModel
+
     assert result.path is not None
     root = Path(result.path)
     files = tuple(LockedFile(p.relative_to(root).as_posix(), p.stat().st_size, sha256_of(p, None, "cached"))

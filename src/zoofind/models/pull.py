@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import EXIT_OK, first_failure
 
 if TYPE_CHECKING:
-    from ..fetch.engine import Download
+    from ..fetch.download import Download
     from ..frameworks import Requirement
     from ..hubs.base import FileEntry
 

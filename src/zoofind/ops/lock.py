@@ -30,7 +30,7 @@ from .pull import Failed, failed, pull, run_plans
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..fetch.engine import ProgressEvent
+    from ..fetch.download import ProgressEvent
 
 Progress = Callable[["ProgressEvent"], None] | None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from .. import catalog as catalog_mod
-from ..caches.shared import tier_of
+from ..caches import shared
 from ..core.atomic import replacing
 from ..core.context import Context
 from ..core.errors import UsageError, describe
@@ -32,7 +32,7 @@ from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullRe
 from .resolve import resolve_id
 
 if TYPE_CHECKING:
-    from ..fetch.engine import Fetched, ProgressEvent
+    from ..fetch.download import Checking, Download, Fetched, Found, LocalSource, ProgressEvent
     from ..hubs.protocol import Pulls
 
 Progress = Callable[["ProgressEvent"], None] | None
@@ -81,14 +81,30 @@ def run_plans(plans: Sequence[ModelPlan | Failed], ctx: Context, opts: PullOptio
     downloads = [d for p in planned for d in p.downloads]
     fetched: dict[int, dict[str, Fetched | BaseException]] = {}
     if downloads and not opts.dry_run:
-        from ..fetch.engine import Engine  # the engine and its HTTP stack: only when bytes move
+        from ..fetch.scheduler import Engine  # the engine and its HTTP stack: only when bytes move
 
-        outcomes = iter(Engine(ctx, jobs=opts.jobs, progress=progress, stall=ctx.timeout).run(downloads))
+        engine = Engine(jobs=opts.jobs, progress=progress, stall=ctx.timeout, local=_shared_tier(ctx.environ))
+        outcomes = iter(engine.run(downloads))
         fetched = {id(p): {f.path: next(outcomes) for f in p.files if f.download is not None} for p in planned}
     multi = len(plans) > 1
     return PullReport(tuple(failed(PullResult(p.id or p.asked, p.revision), p.error) if isinstance(p, Failed)
                             else _finish(p, fetched.get(id(p), {}), ctx, opts, multi=multi) for p in plans),
                       dry_run=opts.dry_run)
+
+
+def _shared_tier(environ: Mapping[str, str]) -> LocalSource:
+    """Where the engine looks before the network: the read-only shared tier (``ZOOFIND_SHARED_CACHE``).
+    A download's own ``local`` (a TF Hub module folder) is asked instead of the target's place in
+    each shared root; a copy the user's cache refused to hold is a note, and the file is downloaded."""
+    def local(d: Download, checking: Checking) -> Found:
+        try:
+            if d.local is not None:
+                return d.local()
+            return shared.link_file(d.target, d.expected, environ, d.label, on_check=checking)
+        except OSError as exc:
+            return shared.Linked(notes=(f"{d.label}: the shared tier's copy could not be linked "
+                                        f"({exc.strerror or exc}); downloaded instead",))
+    return local
 
 
 def failed(result: PullResult, exc: BaseException) -> PullResult:
@@ -120,7 +136,7 @@ def _finish(plan: ModelPlan, fetched: Mapping[str, Fetched | BaseException], ctx
         else:
             fetched_bytes += outcome.received
             notes.extend(outcome.notes)
-            status = "shared" if outcome.via == "shared" else "cached" if outcome.reused else "downloaded"
+            status = "shared" if outcome.via == "local" else "cached" if outcome.reused else "downloaded"
             one = replace(one, size=outcome.size, sha256=outcome.sha256 or f.entry.sha256, status=status)
         files.append(one)
     targets: Mapping[str, Path] = plan.targets()
@@ -178,7 +194,7 @@ def _to_dest(model: str, targets: Mapping[str, Path], opts: PullOptions, ctx: Co
             if dst.exists() and os.path.samefile(src, dst):
                 continue
             dst.unlink()
-        if tier_of(src, ctx.environ) == "shared":
+        if shared.tier_of(src, ctx.environ) == "shared":
             # The admin's file: a hard link would keep its bytes alive (on the admin's quota)
             # after the admin replaced or removed it, and a copy would fill the user's space.
             os.symlink(src, dst)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from zoofind.core.atomic import replacing
 from zoofind.core.errors import NotFoundError, OfflineError
-from zoofind.fetch.engine import Download
+from zoofind.fetch.download import Download
 from zoofind.fetch.integrity import Expected
 from zoofind.hubs.base import FileEntry
 from zoofind.hubs.pulling import choose, differs, file_label, locked_missing, offline_hint, sha256_of

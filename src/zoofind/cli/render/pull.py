@@ -18,7 +18,7 @@ from ...core.units import human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
 
 if TYPE_CHECKING:
-    from ...fetch.engine import ProgressEvent
+    from ...fetch.download import ProgressEvent
     from ...models.pull import PullReport, PullResult
     from ...ops.lock import LockReport
     from ...ops.lockfile import LockedModel

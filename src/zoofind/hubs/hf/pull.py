@@ -33,7 +33,7 @@ from .repo_cache import COMMIT_RE, RepoCache, hub_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.engine import Fetched
+    from ...fetch.download import Fetched
     from .source import HfSource
 
 
@@ -69,7 +69,7 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
         if auth is None:
             # The fetch engine and the Hub's HTTP stack: loaded only when something is to be fetched
             # (an offline pull's start-up is a measured figure).
-            from ...fetch.engine import Download
+            from ...fetch.download import Download
             from ...fetch.integrity import Expected
             from . import api
 

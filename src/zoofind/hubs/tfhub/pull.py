@@ -28,7 +28,7 @@ from . import SPEC, module_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.engine import Fetched
+    from ...fetch.download import Fetched
 
 
 def _module_dir(pid: ParsedId, ctx: Context) -> tuple[Path, tuple[str, ...]]:
@@ -47,12 +47,12 @@ def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, 
     archive = module_cache.archive_path(module_dir)
     if module_cache.present(module_dir):
         return PlannedFile(f, None, archive, present=True)
-    from ...fetch.engine import Download  # only when fetching: pull --offline start-up
+    from ...fetch.download import Download  # only when fetching: pull --offline start-up
 
     return PlannedFile(f, None, archive, download=Download(
         f.url, archive, module_cache.lock_path(module_dir), expected, file_label(pid.ref, f.path),
         done=lambda: module_cache.present(module_dir),
-        shared=lambda: module_cache.link_module(module_dir, pid.ref, expected, ctx.environ)))
+        local=lambda: module_cache.link_module(module_dir, pid.ref, expected, ctx.environ)))
 
 
 def _folder(module_dir: Path, shared_files: bool) -> tuple[PlannedFile, ...]:

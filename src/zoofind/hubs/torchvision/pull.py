@@ -28,7 +28,7 @@ from .checkpoints import checkpoints, lock_path
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.engine import Fetched
+    from ...fetch.download import Fetched
     from .source import TorchvisionSource
 
 
@@ -51,7 +51,7 @@ def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx:
         else:
             if locked is not None:
                 locked_missing(locked, ctx, f"torch.hub's checkpoint folder {folder}")
-            from ...fetch.engine import Download  # only when fetching: pull --offline start-up
+            from ...fetch.download import Download  # only when fetching: pull --offline start-up
 
             expected = Expected(f.size, f.sha256, None, f.sha256_prefix)
             out.append(PlannedFile(f, None, target, download=Download(

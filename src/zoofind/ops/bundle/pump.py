@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.atomic import TMP_PREFIX
-from ...fetch.engine import ProgressEvent
+from ...fetch.download import ProgressEvent
 from ...fetch.integrity import Hasher
 
 #: Bytes moved per read; two such buffers alternate so one is hashed while the other is written.

@@ -1,0 +1,96 @@
+"""What a caller hands the fetch engine and what it gets back: plain frozen data, no I/O.
+
+``Download`` (one file: from where, to which path, what it must be, and where to look before
+the network), ``Fetched`` (how it ended), ``ProgressEvent`` (what a progress callback is told)
+and ``Found``, what a local source answers. Hubs plan ``Download``s (``hubs.protocol``,
+``models.pull``), ``ops.pull`` runs them, the CLI renders the events: all of them import these
+names from here without loading the engine or its HTTP stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .integrity import Expected  # annotations only: planning a download loads no hashing code
+
+
+class Found(Protocol):
+    """A verified copy a local source put in place at a download's target without the network
+    (``caches.shared.Linked`` is one). ``source`` None: it had none, and the file is fetched."""
+
+    @property
+    def source(self) -> Path | None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str | None: ...
+    #: copies passed over and why, for the pull's notes
+    @property
+    def notes(self) -> tuple[str, ...]: ...
+
+
+#: Told ``(copy, size)`` before a local copy is hashed: a multi-GB file read over NFS takes a
+#: while, and progress says so.
+Checking = Callable[[Path, int], None]
+#: The engine's way to a download's target without the network, given by its caller (pull: the
+#: shared tier); asked once the download's lock is held, before any partial is touched. What
+#: it raises fails the file: a copy it could not use is a note in ``Found.notes``.
+LocalSource = Callable[["Download", Checking], Found]
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file to fetch: from where, to which path, what it must be."""
+
+    url: str
+    target: Path
+    lock: Path
+    expected: Expected
+    label: str
+    #: Headers for the URL's own host only (a hub token); never sent after a redirect elsewhere.
+    auth: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: Whether what this download is for is already in place (a TF Hub folder another process
+    #: extracted from the same archive); asked once the lock is held.
+    done: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+    #: What to do when the server refuses the file (where access is requested, which token).
+    denied_hint: str | None = None
+    #: Puts what this download is for in place without the network, when that is not the target
+    #: file itself (a TF Hub module folder from the shared tier): the planner's word to the
+    #: engine's ``LocalSource``, which asks it instead of looking for the target file.
+    local: Callable[[], Found] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    download: Download
+    size: int
+    sha256: str | None  # None when the target was already in place (not re-read)
+    received: int  # body bytes received by this run
+    resumed: int  # bytes an earlier run had left, kept
+    reused: bool  # the target was already there: nothing fetched
+    #: "local": put in place by the engine's ``LocalSource`` in this run, no request made
+    via: str | None = None
+    #: what the run noticed on the way (a local copy passed over, and why)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """``kind``: start | advance | wait | linked | done | failed; ``done`` bytes of ``total`` so far.
+
+    ``linked``: the file came from a local source (pull: the shared tier), after ``start`` and
+    ``advance`` events for checking its hash; ``done`` follows.
+    """
+
+    label: str
+    kind: str
+    done: int = 0
+    total: int | None = None
+    advanced: int = 0
+
+
+Progress = Callable[[ProgressEvent], None]
