@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, cast
 from ...caches import safe_relpath, shared
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home
-from ...fetch.integrity import Expected
-from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
 from .. import registry
@@ -26,9 +24,12 @@ from ..pulling import choose, differs, file_label, locked_missing, offline_hint,
 from . import SPEC
 from .checkpoints import checkpoints, lock_path
 
+# The hashing code and the lock's records: imported where a file is fetched or a lock written
+# (a pull of a cached checkpoint needs neither: pull --offline start-up).
 if TYPE_CHECKING:
     from ...core.context import Context
     from ...fetch.download import Fetched
+    from ...models.lock import LockedModel
     from .source import TorchvisionSource
 
 
@@ -52,6 +53,7 @@ def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx:
             if locked is not None:
                 locked_missing(locked, ctx, f"torch.hub's checkpoint folder {folder}")
             from ...fetch.download import Download  # only when fetching: pull --offline start-up
+            from ...fetch.integrity import Expected
 
             expected = Expected(f.size, f.sha256, None, f.sha256_prefix)
             out.append(PlannedFile(f, None, target, download=Download(
@@ -93,6 +95,8 @@ class TorchvisionPull:
             target = checkpoints(ctx.environ) / f.path
             linked = False
             if not target.is_file():
+                from ...fetch.integrity import Expected
+
                 got = shared.link_file(target, Expected(f.size, f.sha256, None, f.sha256_prefix), ctx.environ,
                                        file_label(pid.ref, f.path))
                 notes.extend(got.notes)
@@ -111,6 +115,8 @@ class TorchvisionPull:
 
 class TorchvisionLock:
     def pin(self, result: PullResult) -> LockedModel:
+        from ...models.lock import LockedFile, LockedModel
+
         assert result.path is not None
         root = Path(result.path)  # the checkpoint file itself
         files = tuple(LockedFile(f.path, root.stat().st_size, sha256_of(root, f.sha256, f.status))
