@@ -35,7 +35,7 @@ from . import SPEC, layout, rdf
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.engine import Download, Fetched
+    from ...fetch.download import Download, Fetched
 
 NO_SHA_SKIP = "a URL the description names without a sha256: not fetched (nothing could check it)"
 
@@ -59,7 +59,7 @@ def _version(alias: str, artifact: Mapping[str, Any], asked: str | None) -> str:
 
 
 def _download(url: str, target: Path, folder: Path, path: str, expected: Expected, alias: str) -> Download:
-    from ...fetch.engine import Download  # only when fetching: pull --offline start-up
+    from ...fetch.download import Download  # only when fetching: pull --offline start-up
 
     # A file named by URL is known by the URL's last part (its path is an entry name), kept unique.
     name = f"{url.rsplit('/', 1)[-1].split('?')[0]} ({path[11:19]})" if layout.is_entry(path) else path
