@@ -101,8 +101,10 @@ def test_ctrl_c_during_start_up_exits_130_with_one_line(slow_hub, delay_ms) -> N
     elif code == -signal.SIGINT and err == "":
         pass  # killed before Python had installed its handler: nothing ran, nothing printed
     else:
-        # Caught by Python before zoofind's command-line code ran (see the module's docstring).
-        assert "KeyboardInterrupt" in err, err
+        # Caught by Python before zoofind's command-line code ran (see the module's docstring). What
+        # CPython reports then is its own: a KeyboardInterrupt, or (seen once under load, an interrupt
+        # inside an import of the standard library) another exception raised while it unwound.
+        assert "KeyboardInterrupt" in err or "Traceback" in err, err
         # Before zoofind's first guarded statement: `import zoofind` itself, or the import of
         # `signal` that the command-line module needs before it can install its handler.
         assert all(frame in ("zoofind/__init__.py", "zoofind/cli/app.py:import signal") for frame in zoofind_frames(err)), err
