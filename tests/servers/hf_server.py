@@ -24,7 +24,7 @@ with ``X-Error-Message: Invalid credentials in Authorization header``.
 
 Repos with real bytes: ``sha = hub.add_repo(repo, {"config.json": b"...", "model.safetensors": data},
 lfs=None, commit=None, branch="main", tags=(), gated=False, private=False, xet=frozenset(),
-delete=(), message=None, **model_fields)``. Data is bytes or a Path (served from disk). Each call
+delete=(), message=None, hub_tags=None, **model_fields)``. Data is bytes or a Path (served from disk). Each call
 is one commit on ``branch`` on top of its head (files given are added or replaced, ``delete``
 removes some); the branch moves, older commits stay resolvable by sha, ``tags`` point at the new
 commit. ``lfs=None`` stores in LFS what the Hub's default ``.gitattributes`` puts there
@@ -33,7 +33,8 @@ commit. ``lfs=None`` stores in LFS what the Hub's default ``.gitattributes`` put
 stored on Xet. ``commit=None`` makes a real git commit sha (from the real git tree of the files);
 ``blobId``/``oid`` is the git blob sha1 of the bytes, or for an LFS file of its pointer file, as in
 git; ``lfs`` = {size, sha256, pointerSize}. ``model_fields`` (``pipeline_tag``, ``library_name``,
-``tags``, ``downloads``, ``likes``, ``cardData``, ...) go into the model's API answer; the repo is
+``downloads``, ``likes``, ``cardData``, ...) and ``hub_tags`` (the answer's ``tags``; ``tags`` are git
+tags) go into the model's API answer; the repo is
 listed by ``/api/models`` too. The repos of ``default_models()`` have metadata only (their files
 answer HEAD and listings from the siblings; a body GET is 404 on the storage host).
 ``hub.rename(old, new)``: the old name answers a relative 307 to the new one (API and resolve).
@@ -504,9 +505,14 @@ class HubServer(Faults):
         self, repo: str, files: Mapping[str, Data], *, lfs: Iterable[str] | None = None, commit: str | None = None,
         branch: str = "main", tags: Iterable[str] = (), gated: Any = False, private: bool = False,
         xet: Iterable[str] = frozenset(), delete: Iterable[str] = (), message: str | None = None,
-        security: Mapping[str, dict[str, Any]] | None = None, **model_fields: Any,
+        security: Mapping[str, dict[str, Any]] | None = None, hub_tags: Iterable[str] | None = None,
+        **model_fields: Any,
     ) -> str:
-        """Commit ``files`` to ``branch`` of ``repo`` (created if new); return the commit sha."""
+        """Commit ``files`` to ``branch`` of ``repo`` (created if new); return the commit sha.
+
+        ``tags`` are git tags (refs); ``hub_tags`` the model's Hub tags in its API answer (``tags``
+        there: ``transformers``, ``license:mit``, ``arxiv:1908.10084`` -- the Hub adds an ``arxiv:``
+        tag for each arXiv paper the card links)."""
         xet = set(xet)
         lfs_set = set(lfs) if lfs is not None else None
         with self._lock:
@@ -541,7 +547,7 @@ class HubServer(Faults):
             head = r.commits[r.branches.get("main", commit)]
             old = next((m for m in self.models if m["id"] == repo), None)
             fields = {"pipeline": model_fields.pop("pipeline_tag", None), "library": model_fields.pop("library_name", None),
-                      "tags": model_fields.pop("tags", []), "downloads": model_fields.pop("downloads", 0),
+                      "tags": list(hub_tags or ()), "downloads": model_fields.pop("downloads", 0),
                       "likes": model_fields.pop("likes", 0), "card": model_fields.pop("cardData", None),
                       "safetensors": model_fields.pop("safetensors", None)}
             if old is not None:

@@ -77,11 +77,15 @@ def bibtex_entry(ref: Reference) -> str:
     return f"@{ref.kind}{{{ref.key},\n{body},\n}}\n"
 
 
+#: BibTeX's "and others" (a card's list that ends in "et al."), kept as an author so the list is not read as whole.
+OTHERS = Author("others")
+
+
 def _author_field(authors: Sequence[Author]) -> str:
     # "Family, Given"; a name without a given part (a consortium) is braced whole so BibTeX
-    # never splits it into given and family names.
-    return " and ".join(f"{escape(a.family)}, {escape(a.given)}" if a.given else "{" + escape(a.family) + "}"
-                        for a in authors)
+    # never splits it into given and family names; "others" stays bare, as BibTeX reads "et al.".
+    return " and ".join("others" if a == OTHERS else f"{escape(a.family)}, {escape(a.given)}" if a.given
+                        else "{" + escape(a.family) + "}" for a in authors)
 
 
 #: BibTeX entry types as CSL names them (anything else: ``article``, CSL's catch-all for a paper).
@@ -102,7 +106,7 @@ def csl_item(ref: Reference) -> dict[str, Any]:
         item["title"] = ref.title
     if ref.authors:
         item["author"] = [{"family": a.family, "given": a.given} if a.given else {"literal": a.family}
-                          for a in ref.authors]
+                          for a in ref.authors if a != OTHERS]
     if ref.year:
         item["issued"] = {"date-parts": [[ref.year]]}
     if ref.venue:
@@ -131,8 +135,8 @@ def text_line(ref: Reference) -> str:
         return " ".join("".join(c if c.isprintable() else " " for c in s).split())
 
     names = [f"{a.family} {''.join(p[0] for p in a.given.replace('-', ' ').split() if p)}".strip()
-             for a in ref.authors]
-    who = ", ".join(names[:6]) + (", et al." if len(names) > 6 else "")
+             for a in ref.authors if a != OTHERS]
+    who = ", ".join(names[:6]) + (", et al." if names and (len(names) > 6 or OTHERS in ref.authors) else "")
     parts = [f"{who} ({ref.year})." if who and ref.year else f"{who}." if who else f"({ref.year})." if ref.year else ""]
     if ref.title:
         parts.append(ref.title.rstrip(".") + ".")

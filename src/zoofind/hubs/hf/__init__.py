@@ -13,6 +13,8 @@
   ``from_shared``: a revision linked from the shared tier, checked, for an offline pull.
 * ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over the hub cache).
 * ``bundle``: the ``bundle`` ability (a locked file's snapshot path and blob, the links and ref an import writes).
+* ``cite``: the ``cite`` ability (the BibTeX of a model's ``README.md``, from the hub cache or the
+  Hub, and its ``arxiv:`` tags as related works).
 
 This module only declares the source (it is imported on the offline search path).
 """
@@ -77,4 +79,5 @@ def register(registry: Registry) -> None:
         lock=lazy(f"{__name__}.pull", "HfLock"),
         cache=lazy(f"{__name__}.cache", "HfCache"),
         bundle=lazy(f"{__name__}.bundle", "HfBundles"),
+        cite=lazy(f"{__name__}.cite", "HfCite"),
     )

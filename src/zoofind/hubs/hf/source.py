@@ -56,7 +56,9 @@ class HfSource:
         note = "; ".join(n for n in (stale_note("the Hub", origin, age), repairs.note("the Hub")) if n) or None
         return SourceAnswer(records, origin=origin, age_seconds=age, note=note)
 
-    def _repo(self, repo: str, ctx: Context) -> tuple[dict[str, Any], str, str | None]:
+    def model_answer(self, repo: str, ctx: Context) -> tuple[dict[str, Any], str, str | None]:
+        """(the repo's trimmed ``/api/models/{repo}`` answer, the endpoint, the token), through the
+        answer cache: ``info`` reads it, and ``cite`` its ``arxiv:`` tags."""
         hub = ctx.endpoint(SPEC)
         token, _ = find_token(ctx.environ)
 
@@ -86,7 +88,7 @@ class HfSource:
         return "granted" if known else "unknown"
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        data, hub, token = self._repo(pid.ref, ctx)
+        data, hub, token = self.model_answer(pid.ref, ctx)
         rec = record_from_payload(data, hub)
         if rec.gated:
             try:

@@ -1,0 +1,250 @@
+"""`zoofind cite hf:...` reading the BibTeX of a model's own README.md on a local Hub
+(tests/servers/hf_server.py): several entries in a block, odd spacing, LaTeX accents, broken braces;
+the Hub's arXiv tags as related works only; the card read from the hub cache after a pull with zero
+requests (huggingface_hub referees which README that is); offline without it, gated, no card.
+pybtex reads every entry back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pybtex.database import parse_string
+
+from servers.hf_server import TEST_TOKEN
+
+FOLD = "zoofind-lab/fold-card"
+SENT = "zoofind-lab/minilm-card"
+BROKEN = "zoofind-lab/broken-card"
+BARE = "zoofind-lab/no-card"
+
+# What real cards hold: a Python block with decorators (not BibTeX), a ```bibtex block with two
+# entries, odd spacing and line breaks, LaTeX accents and a consortium; a plain ``` block with a
+# Google Scholar export; an arXiv id written as a journal.
+FOLD_CARD = r"""---
+license: mit
+tags:
+- biology
+---
+# Fold card
+
+```python
+@torch.no_grad()
+@dataclass(frozen=True)
+def embed(x): ...
+```
+
+## Citation
+
+If you use this model, please cite:
+
+```bibtex
+@article{ lin2023 ,
+  title   = {Evolutionary-scale prediction of atomic-level protein structure
+             with a language model},
+  author = {Lin, Zeming and M{\"u}ller, J\'{e}r\^ome and {The UniProt Consortium} and others},
+  journal={Science},volume={379}, number = 6637,
+  pages={1123--1130}, year={2023}, doi={https://doi.org/10.1126/science.ade2574},
+  publisher={American Association for the Advancement of Science}
+}
+@inproceedings{reimers-2019-sentence-bert,
+    title = "Sentence-{BERT}: Sentence Embeddings using {S}iamese {BERT}-Networks",
+    author = "Reimers, Nils  and
+      Gurevych, Iryna",
+    booktitle = "Proceedings of the 2019 Conference on Empirical Methods in Natural Language Processing",
+    month = "11",
+    year = "2019",
+    publisher = "Association for Computational Linguistics",
+    url = "https://arxiv.org/abs/1908.10084",
+}
+```
+
+```
+@article{wang2020minilm, title={MiniLM: Deep Self-Attention Distillation}, author={Wang, Wenhui and Wei, Furu},
+journal={arXiv preprint arXiv:2002.10957}, year={2020}}
+```
+"""
+
+# all-MiniLM-L6-v2's shape: a card that links dataset papers (the Hub tags them arxiv:) and cites none.
+SENT_CARD = """---
+language: en
+tags:
+- sentence-transformers
+---
+# MiniLM card
+
+Trained on [S2ORC](https://arxiv.org/abs/1911.02782) and [PAQ](https://arxiv.org/abs/2102.07033) pairs.
+"""
+
+BROKEN_CARD = r"""# Broken card
+
+```bibtex
+@article{doe2021,
+  title = {A title whose {brace never closes,
+  author = {Doe, Jane},
+  year = {2021}
+```
+"""
+
+
+def parsed(bib: str):
+    return parse_string(bib, "bibtex")
+
+
+def card_requests(hub) -> list:
+    return [r for r in hub.requests if "README.md" in r.path]
+
+
+@pytest.fixture
+def hub(hf_hub):
+    hf_hub.add_repo(FOLD, {"config.json": b"{}\n", "README.md": FOLD_CARD.encode()},
+                    hub_tags=["transformers", "arxiv:1908.10084", "arxiv:2104.08821"])
+    hf_hub.add_repo(SENT, {"config.json": b"{}\n", "README.md": SENT_CARD.encode()},
+                    hub_tags=["sentence-transformers", "arxiv:1911.02782", "arxiv:2102.07033", "license:apache-2.0"])
+    hf_hub.add_repo(BROKEN, {"config.json": b"{}\n", "README.md": BROKEN_CARD.encode()})
+    hf_hub.add_repo(BARE, {"config.json": b"{}\n"})
+    return hf_hub
+
+
+def test_several_entries_with_odd_spacing_and_accents_are_read_and_parse_back(hub, cli) -> None:
+    r = cli("cite", f"hf:{FOLD}")
+    assert r.code == 0, r.stderr
+    db = parsed(r.stdout)
+    # zoofind's keys, the card's own ones replaced; the Python block's decorators are no entry.
+    assert sorted(db.entries) == ["lin2023evolutionary", "reimers2019sentence", "wang2020minilm"]
+    lin = db.entries["lin2023evolutionary"]
+    assert lin.type == "article"
+    # The accents come back as the same Unicode; a consortium stays one name; "and others" stays.
+    assert [str(p) for p in lin.persons["author"]] == ["Lin, Zeming", "Müller, Jérôme", "{The UniProt Consortium}",
+                                                       "others"]
+    assert lin.fields["title"] == "{Evolutionary-scale prediction of atomic-level protein structure with a language model}"
+    assert lin.fields["doi"] == "10.1126/science.ade2574"  # the address form taken off, nothing else changed
+    assert (lin.fields["journal"], lin.fields["volume"], lin.fields["number"], lin.fields["pages"], lin.fields["year"]) \
+        == ("Science", "379", "6637", "1123--1130", "2023")
+    assert "Source: the model's card" in lin.fields["note"]
+    commit = hub.repo(FOLD).branches["main"]
+    assert f"hf:{FOLD}@{commit}" in lin.fields["note"]  # the commit the card was read at (X-Repo-Commit)
+    sbert = db.entries["reimers2019sentence"]
+    assert sbert.type == "inproceedings" and sbert.fields["booktitle"].startswith("Proceedings of the 2019")
+    assert sbert.fields["title"] == "{Sentence-BERT: Sentence Embeddings using Siamese BERT-Networks}"
+    assert sbert.fields["eprint"] == "1908.10084" and sbert.fields["month"] == "11"
+    assert db.entries["wang2020minilm"].fields["eprint"] == "2002.10957"
+    # arxiv:1908.10084 is a tag and a cited entry: one work, a reference; the other tag is only related.
+    body = json.loads(cli("cite", f"hf:{FOLD}", "--format", "json").stdout)
+    assert [x["key"] for x in body["related"]] == ["arxiv210408821"]
+    assert body["citations"][0]["revision"] == commit
+    assert "no paper known" not in r.stderr
+
+
+def test_a_card_that_cites_nothing_gives_its_arxiv_tags_as_related_only(hub, cli) -> None:
+    r = cli("cite", f"hf:{SENT}")
+    assert r.code == 0, r.stderr
+    commit = hub.repo(SENT).branches["main"]
+    assert list(parsed(r.stdout).entries) == ["zoofind_lab_minilm_card"]  # cited as itself, at the commit read
+    entry = parsed(r.stdout).entries["zoofind_lab_minilm_card"]
+    assert entry.type == "misc" and entry.fields["version"] == commit
+    assert "gives no BibTeX" in r.stderr and "no paper known" in r.stderr
+    with_related = parsed(cli("cite", f"hf:{SENT}", "--related").stdout)
+    assert set(with_related.entries) == {"zoofind_lab_minilm_card", "arxiv191102782", "arxiv210207033"}
+    assert with_related.entries["arxiv191102782"].fields["eprint"] == "1911.02782"
+    body = json.loads(cli("cite", f"hf:{SENT}", "--format", "json").stdout)
+    assert body["citations"][0]["related"] == ["arxiv191102782", "arxiv210207033"]
+    assert [x["key"] for x in body["references"]] == ["zoofind_lab_minilm_card"]
+
+
+def test_a_block_that_does_not_parse_falls_back_to_misc_with_a_note(hub, cli) -> None:
+    r = cli("cite", f"hf:{BROKEN}")
+    assert r.code == 0, r.stderr
+    db = parsed(r.stdout)
+    assert list(db.entries) == ["zoofind_lab_broken_card"]
+    entry = db.entries["zoofind_lab_broken_card"]
+    assert entry.type == "misc" and entry.fields["version"] == hub.repo(BROKEN).branches["main"]
+    assert "author" not in entry.persons and "year" not in entry.fields  # nothing guessed from the broken block
+    assert f"hf:{BROKEN}" in r.stderr and "has a BibTeX block that does not parse" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_repo_without_a_card_says_so(hub, cli) -> None:
+    r = cli("cite", f"hf:{BARE}")
+    assert r.code == 0, r.stderr
+    assert list(parsed(r.stdout).entries) == ["zoofind_lab_no_card"]
+    assert "has no README.md" in r.stderr
+    assert [x.status for x in card_requests(hub)] == [404]
+
+
+def test_a_pinned_revision_reads_that_commits_card(hub, cli) -> None:
+    first = hub.repo(BROKEN).branches["main"]
+    hub.add_repo(BROKEN, {"README.md": FOLD_CARD.encode()})
+    now = cli("cite", f"hf:{BROKEN}")
+    assert "lin2023evolutionary" in parsed(now.stdout).entries
+    then = cli("cite", f"hf:{BROKEN}@{first}")
+    assert then.code == 0, then.stderr
+    assert list(parsed(then.stdout).entries) == ["zoofind_lab_broken_card"]
+    assert parsed(then.stdout).entries["zoofind_lab_broken_card"].fields["version"] == first
+    assert any(f"/resolve/{first}/README.md" in r.path for r in card_requests(hub))
+
+
+def test_a_card_read_once_is_not_fetched_again_while_fresh(hub, cli) -> None:
+    assert cli("cite", f"hf:{FOLD}").code == 0
+    hub.clear()
+    again = cli("cite", f"hf:{FOLD}")
+    assert again.code == 0 and "lin2023evolutionary" in parsed(again.stdout).entries
+    assert hub.requests == []  # the card and the tags both from zoofind's answer cache
+
+
+def test_a_pulled_card_is_cited_offline_with_zero_requests(hub, cli) -> None:
+    assert cli("pull", f"hf:{FOLD}").code == 0
+    hub.clear()
+    r = cli("cite", f"hf:{FOLD}", "--offline", "--format", "json")
+    assert r.code == 0, r.stderr
+    assert hub.requests == []
+    body = json.loads(r.stdout)
+    commit = hub.repo(FOLD).branches["main"]
+    assert body["citations"][0]["revision"] == commit
+    assert {x["key"] for x in body["references"]} == {"lin2023evolutionary", "reimers2019sentence", "wang2020minilm"}
+    # huggingface_hub, offline, resolves the card to the same commit's README, with the entries cite read.
+    code = ("import huggingface_hub as h, json\n"
+            f"print(json.dumps(h.hf_hub_download({FOLD!r}, 'README.md', local_files_only=True)))")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"})
+    assert ran.returncode == 0, ran.stderr
+    readme = Path(json.loads(ran.stdout))
+    assert readme.parent.name == commit and readme.read_text(encoding="utf-8") == FOLD_CARD
+
+
+def test_an_uncached_card_offline_is_misc_with_a_note_and_no_request(hub, cli) -> None:
+    r = cli("cite", f"hf:{FOLD}", "--offline")
+    assert r.code == 0, r.stderr
+    assert list(parsed(r.stdout).entries) == ["zoofind_lab_fold_card"]
+    assert "not in this machine's Hugging Face cache" in r.stderr and f"zoofind pull hf:{FOLD}" in r.stderr
+    assert hub.requests == []
+
+
+def test_a_gated_card_without_a_token_is_refused_with_the_usual_hint(hub, cli) -> None:
+    gated = "zoofind-lab/gated-card"
+    hub.add_repo(gated, {"README.md": FOLD_CARD.encode()}, gated="manual")
+    r = cli("cite", f"hf:{gated}")
+    assert r.code == 4, (r.stdout, r.stderr)
+    assert "gated" in r.stderr and "request access at" in r.stderr and "HF_TOKEN" in r.stderr
+    assert r.stdout == "" and "Traceback" not in r.stderr
+    hub.granted[gated] = {TEST_TOKEN}
+    ok = cli("cite", f"hf:{gated}", env={"HF_TOKEN": TEST_TOKEN})
+    assert ok.code == 0, ok.stderr
+    assert "lin2023evolutionary" in parsed(ok.stdout).entries
+    assert hub.leaks() == [] and TEST_TOKEN not in ok.stdout + ok.stderr
+
+
+def test_cards_of_a_lock_are_read_from_the_cache_offline(hub, cli, tmp_path: Path) -> None:
+    lock = tmp_path / "study.lock"
+    ran = cli("lock", f"hf:{FOLD}", f"hf:{SENT}", "-o", str(lock))
+    assert ran.code == 0, ran.stderr
+    assert cli("pull", "--lock", str(lock)).code == 0
+    hub.clear()
+    r = cli("cite", "--lock", str(lock), "--offline")
+    assert r.code == 0, r.stderr
+    assert hub.requests == []
+    assert {"lin2023evolutionary", "zoofind_lab_minilm_card"} <= set(parsed(r.stdout).entries)
