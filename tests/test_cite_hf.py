@@ -13,9 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pybtex.database import parse_string
 
 from servers.hf_server import TEST_TOKEN
+from zoofind.hubs.cardbib import arxiv_of, bibtex_blocks, doi_of, references_in, unicode_of
+from zoofind.ops.citeformats import bibtex_entry
 
 FOLD = "zoofind-lab/fold-card"
 SENT = "zoofind-lab/minilm-card"
@@ -216,6 +220,25 @@ def test_a_pulled_card_is_cited_offline_with_zero_requests(hub, cli) -> None:
     assert readme.parent.name == commit and readme.read_text(encoding="utf-8") == FOLD_CARD
 
 
+def test_a_card_in_a_shared_root_is_read_offline_without_writing_there(hub, cli, tmp_path: Path) -> None:
+    shared = tmp_path / "lab-models"
+    assert cli("pull", f"hf:{FOLD}", env={"HF_HOME": str(shared / "huggingface")}).code == 0
+    hub.clear()
+    before = sorted(p for p in shared.rglob("*"))
+    r = cli("cite", f"hf:{FOLD}", "--offline", env={"ZOOFIND_SHARED_CACHE": str(shared)})
+    assert r.code == 0, r.stderr
+    assert "lin2023evolutionary" in parsed(r.stdout).entries and hub.requests == []
+    assert sorted(p for p in shared.rglob("*")) == before
+
+
+def test_and_others_is_et_al_in_text_and_no_author_in_csl(hub, cli) -> None:
+    text = cli("cite", f"hf:{FOLD}", "--format", "text").stdout
+    assert "Lin Z, Müller J, The UniProt Consortium, et al. (2023). Evolutionary-scale" in text
+    items = json.loads(cli("cite", f"hf:{FOLD}", "--format", "csl-json").stdout)
+    lin = next(i for i in items if i["id"] == "lin2023evolutionary")
+    assert lin["author"][-1] == {"literal": "The UniProt Consortium"} and lin["source"] == "card"
+
+
 def test_an_uncached_card_offline_is_misc_with_a_note_and_no_request(hub, cli) -> None:
     r = cli("cite", f"hf:{FOLD}", "--offline")
     assert r.code == 0, r.stderr
@@ -248,3 +271,82 @@ def test_cards_of_a_lock_are_read_from_the_cache_offline(hub, cli, tmp_path: Pat
     assert r.code == 0, r.stderr
     assert hub.requests == []
     assert {"lin2023evolutionary", "zoofind_lab_minilm_card"} <= set(parsed(r.stdout).entries)
+
+
+# -- the card reader's pieces ---------------------------------------------------------------------
+
+ENTRY = "@misc{k, title={T}}"
+
+
+@pytest.mark.parametrize(("card", "blocks"), [
+    (f"```bibtex\n{ENTRY}\n```", 1),
+    (f"```BibTeX title=\"cite\"\n{ENTRY}\n```", 1),
+    (f"~~~bib\n{ENTRY}\n~~~", 1),
+    (f"   ```tex\n{ENTRY}\n   ```", 1),  # indented up to three spaces: still a fence
+    (f"````\n```bibtex\n{ENTRY}\n```\n````", 1),  # a longer fence holds a shorter one whole
+    (f"```latex\n{ENTRY}\n", 1),  # never closed: runs to the card's end
+    (f"```\n{ENTRY}\n```\n\n```bibtex\n{ENTRY}\n```", 2),
+    (f"```json\n{ENTRY}\n```", 0),  # another language
+    (f"{ENTRY}\n", 0),  # not in a block
+    ("```python\n@dataclass(frozen=True)\n@torch.no_grad()\ndef f(): ...\n```", 0),
+    ("```\n@decorator(x={1: 2})\nclass A: ...\n```", 0),
+    ("```\ncontact me @ home{, please}\n```", 0),
+])
+def test_bibtex_blocks_are_the_fenced_ones_that_open_an_entry(card: str, blocks: int) -> None:
+    assert len(bibtex_blocks(card)) == blocks
+
+
+@pytest.mark.parametrize(("latex", "text"), [
+    (r"M{\"u}ller", "Müller"), (r"J\'{e}r\^ome", "Jérôme"), (r"Gr\"{o}\ss{}e", "Größe"), (r"\v{S}koda", "Škoda"),
+    (r"Na\"{\i}ve", "Naïve"), (r"{\o}ystein", "øystein"), (r"Sentence-{BERT}", "Sentence-BERT"),
+    (r"\emph{Deep} Learning \& Co", "Deep Learning & Co"), (r"50\% of   data", "50% of data"),
+])
+def test_latex_becomes_unicode(latex: str, text: str) -> None:
+    assert unicode_of(latex) == text
+
+
+@pytest.mark.parametrize(("value", "doi"), [
+    ("10.1126/science.ade2574", "10.1126/science.ade2574"), ("https://doi.org/10.1038/x_1", "10.1038/x_1"),
+    ("doi:10.1038/x", "10.1038/x"), (r"10.1000/a\_b", "10.1000/a_b"), ("not a doi", None), ("", None),
+])
+def test_a_doi_only_when_it_is_one(value: str, doi: str | None) -> None:
+    assert doi_of(value) == doi
+
+
+@pytest.mark.parametrize(("fields", "arxiv"), [
+    ({"eprint": "2002.10957", "archiveprefix": "arXiv"}, "2002.10957"),
+    ({"eprint": "arXiv:2002.10957v2"}, "2002.10957v2"),
+    ({"eprint": "hep-th/9901001"}, "hep-th/9901001"),
+    ({"eprint": "2002.10957", "archiveprefix": "HAL"}, None),
+    ({"journal": "arXiv preprint arXiv:1908.10084"}, "1908.10084"),
+    ({"url": "https://arxiv.org/pdf/2104.08821"}, "2104.08821"),
+    ({"journal": "Science"}, None),
+])
+def test_an_arxiv_id_where_the_entry_gives_one(fields: dict, arxiv: str | None) -> None:
+    assert arxiv_of(fields) == arxiv
+
+
+def test_years_are_never_guessed_and_empty_entries_are_said() -> None:
+    refs, notes = references_in("```bibtex\n@misc{a, title={A}, year={2023a}}\n@misc{b, title={B}, year = {c. 2020}}\n"
+                                "@misc{c, title={C}, year = 2021}\n@misc{d, author={Nobody, N}}\n```")
+    assert [(r.title, r.year) for r in refs] == [("A", None), ("B", None), ("C", 2021)]
+    assert notes == ("its card's entry 'd' names no title, DOI or arXiv id: left out",)
+
+
+def test_one_broken_block_among_good_ones_costs_only_itself() -> None:
+    refs, notes = references_in(f"```bibtex\n{ENTRY}\n```\n```bib\n@misc{{x, title={{open}}\n```")
+    assert [r.title for r in refs] == ["T"]
+    assert len(notes) == 1 and notes[0].startswith("its card has BibTeX block 2 of 2 that does not parse: ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["title", "author", "journal", "booktitle", "pages", "doi", "eprint", "year", "url"]),
+       st.text(max_size=80))
+def test_whatever_a_field_holds_the_entry_written_parses_back(field: str, value: str) -> None:
+    for card in ("```bibtex\n@article{k, title={T}, " + field + "={" + value + "}}\n```",
+                 "```bibtex\n@article{k, title={T}, " + field + '="' + value + '"}\n```'):
+        refs, notes = references_in(card)  # never raises: a block pybtex refuses is a note
+        assert len(refs) + len(notes) >= 1
+        for ref in refs:
+            (entry,) = parsed(bibtex_entry(ref)).entries.values()
+            assert entry.fields["note"]
