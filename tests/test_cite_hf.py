@@ -192,6 +192,18 @@ def test_a_pinned_revision_reads_that_commits_card(hub, cli) -> None:
     assert any(f"/resolve/{first}/README.md" in r.path for r in card_requests(hub))
 
 
+def test_two_works_that_share_a_key_stay_two_entries(hub, cli) -> None:
+    own = '```bibtex\n@misc{{x, title={{Model {n}: weights}}, author={{G{{\\"o}}del, Kurt}}, year={{2024}}}}\n```\n'
+    hub.add_repo("zoofind-lab/one", {"README.md": own.format(n="one").encode()})
+    hub.add_repo("zoofind-lab/two", {"README.md": own.format(n="two").encode()})
+    r = cli("cite", "hf:zoofind-lab/one", "hf:zoofind-lab/two", "hf:zoofind-lab/one")
+    assert r.code == 0, r.stderr
+    db = parsed(r.stdout)
+    # No DOI or arXiv id: one work is what a reader sees (title, authors, year), not the key alone.
+    assert {k: e.fields["title"] for k, e in db.entries.items()} == {
+        "godel2024modela": "{Model one: weights}", "godel2024modelb": "{Model two: weights}"}
+
+
 def test_a_card_read_once_is_not_fetched_again_while_fresh(hub, cli) -> None:
     assert cli("cite", f"hf:{FOLD}").code == 0
     hub.clear()

@@ -51,12 +51,17 @@ class Reference:
 
     @property
     def identity(self) -> str:
-        """What makes two references one work: the DOI, else the arXiv id, else the key."""
+        """What makes two references one work: the DOI, else the arXiv id, else all a reader sees
+        of it (never the key alone: two cards' papers by one author in one year, both titled
+        "Model ...", share a key and are two works)."""
         if self.doi:
             return "doi:" + self.doi.lower()
         if self.arxiv:  # one paper whatever version is named
             return "arxiv:" + re.sub(r"v[0-9]+$", "", self.arxiv.lower())
-        return "key:" + self.key
+        seen = (self.kind, " ".join((self.title or "").casefold().split()), str(self.year or ""),
+                ";".join(a.family.casefold() for a in self.authors), self.venue or "", self.url or "",
+                self.revision or "")
+        return "work:" + "|".join(seen)
 
 
 @dataclass(frozen=True)

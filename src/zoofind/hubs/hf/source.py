@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError
 from ...core.redaction import redact_url
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
@@ -63,6 +63,9 @@ class HfSource:
         token, _ = find_token(ctx.environ)
 
         def fetch() -> dict[str, Any]:
+            if ctx.offline:  # said before httpx loads (0.3 s): cite asks this for every model of a lock
+                raise OfflineError(f"offline: the Hugging Face Hub not asked about {repo}",
+                                   hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
             from ...net.http import Session
             from . import api
 
