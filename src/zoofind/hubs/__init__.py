@@ -10,6 +10,7 @@
 * ``ids``: the id grammar, built from the registered specs.
 * ``jsonread``: a hub's JSON read field by field where it enters.
 * ``pulling``: what the hubs' pull abilities share.
+* ``cardbib``: the BibTeX blocks of a model card (Markdown) as references, for the cite abilities.
 * ``catalog``, ``hf``, ``torchvision``, ``tfhub``, ``kaggle``: the built-in hubs, one package
   each (the bundled catalog is a module: it only searches).
 

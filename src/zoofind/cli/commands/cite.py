@@ -14,8 +14,9 @@ EPILOG = epilog([
     "zoofind cite --lock study.lock --format csl-json > references.json   # pandoc, Zotero",
     "zoofind cite cellpose --format text",
     "zoofind cite --lock study.lock --methods     # a paragraph for the methods section, with \\cite{} keys",
-], "Facts come from the catalog (checked papers, with DOI or arXiv id) first; a model with no known paper is "
-   "cited as itself: its address, exact revision and access date, never an invented author or year (a note on "
+], "Facts come from the catalog (checked papers, with DOI or arXiv id) first, then the BibTeX of the model's own "
+   "card (a Hugging Face README.md, from the hub cache when pulled); a model with no known paper is cited as "
+   "itself: its address, exact revision and access date, never an invented author or year (a note on "
    "stderr says so). Works with the same work cited for two models appear once. Keys are stable across runs.")
 
 
