@@ -59,7 +59,7 @@ DELETED_DIRS = (
 DELETED_DATE = "2024-03-18"
 
 # TF Hub task value -> canonical task (Hugging Face pipeline tag where one fits; agrees
-# with src/zoofind/tasks.py ALIASES). Values not listed are kept as they are; None drops
+# with src/zoofind/catalog/tasks.py ALIASES). Values not listed are kept as they are; None drops
 # the value from `tasks` (it stays in `tags` and extra.tfhub_task).
 TASK_MAP: dict[str, str | None] = {
     "image-classification": "image-classification",

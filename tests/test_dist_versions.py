@@ -2,7 +2,7 @@
 
 from importlib import metadata
 
-from zoofind.frameworks import check_requirements, dist_version
+from zoofind.catalog.frameworks import check_requirements, dist_version
 
 
 def test_versions_agree_with_importlib_metadata_for_every_installed_distribution() -> None:

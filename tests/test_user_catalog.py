@@ -430,7 +430,7 @@ def test_user_entries_score_as_each_search_scored_them_one_by_one(mixed_catalog)
     record, against the bundled index, times its prior, plus the exact-match bonus."""
     from zoofind import catalog, search
     from zoofind.ops.ranking import EXACT_BONUS, exact
-    from zoofind.textindex import QueryTerm, TextIndex, prior
+    from zoofind.catalog.textindex import QueryTerm, TextIndex, prior
 
     cat = catalog.load()
     index = TextIndex.from_compiled(cat.index_data)

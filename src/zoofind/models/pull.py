@@ -14,8 +14,15 @@ from ..core.errors import EXIT_OK, first_failure
 
 if TYPE_CHECKING:
     from ..fetch.download import Download
-    from ..frameworks import Requirement
     from ..hubs.base import FileEntry
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One pip package a model needs, and the version installed here (None: missing)."""
+
+    package: str
+    installed: str | None
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import catalog as catalog_mod
+from ..catalog.tasks import canonical_task
+from ..catalog.textindex import QueryTerm, TextIndex, prior
 from ..core.context import Context
 from ..core.errors import UsageError
 from ..hubs import SearchQuery, registry
 from ..models.records import KINDS, Record
-from ..tasks import canonical_task
-from ..textindex import QueryTerm, TextIndex, prior
 from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def matches(get: Callable[[str], Any], query: SearchQuery, *, bundled: bool = Fa
         if not any(want in d.lower() for d in get("domains") or ()):
             return False
     if query.framework:
-        from ..frameworks import canonical as canonical_framework
+        from ..catalog.frameworks import canonical as canonical_framework
 
         want = canonical_framework(query.framework)
         have = {canonical_framework(x) for x in (*(get("frameworks") or ()), *(get("libraries") or ()))}
@@ -184,7 +184,7 @@ def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
     """Which of ``words`` the shown records contain, as the index would read them."""
     if not words:
         return set()
-    from ..textindex import field_tokens
+    from ..catalog.textindex import field_tokens
 
     seen: set[str] = set()
     for hit in hits:

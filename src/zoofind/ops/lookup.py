@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import catalog as catalog_mod
+from ..catalog.frameworks import Requirement, check_requirements, install_command, requirements
 from ..core.context import Context
 from ..core.errors import NotFoundError, describe
-from ..frameworks import Requirement, check_requirements, install_command, requirements
 from ..models.records import Record
 from .resolve import resolve_id
 

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, TypedDict
 
 from .. import catalog as catalog_mod
 from ..caches import shared
+from ..catalog.frameworks import check_requirements, install_command, requirements
 from ..core.atomic import replacing
 from ..core.context import Context
 from ..core.errors import UsageError, describe
-from ..frameworks import Requirement, check_requirements, install_command, requirements
 from ..hubs import registry
 from ..hubs.ids import parse_id, split_revision
 from ..hubs.pulling import PICKLE_FLAG, is_pickle
-from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullResult
+from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullResult, Requirement
 from .resolve import resolve_id
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from ..catalog.textindex import fold
 from ..hubs.ids import family
 from ..models.records import Record
-from ..textindex import fold
 
 if TYPE_CHECKING:
     from ..catalog import Catalog

@@ -16,7 +16,7 @@ def list_frameworks(
     e = env()
     with reporting(e):
         from ... import catalog
-        from ...frameworks import framework_rows
+        from ...catalog.frameworks import framework_rows
         from ..render.listing import render_frameworks
 
         rows = framework_rows(catalog.load().all_records(), installed_only=installed)

@@ -1,7 +1,7 @@
 """The Hub's vocabulary and its JSON <-> zoofind's ``Record``.
 
 The frameworks and libraries a repo shows come from the one vocabulary in
-``zoofind.frameworks`` (each entry's Hub tag, aliases and base framework); this module
+``zoofind.catalog.frameworks`` (each entry's Hub tag, aliases and base framework); this module
 only knows the Hub's own words: pipeline tags, licence ids, sort keys, file names.
 
 A model's JSON is validated where it enters (``trimmed``, the schema of what zoofind
@@ -18,9 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...core.errors import BadAnswerError
-from ...core.redaction import redact_url
-from ...frameworks import (
+from ...catalog.frameworks import (
     FORMAT_ORDER,
     LIBRARIES,
     framework_of,
@@ -29,9 +27,11 @@ from ...frameworks import (
     weights_format_of,
     weights_formats,
 )
-from ...frameworks import canonical as canonical_library
+from ...catalog.frameworks import canonical as canonical_library
+from ...catalog.tasks import canonical_task
+from ...core.errors import BadAnswerError
+from ...core.redaction import redact_url
 from ...models.records import Record
-from ...tasks import canonical_task
 from .. import (
     FieldReader,
     Repairs,

@@ -11,7 +11,7 @@ One record per instance, id ``kaggle:owner/model/framework/variation`` (the vers
 in ``extra``). The listing cannot filter by framework, so searches keep the TensorFlow
 family (what tfhub.dev moved to Kaggle: ``FRAMEWORKS``); ``info`` maps every framework
 it knows (``OTHER_FRAMEWORKS`` too). zoofind's framework key for each comes from the one
-vocabulary, ``zoofind.frameworks``.
+vocabulary, ``zoofind.catalog.frameworks``.
 
 An ApiModel is validated where it enters (``trimmed``: the schema of what zoofind reads,
 with the readers in ``zoofind.hubs``): a field of the wrong type is dropped alone
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ... import frameworks as vocabulary
+from ...catalog import frameworks as vocabulary
 from ...core.redaction import redact_url
 from ...models.records import Record
 from .. import (
@@ -212,7 +212,7 @@ def _license(name: Any) -> str | None:
 
 
 def _tasks(tags: Sequence[str]) -> tuple[str, ...]:
-    from ...tasks import ALIASES, canonical_task
+    from ...catalog.tasks import ALIASES, canonical_task
 
     known = set(ALIASES.values())
     return tuple(dict.fromkeys(t for t in (canonical_task(x) for x in tags if x) if t in known))

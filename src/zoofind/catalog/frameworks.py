@@ -11,6 +11,8 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..models.pull import Requirement
+
 
 @dataclass(frozen=True)
 class Library:
@@ -257,14 +259,6 @@ def _normalised_dist(name: str) -> str:
     import re
 
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One pip package a model needs, and the version installed here (None: missing)."""
-
-    package: str
-    installed: str | None
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .core.errors import CatalogError, UsageError
-from .hubs.ids import parse_id
-from .models.records import KINDS, Record
+from ..core.errors import CatalogError, UsageError
+from ..hubs.ids import parse_id
+from ..models.records import KINDS, Record
 
 if TYPE_CHECKING:
     from .textindex import LayeredIndex, TextIndex
@@ -33,7 +33,7 @@ ENV_CATALOG_DIR = "ZOOFIND_CATALOG_DIR"
 #: The catalog's own source name (``catalog:<slug>`` ids); the search runner scores it in-process.
 SOURCE = "catalog"
 COMPILED_VERSION = 1
-DATA_DIR = Path(__file__).parent / "_data"
+DATA_DIR = Path(__file__).parent.parent / "_data"
 COMPILED_PATH = DATA_DIR / "catalog.json"
 RECORDS_PATH = DATA_DIR / "records.jsonl"
 
@@ -108,7 +108,7 @@ def validate_entry(entry: Mapping[str, Any]) -> list[str]:
         problems.append(f"bad url {entry['url']!r} (must be http:// or https://)")
     problems += [f"unknown framework {f!r} (one of {', '.join(FRAMEWORK_KEYS)})"
                  for f in entry.get("frameworks", ()) if f not in FRAMEWORK_KEYS]
-    problems += [f"unknown library {lib!r} (add it to zoofind/frameworks.py)"
+    problems += [f"unknown library {lib!r} (add it to zoofind/catalog/frameworks.py)"
                  for lib in entry.get("libraries", ()) if lib not in LIBRARIES]
     if _depth(entry.get("extra")) > MAX_EXTRA_DEPTH:
         problems.append(f"'extra' nests tables or arrays more than {MAX_EXTRA_DEPTH} levels deep")
@@ -208,7 +208,7 @@ def _defaults() -> dict[str, Any]:
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import codecs
 
-    from .core.tomlread import tomllib
+    from ..core.tomlread import tomllib
 
     try:
         raw = path.read_bytes()
@@ -566,8 +566,8 @@ def _user_cache_file(folder: Path) -> Path | None:
     """Where the compiled form of ``folder`` is kept; None when there is no cache to use."""
     import hashlib
 
-    from .core import paths
-    from .core.errors import MissingHomeError
+    from ..core import paths
+    from ..core.errors import MissingHomeError
 
     try:
         cache = paths.cache_dir(os.environ)
@@ -607,7 +607,7 @@ def _write_user_cache(path: Path, want: Mapping[str, Any], index_line: bytes, re
     """Write the compiled user catalog atomically; a cache that cannot be written only costs a compile next time."""
     import zlib
 
-    from .core.atomic import replacing
+    from ..core.atomic import replacing
 
     crc = zlib.crc32(records, zlib.crc32(index_line))
     key = {**want, "length": len(index_line) + len(records), "crc32": crc}
@@ -635,7 +635,7 @@ def _add_user_catalog(catalog: Catalog, folder: Path) -> None:
     """
     import gc
 
-    from .core.version import __version__
+    from ..core.version import __version__
 
     folder = folder.resolve()
     files = sorted(folder.glob("*.toml"))

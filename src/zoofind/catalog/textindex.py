@@ -312,12 +312,12 @@ class TextIndex:
         """
         words = list(dict.fromkeys(tokenize_query(query)))
         if len(words) > MAX_QUERY_WORDS:
-            from .core.errors import UsageError
+            from ..core.errors import UsageError
 
             raise UsageError(f"the query has {len(words)} different words; zoofind reads at most {MAX_QUERY_WORDS}",
                              hint="keep the words that say what you look for")
         if not words and query.strip():
-            from .core.errors import UsageError
+            from ..core.errors import UsageError
 
             raise UsageError(
                 f"nothing to search for in {query.strip()!r}: zoofind searches words of letters or digits "
