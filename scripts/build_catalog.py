@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from zoofind.catalog import COMPILED_PATH, RECORDS_PATH, compile_catalog, compile_dir  # noqa: E402
+from zoofind.catalog import COMPILED_PATH, RECORDS_PATH  # noqa: E402
+from zoofind.catalog.compile import compile_catalog, compile_dir  # noqa: E402
 
 
 def render() -> dict[Path, str]:

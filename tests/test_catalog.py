@@ -10,6 +10,8 @@ import pytest
 import tomllib
 
 from zoofind import catalog
+from zoofind.catalog.compile import compile_dir
+from zoofind.catalog.schema import RELIABILITY
 from zoofind.core.errors import CatalogError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +36,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_bundled_catalog_is_valid() -> None:
-    records = catalog.compile_dir(CATALOG)
+    records = compile_dir(CATALOG)
     assert len(records) > 3000
 
 
@@ -59,7 +61,7 @@ def test_every_survey_model_is_in_and_no_unverified_one() -> None:
 def test_survey_resources_carry_provenance_and_fixed_urls() -> None:
     resources = {r["id"]: r for r in tomllib.loads((CATALOG / "resources.toml").read_text(encoding="utf-8"))["entry"]}
     assert len(resources) >= 50
-    assert all(r["reliability"] in catalog.RELIABILITY for r in resources.values())
+    assert all(r["reliability"] in RELIABILITY for r in resources.values())
     urls = {r["url"] for r in resources.values()}
     assert "https://pytorch.org/vision/stable/models.html" in urls
     assert "https://github.com/pyg-team/pytorch_geometric" in urls
@@ -110,7 +112,7 @@ def test_curated_entry_merges_with_the_snapshot_entry_of_the_same_id() -> None:
 def test_validator_names_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
     write(tmp_path, "mine.toml", text)
     with pytest.raises(CatalogError) as exc:
-        catalog.compile_dir(tmp_path)
+        compile_dir(tmp_path)
     assert message in exc.value.message
     assert "mine.toml" in exc.value.message
     if "TOML" not in message:
@@ -131,7 +133,9 @@ def test_user_catalog_dir_adds_entries(tmp_path: Path, monkeypatch: pytest.Monke
 def test_damaged_compiled_catalog_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "catalog.json"
     broken.write_text("{not json", encoding="utf-8")
-    monkeypatch.setattr(catalog, "COMPILED_PATH", broken)
+    from zoofind.catalog import store
+
+    monkeypatch.setattr(store, "COMPILED_PATH", broken)
     catalog.reset()
     with pytest.raises(CatalogError) as exc:
         catalog.load()

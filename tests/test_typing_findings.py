@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from zoofind import catalog
+from zoofind.catalog.compile import read_file
+from zoofind.core.errors import CatalogError
 
 
 def zoofind_command() -> list[str]:
@@ -42,11 +43,11 @@ def test_a_catalog_file_is_read_on_python_3_10(tmp_path: Path, monkeypatch: pyte
     monkeypatch.delitem(sys.modules, "zoofind.core.tomlread", raising=False)  # chosen again, as 3.10 would
     path = tmp_path / "mine.toml"
     path.write_text('[meta]\nlayer = "user"\n\n[[entry]]\nid = "catalog:mine"\nname = "Mine"\n', encoding="utf-8")
-    meta, entries = catalog.read_file(path)
+    meta, entries = read_file(path)
     assert meta == {"layer": "user"} and entries == [{"id": "catalog:mine", "name": "Mine"}]
     path.write_text("[[entry]\n", encoding="utf-8")
-    with pytest.raises(catalog.CatalogError, match=r"not valid TOML: .*line 1"):
-        catalog.read_file(path)
+    with pytest.raises(CatalogError, match=r"not valid TOML: .*line 1"):
+        read_file(path)
 
 
 # A fresh interpreter made to look like Python 3.10 (no tomllib), so every import of it is judged.

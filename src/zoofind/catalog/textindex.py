@@ -2,15 +2,17 @@
 
 The catalog's postings are computed once, at build time (``build_postings``), and
 shipped in the compiled catalog; live records from hubs are scored with the same
-function (``score_fields``) so one ranking covers every source.
+function (``score_fields``) so one ranking covers every source. What a word is (folding,
+stemming, a record's fields as text) is ``words``'.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .words import field_tokens, tokenize_query
 
 # Field weights: a word in a model's name or tags says more than one in its description.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -34,137 +36,6 @@ MAX_QUERY_WORDS = 64
 #: of its length (a 100 kB argument would need gigabytes), and no indexed word comes near
 #: (the longest is about 25 characters), so an edit or two cannot reach one anyway.
 MAX_TYPO_WORD = 32
-STOPWORDS = frozenset("a an and are as at be by for from in into is it of on or the to with via using".split())
-
-# Words are runs of letters and digits of any script (on ASCII text: [a-z0-9]+ after
-# lower-casing, as before Unicode folding); ``resnet50`` is also split into its letter and
-# digit parts.
-_WORD = re.compile(r"[^\W_]+")
-_SPLIT = re.compile(r"[^\W\d_]+|\d+")
-# Accents folded: the combining diacritics of Latin, Greek and Cyrillic (Protéine ->
-# proteine). Marks that are letters' vowels in other scripts (Devanagari, Arabic) and the
-# Japanese voicing marks are not accents and stay.
-_ACCENTS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-_accents_re: re.Pattern[str] | None = None
-
-
-_SUFFIXES = ("ability", "ibility", "ation", "able", "ible", "ing")
-
-
-def stem(word: str) -> str:
-    """Fold plurals ("networks" -> "network") and, on long words, a few derivational
-    endings ("interpretable", "interpretability" -> "interpret"). Short words are left
-    alone: stemming harder mangles model names.
-
-    Applied until nothing changes, so a stem is its own stem: a query may type the
-    stemmed form of an indexed word and still match it.
-    """
-    while True:
-        shorter = _stem_once(word)
-        if shorter == word:
-            return word
-        word = shorter
-
-
-def _stem_once(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if len(word) >= 8 and not word[-1].isdigit():
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 5:
-                return word[: -len(suffix)]
-    return word
-
-
-def fold(text: str) -> str:
-    """Text as the index compares it: NFKC (fullwidth ``ｐｒｏｔｅｉｎ`` -> ``protein``, ``ﬁ``
-    -> ``fi``), case-folded (``ß`` -> ``ss``), accents removed (``Protéine`` -> ``proteine``).
-
-    Idempotent, and Unicode-equivalent texts (NFC, NFD, NFKC forms) fold alike. ASCII text,
-    nearly all of the catalog and of queries, is only lower-cased: unicodedata is imported
-    for the first text that needs it.
-    """
-    if text.isascii():
-        return text.lower()
-    import unicodedata
-
-    global _accents_re
-    if _accents_re is None:
-        _accents_re = re.compile(f"[{_ACCENTS}]+")
-    folded = unicodedata.normalize("NFKC", text)
-    # Case-folding and removing marks can each leave text that normalises further (a
-    # compatibility character's folded form, a precomposed letter's base): repeat until
-    # nothing changes, which makes fold idempotent. Real text settles in one round.
-    for _ in range(4):
-        again = unicodedata.normalize("NFKC", _accents_re.sub("", unicodedata.normalize("NFD", folded.casefold())))
-        if again == folded:
-            break
-        folded = again
-    return folded
-
-
-#: Each folded word's tokens, and each short text's (tags, domains, tasks: the same few
-#: again and again), remembered: compiling a 100k-entry user catalog tokenizes millions of
-#: words, most of them repeats, and stemming is most of that cost. Bounded, so a long-lived
-#: process reading endless distinct words keeps a fixed footprint.
-_WORD_TOKENS: dict[str, tuple[str, ...]] = {}
-_TEXT_TOKENS: dict[str, tuple[str, ...]] = {}
-_MEMO_MAX = 200_000
-_SHORT_TEXT = 48
-
-
-def _word_tokens(word: str) -> tuple[str, ...]:
-    if word in STOPWORDS:
-        return ()
-    parts = _SPLIT.findall(word)
-    if len(parts) > 1:
-        return (stem(word), *(stem(p) for p in parts if len(p) > 1 or p.isdigit()))
-    return (stem(word),)
-
-
-def tokenize(text: str) -> list[str]:
-    """Folded words (see ``fold``), plural-folded; ``resnet50`` also yields ``resnet`` and ``50``."""
-    short = len(text) <= _SHORT_TEXT
-    if short and (seen := _TEXT_TOKENS.get(text)) is not None:
-        return list(seen)
-    out: list[str] = []
-    known = _WORD_TOKENS
-    for word in _WORD.findall(fold(text)):
-        tokens = known.get(word)
-        if tokens is None:
-            tokens = _word_tokens(word)
-            if len(known) < _MEMO_MAX:
-                known[word] = tokens
-        out.extend(tokens)
-    if short and len(_TEXT_TOKENS) < _MEMO_MAX:
-        _TEXT_TOKENS[text] = tuple(out)
-    return out
-
-
-def field_texts(record: Mapping[str, object]) -> dict[str, str]:
-    """The searchable text of a record (a Record.to_dict() or a compiled entry)."""
-    def join(key: str) -> str:
-        value = record.get(key) or ()
-        return " ".join(value) if isinstance(value, (list, tuple)) else str(value)
-
-    rid = str(record.get("id", ""))
-    return {
-        "name": str(record.get("name") or ""),
-        "id": rid.partition(":")[2].replace("/", " ").replace(".", " "),
-        "tags": join("tags"),
-        "domains": join("domains"),
-        "tasks": join("tasks").replace("-", " "),
-        "architecture": join("architecture"),
-        "libraries": join("libraries"),
-        "datasets": join("datasets"),
-        "description": str(record.get("description") or ""),
-    }
-
-
-def field_tokens(record: Mapping[str, object]) -> dict[str, list[str]]:
-    return {name: tokenize(text) for name, text in field_texts(record).items()}
 
 
 def _weighted_tf(tokens: Mapping[str, Sequence[str]], avglen: Mapping[str, float]) -> dict[str, float]:
@@ -433,8 +304,3 @@ def coordination(matched: float, total: float) -> float:
     # words are weighed by idf, so matching the rare word of "interpretable machine
     # learning" counts for more than matching the two common ones.
     return (matched / total) ** 2 if total else 0.0
-
-
-def tokenize_query(query: str) -> list[str]:
-    # Query words are not split at digit boundaries: "resnet50" must stay specific.
-    return [stem(w) for w in _WORD.findall(fold(query)) if w not in STOPWORDS]

@@ -184,7 +184,7 @@ def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
     """Which of ``words`` the shown records contain, as the index would read them."""
     if not words:
         return set()
-    from ..catalog.textindex import field_tokens
+    from ..catalog.words import field_tokens
 
     seen: set[str] = set()
     for hit in hits:

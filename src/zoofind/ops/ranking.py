@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ..catalog.textindex import fold
+from ..catalog.words import fold
 from ..hubs.ids import family
 from ..models.records import Record
 

@@ -130,7 +130,9 @@ class TorchvisionSource:
                     ) from exc
                 self._store(ctx, version, entries)
                 origin, age = "live", None
-            records = [catalog_mod.entry_to_record(e, curated=False) for e in entries]
+            from ...catalog.compile import entry_to_record
+
+            records = [entry_to_record(e, curated=False) for e in entries]
             self._loaded[key] = (records, origin, age)
             return self._loaded[key]
 
