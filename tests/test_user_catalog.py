@@ -474,3 +474,58 @@ def test_a_user_entry_overriding_a_bundled_one_is_what_search_returns(mixed_cata
     assert [h.record.id for h in search("zfavourite", offline=True).hits] == ["hf:facebook/esm2_t6_8M_UR50D"]
     cat = catalog.load()
     assert cat.total == cat.bundled + cat.user_count - 2
+
+
+# -- the catalog a call sees is its context's ------------------------------------------------
+
+
+def lab_entry(folder: Path, slug: str, words: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "lab.toml").write_text(
+        f'[meta]\nlayer = "curated"\n\n[[entry]]\nid = "catalog:{slug}"\nkind = "resource"\nname = "{words}"\n'
+        f'resource_type = "code"\nurl = "https://example.org/{slug}"\ntags = ["zqxfolder"]\n'
+        'reliability = "inferred"\n', encoding="utf-8")
+
+
+def test_contexts_naming_different_folders_in_one_process_each_see_their_own(tmp_path, monkeypatch) -> None:
+    import os
+
+    from zoofind.core.context import Context
+    from zoofind.core.errors import NotFoundError
+    from zoofind.hubs import SearchQuery
+    from zoofind.ops.find import search
+    from zoofind.ops.lookup import info
+
+    lab_entry(tmp_path / "a", "lab-a", "Notes of lab A")
+    lab_entry(tmp_path / "b", "lab-b", "Notes of lab B")
+    monkeypatch.delenv("ZOOFIND_CATALOG_DIR", raising=False)
+
+    def ctx(folder: str | None) -> Context:
+        environ = {k: v for k, v in os.environ.items() if k != "ZOOFIND_CATALOG_DIR"}
+        return Context.from_env(offline=True, environ={**environ, **({"ZOOFIND_CATALOG_DIR": folder} if folder else {})})
+
+    def found(folder: str | None) -> list[str]:
+        return [h.record.id for h in search(SearchQuery(text="zqxfolder"), ctx(folder)).hits]
+
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert found(a) == ["catalog:lab-a"]
+    assert found(b) == ["catalog:lab-b"]
+    assert found(None) == []  # the process's own environment names no folder
+    assert found(a) == ["catalog:lab-a"]  # the first folder's catalog is still its own
+    assert info("catalog:lab-b", ctx(b)).record.name == "Notes of lab B"
+    with pytest.raises(NotFoundError):
+        info("catalog:lab-b", ctx(a))
+    # An edit is seen by the next call in the same process (the files' state is part of the key).
+    lab_entry(tmp_path / "a", "lab-a2", "Notes of lab A, second edition")
+    assert found(a) == ["catalog:lab-a2"]
+
+
+def test_the_api_sees_the_folder_set_when_each_call_starts(tmp_path, monkeypatch) -> None:
+    import zoofind
+
+    lab_entry(tmp_path / "a", "lab-a", "Notes of lab A")
+    lab_entry(tmp_path / "b", "lab-b", "Notes of lab B")
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(tmp_path / "a"))
+    assert [h.record.id for h in zoofind.search("zqxfolder", offline=True).hits] == ["catalog:lab-a"]
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(tmp_path / "b"))  # no reset between the calls
+    assert [h.record.id for h in zoofind.search("zqxfolder", offline=True).hits] == ["catalog:lab-b"]

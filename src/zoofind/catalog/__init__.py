@@ -17,34 +17,68 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import CatalogError
 from .store import COMPILED_PATH, DATA_DIR, RECORDS_PATH, SOURCE, Catalog, load_bundled
 
-__all__ = ["COMPILED_PATH", "DATA_DIR", "ENV_CATALOG_DIR", "RECORDS_PATH", "SOURCE", "Catalog", "load", "reset"]
+if TYPE_CHECKING:
+    from ..core.context import Context
+
+__all__ = ["COMPILED_PATH", "DATA_DIR", "ENV_CATALOG_DIR", "RECORDS_PATH", "SOURCE", "Catalog", "bundled", "load",
+           "reset"]
 
 ENV_CATALOG_DIR = "ZOOFIND_CATALOG_DIR"
-_LOADED: Catalog | None = None
+#: How many user folders' catalogs one process keeps loaded (a long-lived process serving
+#: contexts with different folders); the oldest is dropped first.
+MAX_LAYERED = 8
+_BUNDLED: Catalog | None = None
+#: Folder -> (its files' state when layered, the catalog): see ``user.folder_state``.
+_LAYERED: dict[str, tuple[list[list[Any]], Catalog]] = {}
 
 
-def load() -> Catalog:
-    """The compiled bundled catalog plus ZOOFIND_CATALOG_DIR's files (cached per process)."""
-    global _LOADED
-    if _LOADED is None:
-        catalog = load_bundled()
-        extra_dir = os.environ.get(ENV_CATALOG_DIR)
-        if extra_dir:
-            from .user import add_user_catalog
+def bundled() -> Catalog:
+    """The bundled catalog alone (loaded once a process): for what only it holds, its snapshots' versions."""
+    global _BUNDLED
+    if _BUNDLED is None:
+        _BUNDLED = load_bundled()
+    return _BUNDLED
 
-            folder = Path(extra_dir).expanduser()
-            if not folder.is_dir():
-                raise CatalogError(f"{ENV_CATALOG_DIR}={extra_dir} is not a folder")
-            add_user_catalog(catalog, folder)
-        _LOADED = catalog
-    return _LOADED
+
+def load(ctx: Context | None = None) -> Catalog:
+    """The catalog a call sees: the bundled one, with the folder its context's environment
+    names in ZOOFIND_CATALOG_DIR layered on (``ctx`` None: this process's environment).
+
+    Kept per process by what it depends on: the bundled catalog once, a layered one by its
+    folder and the state of the folder's files, so two contexts naming different folders
+    each see their own, and a file edited meanwhile is read again.
+    """
+    base = bundled()
+    environ = os.environ if ctx is None else ctx.environ
+    extra_dir = environ.get(ENV_CATALOG_DIR)
+    if not extra_dir:
+        return base
+    folder = Path(extra_dir).expanduser()
+    if not folder.is_dir():
+        raise CatalogError(f"{ENV_CATALOG_DIR}={extra_dir} is not a folder")
+    from .user import folder_state, layered
+
+    state = folder_state(folder)
+    key, stamp = str(state[0]), state[2]
+    seen = _LAYERED.get(key)
+    if seen is not None and stamp is not None and seen[0] == stamp:
+        return seen[1]
+    catalog = layered(base, state, environ)
+    if stamp is not None:
+        _LAYERED.pop(key, None)
+        _LAYERED[key] = (stamp, catalog)
+        while len(_LAYERED) > MAX_LAYERED:
+            del _LAYERED[next(iter(_LAYERED))]
+    return catalog
 
 
 def reset() -> None:
-    """Forget the loaded catalog (tests change ZOOFIND_CATALOG_DIR between runs)."""
-    global _LOADED
-    _LOADED = None
+    """Forget every loaded catalog (tests change the bundled files or the folders' files)."""
+    global _BUNDLED
+    _BUNDLED = None
+    _LAYERED.clear()

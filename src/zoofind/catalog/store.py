@@ -97,21 +97,23 @@ class Catalog:
         """How many documents, a shadowed bundled one and the user entry shadowing it both counted."""
         return len(self.ids)
 
-    def add_user(self, user: UserCatalog) -> None:
-        """Layer ZOOFIND_CATALOG_DIR's compiled entries on the bundled ones: the facet columns
-        are joined (the user's source codes index the joined source list), nothing is decoded."""
+    def with_user(self, user: UserCatalog) -> Catalog:
+        """This (bundled) catalog with ZOOFIND_CATALOG_DIR's compiled entries layered on, as a
+        new Catalog: the facet columns are joined (the user's source codes index the joined
+        source list), nothing is decoded, and the bundled records already decoded are shared."""
         d = self.docs
-        if user.first != self.bundled or user.docs["sources"][: len(d["sources"])] != d["sources"]:
+        if self.user is not None or user.first != self.bundled \
+                or user.docs["sources"][: len(d["sources"])] != d["sources"]:
             raise ValueError("the user catalog was compiled against another bundled catalog")
         u = user.docs
-        self.docs = {
+        docs = {
             **d, "ids": d["ids"] + u["ids"], "names": d["names"] + u["names"], "sources": u["sources"],
             **{col: d[col] + u[col] for col in ("source", "kind", "curated", "default")},
             "prior": {**d["prior"], **u["prior"]},
         }
-        self.ids = self.docs["ids"]
-        self.user = user
-        self._by_id = None
+        layered = Catalog(self.blob, docs, self.aliases, self.index_data, self.meta)
+        layered.bundled, layered.user, layered._store = self.bundled, user, self._store
+        return layered
 
     def shadowed(self, doc: int) -> bool:
         """A bundled document that a user entry of the same id replaces (merged into it)."""

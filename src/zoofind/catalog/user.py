@@ -10,7 +10,6 @@ is paid only after an edit.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,15 +101,16 @@ def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any
     return {"docs": docs, "postings": encoded, "weights": weights, "filters": filters, "shadowed": shadowed}, lines
 
 
-def user_cache_file(folder: Path) -> Path | None:
-    """Where the compiled form of ``folder`` is kept; None when there is no cache to use."""
+def user_cache_file(folder: Path, environ: Mapping[str, str]) -> Path | None:
+    """Where the compiled form of ``folder`` is kept (in ``environ``'s cache folder); None when
+    there is no cache to use."""
     import hashlib
 
     from ..core import paths
     from ..core.errors import MissingHomeError
 
     try:
-        cache = paths.cache_dir(os.environ)
+        cache = paths.cache_dir(environ)
     except MissingHomeError:
         return None  # never create a missing home: the files are compiled on every run instead
     return cache / "user-catalogs" / f"{hashlib.sha256(str(folder).encode()).hexdigest()[:24]}.jsonl"
@@ -164,8 +164,26 @@ def write_user_cache(path: Path, want: Mapping[str, Any], index_line: bytes, rec
         pass
 
 
-def add_user_catalog(catalog: Catalog, folder: Path) -> None:
-    """Layer ZOOFIND_CATALOG_DIR's entries on ``catalog``, from zoofind's cache while nothing changed.
+#: A user folder (resolved), its catalog files, and each file's name, size and modification
+#: time (None when one cannot be read).
+FolderState = tuple[Path, list[Path], list[list[Any]] | None]
+
+
+def folder_state(folder: Path) -> FolderState:
+    """The folder (resolved), its catalog files, and what they are now: each file's name, size
+    and modification time (None when one cannot be read). The same state means the same catalog."""
+    folder = folder.resolve()
+    files = sorted(folder.glob("*.toml"))
+    try:
+        return folder, files, [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in (f.stat(),)]
+    except OSError:
+        return folder, files, None
+
+
+def layered(catalog: Catalog, state: FolderState, environ: Mapping[str, str]) -> Catalog:
+    """``catalog`` (the bundled one) with the entries of a folder (in ``state``, as
+    ``folder_state`` read it) layered on, from the compiled form in ``environ``'s cache
+    folder while nothing changed.
 
     Parsing TOML is most of the cost of a large user catalog (tomllib: ~100 us an entry), so
     the compiled form is kept in the cache folder, keyed by each file's name, size and
@@ -177,13 +195,11 @@ def add_user_catalog(catalog: Catalog, folder: Path) -> None:
 
     from ..core.version import __version__
 
-    folder = folder.resolve()
-    files = sorted(folder.glob("*.toml"))
+    folder, files, stamp = state
     try:
-        stamp = [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in (f.stat(),)]
-        cached_at = user_cache_file(folder)
+        cached_at = user_cache_file(folder, environ) if stamp is not None else None
     except OSError:
-        stamp, cached_at = None, None
+        cached_at = None
     bundled = [catalog.bundled, len(catalog.blob), catalog.index_data["avglen"]]
     want = {"version": USER_CACHE_VERSION, "zoofind": __version__, "folder": str(folder), "bundled": bundled,
             "files": stamp}
@@ -200,12 +216,10 @@ def add_user_catalog(catalog: Catalog, folder: Path) -> None:
             records = "".join(lines).encode()
             if cached_at:
                 write_user_cache(cached_at, want,
-                                  json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode() + b"\n",
-                                  records)
+                                 json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode() + b"\n",
+                                 records)
             user = UserCatalog(catalog.bundled, index, RecordStore(records, index["docs"]["sizes"]))
-        catalog.add_user(user)
+        return catalog.with_user(user)
     finally:
         if collecting:
             gc.enable()
-
-

@@ -37,10 +37,10 @@ class CatalogSource:
     def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         from .base import SourceAnswer
 
-        return SourceAnswer(tuple(catalog_mod.load().all_records()), origin="bundled")
+        return SourceAnswer(tuple(catalog_mod.load(ctx).all_records()), origin="bundled")
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        return catalog_mod.load().get(str(pid))
+        return catalog_mod.load(ctx).get(str(pid))
 
     def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         return ()
@@ -48,7 +48,7 @@ class CatalogSource:
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         from .base import SourceStatus
 
-        cat = catalog_mod.load()
+        cat = catalog_mod.load(ctx)
         return SourceStatus(
             SPEC.name, SPEC.title, str(catalog_mod.COMPILED_PATH), network=False, reachable=True,
             details=(("records", str(cat.total)),

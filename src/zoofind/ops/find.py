@@ -118,7 +118,7 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     """Rank the catalog and the searching sources for ``query`` (``ctx``: offline, timeout, refresh)."""
     ctx = ctx or Context.from_env()
     validate(query, ctx)
-    cat = catalog_mod.load()
+    cat = catalog_mod.load(ctx)
     index = TextIndex.from_compiled(cat.index_data)
     terms = index.parse(query.text)
     specs = {s.name: s for s in registry.specs()}

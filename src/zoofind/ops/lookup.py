@@ -29,7 +29,7 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
     from ..hubs import registry
 
     pid = resolve_id(raw_id, ctx)
-    base = catalog_mod.load().get(str(pid))
+    base = catalog_mod.load(ctx).get(str(pid))
     spec = registry.spec(pid.source)
     live: Record | None = None
     warnings: tuple[str, ...] = ()

@@ -219,7 +219,7 @@ class _Needs(TypedDict, total=False):
 
 def _requirements(plan: ModelPlan, ctx: Context) -> _Needs:
     """Framework, pip packages and the install line, from what zoofind knows of the model."""
-    record = catalog_mod.load().get(plan.id)
+    record = catalog_mod.load(ctx).get(plan.id)
     if record is None and registry.ability(plan.source, "pull").describes_uncurated:
         # Not curated: what the hub says (the info answer is cached); never worth failing the pull for.
         from .lookup import lookup  # the info machinery: only for a model the catalog lacks

@@ -177,7 +177,7 @@ class TfhubSource:
         return SourceAnswer((), origin="bundled")
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        base = catalog_mod.load().get(str(pid))
+        base = catalog_mod.load(ctx).get(str(pid))
         if base is not None and base.kind == "resource":
             return base  # collections have no asset to resolve
         page_type = str(base.extra.get("type")) if base is not None else None
@@ -209,7 +209,7 @@ class TfhubSource:
         return replace(base, **changes)
 
     def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
-        base = catalog_mod.load().get(str(pid))
+        base = catalog_mod.load(ctx).get(str(pid))
         page_type = str(base.extra.get("type", "Module")) if base is not None else "Module"
         if page_type not in _FORMAT_QUERY:
             return ()  # collections and placeholder pages have no asset

@@ -40,7 +40,7 @@ def active(ctx: Context) -> bool:
     from .installed import installed_torchvision
 
     inst = installed_torchvision()
-    return inst is not None and inst != catalog.load().meta.get("torchvision", {}).get("torchvision_version")
+    return inst is not None and inst != catalog.bundled().meta.get("torchvision", {}).get("torchvision_version")
 
 
 SPEC = SourceSpec(

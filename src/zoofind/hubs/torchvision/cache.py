@@ -24,7 +24,7 @@ class TorchvisionCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         out = []
         folders = PLACE.tiered(ctx.environ, tier)
-        names = _names() if any(f.is_dir() for f in folders) else {}
+        names = _names(ctx) if any(f.is_dir() for f in folders) else {}
         for folder in folders:
             for f in scan(folder):
                 try:
@@ -56,9 +56,9 @@ class TorchvisionCache(layout.PlainLayout):
         return layout.partials(checkpoints(ctx.environ), lock_path, now)
 
 
-def _names() -> dict[str, str]:
+def _names(ctx: Context) -> dict[str, str]:
     """Checkpoint file name -> the torchvision id whose weights it holds (from the catalog)."""
-    cat = catalog_mod.load()
+    cat = catalog_mod.load(ctx)
     out: dict[str, str] = {}
     for doc in range(len(cat)):
         # The facet columns name the source without decoding: only torchvision's entries are read.

@@ -60,7 +60,7 @@ def registry_path(ctx: Context, version: str) -> Path:
 
 def snapshot_version() -> str | None:
     """The torchvision version the bundled catalog's snapshot was generated from."""
-    meta = catalog_mod.load().meta.get("torchvision", {})
+    meta = catalog_mod.bundled().meta.get("torchvision", {})
     return meta.get("torchvision_version")
 
 
@@ -168,7 +168,7 @@ class TorchvisionSource:
         builder, _, weights = pid.ref.partition(".")
         records, inst, snap = self._active(ctx)
         if records is None:
-            cat = catalog_mod.load()
+            cat = catalog_mod.load(ctx)
             rec = cat.get(str(pid))
             if rec is not None:
                 return rec
