@@ -17,12 +17,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from zoofind.catalog import COMPILED_PATH, RECORDS_PATH  # noqa: E402
 from zoofind.catalog.compile import compile_catalog, compile_dir  # noqa: E402
+from zoofind.hubs.catalog import aliases  # noqa: E402
 
 
 def render() -> dict[Path, str]:
     metas: dict[str, dict] = {}
     records = compile_dir(ROOT / "catalog", metas)
-    index, lines = compile_catalog(records, metas)
+    index, lines = compile_catalog(records, metas, aliases(records))
     return {
         COMPILED_PATH: json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
         RECORDS_PATH: "".join(lines),

@@ -85,6 +85,42 @@ def test_curated_entry_merges_with_the_snapshot_entry_of_the_same_id() -> None:
     assert catalog.load().get("torchvision:raft_large").id == "torchvision:raft_large.C_T_SKHT_V2"  # DEFAULT alias
 
 
+def test_aliases_are_what_the_hubs_declare() -> None:
+    # A model's own id names its default variant where its hub's ids name variants (torchvision's
+    # weights); the compiled catalog holds what the hubs' declarations give, and only that.
+    from zoofind.hubs import registry
+    from zoofind.hubs.catalog import aliases
+
+    cat = catalog.load()
+    assert aliases(cat.all_records()) == cat.aliases
+    assert cat.aliases["torchvision:resnet50"] == "torchvision:resnet50.IMAGENET1K_V2"
+    assert {alias.partition(":")[0] for alias in cat.aliases} == {
+        s.name for s in registry.specs() if s.variant_of} == {"torchvision"}
+
+
+BUILT_IN_HUBS = ("hf", "torchvision", "tfhub", "kaggle")
+
+
+@pytest.mark.parametrize("package", ["catalog", "ops"])
+def test_no_built_in_hub_is_named_by_the_catalog_or_the_operations(package: str) -> None:
+    """What one hub's ids mean is that hub's declaration (issue 16, "the hub is the unit"):
+    no string in the code of these floors is a hub's name or an id of one (docstrings aside).
+    ``catalog/frameworks.py`` names the torchvision *library* (a pip package), not the hub."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "src" / "zoofind" / package).rglob("*.py")):
+        if path.name == "frameworks.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                if node.value in BUILT_IN_HUBS or node.value.startswith(tuple(f"{h}:" for h in BUILT_IN_HUBS)):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    assert found == []
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -214,17 +214,18 @@ def columns(records: Sequence[Mapping[str, Any]], lines: Sequence[str], sources:
     }
 
 
-def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """The compiled catalog: (index part, one JSON line per record in document order)."""
+def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = None,
+                    aliases: Mapping[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The compiled catalog: (index part, one JSON line per record in document order).
+
+    ``aliases``: ids that name another record (``Catalog.get`` follows them), as the hubs
+    declare them (``hubs.catalog.aliases``): the catalog knows no hub's ids.
+    """
     from .textindex import build_postings
 
-    aliases = {}
-    for r in records:
-        if r.source == "torchvision" and r.extra.get("default"):
-            aliases["torchvision:" + r.id.partition(":")[2].split(".")[0]] = r.id
     compact = [compact_record(r) for r in records]
     lines = record_lines(compact)
     index = build_postings(compact)
     docs = columns(compact, lines, sorted({r.source for r in records}))
-    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": aliases, "index": index,
+    return {"version": COMPILED_VERSION, "meta": dict(metas or {}), "aliases": dict(aliases or {}), "index": index,
             "docs": docs}, lines

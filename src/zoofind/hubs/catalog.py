@@ -9,11 +9,12 @@ counts, searched without the network.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import catalog as catalog_mod
 from ..models.records import ParsedId, Record
+from .ids import variant_model
 from .spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -54,6 +55,18 @@ class CatalogSource:
             details=(("records", str(cat.total)),
                      *((("your entries", str(cat.user_count)),) if cat.user_count else ())),
         )
+
+
+def aliases(records: Iterable[Record]) -> dict[str, str]:
+    """The ids that name another record, as the hubs declare them: a model's own id names its
+    default variant (``SourceSpec.variant_of``; ``torchvision:resnet50`` ->
+    ``torchvision:resnet50.IMAGENET1K_V2``). ``scripts/build_catalog.py`` compiles them in."""
+    out = {}
+    for r in records:
+        model = variant_model(r.id) if r.extra.get("default") else None
+        if model is not None and model != r.id:
+            out[model] = r.id
+    return out
 
 
 def register(registry: Registry) -> None:

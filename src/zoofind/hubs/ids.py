@@ -75,3 +75,16 @@ def family(rid: str) -> str:
     except UsageError:
         return rid
     return f"{source}:{spec.family(ref)}" if spec.family else rid
+
+
+def variant_model(rid: str) -> str | None:
+    """The model an id is one variant of, as ``source:model``, when its source's ids name
+    variants (``SourceSpec.variant_of``); None otherwise."""
+    from . import registry
+
+    source, _, ref = rid.partition(":")
+    try:
+        spec = registry.spec(source)
+    except UsageError:
+        return None
+    return f"{source}:{spec.variant_of(ref)}" if spec.variant_of else None

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from ..core.context import Context
 
 _FIELDS = ("name", "title", "network", "searches", "replaces_snapshot", "ref_pattern", "example", "url_prefixes",
-           "claims_bare_ids", "normalise", "ref_from_url", "family", "endpoint_variable", "default_endpoint", "active")
+           "claims_bare_ids", "normalise", "ref_from_url", "family", "variant_of", "endpoint_variable",
+           "default_endpoint", "active")
 
 
 class SourceSpec:
@@ -33,6 +34,10 @@ class SourceSpec:
       a ref; ``claims_bare_ids``: a bare ``owner/name`` means this source; ``normalise``: typed ref ->
       canonical ref (raise ``UsageError`` to reject); ``ref_from_url``: URL path -> ref.
     * ``family``: ref -> the model family it belongs to, so near-ties of one family spread out.
+    * ``variant_of``: ref -> the model it is one variant (one set of weights) of, for a source whose
+      ids name variants (``resnet50.IMAGENET1K_V2`` of ``resnet50``): the model's own ref then names
+      its default variant (the record marked ``extra.default``), and a bare name naming several
+      variants of one model names the model.
     * ``endpoint_variable`` overrides ``default_endpoint`` (a mirror, a local test server).
     """
 
@@ -49,6 +54,7 @@ class SourceSpec:
     normalise: Callable[[str], str] | None
     ref_from_url: Callable[[str], str] | None
     family: Callable[[str], str] | None
+    variant_of: Callable[[str], str] | None
     endpoint_variable: str | None
     default_endpoint: str | None
     active: Callable[[Context], bool] | None
@@ -57,7 +63,8 @@ class SourceSpec:
         self, *, name: str, title: str, network: bool, searches: bool = False, replaces_snapshot: bool = False,
         ref_pattern: str = r"\S+", example: str = "", url_prefixes: tuple[str, ...] = (), claims_bare_ids: bool = False,
         normalise: Callable[[str], str] | None = None, ref_from_url: Callable[[str], str] | None = None,
-        family: Callable[[str], str] | None = None, endpoint_variable: str | None = None,
+        family: Callable[[str], str] | None = None, variant_of: Callable[[str], str] | None = None,
+        endpoint_variable: str | None = None,
         default_endpoint: str | None = None, active: Callable[[Context], bool] | None = None,
     ) -> None:
         values = locals()

@@ -12,7 +12,7 @@ import re
 from ..core.context import Context
 from ..core.errors import UsageError
 from ..hubs import SearchQuery
-from ..hubs.ids import id_help, parse_id
+from ..hubs.ids import id_help, parse_id, variant_model
 from ..models.records import ParsedId
 
 #: How many candidates an ambiguous bare name lists.
@@ -24,8 +24,9 @@ def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
 
     A full id or hub URL is read by ``parse_id``. A bare name (no ``:`` or ``/``, such as
     ``resnet18`` or ``esm2_t6_8M_UR50D``) must name one catalog entry exactly, as search's
-    exact match reads names (its name, id, ref, short name; ``ranking.exact``); the weights of
-    one torchvision builder count as that builder (its DEFAULT weights); of several entries,
+    exact match reads names (its name, id, ref, short name; ``ranking.exact``); variants of one
+    model (a torchvision builder's weights: ``SourceSpec.variant_of``) count as that model,
+    which means its default variant, unless the name is the one variant's own; of several entries,
     the downloadable ones are meant. Ambiguous or unknown: UsageError (exit 2) listing the
     candidates, or the closest names. Never touches the network.
     """
@@ -45,10 +46,10 @@ def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
     named = [h.record for h in hits if exact(raw, h.record.id, h.record.name)]
     named = [r for r in named if r.downloadable] or named
     ids = list(dict.fromkeys(r.id for r in named))
-    # The weights of one torchvision builder are one model: its bare name means its DEFAULT weights.
-    builders = {i.split(".", 1)[0] for i in ids}
-    if len(builders) == 1 and ids[0].startswith("torchvision:") and (len(ids) > 1 or "." not in raw):
-        return parse_id(builders.pop())
+    # The variants of one model are one model: its bare name means its default variant.
+    models = {variant_model(i) for i in ids}
+    if len(models) == 1 and None not in models and (len(ids) > 1 or raw.lower() != ids[0].partition(":")[2].lower()):
+        return parse_id(str(models.pop()))
     if len(ids) == 1:
         return parse_id(ids[0])
     if ids:
@@ -57,5 +58,4 @@ def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
                          hint="give the full id of the one you want")
     near = ", ".join(h.record.id for h in hits[:5])
     raise UsageError(f"no model is called {raw!r}" + (f" (close: {near})" if near else ""),
-                     hint="give a full id such as hf:owner/name or torchvision:resnet50, "
-                          "or find one with `zoofind search`")
+                     hint=f"give a full id, or find one with `zoofind search` ({id_help()})")

@@ -53,6 +53,8 @@ SPEC = SourceSpec(
     example="torchvision:resnet50[.IMAGENET1K_V2]",
     normalise=normalise,
     family=lambda ref: ref.split(".")[0],
+    # A builder's weights: torchvision:resnet50 means its DEFAULT weights, as get_weights reads it.
+    variant_of=lambda ref: ref.split(".")[0],
     endpoint_variable="ZOOFIND_TORCHVISION_ENDPOINT",
     default_endpoint=DEFAULT_ENDPOINT,
     active=active,
