@@ -67,19 +67,18 @@ def _checked(spec, ref: str, raw: str) -> ParsedId:  # noqa: ANN001 - a SourceSp
 
 def family(rid: str) -> str:
     """The model family an id belongs to (its source's ``family`` rule), for spreading results."""
-    from . import registry
-
-    source, _, ref = rid.partition(":")
-    try:
-        spec = registry.spec(source)
-    except UsageError:
-        return rid
-    return f"{source}:{spec.family(ref)}" if spec.family else rid
+    return _by_rule(rid, "family") or rid
 
 
 def variant_model(rid: str) -> str | None:
     """The model an id is one variant of, as ``source:model``, when its source's ids name
     variants (``SourceSpec.variant_of``); None otherwise."""
+    return _by_rule(rid, "variant_of")
+
+
+def _by_rule(rid: str, rule: str) -> str | None:
+    """``source:<rule(ref)>`` by the id's source's ``rule`` (a ref -> ref field of its spec); None
+    when the source is unknown or declares no such rule."""
     from . import registry
 
     source, _, ref = rid.partition(":")
@@ -87,4 +86,5 @@ def variant_model(rid: str) -> str | None:
         spec = registry.spec(source)
     except UsageError:
         return None
-    return f"{source}:{spec.variant_of(ref)}" if spec.variant_of else None
+    apply = getattr(spec, rule)
+    return f"{source}:{apply(ref)}" if apply else None
