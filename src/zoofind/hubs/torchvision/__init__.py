@@ -4,6 +4,8 @@
   on every run).
 * ``registry``: the installed registry read into catalog entries (imports torchvision,
   seconds); ``scripts/build_torchvision.py`` makes the bundled snapshot with it.
+* ``vocabulary``: torchvision's words (task modules, weights names, module families) in the
+  catalog's vocabulary, and the readers of a weights' ``meta``.
 * ``names``: builders' human names (resnet50 -> ResNet-50).
 * ``source``: ``TorchvisionSource``, which answers from the installed registry when it is
   not the snapshot's version, and the endpoint, cache path and checkpoint hash helpers.
