@@ -529,3 +529,18 @@ def test_the_api_sees_the_folder_set_when_each_call_starts(tmp_path, monkeypatch
     assert [h.record.id for h in zoofind.search("zqxfolder", offline=True).hits] == ["catalog:lab-a"]
     monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(tmp_path / "b"))  # no reset between the calls
     assert [h.record.id for h in zoofind.search("zqxfolder", offline=True).hits] == ["catalog:lab-b"]
+
+
+def test_more_folders_than_a_process_keeps_each_still_see_their_own(tmp_path) -> None:
+    import os
+
+    from zoofind import catalog
+    from zoofind.core.context import Context
+
+    folders = [tmp_path / f"lab{i}" for i in range(catalog.MAX_LAYERED + 2)]
+    for i, folder in enumerate(folders):
+        lab_entry(folder, f"lab-{i}", f"Notes of lab {i}")
+    for folder in [*folders, folders[0]]:  # the first one was dropped meanwhile: loaded again
+        cat = catalog.load(Context(environ={**os.environ, "ZOOFIND_CATALOG_DIR": str(folder)}))
+        assert [r.id for r in cat.extras] == [f"catalog:lab-{folder.name[3:]}"]
+    assert catalog.load(Context(environ={})).user is None  # no folder: the bundled catalog alone

@@ -53,6 +53,7 @@ def load(ctx: Context | None = None) -> Catalog:
     folder and the state of the folder's files, so two contexts naming different folders
     each see their own, and a file edited meanwhile is read again.
     """
+    global _LAYERED
     base = bundled()
     environ = os.environ if ctx is None else ctx.environ
     extra_dir = environ.get(ENV_CATALOG_DIR)
@@ -70,15 +71,14 @@ def load(ctx: Context | None = None) -> Catalog:
         return seen[1]
     catalog = layered(base, state, environ)
     if stamp is not None:
-        _LAYERED.pop(key, None)
-        _LAYERED[key] = (stamp, catalog)
-        while len(_LAYERED) > MAX_LAYERED:
-            del _LAYERED[next(iter(_LAYERED))]
+        # A new dict, never one changed in place: another thread may be reading the old one.
+        kept = [(k, v) for k, v in _LAYERED.items() if k != key][1 - MAX_LAYERED:]
+        _LAYERED = {**dict(kept), key: (stamp, catalog)}
     return catalog
 
 
 def reset() -> None:
     """Forget every loaded catalog (tests change the bundled files or the folders' files)."""
-    global _BUNDLED
+    global _BUNDLED, _LAYERED
     _BUNDLED = None
-    _LAYERED.clear()
+    _LAYERED = {}
