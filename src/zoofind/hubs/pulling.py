@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from ..catalog.frameworks import weights_format_of
 from ..core.errors import OfflineError
 from ..core.units import human_bytes
-from ..catalog.frameworks import weights_format_of
 
 # The lock's records and the hashing code are imported where a lock is checked or written:
 # a pull of a cached model needs neither (pull --offline start-up).

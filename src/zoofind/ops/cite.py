@@ -63,7 +63,7 @@ def cite_lock(lock: Lock, ctx: Context | None = None, *, with_tool: bool = False
 def methods_paragraph(lock: Lock, report: CiteReport, ctx: Context, *, style: str) -> str:
     """The methods paragraph of ``lock`` (``citeformats.methods``), each model named as the catalog
     names it and its hub as the hub calls itself."""
-    catalog = catalog_mod.load()
+    catalog = catalog_mod.load(ctx)
     names, hubs = [], []
     for model in lock.models:
         pid = resolve_id(model.id, ctx)
@@ -81,7 +81,7 @@ Found = tuple[str, str | None, list[Reference], list[Reference], list[str]]
 
 
 def _report(asked: Sequence[tuple[ParsedId, str | None]], ctx: Context, *, accessed: str) -> CiteReport:
-    catalog = catalog_mod.load()
+    catalog = catalog_mod.load(ctx)
     found: list[Found] = []
     for pid, rev in asked:
         record = catalog.get(str(pid))

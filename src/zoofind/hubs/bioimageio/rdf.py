@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...caches import safe_relpath
+from ...catalog.tasks import ALIASES, canonical_task
 from ...core.errors import BadAnswerError
 from ...models.records import Record
-from ...tasks import ALIASES, canonical_task
 from .. import json_int, json_list, json_object, json_str, json_strs
 from . import layout
 

@@ -101,7 +101,7 @@ class BioimageioSource:
         return value
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        snapshot = catalog_mod.load().get(str(pid))
+        snapshot = catalog_mod.load(ctx).get(str(pid))
         if ctx.offline:
             return snapshot
         try:
