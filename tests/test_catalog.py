@@ -10,7 +10,7 @@ import pytest
 import tomllib
 
 from zoofind import catalog
-from zoofind.catalog.compile import compile_dir
+from zoofind.catalog.compile import compile_dir, compile_files
 from zoofind.catalog.schema import RELIABILITY
 from zoofind.core.errors import CatalogError
 
@@ -192,7 +192,7 @@ SCIENCE_FIELDS = {
 
 def test_science_entries_carry_evidence_a_library_and_a_paper() -> None:
     meta: dict = {}
-    records = {r.id: r for r in catalog.compile_files([CATALOG / "science.toml"], metas=meta)}
+    records = {r.id: r for r in compile_files([CATALOG / "science.toml"], metas=meta)}
     assert meta["science"]["layer"] == "curated"
     models = [r for r in records.values() if r.kind == "model"]
     for field, least in SCIENCE_FIELDS.items():
