@@ -60,7 +60,7 @@ class UserCatalog:
 
 
 #: Bump when the user catalog's compiled form changes: an older file is then a cache miss.
-USER_CACHE_VERSION = 2
+USER_CACHE_VERSION = 3
 
 
 def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:

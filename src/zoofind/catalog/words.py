@@ -95,10 +95,15 @@ _SHORT_TEXT = 48
 def _word_tokens(word: str) -> tuple[str, ...]:
     if word in STOPWORDS:
         return ()
-    parts = _SPLIT.findall(word)
-    if len(parts) > 1:
-        return (stem(word), *(stem(p) for p in parts if len(p) > 1 or p.isdigit()))
-    return (stem(word),)
+    # The parts are the stem's, not the word's: each token then gives itself back when typed as a
+    # query ("0aas" -> "0aa", "0", "aa"; split before stemming it gave "aas", which "0aa" typed
+    # back does not).
+    base = stem(word)
+    parts = _SPLIT.findall(base)
+    stems = (base, *(stem(p) for p in parts if len(p) > 1 or p.isdigit())) if len(parts) > 1 else (base,)
+    # A token a query can never hold is no token: a query drops stop words, so neither a split
+    # part ("as" of "x2as") nor a stem ("on" of "ons") that is one may be indexed.
+    return tuple(s for s in stems if s not in STOPWORDS)
 
 
 def tokenize(text: str) -> list[str]:
