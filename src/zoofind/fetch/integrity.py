@@ -32,19 +32,24 @@ class Expected:
     git_sha1: str | None = None
     #: the first hex digits of the SHA-256 a torchvision checkpoint's name carries.
     sha256_prefix: str | None = None
+    #: the MD5 a framework's own loader checks the file against (Keras's ``get_file`` file hashes of 32
+    #: hex digits): checked here too, so that no file the framework would refuse is ever placed.
+    md5: str | None = None
 
     @property
     def identity(self) -> str | None:
         """What names this exact content, for telling a stale partial from a resumable one."""
-        return self.sha256 or self.git_sha1 or (f"size:{self.size}" if self.size is not None else None)
+        return (self.sha256 or self.git_sha1 or (f"md5:{self.md5}" if self.md5 else None)
+                or (f"size:{self.size}" if self.size is not None else None))
 
 
 class Hasher:
-    """SHA-256 (always) and the git blob SHA-1 (when it is to be checked) of bytes seen in order."""
+    """SHA-256 (always), and the git blob SHA-1 and the MD5 when they are to be checked, of bytes seen in order."""
 
     def __init__(self, expected: Expected, size: int | None) -> None:
         self.sha256 = hashlib.sha256()
         self.git = None
+        self.md5 = hashlib.md5(usedforsecurity=False) if expected.md5 else None
         self.size = 0
         if expected.git_sha1 and size is not None:
             self.git = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
@@ -53,6 +58,8 @@ class Hasher:
         self.sha256.update(data)
         if self.git is not None:
             self.git.update(data)
+        if self.md5 is not None:
+            self.md5.update(data)
         self.size += len(data)
 
 
@@ -181,6 +188,8 @@ def verify(h: Hasher, expected: Expected, label: str) -> str:
         problems.append(f"sha256 {digest[:12]}... instead of {expected.sha256[:12]}...")
     if h.git is not None and expected.git_sha1 and h.git.hexdigest() != expected.git_sha1.lower():
         problems.append(f"git blob id {h.git.hexdigest()[:12]}... instead of {expected.git_sha1[:12]}...")
+    if h.md5 is not None and expected.md5 and h.md5.hexdigest() != expected.md5.lower():
+        problems.append(f"md5 {h.md5.hexdigest()[:12]}... instead of {expected.md5[:12]}...")
     if expected.sha256_prefix and not digest.startswith(expected.sha256_prefix.lower()):
         problems.append(f"sha256 starts {digest[:len(expected.sha256_prefix)]}, the file name says "
                         f"{expected.sha256_prefix}")
