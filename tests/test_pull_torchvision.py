@@ -110,8 +110,11 @@ def test_a_bare_name_the_catalog_knows_once_is_accepted_and_an_ambiguous_one_lis
     assert dry.code == 0, dry.stderr
     assert json.loads(dry.stdout)["results"][0]["id"] == QUANTIZED and pytorch_org.requests == []
     # Several weights of one builder: the builder's DEFAULT weights.
-    default = cli("pull", "resnet50", "--dry-run", "--json")
-    assert json.loads(default.stdout)["results"][0]["id"] == "torchvision:resnet50.IMAGENET1K_V2"
+    default = cli("pull", "wide_resnet50_2", "--dry-run", "--json")
+    assert json.loads(default.stdout)["results"][0]["id"] == "torchvision:wide_resnet50_2.IMAGENET1K_V2"
+    # A name two hubs give a model (torchvision's resnet50 builder, Keras's ResNet50) is ambiguous.
+    both = cli("pull", "resnet50", "--dry-run")
+    assert both.code == 2 and "torchvision:resnet50.IMAGENET1K_V2" in both.stderr and "keras:ResNet50" in both.stderr
     (tmp_path / "mine.toml").write_text(
         '[[entry]]\nid = "hf:lab-a/cellseg"\nkind = "model"\nname = "cellseg"\nreliability = "verified_usage"\n\n'
         '[[entry]]\nid = "hf:lab-b/cellseg"\nkind = "model"\nname = "cellseg"\nreliability = "verified_usage"\n'

@@ -1,0 +1,77 @@
+"""Keras's models folder as ``cache ls/verify/rm/prune/path`` see it (``protocol.Caches``).
+
+A model is one weights file (``$KERAS_HOME/models/<name>``, and each shared root's
+``keras/models``), listed under the Keras id whose file it is (from the snapshot), else as
+``file:<path>`` (``imagenet_class_index.json``, a dataset's file). Verify checks the hash Keras's
+tables give for it; a file they give none for is only read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ... import catalog as catalog_mod
+from ...caches import layout
+from ...core.context import Context
+from ...fetch.integrity import Expected, IntegrityError, hash_file, verify
+from ...models.cache import CachedModel, Problem, Removal, Verified
+from ..protocol import InShared
+from . import SPEC
+from .home import PLACE, lock_path, models_dir, scan
+
+
+class KerasCache(layout.PlainLayout):
+    def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
+        out = []
+        folders = PLACE.tiered(ctx.environ, tier)
+        names = _names() if any(f.is_dir() for f in folders) else {}
+        for folder in folders:
+            for f in scan(folder):
+                try:
+                    st = f.stat()
+                except OSError:
+                    continue
+                linked = tier == "local" and layout.links_elsewhere(str(f), in_shared)
+                rid = names.get(f.name, (f"file:{f}", ""))[0]
+                used = max(st.st_atime, st.st_mtime, layout.placed(f))
+                out.append(CachedModel(rid, SPEC.name, (), 0 if linked else st.st_size, used,
+                                       str(f), str(folder), tier, st.st_size if linked else 0))
+        return out
+
+    def matches(self, model: CachedModel, rid: str) -> bool:
+        """An application's name (``keras:MobileNet``) names each of its cached variants."""
+        return model.id.split("/", 1)[0].lower() == rid.lower()
+
+    def verify(self, model: CachedModel) -> Verified:
+        f = Path(model.path)
+        digest = _names().get(f.name, ("", ""))[1]
+        problems: tuple[Problem, ...] = ()
+        if digest:
+            expected = Expected(sha256=digest) if len(digest) == 64 else Expected(md5=digest)
+            try:
+                verify(hash_file(f, expected), expected, f.name)
+            except IntegrityError:
+                problems = (Problem(str(f), f"{'sha256' if len(digest) == 64 else 'md5'} is not the one Keras checks"),)
+        return Verified(model.id, model.path, 1, os.stat(f).st_size, problems)
+
+    def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
+        return layout.whole(model, revision, (Path(model.path),), (lock_path(Path(model.path)),))
+
+    def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
+        return layout.partials(models_dir(ctx.environ), lock_path, now)
+
+
+def _names() -> dict[str, tuple[str, str]]:
+    """Weights file name -> (the Keras id whose file it is, Keras's hash of it or "")."""
+    cat = catalog_mod.load()
+    out: dict[str, tuple[str, str]] = {}
+    for doc in range(len(cat)):
+        # The facet columns name the source without decoding: only Keras's entries are read.
+        rid, source = cat.facet(doc)[:2]
+        if source != SPEC.name or cat.shadowed(doc):
+            continue
+        extra = cat.entry(doc).get("extra")
+        if isinstance(extra, dict) and isinstance(extra.get("file"), str):
+            out.setdefault(extra["file"], (rid, str(extra.get("file_hash") or "")))
+    return out

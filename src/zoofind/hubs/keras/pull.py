@@ -1,0 +1,165 @@
+"""Keras applications' weights into Keras's own folder (``$KERAS_HOME/models``), and their locks.
+
+Keras finds a weights file under the very name it asks ``get_file`` for and loads it with no
+request when its hash (md5 or sha256, as Keras's tables give it) matches, or unchecked where the
+tables give none. The engine checks that hash, the size and any lock's sha256 before the file
+appears: a byte Keras would refuse (it would silently download the file again) is never placed.
+A file already there is hashed against Keras's hash first: one that fails it (a download Keras
+left cut short) is fetched again. Offline, the user's folder answers, then the shared tier's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from ...caches import shared
+from ...core.errors import OfflineError, UsageError
+from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
+from ...models.records import ParsedId
+from .. import registry
+from ..base import FileEntry
+from ..ids import parse_id
+from ..pulling import differs, file_label, locked_missing, offline_hint, sha256_of
+from . import SPEC
+from .home import lock_path, models_dir, writable_models_dir
+
+if TYPE_CHECKING:
+    from ...core.context import Context
+    from ...fetch.download import Fetched
+    from ...fetch.integrity import Expected
+    from ...models.lock import LockedModel
+    from .source import KerasSource, Weights
+
+
+def _source() -> KerasSource:
+    """This hub's Source, which also gives a model's weights file and Keras's hash of it."""
+    return cast("KerasSource", registry.get(SPEC.name))
+
+
+def _expected(w: Weights, size: int | None = None, sha256: str | None = None) -> Expected:
+    from ...fetch.integrity import Expected
+
+    return Expected(size if size is not None else w.file.size, sha256 or w.file.sha256, md5=w.md5)
+
+
+def _keras_refuses(w: Weights, target: Path) -> str | None:
+    """Why Keras would not load the file at ``target`` (it would download it again), else None."""
+    if not (w.md5 or w.file.sha256):
+        return None
+    from ...fetch.integrity import IntegrityError, hash_file, verify
+
+    expected = _expected(w)
+    try:
+        verify(hash_file(target, expected), expected, w.file.path)
+    except IntegrityError:
+        return f"its {'md5' if w.md5 else 'sha256'} is not the one Keras checks"
+    return None
+
+
+def _unhashed_note(w: Weights) -> tuple[str, ...]:
+    if w.md5 or w.file.sha256:
+        return ()
+    return (f"{w.id}: Keras's tables have no hash for {w.file.path} (Keras loads it unchecked); zoofind checked the "
+            "size the server announced; `zoofind lock` records its sha256, which `pull --lock` then checks",)
+
+
+def _planned(pid: ParsedId, w: Weights, ctx: Context, opts: PullOptions, *,
+             locked: LockedModel | None = None) -> tuple[tuple[PlannedFile, ...], tuple[str, ...]]:
+    """The weights file present in Keras's folder (and passing Keras's hash and any lock) or to be
+    downloaded there; the one planning of a normal and a locked pull."""
+    folder = writable_models_dir(ctx.environ, create=not opts.dry_run)
+    target = folder / w.file.path
+    pin = locked.files[0] if locked else None
+    notes: list[str] = []
+    if target.is_file():
+        if locked is not None and pin is not None:
+            differs(locked, pin, target)  # the lock's contract: a changed cached file fails, named
+            return (PlannedFile(w.file, None, target, present=True),), ()
+        refused = _keras_refuses(w, target)
+        if refused is None:
+            return (PlannedFile(w.file, None, target, present=True),), ()
+        notes.append(f"{w.id}: the cached {target} was fetched again: {refused} (Keras would download it again)")
+        if not opts.dry_run:
+            target.unlink(missing_ok=True)
+    if locked is not None:
+        locked_missing(locked, ctx, f"Keras's folder {folder}")
+    from ...fetch.download import Download  # only when fetching: pull --offline start-up
+
+    expected = _expected(w, pin.size if pin else None, pin.sha256 if pin else None)
+    download = Download(w.file.url, target, lock_path(target), expected, file_label(pid.ref, w.file.path, named=True))
+    return (PlannedFile(w.file, None, target, download=download),), (*notes, *_unhashed_note(w))
+
+
+class KerasPull:
+    describes_uncurated = False
+
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+        if revision:
+            _source().fileset(pid, ctx, revision=revision)  # says there are none
+        w = _source().weights(pid, ctx)  # the bundled snapshot: no request
+        if ctx.offline:
+            return self._offline(w, ctx, asked)
+        files, notes = _planned(parse_id(w.id), w, ctx, opts)
+        return ModelPlan(w.id, SPEC.name, path=files[0].target, files=files, notes=notes)
+
+    def _offline(self, w: Weights, ctx: Context, asked: str) -> ModelPlan:
+        """The user's Keras folder, else the shared tier's copy (checked against Keras's hash, then linked)."""
+        target = models_dir(ctx.environ) / w.file.path
+        notes: list[str] = []
+        linked = False
+        if target.is_file():
+            refused = _keras_refuses(w, target)
+            if refused:
+                raise OfflineError(f"{w.id}: the cached {target} cannot be used: {refused} (Keras would download it "
+                                   "again)", hint=offline_hint(asked))
+        else:
+            got = shared.link_file(target, _expected(w), ctx.environ, w.file.path)
+            notes.extend(got.notes)
+            if got.source is None:
+                raise OfflineError(f"{w.id} is not in Keras's folder {target.parent}"
+                                   + (" nor in the shared tier" if shared.roots(ctx.environ) else ""),
+                                   hint=offline_hint(asked))
+            linked = True
+        entry = FileEntry(w.file.path, w.file.url, size=target.stat().st_size)
+        return ModelPlan(w.id, SPEC.name, path=target, notes=tuple(notes),
+                         files=(PlannedFile(entry, None, target, present=True, shared=linked),))
+
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
+        return plan.targets()  # a verified file is its own final path
+
+
+class KerasLock:
+    def pin(self, result: PullResult) -> LockedModel:
+        from ...models.lock import LockedFile, LockedModel
+
+        assert result.path is not None
+        target = Path(result.path)
+        files = tuple(LockedFile(f.path, target.stat().st_size, sha256_of(target, f.sha256, f.status))
+                      for f in result.files if f.status != "skipped")
+        return LockedModel(result.id, None, None, files, None, result.framework)
+
+    def problem(self, locked: LockedModel) -> str | None:
+        if len(locked.files) != 1:
+            return f"{locked.id}: a Keras application's weights are one file, the lock lists {len(locked.files)}"
+        return None
+
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
+        w = _source().weights(parse_id(locked.id), ctx)  # the bundled snapshot: the URL and Keras's hash
+        if locked.files[0].path != w.file.path:
+            raise UsageError(f"{locked.id}: this zoofind's Keras snapshot names {w.file.path}, the lock "
+                             f"{locked.files[0].path}",
+                             hint="use the zoofind version that wrote the lock (`pip install zoofind==VERSION`)")
+        if ctx.offline:
+            target = models_dir(ctx.environ) / w.file.path
+            if not target.is_file():
+                locked_missing(locked, ctx, f"Keras's folder {target.parent}")
+            differs(locked, locked.files[0], target)
+            files: tuple[PlannedFile, ...] = (PlannedFile(w.file, None, target, present=True),)
+            return ModelPlan(locked.id, SPEC.name, path=target, files=files, pinned=True)
+        files, notes = _planned(parse_id(w.id), w, ctx, opts, locked=locked)
+        return ModelPlan(locked.id, SPEC.name, path=files[0].target, files=files, notes=notes, pinned=True)
+
+    def check_placed(self, locked: LockedModel, result: PullResult) -> None:
+        return None  # the engine checked the file against the lock
