@@ -17,7 +17,7 @@ from pathlib import Path
 
 from test_code_habits import PACKAGE, ROOT, checked_files
 from zoofind.core.tomlread import tomllib
-from zoofind.frameworks import LIBRARIES
+from zoofind.catalog.frameworks import LIBRARIES
 
 #: Lowest first. A module's floor is the one whose longest prefix names it. The hub protocol (the
 #: registry, ids, what a hub is and can do) lies below the catalog, which validates ids with it;

@@ -25,7 +25,7 @@ class KerasCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         out = []
         folders = PLACE.tiered(ctx.environ, tier)
-        names = _names() if any(f.is_dir() for f in folders) else {}
+        names = _names(ctx) if any(f.is_dir() for f in folders) else {}
         for folder in folders:
             for f in scan(folder):
                 try:
@@ -45,7 +45,7 @@ class KerasCache(layout.PlainLayout):
 
     def verify(self, model: CachedModel) -> Verified:
         f = Path(model.path)
-        digest = _names().get(f.name, ("", ""))[1]
+        digest = _names(None).get(f.name, ("", ""))[1]  # the process's catalog: verify gets no context
         problems: tuple[Problem, ...] = ()
         if digest:
             expected = Expected(sha256=digest) if len(digest) == 64 else Expected(md5=digest)
@@ -62,9 +62,9 @@ class KerasCache(layout.PlainLayout):
         return layout.partials(models_dir(ctx.environ), lock_path, now)
 
 
-def _names() -> dict[str, tuple[str, str]]:
+def _names(ctx: Context | None) -> dict[str, tuple[str, str]]:
     """Weights file name -> (the Keras id whose file it is, Keras's hash of it or "")."""
-    cat = catalog_mod.load()
+    cat = catalog_mod.load(ctx)
     out: dict[str, tuple[str, str]] = {}
     for doc in range(len(cat)):
         # The facet columns name the source without decoding: only Keras's entries are read.

@@ -57,8 +57,8 @@ def weights_of(rec: Record, ctx: Context) -> Weights:
                    digest if digest and not sha256 else None, str(extra.get("call") or ""))
 
 
-def _keras_ids() -> list[str]:
-    return [rid for rid in catalog_mod.load().ids if rid.startswith("keras:")]
+def _keras_ids(ctx: Context) -> list[str]:
+    return [rid for rid in catalog_mod.load(ctx).ids if rid.startswith("keras:")]
 
 
 class KerasSource:
@@ -68,11 +68,11 @@ class KerasSource:
         return SourceAnswer((), origin="bundled")  # the catalog holds the whole registry
 
     def info(self, pid: ParsedId, ctx: Context) -> Record:
-        cat = catalog_mod.load()
+        cat = catalog_mod.load(ctx)
         rec = cat.get(str(pid))
         if rec is not None:
             return rec
-        ids = _keras_ids()
+        ids = _keras_ids(ctx)
         folded = {rid.lower(): rid for rid in ids}
         if str(pid).lower() in folded:
             found = cat.get(folded[str(pid).lower()])
@@ -96,7 +96,7 @@ class KerasSource:
         return FileSet(w.id, (w.file,))
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
-        meta = catalog_mod.load().meta.get("keras", {})
+        meta = catalog_mod.bundled().meta.get("keras", {})
         reachable, reason = probe_endpoint(ctx, "the Keras weights host", endpoint(ctx) + "/",
                                            method="HEAD") if probe else (None, None)
         details = (("snapshot", str(meta.get("source") or "none")),
