@@ -575,7 +575,7 @@ def test_ctrl_c_mid_import_exits_130_and_removes_its_temporary_file(caches, tmp_
 
 
 def test_import_waits_for_the_lock_a_pull_of_the_same_file_holds(small, caches, tmp_path: Path) -> None:
-    from zoofind.hubs.torchvision.checkpoints import lock_path
+    from zoofind.caches.torch_hub import lock_path
     from zoofind.fetch.locks import lock_for
 
     lock, data = small

@@ -372,7 +372,7 @@ def test_candidates_map_each_local_cache_to_the_same_place_in_every_root(tmp_pat
     # Each hub declares its place where it lays its cache out: importing those modules is all it takes.
     from zoofind.hubs.hf.repo_cache import PLACE as HF
     from zoofind.hubs.tfhub.module_cache import PLACE as TFHUB
-    from zoofind.hubs.torchvision.checkpoints import PLACE as TORCH
+    from zoofind.caches.torch_hub import PLACE as TORCH
 
     assert (HF.inside, TORCH.inside, TFHUB.inside) == (("huggingface", "hub"), ("torch", "hub", "checkpoints"),
                                                        ("tfhub_modules",))

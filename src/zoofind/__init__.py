@@ -103,12 +103,14 @@ def pull(
     exclude: Sequence[str] = (), all_files: bool = False, dest: str | os.PathLike[str] | None = None, jobs: int = 8,
     dry_run: bool = False, offline: bool = False, timeout: float = 30.0,
     progress: Callable[[ProgressEvent], None] | None = None, lock: str | os.PathLike[str] | None = None,
+    trust: bool = False,
 ) -> PullReport:
     """`zoofind pull`: each model into its framework's cache; one ``PullResult`` a model in ``.results``.
 
     A model that fails is reported in its result (``ok``, ``error``, ``exit_code``), the
     others go on. ``progress`` receives ``ProgressEvent``s (from the worker threads).
     ``lock``: a lock file (``zoofind lock``) instead of ids: exactly its revisions and bytes.
+    ``trust``: you trust the models' own code (torch.hub's ``trusted_list`` records it); never implied.
     """
     from pathlib import Path
 
@@ -117,7 +119,7 @@ def pull(
     from .ops.pull import pull as run
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
-                       dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run)
+                       dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run, trust=trust)
     ctx = Context.from_env(offline=offline, timeout=timeout)
     wanted = [ids] if isinstance(ids, str) else list(ids)
     if lock is not None:

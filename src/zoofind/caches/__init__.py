@@ -5,6 +5,8 @@
 * ``shared``: the read-only shared tier (``ZOOFIND_SHARED_CACHE``): each hub declares where its
   cache sits in a cache home (``shared.declare``, a ``Place``), and the tier finds, checks and
   links a file from every root for any hub that did.
+* ``torch_hub``: torch.hub's folders (``$TORCH_HOME/hub``, its ``checkpoints/``), the one layout two
+  hubs share (checkpoints from a model registry, repositories with their ``hubconf.py``).
 * ``safe_relpath`` (here): a server-given file name that stays inside its folder.
 
 Nothing here names a hub, downloads or prints.

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import stat
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,21 @@ def delete(path: str) -> None:
     else:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+def remove_folder(folder: Path, marker: Path) -> None:
+    """Remove a model placed as a folder with a marker beside it (what makes it count for its framework):
+    the folder renamed away first (it vanishes whole), then the marker, then the bytes; a link into
+    the shared tier: only the link."""
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.exists():
+        away = folder.with_name(f"{folder.name}.{uuid.uuid4().hex}.tmp")
+        os.rename(folder, away)
+        marker.unlink(missing_ok=True)
+        shutil.rmtree(away, ignore_errors=True)
+        return
+    marker.unlink(missing_ok=True)
 
 
 def whole(m: CachedModel, revision: str | None, paths: Iterable[Path], locks: Iterable[Path] = ()) -> Removal:

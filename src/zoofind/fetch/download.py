@@ -62,6 +62,11 @@ class Download:
     #: file itself (a TF Hub module folder from the shared tier): the planner's word to the
     #: engine's ``LocalSource``, which asks it instead of looking for the target file.
     local: Callable[[], Found] | None = field(default=None, repr=False, compare=False)
+    #: The most bytes the file may have, for a file of unknown size (an archive generated on the
+    #: fly): a larger one is refused as soon as it passes the bound, and nothing of it is kept.
+    limit: int | None = None
+    #: What to do about a file refused for ``limit`` (which setting raises it).
+    limit_hint: str | None = None
 
 
 @dataclass(frozen=True)

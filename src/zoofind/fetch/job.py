@@ -101,6 +101,19 @@ class Job:
         # them together stay within an eighth of a save step (a small file records every read).
         self.record_bytes = min(RECORD_BYTES, self.save_bytes // (8 * self.units))
 
+    def within_limit(self, end: int | None) -> None:
+        """Refuse the file when its bytes would reach past ``end`` > ``Download.limit`` (an
+        ``IntegrityError``: what was received is deleted, never resumed)."""
+        limit = self.d.limit
+        if limit is None or end is None or end <= limit:
+            return
+        from ..core.units import human_bytes
+        from .integrity import IntegrityError
+
+        raise IntegrityError(f"{self.d.label}: larger than the {human_bytes(limit)} ({limit} bytes) allowed; refused, "
+                             "nothing was kept",
+                             hint=self.d.limit_hint or "the server sends more than this file may have")
+
     @property
     def failed(self) -> bool:
         return self.error is not None

@@ -259,7 +259,9 @@ class Engine:
             with contextlib.suppress(OSError):
                 os.close(job.fd)
             job.fd = None
-        if job.partial.data.exists() and not isinstance(job.error, IntegrityError):
+        if isinstance(job.error, IntegrityError):
+            job.partial.discard()  # refused bytes (past the file's limit) are never resumed
+        elif job.partial.data.exists():
             job.partial.save(force=True)
         self._release(job)
 

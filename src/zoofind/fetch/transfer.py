@@ -250,6 +250,7 @@ class Transfer:
                     self._follow_from_now(job)
                 r.probe = False
                 expect = content_length(resp.headers)
+                job.within_limit(job.size if job.size is not None else expect)
                 before = r.pos
                 self._stream(job, resp, r)
                 complete = expect is not None and r.pos - before >= expect
@@ -341,6 +342,7 @@ class Transfer:
                 n = len(chunk)
                 if not n:
                     continue
+                job.within_limit(r.pos + n)
                 try:
                     if os.pwrite(fd, chunk, r.pos) < n:  # a regular file takes all but at its limits
                         _pwrite_all(fd, chunk, r.pos)

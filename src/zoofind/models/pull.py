@@ -34,6 +34,9 @@ class PullOptions:
     dest: Path | None = None
     jobs: int = 8
     dry_run: bool = False
+    #: the user trusts the models' own code: a hub whose framework keeps a list of trusted
+    #: sources (torch.hub's ``trusted_list``) records them there; never without it
+    trust: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class ModelPlan:
     files: tuple[PlannedFile, ...] = ()
     notes: tuple[str, ...] = ()
     pinned: bool = False
+    #: what the user must know before loading the model (its own code runs), shown as the
+    #: result's flags beside the pickle flag
+    flags: tuple[str, ...] = ()
 
     @property
     def downloads(self) -> tuple[Download, ...]:

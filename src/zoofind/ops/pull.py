@@ -154,7 +154,7 @@ def _finish(plan: ModelPlan, fetched: Mapping[str, Fetched | BaseException], ctx
             failure = exc
     result = PullResult(
         plan.id, plan.revision, plan.commit, str(plan.path) if plan.path else None, tuple(files),
-        sum(f.size or 0 for f in files if f.status != "skipped"), fetched_bytes, flags=_flags(files),
+        sum(f.size or 0 for f in files if f.status != "skipped"), fetched_bytes, flags=plan.flags + _flags(files),
         notes=tuple(notes), dest=dest, dest_mode=mode,
         **_requirements(plan, Context.from_env(offline=True, environ=ctx.environ) if plan.pinned else ctx),
     )

@@ -56,6 +56,11 @@ def pull(
                     typer.Option("--dest", metavar="DIR",
                                  help="Also place the files in DIR (hard links where possible, else copies).")] = None,
     jobs: JobsOpt = 8,
+    trust: Annotated[bool,
+                     typer.Option("--trust",
+                                  help="You trust the models' own code: where the framework keeps a list of trusted "
+                                       "sources (torch.hub's trusted_list), add them to it. Never done without "
+                                       "this flag.")] = False,
     dry_run: Annotated[bool,
                        typer.Option("--dry-run",
                                     help="Show the files and bytes that would be fetched; write nothing, fetch no "
@@ -79,6 +84,7 @@ def pull(
             report = run_pull(
                 wanted, revision=revision, include=include or (), exclude=exclude or (), all_files=all_files,
                 dest=dest, jobs=jobs, dry_run=dry_run, offline=offline, timeout=timeout, progress=progress, lock=lock,
+                trust=trust,
             )
         render_pull(e, form, report)
         if report.exit_code:

@@ -8,9 +8,6 @@ verify checks that it holds files.
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 from ...caches import layout
@@ -37,17 +34,7 @@ class TfhubCache(layout.PlainLayout):
         return layout.whole(model, revision, (p, module_cache.descriptor_path(p)), (module_cache.lock_path(p),))
 
     def carry_out(self, removal: Removal, held: set[str]) -> None:
-        """Renamed away first (it vanishes whole for tensorflow_hub), then its descriptor, then the bytes."""
-        module, descriptor = Path(removal.paths[0]), Path(removal.paths[1])
-        if module.is_symlink():
-            module.unlink()  # a link into the shared tier: only the link goes
-        elif module.exists():
-            away = module.with_name(f"{module.name}.{uuid.uuid4().hex}.tmp")
-            os.rename(module, away)
-            descriptor.unlink(missing_ok=True)
-            shutil.rmtree(away, ignore_errors=True)
-            return
-        descriptor.unlink(missing_ok=True)
+        layout.remove_folder(Path(removal.paths[0]), Path(removal.paths[1]))
 
     def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
         # A partial's target is the module's archive; its lock is the module's.

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...caches.torch_hub import PLACE, checkpoints, lock_path
 from ...models.bundle import FileSlot, Placement
 from ...models.lock import LockedFile, LockedModel
-from .checkpoints import PLACE, checkpoints, lock_path
 
 
 class TorchvisionBundles:

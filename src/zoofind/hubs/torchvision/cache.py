@@ -12,11 +12,11 @@ from pathlib import Path
 
 from ... import catalog as catalog_mod
 from ...caches import layout
+from ...caches.torch_hub import PLACE, checkpoints, lock_path, scan
 from ...core.context import Context
 from ...fetch.integrity import Expected, hash_file
 from ...models.cache import CachedModel, Problem, Removal, Verified
 from ..protocol import InShared
-from .checkpoints import PLACE, checkpoints, lock_path, scan
 from .source import hash_prefix
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ...caches import safe_relpath, shared
+from ...caches.torch_hub import checkpoints, lock_path
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
@@ -22,7 +23,6 @@ from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import choose, differs, file_label, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
-from .checkpoints import checkpoints, lock_path
 
 # The hashing code and the lock's records: imported where a file is fetched or a lock written
 # (a pull of a cached checkpoint needs neither: pull --offline start-up).

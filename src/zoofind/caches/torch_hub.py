@@ -1,4 +1,6 @@
-"""torch.hub's checkpoint folder: ``$TORCH_HOME/hub/checkpoints/<file name of the URL>``.
+"""torch.hub's folders, shared by every hub whose files torch.hub loads: ``$TORCH_HOME/hub``
+(repositories, each ``<owner>_<repo>_<ref>/``) and its checkpoint folder
+``$TORCH_HOME/hub/checkpoints/<file name of the URL>``.
 
 ``TORCH_HOME`` defaults to ``$XDG_CACHE_HOME/torch``, else ``~/.cache/torch``, as
 ``torch.hub.get_dir()`` computes it. ``load_state_dict_from_url`` (and so every torchvision
@@ -15,8 +17,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ...caches import shared
-from ...fetch.locks import LOCK_PREFIX
+from ..fetch.locks import LOCK_PREFIX
+from . import shared
 
 
 def torch_home(env: Mapping[str, str]) -> Path:
@@ -24,8 +26,13 @@ def torch_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("TORCH_HOME") or default).expanduser()
 
 
+def hub_dir(env: Mapping[str, str]) -> Path:
+    """``torch.hub.get_dir()``: where torch.hub keeps repositories, its ``trusted_list`` and ``checkpoints/``."""
+    return torch_home(env) / "hub"
+
+
 def checkpoints(env: Mapping[str, str]) -> Path:
-    return torch_home(env) / "hub" / "checkpoints"
+    return hub_dir(env) / "checkpoints"
 
 
 #: Where the checkpoint folder sits in a cache home, and so in every shared root.
