@@ -41,7 +41,7 @@ MARGIN = 2.0
 #: body, gigabytes.
 RSS_LIMIT = 2 * API_MAX_BYTES + 64 * 1024 * 1024
 ENDPOINTS = ("HF_ENDPOINT", "ZOOFIND_KAGGLE_ENDPOINT", "ZOOFIND_TFHUB_ENDPOINT", "ZOOFIND_TORCHVISION_ENDPOINT",
-             "ZOOFIND_BIOIMAGEIO_ENDPOINT")
+             "ZOOFIND_BIOIMAGEIO_ENDPOINT", "ZOOFIND_GITHUB_ENDPOINT")
 
 
 @dataclass
@@ -135,7 +135,7 @@ def test_sources_probes_end_within_their_timeout(hostile, mode):
     assert r.code == 0 and r.clean, r.stderr
     assert r.seconds < 2 + MARGIN
     rows = {row["name"]: row for row in json.loads(r.stdout)["sources"]}
-    for name in ("hf", "kaggle", "tfhub", "torchvision", "bioimageio"):
+    for name in ("hf", "kaggle", "tfhub", "torchvision", "bioimageio", "torchhub"):
         assert rows[name]["reachable"] is False, rows[name]
         assert TIMED_OUT.format(2) in rows[name]["reason"], rows[name]
 
