@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from servers.github_server import GitHubServer
 from servers.hf_server import HubServer
 from servers.hypha_server import HyphaServer
 from servers.kaggle_server import KaggleServer
@@ -20,9 +21,10 @@ SECRET = "tok-good"
 @pytest.fixture
 def hubs():
     # Every live hub at a local server (bioimage.io's with an empty collection): none is asked on the internet.
-    with HubServer() as hub, KaggleServer(token=SECRET) as kaggle, HyphaServer({}) as hypha:
+    with HubServer() as hub, KaggleServer(token=SECRET) as kaggle, HyphaServer({}) as hypha, GitHubServer() as gh:
         env = {"HF_ENDPOINT": hub.url, "ZOOFIND_KAGGLE_ENDPOINT": kaggle.url, "KAGGLE_API_TOKEN": SECRET,
-               "HF_HUB_DISABLE_TELEMETRY": "1", "ZOOFIND_BIOIMAGEIO_ENDPOINT": hypha.url}
+               "HF_HUB_DISABLE_TELEMETRY": "1", "ZOOFIND_BIOIMAGEIO_ENDPOINT": hypha.url,
+               "ZOOFIND_GITHUB_ENDPOINT": gh.url}
         yield hub, kaggle, env
 
 
@@ -100,7 +102,8 @@ def test_sources_command_reports_without_secrets(cli, hubs) -> None:
     r = cli("sources", "--json", env={**env, "HF_TOKEN": "hf_secret_value"})
     assert r.code == 0, r.stderr
     rows = {s["name"]: s for s in json.loads(r.stdout)["sources"]}
-    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio"}
+    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio", "torchhub"}
+    assert rows["torchhub"]["reachable"] is True
     assert rows["hf"]["endpoint"] == hub.url and rows["hf"]["reachable"] is True and rows["hf"]["credentials"] is True
     assert rows["kaggle"]["credentials"] is True and rows["kaggle"]["reachable"] is True
     assert "hf_secret_value" not in r.stdout + r.stderr and SECRET not in r.stdout + r.stderr
