@@ -10,7 +10,7 @@ Each page of the pytorch/hub repository is one model card of pytorch.org/hub: a 
 call ``torch.hub.load('owner/repo[:ref]', 'entry', ...)`` (positionally, or as ``repo_or_dir=``
 and ``model=``; an entry held in a variable assigned a literal in the same block is read too).
 Pages whose front matter names no GitHub repository, and the repository's own files
-(README, template), are left out. Each entry is ``torchhub:owner/repo[:ref]/<first entry>``
+(README, template), and the repositories in ``SKIP_REPOS`` are left out. Each entry is ``torchhub:owner/repo[:ref]/<first entry>``
 with every entry point the page loads; the task comes from the curated table ``TASKS`` below.
 """
 
@@ -28,6 +28,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "catalog" / "torchhub.toml"
 SKIP = {"README.md", "CONTRIBUTING.md", "template.md", "Readme.md"}
+#: Repositories whose pages only re-export a registry zoofind already indexes with its weights and
+#: metrics (pytorch/vision's hubconf.py imports torchvision's builders): their entries would make
+#: bare names such as ``resnet18`` ambiguous between two ids for the same weights.
+SKIP_REPOS = {"pytorch/vision"}
 CODE = "torch.hub.load runs this repository's hubconf.py"
 #: Words of a page's title or summary -> the task (first match wins), then its tags' default.
 TASKS = (
@@ -97,7 +101,7 @@ def entry(page: Path) -> dict[str, Any] | None:
     meta = front_matter(text)
     calls = loads(text)
     repo = repo_of(meta, calls)
-    if not meta.get("title") or repo is None:
+    if not meta.get("title") or repo is None or repo in SKIP_REPOS:
         return None
     mine = [(r, e) for r, e in calls if r.split(":", 1)[0] == repo] or []
     entries = list(dict.fromkeys(e for _, e in mine if re.fullmatch(r"[A-Za-z_]\w*", e)))
