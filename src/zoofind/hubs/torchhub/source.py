@@ -65,7 +65,7 @@ class TorchhubSource:
         if got.get("hubconf_problem"):
             extra["hubconf_problem"] = got["hubconf_problem"]
         notes = " ".join(x for x in (f"{CODE_FLAG}.", missing, pin) if x)
-        base = catalog_mod.load().get(str(pid))
+        base = catalog_mod.load(ctx).get(str(pid))
         if base is None:
             base = Record(id=str(pid), source=SPEC.name, kind="model", name=r.entry or f"{r.owner}/{r.repo}",
                           url=f"https://github.com/{r.owner}/{r.repo}", frameworks=("pytorch",),
