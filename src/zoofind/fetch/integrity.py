@@ -32,8 +32,9 @@ class Expected:
     git_sha1: str | None = None
     #: the first hex digits of the SHA-256 a torchvision checkpoint's name carries.
     sha256_prefix: str | None = None
-    #: the MD5 a framework's own loader checks the file against (Keras's ``get_file`` file hashes of 32
-    #: hex digits): checked here too, so that no file the framework would refuse is ever placed.
+    #: the MD5 a framework's own loader checks (Keras's ``get_file`` hashes of 32 hex digits) or a
+    #: repository publishes as its only checksum (Zenodo's ``md5:<hex>``): checked here too, never
+    #: trusted alone for a lock (the engine's SHA-256 of the same bytes is what a lock records).
     md5: str | None = None
 
     @property

@@ -19,9 +19,10 @@ from ..core.units import human_bytes
 # a pull of a cached model needs neither (pull --offline start-up).
 if TYPE_CHECKING:
     from ..core.context import Context
+    from ..fetch.download import Fetched
     from ..fetch.integrity import IntegrityError
     from ..models.lock import LockedArchive, LockedFile, LockedModel
-    from ..models.pull import PullOptions, PullResult
+    from ..models.pull import PlannedFile, PullOptions, PullResult
     from .base import FileEntry
 
 PICKLE_FLAG = "pickle: loading can run code; prefer safetensors"
@@ -109,6 +110,14 @@ def sha256_of(path: Path, known: str | None, status: str) -> str:
     from ..fetch.integrity import Expected, hash_file
 
     return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
+
+
+def placed_sha256(f: PlannedFile, outcome: Fetched | None, known: str | None) -> str:
+    """A placed file's sha256 for a manifest: what this run computed, what the plan knew (a lock's,
+    a description's), what the manifest already said, else hashed now."""
+    sha = outcome.sha256 if outcome and outcome.sha256 else f.entry.sha256 or known
+    assert f.target is not None
+    return sha or sha256_of(f.target, None, "cached")
 
 
 def pin_folder(result: PullResult, archive: LockedArchive | None = None) -> LockedModel:

@@ -30,7 +30,16 @@ from ...models.records import ParsedId
 from .. import registry
 from ..base import FileEntry
 from ..ids import parse_id
-from ..pulling import choose, differs, file_label, locked_missing, not_locked, offline_hint, sha256_of
+from ..pulling import (
+    choose,
+    differs,
+    file_label,
+    locked_missing,
+    not_locked,
+    offline_hint,
+    placed_sha256,
+    sha256_of,
+)
 from . import SPEC, layout, rdf
 
 if TYPE_CHECKING:
@@ -180,11 +189,9 @@ class BioimageioPull:
             for f in plan.files:
                 if f.skip is not None or f.target is None:
                     continue
-                outcome = fetched.get(f.path)
                 known = files.get(f.path, {})
-                sha = outcome.sha256 if outcome and outcome.sha256 else f.entry.sha256 or known.get("sha256")
-                mark = {"size": f.target.stat().st_size,
-                        "sha256": sha or sha256_of(f.target, None, "cached")}
+                mark = {"size": f.target.stat().st_size, "sha256": placed_sha256(f, fetched.get(f.path),
+                                                                                 known.get("sha256"))}
                 if f.path in urls or known.get("url"):
                     mark["url"] = urls.get(f.path) or known["url"]
                 files[f.path] = mark
