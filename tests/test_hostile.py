@@ -41,7 +41,8 @@ MARGIN = 2.0
 #: body, gigabytes.
 RSS_LIMIT = 2 * API_MAX_BYTES + 64 * 1024 * 1024
 ENDPOINTS = ("HF_ENDPOINT", "ZOOFIND_KAGGLE_ENDPOINT", "ZOOFIND_TFHUB_ENDPOINT", "ZOOFIND_TORCHVISION_ENDPOINT",
-             "ZOOFIND_BIOIMAGEIO_ENDPOINT", "ZOOFIND_GITHUB_ENDPOINT")
+             "ZOOFIND_BIOIMAGEIO_ENDPOINT", "ZOOFIND_GITHUB_ENDPOINT",
+             "ZOOFIND_ZENODO_ENDPOINT")
 
 
 @dataclass
@@ -135,7 +136,7 @@ def test_sources_probes_end_within_their_timeout(hostile, mode):
     assert r.code == 0 and r.clean, r.stderr
     assert r.seconds < 2 + MARGIN
     rows = {row["name"]: row for row in json.loads(r.stdout)["sources"]}
-    for name in ("hf", "kaggle", "tfhub", "torchvision", "bioimageio", "torchhub"):
+    for name in ("hf", "kaggle", "tfhub", "torchvision", "bioimageio", "torchhub", "zenodo"):
         assert rows[name]["reachable"] is False, rows[name]
         assert TIMED_OUT.format(2) in rows[name]["reason"], rows[name]
 
@@ -149,7 +150,7 @@ def test_search_keeps_the_catalog_when_every_live_source_is_hostile(hostile):
     status = {s["name"]: s["status"] for s in body["sources"]}
     assert status["catalog"] == "ok" and status["hf"] in ("timeout", "error") and status["kaggle"] in ("timeout", "error")
     assert any(rec["curated"] for rec in body["results"])
-    assert "sources bioimageio, hf, kaggle failed" in r.stderr and r.stderr.count("failed") == 1  # one line for all
+    assert "sources bioimageio, hf, kaggle, zenodo failed" in r.stderr and r.stderr.count("failed") == 1  # one line for all
 
 
 def test_a_slow_tfhub_redirect_chain_shares_one_deadline(hostile):

@@ -14,17 +14,19 @@ from servers.github_server import GitHubServer
 from servers.hf_server import HubServer
 from servers.hypha_server import HyphaServer
 from servers.kaggle_server import KaggleServer
+from servers.zenodo_server import ZenodoServer
 
 SECRET = "tok-good"
 
 
 @pytest.fixture
 def hubs():
-    # Every live hub at a local server (bioimage.io's with an empty collection): none is asked on the internet.
-    with HubServer() as hub, KaggleServer(token=SECRET) as kaggle, HyphaServer({}) as hypha, GitHubServer() as gh:
+    # Every live hub at a local server (bioimage.io's and Zenodo's empty): none is asked on the internet.
+    with HubServer() as hub, KaggleServer(token=SECRET) as kaggle, HyphaServer({}) as hypha, GitHubServer() as gh, \
+            ZenodoServer({}) as zen:
         env = {"HF_ENDPOINT": hub.url, "ZOOFIND_KAGGLE_ENDPOINT": kaggle.url, "KAGGLE_API_TOKEN": SECRET,
                "HF_HUB_DISABLE_TELEMETRY": "1", "ZOOFIND_BIOIMAGEIO_ENDPOINT": hypha.url,
-               "ZOOFIND_GITHUB_ENDPOINT": gh.url}
+               "ZOOFIND_GITHUB_ENDPOINT": gh.url, "ZOOFIND_ZENODO_ENDPOINT": zen.url}
         yield hub, kaggle, env
 
 
@@ -102,7 +104,7 @@ def test_sources_command_reports_without_secrets(cli, hubs) -> None:
     r = cli("sources", "--json", env={**env, "HF_TOKEN": "hf_secret_value"})
     assert r.code == 0, r.stderr
     rows = {s["name"]: s for s in json.loads(r.stdout)["sources"]}
-    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio", "keras", "torchhub"}
+    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio", "keras", "torchhub", "zenodo"}
     assert rows["torchhub"]["reachable"] is True
     assert rows["hf"]["endpoint"] == hub.url and rows["hf"]["reachable"] is True and rows["hf"]["credentials"] is True
     assert rows["kaggle"]["credentials"] is True and rows["kaggle"]["reachable"] is True

@@ -6,6 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -271,3 +276,45 @@ def test_the_engine_checks_an_md5(tmp_path) -> None:
     with pytest.raises(IntegrityError, match="md5"):
         verify(wrong, Expected(md5="0" * 32), "f")
     assert Expected(md5="ab").identity == "md5:ab" and Expected(size=3, sha256="s", md5="ab").identity == "s"
+
+
+def test_a_dropped_connection_resumes_with_a_range_and_sends_each_byte_about_once(zen, cli) -> None:
+    big = random.Random(3).randbytes(3 * 1024 * 1024)
+    zen.server.records[701] = Rec(701, {"big.ckpt": big})
+    zen.server.faults_on = r"^GET /storage/"
+    zen.server.drop_after, zen.server.drop_times = 1024 * 1024, 1
+    ran = cli("pull", "zenodo:701", "--json")
+    assert ran.code == 0, ran.stderr
+    assert zen.server.drops == 1
+    data = zen.server.log("/storage/")
+    assert len(data) >= 2 and any(r.range and r.range != "bytes=0-" for r in data[1:])
+    assert zen.server.bytes_sent <= len(big) * 1.1
+    assert (zen.folder(701) / "big.ckpt").read_bytes() == big
+
+
+def test_a_killed_pull_continues_from_its_partial(zen, cli) -> None:
+    size = 4 * 1024 * 1024
+    big = random.Random(4).randbytes(size)
+    zen.server.records[702] = Rec(702, {"big.ckpt": big})
+    zen.server.rate_bps = 1024 * 1024
+    script = Path(sys.executable).with_name("zoofind")
+    proc = subprocess.Popen([str(script), "pull", "zenodo:702", "-q"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and zen.server.bytes_sent < size // 2:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    first = zen.server.bytes_sent
+    assert size // 4 < first < size, first
+    assert not (zen.folder(702) / ".zoofind-record.json").exists() and not (zen.folder(702) / "big.ckpt").exists()
+    zen.server.reset_faults()
+    ran = cli("pull", "zenodo:702")
+    assert ran.code == 0, ran.stderr
+    assert zen.server.log("/storage/")[-1].range not in (None, "bytes=0-")
+    assert zen.server.bytes_sent <= size * 1.1, (first, zen.server.bytes_sent)
+    assert (zen.folder(702) / "big.ckpt").read_bytes() == big
