@@ -4,6 +4,7 @@
 # script imports this module (Typer: ~55 ms) before main()'s try block
 # runs. So the first statements here turn an interrupt during that import into the same
 # exit; the handler is Python's own again as soon as the import is over.
+import os
 import signal
 import sys
 
@@ -20,7 +21,13 @@ def _exit_interrupted() -> "NoReturn":  # typing is imported below, after the ha
 
 
 def _on_startup_interrupt(signum: int, frame: object) -> None:
-    _exit_interrupted()
+    # Not _exit_interrupted(): an exception raised from a signal handler surfaces in whatever code
+    # it interrupts, and some code turns even SystemExit into another error (a class body's
+    # __set_name__ wraps it in a RuntimeError with a traceback: seen under load during Typer's
+    # imports). Nothing is open or written yet while the modules import, so the process ends here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.write(2, INTERRUPTED.encode())
+    os._exit(130)
 
 
 try:
@@ -29,7 +36,6 @@ except ValueError:  # imported from a thread other than the main one: signals ar
     _previous_handler = None
 
 import gc
-import os
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any, NoReturn, cast
 

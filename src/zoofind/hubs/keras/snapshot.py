@@ -11,6 +11,7 @@ depth are keras.io's published table (``KERAS_IO``), for the default variant onl
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -154,7 +155,10 @@ def collect() -> tuple[str, list[dict[str, Any]]]:
     from keras.src.utils import file_utils
 
     def asked(fname: str | None = None, origin: str | None = None, **kwargs: Any) -> str:
-        raise _Asked({"fname": fname, "origin": origin, **kwargs}, sys._getframe(1).f_locals.get("model"))
+        # The application's own frame holds the model it built before asking for its weights.
+        caller = inspect.currentframe()
+        model = caller.f_back.f_locals.get("model") if caller is not None and caller.f_back is not None else None
+        raise _Asked({"fname": fname, "origin": origin, **kwargs}, model)
 
     real, file_utils.get_file = file_utils.get_file, asked
     entries: list[dict[str, Any]] = []
