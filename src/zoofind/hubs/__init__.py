@@ -11,8 +11,10 @@
 * ``jsonread``: a hub's JSON read field by field where it enters.
 * ``pulling``: what the hubs' pull abilities share.
 * ``cardbib``: the BibTeX blocks of a model card (Markdown) as references, for the cite abilities.
-* ``catalog``, ``hf``, ``torchvision``, ``tfhub``, ``kaggle``: the built-in hubs, one package
-  each (the bundled catalog is a module: it only searches).
+* ``hf``, ``torchvision``, ``tfhub``, ``kaggle``, ``bioimageio``, ``keras``, ``torchhub``,
+  ``zenodo``: the built-in hubs, one package each; ``catalog``: the bundled catalog's search (a
+  module: it only searches).
+* ``cardbib``: a model card's BibTeX blocks as references, for the hubs' cite abilities.
 
 This face hands on what a hub package or a caller needs from here.
 """
