@@ -4,7 +4,7 @@
 * ``base``: the search ability (``Source``: search, info, status) and the plain data it
   exchanges (``SearchQuery``, ``FileEntry``, ``SourceAnswer``, ``SourceStatus``).
 * ``protocol`` (with the leaf ``abilities``): every other ability a hub may have (``Pulls``,
-  ``Locks``, ``Bundles``, ``Caches``) and what each must do: the one place that says it.
+  ``Locks``, ``Bundles``, ``Caches``, ``Cites``) and what each must do: the one place that says it.
 * ``registry`` (with ``discovery``): the only list of hubs, found through the
   ``zoofind.sources`` entry points, built-ins exactly as plugins.
 * ``ids``: the id grammar, built from the registered specs.
@@ -14,7 +14,6 @@
 * ``hf``, ``torchvision``, ``tfhub``, ``kaggle``, ``bioimageio``, ``keras``, ``torchhub``,
   ``zenodo``: the built-in hubs, one package each; ``catalog``: the bundled catalog's search (a
   module: it only searches).
-* ``cardbib``: a model card's BibTeX blocks as references, for the hubs' cite abilities.
 
 This face hands on what a hub package or a caller needs from here.
 """
