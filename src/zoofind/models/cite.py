@@ -8,9 +8,10 @@ from dataclasses import dataclass
 #: Where a reference's facts were read, most trusted first (``Reference.source``).
 FROM_CATALOG = "catalog"  # the bundled (or a user's) catalog: checked by hand, with provenance
 FROM_CARD = "card"  # a citation block the model's own card gives (Hub README, dataset card, CITATION.cff)
+FROM_DOCS = "docs"  # the paper the hub's own documentation names for the architecture (torchvision's builders)
 FROM_NOTHING = "none"  # no paper known: a @misc entry for the model itself (its address and revision)
 FROM_SELF = "zoofind"  # zoofind's own entry, which a methods paragraph cites for how the models were obtained
-SOURCES = (FROM_CATALOG, FROM_CARD, FROM_NOTHING, FROM_SELF)
+SOURCES = (FROM_CATALOG, FROM_CARD, FROM_DOCS, FROM_NOTHING, FROM_SELF)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..models.cite import FROM_CARD, FROM_CATALOG, FROM_NOTHING, FROM_SELF, Author, CiteReport, Reference
+from ..models.cite import FROM_CARD, FROM_CATALOG, FROM_DOCS, FROM_NOTHING, FROM_SELF, Author, CiteReport, Reference
 from ..models.lock import Lock, LockedModel
 
 FORMATS = ("bibtex", "csl-json", "text")
 
 #: How each source is said in a BibTeX ``note`` (the JSON ``source`` field carries the bare label).
 _SAID = {FROM_CATALOG: "the zoofind catalog (checked against the authors' page)",
-         FROM_CARD: "the model's card", FROM_NOTHING: "no paper known; the model itself",
+         FROM_CARD: "the model's card", FROM_DOCS: "the hub's documentation of the architecture",
+         FROM_NOTHING: "no paper known; the model itself",
          FROM_SELF: "the tool that fetched and verified the models"}
 # A brace is never escaped as \{: BibTeX counts braces whatever precedes them, so an odd one would
 # end (or never end) the field. The text commands keep every field's braces balanced.

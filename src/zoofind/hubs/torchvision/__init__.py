@@ -13,6 +13,7 @@
 * ``checkpoints``: torch.hub's checkpoint folder (where it is, a checkpoint's lock, what is there).
 * ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that folder).
 * ``bundle``: the ``bundle`` ability (a locked checkpoint's place in torch.hub's checkpoints).
+* ``cite``: the ``cite`` ability (the papers of a builder's architecture, as its documentation names them).
 
 This module is imported on the offline search path, so it only registers the source;
 ``source`` is imported when the source is first used.
@@ -73,4 +74,5 @@ def register(registry: Registry) -> None:
         lock=lazy(f"{__name__}.pull", "TorchvisionLock"),
         cache=lazy(f"{__name__}.cache", "TorchvisionCache"),
         bundle=lazy(f"{__name__}.bundle", "TorchvisionBundles"),
+        cite=lazy(f"{__name__}.cite", "TorchvisionCite"),
     )
