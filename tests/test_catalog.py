@@ -143,6 +143,8 @@ def test_no_built_in_hub_is_named_by_the_catalog_or_the_operations(package: str)
         (GOOD_RESOURCE + 'paper = { arxiv = "2401.00096", year = "2024" }\n', "'paper.year' must be a integer"),
         (GOOD_RESOURCE + 'paper = { arxiv = "2401.00096", authors = "A. Person" }\n', "'paper.authors' must be a list"),
         (GOOD_RESOURCE + 'paper = "10.1038/x"\n', "'paper' must be a table"),
+        (GOOD_RESOURCE + 'paper = { none = "a course", doi = "10.1/x" }\n', "'paper.none' says no paper is published: drop doi"),
+        (GOOD_RESOURCE + 'paper = { none = true }\n', "'paper.none' must be a string"),
     ],
 )
 def test_validator_names_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
@@ -218,10 +220,64 @@ def test_a_science_id_that_merges_with_the_tfhub_snapshot_keeps_both_sides() -> 
 def test_info_shows_the_paper_in_text_and_json(cli) -> None:
     ran = cli("info", "catalog:chgnet", "--offline", "-f", "tsv")
     assert ran.code == 0, ran.stderr
-    line = next(x for x in ran.stdout.splitlines() if x.startswith("paper\t"))
-    assert "doi 10.1038/s42256-023-00716-3" in line and "Nature Machine Intelligence" in line
+    # Said once, as the citation (key and one line), not also as the raw table.
+    assert not any(x.startswith("paper\t") for x in ran.stdout.splitlines())
+    line = next(x for x in ran.stdout.splitlines() if x.startswith("cite as\t"))
+    assert line.startswith("cite as\tdeng2023chgnet: Deng B,")
+    assert "https://doi.org/10.1038/s42256-023-00716-3" in line and "Nature Machine Intelligence" in line
     ran = cli("info", "hf:mouseland/cellpose-sam", "--offline", "--json")
     assert ran.code == 0, ran.stderr
     paper = json.loads(ran.stdout)["record"]["extra"]["paper"]
     assert paper["doi"] == "10.1101/2025.04.28.651001" and paper["authors"][0] == "Marius Pachitariu"
     assert ran.stderr == ""
+
+
+# -- papers: every curated entry says what to cite, or that nothing is published ------------------
+
+MARKED = GOOD_RESOURCE + 'paper = { none = "a lab wiki, never published", evidence = "https://example.org/notes/about" }\n'
+CITED = GOOD_RESOURCE.replace("catalog:my-notes", "catalog:my-method") + (
+    'paper = { doi = "10.1038/s41592-020-01018-x", title = "Cellpose: a generalist algorithm for cellular segmentation", '
+    'authors = ["Carsen Stringer", "Tim Wang"], venue = "Nature Methods", year = 2021, '
+    'evidence = "https://github.com/MouseLand/cellpose (README, citation)" }\n')
+
+
+@pytest.fixture
+def marked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "lab"
+    write(folder, "lab.toml", MARKED + CITED)
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(folder))
+    return folder
+
+
+def test_the_none_marker_and_a_papers_evidence_are_valid(tmp_path: Path) -> None:
+    write(tmp_path, "lab.toml", MARKED + CITED)
+    records = {r.id: r for r in compile_dir(tmp_path)}
+    assert records["catalog:my-notes"].extra["paper"]["none"] == "a lab wiki, never published"
+    assert records["catalog:my-method"].extra["paper"]["evidence"].startswith("https://github.com/MouseLand")
+
+
+def test_info_shows_the_catalogs_citation_in_text_and_json(cli, marked) -> None:
+    r = cli("info", "catalog:my-method", "--offline")
+    assert r.code == 0, r.stderr
+    line = "stringer2021cellpose: Stringer C, Wang T (2021). Cellpose: a generalist algorithm for cellular segmentation."
+    assert line in " ".join(r.stdout.split())
+    body = json.loads(cli("info", "catalog:my-method", "--offline", "--format", "json").stdout)
+    assert body["citation"] == {"key": "stringer2021cellpose", "text": (
+        "Stringer C, Wang T (2021). Cellpose: a generalist algorithm for cellular segmentation. Nature Methods. "
+        "https://doi.org/10.1038/s41592-020-01018-x")}
+    # The key is the one `cite` gives.
+    assert "@article{stringer2021cellpose," in cli("cite", "catalog:my-method", "--offline").stdout
+
+
+def test_info_of_an_entry_with_no_published_paper_has_no_citation(cli, marked) -> None:
+    body = json.loads(cli("info", "catalog:my-notes", "--offline", "--format", "json").stdout)
+    assert body["citation"] is None
+    assert body["record"]["extra"]["paper"]["none"] == "a lab wiki, never published"
+
+
+def test_cite_of_a_marked_entry_says_the_catalog_records_none(cli, marked) -> None:
+    r = cli("cite", "catalog:my-notes", "--offline")
+    assert r.code == 0, r.stderr
+    assert "@misc{my_notes," in r.stdout and "author" not in r.stdout
+    assert "the catalog records that no paper is published (a lab wiki, never published)" in r.stderr
+    assert "no paper known" not in r.stderr

@@ -33,7 +33,10 @@ FIELD_TYPES: dict[str, str] = {
     "reliability": _STR, "evidence": _STR, "section": _STR, "notes": _STR, "extra": _TABLE, "paper": _TABLE,
 }
 #: The ``paper`` table: the publication to cite for an entry (what ``zoofind cite`` reads).
-PAPER_KEYS = {"doi": _STR, "arxiv": _STR, "title": _STR, "authors": _LIST, "venue": _STR, "year": _INT}
+#: ``evidence``: where the paper was read, when not at the entry's own ``evidence``; ``none``: the
+#: marker that no paper is published (why, and where that was checked), alone or with ``evidence``.
+PAPER_KEYS = {"doi": _STR, "arxiv": _STR, "title": _STR, "authors": _LIST, "venue": _STR, "year": _INT,
+              "evidence": _STR, "none": _STR}
 _DOI = r"10\.\d{4,9}/\S+"
 #: New-style (2105.01234v2) and old-style (hep-ph/0601001) arXiv identifiers.
 _ARXIV = r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?"
@@ -136,8 +139,11 @@ def _paper_problems(paper: Mapping[str, Any]) -> list[str]:
                  if k in PAPER_KEYS and not _type_ok(PAPER_KEYS[k], v)]
     if problems:
         return problems
+    if "none" in paper:
+        cited = sorted(set(paper) - {"none", "evidence"})
+        return [f"'paper.none' says no paper is published: drop {', '.join(cited)}"] if cited else []
     if "doi" not in paper and "arxiv" not in paper:
-        problems.append("'paper' needs a 'doi' or an 'arxiv' id")
+        problems.append("'paper' needs a 'doi' or an 'arxiv' id (or 'none = \"why\"' when none is published)")
     if "doi" in paper and not re.fullmatch(_DOI, paper["doi"]):
         problems.append(f"bad paper.doi {paper['doi']!r} (write the bare DOI, e.g. '10.1038/s41592-020-01018-x')")
     if "arxiv" in paper and not re.fullmatch(_ARXIV, paper["arxiv"]):

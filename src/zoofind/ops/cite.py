@@ -90,8 +90,12 @@ def _report(asked: Sequence[tuple[ParsedId, str | None]], ctx: Context, *, acces
         related: list[Reference] = []
         notes: list[str] = []
         paper = record.extra.get("paper") if record is not None else None
-        if isinstance(paper, Mapping):
+        if isinstance(paper, Mapping) and "none" not in paper:
             refs.append(from_paper(paper, cited_for=label))
+        elif isinstance(paper, Mapping):
+            refs.append(as_itself(pid, rev, record, accessed=accessed, cited_for=label))
+            notes.append(f"{label}: the catalog records that no paper is published ({paper['none']}); "
+                         "cited as itself (its address and revision)")
         elif registry.can(pid.source, "cite"):
             card = registry.ability(pid.source, "cite").cite(pid, rev, ctx)
             rev = rev or card.revision

@@ -8,7 +8,9 @@ from .. import catalog as catalog_mod
 from ..catalog.frameworks import Requirement, check_requirements, install_command, requirements
 from ..core.context import Context
 from ..core.errors import NotFoundError, describe
+from ..models.cite import Reference
 from ..models.records import Record
+from .cite import from_paper
 from .resolve import resolve_id
 
 
@@ -18,6 +20,8 @@ class InfoResult:
     requirements: tuple[Requirement, ...]
     install: str | None  # the pip command for what is missing, None when all is installed
     warnings: tuple[str, ...] = ()
+    #: the reference ``zoofind cite`` gives from the catalog's ``paper`` (no request), when one is published
+    citation: Reference | None = None
 
 
 def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
@@ -65,4 +69,6 @@ def info(raw_id: str, ctx: Context | None = None) -> InfoResult:
     # The first library is the one the model loads with; the others are alternatives
     # (ESM-2 loads with transformers or fair-esm), not extra needs.
     reqs = check_requirements(requirements(record.libraries[:1], record.frameworks, record.packages))
-    return InfoResult(record, reqs, install_command(reqs), warnings)
+    paper = record.extra.get("paper")
+    citation = from_paper(paper, cited_for=record.id) if isinstance(paper, dict) and "none" not in paper else None
+    return InfoResult(record, reqs, install_command(reqs), warnings, citation)

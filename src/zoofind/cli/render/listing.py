@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from ...core.units import human_age, human_bytes, human_count
+from ...ops.citeformats import text_line
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
 
 
@@ -26,9 +27,11 @@ def _human_value(value: Any, depth: int = 0) -> str:
 def render_info(env: Environment, fmt: str, result: Any) -> None:
     r = result.record
     reqs = [{"package": q.package, "installed": q.installed} for q in result.requirements]
+    ref = result.citation
+    citation = {"key": ref.key, "text": text_line(ref)} if ref is not None else None
     if fmt in ("json", "jsonl"):
         body = {"schema_version": SCHEMA_VERSION, "command": "info", "record": r.to_dict(), "requirements": reqs,
-                "install": result.install, "warnings": list(result.warnings)}
+                "install": result.install, "warnings": list(result.warnings), "citation": citation}
         env.write(dumps(body) if fmt == "json" else json_text(body))
         return
     if fmt == "ids":
@@ -50,7 +53,11 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
         ("reliability", r.reliability or ""), ("evidence", r.evidence or ""), ("notes", r.notes or ""),
     ]
     for key, value in sorted(r.extra.items()):
+        if key == "paper" and citation is not None:
+            continue  # said once, as the citation line below
         pairs.append((key.replace("_", " "), _human_value(value)))
+    if citation is not None:
+        pairs.append(("cite as", f"{citation['key']}: {citation['text']}"))
     for q in result.requirements:
         pairs.append((f"needs {q.package}", q.installed or "not installed"))
     pairs.append(("install", result.install or "everything needed is installed"))
