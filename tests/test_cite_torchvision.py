@@ -47,7 +47,7 @@ def test_the_longest_family_prefix_wins(ref: str, ids: tuple[str, ...]) -> None:
 
 
 def test_cite_a_builder_offline_gives_its_architectures_paper(cli) -> None:
-    r = cli("cite", "torchvision:resnet50", "torchvision:resnet101.IMAGENET1K_V2", "--offline")
+    r = cli("cite", "torchvision:resnet152", "torchvision:resnet101.IMAGENET1K_V2", "--offline")
     assert r.code == 0, r.stderr
     entries = parse_string(r.stdout, "bibtex").entries
     assert len(entries) == 1  # two ResNets, one paper
@@ -55,7 +55,7 @@ def test_cite_a_builder_offline_gives_its_architectures_paper(cli) -> None:
     assert key == "2015deep"  # no author: the documentation names none, and none is invented
     assert entry.fields["title"] == "{Deep Residual Learning for Image Recognition}"
     assert entry.fields["eprint"] == "1512.03385" and entry.fields["year"] == "2015"
-    assert "torchvision:resnet50" in entry.fields["note"] and "torchvision:resnet101.IMAGENET1K\\_V2" in entry.fields["note"]
+    assert "torchvision:resnet152" in entry.fields["note"] and "torchvision:resnet101.IMAGENET1K\\_V2" in entry.fields["note"]
     assert not entry.persons
     assert "documentation" in entry.fields["note"]
     assert "no paper known" not in r.stderr
@@ -67,3 +67,12 @@ def test_json_says_the_source_is_the_documentation(cli) -> None:
     body = json.loads(r.stdout)
     assert [ref["source"] for ref in body["references"]] == [FROM_DOCS, FROM_DOCS]
     assert [ref["csl"]["number"] for ref in body["references"]] == ["arXiv:1904.01355", "arXiv:2006.09214"]
+
+
+def test_a_curated_torchvision_entry_and_a_builder_of_one_architecture_give_one_entry(cli) -> None:
+    # resnet50's default weights are curated (the catalog's paper answers); resnet18 is the docs table's.
+    r = cli("cite", "torchvision:resnet50", "torchvision:resnet18", "--offline", "--format", "json")
+    assert r.code == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert len(body["references"]) == 1 and body["references"][0]["source"] == "catalog"
+    assert body["references"][0]["cited_for"] == ["torchvision:resnet50", "torchvision:resnet18"]
