@@ -200,7 +200,7 @@ def test_record_json_keys_are_exactly_the_documented_schema(cli) -> None:
     assert set(body["results"][0]) == RECORD_KEYS | {"score"}
     assert set(body) == {"schema_version", "command", "query", "total", "sources", "results"}
     info = json.loads(cli("info", "tfhub:google/yamnet/1", "--offline", "--json").stdout)
-    assert set(info) == {"schema_version", "command", "record", "requirements", "install", "warnings"}
+    assert set(info) == {"schema_version", "command", "record", "requirements", "install", "warnings", "citation"}
     assert set(info["record"]) == RECORD_KEYS
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert all(f"{key}" in readme for key in RECORD_KEYS)
