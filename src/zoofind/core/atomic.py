@@ -30,6 +30,7 @@ def replacing(path: Path, mode: str = "wb", *, fsync: bool = False, beside: Path
     plain ``open`` would give it (0666 less the umask), not ``mkstemp``'s 0600: in a lab's
     shared cache the others must be able to read it.
     """
+    # lazy: tempfile (~2 ms) is on no offline pull, cite, cache or import start-up until a file is written
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from . import paths
+from .errors import UsageError, ZoofindWarning
 
 if TYPE_CHECKING:  # a Protocol class costs ~1.5 ms to define, on every start-up
 
@@ -48,8 +50,6 @@ def check_timeout(value: float) -> float:
     except (TypeError, ValueError):
         seconds = math.nan
     if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
-        from .errors import UsageError
-
         raise UsageError(
             f"timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:.0f} (a day), not {value!r}",
             hint="e.g. --timeout 10",
@@ -79,10 +79,6 @@ class Context:
         ctx = cls(offline=bool(offline) or paths.offline_in(env), timeout=timeout, refresh=refresh, environ=env)
         problems = paths.problems(env)
         if problems:
-            import warnings
-
-            from .errors import ZoofindWarning
-
             for message in problems:
                 # stacklevel 3: the warning points at whoever called the API function.
                 warnings.warn(message, ZoofindWarning, stacklevel=3)

@@ -167,6 +167,7 @@ def describe(exc: BaseException) -> Described:
                          EXIT_FAILURE)
     if isinstance(exc, BrokenPipeError):
         return Described("output pipe closed", None, EXIT_FAILURE)
+    # lazy: not on search --offline or --help start-up, which describe no error
     from .redaction import redact_text  # an exception's text may carry a URL with credentials
 
     return Described(f"unexpected error: {type(exc).__name__}: {redact_text(_first_line(exc))}",

@@ -17,6 +17,9 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import MissingHomeError, UsageError
 
 Env = Mapping[str, str]
 
@@ -40,6 +43,7 @@ def cache_dir(env: Env) -> Path:
     override = env.get(ENV_CACHE_DIR)
     if override:
         return inside_home(Path(override).expanduser(), env)
+    # lazy: not imported when ZOOFIND_CACHE_DIR names the folder (platformdirs ~9 ms)
     import platformdirs
 
     return inside_home(Path(platformdirs.user_cache_dir("zoofind", appauthor=False)), env)
@@ -63,7 +67,6 @@ def inside_home(folder: Path, env: Env) -> Path:
         folder.absolute().relative_to(home.absolute())
     except ValueError:
         return folder
-    from .errors import MissingHomeError
 
     # The remedy is in the message itself: sources report only the message of what failed them.
     raise MissingHomeError(
@@ -103,6 +106,7 @@ def _max_extract(env: Env) -> tuple[int | None, str | None]:
     raw = (env.get(ENV_MAX_EXTRACT) or "").strip()
     if not raw:
         return None, None
+    # lazy: not on zoofind.search()'s start-up, which extracts nothing
     from .units import parse_bytes
 
     value = parse_bytes(raw)
@@ -161,8 +165,6 @@ def endpoint(env: Env, variable: str | None, default: str) -> str:
     value = (env.get(variable) or "").strip() if variable else ""
     url = (value or default).rstrip("/")
     if value:
-        from urllib.parse import urlsplit
-
         try:
             parts = urlsplit(url)
             ok = parts.scheme in ("http", "https") and bool(parts.hostname)
@@ -170,7 +172,7 @@ def endpoint(env: Env, variable: str | None, default: str) -> str:
         except ValueError:
             ok = False
         if not ok:
-            from .errors import UsageError
+            # lazy: not on search --offline or --help start-up, which meet no bad endpoint
             from .redaction import redact_text
 
             shown = redact_text(value)

@@ -57,6 +57,7 @@ def keyed_url(url: str) -> str:
 
 def fingerprint(secret: str) -> str:
     """Which secret (a token, a credential header), without the secret: for cache keys."""
-    import hashlib  # ~3 ms: only when a credential is in play
+    # lazy: hashlib (~4 ms) only when a credential is in play: not on info, cite or pull --offline start-up
+    import hashlib
 
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
