@@ -31,9 +31,12 @@ A refusal or damage raises ``IntegrityError`` whose message says which (``refuse
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import shutil
 import stat
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -173,10 +176,8 @@ def _check_stream(archive: Path, what: str, budget: _Budget) -> None:
     """Read a compressed stream (gzip, bzip2, xz: those tarfile's "r:*" reads) to its end, counting
     what it expands to and writing nothing: its checksums and length are checked only at the
     end, and a bomb is refused at its bound."""
-    import bz2
+    # lazy: gzip (~2 ms) only for a compressed stream: not on cache ls/verify or bundle import/export start-up
     import gzip
-    import lzma
-    import zlib
 
     with archive.open("rb") as fh:
         head = fh.read(6)
@@ -209,8 +210,8 @@ def _zip_refusal(info: zipfile.ZipInfo) -> str | None:
 
 
 def _extract_zip(archive: Path, into: Path, what: str, budget: _Budget) -> None:
+    # lazy: zipfile (~4 ms) only for a zip: not on cache ls/verify or bundle import/export start-up
     import zipfile
-    import zlib
 
     try:
         with zipfile.ZipFile(archive) as zf:

@@ -15,11 +15,14 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from ..core.errors import SourceError, ZoofindError
+import httpx
+
+from ..core.errors import AccessDeniedError, NotFoundError, SourceError, ZoofindError
+from ..core.redaction import redact_url
+from ..net.errors import from_status, from_transport, refused_redirect
+from ..net.http import USER_AGENT, LazyTLSTransport, SocketTracker
 
 if TYPE_CHECKING:
-    import httpx
-
     from .job import Job
 
 MAX_REDIRECTS = 10
@@ -29,10 +32,6 @@ class Connection:
     """The run's client (at most ``jobs + 2`` connections) and the hosts that answered in it."""
 
     def __init__(self, jobs: int, stall: float) -> None:
-        import httpx
-
-        from ..net.http import USER_AGENT, LazyTLSTransport, SocketTracker
-
         timeout = httpx.Timeout(stall, connect=min(stall, 10.0))
         self.tracker = SocketTracker()
         # The process's one verified TLS context, built only if an https URL (or a redirect
@@ -54,8 +53,6 @@ class Connection:
     @contextlib.contextmanager
     def open(self, job: Job, headers: Mapping[str, str]) -> Iterator[httpx.Response]:
         """GET the job's URL, walking redirects; the hub's headers go to the hub's host only."""
-        from ..net.errors import refused_redirect
-
         url = start = job.url
         origin = urlsplit(job.d.url).netloc
         for _ in range(MAX_REDIRECTS + 1):
@@ -97,8 +94,6 @@ class Connection:
 
     def lost(self, job: Job, exc: httpx.HTTPError) -> SourceError:
         """A transport failure while fetching the job's file, as an error worth continuing from."""
-        from ..net.errors import from_transport
-
         mapped = from_transport(exc, urlsplit(job.url).netloc)
         err = (mapped if isinstance(mapped, SourceError)
                else SourceError(f"{job.d.label}: {type(exc).__name__}: {exc}"))
@@ -112,10 +107,6 @@ class Connection:
 
 def status_error(job: Job, resp: httpx.Response) -> ZoofindError:
     """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""
-    from ..core.errors import AccessDeniedError, NotFoundError
-    from ..core.redaction import redact_url
-    from ..net.errors import from_status
-
     where = redact_url(f"{urlsplit(str(resp.url)).scheme}://{urlsplit(str(resp.url)).netloc}")
     if resp.status_code in (401, 403):
         return AccessDeniedError(f"{job.d.label}: {where} refused the download (HTTP {resp.status_code})",

@@ -8,6 +8,7 @@ unit ends with (``Stopped``, ``Replan``) are here, because both sides raise or c
 
 from __future__ import annotations
 
+import errno
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -121,8 +122,6 @@ class Job:
     def write_failed(self, exc: OSError) -> ZoofindError:
         """A write to the partial failed (full disk, quota, file size limit, read-only, I/O): say
         where, and that nothing is lost."""
-        import errno
-
         why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
                errno.EFBIG: "the file is larger than allowed here",
                errno.EROFS: "the file system is read-only",

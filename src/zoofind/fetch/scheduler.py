@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..core.errors import SourceError
+from .connection import Connection
 from .download import Fetched, ProgressEvent
 from .integrity import IntegrityError, hash_file, verify
 from .job import Job, Range, Stopped
@@ -37,7 +38,6 @@ from .transfer import ONE_STREAM_RATE, RANGED_MIN, SPLIT_AFTER, Splitting, Trans
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .connection import Connection
     from .download import Download, LocalSource, Progress
 
 DEFAULT_JOBS = 8
@@ -77,7 +77,6 @@ class Engine:
         """
         if not downloads:
             return []
-        from .connection import Connection  # httpx and the TLS stack: only when there is something to fetch
 
         self._conn = conn = Connection(self.jobs, self.stall)
         self._transfer = Transfer(conn, self.stop, self.progress, self._more_units, self.split)

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from ..core.errors import SourceError
 from .connection import content_length, content_range_start, content_range_total, cut_short, etag, status_error
 from .download import ProgressEvent
@@ -39,8 +41,6 @@ from .job import SAVE_GAP, Job, Range, Replan, Stopped
 
 if TYPE_CHECKING:
     import threading
-
-    import httpx
 
     from .connection import Connection
     from .download import Progress
@@ -212,8 +212,6 @@ class Transfer:
 
     def _request(self, job: Job, r: Range) -> None:
         """One GET from ``r.pos``, advancing ``r``. Transport failures surface as zoofind errors."""
-        import httpx
-
         # A file that may be split asks for a Range even from byte 0 to its end: the 206 shows
         # the server serves parts (a 200 is taken as the whole file, in one stream).
         ranged = (job.ranged or job.discover or r.pos > 0

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.atomic import try_write_json
+from ..core.errors import MissingHomeError, ZoofindWarning
 from ..core.redaction import keyed_url
 from ..core.units import human_age
 
@@ -57,8 +59,6 @@ def request_key(request: str) -> str:
 
 class AnswerCache:
     def __init__(self, ctx: Context, source: str) -> None:
-        from ..core.errors import MissingHomeError
-
         self.source = source
         try:
             self.folder: Path | None = ctx.cache_dir / "answers" / source
@@ -107,9 +107,6 @@ def _warn_once(message: str) -> None:
     if message in _warned:
         return
     _warned.add(message)
-    import warnings
-
-    from ..core.errors import ZoofindWarning
 
     warnings.warn(message, ZoofindWarning, stacklevel=3)
 

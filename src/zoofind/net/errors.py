@@ -11,7 +11,9 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import time
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -131,8 +133,6 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         pass
-    import time
-    from email.utils import parsedate_to_datetime
 
     try:
         return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
