@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.atomic import TMP_PREFIX
+
 if TYPE_CHECKING:
     from ..fetch.integrity import Expected
 
@@ -158,6 +160,7 @@ def link_file(
     ``on_check(copy, size)`` is told before a copy is hashed (a multi-GB file over NFS takes
     a while: progress can say so). Nothing is written below a shared root.
     """
+    # lazy: fetch.integrity (hashing) only when a shared copy is checked: off pull --offline and cite start-up
     from ..fetch.integrity import IntegrityError, hash_file, verify
 
     notes: list[str] = []
@@ -220,8 +223,6 @@ def link(source: Path, local: Path) -> str:
     moves behind a stable name keeps working. Where the user's cache cannot hold symlinks,
     the file is copied (still no network).
     """
-    from ..core.atomic import TMP_PREFIX
-
     local.parent.mkdir(parents=True, exist_ok=True)
     tmp = local.with_name(f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{local.name}")
     try:

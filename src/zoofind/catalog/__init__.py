@@ -62,6 +62,7 @@ def load(ctx: Context | None = None) -> Catalog:
     folder = Path(extra_dir).expanduser()
     if not folder.is_dir():
         raise CatalogError(f"{ENV_CATALOG_DIR}={extra_dir} is not a folder")
+    # lazy: the user layer only when ZOOFIND_CATALOG_DIR is set: off every start-up on the bundled catalog
     from .user import folder_state, layered
 
     state = folder_state(folder)

@@ -10,6 +10,7 @@ a user catalog is compiled from the same pieces (``user.compile_user``).
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import CatalogError
+from ..core.tomlread import tomllib
 from ..models.records import Record
 from .schema import LAYERS, MAX_EXTRA_DEPTH, META_KEYS, json_safe, validate_entry
 from .store import COMPILED_VERSION
+from .textindex import build_postings, prior
 
 
 def entry_to_compact(entry: Mapping[str, Any], curated: bool) -> dict[str, Any]:
@@ -63,10 +66,6 @@ def record_defaults() -> dict[str, Any]:
 
 
 def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    import codecs
-
-    from ..core.tomlread import tomllib
-
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -188,8 +187,6 @@ def columns(records: Sequence[Mapping[str, Any]], lines: Sequence[str], sources:
     source names a record's one-character code indexes (it may hold more than these records
     use); documents are numbered from ``first``.
     """
-    from .textindex import prior
-
     if len(sources) > 10:
         raise CatalogError(f"the catalog's ids name {len(sources)} sources; its compiled form codes a source in one "
                            "digit (at most 10)")
@@ -221,8 +218,6 @@ def compile_catalog(records: list[Record], metas: Mapping[str, Any] | None = Non
     ``aliases``: ids that name another record (``Catalog.get`` follows them), as the hubs
     declare them (``hubs.catalog.aliases``): the catalog knows no hub's ids.
     """
-    from .textindex import build_postings
-
     compact = [compact_record(r) for r in records]
     lines = record_lines(compact)
     index = build_postings(compact)

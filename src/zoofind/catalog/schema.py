@@ -16,6 +16,7 @@ from typing import Any
 from ..core.errors import UsageError
 from ..hubs.ids import parse_id
 from ..models.records import KINDS
+from .frameworks import FRAMEWORK_KEYS, LIBRARIES
 
 RESOURCE_TYPES = (
     "library", "tutorial", "course", "code", "model_zoo", "model_index", "labelling_tool",
@@ -61,8 +62,6 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 def validate_entry(entry: Mapping[str, Any]) -> list[str]:
     """Problems with one entry, as short sentences (empty when it is valid)."""
-    from .frameworks import FRAMEWORK_KEYS, LIBRARIES
-
     problems: list[str] = []
     for key in entry:
         if key not in FIELD_TYPES:

@@ -8,6 +8,7 @@ not read, so only the ~20 records shown are touched.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,8 +40,6 @@ class RecordStore:
         data = self._entries.get(i)
         if data is None:
             if self._offsets is None:
-                import itertools
-
                 self._offsets = list(itertools.accumulate(self.sizes, initial=self.start))
             data = self._entries[i] = json.loads(self.blob[self._offsets[i]:self._offsets[i + 1]])
         return data
@@ -151,6 +150,7 @@ class Catalog:
 
 def map_file(path: Path) -> Any:
     """A records file, mapped rather than read: only the ~20 records shown are touched."""
+    # lazy: mmap only when a records file is read: off cache path/verify/prune and completion start-up
     import mmap
 
     with path.open("rb") as fh:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..core.errors import UsageError
 from .words import field_tokens, tokenize_query
 
 # Field weights: a word in a model's name or tags says more than one in its description.
@@ -160,8 +161,8 @@ class TextIndex:
         # One edit away: generate the ~75n candidates and look each up (well under 1 ms).
         out = [(term, 0.65) for term in sorted(edits1(word)) if term in self.postings]
         if not out and len(word) > 6:
-            # Two edits: rapidfuzz over the vocabulary. It costs ~15 ms to import, so only
-            # queries with a word this far from every indexed word pay for it.
+            # Two edits: rapidfuzz over the vocabulary.
+            # lazy: rapidfuzz (~15 ms) only for a query word this far from every indexed word (search start-up)
             from rapidfuzz import process
             from rapidfuzz.distance import Levenshtein
 
@@ -183,13 +184,9 @@ class TextIndex:
         """
         words = list(dict.fromkeys(tokenize_query(query)))
         if len(words) > MAX_QUERY_WORDS:
-            from ..core.errors import UsageError
-
             raise UsageError(f"the query has {len(words)} different words; zoofind reads at most {MAX_QUERY_WORDS}",
                              hint="keep the words that say what you look for")
         if not words and query.strip():
-            from ..core.errors import UsageError
-
             raise UsageError(
                 f"nothing to search for in {query.strip()!r}: zoofind searches words of letters or digits "
                 "(common words such as 'the' or 'of' are left out)",

@@ -9,18 +9,27 @@ is paid only after an edit.
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core import paths
+from ..core.atomic import replacing
+from ..core.errors import MissingHomeError
+from ..core.version import __version__
 from ..models.records import Record
 from .compile import columns, compact_record, compile_compact, record_lines
 from .store import RecordStore, map_file
+from .textindex import LayeredIndex, encode_postings, postings_of
+from .words import field_tokens
 
 if TYPE_CHECKING:
     from .store import Catalog
-    from .textindex import LayeredIndex, TextIndex
+    from .textindex import TextIndex
 
 #: The fields search filters read (``ops.find.matches``): a user catalog keeps their
 #: distinct combinations apart, so a filter decodes no record.
@@ -54,8 +63,6 @@ class UserCatalog:
 
     def index(self, base: TextIndex) -> LayeredIndex:
         """The entries' postings, scored as ``base`` scores a record (its idf, its field lengths)."""
-        from .textindex import LayeredIndex
-
         return LayeredIndex(base, self.postings, self.weights, range(self.first, self.first + len(self.docs["ids"])))
 
 
@@ -72,9 +79,6 @@ def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any
     as ``TextIndex.score_fields`` weighs a record: the ranking is the one the entries had
     when every search tokenized them.
     """
-    from .textindex import encode_postings, postings_of
-    from .words import field_tokens
-
     compact, shadowed = [], []
     for c in compile_compact(files):
         doc = catalog.doc_of(c["id"])
@@ -104,11 +108,6 @@ def compile_user(catalog: Catalog, files: Sequence[Path]) -> tuple[dict[str, Any
 def user_cache_file(folder: Path, environ: Mapping[str, str]) -> Path | None:
     """Where the compiled form of ``folder`` is kept (in ``environ``'s cache folder); None when
     there is no cache to use."""
-    import hashlib
-
-    from ..core import paths
-    from ..core.errors import MissingHomeError
-
     try:
         cache = paths.cache_dir(environ)
     except MissingHomeError:
@@ -123,8 +122,6 @@ def read_user_cache(path: Path, want: Mapping[str, Any]) -> UserCatalog | None:
     index line, then the records. A stale key costs reading one line; any damage (a
     truncated or foreign file, a flipped byte) fails a check and is a miss.
     """
-    import zlib
-
     try:
         blob = map_file(path)
         key_end = blob.find(b"\n") + 1
@@ -145,10 +142,6 @@ def read_user_cache(path: Path, want: Mapping[str, Any]) -> UserCatalog | None:
 
 def write_user_cache(path: Path, want: Mapping[str, Any], index_line: bytes, records: bytes) -> None:
     """Write the compiled user catalog atomically; a cache that cannot be written only costs a compile next time."""
-    import zlib
-
-    from ..core.atomic import replacing
-
     crc = zlib.crc32(records, zlib.crc32(index_line))
     key = {**want, "length": len(index_line) + len(records), "crc32": crc}
     try:
@@ -191,10 +184,6 @@ def layered(catalog: Catalog, state: FolderState, environ: Mapping[str, str]) ->
     was merged with and weighed against; a cache that cannot be read or written only costs
     the compile. A search then scores the prebuilt postings and decodes only shown records.
     """
-    import gc
-
-    from ..core.version import __version__
-
     folder, files, stamp = state
     try:
         cached_at = user_cache_file(folder, environ) if stamp is not None else None

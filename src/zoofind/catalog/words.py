@@ -65,6 +65,7 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
+    # lazy: unicodedata only for the first non-ASCII text: off search --offline start-up
     import unicodedata
 
     global _accents_re
