@@ -75,6 +75,7 @@ def references_in(markdown: str) -> tuple[tuple[Reference, ...], tuple[str, ...]
         return (), ()
     # The parser and (in unicode_of) the text backend by their classes: pybtex's by-name lookup scans
     # every installed distribution's entry points on each call (25 ms each in a 200-package venv).
+    # lazy: pybtex (~30 ms) only for a card with BibTeX in it: off cite --offline start-up
     from pybtex.database.input.bibtex import Parser
     from pybtex.exceptions import PybtexError
 
@@ -130,6 +131,7 @@ def unicode_of(latex: str) -> str:
     grouping braces and the names of commands that only style text (``\\emph``) dropped."""
     if not _LATEX_SYNTAX.search(latex):
         return " ".join(latex.split())  # most names and titles: latexcodec costs 0.5 ms a field
+    # lazy: pybtex's text backend only for LaTeX syntax: off cite --offline start-up
     from pybtex.backends.plaintext import Backend
     from pybtex.richtext import Text
 

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 from .. import catalog as catalog_mod
 from ..models.records import ParsedId, Record
+from .base import SourceAnswer, SourceStatus
 from .ids import variant_model
 from .spec import SourceSpec
 
 if TYPE_CHECKING:
     from ..core.context import Context
     from . import Registry, SearchQuery
-    from .base import FileEntry, SourceAnswer, SourceStatus
+    from .base import FileEntry
 
 SPEC = SourceSpec(
     name=catalog_mod.SOURCE,
@@ -36,8 +37,6 @@ class CatalogSource:
     spec = SPEC
 
     def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
-        from .base import SourceAnswer
-
         return SourceAnswer(tuple(catalog_mod.load(ctx).all_records()), origin="bundled")
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
@@ -47,8 +46,6 @@ class CatalogSource:
         return ()
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
-        from .base import SourceStatus
-
         cat = catalog_mod.load(ctx)
         return SourceStatus(
             SPEC.name, SPEC.title, str(catalog_mod.COMPILED_PATH), network=False, reachable=True,

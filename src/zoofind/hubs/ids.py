@@ -11,11 +11,10 @@ import re
 
 from ..core.errors import UsageError
 from ..models.records import ParsedId
+from .registry import registry  # the instance, whatever order the package is loaded in
 
 
 def id_help() -> str:
-    from . import registry
-
     examples = [s.example for s in registry.specs() if s.example]
     return "ids look like " + ", ".join(examples) if examples else "ids look like source:ref"
 
@@ -30,8 +29,6 @@ def split_revision(raw: str) -> tuple[str, str | None]:
 
 def parse_id(text: str) -> ParsedId:
     """Parse and normalise a user-given id or hub URL; raise UsageError if malformed."""
-    from . import registry
-
     raw = text.strip()
     if not raw:
         raise UsageError("empty id", hint=id_help())
@@ -79,8 +76,6 @@ def variant_model(rid: str) -> str | None:
 def _by_rule(rid: str, rule: str) -> str | None:
     """``source:<rule(ref)>`` by the id's source's ``rule`` (a ref -> ref field of its spec); None
     when the source is unknown or declares no such rule."""
-    from . import registry
-
     source, _, ref = rid.partition(":")
     try:
         spec = registry.spec(source)

@@ -78,6 +78,7 @@ def offline_hint(asked: str) -> str:
 
 def differs(m: LockedModel, f: LockedFile, path: Path) -> None:
     """Hash a cached file against the lock; a difference fails the model, naming the file."""
+    # lazy: the hashing code only against a lock: off pull --offline (torchvision) and cite start-up
     from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
 
     expected = Expected(f.size, f.sha256)
@@ -99,7 +100,7 @@ def locked_missing(m: LockedModel, ctx: Context, where: str) -> None:
 
 
 def not_locked(m: LockedModel, what: str) -> IntegrityError:
-    from ..fetch.integrity import IntegrityError
+    from ..fetch.integrity import IntegrityError  # lazy: only against a lock: off pull --offline start-up
 
     return IntegrityError(f"{m.id}: {what}", hint=f"remove it (`zoofind cache rm {m.id}`) and run the pull again")
 
@@ -107,6 +108,7 @@ def not_locked(m: LockedModel, what: str) -> IntegrityError:
 def sha256_of(path: Path, known: str | None, status: str) -> str:
     """A file's sha256 for a lock: the one this run computed from the bytes it received, else
     hashed now (a cached blob's name is only what the hub called it)."""
+    # lazy: the hashing code only for a lock: off pull --offline (torchvision) and cite start-up
     from ..fetch.integrity import Expected, hash_file
 
     return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
@@ -123,7 +125,7 @@ def placed_sha256(f: PlannedFile, outcome: Fetched | None, known: str | None) ->
 def pin_folder(result: PullResult, archive: LockedArchive | None = None) -> LockedModel:
     """A model that is a folder (an extracted module, a Kaggle version): every file in it, hashed
     from disk, and the archive it came from where the hub knows it."""
-    from ..models.lock import LockedFile, LockedModel
+    from ..models.lock import LockedFile, LockedModel  # lazy: only for a lock: off pull --offline start-up
 
     assert result.path is not None
     root = Path(result.path)

@@ -9,15 +9,18 @@ its ``SourceSpec``, and each factory runs the first time its ability is used.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import UsageError
+from ..core.errors import UsageError, describe
 from .abilities import ABILITIES
+from .base import SourceStatus
 
 if TYPE_CHECKING:
     from ..core.context import Context
-    from .base import Source, SourceStatus
+    from .base import Source
     from .spec import SourceSpec
 
 ENTRY_POINT_GROUP = "zoofind.sources"
@@ -110,15 +113,13 @@ def lazy(module: str, name: str) -> Callable[[], Source]:
     so that registering (on every start-up) costs no import of the implementation."""
 
     def make() -> Source:
-        import importlib
-
         return getattr(importlib.import_module(module), name)()
 
     return make
 
 
 def _discover(registry: Registry) -> None:
-    from .discovery import loaders  # only when a hub is first asked for: none is on a --help
+    from .discovery import loaders  # lazy: only when a hub is first asked for: off --help and bundle import
 
     for label, load in loaders(ENTRY_POINT_GROUP):
         try:
@@ -145,12 +146,10 @@ def statuses(ctx: Context, *, probe: bool = True) -> list[SourceStatus]:
     variable (``HF_ENDPOINT=http://user:pw@host``) never reach the output, whichever
     source (a plugin's too) reported them.
     """
+    # lazy: only for `sources`: off search, pull and cache start-up (concurrent.futures ~4 ms)
     from concurrent.futures import ThreadPoolExecutor
-    from dataclasses import replace
 
-    from ..core.errors import describe
-    from ..core.redaction import redact_text, redact_url
-    from .base import SourceStatus
+    from ..core.redaction import redact_text, redact_url  # lazy: as concurrent.futures above
 
     def one(spec: SourceSpec) -> SourceStatus:
         try:

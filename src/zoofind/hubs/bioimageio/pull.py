@@ -68,7 +68,7 @@ def _version(alias: str, artifact: Mapping[str, Any], asked: str | None) -> str:
 
 
 def _download(url: str, target: Path, folder: Path, path: str, expected: Expected, alias: str) -> Download:
-    from ...fetch.download import Download  # only when fetching: pull --offline start-up
+    from ...fetch.download import Download  # lazy: only when fetching: off pull --offline start-up
 
     # A file named by URL is known by the URL's last part (its path is an entry name), kept unique.
     name = f"{url.rsplit('/', 1)[-1].split('?')[0]} ({path[11:19]})" if layout.is_entry(path) else path
@@ -91,7 +91,7 @@ def _fresh(folder: Path) -> dict[str, Any]:
 
 def plan_files(alias: str, version: str, body: bytes, folder: Path, ctx: Context, opts: PullOptions) -> BioimageioPlan:
     """The plan of one version from its description's bytes (already fetched or on disk)."""
-    from . import api
+    from . import api  # lazy: the HTTP stack (httpx ~100 ms): off pull --offline start-up
 
     what = f"bioimageio:{alias}@{version}"
     endpoint = ctx.endpoint(SPEC)
@@ -161,7 +161,7 @@ def description(alias: str, version: str, folder: Path, ctx: Context) -> bytes:
     placed = folder / layout.RDF
     if layout.complete(folder) and placed.is_file():
         return placed.read_bytes()
-    from . import api
+    from . import api  # lazy: the HTTP stack (httpx ~100 ms): off pull --offline start-up
 
     with api.session(ctx) as s:
         return api.get_file(s, ctx.endpoint(SPEC), alias, layout.RDF, version, max_bytes=rdf.MAX_BYTES + 1)
@@ -220,7 +220,7 @@ class BioimageioLock:
     def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         """Cached files hashed against the lock now; missing ones fetched against it, from the model's
         files or, for a file named by URL, from the URL the locked rdf.yaml gives."""
-        from . import api
+        from . import api  # lazy: the HTTP stack (httpx ~100 ms): off pull --offline start-up
 
         pid = parse_id(locked.id)
         version = locked.commit or ""

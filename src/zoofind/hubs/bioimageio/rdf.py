@@ -58,6 +58,7 @@ class _Loader:
     @classmethod
     def get(cls) -> Any:
         if cls.cls is None:
+            # lazy: PyYAML (~15 ms) only for a description read: off search and sources start-up
             import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; its stubs are not a dependency
 
             class NoAliases(yaml.SafeLoader):
@@ -72,7 +73,7 @@ class _Loader:
 
 def load(body: bytes, what: str) -> dict[str, Any]:
     """The description's mapping; ``BadAnswerError`` when it is too big, not YAML or not a mapping."""
-    import yaml
+    import yaml  # lazy: PyYAML (~15 ms) only for a description read: off search and sources start-up
 
     if len(body) > MAX_BYTES:
         raise BadAnswerError(f"{what}: the rdf.yaml is over {MAX_BYTES // 1024 // 1024} MB; refused")

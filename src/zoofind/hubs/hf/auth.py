@@ -33,6 +33,7 @@ def find_token(env: Mapping[str, str]) -> tuple[str | None, str | None]:
         if value:
             return value, name
     if (env.get("HF_OIDC_RESOURCE") or "").strip():
+        # lazy: huggingface_hub (~250 ms) only for an OIDC token: off every hf start-up
         from huggingface_hub import get_token
 
         token = get_token()

@@ -278,7 +278,7 @@ def _collect_store(links: list[str], cache: str) -> None:
     if not links:
         return
     try:
-        from huggingface_hub import DeleteCacheStrategy  # heavy, and only a removal with store links needs it
+        from huggingface_hub import DeleteCacheStrategy  # lazy: ~220 ms, only a removal with store links: off cache ls
 
         strategy = DeleteCacheStrategy(expected_freed_size=0, blobs=frozenset(map(Path, links)), refs=frozenset(),
                                        repos=frozenset(), snapshots=frozenset(), cache_dir=Path(cache))

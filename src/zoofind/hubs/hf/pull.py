@@ -19,6 +19,7 @@ from urllib.parse import quote
 from ...caches import safe_relpath, shared
 from ...core.errors import NotFoundError, OfflineError, ZoofindError
 from ...core.paths import inside_home
+from ...fetch.integrity import Expected
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
@@ -68,9 +69,8 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
             locked_missing(locked, ctx, f"the Hugging Face cache at {repo.cache} ({f.path} of commit {commit[:12]})")
         if auth is None:
             # The fetch engine and the Hub's HTTP stack: loaded only when something is to be fetched
-            # (an offline pull's start-up is a measured figure).
+            # lazy: pull --offline start-up (httpx ~100 ms; an offline pull's start-up is a measured figure)
             from ...fetch.download import Download
-            from ...fetch.integrity import Expected
             from . import api
 
             auth = api.headers(find_token(ctx.environ)[0])
@@ -161,7 +161,8 @@ class HfPull:
 def security_scan(ref: str, ctx: Context, commit: str) -> dict[str, str]:
     """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
     the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
-    from ...net.http import Session  # httpx: not loaded by an offline pull, which asks nothing
+    # lazy: httpx (~100 ms) not loaded by an offline pull, lock or bundle, which ask nothing
+    from ...net.http import Session
     from . import api
 
     hub = ctx.endpoint(SPEC)

@@ -45,6 +45,7 @@ import functools
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,9 +135,10 @@ class RepoCache:
     @contextlib.contextmanager
     def _placing(self) -> Iterator[None]:
         """The repo's lease, waited for: a removal of this repo finishes first (it takes seconds)."""
+        # lazy: filelock (~40 ms) only when a file is placed: off pull --offline (cached) and cache start-up
         from filelock import Timeout
 
-        from ...fetch.locks import lock_for
+        from ...fetch.locks import lock_for  # lazy: as filelock above
 
         lease = lock_for(self.repo_lock())
         try:
@@ -182,8 +184,6 @@ class RepoCache:
                 # No symlinks here: the snapshot holds a copy (huggingface_hub moves a new blob
                 # there instead, then downloads it again for the next path that needs the same
                 # bytes; a copy keeps every path and --dest working, at the cost of the space).
-                import shutil
-
                 with replacing(dst) as out, blob.open("rb") as src:
                     shutil.copyfileobj(src, out, 4 * 1024 * 1024)
             self._linked.setdefault(commit, []).append((path, made))

@@ -41,7 +41,7 @@ class HfSource:
         repairs = Repairs()
 
         def fetch() -> list[dict[str, Any]]:
-            # httpx loads only when the cache cannot answer: a cached search stays as quick as an offline one.
+            # lazy: httpx loads only when the cache cannot answer: a cached search stays as quick as an offline one.
             from ...net.http import Session
             from . import api
 
@@ -66,6 +66,7 @@ class HfSource:
             if ctx.offline:  # said before httpx loads (0.3 s): cite asks this for every model of a lock
                 raise OfflineError(f"offline: the Hugging Face Hub not asked about {repo}",
                                    hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
+            # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
             from ...net.http import Session
             from . import api
 
@@ -80,6 +81,7 @@ class HfSource:
         """For a gated repo, whether this token may download it (never cached): "granted",
         "no-token", "denied", or "unknown" (a mirror that cannot tell: the download decides).
         ``session``: an open one, whose deadline it then shares."""
+        # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
         from ...net.http import Session
         from . import api
 
@@ -107,6 +109,7 @@ class HfSource:
     def fileset(self, pid: ParsedId, ctx: Context, *, revision: str | None = None) -> FileSet:
         """The repo's files at ``revision`` (default: main), never from the answer cache: a
         branch moves, and pull must fetch what the Hub holds now. Gated repos need access."""
+        # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
         from ...net.http import Session
         from . import api
 

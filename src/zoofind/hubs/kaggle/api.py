@@ -44,14 +44,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...net import retry as retry_policy
 from ...net.errors import from_status, where
-from ...net.http import Answer, Session
+from ...net.http import REDIRECT_STATUSES, RETRY_STATUSES, Answer, Session
 from .auth import HINT, Credentials
 
 if TYPE_CHECKING:
-    import httpx
-
     from ...core.context import Context
 
 #: The service as people know it (error messages).
@@ -188,9 +189,6 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
                   page: str, path: str | None = None) -> str:
     """Where one file (``path``) or the whole version (an archive) is to be fetched from: the
     ``Location`` of DownloadModelInstanceVersion's redirect, not followed (the credentials stay here)."""
-    from ...net import retry as retry_policy
-    from ...net.http import REDIRECT_STATUSES, RETRY_STATUSES
-
     request = dict(body, versionNumber=version, **({"path": path} if path else {}))
     url = rpc_url(endpoint, "DownloadModelInstanceVersion")
     for attempt in retry_policy.attempts(s.deadline):
@@ -218,8 +216,6 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
 
 def _storage_link(api: httpx.URL, location: str, what: str) -> str:
     """The redirect's target, refused when it is not http(s) or would leave https for plain http."""
-    import httpx
-
     try:
         link = api.join(location)
     except httpx.InvalidURL:

@@ -54,7 +54,7 @@ def _bearer(token: str, origin: str) -> Credentials:
 
 
 def _basic(user: str, key: str, origin: str) -> Credentials:
-    import base64
+    import base64  # lazy: only for KAGGLE_USERNAME/KEY: off cached-answer search start-up
 
     return Credentials("Basic " + base64.b64encode(f"{user}:{key}".encode()).decode(), origin)
 

@@ -212,7 +212,7 @@ def _license(name: Any) -> str | None:
 
 
 def _tasks(tags: Sequence[str]) -> tuple[str, ...]:
-    from ...catalog.tasks import ALIASES, canonical_task
+    from ...catalog.tasks import ALIASES, canonical_task  # lazy: only for search results: off pull --offline
 
     known = set(ALIASES.values())
     return tuple(dict.fromkeys(t for t in (canonical_task(x) for x in tags if x) if t in known))

@@ -148,7 +148,7 @@ def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[s
     those sizes; an archive of some other version is refused like a damaged one. ``limit``:
     the bytes it may expand to (``ZOOFIND_MAX_EXTRACT``; None: ``archive.bound``'s default).
     """
-    from ...fetch.archive import extract
+    from ...fetch.archive import extract  # lazy: only when an archive is installed: off pull --offline
 
     tmp = _fresh_tmp(folder)
     try:

@@ -196,7 +196,7 @@ def _entries(raw: Sequence[Any], model: str) -> list[FileEntry]:
 
 
 def _download(model: str, url: str, target: Path, size: int | None, name: str, folder: Path) -> Download:
-    from ...fetch.download import Download  # only when fetching: pull --offline start-up
+    from ...fetch.download import Download  # lazy: only when fetching: off pull --offline start-up
 
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
     return Download(url, target, model_cache.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),

@@ -41,7 +41,7 @@ class KaggleSource:
         repairs = Repairs()
 
         def fetch() -> list[dict[str, Any]]:
-            from . import api
+            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
 
             models: list[dict[str, Any]] = []
             found = 0
@@ -74,7 +74,7 @@ class KaggleSource:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
-            from . import api
+            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
 
             with api.session(ctx, creds) as s:
                 return trimmed(api.get_model(s, endpoint, owner, slug, creds))
@@ -113,7 +113,7 @@ class KaggleSource:
 
     def _probe(self, ctx: Context, creds: Credentials | None) -> tuple[bool, str | None]:
         """One ListModels call of one model, not retried: with credentials it also checks them."""
-        from . import api
+        from . import api  # lazy: httpx only for a probe: off sources --offline and search start-up
 
         endpoint = ctx.endpoint(SPEC)
         try:

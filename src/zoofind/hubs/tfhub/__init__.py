@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import lazy
 from ..spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ SPEC = SourceSpec(
 
 
 def register(registry: Registry) -> None:
-    from .. import lazy
-
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "TfhubSource"),

@@ -30,6 +30,7 @@ import contextlib
 import datetime
 import hashlib
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -179,8 +180,6 @@ def archive_size(module_dir: Path) -> int | None:
 
 def scan(root: Path) -> list[tuple[str | None, Path]]:
     """(handle, folder) of each installed module: the handle from its descriptor, None if it has none."""
-    import re
-
     out: list[tuple[str | None, Path]] = []
     try:
         folders = sorted(p for p in root.iterdir() if re.fullmatch(r"[0-9a-f]{40}", p.name) and present(p))

@@ -47,7 +47,7 @@ def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, 
     archive = module_cache.archive_path(module_dir)
     if module_cache.present(module_dir):
         return PlannedFile(f, None, archive, present=True)
-    from ...fetch.download import Download  # only when fetching: pull --offline start-up
+    from ...fetch.download import Download  # lazy: only when fetching: off pull --offline start-up
 
     return PlannedFile(f, None, archive, download=Download(
         f.url, archive, module_cache.lock_path(module_dir), expected, file_label(pid.ref, f.path),

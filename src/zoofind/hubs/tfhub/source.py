@@ -38,6 +38,8 @@ from ...core.errors import BadAnswerError, NotFoundError
 from ...core.redaction import redact_url
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached
+from ...net.errors import from_status
+from ...net.http import Session
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery
 from ..base import FileEntry, SourceAnswer, SourceStatus
@@ -97,9 +99,6 @@ def _is_kaggle_index(url: str) -> bool:
 
 def resolve(ctx: Context, handle: str, page_type: str | None = None) -> dict[str, Any]:
     """Follow ``handle``'s download redirects; JSON-serialisable facts about where it leads."""
-    from ...net.errors import from_status
-    from ...net.http import Session
-
     url = compressed_url(ctx, handle, page_type)
     chain: list[str] = []
     seen = {url}

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ... import catalog
+from .. import lazy
 from ..spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -39,8 +41,7 @@ def normalise(ref: str) -> str:
 
 def active(ctx: Context) -> bool:
     """Only an installed torchvision other than the snapshot's adds anything (a directory scan)."""
-    from ... import catalog
-    from .installed import installed_torchvision
+    from .installed import installed_torchvision  # lazy: only for a search: off pull, cite and bundle start-up
 
     inst = installed_torchvision()
     return inst is not None and inst != catalog.bundled().meta.get("torchvision", {}).get("torchvision_version")
@@ -65,8 +66,6 @@ SPEC = SourceSpec(
 
 
 def register(registry: Registry) -> None:
-    from .. import lazy
-
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "TorchvisionSource"),

@@ -52,7 +52,8 @@ def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx:
         else:
             if locked is not None:
                 locked_missing(locked, ctx, f"torch.hub's checkpoint folder {folder}")
-            from ...fetch.download import Download  # only when fetching: pull --offline start-up
+            # lazy: only when fetching: off pull --offline start-up (the hashing code)
+            from ...fetch.download import Download
             from ...fetch.integrity import Expected
 
             expected = Expected(f.size, f.sha256, None, f.sha256_prefix)
@@ -95,6 +96,7 @@ class TorchvisionPull:
             target = checkpoints(ctx.environ) / f.path
             linked = False
             if not target.is_file():
+                # lazy: the hashing code: off pull --offline start-up
                 from ...fetch.integrity import Expected
 
                 got = shared.link_file(target, Expected(f.size, f.sha256, None, f.sha256_prefix), ctx.environ,
@@ -115,6 +117,7 @@ class TorchvisionPull:
 
 class TorchvisionLock:
     def pin(self, result: PullResult) -> LockedModel:
+        # lazy: only for a lock: off pull --offline start-up
         from ...models.lock import LockedFile, LockedModel
 
         assert result.path is not None

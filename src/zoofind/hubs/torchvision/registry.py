@@ -14,6 +14,7 @@ run and should not load these tables.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .installed import tv_version_string
@@ -200,8 +201,7 @@ def collect(strict: bool = True) -> list[dict[str, Any]]:
     time) keeps what it can: unknown tokens, missing task modules and builders whose
     weights cannot be read are left out instead of failing the whole registry.
     """
-    import importlib
-
+    # lazy: torchvision (seconds) only when collect() runs: a broken install fails inside the caller's try
     import torchvision
     from torchvision import models
 

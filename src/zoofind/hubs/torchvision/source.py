@@ -14,6 +14,7 @@ names a mirror (the file names stay the same, as ``torch.hub`` expects).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import threading
@@ -119,6 +120,7 @@ class TorchvisionSource:
             elif ctx.offline:
                 return None
             else:
+                # lazy: torchvision's tables (and, in collect, torchvision itself) only for another installed version
                 from .registry import collect
 
                 try:
@@ -130,6 +132,7 @@ class TorchvisionSource:
                     ) from exc
                 self._store(ctx, version, entries)
                 origin, age = "live", None
+            # lazy: only for another installed torchvision: off cache, info and pull start-up
             from ...catalog.compile import entry_to_record
 
             records = [entry_to_record(e, curated=False) for e in entries]
@@ -233,8 +236,6 @@ class TorchvisionSource:
 
 
 def _hint(builder: str, ids: list[str]) -> str:
-    import difflib
-
     refs = [i.partition(":")[2] for i in ids]
     builders = sorted({r.split(".")[0] for r in refs})
     if builder in builders:
