@@ -8,6 +8,7 @@ function, merged by id with the catalog's, filtered and sorted (``ranking``).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from .. import catalog as catalog_mod
 from ..catalog.tasks import canonical_task
 from ..catalog.textindex import QueryTerm, TextIndex, prior
+from ..catalog.words import field_tokens
 from ..core.context import Context
-from ..core.errors import UsageError
+from ..core.errors import UsageError, describe
 from ..hubs import SearchQuery, registry
 from ..models.records import KINDS, Record
 from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
@@ -101,6 +103,7 @@ def matches(get: Callable[[str], Any], query: SearchQuery, *, bundled: bool = Fa
         if not any(want in d.lower() for d in get("domains") or ()):
             return False
     if query.framework:
+        # lazy: only for a --framework filter: off search --offline start-up
         from ..catalog.frameworks import canonical as canonical_framework
 
         want = canonical_framework(query.framework)
@@ -184,7 +187,6 @@ def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
     """Which of ``words`` the shown records contain, as the index would read them."""
     if not words:
         return set()
-    from ..catalog.words import field_tokens
 
     seen: set[str] = set()
     for hit in hits:
@@ -250,8 +252,6 @@ class _Pending:
     """Sources being asked: networked ones on daemon threads, local ones when collected."""
 
     def __init__(self, names: list[str], specs: dict[str, SourceSpec], query: SearchQuery, ctx: Context) -> None:
-        import threading
-
         if not ctx.offline:
             for n in names:
                 if specs[n].network:
@@ -288,8 +288,6 @@ class _Pending:
             return None, SourceReport(name, "timeout", message=f"no answer within {self.ctx.timeout:g} s", seconds=secs)
         result, secs = self.answered[name]
         if isinstance(result, BaseException):
-            from ..core.errors import describe
-
             status = "timeout" if getattr(result, "timed_out", False) else "error"
             return None, SourceReport(name, status, message=describe(result).message, seconds=secs)
         status = "skipped" if result.origin == "skipped" else "ok"

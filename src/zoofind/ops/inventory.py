@@ -39,6 +39,7 @@ from typing import Any
 from ..caches.layout import PlainLayout, in_shared
 from ..core.context import Context
 from ..core.errors import AccessDeniedError, NotFoundError, UsageError
+from ..core.units import parse_bytes
 from ..fetch.locks import lock_for, try_acquire
 from ..hubs import registry
 from ..hubs.ids import split_revision
@@ -102,8 +103,6 @@ _AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
 
 def parse_size(text: str) -> int:
     """``50M``, ``1G`` (decimal), ``50MiB``, ``1GiB`` (binary), ``1500`` (bytes) -> bytes."""
-    from ..core.units import parse_bytes
-
     size = parse_bytes(text)
     if size is None:
         raise UsageError(f"{text!r} is not a size", hint="e.g. 500M, 1G (decimal) or 512MiB, 1GiB (binary)")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..core.context import Context
 from ..core.errors import UsageError
+from ..core.version import __version__
 from ..hubs import registry
 from ..hubs.ids import parse_id
 from ..models.lock import Lock, LockedModel
@@ -50,7 +51,6 @@ class LockReport:
 # -- writing a lock ----------------------------------------------------------------------
 def lock(ids: Sequence[str], ctx: Context, opts: PullOptions, progress: Progress = None) -> LockReport:
     """Pull ``ids`` and record exactly what arrived; no lock when any model failed."""
-    from ..core.version import __version__
     if opts.dry_run:
         raise UsageError("lock has no --dry-run: it records the bytes it verified",
                          hint="use `zoofind pull --dry-run` to see what would be fetched")

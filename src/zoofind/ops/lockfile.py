@@ -39,7 +39,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import UsageError
+from ..core.atomic import replacing
+from ..core.errors import BadAnswerError, UsageError
+from ..hubs import registry
+from ..hubs.ids import parse_id
 from ..models.lock import SCHEMA, Lock, LockedArchive, LockedFile, LockedModel
 
 #: The name ``zoofind lock`` writes and ``pull --lock`` reads when none is given.
@@ -74,15 +77,13 @@ def to_data(lock: Lock) -> dict[str, Any]:
 
 
 def dumps(lock: Lock, *, name: str = DEFAULT_NAME) -> str:
-    import tomli_w
+    import tomli_w  # lazy: only when a lock is written: off bundle import start-up
 
     return HEADER.format(name=name) + "\n" + tomli_w.dumps(to_data(lock))
 
 
 def write(lock: Lock, path: Path) -> None:
     """Write atomically: a lock file is never seen half-written."""
-    from ..core.atomic import replacing
-
     with replacing(path, "w") as fh:
         fh.write(dumps(lock, name=path.name))
 
@@ -103,7 +104,7 @@ def read(path: Path) -> Lock:
 
 
 def loads(text: str, *, origin: str = "<lock>") -> Lock:
-    from ..core.tomlread import tomllib
+    from ..core.tomlread import tomllib  # lazy: only when a lock is read: off `lock` start-up
 
     try:
         data = tomllib.loads(text)
@@ -162,10 +163,7 @@ def _lock(data: Mapping[str, Any], origin: str) -> Lock:
 
 
 def _model(entry: Any) -> LockedModel:
-    from ..caches import safe_relpath
-    from ..core.errors import BadAnswerError
-    from ..hubs import registry  # not at the top: a bundle's import path loads no hub until it reads a lock
-    from ..hubs.ids import parse_id
+    from ..caches import safe_relpath  # lazy: only once a lock is read: off a damaged bundle's import
 
     if not isinstance(entry, dict):
         raise _Bad("not a table")

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from .. import catalog as catalog_mod
 from ..catalog.frameworks import Requirement, check_requirements, install_command, requirements
 from ..core.context import Context
-from ..core.errors import NotFoundError, describe
+from ..core.errors import NotFoundError, UsageError, describe
+from ..hubs import registry
 from ..models.cite import Reference
 from ..models.records import Record
 from .cite import from_paper
@@ -30,8 +31,6 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
     A networked source is not asked offline. Returns the record and warnings (a live
     check that failed while the catalog answered).
     """
-    from ..hubs import registry
-
     pid = resolve_id(raw_id, ctx)
     base = catalog_mod.load(ctx).get(str(pid))
     spec = registry.spec(pid.source)
@@ -62,8 +61,6 @@ def lookup(raw_id: str, ctx: Context) -> tuple[Record, tuple[str, ...]]:
 def info(raw_id: str, ctx: Context | None = None) -> InfoResult:
     ctx = ctx or Context.from_env()
     if not ctx.timeout > 0:
-        from ..core.errors import UsageError
-
         raise UsageError("--timeout must be positive")
     record, warnings = lookup(raw_id, ctx)
     # The first library is the one the model loads with; the others are alternatives

@@ -81,7 +81,8 @@ def run_plans(plans: Sequence[ModelPlan | Failed], ctx: Context, opts: PullOptio
     downloads = [d for p in planned for d in p.downloads]
     fetched: dict[int, dict[str, Fetched | BaseException]] = {}
     if downloads and not opts.dry_run:
-        from ..fetch.scheduler import Engine  # the engine and its HTTP stack: only when bytes move
+        # lazy: the engine and its HTTP stack (httpx ~100 ms) only when bytes move: off pull --offline start-up
+        from ..fetch.scheduler import Engine
 
         engine = Engine(jobs=opts.jobs, progress=progress, stall=ctx.timeout, local=_shared_tier(ctx.environ))
         outcomes = iter(engine.run(downloads))
@@ -222,7 +223,7 @@ def _requirements(plan: ModelPlan, ctx: Context) -> _Needs:
     record = catalog_mod.load(ctx).get(plan.id)
     if record is None and registry.ability(plan.source, "pull").describes_uncurated:
         # Not curated: what the hub says (the info answer is cached); never worth failing the pull for.
-        from .lookup import lookup  # the info machinery: only for a model the catalog lacks
+        from .lookup import lookup  # lazy: only for a model the catalog lacks: off pull --offline start-up
 
         try:
             record, _ = lookup(plan.id, ctx)

@@ -34,7 +34,7 @@ def resolve_id(text: str, ctx: Context | None = None) -> ParsedId:
     if not re.fullmatch(r"[^\s:/]+", raw):  # a source's id, a URL, or nothing a name could be
         return parse_id(raw)
 
-    # Only a bare name needs the catalog's search: a full id (every pull of one) skips ~5 ms of imports.
+    # lazy: only a bare name needs the catalog's search: a full id (every pull of one) skips ~5 ms of imports.
     from .find import search
     from .ranking import exact
 
