@@ -43,7 +43,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..core.version import __version__
-from .completion import COMPLETE_VAR
+from .completion import COMPLETE_VAR, answer
 
 HELP = (
     "Find and fetch pretrained models and deep-learning resources for science.\n\n"
@@ -220,8 +220,6 @@ def main() -> NoReturn:
             # Typer parses anything, since Typer's own handler expects `complete_bash` and, with
             # add_completion=False, has no shell registered.
             if os.environ.get(COMPLETE_VAR):
-                from .completion import answer
-
                 code = answer(app)
             else:
                 app()

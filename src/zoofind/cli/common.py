@@ -1,6 +1,9 @@
 """What every command shares: the output options and turning errors into exit codes."""
 
 import contextlib
+import sys
+import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -134,8 +137,6 @@ def epilog(examples: "list[str]", closing: str) -> str:
 def reporting(e: Environment) -> Iterator[None]:
     """Run a command body: errors become a message on stderr and their exit code, and the
     library's warnings (``ZoofindWarning``) become ``zoofind: warning:`` lines."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.showwarning = _warning_printer(e, warnings.showwarning)
         try:
@@ -148,8 +149,6 @@ def reporting(e: Environment) -> Iterator[None]:
             raise typer.Exit(0) from None
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one place that maps errors
             if e.debug and e.stderr is not None:
-                import traceback
-
                 traceback.print_exc(file=e.stderr)
             d = describe(exc)
             e.error(d)
@@ -173,8 +172,7 @@ def _warning_printer(e: Environment, others: Any) -> Any:
 
 def ids_from(args: "list[str]") -> list[str]:
     """The ids a command was given, ``-`` replaced by those on stdin (one a line, first column)."""
-    import sys
-
+    # lazy: ops.pull only for the ids a command reads: off search, info and --help start-up
     from ..ops.pull import read_ids
 
     out: list[str] = []

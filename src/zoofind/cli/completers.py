@@ -24,6 +24,7 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
     """Ids from the bundled catalog (and ZOOFIND_CATALOG_DIR's) starting with ``incomplete``,
     with their names; ``torchvision:<model>`` (its DEFAULT weights) too. Never the network."""
     try:
+        # lazy: the catalog only for an id completion: off --help, --version and other completions
         from .. import catalog
 
         cat = catalog.load()
@@ -36,6 +37,7 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
                 out[alias] = "DEFAULT weights: " + target.partition(":")[2]
     except Exception:  # noqa: BLE001 - a broken catalog must not print into the user's shell
         return []
+    # lazy: core.safetext: off --version start-up
     from ..core.safetext import clean
 
     # Names from a user catalog reach the shell's completion menu: no escape codes there either.
@@ -44,6 +46,7 @@ def complete_id(incomplete: str) -> list[tuple[str, str]]:
 
 def complete_format(incomplete: str) -> list[tuple[str, str]]:
     """The output formats (``--format``)."""
+    # lazy: render.output: off --version start-up
     from .render.output import FORMATS
 
     return [(f, _FORMAT_HELP.get(f, "")) for f in FORMATS if f.startswith(incomplete)]
@@ -51,6 +54,7 @@ def complete_format(incomplete: str) -> list[tuple[str, str]]:
 
 def complete_source(incomplete: str) -> list[tuple[str, str]]:
     """Every registered source, plugins included (``--source``)."""
+    # lazy: the hub registry only for a --source completion: off --help, --version and other completions
     from ..hubs import registry
 
     return [(spec.name, spec.title) for spec in registry.specs() if spec.name.startswith(incomplete)]
@@ -58,6 +62,7 @@ def complete_source(incomplete: str) -> list[tuple[str, str]]:
 
 def complete_sort(incomplete: str) -> list[str]:
     """The sort keys (``--sort``)."""
+    # lazy: ops.find only for a --sort completion: off --help and every other start-up
     from ..ops.find import SORTS
 
     return [key for key in SORTS if key.startswith(incomplete)]

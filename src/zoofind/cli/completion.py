@@ -20,9 +20,11 @@ itself and the catalog are imported when a completion is asked for.
 
 import os
 import sys
+import traceback
 from typing import Annotated, Any
 
 import typer
+from typer.main import get_command
 
 from .completers import SHELLS, complete_shell
 
@@ -78,6 +80,7 @@ def completion(
     ],
 ) -> None:
     """Print the shell completion script for bash, zsh or fish."""
+    # lazy: common: off --version start-up
     from .common import env, reporting
 
     e = env()
@@ -108,7 +111,6 @@ def answer(app: typer.Typer) -> int:
             sys.stderr.write(f"zoofind: unsupported completion request {COMPLETE_VAR}={instruction!r} (shells: "
                              f"{', '.join(SHELLS)})\n")
             return 1
-        from typer.main import get_command
 
         comp = _completer_class(shell)(get_command(app), {}, PROG_NAME, COMPLETE_VAR)
         text = comp.source() if action == "source" else comp.complete() + "\n"
@@ -118,14 +120,13 @@ def answer(app: typer.Typer) -> int:
         return 0
     except Exception:  # noqa: BLE001 - never a traceback in the middle of the user's command line
         if os.environ.get("ZOOFIND_DEBUG"):
-            import traceback
-
             traceback.print_exc()
         return 1
 
 
 def _completer_class(shell: str) -> type:
     """Click's completion class for ``shell`` with our tree walk (and, for bash, word rejoining)."""
+    # lazy: click.shell_completion (~20 ms) only for a completion request: off every command's start-up
     from click.shell_completion import get_completion_class
 
     base = get_completion_class(shell) if shell in SHELLS else None
@@ -266,6 +267,7 @@ class _BashWords:
     _kept = ""
 
     def get_completion_args(self) -> tuple[list[str], str]:
+        # lazy: click.shell_completion (~20 ms) only for a completion request: off every command's start-up
         from click.shell_completion import split_arg_string
 
         words = split_arg_string(os.environ["COMP_WORDS"])

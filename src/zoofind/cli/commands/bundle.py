@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ...core.errors import UsageError
 from ..common import FormatOpt, JsonOpt, QuietOpt, env, epilog, reporting
 
 EXPORT_EPILOG = epilog([
@@ -54,7 +55,7 @@ def export(
     to_stdout = out == "-"
     try:
         with reporting(e):
-            from ...core.errors import UsageError
+            # lazy: ops.bundle (~100 ms) and the renderers: off --help start-up, which imports every command's module
             from ...ops.bundle import export_bundle
             from ..render.bundle import binary_stdout, render_export
             from ..render.pull import progress_bars
@@ -88,7 +89,7 @@ def import_(
     """Place a bundle's files into this machine's framework caches: verified, idempotent, no network."""
     e = env()
     with reporting(e):
-        from ...core.errors import UsageError
+        # lazy: ops.bundle (~100 ms) and the renderers: off --help start-up, which imports every command's module
         from ...ops.bundle import import_bundle
         from ..render.bundle import render_import
         from ..render.pull import progress_bars

@@ -4,6 +4,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ... import cache_path, cached, plan_cache_prune, plan_cache_removal, remove_from_cache, verify_cache
+from ...core.errors import UsageError
+from ...core.units import human_bytes
 from ..common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from, reporting
 from ..completers import complete_id
 
@@ -57,7 +60,7 @@ def ls(
      'linked_size (the table\'s "+... shared"), not in size.')
     e = env()
     with reporting(e):
-        from ... import cached
+        # lazy: ops.inventory and the renderer: off --help start-up, which imports every command's module
         from ...ops.inventory import select
         from ..render.cache import render_cache_ls
 
@@ -80,7 +83,7 @@ def verify(
      "shared tier's.")
     e = env()
     with reporting(e):
-        from ... import verify_cache
+        # lazy: the renderer: off --help start-up, which imports every command's module
         from ..render.cache import render_cache_verify
 
         with e.status("hashing…"):
@@ -110,8 +113,6 @@ def rm(
      "skipped with the pull's host and pid (exit 1).")
     e = env()
     with reporting(e):
-        from ... import plan_cache_removal
-
         _carry_out(e, plan_cache_removal(ids_from(ids)), dry_run=dry_run, yes=yes, from_stdin="-" in ids)
 
 
@@ -138,17 +139,13 @@ def prune(
     """
     e = env()
     with reporting(e):
-        from ... import plan_cache_prune
-
         _carry_out(e, plan_cache_prune(max_size=max_size, unused_for=unused_for), dry_run=dry_run, yes=yes,
                    from_stdin=False)
 
 
 def _carry_out(e: "Environment", plan: "list[Removal]", *, dry_run: bool, yes: bool, from_stdin: bool) -> None:
     """Say what goes, then (asked on a terminal, else only with --yes) remove it; exit 1 if a pull kept any of it."""
-    from ... import remove_from_cache
-    from ...core.errors import UsageError
-    from ...core.units import human_bytes
+    # lazy: the renderer: off --help start-up, which imports every command's module
     from ..render.cache import render_removal_plan, render_removed
 
     total = sum(r.bytes for r in plan)
@@ -180,8 +177,6 @@ def path(
      "own copy before the shared tier's.")
     e = env()
     with reporting(e):
-        from ... import cache_path
-
         e.write(cache_path(model_id) + "\n")
 
 

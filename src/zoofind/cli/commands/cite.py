@@ -5,6 +5,9 @@ from typing import Annotated
 
 import typer
 
+from ... import cite as run_cite
+from ... import methods_paragraph
+from ...core.errors import UsageError
 from ..common import OfflineOpt, TimeoutOpt, env, epilog, ids_from, reporting
 from ..completers import complete_id
 
@@ -21,6 +24,7 @@ EPILOG = epilog([
 
 
 def _check_format(value: str) -> str:
+    # lazy: the renderer: off --help start-up, which imports every command's module
     from ..render.cite import CITE_FORMATS
 
     if value not in CITE_FORMATS:
@@ -58,8 +62,7 @@ def cite(
     """The references to cite for the models a study used: BibTeX, CSL-JSON or text."""
     e = env()
     with reporting(e):
-        from ... import cite as run_cite
-        from ...core.errors import UsageError
+        # lazy: the renderer: off --help start-up, which imports every command's module
         from ..render.cite import render_cite, render_methods
 
         wanted = ids_from(ids or [])
@@ -67,7 +70,6 @@ def cite(
             if lock is None or wanted:
                 raise UsageError("--methods describes the models of a lock file: give --lock FILE and no ids",
                                  hint="zoofind cite --lock study.lock --methods")
-            from ... import methods_paragraph
 
             for_lock = run_cite(lock=lock, offline=offline, timeout=timeout, with_tool=True)
             render_methods(e, methods_paragraph(lock, for_lock, fmt=fmt, offline=offline), for_lock)

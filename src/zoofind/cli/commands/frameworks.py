@@ -15,6 +15,7 @@ def list_frameworks(
     """Frameworks and model libraries: pip packages, installed version, catalog models that need each."""
     e = env()
     with reporting(e):
+        # lazy: the catalog and the renderer: off --help start-up, which imports every command's module
         from ... import catalog
         from ...catalog.frameworks import framework_rows
         from ..render.listing import render_frameworks

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from ... import info as run_info
 from ..common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
 from ..completers import complete_id
 
@@ -30,7 +31,7 @@ def info(
     """Everything known about one model or resource, and what it needs to run here."""
     e = env()
     with reporting(e):
-        from ... import info as run_info
+        # lazy: the renderer: off --help start-up, which imports every command's module
         from ..render.listing import render_info
 
         result = run_info(model_id, offline=offline, timeout=timeout)

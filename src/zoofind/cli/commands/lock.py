@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ... import lock as run_lock
 from ..common import (
     AllFilesOpt,
     ExcludeOpt,
@@ -59,7 +60,7 @@ def lock(
     """Pin models to exact revisions and bytes in a lock file, so a study's models can be fetched again exactly."""
     e = env()
     with reporting(e):
-        from ... import lock as run_lock
+        # lazy: ops.lockfile and the renderer: off --help start-up, which imports every command's module
         from ...ops.lockfile import dumps
         from ..render.pull import progress_bars, render_lock
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ... import pull as run_pull
 from ..common import (
     AllFilesOpt,
     ExcludeOpt,
@@ -75,7 +76,7 @@ def pull(
     """Download models into each framework's own cache: verified, resumable, several at once."""
     e = env()
     with reporting(e):
-        from ... import pull as run_pull
+        # lazy: the renderer: off --help start-up, which imports every command's module
         from ..render.pull import progress_bars, render_pull
 
         wanted = ids_from(ids or [])

@@ -1,11 +1,16 @@
 """`zoofind search`."""
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
+from ... import search as run_search
+from ...core.context import Context
+from ...core.errors import SourceError
 from ..common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
 from ..completers import complete_sort, complete_source
+from ..render.output import render_search
 
 EPILOG = epilog([
     'zoofind search "protein language model"',
@@ -53,9 +58,6 @@ def search(
     """Search the catalog and the live model indexes, best match first."""
     e = env()
     with reporting(e):
-        from ... import search as run_search
-        from ..render.output import render_search
-
         form = e.pick_format(fmt, as_json)
         with e.status(_spinner_text(source, offline) if e.stderr_isatty else ""):
             result = run_search(
@@ -68,10 +70,6 @@ def search(
         # What was asked for is the live answer of these sources, and there is none: no rows
         # (the catalog's entries of them are what --offline shows), an error, exit 1; JSON
         # still says how each source answered.
-        from dataclasses import replace
-
-        from ...core.errors import SourceError
-
         if form == "json":
             render_search(e, form, replace(result, hits=(), total=0))
         failures = "; ".join(f"{r.name}: {r.message}" for r in result.sources if r.status in ("error", "timeout"))
@@ -82,7 +80,7 @@ def search(
 
 def _spinner_text(sources: list[str] | None, offline: bool) -> str:
     """What the spinner says: "searching…", or the source's own word for a slow first run."""
-    from ...core.context import Context
+    # lazy: the hub registry only for a spinner: off search --help and --help start-up
     from ...hubs import registry
 
     ctx = Context.from_env(offline=offline)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from ... import list_sources
 from ..common import FormatOpt, JsonOpt, OfflineOpt, env, epilog, reporting, timeout_option
 
 
@@ -16,11 +17,12 @@ def sources(
     """Each source: its endpoint, whether it answers now, credentials present (yes/no, never the value), cache age."""
     e = env()
     with reporting(e):
-        from ... import list_sources
+        # lazy: the renderer: off --help start-up, which imports every command's module
         from ..render.listing import render_sources
 
         with e.status("probing sources…"):
             rows = list_sources(offline=offline, timeout=timeout)
+        # lazy: the hub registry: off --help start-up, which imports every command's module
         from ...hubs import registry
 
         for where, why in registry.problems:

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ...core.errors import Described, UsageError
 from ...core.units import human_bytes
+from ...ops.bundle.manifest import BUNDLE_VERSION
 from .output import Environment, render_results
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ def _records(env: Environment, fmt: str | None, head: dict[str, Any], models: tu
 
 def render_export(env: Environment, fmt: str | None, report: ExportReport) -> None:
     """``fmt`` None: the bundle went to stdout, so only stderr is written."""
-    from ...ops.bundle.manifest import BUNDLE_VERSION
-
     head = {"command": "export", "bundle": report.bundle, "layout": report.layout, "bundle_version": BUNDLE_VERSION,
             "members": report.members, "bytes": report.bytes, "linked": report.linked, "copied": report.copied}
     _records(env, fmt, head, report.models)
@@ -64,8 +63,6 @@ def render_export(env: Environment, fmt: str | None, report: ExportReport) -> No
 
 
 def render_import(env: Environment, fmt: str, report: ImportReport) -> None:
-    from ...ops.bundle.manifest import BUNDLE_VERSION
-
     head = {"command": "import", "bundle": report.bundle, "layout": report.layout, "bundle_version": BUNDLE_VERSION,
             "exit_code": report.exit_code, "placed_bytes": report.placed_bytes, "present": report.present}
     _records(env, fmt, head, report.models)

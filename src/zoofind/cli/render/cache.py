@@ -9,6 +9,7 @@ from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
 from ...core.units import human_age, human_bytes
+from ...ops.inventory import total
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ def model_json(m: CachedModel) -> dict[str, Any]:
 
 def render_cache_ls(env: Environment, fmt: str, models: Sequence[CachedModel], *, filtered: bool = True) -> None:
     """The cached models (``filtered``: the user narrowed the list, so an empty one means "none of those")."""
-    from ...ops.inventory import total
-
     whole = total(models)
     if fmt == "json":
         env.write(dumps({"schema_version": SCHEMA_VERSION, "command": "cache ls", "total_bytes": whole,

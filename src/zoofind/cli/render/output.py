@@ -19,9 +19,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import asdict
 from typing import IO, Any, Union
 
 from ...core.errors import Described, OutputError, UsageError, ZoofindError
+from ...core.paths import cache_dir
 from ...core.safetext import clean, json_safe
 from ...core.units import human_count
 
@@ -107,6 +109,7 @@ class Environment:
         if not self.stderr_isatty:
             yield
             return
+        # lazy: rich (~35 ms) only for a spinner on a terminal: no start-up in a pipe loads it
         from rich.console import Console
 
         console = Console(file=self.stderr, no_color=not self.colors, stderr=True)
@@ -168,6 +171,7 @@ class Environment:
         """
         if not rows:
             return
+        # lazy: rich (~40 ms) only for a table on a terminal: no start-up in a pipe loads it
         from rich.cells import cell_len
         from rich.console import Console
         from rich.markup import escape
@@ -291,8 +295,6 @@ def render_results(env: Environment, fmt: str | None, head: dict[str, Any], resu
 
 def render_search(env: Environment, fmt: str, result: Any) -> None:
     """A SearchResult: per-source notes on stderr, the records on stdout, then hints."""
-    from dataclasses import asdict
-
     q = result.query
     failed = [rep for rep in result.sources if rep.status in ("error", "timeout")]
     if failed and not result.all_failed:  # all failed: the command's error says it
@@ -339,9 +341,8 @@ def _failed_line(failed: Sequence[Any], reports: Sequence[Any]) -> str:
 def first_time(key: str) -> bool:
     """Whether ``key`` (a piece of advice) is said for the first time by this user's zoofind: a
     marker in zoofind's cache folder remembers it. Where none can be kept, every time is the first."""
+    # lazy: hashlib (~4 ms) only for advice said once: off search --offline and --help start-up
     import hashlib
-
-    from ...core.paths import cache_dir
 
     try:
         marker = cache_dir(os.environ) / "said" / hashlib.sha256(key.encode()).hexdigest()[:24]

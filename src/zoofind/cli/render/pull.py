@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from ...core.errors import Described
 from ...core.safetext import clean
 from ...core.units import human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
@@ -30,6 +31,7 @@ def progress_bars(env: Environment, *, enabled: bool) -> Iterator[Callable[[Prog
     if not (enabled and env.stderr_isatty):
         yield None
         return
+    # lazy: rich (~40 ms) only for progress bars on a terminal: off pull --offline, lock and bundle start-up in a pipe
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
@@ -89,6 +91,7 @@ def render_lock(env: Environment, fmt: str, report: LockReport, written: str | N
     """``zoofind lock``: stdout ``id<TAB>pin`` a model (the commit or the sha256 it is pinned to), or
     records; stderr the pull's notes and which file was written. With ``-o -`` the lock
     itself went to stdout and nothing else does."""
+    # lazy: ops.lockfile only for `lock`: off pull start-up
     from ...ops.lockfile import to_data
 
     lock = report.lock
@@ -127,8 +130,6 @@ def pin(m: LockedModel) -> str:
 
 def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     if not r.ok:
-        from ...core.errors import Described
-
         message = r.error or "failed"
         env.error(Described(message if r.id in message else f"{r.id}: {message}", r.hint, r.exit_code))
         return
