@@ -1,9 +1,11 @@
 """The code habits CI holds the source to (README, "Development"): ruff and mypy clean, as
 configured in pyproject.toml; lines of at most 120 characters; a ``# noqa`` names its rule and
-says why. ruff and mypy are test dependencies (the ``test`` extra), so these never skip."""
+says why; an import inside a function says, in a ``# lazy:`` comment, which start-up it keeps
+light. ruff and mypy are test dependencies (the ``test`` extra), so these never skip."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -64,6 +66,61 @@ def test_no_line_is_longer_than_120_characters() -> None:
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if len(line) > MAX_LINE]
     assert found == []
+
+
+#: ``# lazy: why``: the start-up path an import inside a function is kept off, and what it would cost there.
+LAZY_REASON = re.compile(r"[#]\s*lazy:\s*\S")
+#: The package facade: importing on first use is its design (``__getattr__`` and each API function).
+LAZY_BY_DESIGN = {"__init__.py"}
+#: Edited on another branch while the rule came in (issue #16): hoist or mark their imports there,
+#: then take them out. The test fails on a new offender, and on an entry that no longer offends.
+UNMARKED_TODAY = {"hubs/hf/__init__.py", "hubs/hf/cite.py"}
+
+
+def unmarked_imports(text: str) -> list[int]:
+    """The lines of the imports inside a function or method that carry no ``# lazy:`` reason, on one
+    of their own lines or on the line above the run of imports they belong to."""
+    lines = text.splitlines()
+    nodes = {n.lineno: n for fn in ast.walk(ast.parse(text))
+             if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+             for n in ast.walk(fn) if isinstance(n, ast.Import | ast.ImportFrom)}
+    ends = {n.end_lineno: n for n in nodes.values()}
+
+    def marked(node: ast.stmt) -> bool:
+        own = range(node.lineno - 1, node.end_lineno or node.lineno)
+        if any(LAZY_REASON.search(lines[i]) for i in own):
+            return True
+        above = ends.get(node.lineno - 1)  # the import just above, in the same run
+        if above is not None:
+            return marked(above)
+        return node.lineno >= 2 and bool(LAZY_REASON.search(lines[node.lineno - 2]))
+
+    return sorted(line for line, node in nodes.items() if not marked(node))
+
+
+@pytest.mark.parametrize(("code", "unmarked"), [
+    ("import os\ndef f():\n    return os\n", []),
+    ("def f():\n    import httpx\n", [2]),
+    ("def f():\n    import httpx  # lazy: search --offline start-up (httpx ~80 ms)\n", []),
+    ("def f():\n    # lazy: search --offline start-up\n    import httpx\n    import rich\n", []),
+    ("def f():\n    # lazy: search --offline start-up\n    import httpx\n\n    import rich\n", [5]),
+    ("def f():\n    # lazy:\n    import httpx\n", [3]),
+    ("def f():\n    # httpx is slow\n    import httpx\n", [3]),
+    ("class C:\n    def m(self):\n        from .x import (\n            a,\n        )  # lazy: cli --help start-up\n", []),
+    ("def f():\n    def g():\n        import httpx\n", [3]),
+])
+def test_an_import_in_a_function_needs_a_lazy_reason(code: str, unmarked: list[int]) -> None:
+    assert unmarked_imports(code) == unmarked
+
+
+def test_every_import_inside_a_function_says_which_start_up_it_keeps_light() -> None:
+    # Lazy imports only where start-up needs them (issue #16); everywhere else, at the top of the file.
+    found = {p.relative_to(PACKAGE).as_posix(): unmarked_imports(p.read_text(encoding="utf-8"))
+             for p in checked_files() if p.relative_to(PACKAGE).as_posix() not in LAZY_BY_DESIGN}
+    offenders = {name for name, lines in found.items() if lines}
+    assert {f"{name}:{line}" for name in offenders - UNMARKED_TODAY for line in found[name]} == set(), (
+        "hoist it to the top of the module, or say which start-up it keeps light: # lazy: <path> (<what> ~N ms)")
+    assert UNMARKED_TODAY - offenders == set(), "fixed: take it out of UNMARKED_TODAY"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

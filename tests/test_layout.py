@@ -5,15 +5,25 @@ may import its own floor and those below it, never one above; no module imports 
 private (``_x``) name; modules form no import cycle; none is over 400 lines; and outside its own
 package no module names a built-in hub (the hubs are reached through the registry, which is how a
 plugin hub is reached too).
+
+What the start-ups import, run for real: the modules the imports at the top of a file bring
+along must not grow on the paths people wait for (``search --offline``, ``--help``, completion,
+``pull --offline`` of a cached model, ``info`` and ``cite --offline``).
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 from test_code_habits import PACKAGE, ROOT, checked_files
 from zoofind.core.tomlread import tomllib
@@ -237,3 +247,104 @@ def test_the_hub_words_catch_what_they_should() -> None:
     assert any(isinstance(n, ast.Constant) and n.value == "hf" for n in ast.walk(tree))
     assert re.fullmatch(r"zoofind\.hubs\.\w+", "zoofind.hubs.hf")
     assert "hf" in built_in_hubs() and hub_words("torchvision", "zoofind.hubs.torchvision") == {"torchvision"}
+
+
+# -- what each start-up imports ---------------------------------------------------------------
+
+#: The modules a start-up is watched for: the heavy libraries, and zoofind's floors and modules
+#: that only some commands need (a hub's modules below its package). A name covers what is below it.
+WATCHED = (
+    "httpx", "httpcore", "h11", "rich", "huggingface_hub", "torch", "torchvision", "stamina", "filelock", "pybtex",
+    "yaml", "rapidfuzz", "tomli_w", "click", "importlib.metadata", "hashlib", "ssl", "concurrent.futures",
+    "zoofind.net", "zoofind.fetch", "zoofind.caches", "zoofind.catalog", "zoofind.ops", "zoofind.hubs.*.*",
+    "zoofind.cli.render.pull", "zoofind.cli.render.listing", "zoofind.cli.render.cite",
+)
+SEARCHING = ("zoofind.catalog zoofind.catalog.store zoofind.catalog.tasks zoofind.catalog.textindex "
+             "zoofind.catalog.words zoofind.hubs.torchvision.installed zoofind.ops zoofind.ops.find zoofind.ops.ranking")
+PULLING = ("zoofind.caches zoofind.caches.shared zoofind.catalog zoofind.catalog.frameworks zoofind.catalog.store "
+           "zoofind.cli.render.pull zoofind.fetch zoofind.ops zoofind.ops.pull zoofind.ops.resolve")
+#: Each start-up and the watched modules it loads today (measured; README, "Measured"). A hoisted
+#: import that brings another one here fails the test: keep that import inside its function, with
+#: a ``# lazy:`` comment saying which start-up it keeps light.
+START_UPS: dict[str, tuple[tuple[str, ...], dict[str, str], str]] = {
+    "search --offline": (("search", "protein", "--offline"), {}, SEARCHING),
+    "--help": (("--help",), {}, "rich"),
+    "search --help": (("search", "--help"), {}, "rich"),
+    "completing a command": ((), {"COMP_WORDS": "zoofind se", "COMP_CWORD": "1"}, "click"),
+    "completing an id": ((), {"COMP_WORDS": "zoofind info hf:facebook/esm2", "COMP_CWORD": "2"},
+                         "click zoofind.catalog zoofind.catalog.store"),
+    "pull --offline, a cached checkpoint": (
+        ("pull", "torchvision:squeezenet1_1", "--offline"), {},
+        f"{PULLING} zoofind.fetch.locks zoofind.hubs.torchvision.checkpoints zoofind.hubs.torchvision.installed "
+        "zoofind.hubs.torchvision.pull zoofind.hubs.torchvision.source zoofind.net zoofind.net.probe"),
+    "pull --offline, a cached repo": (
+        ("pull", "hf:zoofind-lab/start-up", "--offline"), {},
+        f"{PULLING} hashlib zoofind.fetch.integrity zoofind.hubs.hf.auth zoofind.hubs.hf.from_shared "
+        "zoofind.hubs.hf.pull zoofind.hubs.hf.repo_cache zoofind.ops.lookup"),
+    "info --offline": (
+        ("info", "--offline", "resnet50"), {},
+        f"{SEARCHING} zoofind.catalog.frameworks zoofind.cli.render.listing zoofind.hubs.torchvision.source "
+        "zoofind.net zoofind.net.probe zoofind.ops.lookup zoofind.ops.resolve"),
+    "cite --offline": (
+        ("cite", "--offline", "hf:facebook/esm2_t6_8M_UR50D"), {},
+        "zoofind.caches zoofind.caches.shared zoofind.catalog zoofind.catalog.frameworks zoofind.catalog.store "
+        "zoofind.cli.render.cite zoofind.hubs.hf.auth zoofind.hubs.hf.cite zoofind.hubs.hf.repo_cache zoofind.net "
+        "zoofind.net.answers zoofind.ops zoofind.ops.cite zoofind.ops.citeformats zoofind.ops.pull zoofind.ops.resolve"),
+}
+#: ``python -m zoofind ARGS`` that writes, as it exits, every module it had imported.
+RECORDING = ("import atexit, os, runpy, sys\n"
+             "def record():\n"
+             "    with open(os.environ['RECORD_MODULES_TO'], 'w') as f:\n"
+             "        f.write('\\n'.join(sorted(sys.modules)))\n"
+             "atexit.register(record)\n"
+             "runpy.run_module('zoofind', run_name='__main__', alter_sys=True)\n")
+
+
+def watched(module: str) -> bool:
+    return any(fnmatch.fnmatchcase(module, w) or module.startswith(w + ".") for w in WATCHED)
+
+
+def allows(allowed: str, module: str) -> bool:
+    """A library allowed is allowed whole; zoofind's modules one by one (``zoofind.catalog`` is not ``.user``)."""
+    return any(module == a or not a.startswith("zoofind.") and module.startswith(a + ".") for a in allowed.split())
+
+
+def imported_by(args: tuple[str, ...], env: dict[str, str], tmp_path: Path) -> set[str]:
+    out = tmp_path / "modules.txt"
+    done = subprocess.run([sys.executable, "-c", RECORDING, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env, "RECORD_MODULES_TO": str(out)})
+    assert done.returncode == 0 and done.stdout, done.stderr
+    return set(out.read_text().split())
+
+
+@pytest.fixture
+def cached_models(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A torch.hub checkpoint placed where torch.hub keeps it, and a repo pulled from the local Hub."""
+    from servers.torch_fixture import checkpoint
+
+    name, data = checkpoint("squeezenet1_1")
+    folder = tmp_path / "torch" / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(data)
+    os.environ["TORCH_HOME"] = str(tmp_path / "torch")  # the hermetic fixture puts it back
+    hub = request.getfixturevalue("hf_hub")
+    hub.add_repo("zoofind-lab/start-up", {"config.json": b"{}\n", "model.safetensors": bytes(4096)})
+    done = subprocess.run([sys.executable, "-m", "zoofind", "pull", "--quiet", "hf:zoofind-lab/start-up"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_watch_sees_what_it_should() -> None:
+    # The check below must be able to fail: a heavy library, a floor and a hub's module are watched,
+    # the command-line layer and a hub's package (registered on every search) are not.
+    assert watched("httpx._client") and watched("zoofind.fetch.scheduler") and watched("zoofind.hubs.hf.api")
+    assert not watched("zoofind.hubs.hf") and not watched("zoofind.cli.app") and not watched("typer")
+    assert allows("rich zoofind.catalog", "rich.table") and not allows("rich zoofind.catalog", "zoofind.catalog.user")
+
+
+@pytest.mark.parametrize("name", START_UPS)
+def test_a_start_up_imports_nothing_more_than_it_did(name: str, cached_models: None, tmp_path: Path) -> None:
+    args, completion, allowed = START_UPS[name]
+    env = {"_ZOOFIND_COMPLETE": "bash_complete", **completion} if completion else {}
+    grown = sorted(m for m in imported_by(args, env, tmp_path) if watched(m) and not allows(allowed, m))
+    assert grown == [], f"{name} now imports these: keep the import that brings them inside its function (# lazy: ...)"
