@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.errors import ZoofindError
+from ..core.units import human_bytes
+from .integrity import IntegrityError
 from .locks import lock_for
 from .partial import Partial
 
@@ -108,9 +110,6 @@ class Job:
         limit = self.d.limit
         if limit is None or end is None or end <= limit:
             return
-        from ..core.units import human_bytes
-        from .integrity import IntegrityError
-
         raise IntegrityError(f"{self.d.label}: larger than the {human_bytes(limit)} ({limit} bytes) allowed; refused, "
                              "nothing was kept",
                              hint=self.d.limit_hint or "the server sends more than this file may have")

@@ -11,7 +11,6 @@ from ..core.errors import NotFoundError, UsageError, describe
 from ..hubs import registry
 from ..models.cite import Reference
 from ..models.records import Record
-from .cite import from_paper
 from .resolve import resolve_id
 
 
@@ -67,5 +66,7 @@ def info(raw_id: str, ctx: Context | None = None) -> InfoResult:
     # (ESM-2 loads with transformers or fair-esm), not extra needs.
     reqs = check_requirements(requirements(record.libraries[:1], record.frameworks, record.packages))
     paper = record.extra.get("paper")
+    from .cite import from_paper  # lazy: pull of a model the catalog lacks asks lookup(), never a citation
+
     citation = from_paper(paper, cited_for=record.id) if isinstance(paper, dict) and "none" not in paper else None
     return InfoResult(record, reqs, install_command(reqs), warnings, citation)

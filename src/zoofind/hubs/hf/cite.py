@@ -93,7 +93,7 @@ def fetched_card(repo: str, revision: str | None, ctx: Context) -> Card:
     def fetch() -> dict[str, Any]:
         if ctx.offline:  # said before httpx loads (0.3 s): a lock's worth of uncached cards offline stays quick
             raise OfflineError(f"offline: {CARD} of {repo} not asked")
-        from ...net.http import Session
+        from ...net.http import Session  # lazy: cite --offline start-up (httpx ~80 ms): only to fetch a card
         from . import api
 
         with Session(ctx, api.SERVICE) as s:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import lazy
 from ..spec import SourceSpec
 from .variants import REF_PATTERN, application, normalise
 
@@ -41,8 +42,6 @@ SPEC = SourceSpec(
 
 
 def register(registry: Registry) -> None:
-    from .. import lazy
-
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "KerasSource"),

@@ -39,7 +39,7 @@ def _source() -> KerasSource:
 
 
 def _expected(w: Weights, size: int | None = None, sha256: str | None = None) -> Expected:
-    from ...fetch.integrity import Expected
+    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
 
     return Expected(size if size is not None else w.file.size, sha256 or w.file.sha256, md5=w.md5)
 
@@ -48,7 +48,7 @@ def _keras_refuses(w: Weights, target: Path) -> str | None:
     """Why Keras would not load the file at ``target`` (it would download it again), else None."""
     if not (w.md5 or w.file.sha256):
         return None
-    from ...fetch.integrity import IntegrityError, hash_file, verify
+    from ...fetch.integrity import IntegrityError, hash_file, verify  # lazy: pull --offline start-up
 
     expected = _expected(w)
     try:
@@ -85,7 +85,7 @@ def _planned(pid: ParsedId, w: Weights, ctx: Context, opts: PullOptions, *,
             target.unlink(missing_ok=True)
     if locked is not None:
         locked_missing(locked, ctx, f"Keras's folder {folder}")
-    from ...fetch.download import Download  # only when fetching: pull --offline start-up
+    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine only when fetching)
 
     expected = _expected(w, pin.size if pin else None, pin.sha256 if pin else None)
     download = Download(w.file.url, target, lock_path(target), expected, file_label(pid.ref, w.file.path, named=True))
@@ -132,7 +132,7 @@ class KerasPull:
 
 class KerasLock:
     def pin(self, result: PullResult) -> LockedModel:
-        from ...models.lock import LockedFile, LockedModel
+        from ...models.lock import LockedFile, LockedModel  # lazy: pull --offline start-up (lock records)
 
         assert result.path is not None
         target = Path(result.path)

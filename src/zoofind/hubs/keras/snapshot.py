@@ -151,6 +151,7 @@ def collect() -> tuple[str, list[dict[str, Any]]]:
     """
     os.environ.setdefault("KERAS_BACKEND", "torch")
     os.environ.setdefault("KERAS_TORCH_DEVICE", "meta")  # build without allocating the weights
+    # lazy: build-time only (scripts/build_keras.py): keras takes seconds to import, never on a command's path
     import keras
     from keras.src.utils import file_utils
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.errors import UsageError
+from .. import lazy
 from ..spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -88,8 +89,6 @@ SPEC = SourceSpec(
 
 
 def register(registry: Registry) -> None:
-    from .. import lazy
-
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "TorchhubSource"),

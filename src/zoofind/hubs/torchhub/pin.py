@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 class TorchhubLock:
     def pin(self, result: PullResult) -> LockedModel:
-        from ...models.lock import LockedArchive, LockedFile, LockedModel
+        from ...models.lock import LockedArchive, LockedFile, LockedModel  # lazy: pull --offline start-up
 
         assert result.path is not None
         folder = Path(result.path)

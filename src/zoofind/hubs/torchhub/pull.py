@@ -27,7 +27,7 @@ from ...core.units import binary_size, parse_bytes
 from ...models.pull import ModelPlan, PlannedFile, PullOptions
 from ...models.records import ParsedId
 from ..base import FileEntry
-from ..pulling import file_label, offline_hint
+from ..pulling import differs, file_label, locked_missing, not_locked, offline_hint
 from . import CODE_FLAG, SPEC, RepoRef, github, hubconf, read_ref, repo_cache
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
                 sha: str | None = None) -> PlannedFile:
     """One checkpoint in torch.hub's folder: there (hashed against the lock when pinned), from the shared
     tier, or downloaded; offline and nowhere: ``OfflineError``."""
-    from ...fetch.integrity import Expected
+    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
 
     if "/" in c.name:
         raise UsageError(f"{r.repo_id}: hubconf.py names a checkpoint file {c.name!r} with a folder in it; refused")
@@ -95,7 +95,7 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
                                + (" nor in the shared tier" if shared.roots(ctx.environ) else ""),
                                hint="on a machine with network run the same pull, or drop --offline")
         return PlannedFile(entry, None, target, present=True, shared=True)
-    from ...fetch.download import Download
+    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine)
 
     return PlannedFile(entry, None, target, download=Download(
         checkpoint_url(c.url, ctx.environ), target, torch_hub.lock_path(target), expected,
@@ -103,8 +103,8 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
 
 
 def _archive(r: RepoRef, folder: Path, ctx: Context, s: Any, commit: str, dry_run: bool) -> PlannedFile:
-    from ...fetch.download import Download
-    from ...fetch.integrity import Expected
+    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine)
+    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
 
     entry = FileEntry(f"{folder.name}.zip", github.zipball_url(ctx, r.owner, r.repo, commit))
     archive = repo_cache.archive_path(folder)
@@ -220,7 +220,6 @@ def _record(r: RepoRef, ref: str, commit: str, conf: hubconf.Hubconf, entry: str
 def plan_from_lock(locked: LockedModel, ctx: Context) -> ModelPlan:
     """A pinned plan (``TorchhubLock.plan_locked``): the folder and checkpoints hashed against the lock, or
     fetched at the locked commit; the checkpoints' URLs come from ``hubconf.py`` at that commit."""
-    from ..pulling import differs, locked_missing, not_locked
 
     ref_text = locked.id.partition(":")[2]
     r = read_ref(ref_text, locked.revision)

@@ -27,6 +27,7 @@ import re
 import shutil
 import time
 import uuid
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,6 @@ def install(archive: Path, folder: Path, record: Mapping[str, Any], *, max_extra
 
 def _check_comment(archive: Path, commit: str, what: str) -> None:
     """GitHub writes the commit's sha as the zipball's comment: an archive of another commit is refused."""
-    import zipfile
 
     try:
         with zipfile.ZipFile(archive) as zf:

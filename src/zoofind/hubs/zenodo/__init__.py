@@ -44,6 +44,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ...core.errors import UsageError
+from .. import lazy
 from ..spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -97,8 +98,6 @@ SPEC = SourceSpec(
 
 
 def register(registry: Registry) -> None:
-    from .. import lazy
-
     registry.register(
         SPEC,
         lazy(f"{__name__}.source", "ZenodoSource"),

@@ -76,8 +76,8 @@ def key_of(pid: ParsedId | str) -> str | None:
 
 def _download(url: str, target: Path, folder: Path, key: str, size: int, *, md5: str | None = None,
               sha256: str | None = None) -> Download:
-    from ...fetch.download import Download  # only when fetching: pull --offline start-up
-    from ...fetch.integrity import Expected
+    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine only when fetching)
+    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
 
     return Download(url, target, layout.lock_path(folder, key), Expected(size, sha256, md5=md5),
                     file_label(folder.name, key, named=True))
@@ -211,7 +211,7 @@ def place_files(plan: ModelPlan, folder: Path, fetched: Mapping[str, Fetched]) -
 
 class ZenodoLock:
     def pin(self, result: PullResult) -> LockedModel:
-        from ...models.lock import LockedFile, LockedModel
+        from ...models.lock import LockedFile, LockedModel  # lazy: pull --offline start-up (lock records)
 
         folder = record_folder(result)
         files = tuple(LockedFile(f.path, layout.where(folder, f.path).stat().st_size,
