@@ -468,8 +468,8 @@ def lock_held(path: Path):
 
 
 def test_rm_and_prune_skip_a_model_a_pull_is_writing_and_break_a_dead_pulls_lock(filled, cli) -> None:
-    from zoofind.hubs.hf.repo_cache import RepoCache
     from zoofind.caches.torch_hub import checkpoints, lock_path
+    from zoofind.hubs.hf.repo_cache import RepoCache
 
     checkpoint = next(checkpoints(os.environ).iterdir())
     with lock_held(lock_path(checkpoint)):

@@ -17,10 +17,10 @@ from servers.bodies import parse_range
 from servers.files_server import FileServer
 from servers.loopback import LoopbackServer, QuietHandler
 from zoofind.core.errors import AccessDeniedError, NotFoundError
-from zoofind.fetch.download import Download, Fetched
-from zoofind.fetch.scheduler import Engine
-from zoofind.fetch.integrity import Expected, IntegrityError
+from zoofind.fetch.integrity import IntegrityError
 from zoofind.fetch.partial import PREFIX
+from zoofind.fetch.scheduler import Engine
+from zoofind.models.transfer import Download, Expected, Fetched
 
 MB = 1024 * 1024
 #: Split a ranged file at its first recorded MiB whatever the rate: what a slow link gets.
@@ -128,7 +128,7 @@ def killed_run(srv: FileServer, d: Download, *, after: int, ranged_min: int = 64
     e = d.expected
     script = f"""
 from pathlib import Path
-from zoofind.fetch.download import Download
+from zoofind.models.transfer import Download
 from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(d.target)!r})
@@ -190,7 +190,7 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, ({MB}, {MB}))
 from pathlib import Path
-from zoofind.fetch.download import Download
+from zoofind.models.transfer import Download
 from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected
 from zoofind.core.errors import describe
@@ -245,7 +245,7 @@ def test_memory_stays_flat_whatever_the_file_size(tmp_path: Path) -> None:
         script = f"""
 import resource
 from pathlib import Path
-from zoofind.fetch.download import Download
+from zoofind.models.transfer import Download
 from zoofind.fetch.scheduler import Engine
 from zoofind.fetch.integrity import Expected
 t = Path({str(tmp_path)!r}) / "out.bin"

@@ -51,7 +51,7 @@ def test_failures_are_results_not_exceptions_and_offline_sends_nothing(mirror) -
 def test_progress_bars_draw_only_on_a_terminal() -> None:
     from zoofind.cli.render.output import Environment
     from zoofind.cli.render.pull import progress_bars
-    from zoofind.fetch.download import ProgressEvent
+    from zoofind.models.transfer import ProgressEvent
 
     for tty in (True, False):
         err = io.StringIO()

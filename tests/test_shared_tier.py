@@ -369,10 +369,11 @@ def test_a_tier_on_a_read_only_mount_serves_users_and_is_never_written(lab: Lab,
 # -- the mapping ---------------------------------------------------------------------------
 def test_candidates_map_each_local_cache_to_the_same_place_in_every_root(tmp_path: Path) -> None:
     from zoofind.caches import shared
+    from zoofind.caches.torch_hub import PLACE as TORCH
+
     # Each hub declares its place where it lays its cache out: importing those modules is all it takes.
     from zoofind.hubs.hf.repo_cache import PLACE as HF
     from zoofind.hubs.tfhub.module_cache import PLACE as TFHUB
-    from zoofind.caches.torch_hub import PLACE as TORCH
 
     assert (HF.inside, TORCH.inside, TFHUB.inside) == (("huggingface", "hub"), ("torch", "hub", "checkpoints"),
                                                        ("tfhub_modules",))
@@ -496,7 +497,8 @@ def test_a_plugin_hub_that_declares_its_place_is_served_by_the_shared_tier(tmp_p
     """tinyhub (tests/plugins) declares ``tinyhub/`` as its place in a cache home and nothing else:
     the admin's pull fills a root, a user's pull links every file from it after checking it, and
     ``cache ls`` lists the root's model in the shared tier and the user's as local with linked bytes."""
-    from test_plugin_pull import FILES as TINY, install
+    from test_plugin_pull import FILES as TINY
+    from test_plugin_pull import install
 
     index = {"models": [{"name": "axolotl", "description": "Axolotl limb regeneration stages",
                          "files": [{"path": p, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}

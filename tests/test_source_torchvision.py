@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from zoofind.core.context import Context
-from zoofind.hubs.base import FileEntry
 from zoofind.hubs.ids import parse_id
 from zoofind.hubs.torchvision.installed import installed_torchvision
 from zoofind.hubs.torchvision.source import TorchvisionSource, hash_prefix
+from zoofind.models.files import FileEntry
 
 FAKE_VERSION = "0.99.0"
 

@@ -15,9 +15,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from zoofind import catalog
-from zoofind.core.errors import UsageError
 from zoofind.catalog.textindex import MAX_QUERY_WORDS, MAX_TYPO_WORD, TextIndex
 from zoofind.catalog.words import STOPWORDS, fold, stem, tokenize, tokenize_query
+from zoofind.core.errors import UsageError
 
 ANY_TEXT = st.text(max_size=60)  # every code point, surrogates and controls included
 WORDS = st.text(alphabet=st.characters(categories=("L", "M", "N", "Zs", "P")), max_size=40)

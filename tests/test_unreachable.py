@@ -126,9 +126,8 @@ def test_a_host_that_answered_then_refuses_mid_pull_is_waited_for(tmp_path) -> N
     import hashlib
     import threading
 
-    from zoofind.fetch.download import Download, Fetched
     from zoofind.fetch.scheduler import Engine
-    from zoofind.fetch.integrity import Expected
+    from zoofind.models.transfer import Download, Expected, Fetched
 
     data = hashlib.shake_256(b"restart").digest(4 * 1024 * 1024)
     target = tmp_path / "f.bin"

@@ -429,8 +429,8 @@ def test_user_entries_score_as_each_search_scored_them_one_by_one(mixed_catalog)
     """The prebuilt postings give every user entry the score ``score_fields`` gives its merged
     record, against the bundled index, times its prior, plus the exact-match bonus."""
     from zoofind import catalog, search
-    from zoofind.ops.ranking import EXACT_BONUS, exact
     from zoofind.catalog.textindex import QueryTerm, TextIndex, prior
+    from zoofind.ops.ranking import EXACT_BONUS, exact
 
     cat = catalog.load()
     index = TextIndex.from_compiled(cat.index_data)

@@ -266,7 +266,8 @@ def test_cite_the_record_itself_with_its_doi_offline_once_pulled(zen, cli) -> No
 
 
 def test_the_engine_checks_an_md5(tmp_path) -> None:
-    from zoofind.fetch.integrity import Expected, Hasher, IntegrityError, verify
+    from zoofind.fetch.integrity import Hasher, IntegrityError, verify
+    from zoofind.models.transfer import Expected
 
     h = Hasher(Expected(md5=md5(b"abc")), 3)
     h.update(b"abc")

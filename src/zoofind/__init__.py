@@ -37,12 +37,12 @@ if TYPE_CHECKING:
         UsageError,
         ZoofindError,
     )
-    from .fetch.download import ProgressEvent
     from .hubs.base import SourceStatus
     from .models.cache import CachedModel, Removal, Removed, Verified
     from .models.cite import CiteReport
     from .models.pull import PullReport
     from .models.records import Record  # noqa: F401 - named for type checkers; __getattr__ loads it at run time
+    from .models.transfer import ProgressEvent
     from .ops.find import SearchResult
     from .ops.lock import LockReport
     from .ops.lookup import InfoResult
@@ -52,7 +52,7 @@ _LAZY = {
     "SearchResult": "ops.find", "SourceReport": "ops.find", "Hit": "ops.ranking", "InfoResult": "ops.lookup",
     "SourceStatus": "hubs.base", "Context": "core.context",
     "PullReport": "models.pull", "PullResult": "models.pull", "PulledFile": "models.pull",
-    "ProgressEvent": "fetch.download", "CachedModel": "models.cache", "Verified": "models.cache",
+    "ProgressEvent": "models.transfer", "CachedModel": "models.cache", "Verified": "models.cache",
     "Removal": "models.cache", "Removed": "models.cache", "Skipped": "models.cache",
     "export_bundle": "ops.bundle", "import_bundle": "ops.bundle", "ExportReport": "models.bundle",
     "ImportReport": "models.bundle",

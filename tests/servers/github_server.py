@@ -192,8 +192,8 @@ class GitHubServer(LoopbackServer, Faults):
                                        "documentation_url": DOCS}, {**rate, "Retry-After": "60"})
         if left == 0:
             return self._json(h, self.limit_status, {
-                "message": f"API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated "
-                           f"requests get a higher rate limit.)", "documentation_url": DOCS}, rate)
+                "message": "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated "
+                           "requests get a higher rate limit.)", "documentation_url": DOCS}, rate)
         parts = path.strip("/").split("/")
         if len(parts) < 3 or parts[0] != "repos" or (parts[1], parts[2]) not in self.repos:
             return self._json(h, 404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"}, rate)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from ..core.atomic import TMP_PREFIX
 
 if TYPE_CHECKING:
-    from ..fetch.integrity import Expected
+    from ..models.transfer import Expected
 
 ENV = "ZOOFIND_SHARED_CACHE"
 

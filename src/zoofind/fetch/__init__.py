@@ -1,8 +1,5 @@
 """The transfer engine ``pull`` stands on: how bytes get from a server to a verified file.
 
-* ``download``: what a caller hands the engine and gets back (``Download``, ``Fetched``,
-  ``ProgressEvent``, the ``LocalSource`` tried before the network): plain data that planning,
-  rendering and the protocol import without loading the engine.
 * ``scheduler``: the engine (``Engine``), one for every hub: a queue of units over ``jobs``
   worker threads, each file's lock and local source, the check and rename at its end,
   progress events, Ctrl-C.
@@ -12,8 +9,12 @@
   host, what a refused answer means); ``job``: one file's state that those share.
 * ``partial``: the partial file and its state (which byte ranges are on disk), kept
   beside the target so the next run continues where this one stopped.
-* ``integrity``: what a file must be (size, SHA-256, git blob SHA-1, torch.hub's hash
-  prefix) and the check that runs before anything becomes visible.
+* ``integrity``: the check that runs before anything becomes visible, against what a file must
+  be (``models.transfer.Expected``: size, SHA-256, git blob SHA-1, MD5, torch.hub's hash prefix).
+
+What a caller hands the engine and gets back (``Download``, ``Fetched``, ``ProgressEvent``, the
+``LocalSource`` tried before the network) is plain data in ``models.transfer``: planning,
+rendering and the protocol use it without loading the engine.
 * ``locks``: one process per target at a time, with locks that work where ``flock``
   does not (NFS, Lustre, GPFS), and that a killed process never holds forever.
 * ``archive``: archives checked whole (members, sizes, links) and unpacked with ``tarfile``'s

@@ -7,10 +7,10 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ZoofindError
+from ..models.transfer import Expected
 
 #: Files are read back for hashing in blocks this big (hashlib releases the GIL on them).
 READ_BLOCK = 4 * 1024 * 1024
@@ -20,28 +20,6 @@ WAKE_BYTES = 4 * READ_BLOCK
 
 class IntegrityError(ZoofindError):
     """A download's bytes are not what the server's metadata promised; they were deleted."""
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What is known of a file before its bytes arrive; every field that is set is checked."""
-
-    size: int | None = None
-    sha256: str | None = None
-    #: git's blob id: sha1(b"blob <size>\\0" + bytes); the Hub's id for files outside LFS.
-    git_sha1: str | None = None
-    #: the first hex digits of the SHA-256 a torchvision checkpoint's name carries.
-    sha256_prefix: str | None = None
-    #: the MD5 a framework's own loader checks (Keras's ``get_file`` hashes of 32 hex digits) or a
-    #: repository publishes as its only checksum (Zenodo's ``md5:<hex>``): checked here too, never
-    #: trusted alone for a lock (the engine's SHA-256 of the same bytes is what a lock records).
-    md5: str | None = None
-
-    @property
-    def identity(self) -> str | None:
-        """What names this exact content, for telling a stale partial from a resumable one."""
-        return (self.sha256 or self.git_sha1 or (f"md5:{self.md5}" if self.md5 else None)
-                or (f"size:{self.size}" if self.size is not None else None))
 
 
 class Hasher:

@@ -20,7 +20,7 @@ from .locks import lock_for
 from .partial import Partial
 
 if TYPE_CHECKING:
-    from .download import Download, Fetched
+    from ..models.transfer import Download, Fetched
     from .integrity import Follower, Hasher
 
 #: Save a partial's state after a fiftieth of the file (within these bounds) and at least every

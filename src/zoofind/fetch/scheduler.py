@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..core.errors import SourceError
+from ..models.transfer import Fetched, ProgressEvent
 from .connection import Connection
-from .download import Fetched, ProgressEvent
 from .integrity import IntegrityError, hash_file, verify
 from .job import Job, Range, Stopped
 from .locks import try_acquire
@@ -38,7 +38,7 @@ from .transfer import ONE_STREAM_RATE, RANGED_MIN, SPLIT_AFTER, Splitting, Trans
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .download import Download, LocalSource, Progress
+    from ..models.transfer import Download, LocalSource, Progress
 
 DEFAULT_JOBS = 8
 DEFAULT_STALL = 30.0

@@ -34,16 +34,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..core.errors import SourceError
+from ..models.transfer import ProgressEvent
 from .connection import content_length, content_range_start, content_range_total, cut_short, etag, status_error
-from .download import ProgressEvent
 from .integrity import Follower, Hasher
 from .job import SAVE_GAP, Job, Range, Replan, Stopped
 
 if TYPE_CHECKING:
     import threading
 
+    from ..models.transfer import Progress
     from .connection import Connection
-    from .download import Progress
 
 #: Files at least this big may be split into byte ranges over several connections.
 RANGED_MIN = 32 * 1024 * 1024

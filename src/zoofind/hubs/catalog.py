@@ -20,8 +20,8 @@ from .spec import SourceSpec
 
 if TYPE_CHECKING:
     from ..core.context import Context
+    from ..models.files import FileEntry
     from . import Registry, SearchQuery
-    from .base import FileEntry
 
 SPEC = SourceSpec(
     name=catalog_mod.SOURCE,

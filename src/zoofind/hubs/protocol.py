@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..core.context import Context
-    from ..fetch.download import Fetched
     from ..models.bundle import Placement
     from ..models.cache import CachedModel, Removal, RemovalLocks, Verified
     from ..models.cite import CardCitation
     from ..models.lock import LockedFile, LockedModel
     from ..models.pull import ModelPlan, PullOptions, PullResult
     from ..models.records import ParsedId
+    from ..models.transfer import Fetched
 
 # == pull: plan, place =============================================================
 class Pulls(Protocol):

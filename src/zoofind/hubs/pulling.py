@@ -19,11 +19,11 @@ from ..core.units import human_bytes
 # a pull of a cached model needs neither (pull --offline start-up).
 if TYPE_CHECKING:
     from ..core.context import Context
-    from ..fetch.download import Fetched
     from ..fetch.integrity import IntegrityError
+    from ..models.files import FileEntry
     from ..models.lock import LockedArchive, LockedFile, LockedModel
     from ..models.pull import PlannedFile, PullOptions, PullResult
-    from .base import FileEntry
+    from ..models.transfer import Fetched
 
 PICKLE_FLAG = "pickle: loading can run code; prefer safetensors"
 
@@ -79,7 +79,8 @@ def offline_hint(asked: str) -> str:
 def differs(m: LockedModel, f: LockedFile, path: Path) -> None:
     """Hash a cached file against the lock; a difference fails the model, naming the file."""
     # lazy: the hashing code only against a lock: off pull --offline (torchvision) and cite start-up
-    from ..fetch.integrity import Expected, IntegrityError, hash_file, verify
+    from ..fetch.integrity import IntegrityError, hash_file, verify
+    from ..models.transfer import Expected
 
     expected = Expected(f.size, f.sha256)
     try:
@@ -109,7 +110,8 @@ def sha256_of(path: Path, known: str | None, status: str) -> str:
     """A file's sha256 for a lock: the one this run computed from the bytes it received, else
     hashed now (a cached blob's name is only what the hub called it)."""
     # lazy: the hashing code only for a lock: off pull --offline (torchvision) and cite start-up
-    from ..fetch.integrity import Expected, hash_file
+    from ..fetch.integrity import hash_file
+    from ..models.transfer import Expected
 
     return known if status == "downloaded" and known else hash_file(path, Expected()).sha256.hexdigest()
 

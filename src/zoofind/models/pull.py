@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from ..core.errors import EXIT_OK, first_failure
 
 if TYPE_CHECKING:
-    from ..fetch.download import Download
-    from ..hubs.base import FileEntry
+    from .files import FileEntry
+    from .transfer import Download
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .pull import Failed, failed, pull, run_plans
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..fetch.download import ProgressEvent
+    from ..models.transfer import ProgressEvent
 
 Progress = Callable[["ProgressEvent"], None] | None
 

@@ -32,8 +32,8 @@ from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullRe
 from .resolve import resolve_id
 
 if TYPE_CHECKING:
-    from ..fetch.download import Checking, Download, Fetched, Found, LocalSource, ProgressEvent
     from ..hubs.protocol import Pulls
+    from ..models.transfer import Checking, Download, Fetched, Found, LocalSource, ProgressEvent
 
 Progress = Callable[["ProgressEvent"], None] | None
 

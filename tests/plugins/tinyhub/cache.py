@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 from zoofind.caches import layout
-from zoofind.fetch.integrity import Expected, hash_file
+from zoofind.fetch.integrity import hash_file
 from zoofind.models.cache import CachedModel, Problem, Removal, Verified
+from zoofind.models.transfer import Expected
 
 from .source import PLACE, home
 

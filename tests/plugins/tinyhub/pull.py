@@ -7,12 +7,11 @@ from pathlib import Path
 
 from zoofind.core.atomic import replacing
 from zoofind.core.errors import NotFoundError, OfflineError
-from zoofind.fetch.download import Download
-from zoofind.fetch.integrity import Expected
-from zoofind.hubs.base import FileEntry
 from zoofind.hubs.pulling import choose, differs, file_label, locked_missing, offline_hint, sha256_of
+from zoofind.models.files import FileEntry
 from zoofind.models.lock import LockedFile, LockedModel
 from zoofind.models.pull import ModelPlan, PlannedFile
+from zoofind.models.transfer import Download, Expected
 
 from . import SPEC
 from .source import fileset, home

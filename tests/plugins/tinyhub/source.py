@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from zoofind.caches.shared import declare
-from zoofind.hubs.base import FileEntry, FileSet, SourceAnswer, SourceStatus
+from zoofind.hubs.base import SourceAnswer, SourceStatus
+from zoofind.models.files import FileEntry, FileSet
 from zoofind.models.records import Record
 from zoofind.net.errors import from_status
 from zoofind.net.http import Session

@@ -19,8 +19,8 @@ from ...core.units import human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
 
 if TYPE_CHECKING:
-    from ...fetch.download import ProgressEvent
     from ...models.pull import PullReport, PullResult
+    from ...models.transfer import ProgressEvent
     from ...ops.lock import LockReport
     from ...ops.lockfile import LockedModel
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from ...caches import layout as common
 from ...core.context import Context
 from ...core.errors import NotFoundError
-from ...fetch.integrity import Expected, hash_file
+from ...fetch.integrity import hash_file
 from ...models.cache import CachedModel, Problem, Removal, Verified
+from ...models.transfer import Expected
 from ..protocol import InShared
 from . import layout
 

@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.atomic import write_json
 from ...core.errors import BadAnswerError, NotFoundError, OfflineError
-from ...fetch.integrity import Expected, IntegrityError
+from ...fetch.integrity import IntegrityError
 from ...fetch.locks import lock_for
+from ...models.files import FileEntry
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
+from ...models.transfer import Expected
 from .. import registry
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import (
     choose,
@@ -44,7 +45,7 @@ from . import SPEC, layout, rdf
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Download, Fetched
+    from ...models.transfer import Download, Fetched
 
 NO_SHA_SKIP = "a URL the description names without a sha256: not fetched (nothing could check it)"
 
@@ -68,7 +69,7 @@ def _version(alias: str, artifact: Mapping[str, Any], asked: str | None) -> str:
 
 
 def _download(url: str, target: Path, folder: Path, path: str, expected: Expected, alias: str) -> Download:
-    from ...fetch.download import Download  # lazy: only when fetching: off pull --offline start-up
+    from ...models.transfer import Download  # lazy: only when fetching: off pull --offline start-up
 
     # A file named by URL is known by the URL's last part (its path is an entry name), kept unique.
     name = f"{url.rsplit('/', 1)[-1].split('?')[0]} ({path[11:19]})" if layout.is_entry(path) else path

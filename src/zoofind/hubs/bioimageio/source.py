@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from ... import catalog as catalog_mod
 from ...core.errors import BadAnswerError, NotFoundError, SourceError
+from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
 from ...net.probe import probe as probe_endpoint
 from .. import Repairs, SearchQuery
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import SPEC, rdf
 
 if TYPE_CHECKING:

@@ -20,9 +20,10 @@ from pathlib import Path
 from ...caches import layout
 from ...core.context import Context
 from ...core.errors import NotFoundError
-from ...fetch.integrity import Expected, hash_file
+from ...fetch.integrity import hash_file
 from ...fetch.partial import PREFIX
 from ...models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
+from ...models.transfer import Expected
 from ..protocol import InShared
 from .repo_cache import PLACE, REPO_LOCK, RepoCache, hub_cache
 from .repo_scan import first_hop, is_store_payload, read_refs, scan, snapshot_entries, store_dir, store_references

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ...caches import shared
 from ...core.errors import OfflineError
-from ...fetch.integrity import Expected
+from ...models.transfer import Expected
 from .repo_cache import PLACE, RepoCache
 
 #: A Hub blob's name: its sha256 (LFS files) or its git blob id (the others).

@@ -19,12 +19,12 @@ from urllib.parse import quote
 from ...caches import safe_relpath, shared
 from ...core.errors import NotFoundError, OfflineError, ZoofindError
 from ...core.paths import inside_home
-from ...fetch.integrity import Expected
+from ...models.files import FileEntry
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
+from ...models.transfer import Expected
 from .. import registry
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
@@ -34,7 +34,7 @@ from .repo_cache import COMMIT_RE, RepoCache, hub_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Fetched
+    from ...models.transfer import Fetched
     from .source import HfSource
 
 
@@ -70,7 +70,7 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
         if auth is None:
             # The fetch engine and the Hub's HTTP stack: loaded only when something is to be fetched
             # lazy: pull --offline start-up (httpx ~100 ms; an offline pull's start-up is a measured figure)
-            from ...fetch.download import Download
+            from ...models.transfer import Download
             from . import api
 
             auth = api.headers(find_token(ctx.environ)[0])

@@ -56,7 +56,7 @@ from ...core.atomic import TMP_PREFIX, replacing
 from ...core.errors import ZoofindError
 
 if TYPE_CHECKING:
-    from ..base import FileEntry
+    from ...models.files import FileEntry
 
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 #: The lease placing (link, write_ref) and removal (cache rm/prune) take, beside the download locks.

@@ -11,11 +11,12 @@ from urllib.parse import quote
 
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError
 from ...core.redaction import redact_url
+from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
 from ...net.probe import probe as probe_endpoint
 from .. import Repairs, SearchQuery
-from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import SPEC
 from .auth import find_token, fingerprint
 from .mapping import list_params, record_from_payload, records_from_payloads, trimmed, wanted

@@ -33,13 +33,13 @@ from ...caches import safe_relpath
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home, max_extract
 from ...core.units import human_bytes
-from ...fetch.integrity import Expected
 from ...fetch.locks import lock_for
+from ...models.files import FileEntry
 from ...models.lock import LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
+from ...models.transfer import Expected
 from .. import json_int
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import check_folder, differs, file_label, pin_folder
 from . import SPEC, api, model_cache
@@ -48,7 +48,7 @@ from .mapping import Handle, framework_enum
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Download, Fetched
+    from ...models.transfer import Download, Fetched
     from .auth import Credentials
 
 #: What the result calls a version Kaggle sends as one archive.
@@ -196,7 +196,7 @@ def _entries(raw: Sequence[Any], model: str) -> list[FileEntry]:
 
 
 def _download(model: str, url: str, target: Path, size: int | None, name: str, folder: Path) -> Download:
-    from ...fetch.download import Download  # lazy: only when fetching: off pull --offline start-up
+    from ...models.transfer import Download  # lazy: only when fetching: off pull --offline start-up
 
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
     return Download(url, target, model_cache.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
 from .. import Repairs, SearchQuery
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import SPEC
 from .auth import HINT, Credentials, credentials
 from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, list_body, model_records, trimmed

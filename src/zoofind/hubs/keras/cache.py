@@ -14,8 +14,9 @@ from pathlib import Path
 from ... import catalog as catalog_mod
 from ...caches import layout
 from ...core.context import Context
-from ...fetch.integrity import Expected, IntegrityError, hash_file, verify
+from ...fetch.integrity import IntegrityError, hash_file, verify
 from ...models.cache import CachedModel, Problem, Removal, Verified
+from ...models.transfer import Expected
 from ..protocol import InShared
 from . import SPEC
 from .home import PLACE, lock_path, models_dir, scan

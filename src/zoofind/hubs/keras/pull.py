@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, cast
 
 from ...caches import shared
 from ...core.errors import OfflineError, UsageError
+from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
 from .. import registry
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import differs, file_label, locked_missing, offline_hint, sha256_of
 from . import SPEC
@@ -27,9 +27,8 @@ from .home import lock_path, models_dir, writable_models_dir
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Fetched
-    from ...fetch.integrity import Expected
     from ...models.lock import LockedModel
+    from ...models.transfer import Expected, Fetched
     from .source import KerasSource, Weights
 
 
@@ -39,7 +38,7 @@ def _source() -> KerasSource:
 
 
 def _expected(w: Weights, size: int | None = None, sha256: str | None = None) -> Expected:
-    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
+    from ...models.transfer import Expected  # lazy: pull --offline start-up (hashing code)
 
     return Expected(size if size is not None else w.file.size, sha256 or w.file.sha256, md5=w.md5)
 
@@ -85,7 +84,7 @@ def _planned(pid: ParsedId, w: Weights, ctx: Context, opts: PullOptions, *,
             target.unlink(missing_ok=True)
     if locked is not None:
         locked_missing(locked, ctx, f"Keras's folder {folder}")
-    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine only when fetching)
+    from ...models.transfer import Download  # lazy: pull --offline start-up (the engine only when fetching)
 
     expected = _expected(w, pin.size if pin else None, pin.sha256 if pin else None)
     download = Download(w.file.url, target, lock_path(target), expected, file_label(pid.ref, w.file.path, named=True))

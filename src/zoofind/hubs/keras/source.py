@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 from ... import catalog as catalog_mod
 from ...core.errors import NotFoundError, UsageError
+from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
 from ...net.probe import probe as probe_endpoint
-from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 from .home import models_dir
 from .variants import application

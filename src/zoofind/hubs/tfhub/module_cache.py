@@ -40,9 +40,10 @@ from pathlib import Path
 from ...caches import shared
 from ...core.atomic import replacing
 from ...fetch.archive import extract
-from ...fetch.integrity import Expected, IntegrityError
+from ...fetch.integrity import IntegrityError
 from ...fetch.locks import LOCK_PREFIX, lock_for
 from ...models.lock import LockedArchive
+from ...models.transfer import Expected
 
 CANONICAL = "https://tfhub.dev"
 ENV = "TFHUB_CACHE_DIR"

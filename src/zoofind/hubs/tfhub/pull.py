@@ -16,19 +16,19 @@ from typing import TYPE_CHECKING
 from ...caches import safe_relpath, shared
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home, max_extract
-from ...fetch.integrity import Expected
+from ...models.files import FileEntry
 from ...models.lock import LockedArchive, LockedModel
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
+from ...models.transfer import Expected
 from .. import registry
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import check_folder, choose, differs, file_label, locked_missing, not_locked, offline_hint, pin_folder
 from . import SPEC, module_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Fetched
+    from ...models.transfer import Fetched
 
 
 def _module_dir(pid: ParsedId, ctx: Context) -> tuple[Path, tuple[str, ...]]:
@@ -47,7 +47,7 @@ def _archive(pid: ParsedId, module_dir: Path, f: FileEntry, expected: Expected, 
     archive = module_cache.archive_path(module_dir)
     if module_cache.present(module_dir):
         return PlannedFile(f, None, archive, present=True)
-    from ...fetch.download import Download  # lazy: only when fetching: off pull --offline start-up
+    from ...models.transfer import Download  # lazy: only when fetching: off pull --offline start-up
 
     return PlannedFile(f, None, archive, download=Download(
         f.url, archive, module_cache.lock_path(module_dir), expected, file_label(pid.ref, f.path),

@@ -36,13 +36,14 @@ from urllib.parse import urljoin, urlsplit
 from ... import catalog as catalog_mod
 from ...core.errors import BadAnswerError, NotFoundError
 from ...core.redaction import redact_url
+from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached
 from ...net.errors import from_status
 from ...net.http import Session
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 
 if TYPE_CHECKING:

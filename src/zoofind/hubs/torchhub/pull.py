@@ -24,16 +24,16 @@ from ...caches import safe_relpath, shared, torch_hub
 from ...core.errors import OfflineError, UsageError
 from ...core.paths import endpoint, inside_home, max_extract
 from ...core.units import binary_size, parse_bytes
+from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions
 from ...models.records import ParsedId
-from ..base import FileEntry
 from ..pulling import differs, file_label, locked_missing, not_locked, offline_hint
 from . import CODE_FLAG, SPEC, RepoRef, github, hubconf, read_ref, repo_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Fetched
     from ...models.lock import LockedModel
+    from ...models.transfer import Fetched
 
 #: The largest repository archive fetched unless ``ZOOFIND_MAX_REPO_ARCHIVE`` says otherwise.
 MAX_ARCHIVE = 1024**3
@@ -77,7 +77,7 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
                 sha: str | None = None) -> PlannedFile:
     """One checkpoint in torch.hub's folder: there (hashed against the lock when pinned), from the shared
     tier, or downloaded; offline and nowhere: ``OfflineError``."""
-    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
+    from ...models.transfer import Expected  # lazy: pull --offline start-up (hashing code)
 
     if "/" in c.name:
         raise UsageError(f"{r.repo_id}: hubconf.py names a checkpoint file {c.name!r} with a folder in it; refused")
@@ -95,7 +95,7 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
                                + (" nor in the shared tier" if shared.roots(ctx.environ) else ""),
                                hint="on a machine with network run the same pull, or drop --offline")
         return PlannedFile(entry, None, target, present=True, shared=True)
-    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine)
+    from ...models.transfer import Download  # lazy: pull --offline start-up (the engine)
 
     return PlannedFile(entry, None, target, download=Download(
         checkpoint_url(c.url, ctx.environ), target, torch_hub.lock_path(target), expected,
@@ -103,8 +103,10 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
 
 
 def _archive(r: RepoRef, folder: Path, ctx: Context, s: Any, commit: str, dry_run: bool) -> PlannedFile:
-    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine)
-    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
+    from ...models.transfer import (
+        Download,  # lazy: pull --offline start-up (the engine)
+        Expected,  # lazy: pull --offline start-up (hashing code)
+    )
 
     entry = FileEntry(f"{folder.name}.zip", github.zipball_url(ctx, r.owner, r.repo, commit))
     archive = repo_cache.archive_path(folder)

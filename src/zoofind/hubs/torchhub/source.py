@@ -13,11 +13,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog as catalog_mod
+from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import CODE_FLAG, SPEC, github, hubconf, read_ref
 
 if TYPE_CHECKING:

@@ -14,8 +14,9 @@ from ... import catalog as catalog_mod
 from ...caches import layout
 from ...caches.torch_hub import PLACE, checkpoints, lock_path, scan
 from ...core.context import Context
-from ...fetch.integrity import Expected, hash_file
+from ...fetch.integrity import hash_file
 from ...models.cache import CachedModel, Problem, Removal, Verified
+from ...models.transfer import Expected
 from ..protocol import InShared
 from .source import hash_prefix
 

@@ -16,10 +16,10 @@ from ...caches import safe_relpath, shared
 from ...caches.torch_hub import checkpoints, lock_path
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home
+from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
 from .. import registry
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import choose, differs, file_label, locked_missing, offline_hint, sha256_of, skipped_note
 from . import SPEC
@@ -28,8 +28,8 @@ from . import SPEC
 # (a pull of a cached checkpoint needs neither: pull --offline start-up).
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Fetched
     from ...models.lock import LockedModel
+    from ...models.transfer import Fetched
     from .source import TorchvisionSource
 
 
@@ -53,8 +53,7 @@ def _planned(pid: ParsedId, chosen: Sequence[tuple[FileEntry, str | None]], ctx:
             if locked is not None:
                 locked_missing(locked, ctx, f"torch.hub's checkpoint folder {folder}")
             # lazy: only when fetching: off pull --offline start-up (the hashing code)
-            from ...fetch.download import Download
-            from ...fetch.integrity import Expected
+            from ...models.transfer import Download, Expected
 
             expected = Expected(f.size, f.sha256, None, f.sha256_prefix)
             out.append(PlannedFile(f, None, target, download=Download(
@@ -97,7 +96,7 @@ class TorchvisionPull:
             linked = False
             if not target.is_file():
                 # lazy: the hashing code: off pull --offline start-up
-                from ...fetch.integrity import Expected
+                from ...models.transfer import Expected
 
                 got = shared.link_file(target, Expected(f.size, f.sha256, None, f.sha256_prefix), ctx.environ,
                                        file_label(pid.ref, f.path))

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 from ... import catalog as catalog_mod
 from ...core.atomic import try_write_json
 from ...core.errors import NotFoundError, SourceError, UsageError
+from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery
-from ..base import FileEntry, FileSet, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import DEFAULT_ENDPOINT, SPEC
 from .installed import installed_torchvision
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ...models.bundle import FileSlot, Placement
+from ...models.files import FileEntry
 from ...models.lock import LockedFile, LockedModel
 from ...models.pull import ModelPlan, PlannedFile
-from ..base import FileEntry
 from ..ids import parse_id
 from . import SPEC, layout
 from .pull import ZenodoLock, key_of, place_files

@@ -20,10 +20,10 @@ from ...caches import safe_relpath
 from ...core.atomic import write_json
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...fetch.locks import lock_for
+from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
 from .. import registry
-from ..base import FileEntry
 from ..ids import parse_id
 from ..pulling import (
     choose,
@@ -39,8 +39,8 @@ from . import SPEC, api, layout, record, record_of
 
 if TYPE_CHECKING:
     from ...core.context import Context
-    from ...fetch.download import Download, Fetched
     from ...models.lock import LockedModel
+    from ...models.transfer import Download, Fetched
     from .source import ZenodoSource
 
 NO_MD5_SKIP = "Zenodo gives no md5 for it: not fetched (nothing could check it)"
@@ -76,8 +76,10 @@ def key_of(pid: ParsedId | str) -> str | None:
 
 def _download(url: str, target: Path, folder: Path, key: str, size: int, *, md5: str | None = None,
               sha256: str | None = None) -> Download:
-    from ...fetch.download import Download  # lazy: pull --offline start-up (the engine only when fetching)
-    from ...fetch.integrity import Expected  # lazy: pull --offline start-up (hashing code)
+    from ...models.transfer import (
+        Download,  # lazy: pull --offline start-up (the engine only when fetching)
+        Expected,  # lazy: pull --offline start-up (hashing code)
+    )
 
     return Download(url, target, layout.lock_path(folder, key), Expected(size, sha256, md5=md5),
                     file_label(folder.name, key, named=True))

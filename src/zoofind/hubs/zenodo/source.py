@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from ... import catalog as catalog_mod
 from ...core.errors import OfflineError, SourceError
+from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
 from ...net.probe import probe as probe_endpoint
 from .. import Repairs, SearchQuery, json_list, json_object
-from ..base import FileEntry, SourceAnswer, SourceStatus
+from ..base import SourceAnswer, SourceStatus
 from . import SPEC, layout, record, record_of
 
 if TYPE_CHECKING:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from ...core.errors import UsageError, ZoofindError
 from ...core.tomlread import tomllib
-from ...fetch.integrity import Expected, Hasher, IntegrityError, verify
+from ...fetch.integrity import Hasher, IntegrityError, verify
 from ...hubs import registry
 from ...hubs.ids import parse_id
 from ...models.lock import Lock, LockedFile
+from ...models.transfer import Expected
 from .. import lockfile
 
 #: The bundle layout's version, written as ``bundle = N`` at the top of the manifest.

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ...core.atomic import TMP_PREFIX
-from ...fetch.download import ProgressEvent
 from ...fetch.integrity import Hasher
+from ...models.transfer import ProgressEvent
 
 #: Bytes moved per read; two such buffers alternate so one is hashed while the other is written.
 BLOCK = 4 * 1024 * 1024

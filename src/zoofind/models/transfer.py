@@ -12,10 +12,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .integrity import Expected  # annotations only: planning a download loads no hashing code
+
+@dataclass(frozen=True)
+class Expected:
+    """What is known of a file before its bytes arrive; every field that is set is checked."""
+
+    size: int | None = None
+    sha256: str | None = None
+    #: git's blob id: sha1(b"blob <size>\\0" + bytes); the Hub's id for files outside LFS.
+    git_sha1: str | None = None
+    #: the first hex digits of the SHA-256 a torchvision checkpoint's name carries.
+    sha256_prefix: str | None = None
+    #: the MD5 a framework's own loader checks (Keras's ``get_file`` hashes of 32 hex digits) or a
+    #: repository publishes as its only checksum (Zenodo's ``md5:<hex>``): checked here too, never
+    #: trusted alone for a lock (the engine's SHA-256 of the same bytes is what a lock records).
+    md5: str | None = None
+
+    @property
+    def identity(self) -> str | None:
+        """What names this exact content, for telling a stale partial from a resumable one."""
+        return (self.sha256 or self.git_sha1 or (f"md5:{self.md5}" if self.md5 else None)
+                or (f"size:{self.size}" if self.size is not None else None))
 
 
 class Found(Protocol):
