@@ -88,7 +88,8 @@ class Transfer:
         """Open the partial and plan the file; its first unit's range (None: the partial already
         holds every byte, and the file only needs checking)."""
         job.partial.load()
-        job.d.target.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (*job.d.folders, job.d.target.parent):
+            folder.mkdir(parents=True, exist_ok=True)
         job.fd = os.open(job.partial.data, os.O_RDWR | os.O_CREAT, 0o644)
         job.pending = 1
         if job.size is None and job.partial.size is None and self.jobs > 1 and not job.partial.have():

@@ -86,6 +86,10 @@ class Download:
     limit: int | None = None
     #: What to do about a file refused for ``limit`` (which setting raises it).
     limit_hint: str | None = None
+    #: Folders made with the target's own before any byte is written: a layout whose readers count
+    #: a model folder without them as corrupt (a Hub repo's ``snapshots/``, for huggingface_hub's
+    #: scan) never shows one, even when a removal took the model away while this download waited.
+    folders: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)

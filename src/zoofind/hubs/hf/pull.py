@@ -75,7 +75,8 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
 
             auth = api.headers(find_token(ctx.environ)[0])
         download = Download(f.url, target, repo.lock(f.etag), Expected(f.size, f.sha256, f.git_sha1),
-                            file_label(repo.repo, f.path, named=True), auth, denied_hint=denied)
+                            file_label(repo.repo, f.path, named=True), auth, denied_hint=denied,
+                            folders=(repo.snapshot(commit).parent,))
         out.append(PlannedFile(f, None, target, download=download, blob=f.etag))
     return tuple(out)
 
