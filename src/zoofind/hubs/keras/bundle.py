@@ -1,37 +1,17 @@
 """Keras's models folder for bundles: a locked file is a weights file by its own name, renamed
-into place under the lock ``pull`` takes."""
+into place under the lock ``pull`` takes (``caches.flat``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from ...models.bundle import FileSlot, Placement
-from ...models.lock import LockedFile, LockedModel
+from ...caches.flat import FlatBundles
 from .home import PLACE, lock_path, models_dir
 
 
-class KerasBundles:
-    def roots(self, environ: Mapping[str, str], *, shared: bool) -> tuple[Path, ...]:
-        own = models_dir(environ)
-        return (own, *PLACE.shared(environ)) if shared else (own,)
+class KerasBundles(FlatBundles):
+    what = "Keras weights file"
+    place = PLACE
+    home = staticmethod(models_dir)
+    lock_of = staticmethod(lock_path)
 
-    def model_path(self, model: LockedModel, root: Path) -> Path:
-        return root / model.files[0].path
-
-    def located(self, model: LockedModel, file: LockedFile, root: Path) -> tuple[Path, ...]:
-        return (root / file.path,)
-
-    def problem(self, model: LockedModel) -> str | None:
-        bad = next((f.path for f in model.files if "/" in f.path or f.path.startswith(".")), None)
-        return f"{model.id}: {bad!r} is not a Keras weights file name" if bad else None
-
-    def placement(self, model: LockedModel, root: Path, environ: Mapping[str, str]) -> Placement:
-        slots = tuple(FileSlot(f, root / f.path, lock_path(root / f.path), (root / f.path,)) for f in model.files)
-        return Placement(model, root, self.model_path(model, root), slots)
-
-    def in_place(self, placement: Placement) -> bool:
-        return True
-
-    def make_visible(self, placement: Placement, placed: frozenset[str]) -> tuple[str, ...]:
-        return ()  # a weights file is visible by its own rename
+    def bad_name(self, path: str) -> bool:
+        return "/" in path or path.startswith(".")

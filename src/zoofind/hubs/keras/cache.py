@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ... import catalog as catalog_mod
 from ...caches import layout
+from ...caches.flat import scan_files
 from ...core.context import Context
 from ...fetch.integrity import IntegrityError, hash_file, verify
 from ...models.cache import CachedModel, Problem, Removal, Verified
@@ -24,21 +25,9 @@ from .home import PLACE, lock_path, models_dir, scan
 
 class KerasCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
-        out = []
         folders = PLACE.tiered(ctx.environ, tier)
         names = _names(ctx) if any(f.is_dir() for f in folders) else {}
-        for folder in folders:
-            for f in scan(folder):
-                try:
-                    st = f.stat()
-                except OSError:
-                    continue
-                linked = tier == "local" and layout.links_elsewhere(str(f), in_shared)
-                rid = names.get(f.name, (f"file:{f}", ""))[0]
-                used = max(st.st_atime, st.st_mtime, layout.placed(f))
-                out.append(CachedModel(rid, SPEC.name, (), 0 if linked else st.st_size, used,
-                                       str(f), str(folder), tier, st.st_size if linked else 0))
-        return out
+        return scan_files(folders, scan, tier, in_shared, SPEC.name, lambda name: names.get(name, ("", ""))[0] or None)
 
     def matches(self, model: CachedModel, rid: str) -> bool:
         """An application's name (``keras:MobileNet``) names each of its cached variants."""

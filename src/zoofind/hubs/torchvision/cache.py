@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ... import catalog as catalog_mod
 from ...caches import layout
+from ...caches.flat import scan_files
 from ...caches.torch_hub import PLACE, checkpoints, lock_path, scan
 from ...core.context import Context
 from ...fetch.integrity import hash_file
@@ -23,21 +24,9 @@ from .source import hash_prefix
 
 class TorchvisionCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
-        out = []
         folders = PLACE.tiered(ctx.environ, tier)
         names = _names(ctx) if any(f.is_dir() for f in folders) else {}
-        for folder in folders:
-            for f in scan(folder):
-                try:
-                    st = f.stat()
-                except OSError:
-                    continue
-                linked = tier == "local" and layout.links_elsewhere(str(f), in_shared)
-                rid = names.get(f.name) or f"file:{f}"
-                used = max(st.st_atime, st.st_mtime, layout.placed(f))
-                out.append(CachedModel(rid, "torchvision", (), 0 if linked else st.st_size, used,
-                                       str(f), str(folder), tier, st.st_size if linked else 0))
-        return out
+        return scan_files(folders, scan, tier, in_shared, "torchvision", names.get)
 
     def matches(self, model: CachedModel, rid: str) -> bool:
         """A builder's name (``torchvision:resnet50``) names each of its cached weights."""
