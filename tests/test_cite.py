@@ -12,6 +12,7 @@ import pytest
 from pybtex.database import parse_string
 
 from zoofind.models.cite import FROM_CATALOG, FROM_NOTHING, Author
+from zoofind.models.records import Record
 from zoofind.ops.cite import author_of, from_paper, key_for
 from zoofind.ops.citeformats import bibtex_entry, escape
 
@@ -267,3 +268,50 @@ def test_offline_a_hubs_card_is_not_asked_and_the_note_says_so(cli, tinyhub_card
     assert list(parsed(r.stdout).entries) == ["axolotl"]
     assert "not read offline" in r.stderr and "no paper known" in r.stderr
     assert srv.requests == []
+
+
+# -- what the note says about a catalog paper, and the entry type its venue gives --------------------
+
+NATURE = {"doi": "10.1038/s41592-020-01018-x", "title": "Cellpose", "authors": ["Carsen Stringer"], "venue": "Nature Methods",
+          "year": 2021}
+
+
+def note_of(ref) -> str:
+    return " ".join(parsed(bibtex_entry(ref)).entries[ref.key].fields["note"].split())
+
+
+def test_the_note_says_where_a_papers_own_evidence_read_it() -> None:
+    ref = from_paper({**NATURE, "evidence": "references citing it by DOI; not read on the authors' page"}, cited_for="x")
+    assert note_of(ref).endswith("Source: the zoofind catalog, read in references citing it by DOI; not read on the "
+                                 "authors' page")
+
+
+@pytest.mark.parametrize(("label", "said"), [
+    ("verified_primary", "checked on the owner's page (https://github.com/MouseLand/cellpose)"),
+    ("verified_usage", "seen in others' use of the model, not on the owner's page (https://github.com/MouseLand/cellpose)"),
+    ("secondary_notes", "from secondary notes, not checked on the owner's page (https://github.com/MouseLand/cellpose)"),
+])
+def test_without_its_own_evidence_the_note_says_what_the_entrys_label_means(label: str, said: str) -> None:
+    record = Record(id="catalog:cellpose", source="catalog", name="Cellpose", kind="model", reliability=label,
+                    evidence="https://github.com/MouseLand/cellpose")
+    ref = from_paper(NATURE, cited_for="catalog:cellpose", record=record)
+    assert note_of(ref) == f"Cited for catalog:cellpose. Source: the zoofind catalog, {said}"
+    assert "authors' page" not in note_of(ref)
+
+
+def test_a_paper_with_no_evidence_and_no_entry_claims_no_check() -> None:
+    assert note_of(from_paper(NATURE, cited_for="x")) == "Cited for x. Source: the zoofind catalog"
+
+
+@pytest.mark.parametrize(("venue", "kind", "field"), [
+    ("Nature Methods", "article", "journal"),
+    ("EMNLP 2022", "inproceedings", "booktitle"),
+    ("ASPLOS '24: 29th ACM International Conference on Architectural Support", "inproceedings", "booktitle"),
+    ("Proceedings of the IEEE/CVF Conference on Computer Vision", "inproceedings", "booktitle"),
+    ("Zenodo", "misc", "howpublished"),
+    ("bioRxiv", "misc", "howpublished"),
+])
+def test_the_venue_gives_the_entry_type(venue: str, kind: str, field: str) -> None:
+    ref = from_paper({**NATURE, "venue": venue}, cited_for="x")
+    entry = parsed(bibtex_entry(ref)).entries[ref.key]
+    assert (ref.kind, entry.type, entry.fields[field]) == (kind, kind, venue)

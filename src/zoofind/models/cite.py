@@ -49,6 +49,9 @@ class Reference:
     #: further BibTeX fields as a card wrote them (``volume``, ``pages``, ``booktitle``, ...), each
     #: value's LaTeX kept, its braces balanced (checked when the card was read)
     fields: tuple[tuple[str, str], ...] = ()
+    #: how far the facts were checked and where they were read, as the source records it (a catalog
+    #: paper's ``evidence``, else what its entry's reliability label means); said in the BibTeX note
+    evidence: str | None = None
 
     @property
     def identity(self) -> str:

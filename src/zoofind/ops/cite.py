@@ -91,7 +91,7 @@ def _report(asked: Sequence[tuple[ParsedId, str | None]], ctx: Context, *, acces
         notes: list[str] = []
         paper = record.extra.get("paper") if record is not None else None
         if isinstance(paper, Mapping) and "none" not in paper:
-            refs.append(from_paper(paper, cited_for=label))
+            refs.append(from_paper(paper, cited_for=label, record=record))
         elif isinstance(paper, Mapping):
             refs.append(as_itself(pid, rev, record, accessed=accessed, cited_for=label))
             notes.append(f"{label}: the catalog records that no paper is published ({paper['none']}); "
@@ -140,19 +140,48 @@ def _deduplicated(found: Sequence[Found]) -> CiteReport:
     return CiteReport(citations, tuple(keyed[i] for i in works), tuple(keyed[i] for i in linked))
 
 
-def from_paper(paper: Mapping[str, Any], *, cited_for: str) -> Reference:
-    """A catalog entry's ``paper`` table (validated when the catalog was built) as a reference."""
+#: What an entry's reliability label says about how its facts were checked (``catalog/README.md``),
+#: for a paper that records no ``evidence`` of its own.
+CHECKED = {"verified_primary": "checked on the owner's page", "verified_usage": "seen in others' use of the model, "
+           "not on the owner's page", "verbatim_copy": "copied from the source the entry transcribes",
+           "secondary_notes": "from secondary notes, not checked on the owner's page",
+           "inferred": "inferred, not checked", "generated": "generated from the hub's own index"}
+
+#: Venues that are a meeting, not a journal (``EMNLP 2022``, ``ASPLOS '24: 29th ACM International Conference ...``).
+_MEETING = re.compile(r"\b(conference|proceedings|workshop|symposium)\b|\b(19|20)[0-9]{2}$|'[0-9]{2}\b", re.I)
+#: Venues that publish preprints or software, never a peer-reviewed article.
+_NOT_JOURNALS = ("arxiv", "biorxiv", "medrxiv", "chemrxiv", "zenodo")
+
+
+def from_paper(paper: Mapping[str, Any], *, cited_for: str, record: Record | None = None) -> Reference:
+    """A catalog entry's ``paper`` table (validated when the catalog was built) as a reference;
+    ``record``, the entry, says how checked the facts are when the paper records no evidence."""
     authors = tuple(author_of(a) for a in paper.get("authors") or () if isinstance(a, str) and a.strip())
     title = paper.get("title") if isinstance(paper.get("title"), str) else None
     year = paper.get("year") if isinstance(paper.get("year"), int) else None
     venue = paper.get("venue") if isinstance(paper.get("venue"), str) else None
     doi = paper.get("doi") if isinstance(paper.get("doi"), str) else None
     arxiv = paper.get("arxiv") if isinstance(paper.get("arxiv"), str) else None
-    is_preprint = venue is None or venue.lower() in ("arxiv", "biorxiv", "medrxiv", "chemrxiv")
     url = f"https://doi.org/{doi}" if doi else f"https://arxiv.org/abs/{arxiv}" if arxiv else None
+    if venue is None or venue.lower() in _NOT_JOURNALS:
+        kind = "misc"
+    else:
+        kind = "inproceedings" if _MEETING.search(venue) else "article"
     return Reference(key=key_for(authors, year, title, fallback=doi or arxiv or cited_for),
-                     kind="misc" if is_preprint and not doi else "article", title=title, authors=authors, year=year,
-                     venue=venue, doi=doi, arxiv=arxiv, url=url, source=FROM_CATALOG, cited_for=(cited_for,))
+                     kind=kind, title=title, authors=authors, year=year, venue=venue, doi=doi,
+                     arxiv=arxiv, url=url, source=FROM_CATALOG, cited_for=(cited_for,),
+                     evidence=paper_evidence(paper, record))
+
+
+def paper_evidence(paper: Mapping[str, Any], record: Record | None) -> str | None:
+    """Where a catalog paper was read: its own ``evidence``, else its entry's reliability label
+    said in words, with the entry's evidence; None when the entry records neither."""
+    if isinstance(paper.get("evidence"), str) and paper["evidence"].strip():
+        return "read in " + paper["evidence"].strip()
+    if record is None or record.reliability not in CHECKED:
+        return None
+    said = CHECKED[record.reliability]
+    return f"{said} ({record.evidence})" if record.evidence else said
 
 
 def as_itself(pid: ParsedId, revision: str | None, record: Record | None, *, accessed: str,

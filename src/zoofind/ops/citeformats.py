@@ -17,7 +17,7 @@ from ..models.lock import Lock, LockedModel
 FORMATS = ("bibtex", "csl-json", "text")
 
 #: How each source is said in a BibTeX ``note`` (the JSON ``source`` field carries the bare label).
-_SAID = {FROM_CATALOG: "the zoofind catalog (checked against the authors' page)",
+_SAID = {FROM_CATALOG: "the zoofind catalog",
          FROM_CARD: "the model's card", FROM_DOCS: "the hub's documentation of the architecture",
          FROM_NOTHING: "no paper known; the model itself",
          FROM_SELF: "the tool that fetched and verified the models"}
@@ -73,7 +73,8 @@ def bibtex_entry(ref: Reference) -> str:
         fields.append(("urldate", escape(ref.accessed)))
     taken = {name for name, _ in fields}
     fields += [(name, value) for name, value in ref.fields if name not in taken and name != "note"]
-    fields.append(("note", escape(f"Cited for {', '.join(ref.cited_for)}. Source: {_SAID[ref.source]}")))
+    source = _SAID[ref.source] + (f", {ref.evidence}" if ref.evidence else "")
+    fields.append(("note", escape(f"Cited for {', '.join(ref.cited_for)}. Source: {source}")))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{ref.kind}{{{ref.key},\n{body},\n}}\n"
 
