@@ -68,6 +68,7 @@ def info(raw_id: str, ctx: Context | None = None) -> InfoResult:
     paper = record.extra.get("paper")
     from .cite import from_paper  # lazy: pull of a model the catalog lacks asks lookup(), never a citation
 
-    cited = isinstance(paper, dict) and "none" not in paper
-    citation = from_paper(paper, cited_for=record.id, record=record) if cited else None
+    citation = None
+    if isinstance(paper, dict) and "none" not in paper:
+        citation = from_paper(paper, cited_for=record.id, record=record)
     return InfoResult(record, reqs, install_command(reqs), warnings, citation)
