@@ -161,14 +161,16 @@ def lock(
 
 def cite(
     ids: str | Sequence[str] = (), *, lock: str | os.PathLike[str] | None = None, offline: bool = False,
-    timeout: float = 5.0, with_tool: bool = False,
+    timeout: float = 5.0, with_tool: bool = False, with_software: bool = False,
 ) -> CiteReport:
     """`zoofind cite`: the references to cite for ``ids`` (or every model of a ``lock`` file).
 
     ``.references`` holds each work once (de-duplicated by DOI or arXiv id), with a stable ``key``
     and its ``source`` (catalog, card, or none: the model cited as itself); ``.citations`` says,
     per id, which keys cite it and what was not found. ``with_tool`` (with ``lock``): zoofind's own
-    entry too, which ``methods_paragraph`` cites.
+    entry too, which ``methods_paragraph`` cites. ``with_software``: the libraries the models load
+    with too, each as its owners ask (``.software``: name, version, key; the version installed here
+    for ids, "not recorded" for a lock, which records none).
     """
     from pathlib import Path
 
@@ -178,14 +180,22 @@ def cite(
 
     ctx = Context.from_env(offline=offline, timeout=timeout)
     wanted = [ids] if isinstance(ids, str) else list(ids)
+    read = None
     if lock is not None:
         from .core.errors import UsageError
         from .ops import lockfile
 
         if wanted:
             raise UsageError("give ids or a lock file, not both")
-        return cite_lock(lockfile.read(Path(lock)), ctx, with_tool=with_tool)
-    return run(wanted, ctx)
+        read = lockfile.read(Path(lock))
+        report = cite_lock(read, ctx, with_tool=with_tool)
+    else:
+        report = run(wanted, ctx)
+    if with_software:
+        from .ops.software import with_software as add_software
+
+        report = add_software(report, ctx, lock=read)
+    return report
 
 
 def methods_paragraph(lock: str | os.PathLike[str], report: CiteReport, *, fmt: str = "bibtex",

@@ -7,7 +7,8 @@ vocabularies its entries use.
 * ``store``: ``Catalog``, the compiled form as search reads it (facets, records decoded lazily).
 * ``user``: ``ZOOFIND_CATALOG_DIR``'s files compiled, cached and layered on the bundled catalog.
 * ``words`` and ``textindex``: the text index (tokenizing; BM25F postings and scoring).
-* ``tasks`` and ``frameworks``: the task vocabulary and the library table.
+* ``tasks`` and ``frameworks``: the task vocabulary and the library table; ``software``: how each
+  library's owners ask to be cited (``software.toml``, for ``cite --with-software``).
 
 This module is the face the rest of zoofind uses: ``load`` (the catalog a call sees),
 ``reset``, ``Catalog`` and the compiled files' names.

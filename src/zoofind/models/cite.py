@@ -11,7 +11,8 @@ FROM_CARD = "card"  # a citation block the model's own card gives (Hub README, d
 FROM_DOCS = "docs"  # the paper the hub's own documentation names for the architecture (torchvision's builders)
 FROM_NOTHING = "none"  # no paper known: a @misc entry for the model itself (its address and revision)
 FROM_SELF = "zoofind"  # zoofind's own entry, which a methods paragraph cites for how the models were obtained
-SOURCES = (FROM_CATALOG, FROM_CARD, FROM_DOCS, FROM_NOTHING, FROM_SELF)
+FROM_SOFTWARE = "software"  # a library the models load with, cited as its owners ask (``cite --with-software``)
+SOURCES = (FROM_CATALOG, FROM_CARD, FROM_DOCS, FROM_NOTHING, FROM_SELF, FROM_SOFTWARE)
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,33 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class SoftwareUse:
+    """One library the cited models load with (``cite --with-software``)."""
+
+    #: its key in the library table (``pytorch``, ``transformers``, ...) and its name for people
+    library: str
+    name: str
+    #: the version cited: installed here when ids were cited; None when not recorded (a lock
+    #: records no library versions; a library not installed here)
+    version: str | None
+    #: the reference that cites it (in ``CiteReport.references``)
+    key: str
+    #: the ids (as cited) that load with it
+    used_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CiteReport:
     citations: tuple[Citation, ...]
     #: every reference once (de-duplicated by DOI or arXiv id), in the order first cited
     references: tuple[Reference, ...]
     #: related works, by identity, kept apart from ``references``
     related: tuple[Reference, ...] = ()
+    #: with ``--with-software``: the libraries the models load with, each cited
+    software: tuple[SoftwareUse, ...] = ()
+    #: what the user should know about those (a version not recorded, no library known)
+    software_notes: tuple[str, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return tuple(n for c in self.citations for n in c.notes)
+        return tuple(n for c in self.citations for n in c.notes) + self.software_notes

@@ -8,4 +8,6 @@ have the ability it needs (``hubs.protocol``); none names a hub.
 * ``lock`` and ``lockfile``: pin what a pull got; read and write lock files.
 * ``inventory``: ``cache ls/verify/rm/prune/path`` over every hub's cache layout.
 * ``bundle``: ``export`` and ``import`` of locked models as one folder or tar.
+* ``cite`` and ``citeformats``: the references for the models a study used, written as BibTeX,
+  CSL-JSON or text, and the methods paragraph; ``software``: the libraries they load with, cited.
 """

@@ -149,8 +149,10 @@ CHECKED = {"verified_primary": "checked on the owner's page", "verified_usage": 
 
 #: Venues that are a meeting, not a journal (``EMNLP 2022``, ``ASPLOS '24: 29th ACM International Conference ...``).
 _MEETING = re.compile(r"\b(conference|proceedings|workshop|symposium)\b|\b(19|20)[0-9]{2}$|'[0-9]{2}\b", re.I)
-#: Venues that publish preprints or software, never a peer-reviewed article.
-_NOT_JOURNALS = ("arxiv", "biorxiv", "medrxiv", "chemrxiv", "zenodo")
+#: Venues that publish preprints, never a peer-reviewed article.
+_PREPRINT_SERVERS = ("arxiv", "biorxiv", "medrxiv", "chemrxiv")
+#: DOIs of a software and data archive (DataCite's 10.5281: CERN's Zenodo), never a journal's.
+_ARCHIVE_DOI = "10.5281/"
 
 
 def from_paper(paper: Mapping[str, Any], *, cited_for: str, record: Record | None = None) -> Reference:
@@ -163,14 +165,18 @@ def from_paper(paper: Mapping[str, Any], *, cited_for: str, record: Record | Non
     doi = paper.get("doi") if isinstance(paper.get("doi"), str) else None
     arxiv = paper.get("arxiv") if isinstance(paper.get("arxiv"), str) else None
     url = f"https://doi.org/{doi}" if doi else f"https://arxiv.org/abs/{arxiv}" if arxiv else None
-    if venue is None or venue.lower() in _NOT_JOURNALS:
-        kind = "misc"
-    else:
-        kind = "inproceedings" if _MEETING.search(venue) else "article"
     return Reference(key=key_for(authors, year, title, fallback=doi or arxiv or cited_for),
-                     kind=kind, title=title, authors=authors, year=year, venue=venue, doi=doi,
+                     kind=entry_kind(venue, doi), title=title, authors=authors, year=year, venue=venue, doi=doi,
                      arxiv=arxiv, url=url, source=FROM_CATALOG, cited_for=(cited_for,),
                      evidence=paper_evidence(paper, record))
+
+
+def entry_kind(venue: str | None, doi: str | None = None) -> str:
+    """The BibTeX entry type a paper's venue gives: a meeting's ``inproceedings``, a journal's
+    ``article``, ``misc`` for a preprint server, no venue, or a DOI of a software archive."""
+    if venue is None or venue.lower() in _PREPRINT_SERVERS or (doi or "").startswith(_ARCHIVE_DOI):
+        return "misc"
+    return "inproceedings" if _MEETING.search(venue) else "article"
 
 
 def paper_evidence(paper: Mapping[str, Any], record: Record | None) -> str | None:

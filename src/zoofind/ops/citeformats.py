@@ -11,7 +11,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..models.cite import FROM_CARD, FROM_CATALOG, FROM_DOCS, FROM_NOTHING, FROM_SELF, Author, CiteReport, Reference
+from ..models.cite import (
+    FROM_CARD,
+    FROM_CATALOG,
+    FROM_DOCS,
+    FROM_NOTHING,
+    FROM_SELF,
+    FROM_SOFTWARE,
+    Author,
+    CiteReport,
+    Reference,
+)
 from ..models.lock import Lock, LockedModel
 
 FORMATS = ("bibtex", "csl-json", "text")
@@ -20,7 +30,8 @@ FORMATS = ("bibtex", "csl-json", "text")
 _SAID = {FROM_CATALOG: "the zoofind catalog",
          FROM_CARD: "the model's card", FROM_DOCS: "the hub's documentation of the architecture",
          FROM_NOTHING: "no paper known; the model itself",
-         FROM_SELF: "the tool that fetched and verified the models"}
+         FROM_SELF: "the tool that fetched and verified the models",
+         FROM_SOFTWARE: "a library the models were loaded with"}
 # A brace is never escaped as \{: BibTeX counts braces whatever precedes them, so an odd one would
 # end (or never end) the field. The text commands keep every field's braces balanced.
 _ESCAPES = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
@@ -103,7 +114,7 @@ def csl_json(report: CiteReport, *, related: bool = False) -> list[dict[str, Any
 
 def csl_item(ref: Reference) -> dict[str, Any]:
     item: dict[str, Any] = {"id": ref.key, "type": _CSL_TYPES.get(
-        ref.kind, "software" if ref.source == FROM_NOTHING else "article"), "source": ref.source}
+        ref.kind, "software" if ref.source in (FROM_NOTHING, FROM_SOFTWARE) else "article"), "source": ref.source}
     if ref.title:
         item["title"] = ref.title
     if ref.authors:
@@ -145,7 +156,7 @@ def text_line(ref: Reference) -> str:
     if ref.venue:
         parts.append(ref.venue.rstrip(".") + ".")
     if ref.revision:
-        parts.append(f"Revision {ref.revision}.")
+        parts.append(f"{'Version' if ref.source == FROM_SOFTWARE else 'Revision'} {ref.revision}.")
     link = (f"https://doi.org/{ref.doi}" if ref.doi else f"arXiv:{ref.arxiv}" if ref.arxiv else ref.url)
     if link:
         parts.append(link)
@@ -200,11 +211,20 @@ def methods(lock: Lock, report: CiteReport, *, style: str, names: Sequence[str],
             facts.append(f"{main[0]}, SHA-256 {main[1]}")
         refs = [by_key[k] for k in citation.keys if by_key[k].source != FROM_NOTHING]
         parts.append(f"{name} ({'; '.join(facts)}){cite_mark(refs, style)}")
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = _and(parts)
     when = f" on {lock.created.date().isoformat()}" if lock.created else ""
     tool = [r for r in report.references if r.source == FROM_SELF]
     version = f" {lock.zoofind}" if lock.zoofind else ""
-    return (f"We used the pretrained {'model' if len(parts) == 1 else 'models'} {listed}. "
+    # With --with-software: the libraries they were loaded with, each with its version and cited.
+    libraries = [f"{u.name} {u.version}" if u.version else u.name for u in report.software]
+    cited = [f"{said}{cite_mark([by_key[u.key]], style)}" for said, u in zip(libraries, report.software, strict=True)]
+    with_libraries = (f"{'It was' if len(parts) == 1 else 'They were'} loaded with {_and(cited)}. " if cited else "")
+    return (f"We used the pretrained {'model' if len(parts) == 1 else 'models'} {listed}. {with_libraries}"
             f"{'It was' if len(parts) == 1 else 'They were'} obtained{when} with zoofind{version}"
             f"{cite_mark(tool, style)}, which checked every file against the size and SHA-256 recorded in a lock "
             f"file, so that the same bytes can be fetched again with `zoofind pull --lock`.")
+
+
+def _and(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -16,6 +16,7 @@ EPILOG = epilog([
     "zoofind cite --lock study.lock > references.bib",
     "zoofind cite --lock study.lock --format csl-json > references.json   # pandoc, Zotero",
     "zoofind cite cellpose --format text",
+    "zoofind cite --lock study.lock --with-software   # the libraries too: PyTorch's paper, Transformers', ...",
     "zoofind cite --lock study.lock --methods     # a paragraph for the methods section, with \\cite{} keys",
 ], "Facts come from the catalog (checked papers, with DOI or arXiv id) first, then the BibTeX of the model's own "
    "card (a Hugging Face README.md, from the hub cache when pulled); a model with no known paper is cited as "
@@ -56,6 +57,12 @@ def cite(
                                     help="With --lock: print a methods paragraph instead (each model, its exact "
                                          "revision and main file's SHA-256, cited: \\cite{} keys for bibtex, "
                                          "pandoc's @key citations for csl-json, author and year for text).")] = False,
+    with_software: Annotated[bool,
+                             typer.Option("--with-software",
+                                          help="Also cite the libraries the models load with (PyTorch, Transformers, "
+                                               "TensorFlow, Keras, torchvision, ...), each as its owners ask (their "
+                                               "paper, else a @software entry), with the version installed here; a "
+                                               "lock records no library versions: 'version not recorded'.")] = False,
     offline: OfflineOpt = False,
     timeout: TimeoutOpt = 5.0,
 ) -> None:
@@ -71,13 +78,14 @@ def cite(
                 raise UsageError("--methods describes the models of a lock file: give --lock FILE and no ids",
                                  hint="zoofind cite --lock study.lock --methods")
 
-            for_lock = run_cite(lock=lock, offline=offline, timeout=timeout, with_tool=True)
+            for_lock = run_cite(lock=lock, offline=offline, timeout=timeout, with_tool=True,
+                                with_software=with_software)
             render_methods(e, methods_paragraph(lock, for_lock, fmt=fmt, offline=offline), for_lock)
             return
         if not wanted and lock is None:
             raise UsageError("give ids to cite, - to read them from stdin, or --lock FILE",
                              hint="zoofind cite hf:facebook/esm2_t6_8M_UR50D, or zoofind cite --lock study.lock")
-        report = run_cite(wanted, lock=lock, offline=offline, timeout=timeout)
+        report = run_cite(wanted, lock=lock, offline=offline, timeout=timeout, with_software=with_software)
         render_cite(e, fmt, report, related=related)
 
 

@@ -29,6 +29,8 @@ def render_cite(env: Environment, fmt: str, report: CiteReport, *, related: bool
                            "notes": list(c.notes)} for c in report.citations],
             "references": [_json(r) for r in report.references],
             "related": [_json(r) for r in report.related],
+            "software": [{"library": u.library, "name": u.name, "version": u.version, "key": u.key,
+                          "used_for": list(u.used_for)} for u in report.software],
         }))
 
 
