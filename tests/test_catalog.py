@@ -299,7 +299,6 @@ PAPERS_TO_CHECK = frozenset({
     "catalog:scikit-learn",
     "catalog:tensorboard",
     "catalog:tensorflow-model-garden",
-    "catalog:torchvision-models",
     "hf:adsabs/astroBERT",
 })
 
