@@ -10,6 +10,8 @@
   placing a version in it.
 * ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that cache).
 * ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin into kagglehub's cache.
+* ``cite``: ``KaggleCite``, the BibTeX of a model's card (its description and the variation's
+  overview and usage), answer-cached.
 
 This module only declares the source (it is imported on the offline search path: no
 httpx, no tables).
@@ -56,4 +58,5 @@ def register(registry: Registry) -> None:
         pull=lazy(f"{__name__}.pull", "KagglePull"),
         lock=lazy(f"{__name__}.pull", "KaggleLock"),
         cache=lazy(f"{__name__}.cache", "KaggleCache"),
+        cite=lazy(f"{__name__}.cite", "KaggleCite"),
     )
