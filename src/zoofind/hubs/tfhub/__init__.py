@@ -7,6 +7,7 @@
   descriptors), extracting an archive into it and placing a folder.
 * ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that cache).
 * ``bundle``: the ``bundle`` ability (a module's folder, filled beside it and renamed into place by an import).
+* ``cite``: the ``cite`` ability: the card of the page the handle moved to, read by that page's hub.
 
 This module only declares the source (it is imported on the offline search path).
 """
@@ -52,4 +53,5 @@ def register(registry: Registry) -> None:
         lock=lazy(f"{__name__}.pull", "TfhubLock"),
         cache=lazy(f"{__name__}.cache", "TfhubCache"),
         bundle=lazy(f"{__name__}.bundle", "TfhubBundles"),
+        cite=lazy(f"{__name__}.cite", "TfhubCite"),
     )

@@ -162,6 +162,13 @@ def resolve(ctx: Context, handle: str, page_type: str | None = None) -> dict[str
     return facts
 
 
+def resolved(ctx: Context, handle: str, page_type: str | None) -> tuple[dict[str, Any], str, float | None]:
+    """``resolve``'s facts through zoofind's answer cache: (facts, origin, age) as ``cached`` gives them."""
+    params = {"op": "resolve", "endpoint": ctx.endpoint(SPEC), "handle": handle, "type": page_type}
+    facts, origin, age = cached(ctx, SPEC.name, params, lambda: resolve(ctx, handle, page_type), valid=_facts_shape)
+    return dict(facts), origin, age
+
+
 def _facts_shape(value: Any) -> bool:
     """Whether a cached value is what ``resolve`` returns (what ``info`` reads of it)."""
     return (isinstance(value, dict) and isinstance(value.get("resolves"), bool) and isinstance(value.get("gone"), bool)
@@ -181,9 +188,7 @@ class TfhubSource:
         if base is not None and base.kind == "resource":
             return base  # collections have no asset to resolve
         page_type = str(base.extra.get("type")) if base is not None else None
-        params = {"op": "resolve", "endpoint": ctx.endpoint(SPEC), "handle": pid.ref, "type": page_type}
-        facts, origin, age = cached(ctx, SPEC.name, params, lambda: resolve(ctx, pid.ref, page_type),
-                                    valid=_facts_shape)
+        facts, origin, age = resolved(ctx, pid.ref, page_type)
         facts = {**facts, "checked": origin if age is None else f"{origin}, {age:.0f} s old"}
         if base is None:
             if not facts["resolves"]:
