@@ -293,12 +293,9 @@ PAPERS_TO_CHECK = frozenset({
     "catalog:mxnet",
     "catalog:nlpaug",
     "catalog:onnx",
-    "catalog:openai-baselines",
-    "catalog:pytorch-geometric",
     "catalog:ruder-multi-task-learning",
     "catalog:scikit-learn",
     "catalog:tensorboard",
-    "catalog:tensorflow-model-garden",
     "hf:adsabs/astroBERT",
 })
 

@@ -73,11 +73,11 @@ def software_reference(key: str, *, version: str | None, cited_for: str) -> Refe
                          source=FROM_SOFTWARE, cited_for=(cited_for,), revision=version,
                          evidence="no citation of its owners' known: its name and home page")
     authors = tuple(author_of(a) for a in asked.get("authors", ()))
-    doi = asked.get("doi")
-    url = asked.get("url") or (f"https://doi.org/{doi}" if doi else None)
+    doi, arxiv = asked.get("doi"), asked.get("arxiv")
+    url = asked.get("url") or (f"https://doi.org/{doi}" if doi else f"https://arxiv.org/abs/{arxiv}" if arxiv else None)
     fields = tuple((str(name), str(value)) for name, value in asked.get("fields", ()))
-    common = {"title": asked["title"], "authors": authors, "year": asked.get("year"), "doi": doi, "url": url,
-              "source": FROM_SOFTWARE, "cited_for": (cited_for,), "fields": fields,
+    common = {"title": asked["title"], "authors": authors, "year": asked.get("year"), "doi": doi, "arxiv": arxiv,
+              "url": url, "source": FROM_SOFTWARE, "cited_for": (cited_for,), "fields": fields,
               "evidence": "read in " + asked["evidence"]}
     if asked.get("software"):
         return Reference(key=asked["key"], kind=asked.get("kind", "software"), revision=version, **common)
