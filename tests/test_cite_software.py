@@ -36,7 +36,7 @@ reliability = "verified_primary"
 id = "hf:lab/graph"
 kind = "model"
 name = "Graph"
-frameworks = ["chainer"]
+frameworks = ["mxnet"]
 reliability = "verified_primary"
 
 [[entry]]
@@ -120,11 +120,11 @@ def test_a_lock_records_no_library_versions_so_none_is_claimed(cli, models, tmp_
 def test_a_library_not_installed_and_without_a_known_citation_is_a_plain_software_entry(cli, models) -> None:
     r = cli("cite", "hf:lab/graph", "--with-software", "--offline")
     assert r.code == 0, r.stderr
-    chainer = parse_string(r.stdout, "bibtex").entries["chainer"]
-    assert chainer.type == "software" and chainer.fields["title"] == "{Chainer}"
-    assert chainer.fields["url"] == "https://chainer.org" and "version" not in chainer.fields
-    assert "author" not in chainer.persons  # nothing invented
-    assert "Chainer: version not recorded (not installed here)" in r.stderr
+    mxnet = parse_string(r.stdout, "bibtex").entries["mxnet"]
+    assert mxnet.type == "software" and mxnet.fields["title"] == "{Apache MXNet}"
+    assert mxnet.fields["url"] == "https://mxnet.apache.org" and "version" not in mxnet.fields
+    assert "author" not in mxnet.persons  # nothing invented
+    assert "Apache MXNet: version not recorded (not installed here)" in r.stderr
 
 
 def test_a_models_paper_that_is_the_frameworks_own_is_one_entry_cited_for_both(cli, models) -> None:
@@ -145,7 +145,7 @@ def test_methods_names_the_libraries_and_cites_them(cli, models, tmp_path: Path)
     lock = str(lock_of(tmp_path, "hf:lab/vision", "hf:lab/graph"))
     para = cli("cite", "--lock", lock, "--methods", "--with-software", "--offline").stdout
     assert "They were loaded with PyTorch~\\cite{ansel2024pytorch}, torchvision~\\cite{torchvision2016} and " \
-           "Chainer~\\cite{chainer}. They were obtained on 2025-03-04 with zoofind 9.9~\\cite{zoofind}" in para
+           "Apache MXNet~\\cite{mxnet}. They were obtained on 2025-03-04 with zoofind 9.9~\\cite{zoofind}" in para
     assert "loaded with" not in cli("cite", "--lock", lock, "--methods", "--offline").stdout
 
 
