@@ -287,13 +287,10 @@ def test_cite_of_a_marked_entry_says_the_catalog_records_none(cli, marked) -> No
 #: only shrinks: an entry given its paper must leave it (the test below fails both ways), and a new
 #: curated entry must come with its paper or the marker.
 PAPERS_TO_CHECK = frozenset({
-    "catalog:annotated-transformer",
     "catalog:chainer",
     "catalog:labelme",
     "catalog:mxnet",
-    "catalog:nlpaug",
     "catalog:onnx",
-    "catalog:ruder-multi-task-learning",
     "catalog:scikit-learn",
     "catalog:tensorboard",
     "hf:adsabs/astroBERT",
