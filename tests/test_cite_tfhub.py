@@ -67,3 +67,12 @@ def test_a_handle_that_was_not_migrated_says_so_and_is_cited_as_itself(cli, hubs
     assert r.code == 0, r.stderr
     assert "tfhub.dev keeps no card for it and it moved to no model page" in r.stderr
     assert "@misc{" in r.stdout
+
+
+def test_a_page_it_moved_to_that_is_gone_is_a_note_not_a_failed_run(cli, hubs) -> None:
+    _, kaggle = hubs
+    kaggle.models[:] = [m for m in kaggle.models if m["slug"] != "mobilenet-v2"]
+    r = cli("cite", HANDLE, "torchvision:resnet50")  # the other id is still cited
+    assert r.code == 0, r.stderr
+    assert f"its card moved to {MOVED}, which could not be read: " in r.stderr
+    assert "@misc{" in r.stdout and "Deep Residual Learning" in r.stdout

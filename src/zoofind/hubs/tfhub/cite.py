@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ... import catalog as catalog_mod
-from ...core.errors import OfflineError, SourceError, UsageError
+from ...core.errors import OfflineError, SourceError, UsageError, ZoofindError
 from ...models.cite import CardCitation
 from .. import registry
 from ..ids import parse_id
@@ -47,6 +47,9 @@ class TfhubCite:
             return CardCitation(notes=(f"its card moved to {moved}, an id no hub here reads",))
         if not registry.can(target.source, "cite"):
             return CardCitation(notes=(f"its card moved to {moved}, whose hub cannot cite",))
-        card = registry.ability(target.source, "cite").cite(target, None, ctx)
+        try:
+            card = registry.ability(target.source, "cite").cite(target, None, ctx)
+        except ZoofindError as exc:  # the page it moved to is gone or refused: this handle's card, not the run
+            return CardCitation(notes=(f"its card moved to {moved}, which could not be read: {exc.message}",))
         said = f"its card is that of the page it moved to, {moved}"
         return CardCitation(card.references, card.related, None, (said, *card.notes))
