@@ -288,12 +288,10 @@ def test_cite_of_a_marked_entry_says_the_catalog_records_none(cli, marked) -> No
 #: curated entry must come with its paper or the marker.
 PAPERS_TO_CHECK = frozenset({
     "catalog:chainer",
-    "catalog:labelme",
     "catalog:mxnet",
     "catalog:onnx",
     "catalog:scikit-learn",
     "catalog:tensorboard",
-    "hf:adsabs/astroBERT",
 })
 
 
