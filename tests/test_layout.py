@@ -37,6 +37,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("models", ("zoofind.models",)),
     ("net", ("zoofind.net",)),
     ("fetch", ("zoofind.fetch",)),
+    ("store", ("zoofind.store",)),
     ("caches", ("zoofind.caches",)),
     ("hub protocol", ("zoofind.hubs", "zoofind.hubs.ids", "zoofind.hubs.spec", "zoofind.hubs.base",
                       "zoofind.hubs.abilities", "zoofind.hubs.protocol", "zoofind.hubs.discovery",
@@ -253,6 +254,7 @@ def test_the_hub_words_catch_what_they_should() -> None:
 WATCHED = (
     "httpx", "httpcore", "h11", "rich", "huggingface_hub", "torch", "torchvision", "stamina", "filelock", "pybtex",
     "yaml", "rapidfuzz", "tomli_w", "click", "importlib.metadata", "hashlib", "ssl", "concurrent.futures",
+    "obstore", "boto3", "botocore", "zoofind.store",
     "zoofind.net", "zoofind.fetch", "zoofind.caches", "zoofind.catalog", "zoofind.ops", "zoofind.hubs.*.*",
     "zoofind.cli.render.pull", "zoofind.cli.render.listing", "zoofind.cli.render.cite",
 )

@@ -50,7 +50,7 @@ class BundledModel:
 class ExportReport:
     #: the bundle's path, or ``-`` for a stream
     bundle: str
-    layout: str  # tar | folder
+    layout: str  # tar | folder | s3
     models: tuple[BundledModel, ...]
     #: distinct members written (files shared by several models count once) and their bytes
     members: int
@@ -58,6 +58,11 @@ class ExportReport:
     #: folder bundles: how many members are hard links to the cache files, how many copies
     linked: int = 0
     copied: int = 0
+    #: an object store (layout ``s3``): members sent, members already there (same key and size,
+    #: not sent again), and the bytes sent
+    uploaded: int = 0
+    present: int = 0
+    sent: int = 0
 
     @property
     def exit_code(self) -> int:

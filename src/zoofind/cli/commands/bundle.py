@@ -13,31 +13,38 @@ EXPORT_EPILOG = epilog([
     "zoofind export --lock zoofind.lock models.tar",
     "zoofind export --lock zoofind.lock models/",
     "zoofind export --lock zoofind.lock - | ssh node zoofind import -",
+    "AWS_ENDPOINT_URL_S3=http://store:8333 zoofind export --lock study.lock s3://lab-models/zoo/",
 ], "Each locked file is taken from this machine's caches (the Hugging Face cache, torch.hub's checkpoints, "
    "TF Hub's modules, then ZOOFIND_SHARED_CACHE) and checked against the lock's size and sha256 while it is "
    "copied; one that is missing or differs fails the export (exit 1) and `zoofind pull --lock FILE` fetches "
    "it. OUT.tar: a plain tar (model weights do not compress). OUT/: a folder of hard links to the cache "
    "files where the file system allows (no extra disk space), else copies. -: the tar on stdout, for a pipe. "
+   "s3://BUCKET/PREFIX/ (or .../NAME.toml): objects in an S3-compatible store (needs zoofind[s3]; keys and "
+   "endpoint the AWS way: AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_S3): PREFIX/blobs/<sha256>, blobs "
+   "already there with the same size not sent again, large ones in parallel parts, the manifest last. "
    "stdout otherwise: id<TAB>path of each model as read here.")
 
 IMPORT_EPILOG = epilog([
     "zoofind import models.tar",
     "zoofind import models/ --verify-existing",
     "ssh gateway cat models.tar | zoofind import -",
+    "AWS_ENDPOINT_URL_S3=http://store:8333 zoofind import s3://lab-models/zoo/",
     "HF_HOME=/scratch/hf TORCH_HOME=/scratch/torch TFHUB_CACHE_DIR=/scratch/tfhub zoofind import models.tar",
 ], "Every file goes where its framework looks on this machine (HF_HOME or HF_HUB_CACHE, TORCH_HOME, "
    "TFHUB_CACHE_DIR), checked (size, sha256) before it appears there, and no request is ever sent. Files "
    "already in place with the right size are skipped (--verify-existing re-hashes them); stopped at any "
    "moment (Ctrl-C, kill -9) it leaves nothing half-written where a framework looks, and running it again "
-   "finishes. Members that are links, devices, paths outside, or not in the manifest are refused (exit 1). "
+   "finishes. s3://BUCKET/PREFIX/: a bundle published there (needs zoofind[s3]), read with parallel ranged "
+   "requests, only the files still needed; denied keys exit 4. Members that are links, devices, paths "
+   "outside, or not in the manifest are refused (exit 1). "
    "stdout: id<TAB>path the framework loads.")
 
 
 def export(
     out: Annotated[str,
                    typer.Argument(metavar="OUT",
-                                  help="OUT.tar (a plain tar file), OUT/ (a folder), or - (the tar on stdout, for a "
-                                       "pipe).")],
+                                  help="OUT.tar (a plain tar file), OUT/ (a folder), - (the tar on stdout, for a "
+                                       "pipe), or s3://BUCKET/PREFIX/ (objects in an S3-compatible store).")],
     # Path("zoofind.lock") is lockfile.DEFAULT_NAME, not imported: every zoofind start would pay for it.
     lock: Annotated[Path,
                     typer.Option("--lock", "-l", metavar="FILE",
@@ -77,7 +84,8 @@ def export(
 def import_(
     bundle: Annotated[str,
                       typer.Argument(metavar="BUNDLE",
-                                     help="A bundle: BUNDLE.tar, a bundle folder, or - (a tar on stdin).")],
+                                     help="A bundle: BUNDLE.tar, a bundle folder, - (a tar on stdin), or "
+                                          "s3://BUCKET/PREFIX/ (published in an S3-compatible store).")],
     verify_existing: Annotated[bool,
                                typer.Option("--verify-existing",
                                             help="Re-hash the files already in place (default: their size is "

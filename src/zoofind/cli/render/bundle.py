@@ -47,7 +47,14 @@ def render_export(env: Environment, fmt: str | None, report: ExportReport) -> No
     """``fmt`` None: the bundle went to stdout, so only stderr is written."""
     head = {"command": "export", "bundle": report.bundle, "layout": report.layout, "bundle_version": BUNDLE_VERSION,
             "members": report.members, "bytes": report.bytes, "linked": report.linked, "copied": report.copied}
+    if report.layout == "s3":
+        head.update(uploaded=report.uploaded, present=report.present, sent=report.sent)
     _records(env, fmt, head, report.models)
+    if report.layout == "s3":
+        env.note(f"published {report.bundle}: {report.members} file(s), {human_bytes(report.bytes)}, for "
+                 f"{len(report.models)} model(s): sent {report.uploaded} ({human_bytes(report.sent)}), "
+                 f"{report.present} already there (same key and size), the manifest last")
+        return
     where = "stdout" if report.bundle == "-" else report.bundle
     env.note(f"wrote {where}: {report.members} file(s), {human_bytes(report.bytes)}, for {len(report.models)} model(s)")
     if report.layout == "tar":

@@ -7,86 +7,29 @@ import contextlib
 import datetime
 import os
 import shutil
-import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from ...core.context import Context
 from ...core.errors import UsageError
 from ...fetch.integrity import Hasher
-from ...models.bundle import BundledFile, BundledModel, ExportReport
-from ...models.lock import Lock, LockedFile
+from ...models.bundle import ExportReport
+from ...models.lock import Lock
+from ...store.url import is_store, parse, require_client
 from .. import lockfile
+from .locate import Found, check_read, locate, report
 from .manifest import (
     BLOBS,
     MANIFEST,
-    BundleError,
-    check_bytes,
     check_lock,
     expected,
     file_label,
     manifest_text,
     member_name,
 )
-from .places import bundles
 from .pump import CREATE, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
 from .tar import TarOut, flush, spoil, stream_writer
-
-
-@dataclass(frozen=True)
-class Found:
-    model: int
-    file: LockedFile
-    path: Path
-    model_path: Path
-
-
-def locate(lock: Lock, env: Mapping[str, str]) -> list[Found]:
-    """Each locked file in this machine's caches; ``BundleError`` listing every one that is
-    missing or has another size (sizes from ``stat``: the hashes are checked while copying)."""
-    found: list[Found] = []
-    problems: list[str] = []
-    for i, m in enumerate(lock.models):
-        hub = bundles(m)
-        tiers = hub.roots(env, shared=True)
-        for f in m.files:
-            wrong: str | None = None
-            hit: Found | None = None
-            for root in tiers:
-                for candidate in hub.located(m, f, root):
-                    try:
-                        real = candidate.resolve(strict=True)
-                        st = real.stat()
-                    except (OSError, RuntimeError):
-                        continue
-                    if not stat.S_ISREG(st.st_mode):
-                        continue
-                    if st.st_size != f.size:
-                        wrong = wrong or (f"{m.id}: {f.path} in {candidate} has {st.st_size} bytes, "
-                                          f"the lock says {f.size}")
-                        continue
-                    hit = Found(i, f, real, hub.model_path(m, root))
-                    break
-                if hit:
-                    break
-            if hit:
-                found.append(hit)
-            else:
-                where = "the caches" if len(tiers) > 1 else "the cache"
-                problems.append(wrong or f"{m.id}: {f.path} is not in {where} "
-                                f"({', '.join(str(r) for r in tiers)})")
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        origin = lock.origin or "FILE"
-        raise BundleError(
-            f"{len(problems)} locked file(s) are not here as the lock says: " + "; ".join(problems[:5]) + more,
-            hint=f"fetch them first with `zoofind pull --lock {origin}`",
-        )
-    return found
-
-
 
 
 def export_bundle(
@@ -108,6 +51,12 @@ def export_bundle(
     check_lock(lock, origin, error=UsageError)
     if not lock.models:
         raise UsageError(f"{origin} locks no model", hint="write one with `zoofind lock ID... -o FILE`")
+    if is_store(out):
+        assert isinstance(out, str)
+        require_client()
+        # lazy: the S3 client (obstore, the zoofind[s3] extra) only for an s3:// address
+        from .publish import publish
+        return publish(lock, parse(str(out), what="bundle address"), ctx, progress)
     if isinstance(out, (str, os.PathLike)):
         target = Path(out)
         as_folder = folder if folder is not None else (str(out).endswith(("/", os.sep)) or target.is_dir())
@@ -143,19 +92,7 @@ def export_bundle(
             where = str(target)
     finally:
         pump.close()
-    models = []
-    for i, m in enumerate(lock.models):
-        mine = [h for h in found if h.model == i]
-        files = tuple(BundledFile(h.file.path, h.file.size, h.file.sha256, member_name(h.file.sha256),
-                                  statuses[h.file.sha256], str(h.path))
-                      for h in mine)
-        models.append(BundledModel(m.id, str(mine[0].model_path) if mine else None, m.commit, files))
-    return ExportReport(
-        where, "folder" if as_folder else "tar", tuple(models), len(members),
-        sum(h.file.size for h in members.values()),
-        linked=sum(1 for s in statuses.values() if s == "linked"),
-        copied=sum(1 for s in statuses.values() if s == "copied"),
-    )
+    return report(lock, found, members, statuses, where, "folder" if as_folder else "tar")
 
 
 def export_tar(sink: int | Callable[[memoryview], Any], members: Mapping[str, Found], manifest: bytes, mtime: int,
@@ -176,16 +113,6 @@ def export_tar(sink: int | Callable[[memoryview], Any], members: Mapping[str, Fo
         emit(progress, label, "done", n, n)
     tar.close()
     return dict.fromkeys(members, "written")
-
-
-def check_read(h: Hasher, n: int, hit: Found, lock: Lock) -> None:
-    """A cache file, as read into the bundle, against the lock."""
-    what = f"{lock.models[hit.model].id}: {hit.file.path} ({hit.path})"
-    if n != hit.file.size:
-        raise BundleError(f"{what} shrank while it was read", hint="something is writing to the cache; export again")
-    check_bytes(h, hit.file, what, "the cached bytes")
-
-
 
 
 def export_folder(target: Path, members: Mapping[str, Found], manifest: bytes, pump: Pump,

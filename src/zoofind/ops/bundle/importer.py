@@ -9,11 +9,12 @@ from typing import IO
 from ...core.context import Context
 from ...core.paths import max_extract
 from ...models.bundle import ImportReport
+from ...store.url import is_store, parse, require_client
 from .manifest import MANIFEST, BundleError, check_listing, check_lock, read_manifest
 from .placer import Growth, Placer
 from .places import check_present, discard, plan_model, result
 from .pump import Progress, Pump
-from .readers import open_bundle
+from .readers import BundleReader, open_bundle
 
 
 def import_bundle(
@@ -28,12 +29,20 @@ def import_bundle(
     outside, one not in the manifest) fails the whole import with ``BundleError``.
     """
     ctx = ctx or Context.from_env(offline=True)
-    source = open_bundle(bundle)
+    if is_store(bundle):
+        assert isinstance(bundle, str)
+        require_client()
+        # lazy: the S3 client (obstore, the zoofind[s3] extra) only for an s3:// address
+        from .stored import StoreBundle
+        source: BundleReader = StoreBundle(parse(bundle, what="bundle address"), ctx.environ)
+    else:
+        source = open_bundle(bundle)
     pump = Pump()
     try:
         lock = read_manifest(source.manifest(), f"{source.origin}: {MANIFEST}")
         check_lock(lock, f"{source.origin}: {MANIFEST}", error=BundleError)
         wanted = {f.sha256: f.size for m in lock.models for f in m.files}
+        source.select(wanted)
         if source.listing is not None:
             check_listing(source.origin, source.listing, wanted)
         growth = Growth(source, max_extract(ctx.environ))
@@ -41,6 +50,7 @@ def import_bundle(
         models = [plan_model(m, ctx.environ) for m in lock.models]
         for state in models:
             check_present(state, pump, verify_existing, progress)
+        source.need({sl.file.sha256 for state in models for sl in state.slots if sl.status == "needed"})
         run = Placer(source, models, pump, progress, wanted, growth)
         try:
             run.stream()

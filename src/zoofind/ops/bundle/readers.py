@@ -10,7 +10,8 @@ import os
 import re
 import stat
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -87,6 +88,14 @@ class BundleReader:
 
     def members(self) -> Iterator[tuple[Member, Data]]:
         raise NotImplementedError
+
+    def select(self, wanted: Mapping[str, int]) -> None:
+        """Told the manifest's files (sha256: size) before ``listing`` is read: a reader whose
+        store holds other bundles' blobs too lists only these."""
+
+    def need(self, shas: AbstractSet[str]) -> None:
+        """Told which members this machine still needs before ``members`` is called: a reader
+        that fetches ahead fetches only these (the others may be left out)."""
 
     def close(self) -> None:
         pass
