@@ -76,3 +76,13 @@ def hf_hub(monkeypatch: pytest.MonkeyPatch):
     with HubServer() as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         yield hub
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory):
+    """A real S3 server (SeaweedFS, servers/seaweed.py) for one test module; stopped by its PID."""
+    from servers.seaweed import Seaweed
+
+    server = Seaweed(tmp_path_factory.mktemp("seaweed")).start()
+    yield server
+    server.stop()

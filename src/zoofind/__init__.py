@@ -103,7 +103,7 @@ def pull(
     exclude: Sequence[str] = (), all_files: bool = False, dest: str | os.PathLike[str] | None = None, jobs: int = 8,
     dry_run: bool = False, offline: bool = False, timeout: float = 30.0,
     progress: Callable[[ProgressEvent], None] | None = None, lock: str | os.PathLike[str] | None = None,
-    trust: bool = False,
+    trust: bool = False, mirror: str | None = None, publish: bool = False,
 ) -> PullReport:
     """`zoofind pull`: each model into its framework's cache; one ``PullResult`` a model in ``.results``.
 
@@ -111,6 +111,8 @@ def pull(
     others go on. ``progress`` receives ``ProgressEvent``s (from the worker threads).
     ``lock``: a lock file (``zoofind lock``) instead of ids: exactly its revisions and bytes.
     ``trust``: you trust the models' own code (torch.hub's ``trusted_list`` records it); never implied.
+    ``mirror``: the lab's store (``s3://BUCKET/PREFIX/``; default ``ZOOFIND_MIRROR``), asked for each
+    file by its sha256 before the hub; ``publish``: add to it what had to come from a hub.
     """
     from pathlib import Path
 
@@ -119,7 +121,8 @@ def pull(
     from .ops.pull import pull as run
 
     opts = PullOptions(revision=revision, include=tuple(include), exclude=tuple(exclude), all_files=all_files,
-                       dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run, trust=trust)
+                       dest=Path(dest) if dest is not None else None, jobs=jobs, dry_run=dry_run, trust=trust,
+                       mirror=mirror, publish=publish)
     ctx = Context.from_env(offline=offline, timeout=timeout)
     wanted = [ids] if isinstance(ids, str) else list(ids)
     if lock is not None:

@@ -61,6 +61,9 @@ class Seaweed:
     folder: Path
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
+    #: Prometheus metrics on this port when set (benchmarks read the bytes each bucket sent)
+    metrics: int = 0
+    _ports: list[int] = field(default_factory=list)
     log: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,14 +90,18 @@ class Seaweed:
             {"name": "reader", "credentials": [{"accessKey": READER[0], "secretKey": READER[1]}],
              "actions": ["Read", "List"]},
         ]}))
-        master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
+        if not self.port:  # a restart keeps its ports: the nodes' AWS_ENDPOINT_URL_S3 names them
+            self._ports = free_ports(8)
+        master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = self._ports
         self.port = s3
         args = [weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-master.port={master}", f"-master.port.grpc={master_grpc}",
                 f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
                 "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
                 "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-                f"-s3.config={config}", "-master.volumeSizeLimitMB=256", "-volume.max=0"]
+                f"-s3.config={config}", "-master.volumeSizeLimitMB=256", "-volume.max=0", "-master.telemetry=false"]
+        if self.metrics:
+            args.append(f"-metricsPort={self.metrics}")
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
@@ -124,6 +131,16 @@ class Seaweed:
                             aws_secret_access_key=keys[1], region_name="us-east-1",
                             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
                                           connect_timeout=3, read_timeout=30))
+
+    def sent_bytes(self, bucket: str) -> int:
+        """What the store has sent out of ``bucket`` since it started (its metrics)."""
+        import urllib.request
+
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics}/metrics", timeout=10).read().decode()
+        for line in text.splitlines():
+            if line.startswith(f'SeaweedFS_s3_bucket_traffic_sent_bytes_total{{bucket="{bucket}"}}'):
+                return int(float(line.rsplit(" ", 1)[1]))
+        return 0
 
     def bucket(self) -> str:
         """A new, empty bucket (one a test: tests share the server, never a bucket)."""

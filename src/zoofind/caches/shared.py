@@ -149,6 +149,7 @@ class Linked:
     mode: str | None = None
     #: copies passed over and why (damaged, unreadable), for the pull's notes
     notes: tuple[str, ...] = ()
+    via: str = "local"
 
 
 def link_file(

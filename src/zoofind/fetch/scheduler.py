@@ -183,7 +183,7 @@ class Engine:
         if started:
             self.progress(ProgressEvent(job.d.label, "advance", found.size, found.size, found.size))
         self.progress(ProgressEvent(job.d.label, "linked", found.size, found.size))
-        self._settle(job, Fetched(job.d, found.size, found.sha256, 0, 0, reused=True, via="local",
+        self._settle(job, Fetched(job.d, found.size, found.sha256, 0, 0, reused=True, via=found.via,
                                   notes=tuple(job.notes)))
         return True
 

@@ -37,6 +37,10 @@ class PullOptions:
     #: the user trusts the models' own code: a hub whose framework keeps a list of trusted
     #: sources (torch.hub's ``trusted_list``) records them there; never without it
     trust: bool = False
+    #: the lab's store to read files from by sha256 before the hub (s3://BUCKET/PREFIX/; None:
+    #: ``ZOOFIND_MIRROR``), and whether to add to it what had to come from a hub
+    mirror: str | None = None
+    publish: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,9 @@ class PulledFile:
     path: str
     size: int | None
     sha256: str | None = None
-    #: downloaded | shared (linked from the shared tier, ZOOFIND_SHARED_CACHE) | cached (already
-    #: there) | skipped | planned (dry run) | failed
+    #: downloaded | shared (linked from the shared tier, ZOOFIND_SHARED_CACHE) | mirror (read from
+    #: the lab's store, ZOOFIND_MIRROR, and checked) | cached (already there) | skipped | planned
+    #: (dry run) | failed
     status: str = "planned"
     reason: str | None = None
     pickle: bool = False

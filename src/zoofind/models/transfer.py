@@ -50,6 +50,9 @@ class Found(Protocol):
     #: copies passed over and why, for the pull's notes
     @property
     def notes(self) -> tuple[str, ...]: ...
+    #: where the copy came from, as ``Fetched.via`` says it: "local" (the shared tier), "mirror" (the lab's store)
+    @property
+    def via(self) -> str: ...
 
 
 #: Told ``(copy, size)`` before a local copy is hashed: a multi-GB file read over NFS takes a
@@ -100,7 +103,8 @@ class Fetched:
     received: int  # body bytes received by this run
     resumed: int  # bytes an earlier run had left, kept
     reused: bool  # the target was already there: nothing fetched
-    #: "local": put in place by the engine's ``LocalSource`` in this run, no request made
+    #: put in place by the engine's ``LocalSource`` in this run, with no request to the hub:
+    #: "local" (the shared tier) or "mirror" (the lab's object store, ``ZOOFIND_MIRROR``)
     via: str | None = None
     #: what the run noticed on the way (a local copy passed over, and why)
     notes: tuple[str, ...] = ()

@@ -26,7 +26,7 @@ from ..hubs import registry
 from ..hubs.ids import parse_id
 from ..models.lock import Lock, LockedModel
 from ..models.pull import ModelPlan, PullOptions, PullReport, PullResult
-from .pull import Failed, failed, pull, run_plans
+from .pull import Failed, check_mirror, failed, pull, run_plans
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -71,6 +71,7 @@ def pull_locked(lock: Lock, ctx: Context, opts: PullOptions, progress: Progress 
         raise UsageError("--jobs must be at least 1")
     if not lock.models:
         raise UsageError(f"{lock.origin or 'the lock'} locks no model")
+    check_mirror(ctx, opts)
     report = run_plans([_plan_locked(m, ctx, opts) for m in lock.models], ctx, opts, progress)
     if report.dry_run:
         return report

@@ -24,16 +24,20 @@ from ..caches import shared
 from ..catalog.frameworks import check_requirements, install_command, requirements
 from ..core.atomic import replacing
 from ..core.context import Context
-from ..core.errors import UsageError, describe
+from ..core.errors import UsageError, ZoofindError, describe
 from ..hubs import registry
 from ..hubs.ids import parse_id, split_revision
 from ..hubs.pulling import PICKLE_FLAG, is_pickle
 from ..models.pull import ModelPlan, PulledFile, PullOptions, PullReport, PullResult, Requirement
+from ..models.transfer import Expected
 from .resolve import resolve_id
+
+MIRROR_VARIABLE = "ZOOFIND_MIRROR"  # ops.mirror.VARIABLE, which imports the S3 client
 
 if TYPE_CHECKING:
     from ..hubs.protocol import Pulls
     from ..models.transfer import Checking, Download, Fetched, Found, LocalSource, ProgressEvent
+    from .mirror import Mirror
 
 Progress = Callable[["ProgressEvent"], None] | None
 
@@ -71,6 +75,7 @@ def pull(ids: Sequence[str], ctx: Context | None = None, opts: PullOptions | Non
         raise UsageError("no model to pull", hint="give one or more ids, or `-` to read them from stdin")
     if opts.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    check_mirror(ctx, opts)
     return run_plans([_plan(raw, ctx, opts) for raw in dict.fromkeys(ids)], ctx, opts, progress)
 
 
@@ -84,28 +89,80 @@ def run_plans(plans: Sequence[ModelPlan | Failed], ctx: Context, opts: PullOptio
         # lazy: the engine and its HTTP stack (httpx ~100 ms) only when bytes move: off pull --offline start-up
         from ..fetch.scheduler import Engine
 
-        engine = Engine(jobs=opts.jobs, progress=progress, stall=ctx.timeout, local=_shared_tier(ctx.environ))
-        outcomes = iter(engine.run(downloads))
+        mirror = _mirror(ctx, opts)
+        engine = Engine(jobs=opts.jobs, progress=progress, stall=ctx.timeout, local=_shared_tier(ctx.environ, mirror))
+        results = engine.run(downloads)
+        outcomes = iter(results)
         fetched = {id(p): {f.path: next(outcomes) for f in p.files if f.download is not None} for p in planned}
+        if mirror is not None and opts.publish:
+            _publish(mirror, results, fetched, planned)
     multi = len(plans) > 1
     return PullReport(tuple(failed(PullResult(p.id or p.asked, p.revision), p.error) if isinstance(p, Failed)
                             else _finish(p, fetched.get(id(p), {}), ctx, opts, multi=multi) for p in plans),
                       dry_run=opts.dry_run)
 
 
-def _shared_tier(environ: Mapping[str, str]) -> LocalSource:
-    """Where the engine looks before the network: the read-only shared tier (``ZOOFIND_SHARED_CACHE``).
-    A download's own ``local`` (a TF Hub module folder) is asked instead of the target's place in
-    each shared root; a copy the user's cache refused to hold is a note, and the file is downloaded."""
+def _shared_tier(environ: Mapping[str, str], mirror: Mirror | None = None) -> LocalSource:
+    """Where the engine looks before the network: the read-only shared tier (``ZOOFIND_SHARED_CACHE``),
+    then the lab's store (``ZOOFIND_MIRROR``, ``ops.mirror``). A download's own ``local`` (a TF Hub
+    module folder) is asked instead of the target's place in each shared root; a copy the user's
+    cache refused to hold is a note, and the file is downloaded."""
     def local(d: Download, checking: Checking) -> Found:
         try:
             if d.local is not None:
                 return d.local()
-            return shared.link_file(d.target, d.expected, environ, d.label, on_check=checking)
+            found: Found = shared.link_file(d.target, d.expected, environ, d.label, on_check=checking)
         except OSError as exc:
-            return shared.Linked(notes=(f"{d.label}: the shared tier's copy could not be linked "
-                                        f"({exc.strerror or exc}); downloaded instead",))
+            found = shared.Linked(notes=(f"{d.label}: the shared tier's copy could not be linked "
+                                         f"({exc.strerror or exc}); downloaded instead",))
+        if found.source is None and mirror is not None:
+            got = mirror.local(d, checking)
+            return replace(got, notes=found.notes + got.notes)
+        return found
     return local
+
+
+def check_mirror(ctx: Context, opts: PullOptions) -> None:
+    """Before anything is planned: a mirror's address (``--mirror``, ``ZOOFIND_MIRROR``) and ``--publish``."""
+    address = opts.mirror or ctx.environ.get(MIRROR_VARIABLE)
+    if not address:
+        if opts.publish:
+            raise UsageError("--publish adds to a mirror, and none is set",
+                             hint="give --mirror s3://BUCKET/PREFIX/ or set ZOOFIND_MIRROR")
+        return
+    # lazy: the store's address rules only when a mirror is set: off pull --offline start-up
+    from ..store.url import DEFAULT_MANIFEST, parse, require_client
+
+    url = parse(address, what="mirror address")
+    if url.manifest != DEFAULT_MANIFEST:
+        raise UsageError(f"{address}: a mirror is a folder of the store (s3://BUCKET/PREFIX/), not a manifest",
+                         hint=f"did you mean {url.show()} ?")
+    require_client()
+
+
+def _mirror(ctx: Context, opts: PullOptions) -> Mirror | None:
+    if not (opts.mirror or ctx.environ.get(MIRROR_VARIABLE)):
+        return None
+    # lazy: the S3 client (obstore, the zoofind[s3] extra) only when a mirror is set
+    from .mirror import mirror_for
+    return mirror_for(opts.mirror, ctx.environ)
+
+
+def _publish(mirror: Mirror, results: Sequence[Fetched | BaseException],
+             fetched: dict[int, dict[str, Fetched | BaseException]], planned: Sequence[ModelPlan]) -> None:
+    """``--publish``: what came from a hub in this run, added to the mirror (a failure fails the file)."""
+    for outcome in results:
+        if isinstance(outcome, BaseException) or outcome.via is not None or outcome.reused or not outcome.sha256:
+            continue
+        d = outcome.download
+        expected = Expected(outcome.size, outcome.sha256, d.expected.git_sha1)
+        try:
+            mirror.publish(d.target, expected)
+        except ZoofindError as exc:
+            for p in planned:
+                for path, got in fetched[id(p)].items():
+                    if got is outcome:
+                        fetched[id(p)][path] = exc
 
 
 def failed(result: PullResult, exc: BaseException) -> PullResult:
@@ -137,7 +194,8 @@ def _finish(plan: ModelPlan, fetched: Mapping[str, Fetched | BaseException], ctx
         else:
             fetched_bytes += outcome.received
             notes.extend(outcome.notes)
-            status = "shared" if outcome.via == "local" else "cached" if outcome.reused else "downloaded"
+            status = {"local": "shared", "mirror": "mirror"}.get(outcome.via or "",
+                                                               "cached" if outcome.reused else "downloaded")
             one = replace(one, size=outcome.size, sha256=outcome.sha256 or f.entry.sha256, status=status)
         files.append(one)
     targets: Mapping[str, Path] = plan.targets()

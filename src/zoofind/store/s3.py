@@ -34,7 +34,7 @@ from .url import StoreUrl
 #: Objects larger than this go up in parallel parts of this size (S3 allows 10,000 parts: 160 GB).
 PART = 16 * 1024 * 1024
 #: Parts of one object in flight at once.
-PART_CONCURRENCY = 8
+PART_CONCURRENCY = 4
 #: The largest object read whole into memory (a manifest).
 WHOLE_MAX = 64 * 1024 * 1024
 # A store that stops answering is given this long (retries with backoff included) before

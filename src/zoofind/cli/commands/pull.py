@@ -31,6 +31,7 @@ EPILOG = epilog([
     "zoofind pull hf:owner/name --include '*.json' --include '*.safetensors' --dry-run",
     'zoofind search "protein language model" -s hf -n 3 | zoofind pull -',
     "zoofind pull --lock study.lock --offline     # exactly what `zoofind lock` pinned, from the cache",
+    "ZOOFIND_MIRROR=s3://lab-models/zoo/ zoofind pull --lock study.lock   # the lab's store first, then the hub",
     "HF_HUB_OFFLINE=1 python -c 'import transformers; "
     """transformers.AutoModel.from_pretrained("facebook/esm2_t6_8M_UR50D")'""",
 ], "Files go where each framework looks (the Hugging Face cache, torch.hub's checkpoints), so the frameworks "
@@ -66,6 +67,15 @@ def pull(
                        typer.Option("--dry-run",
                                     help="Show the files and bytes that would be fetched; write nothing, fetch no "
                                          "file.")] = False,
+    mirror: Annotated[str | None,
+                      typer.Option("--mirror", metavar="S3URL",
+                                   help="The lab's object store (s3://BUCKET/PREFIX/, where bundles are published): "
+                                        "each file is looked for there by its sha256 before the hub, and checked as "
+                                        "hub bytes are. Default: ZOOFIND_MIRROR.", show_default=False)] = None,
+    publish: Annotated[bool,
+                       typer.Option("--publish",
+                                    help="Add to the mirror what had to come from a hub (needs write access; "
+                                         "nodes only read).")] = False,
     retired_n: RetiredDryRunOpt = False,
     quiet: QuietOpt = False,
     offline: OfflineOpt = False,
@@ -85,7 +95,7 @@ def pull(
             report = run_pull(
                 wanted, revision=revision, include=include or (), exclude=exclude or (), all_files=all_files,
                 dest=dest, jobs=jobs, dry_run=dry_run, offline=offline, timeout=timeout, progress=progress, lock=lock,
-                trust=trust,
+                trust=trust, mirror=mirror, publish=publish,
             )
         render_pull(e, form, report)
         if report.exit_code:

@@ -137,6 +137,7 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     planned = [f for f in r.files if f.status == "planned"]
     cached = [f for f in r.files if f.status == "cached"]
     shared = [f for f in r.files if f.status == "shared"]
+    mirrored = [f for f in r.files if f.status == "mirror"]
     if dry_run:
         env.note(f"{r.id}: would fetch {len(planned)} file(s), {human_bytes(sum(f.size or 0 for f in planned))}"
                  + (f"; {len(cached)} already cached" if cached else ""))
@@ -147,6 +148,9 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
         if shared:
             done.append(f"linked {len(shared)} file(s), {human_bytes(sum(f.size or 0 for f in shared))}, "
                         "from the shared tier")
+        if mirrored:
+            done.append(f"read {len(mirrored)} file(s), {human_bytes(sum(f.size or 0 for f in mirrored))}, "
+                        "from the mirror (checked)")
         env.note(f"{r.id}{'@' + r.commit[:12] if r.commit else ''}: {'; '.join(done) or 'already in the cache'}"
                  + (f" ({len(cached)} cached)" if done and cached else ""))
     for note in r.notes:

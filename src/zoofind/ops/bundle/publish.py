@@ -27,7 +27,7 @@ from .manifest import expected, file_label, manifest_text
 from .pump import BLOCK, Progress, emit, read_fd, ticker
 
 #: Blobs sent at once (each large one also sends its parts in parallel: ``store.s3.PART_CONCURRENCY``).
-UPLOADS = 6
+UPLOADS = 4
 
 
 def publish(lock: Lock, url: StoreUrl, ctx: Context, progress: Progress | None) -> ExportReport:
