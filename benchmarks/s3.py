@@ -27,6 +27,7 @@ Target (issue 22): zoofind at least as fast as awscli on 1 and 2. Exit code 1 wh
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -41,11 +42,28 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "tests"), str(HERE)]
 
 from bundle import BASE_ENV, COMMIT, REPO, ZOOFIND, seed, timed  # noqa: E402 - after the path above
-from servers.files_server import FileServer  # noqa: E402
-from servers.seaweed import ADMIN, Seaweed, free_ports  # noqa: E402
+from servers.files_server import FileServer  # noqa: E402 - after the path above
+from servers.seaweed import ADMIN, Seaweed, free_ports  # noqa: E402 - after the path above
 
 MiB = 1024 * 1024
-AWS = [str(Path(sys.executable).with_name("aws"))] if Path(sys.executable).with_name("aws").exists() else ["aws"]
+
+
+def _aws() -> list[str]:
+    """awscli's script: beside this Python, else where its package put it, else on PATH."""
+    beside = Path(sys.executable).with_name("aws")
+    if beside.exists():
+        return [str(beside)]
+    from importlib import metadata
+    try:
+        placed = Path(str(metadata.distribution("awscli").locate_file("../../../bin/aws")))
+        if placed.exists():
+            return [str(placed)]
+    except metadata.PackageNotFoundError:
+        pass
+    return ["aws"]
+
+
+AWS = _aws()
 
 
 def main() -> int:
@@ -73,7 +91,8 @@ def bench(args: argparse.Namespace, work: Path, server: Seaweed) -> int:
     bucket = server.bucket()
     env = {**server.env(ADMIN), "HF_HOME": str(home / "hf"), "AWS_DEFAULT_REGION": "us-east-1"}
     aws_env = {**env, "AWS_ENDPOINT_URL": server.endpoint}
-    print(f"bundle: {len(blobs)} files, {total / MiB:.0f} MiB; store: SeaweedFS on {server.endpoint}")
+    print(f"bundle: {len(blobs)} files, {total / MiB:.0f} MiB; store: SeaweedFS on {server.endpoint}; "
+          f"awscli: {' '.join(AWS)}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     results: dict[str, list[float]] = {"zoofind publish": [], "aws s3 cp up": [], "zoofind import": [],
                                        "aws s3 cp down": []}
     for i in range(args.runs):
@@ -131,7 +150,6 @@ def bench(args: argparse.Namespace, work: Path, server: Seaweed) -> int:
     first = lockfile.read(lock).models[0]
     extra = home / "extra.bin"
     extra.write_bytes(os.urandom(64 * MiB))
-    from bundle import hashlib  # the same module bundle.py uses
     digest = hashlib.sha256(extra.read_bytes()).hexdigest()
     from zoofind.hubs.hf.repo_cache import RepoCache
     rc = RepoCache(home / "hf" / "hub", REPO)
@@ -146,6 +164,7 @@ def bench(args: argparse.Namespace, work: Path, server: Seaweed) -> int:
     print(f"second publish of an overlapping lock: sent {head['uploaded']} file(s), {head['sent'] / MiB:.0f} MiB; "
           f"{head['present']} already there (expected: 1 sent, 64 MiB)")
     ok = ok and head["uploaded"] == 1 and head["sent"] == 64 * MiB
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print("target met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 
