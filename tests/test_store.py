@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -269,3 +270,40 @@ def test_a_profile_from_the_shared_files_reaches_the_store(store, bucket, caches
                                                      "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials")})
     assert got.returncode == 0, got.stderr
     placed_ok(files)
+
+
+def test_a_publish_killed_midway_leaves_no_manifest_and_a_rerun_sends_only_what_had_not_landed(
+        store, bucket, caches, tmp_path: Path) -> None:
+    from zoofind.ops import lockfile
+    models = [seed_hf(f"zoofind-lab/shard-{i}", {"model.safetensors": blob(24 * MB, f"s{i}")}) for i in range(6)]
+    lock = write_lock(tmp_path, *models)
+    proc = subprocess.Popen([*zoofind_command(), "export", "--lock", str(lock), f"s3://{bucket}/zoo/"],
+                            env={**os.environ, **store.env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not store.keys(bucket) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the publish ended before it could be stopped"
+    proc.kill()
+    proc.communicate(timeout=30)
+    landed = store.keys(bucket)
+    assert 1 <= len(landed) < 6
+    assert f"zoo/{DEFAULT_MANIFEST}" not in landed  # a reader sees no bundle yet
+    assert all(size == 24 * MB for size in landed.values())  # whole objects or none: parts are invisible
+    again = run("export", "--lock", str(lock), f"s3://{bucket}/zoo/", "--json", env=store.env())
+    assert again.returncode == 0, again.stderr
+    head = json.loads(again.stdout)
+    assert head["present"] == len(landed) and head["uploaded"] == 6 - len(landed)
+    assert head["sent"] == (6 - len(landed)) * 24 * MB
+    wipe(caches)
+    got = run("import", f"s3://{bucket}/zoo/", env=store.env(READER))
+    assert got.returncode == 0, got.stderr
+    for m in lockfile.read(lock).models:
+        assert next(hub_cache().rglob(f"models--zoofind-lab--{m.id.split('/')[-1]}/snapshots/*/model.safetensors"))
+
+
+def test_without_the_s3_client_an_s3_address_says_what_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['obstore'] = None; sys.argv = ['zoofind', 'import', 's3://lab/zoo/']; "
+            "from zoofind.cli.app import main; main()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'zoofind[s3]'" in done.stderr and "Traceback" not in done.stderr
