@@ -7,7 +7,9 @@ have the ability it needs (``hubs.protocol``); none names a hub.
 * ``pull``: plan with each hub, one fetch-engine run for all, place with each hub.
 * ``lock`` and ``lockfile``: pin what a pull got; read and write lock files.
 * ``inventory``: ``cache ls/verify/rm/prune/path`` over every hub's cache layout.
-* ``bundle``: ``export`` and ``import`` of locked models as one folder or tar.
+* ``bundle``: ``export`` and ``import`` of locked models as one folder or tar, or as objects in
+  the lab's S3-compatible store (``s3://``).
+* ``mirror``: that store as a read-through mirror of ``pull`` (``ZOOFIND_MIRROR``).
 * ``cite`` and ``citeformats``: the references for the models a study used, written as BibTeX,
   CSL-JSON or text, and the methods paragraph; ``software``: the libraries they load with, cited.
 """

@@ -31,14 +31,21 @@ place: Hugging Face snapshot links and then ``refs/<revision>`` (written only wh
 machine has no such ref yet: a ``main`` that already points elsewhere is someone's newer
 pull, never moved back), a torch checkpoint by its own rename, a TF Hub module filled in a
 temporary folder renamed to ``<sha1>`` when complete. Nothing here touches the network or
-imports code that does. Nothing prints: results are frozen records, progress goes to a
-callback.
+imports code that does (an ``s3://`` bundle aside). Nothing prints: results are frozen
+records, progress goes to a callback.
 
 Roles, one module each: ``manifest`` (the format: manifest, member names, checks of a lock
 and of a member list), ``pump`` (bytes moved and hashed), ``tar`` (the tar writer),
-``readers`` (tar file, tar stream, folder), ``export``, ``importer`` (planning and the
-result) with ``placer`` (the member loop), and ``places`` (each model's placement, asked of its
-hub's ``bundle`` ability, ``hubs.protocol.Bundles``). No hub is named here.
+``readers`` (tar file, tar stream, folder), ``locate`` (the locked files in this machine's
+caches, the check of what is read from there, the export's report), ``export``, ``importer``
+(planning and the result) with ``placer`` (the member loop), and ``places`` (each model's
+placement, asked of its hub's ``bundle`` ability, ``hubs.protocol.Bundles``). No hub is named here.
+
+An ``s3://BUCKET/PREFIX/`` address (``store.url``) is a bundle published as objects:
+``publish`` writes it (blobs already there with the same size skipped, each checked before
+its upload completes, the manifest last) and ``stored`` reads it (a ``BundleReader`` whose
+listing holds only the manifest's blobs and which fetches only the needed ones, with parallel
+ranged reads); both import the S3 client only when such an address is given.
 """
 
 from __future__ import annotations
