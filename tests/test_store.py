@@ -18,7 +18,7 @@ import pytest
 
 from servers.seaweed import ADMIN, READER, UNKNOWN, Seaweed, weed_binary
 from test_bundle import MB, REPO, blob, caches, checkpoints, counting, files_under, hub_cache, seed_hf, seed_torch, sha
-from test_bundle import wipe, write_lock, zoofind
+from test_bundle import referee, wipe, write_lock, zoofind
 from zoofind.core.errors import UsageError
 from zoofind.store.config import settings
 from zoofind.store.url import DEFAULT_MANIFEST, parse
@@ -79,6 +79,17 @@ def test_publish_then_import_places_verified_files_with_zero_hub_requests(store,
     placed_ok(files)
     assert counting.requests == []
     no_strays(caches)
+    # huggingface_hub referees the cache the store filled: offline, no warnings, the ref in place.
+    hf = referee(
+        "import huggingface_hub as h, json\n"
+        f"p = h.snapshot_download({REPO!r}, local_files_only=True)\n"
+        "info = h.scan_cache_dir()\n"
+        "print(json.dumps({'p': p, 'warnings': [str(w) for w in info.warnings],"
+        " 'refs': sorted(r for repo in info.repos for rev in repo.revisions for r in rev.refs)}))", counting.env)
+    assert hf.returncode == 0, hf.stderr
+    seen = json.loads(hf.stdout)
+    assert seen["warnings"] == [] and seen["refs"] == ["main"]
+    assert (Path(seen["p"]) / "model.safetensors").read_bytes() == files["model.safetensors"]
     # Again: everything is in place, nothing is read from the store.
     again = run("import", f"s3://{bucket}/zoo/", "--json", env=store.env(READER))
     assert again.returncode == 0 and json.loads(again.stdout)["placed_bytes"] == 0
