@@ -1,4 +1,5 @@
-"""A local Kaggle public API speaking kagglesdk's protocol for the models service.
+"""A local Kaggle public API speaking kagglesdk's protocol for the models service (and, from
+``kaggle_datasets``, the datasets service: ``add_dataset``).
 
 kagglesdk (0.1.38, ``kaggle_http_client.py``) sends every call as ``POST
 {endpoint}/api/v1/models.ModelApiService/<Method>`` (``/v1/...`` on api.kaggle.com) with a
@@ -68,6 +69,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .bodies import Body, BodyHandler, Faults, Logged, send_body
+from .kaggle_datasets import DATASET_SERVICE, DatasetRoutes
 from .loopback import LoopbackServer
 from .tfhub_server import _info
 
@@ -249,7 +251,7 @@ def crc32c_b64(data: bytes) -> str:
     return base64.b64encode(struct.pack(">I", crc ^ 0xFFFFFFFF)).decode()
 
 
-class KaggleServer(LoopbackServer, Faults):
+class KaggleServer(LoopbackServer, Faults, DatasetRoutes):
     def __init__(self, token: str = "tok-good", basic: tuple[str, str] = ("alice", "key-good"), delay: float = 0.0,
                  *, port: int = 0, storage_host: str = "localhost") -> None:
         Faults.__init__(self)
@@ -257,6 +259,7 @@ class KaggleServer(LoopbackServer, Faults):
         #: the storage host's name: requests naming it (Host) are storage's, every other one the API's
         self.storage_host = storage_host
         self._init_faults()
+        self._init_datasets()
         self.token = token
         self.basic = basic
         self.delay = delay
@@ -353,7 +356,7 @@ class KaggleServer(LoopbackServer, Faults):
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [r for r in self.requests if r["path"].endswith(f"/{SERVICE}/{method}")]
+            return [r for r in self.requests if r["path"].rsplit("/", 1)[-1] == method]
 
     # -- protocol -----------------------------------------------------------------
     def _handle(self, h: BodyHandler) -> None:
@@ -374,6 +377,9 @@ class KaggleServer(LoopbackServer, Faults):
         if self.fail_in_body:
             return self._send(h, 200, {"code": self.fail_in_body, "message": "Failing on purpose, in the body"})
         prefix = f"/api/v1/{SERVICE}/"
+        datasets = f"/api/v1/{DATASET_SERVICE}/"
+        if h.command == "POST" and h.path.startswith(datasets):
+            prefix = datasets
         if h.command != "POST" or not h.path.startswith(prefix):
             return self._error(h, 404, f"No route for {h.command} {h.path}")
         if "application/json" not in (h.headers.get("Content-Type") or ""):
@@ -383,6 +389,8 @@ class KaggleServer(LoopbackServer, Faults):
         if not self._authorised(h.headers.get("Authorization") or ""):
             return self._error(h, 401, "Unauthenticated")
         method = h.path[len(prefix):]
+        if prefix == datasets:
+            return self._dataset_call(h, method, body)
         if method == "ListModels":
             return self._send(h, 200, self._list(body))
         if method == "GetModel":
@@ -468,7 +476,7 @@ class KaggleServer(LoopbackServer, Faults):
             return xml(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
         if time.time() > expires:
             return xml(400, "ExpiredToken", "The provided token has expired.")
-        body = self._storage_body(path)
+        body = self._storage_body(path) or self._dataset_body(path)
         if body is None:
             return xml(404, "NoSuchKey", "The specified key does not exist.")
         md5 = base64.b64encode(bytes.fromhex(body.md5)).decode()
@@ -478,7 +486,8 @@ class KaggleServer(LoopbackServer, Faults):
             crc = crc32c_b64(body.read_all())
             with self._lock:
                 self._crc[path] = crc
-        ctype = "application/x-gzip" if path.endswith(".tar.gz") else "application/octet-stream"
+        ctype = ("application/x-gzip" if path.endswith(".tar.gz") else "application/zip" if path.endswith(".zip")
+                 else "application/octet-stream")
         send_body(h, body, key=path, etag=body.md5, ctype=ctype, headers={
             "x-goog-hash": f"crc32c={crc},md5={md5}",
             "x-goog-stored-content-length": str(body.size), "x-goog-storage-class": "STANDARD",

@@ -33,6 +33,8 @@ class CachedModel:
     #: (path, bytes) of its files in a cache-wide store other models may link to too (huggingface_hub's Xet
     #: store): totals count each once
     store_blobs: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)
+    #: what it is: "model", or "dataset" (a hub's dataset repository or dataset version)
+    kind: str = "model"
 
 
 @dataclass(frozen=True)

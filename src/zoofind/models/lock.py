@@ -42,6 +42,8 @@ class LockedModel:
     files: tuple[LockedFile, ...] = ()
     archive: LockedArchive | None = None
     framework: str | None = None
+    #: what it is: "model", or "dataset" (written to the lock file only when not a model)
+    kind: str = "model"
 
     @property
     def source(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-KINDS = ("model", "resource")
+KINDS = ("model", "resource", "dataset")
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,8 @@ def to_data(lock: Lock) -> dict[str, Any]:
 
     models = []
     for m in lock.models:
-        entry = clean({"id": m.id, "revision": m.revision, "commit": m.commit, "framework": m.framework})
+        entry = clean({"id": m.id, "revision": m.revision, "commit": m.commit, "framework": m.framework,
+                       "kind": m.kind if m.kind != "model" else None})
         entry["files"] = [clean({"path": f.path, "size": f.size, "sha256": f.sha256, "blob": f.blob}) for f in m.files]
         if m.archive is not None:
             entry["archive"] = {"size": m.archive.size, "sha256": m.archive.sha256}
@@ -201,7 +202,10 @@ def _model(entry: Any) -> LockedModel:
         if not isinstance(a, dict):
             raise _Bad(f"{ident}: `archive` must be a table")
         archive = LockedArchive(_size(a, f"{ident}: archive"), _sha(a, f"{ident}: archive"))
-    model = LockedModel(ident, _str(entry, "revision"), commit, tuple(files), archive, _str(entry, "framework"))
+    kind = _str(entry, "kind") or "model"
+    if kind not in ("model", "dataset"):
+        raise _Bad(f"{ident}: `kind` must be \"model\" or \"dataset\", not {kind!r}")
+    model = LockedModel(ident, _str(entry, "revision"), commit, tuple(files), archive, _str(entry, "framework"), kind)
     problem = registry.ability(pid.source, "lock").problem(model)
     if problem:
         raise _Bad(problem)

@@ -38,7 +38,7 @@ def render_info(env: Environment, fmt: str, result: Any) -> None:
         env.write(tsv_lines([(r.id,)]))
         return
     pairs: list[tuple[str, str]] = [
-        ("id", r.id), ("name", r.name), ("kind", r.kind if r.kind == "model" else f"resource ({r.resource_type})"),
+        ("id", r.id), ("name", r.name), ("kind", r.kind if r.kind != "resource" else f"resource ({r.resource_type})"),
         ("source", r.source), ("description", r.description), ("url", r.url or ""),
         ("tasks", ", ".join(r.tasks)), ("domains", ", ".join(r.domains)),
         ("frameworks", ", ".join(r.frameworks)), ("loads with", r.libraries[0] if r.libraries else ""),

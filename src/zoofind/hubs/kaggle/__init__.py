@@ -1,4 +1,6 @@
-"""Kaggle Models as a source: TensorFlow models from Kaggle's model listing, called as kagglesdk calls it.
+"""Kaggle as a source: TensorFlow models from Kaggle's model listing, and Kaggle datasets, called as
+kagglesdk calls them (a model: ``kaggle:owner/model/framework/variation[/version]``; a dataset:
+``kaggle:datasets/owner/name[/version]``, the ``datasets/`` prefix as kaggle.com's own addresses).
 
 * ``auth``: the credentials, found where kagglesdk and the ``kaggle`` CLI look for them.
 * ``api``: the RPC protocol (``POST`` JSON to ``models.ModelApiService``) over the network
@@ -12,6 +14,11 @@
 * ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin into kagglehub's cache.
 * ``cite``: ``KaggleCite``, the BibTeX of a model's card (its description and the variation's
   overview and usage), answer-cached.
+* ``datasets``: the dataset service's RPCs (``datasets.DatasetApiService``) and ApiDataset JSON
+  -> ``Record`` (kind ``dataset``).
+* ``dataset_cache``: kagglehub's dataset cache (``datasets/<owner>/<name>/versions/<n>`` and the
+  ``<n>.complete`` marker) and placing a version in it.
+* ``dataset_pull``: planning a dataset version (one zip archive, extracted when placed).
 
 This module only declares the source (it is imported on the offline search path: no
 httpx, no tables).
@@ -29,23 +36,49 @@ if TYPE_CHECKING:
 
 DEFAULT_ENDPOINT = "https://api.kaggle.com"
 _PART = r"[A-Za-z0-9_.-]+"
-#: owner/model/framework/variation, optionally /version (Kaggle's own handle for a model variation).
-REF_PATTERN = rf"{_PART}/{_PART}/{_PART}/{_PART}(?:/\d+)?"
+#: What names a dataset rather than a model (kaggle.com's own address: /datasets/owner/name).
+DATASETS = "datasets"
+#: owner/model/framework/variation, optionally /version (Kaggle's own handle for a model variation), or
+#: datasets/owner/name, optionally /version (a dataset; an owner named "datasets" has no models here).
+REF_PATTERN = (rf"{DATASETS}/{_PART}/{_PART}(?:/\d+)?"
+               rf"|(?!{DATASETS}/){_PART}/{_PART}/{_PART}/{_PART}(?:/\d+)?")
+
+
+def is_dataset(ref: str) -> bool:
+    return ref.startswith(f"{DATASETS}/")
+
 
 def family(ref: str) -> str:
-    """google/yamnet/tensorFlow2/yamnet -> google/yamnet: the frameworks and variations of one model."""
-    return "/".join(ref.split("/")[:2])
+    """google/yamnet/tensorFlow2/yamnet -> google/yamnet: the frameworks and variations of one model;
+    datasets/owner/name/3 -> datasets/owner/name: the versions of one dataset."""
+    return "/".join(ref.split("/")[:3 if is_dataset(ref) else 2])
+
+
+def normalise(ref: str) -> str:
+    """kagglehub's versioned dataset handle, ``owner/name/versions/3``, written as zoofind's ``.../3``."""
+    parts = ref.strip("/").split("/")
+    if len(parts) == 5 and parts[0] == DATASETS and parts[3] == "versions":
+        return "/".join([*parts[:3], parts[4]])
+    return "/".join(parts)
+
+
+def ref_from_url(path: str) -> str:
+    """A kaggle.com address's path: ``models/...`` names a model, ``datasets/...`` a dataset."""
+    head, _, rest = path.partition("/")
+    return rest if head == "models" else normalise(path)
 
 
 SPEC = SourceSpec(
     name="kaggle",
-    title="Kaggle Models (TensorFlow models, through Kaggle's public API; needs credentials)",
+    title="Kaggle Models and Datasets (TensorFlow models and datasets, through Kaggle's public API; needs credentials)",
     network=True,
     searches=True,
     ref_pattern=REF_PATTERN,
     example="kaggle:owner/model/framework/variation",
     family=family,
-    url_prefixes=("https://www.kaggle.com/models/", "https://kaggle.com/models/", "www.kaggle.com/models/"),
+    normalise=normalise,
+    ref_from_url=ref_from_url,
+    url_prefixes=("https://www.kaggle.com/", "https://kaggle.com/", "www.kaggle.com/"),
     endpoint_variable="ZOOFIND_KAGGLE_ENDPOINT",
     default_endpoint=DEFAULT_ENDPOINT,
 )

@@ -66,10 +66,10 @@ MAX_PAGES = 3
 MESSAGE_CHARS = 300
 
 
-def rpc_url(endpoint: str, method: str) -> str:
+def rpc_url(endpoint: str, method: str, service: str = RPC_SERVICE) -> str:
     """kagglesdk's ``_get_request_url``: production serves /v1, every other endpoint /api/v1."""
     base = endpoint if urlsplit(endpoint).netloc == PRODUCTION_HOST else f"{endpoint}/api"
-    return f"{base}/v1/{RPC_SERVICE}/{method}"
+    return f"{base}/v1/{service}/{method}"
 
 
 def session(ctx: Context, creds: Credentials | None) -> Session:
@@ -77,8 +77,12 @@ def session(ctx: Context, creds: Credentials | None) -> Session:
     return Session(ctx, SERVICE, headers={"Content-Type": "application/json", **(creds.headers() if creds else {})})
 
 
-#: The calls about one model: their 404 means that the model (or its variation, or version) does not exist.
-ONE_MODEL = frozenset({"GetModel", "GetModelInstance", "ListModelInstanceVersionFiles", "DownloadModelInstanceVersion"})
+#: The calls about one model or dataset: their 404 means that it (or its variation, or version) does not exist.
+ONE_MODEL = frozenset({"GetModel", "GetModelInstance", "ListModelInstanceVersionFiles", "DownloadModelInstanceVersion",
+                       "GetDataset", "DownloadDataset"})
+#: What a not-found model's error suggests.
+MODEL_HINT = ("check the handle (owner/model/framework/variation[/version]) with "
+              "`zoofind search --source kaggle` or on kaggle.com")
 #: Files per ListModelInstanceVersionFiles page, as kagglehub asks (``MAX_NUM_FILES_DIRECT_DOWNLOAD``).
 FILES_PAGE = 25
 #: The most of a download call's answer read when it is not the redirect it should be.
@@ -86,7 +90,7 @@ LINK_MAX_BYTES = 64 * 1024
 
 
 def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *, what: str | None = None,
-          page: str | None = None) -> dict[str, Any]:
+          page: str | None = None, hint: str = MODEL_HINT) -> dict[str, Any]:
     """The answer's JSON object, or zoofind's error for what Kaggle said (status line or error body).
 
     ``what`` names the model in a not-found error; ``page`` (the model's page) turns a 403
@@ -119,9 +123,7 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
         plain = "" if said else (f"; {where(answer.url)} answered a plain HTTP {status}, not Kaggle's error body: "
                                  "ZOOFIND_KAGGLE_ENDPOINT may not point at Kaggle's API")
         if what is not None and method in ONE_MODEL:
-            raise NotFoundError(f"Kaggle has no {what} (HTTP {status}: {message}){plain}",
-                                hint="check the handle (owner/model/framework/variation[/version]) with "
-                                     "`zoofind search --source kaggle` or on kaggle.com")
+            raise NotFoundError(f"Kaggle has no {what} (HTTP {status}: {message}){plain}", hint=hint)
         if method not in ONE_MODEL:
             # A listing always exists: without one the address (or the protocol) is wrong.
             raise SourceError(f"{SERVICE} has no {method} (HTTP {status}: {message}){plain}",
@@ -138,24 +140,32 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
 
 
 def call(s: Session, endpoint: str, method: str, body: dict[str, Any], creds: Credentials | None, *,
-         retry: bool = True, what: str | None = None, page: str | None = None) -> dict[str, Any]:
+         retry: bool = True, what: str | None = None, page: str | None = None, service: str = RPC_SERVICE,
+         hint: str = MODEL_HINT) -> dict[str, Any]:
     """One RPC; raises on a transport failure, an error status or an error body."""
-    return check(s.request("POST", rpc_url(endpoint, method), content=json.dumps(body), retry=retry), creds, method,
-                 what=what, page=page)
+    return check(s.request("POST", rpc_url(endpoint, method, service), content=json.dumps(body), retry=retry), creds,
+                 method, what=what, page=page, hint=hint)
 
 
 def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials) -> Iterator[list[Any]]:
     """The pages of a ListModels listing (each a list of raw ApiModels), at most ``MAX_PAGES``;
     stop iterating to stop asking."""
+    return pages(s, endpoint, "ListModels", "models", body, creds)
+
+
+def pages(s: Session, endpoint: str, method: str, key: str, body: dict[str, Any], creds: Credentials,
+          service: str = RPC_SERVICE) -> Iterator[list[Any]]:
+    """The pages of a listing RPC (each the list its answer holds under ``key``), at most ``MAX_PAGES``,
+    following ``nextPageToken``; stop iterating to stop asking."""
     token = ""
     for _ in range(MAX_PAGES):
-        data = call(s, endpoint, "ListModels", dict(body, pageToken=token) if token else dict(body), creds)
-        models = data.get("models") or []
-        if not isinstance(models, list):
-            raise BadAnswerError(f"{SERVICE} answered a ListModels page whose models are not a list")
-        yield models
+        data = call(s, endpoint, method, dict(body, pageToken=token) if token else dict(body), creds, service=service)
+        found = data.get(key) or []
+        if not isinstance(found, list):
+            raise BadAnswerError(f"{SERVICE} answered a {method} page whose {key} are not a list")
+        yield found
         token = following if isinstance(following := data.get("nextPageToken"), str) else ""
-        if not token or not models:
+        if not token or not found:
             return
 
 
@@ -190,7 +200,13 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
     """Where one file (``path``) or the whole version (an archive) is to be fetched from: the
     ``Location`` of DownloadModelInstanceVersion's redirect, not followed (the credentials stay here)."""
     request = dict(body, versionNumber=version, **({"path": path} if path else {}))
-    url = rpc_url(endpoint, "DownloadModelInstanceVersion")
+    return redirect_link(s, rpc_url(endpoint, "DownloadModelInstanceVersion"), request, creds, what=what, page=page)
+
+
+def redirect_link(s: Session, url: str, request: dict[str, Any], creds: Credentials, *, what: str, page: str,
+                  hint: str = MODEL_HINT) -> str:
+    """The ``Location`` of a download RPC's redirect (kagglesdk's ``HttpRedirect``), not followed."""
+    method = url.rsplit("/", 1)[-1]
     for attempt in retry_policy.attempts(s.deadline):
         with attempt:
             with s.stream("POST", url, content=json.dumps(request)) as resp:
@@ -208,7 +224,7 @@ def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int,
                                          hint="the service may have changed; retry later")
                 raw = b"".join(s.iter_body(resp, max_bytes=LINK_MAX_BYTES))
                 answer = Answer(resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, raw)
-            check(answer, creds, "DownloadModelInstanceVersion", what=what, page=page)
+            check(answer, creds, method, what=what, page=page, hint=hint)
             raise BadAnswerError(f"{SERVICE} answered the download request for {what} without a link to the files",
                                  hint="the service may have changed; retry later")
     raise AssertionError("unreachable: stamina re-raises the last error")

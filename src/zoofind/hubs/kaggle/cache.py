@@ -1,35 +1,44 @@
-"""kagglehub's model cache as ``cache ls/verify/rm/prune/path`` see it (``protocol.Caches``).
+"""kagglehub's model and dataset caches as ``cache ls/verify/rm/prune/path`` see them (``protocol.Caches``).
 
 A model is one version folder (``models/<owner>/<model>/<framework>/<variation>/<version>``)
-with its ``.complete`` marker, written after the files by kagglehub and zoofind alike (so
-it is when the version was placed). Local tier only: the shared tier has no kagglehub
-cache. kagglehub records no hashes: verify checks that it holds files.
+with its ``.complete`` marker beside it; a dataset is one version folder
+(``datasets/<owner>/<name>/versions/<version>``) with its ``<version>.complete`` marker beside
+``versions/``. kagglehub and zoofind alike write the marker after the files (so it is when the
+version was placed). Local tier only: the shared tier has no kagglehub cache. kagglehub
+records no hashes: verify checks that a version holds files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ...caches import layout
 from ...core.context import Context
 from ...models.cache import CachedModel, Removal
 from ..protocol import InShared
-from . import model_cache
+from . import dataset_cache, is_dataset, model_cache
 
 
 class KaggleCache(layout.PlainLayout):
     def scan(self, ctx: Context, tier: str, in_shared: InShared) -> list[CachedModel]:
         if tier != "local":
             return []
+        root = str(model_cache.cache_root(ctx.environ))
+        found: list[tuple[str, Path, Callable[[Path], Path], str]] = [
+            *((h, f, model_cache.marker_path, "model") for h, f in model_cache.scan(ctx.environ)),
+            *((h, f, dataset_cache.marker_path, "dataset") for h, f in dataset_cache.scan(ctx.environ)),
+        ]
         out = []
-        for handle, folder in model_cache.scan(ctx.environ):
+        for handle, folder, marker, kind in found:
             t = layout.tree(folder, in_shared)
-            used = max(t.used or 0.0, layout.placed(model_cache.marker_path(folder))) or None
-            out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), t.size, used, str(folder),
-                                   str(model_cache.cache_root(ctx.environ)), "local", t.linked))
+            used = max(t.used or 0.0, layout.placed(marker(folder))) or None
+            out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), t.size, used, str(folder), root, "local",
+                                   t.linked, kind=kind))
         return out
 
     def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
         p = Path(model.path)
+        marker = dataset_cache.marker_path(p) if is_dataset(model.id.partition(":")[2]) else model_cache.marker_path(p)
         # The marker first: kagglehub then ignores the folder.
-        return layout.whole(model, revision, (model_cache.marker_path(p), p))
+        return layout.whole(model, revision, (marker, p))

@@ -179,24 +179,28 @@ _INSTANCE_FIELDS: dict[str, FieldReader] = {
 }
 
 
-def trimmed(model: Mapping[str, Any], repairs: Repairs | None = None) -> dict[str, Any]:
-    """What the cache keeps of an ApiModel, each field checked for its type; cleaning a
-    cleaned model changes nothing (tags are kept as their names)."""
-    out = read_fields(model, _MODEL_FIELDS, repairs)
+def tag_names(raw: Any, repairs: Repairs | None = None) -> list[str]:
+    """Kaggle's tags (ApiCategory objects, or names) as their names; one tag alone is a list of one."""
     tags = []
-    raw = model.get("tags")
-    for t in json_list([raw] if isinstance(raw, str) else raw, repairs):  # one tag alone is a list of one
+    for t in json_list([raw] if isinstance(raw, str) else raw, repairs):
         if isinstance(t, Mapping):  # Kaggle sends tag objects; the cache keeps their names
             t = t.get("name") or t.get("ref")
         if (tag := json_str(t, repairs, limit=300)):
             tags.append(tag)
-    out["tags"] = tags
+    return tags
+
+
+def trimmed(model: Mapping[str, Any], repairs: Repairs | None = None) -> dict[str, Any]:
+    """What the cache keeps of an ApiModel, each field checked for its type; cleaning a
+    cleaned model changes nothing (tags are kept as their names)."""
+    out = read_fields(model, _MODEL_FIELDS, repairs)
+    out["tags"] = tag_names(model.get("tags"), repairs)
     out["instances"] = [read_fields(json_object(i, repairs), _INSTANCE_FIELDS, repairs)
                         for i in json_list(model.get("instances"), repairs)]
     return out
 
 
-def _plain(text: str, limit: int = 300) -> str:
+def plain_text(text: str, limit: int = 300) -> str:
     """Markdown -> one line of plain text for a summary."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
@@ -206,12 +210,13 @@ def _plain(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _license(name: Any) -> str | None:
+def license_key(name: Any) -> str | None:
     text = str(name or "").strip()
-    return re.sub(r"\s+", "-", text.lower()) if text else None
+    # "CC0: Public Domain" -> cc0-public-domain, "Apache 2.0" -> apache-2.0
+    return re.sub(r"[^a-z0-9.+]+", "-", text.lower()).strip("-") or None
 
 
-def _tasks(tags: Sequence[str]) -> tuple[str, ...]:
+def tasks_of(tags: Sequence[str]) -> tuple[str, ...]:
     from ...catalog.tasks import ALIASES, canonical_task  # lazy: only for search results: off pull --offline
 
     known = set(ALIASES.values())
@@ -242,7 +247,7 @@ def model_records(model: Mapping[str, Any], frameworks: dict[str, tuple[str, str
             continue
         fw_slug, fw_key = fw
         handle = f"{owner}/{slug}/{fw_slug}/{variation}"
-        summary = _plain(inst.get("overview") or model.get("description") or "")
+        summary = plain_text(inst.get("overview") or model.get("description") or "")
         description = ". ".join(x for x in (subtitle.rstrip("."), summary) if x)
         url = inst.get("url", "")
         # Kaggle's own address for the page; shown, so without any credentials it may carry.
@@ -269,10 +274,10 @@ def model_records(model: Mapping[str, Any], frameworks: dict[str, tuple[str, str
                 name=f"{title} ({fw_slug}/{variation})",
                 description=description,
                 url=url,
-                tasks=_tasks(tags),
+                tasks=tasks_of(tags),
                 frameworks=(fw_key,) if fw_key else (),
                 libraries=("kagglehub",),
-                license=_license(inst.get("licenseName")),
+                license=license_key(inst.get("licenseName")),
                 gated=False,
                 tags=tuple(dict.fromkeys([*tags, owner, "kaggle"])),
                 size_bytes=inst.get("totalUncompressedBytes") or None,

@@ -108,7 +108,7 @@ def _fresh_tmp(folder: Path) -> Path:
     return tmp
 
 
-def _into_place(tmp: Path, folder: Path) -> None:
+def _into_place(tmp: Path, folder: Path, marker: Path) -> None:
     """The complete ``tmp`` becomes the version folder, then the marker says so."""
     if folder.is_dir() or folder.is_symlink():
         # Without its marker the folder is absent to kagglehub (it would download over it): an
@@ -119,11 +119,12 @@ def _into_place(tmp: Path, folder: Path) -> None:
     elif folder.exists():
         folder.unlink()
     os.rename(tmp, folder)
-    marker_path(folder).touch()  # last: kagglehub writes it empty, after the files
+    marker.touch()  # last: kagglehub writes it empty, after the files
 
 
 def install_files(staged: Mapping[str, Path], folder: Path) -> None:
     """Move verified files (relative path -> where the engine left them) into a new version folder."""
+    marker = marker_path(folder)
     tmp = _fresh_tmp(folder)
     try:
         for rel, src in staged.items():
@@ -134,19 +135,20 @@ def install_files(staged: Mapping[str, Path], folder: Path) -> None:
             except FileNotFoundError:
                 raise ZoofindError(f"{folder}: the downloaded file {rel} is gone from {src.parent}",
                                    hint="another process may be placing the same version; retry the pull") from None
-        _into_place(tmp, folder)
+        _into_place(tmp, folder, marker)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune_empty(staging_dir(folder))
 
 
 def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[str, int | None] | None = None,
-                    limit: int | None = None) -> None:
+                    limit: int | None = None, marker: Path | None = None) -> None:
     """Extract a verified archive (checked whole, extracted safely, bounded) into a new version folder.
 
     ``listed``: files Kaggle's listing names (path -> size), which the archive must hold with
     those sizes; an archive of some other version is refused like a damaged one. ``limit``:
     the bytes it may expand to (``ZOOFIND_MAX_EXTRACT``; None: ``archive.bound``'s default).
+    ``marker``: kagglehub's completion marker of the folder (None: a model version's, beside it).
     """
     from ...fetch.archive import extract  # lazy: only when an archive is installed: off pull --offline
 
@@ -158,7 +160,7 @@ def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[s
         except IntegrityError:
             archive.unlink(missing_ok=True)  # bad bytes are never kept
             raise
-        _into_place(tmp, folder)
+        _into_place(tmp, folder, marker or marker_path(folder))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     archive.unlink(missing_ok=True)  # installed: the archive is no longer needed

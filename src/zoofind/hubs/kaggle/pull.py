@@ -19,6 +19,12 @@ is pulled whole (kagglehub marks a version complete only with every file), so th
 
 Offline: the cache alone (a version-less handle means the newest complete version there),
 with zero requests; else the next step.
+
+A dataset (``kaggle:datasets/owner/name[/version]``) is kagglehub 1.0's ``DatasetHttpResolver``:
+``GetDataset`` says the current version when none is given, the version already complete in
+kagglehub's cache is answered from it, else ``DownloadDataset`` redirects to the version as one
+zip, which the fetch engine fetches (resumable) and ``place`` extracts safely into
+``datasets/<owner>/<name>/versions/<version>``, writing ``<version>.complete`` last.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...caches import safe_relpath
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
@@ -42,8 +48,9 @@ from ...models.transfer import Expected
 from .. import json_int
 from ..ids import parse_id
 from ..pulling import check_folder, differs, file_label, pin_folder
-from . import SPEC, api, model_cache
+from . import SPEC, api, dataset_cache, is_dataset, model_cache
 from .auth import credentials
+from .datasets import DatasetHandle, download_link, get_dataset
 from .mapping import Handle, framework_enum
 
 if TYPE_CHECKING:
@@ -51,14 +58,16 @@ if TYPE_CHECKING:
     from ...models.transfer import Download, Fetched
     from .auth import Credentials
 
-#: What the result calls a version Kaggle sends as one archive.
+#: What the result calls a version Kaggle sends as one archive (a model's; a dataset's).
 ARCHIVE_NAME = "archive.tar.gz"
+ARCHIVE_ZIP = "archive.zip"
 #: Download links asked for at once (each its own session and deadline), as kagglehub's 8 threads.
 LINK_JOBS = 8
 NO_CREDENTIALS_HINT = ("create a token at https://www.kaggle.com/settings and set KAGGLE_API_TOKEN "
                        "(or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json)")
 #: Asks Kaggle where one file (its path) or the whole version (None) is to be fetched from.
 Link = Callable[[str | None], str]
+_H = TypeVar("_H", Handle, DatasetHandle)
 STORAGE_DENIED_HINT = "the storage link Kaggle gave may have expired; retry the pull (it continues from here)"
 
 
@@ -74,6 +83,8 @@ class KagglePlan(ModelPlan):
     listed: Mapping[str, int | None] = field(default_factory=dict)
     #: the bytes the archive may expand to (ZOOFIND_MAX_EXTRACT); None: the default bound
     max_extract: int | None = None
+    #: kagglehub's completion marker of ``folder`` (None: a model version's, beside it)
+    marker: Path | None = None
 
 
 def plan_kaggle(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str,
@@ -81,6 +92,8 @@ def plan_kaggle(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str
     """The plan of one version: from the cache, or its files (or archive) from Kaggle. ``locked``:
     each file downloaded is checked against the lock's size and sha256, each cached one now (the
     one download planning of a normal and a locked pull)."""
+    if is_dataset(pid.ref):
+        return _locked_plan(plan_dataset(pid, ctx, opts, revision=revision, asked=asked), locked)
     if opts.include or opts.exclude:
         raise UsageError(f"{pid}: Kaggle model versions are pulled whole (kagglehub marks a version complete only with "
                          "every file); --include and --exclude do not apply", hint="drop --include/--exclude")
@@ -91,25 +104,39 @@ def plan_kaggle(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str
                          hint="use the framework as the model's Kaggle address spells it: tensorFlow2, tfLite, "
                               "pyTorch, jax, keras, transformers, gguf, ...")
     variation = model_cache.variation_dir(ctx.environ, h.owner, h.model, h.framework, h.variation)
-    offline_hint = (f"on a machine with network and Kaggle credentials run `zoofind pull {asked}` "
-                    f"(with the same {model_cache.ENV}), or drop --offline")
-    if h.version is None and ctx.offline:
-        cached = model_cache.versions(variation)
-        if not cached:
-            raise OfflineError(f"{pid}: no version of it is in kagglehub's cache {model_cache.cache_root(ctx.environ)}",
-                               hint=offline_hint)
-        h = h.at(cached[-1])
-    if h.version is not None and model_cache.present(model_cache.version_dir(variation, h.version)):
-        # as kagglehub: no request, no credentials
-        return _checked(_from_cache(h, model_cache.version_dir(variation, h.version)), locked)
-    if ctx.offline:
-        raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {model_cache.cache_root(ctx.environ)}",
-                           hint=offline_hint)
+    h, cached = _on_disk(pid, h, ctx, asked, model_cache.versions(variation),
+                         lambda v: model_cache.version_dir(variation, v), model_cache.present)
+    if cached is not None:
+        return _checked(_from_cache(h, cached), locked)
     creds = credentials(ctx.environ)
     if creds is None:
         raise AccessDeniedError(f"{pid}: Kaggle serves model files only with credentials, and none are set",
                                 hint=NO_CREDENTIALS_HINT)
-    plan = _checked(_plan_online(h, enum, inside_home(variation, ctx.environ), creds, ctx, opts), locked)
+    return _locked_plan(_plan_online(h, enum, inside_home(variation, ctx.environ), creds, ctx, opts), locked)
+
+
+def _on_disk(pid: ParsedId, h: _H, ctx: Context, asked: str, cached: list[int], folder_of: Callable[[int], Path],
+             present: Callable[[Path], bool]) -> tuple[_H, Path | None]:
+    """What kagglehub's cache answers, as kagglehub asks it (no request, no credentials): the version's
+    folder when it is complete there (offline, a handle without a version means the newest complete
+    one, ``cached``), else None; offline and absent, an ``OfflineError`` with the next step."""
+    root = model_cache.cache_root(ctx.environ)
+    hint = (f"on a machine with network and Kaggle credentials run `zoofind pull {asked}` "
+            f"(with the same {model_cache.ENV}), or drop --offline")
+    if h.version is None and ctx.offline:
+        if not cached:
+            raise OfflineError(f"{pid}: no version of it is in kagglehub's cache {root}", hint=hint)
+        h = h.at(cached[-1])
+    if h.version is not None and present(folder := folder_of(h.version)):
+        return h, folder
+    if ctx.offline:
+        raise OfflineError(f"kaggle:{h} is not in kagglehub's cache {root}", hint=hint)
+    return h, None
+
+
+def _locked_plan(plan: ModelPlan, locked: LockedModel | None) -> ModelPlan:
+    """A locked pull: the cached files checked now, each download against the lock's size and sha256."""
+    plan = _checked(plan, locked)
     if locked is None:
         return plan
     pins = {f.path: f for f in locked.files}
@@ -128,17 +155,17 @@ def _checked(plan: ModelPlan, locked: LockedModel | None) -> ModelPlan:
     return plan
 
 
-def _with_revision(h: Handle, revision: str | None, pid: ParsedId) -> Handle:
+def _with_revision(h: _H, revision: str | None, pid: ParsedId) -> _H:
     """``kaggle:...@3`` or ``--revision 3``: a version number, the same as ``kaggle:.../3``."""
     if revision is None:
         return h
     if not (revision.isdigit() and int(revision) > 0) or (h.version is not None and h.version != int(revision)):
-        raise UsageError(f"{pid}@{revision}: a Kaggle model's revision is its version number, given once",
-                         hint="write the version in the handle: owner/model/framework/variation/<version>")
+        raise UsageError(f"{pid}@{revision}: a Kaggle revision is a version number, given once",
+                         hint="write the version at the end of the handle: .../<version>")
     return h.at(int(revision))
 
 
-def _from_cache(h: Handle, folder: Path) -> ModelPlan:
+def _from_cache(h: Handle | DatasetHandle, folder: Path) -> ModelPlan:
     files = tuple(PlannedFile(FileEntry(rel, "", size=p.stat().st_size), None, p, present=True)
                   for rel, p in model_cache.files_of(folder).items())
     return KagglePlan(f"kaggle:{h}", SPEC.name, path=folder, files=files)
@@ -195,12 +222,14 @@ def _entries(raw: Sequence[Any], model: str) -> list[FileEntry]:
     return list(out.values())
 
 
-def _download(model: str, url: str, target: Path, size: int | None, name: str, folder: Path) -> Download:
+def _download(model: str, url: str, target: Path, size: int | None, name: str, folder: Path,
+              marker: Path | None = None) -> Download:
     from ...models.transfer import Download  # lazy: only when fetching: off pull --offline start-up
 
+    flag = marker or model_cache.marker_path(folder)
     # No auth: the link is signed, and the credentials are for Kaggle's API only.
     return Download(url, target, model_cache.lock_path(target), Expected(size), file_label(parse_id(model).ref, name),
-                    done=lambda: model_cache.present(folder), denied_hint=STORAGE_DENIED_HINT)
+                    done=lambda: flag.exists() and folder.exists(), denied_hint=STORAGE_DENIED_HINT)
 
 
 def _plan_files(model: str, folder: Path, entries: list[FileEntry], link: Link, opts: PullOptions) -> ModelPlan:
@@ -239,6 +268,47 @@ def _plan_archive(model: str, folder: Path, entries: list[FileEntry], link: Link
                       max_extract=limit)
 
 
+def plan_dataset(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+    """The plan of one dataset version: from kagglehub's cache, or its zip from Kaggle."""
+    if opts.include or opts.exclude:
+        raise UsageError(f"{pid}: Kaggle serves a dataset version whole, as one zip (kagglehub marks a version "
+                         "complete only with every file); --include and --exclude do not apply",
+                         hint="drop --include/--exclude")
+    h = _with_revision(DatasetHandle.parse(pid.ref), revision, pid)
+    dataset = dataset_cache.dataset_dir(ctx.environ, h.owner, h.name)
+    h, cached = _on_disk(pid, h, ctx, asked, dataset_cache.versions(dataset),
+                         lambda v: dataset_cache.version_dir(dataset, v), dataset_cache.present)
+    if cached is not None:
+        return _from_cache(h, cached)
+    creds = credentials(ctx.environ)
+    if creds is None:
+        raise AccessDeniedError(f"{pid}: Kaggle serves datasets only with credentials, and none are set",
+                                hint=NO_CREDENTIALS_HINT)
+    endpoint = ctx.endpoint(SPEC)
+    notes: tuple[str, ...] = ()
+    with api.session(ctx, creds) as s:
+        if h.version is None or opts.dry_run:
+            about = get_dataset(s, endpoint, h, creds)
+            if h.version is None:
+                if not (current := json_int(about.get("currentVersionNumber"))):
+                    raise BadAnswerError(f"Kaggle's API answered GetDataset for {h} without a version number",
+                                         hint="give the version in the handle (.../<version>), or retry later")
+                h = h.at(current)
+            if (total := json_int(about.get("totalBytes"))) is not None:
+                notes = (f"kaggle:{h}: Kaggle gives the dataset's files as {human_bytes(total)} "
+                         "(its current version), sent as one zip extracted into the version folder",)
+        assert h.version is not None
+        folder = dataset_cache.version_dir(inside_home(dataset, ctx.environ), h.version)
+        if dataset_cache.present(folder):
+            return _from_cache(h, folder)
+        url = None if opts.dry_run else download_link(s, endpoint, h, h.version, creds)
+    model, archive, marker = f"kaggle:{h}", model_cache.archive_path(folder), dataset_cache.marker_path(folder)
+    download = None if url is None else _download(model, url, archive, None, ARCHIVE_ZIP, folder, marker)
+    return KagglePlan(model, SPEC.name, path=folder, notes=notes, folder=folder, archive=archive, marker=marker,
+                      files=(PlannedFile(FileEntry(ARCHIVE_ZIP, "", size=None), None, archive, download=download),),
+                      max_extract=max_extract(ctx.environ))
+
+
 class KagglePull:
     describes_uncurated = False
 
@@ -252,13 +322,14 @@ class KagglePull:
             return plan.targets()  # answered from the cache: already in place
         lock = lock_for(model_cache.place_lock(plan.folder))
         lock.acquire()  # another process placing the same version: wait for it, then find it in place
+        marker = plan.marker or model_cache.marker_path(plan.folder)
         try:
-            if model_cache.present(plan.folder):
+            if marker.exists() and plan.folder.exists():
                 # Another process placed it first: this run's copies are redundant.
                 model_cache.discard([plan.archive] if plan.archive else plan.targets().values(), plan.folder)
             elif plan.archive is not None:
                 model_cache.install_archive(plan.archive, plan.folder, what=plan.id, listed=plan.listed,
-                                          limit=plan.max_extract)
+                                            limit=plan.max_extract, marker=marker)
             else:
                 model_cache.install_files(plan.targets(), plan.folder)
         finally:
@@ -268,7 +339,8 @@ class KagglePull:
 
 class KaggleLock:
     def pin(self, result: PullResult) -> LockedModel:
-        return pin_folder(result)
+        pinned = pin_folder(result)
+        return replace(pinned, kind="dataset") if is_dataset(parse_id(result.id).ref) else pinned
 
     def problem(self, locked: LockedModel) -> str | None:
         return None
@@ -281,4 +353,6 @@ class KaggleLock:
 
     def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         if result.path is not None:
-            check_folder(locked, Path(result.path), model_cache.marker_path(Path(result.path)))
+            folder = Path(result.path)
+            marker = dataset_cache.marker_path(folder) if is_dataset(parse_id(locked.id).ref) else None
+            check_folder(locked, folder, marker or model_cache.marker_path(folder))

@@ -1,4 +1,8 @@
-"""``KaggleSource``: search, info, files and status for Kaggle Models.
+"""``KaggleSource``: search, info, files and status for Kaggle Models and Kaggle datasets.
+
+A search asks ``ListModels`` and, unless the query is for models only (``kind`` model, or a
+framework, which datasets have none of), ``ListDatasets``: datasets come back as records of kind
+``dataset``. ``info`` of ``kaggle:datasets/...`` asks ``GetDataset``.
 
 Without credentials a search is skipped (``origin="skipped"``, with ``NO_CREDENTIALS`` as
 its note) before any request, and ``info`` is refused: Kaggle's API answers nothing
@@ -18,8 +22,10 @@ from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
 from .. import Repairs, SearchQuery
 from ..base import SourceAnswer, SourceStatus
-from . import SPEC
+from . import SPEC, is_dataset
 from .auth import HINT, Credentials, credentials
+from .datasets import DatasetHandle, dataset_record, get_dataset, list_datasets, trimmed_dataset
+from .datasets import list_body as dataset_list_body
 from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, list_body, model_records, trimmed
 
 if TYPE_CHECKING:
@@ -40,6 +46,8 @@ class KaggleSource:
         want = max(query.limit, 1)
         body = list_body(query)
         repairs = Repairs()
+        if query.kind == "dataset":
+            return self._search_datasets(query, ctx, creds, repairs)
 
         def fetch() -> list[dict[str, Any]]:
             from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
@@ -64,15 +72,58 @@ class KaggleSource:
         for m in models:
             for rec in model_records(m, FRAMEWORKS, repairs):
                 records.setdefault(rec.id, rec)
+        answer = SourceAnswer(tuple(records.values()), origin=origin, age_seconds=age)
+        failed = None
+        if query.kind is None and query.framework is None:
+            try:
+                data = self._search_datasets(query, ctx, creds, repairs)
+            except (SourceError, AccessDeniedError, NotFoundError) as exc:
+                # The models answered: the datasets' failure is said, not made the whole search's.
+                data, failed = SourceAnswer(()), f"Kaggle datasets were not searched ({exc.message})"
+            # The older of the two answers says how old the whole one is.
+            both = (origin, data.origin)
+            answer = SourceAnswer(answer.records + data.records,
+                                  origin=next((o for o in ("stale", "cache") if o in both), origin),
+                                  age_seconds=max(age or 0.0, data.age_seconds or 0.0) or None)
+        notes = [n for n in (stale_note("Kaggle", answer.origin, answer.age_seconds), repairs.note("Kaggle"), failed)
+                 if n]
+        return SourceAnswer(answer.records, origin=answer.origin, age_seconds=answer.age_seconds,
+                            note="; ".join(notes) or None)
+
+    def _search_datasets(self, query: SearchQuery, ctx: Context, creds: Credentials, repairs: Repairs) -> SourceAnswer:
+        """ListDatasets, from the answers cache when it can answer; its note only when asked for datasets alone."""
+        endpoint = ctx.endpoint(SPEC)
+        want = max(query.limit, 1)
+        body = dataset_list_body(query)
+
+        def fetch() -> list[dict[str, Any]]:
+            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+
+            found: list[dict[str, Any]] = []
+            with api.session(ctx, creds) as s:
+                for page in list_datasets(s, endpoint, body, creds):
+                    batch = [trimmed_dataset(d, repairs) for d in page if isinstance(d, dict)]
+                    repairs.records += len(page) - len(batch)
+                    found += batch
+                    if len(found) >= want:
+                        break
+            return found
+
+        params = {"op": "ListDatasets", "endpoint": endpoint, "body": body, "want": want,
+                  "account": creds.fingerprint()}
+        found, origin, age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, list))
+        records = {r.id: r for r in (dataset_record(d, repairs) for d in found) if r is not None}
         notes = [n for n in (stale_note("Kaggle", origin, age), repairs.note("Kaggle")) if n]
         return SourceAnswer(tuple(records.values()), origin=origin, age_seconds=age, note="; ".join(notes) or None)
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        owner, slug, framework, variation = pid.ref.split("/")[:4]
         creds = credentials(ctx.environ)
         if creds is None:
             raise AccessDeniedError(f"reading {pid} from Kaggle needs credentials", hint=HINT)
         endpoint = ctx.endpoint(SPEC)
+        if is_dataset(pid.ref):
+            return self._dataset_info(DatasetHandle.parse(pid.ref), ctx, creds)
+        owner, slug, framework, variation = pid.ref.split("/")[:4]
 
         def fetch() -> dict[str, Any]:
             from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
@@ -94,6 +145,23 @@ class KaggleSource:
             f"Kaggle model {owner}/{slug} has no variation {framework}/{variation}",
             hint=("its variations: " + ", ".join(r.id for r in candidates[:8])) if candidates else None,
         )
+
+    def _dataset_info(self, h: DatasetHandle, ctx: Context, creds: Credentials) -> Record:
+        endpoint = ctx.endpoint(SPEC)
+
+        def fetch() -> dict[str, Any]:
+            from . import api  # lazy: httpx only when the answers cache cannot answer (info start-up)
+
+            with api.session(ctx, creds) as s:
+                return trimmed_dataset(get_dataset(s, endpoint, h, creds))
+
+        params = {"op": "GetDataset", "endpoint": endpoint, "ref": h.ref, "account": creds.fingerprint()}
+        data, _origin, _age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, dict))
+        rec = dataset_record(data)
+        if rec is None:
+            raise BadAnswerError(f"Kaggle's API answered GetDataset for {h.ref} without the dataset's owner/name",
+                                 hint="retry later")
+        return rec
 
     def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
         # A version's files come with per-file download calls that answer signed links: `pull`

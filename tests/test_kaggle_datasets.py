@@ -1,0 +1,288 @@
+"""Kaggle datasets (`kaggle:datasets/owner/name[/version]`): search, info, pull into kagglehub's own
+dataset cache, lock, cache ls/verify/rm/path, against the local Kaggle server's dataset service
+(tests/servers/kaggle_datasets.py), refereed by kagglehub itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import tomllib
+from hashlib import sha256
+from pathlib import Path
+
+import pytest
+
+from servers.kaggle_server import KaggleServer, bundle
+from test_pull_kaggle import kaggle, kagglehub_python, referee, tree  # noqa: F401 - kaggle: the same server fixture
+
+SECRET = "tok-good"
+CREDS = {"KAGGLE_API_TOKEN": SECRET}
+REF = "ornith/bird-songs"
+HANDLE = f"{REF}/3"
+ID = f"kaggle:datasets/{HANDLE}"
+FILES = {"train.csv": b"id,species\n1,robin\n2,wren\n", "audio/0001.wav": random.Random(7).randbytes(5000),
+         "README.md": b"# Bird songs\n"}
+
+
+def dataset_dir() -> Path:
+    # kagglehub's cache.py: datasets/<owner>/<name>/versions/<n>, the marker <n>.complete beside versions/.
+    return Path(os.environ["KAGGLEHUB_CACHE"]) / "datasets" / REF
+
+
+def calls(srv: KaggleServer, method: str) -> list[dict]:
+    return [c["body"] for c in srv.calls(method)]
+
+
+def test_a_pull_without_version_lands_where_kagglehub_looks(kaggle, cli) -> None:
+    kaggle.add_dataset(f"{REF}/2", {"old.csv": b"v2\n"})
+    kaggle.add_dataset(HANDLE, FILES)
+    ran = cli("pull", f"kaggle:datasets/{REF}", env=CREDS)
+    assert ran.code == 0, ran.stderr
+    folder = dataset_dir() / "versions" / "3"
+    assert ran.stdout == f"{ID}\t{folder}\n"
+    assert tree(folder) == FILES
+    assert (dataset_dir() / "3.complete").read_bytes() == b""
+    # Nothing of zoofind's is left behind, and no other version was fetched.
+    assert sorted(p.name for p in dataset_dir().iterdir()) == ["3.complete", "versions"]
+    assert sorted(p.name for p in (dataset_dir() / "versions").iterdir()) == ["3"]
+    # kagglehub 1.0's calls: GetDataset for the current version, then DownloadDataset of that version.
+    assert calls(kaggle, "GetDataset") == [{"ownerSlug": "ornith", "datasetSlug": "bird-songs"}]
+    assert calls(kaggle, "DownloadDataset") == [{"ownerSlug": "ornith", "datasetSlug": "bird-songs",
+                                                 "datasetVersionNumber": 3}]
+    assert all(c["path"].startswith("/api/v1/datasets.DatasetApiService/") for c in kaggle.requests)
+    (get,) = kaggle.storage_requests()
+    assert get.path.endswith("/bundle/archive.zip") and kaggle.leaks() == []
+    assert SECRET not in ran.stdout + ran.stderr
+
+
+def test_a_versioned_handle_asks_no_version_and_a_cached_one_needs_nothing(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES)
+    ran = cli("pull", ID, "--json", env=CREDS)
+    assert ran.code == 0, ran.stderr
+    (res,) = json.loads(ran.stdout)["results"]
+    assert res["id"] == ID and res["path"] == str(dataset_dir() / "versions" / "3")
+    assert calls(kaggle, "GetDataset") == []
+    kaggle.clear()
+    again = cli("pull", ID, "--json")  # no credentials: as kagglehub, a complete version needs nothing
+    assert again.code == 0, again.stderr
+    (res,) = json.loads(again.stdout)["results"]
+    assert {f["path"]: f["status"] for f in res["files"]} == dict.fromkeys(FILES, "cached")
+    assert kaggle.count == 0 and kaggle.storage_requests() == []
+
+
+@pytest.mark.parametrize("spelling", [f"kaggle:datasets/{REF}/versions/3", f"https://www.kaggle.com/datasets/{REF}/versions/3",
+                                      f"kaggle:datasets/{REF}@3"])
+def test_kagglehubs_and_kaggle_coms_spellings_name_the_same_version(kaggle, cli, spelling: str) -> None:
+    kaggle.add_dataset(HANDLE, FILES)
+    ran = cli("pull", spelling, env=CREDS)
+    assert ran.code == 0 and ran.stdout.startswith(f"{ID}\t"), ran.stderr
+
+
+def test_offline_answers_from_the_cache_with_zero_requests(kaggle, cli) -> None:
+    kaggle.add_dataset(f"{REF}/2", {"old.csv": b"v2\n"})
+    assert cli("pull", f"kaggle:datasets/{REF}/2", env=CREDS).code == 0
+    kaggle.add_dataset(HANDLE, FILES)
+    assert cli("pull", ID, env=CREDS).code == 0
+    kaggle.clear()
+    newest = cli("pull", f"kaggle:datasets/{REF}", "--offline")
+    assert newest.code == 0 and newest.stdout == f"{ID}\t{dataset_dir() / 'versions' / '3'}\n", newest.stderr
+    (dataset_dir() / "3.complete").unlink()  # without its marker kagglehub would not use it either
+    older = cli("pull", f"kaggle:datasets/{REF}", "--offline")
+    assert older.code == 0 and older.stdout.endswith(f"{dataset_dir() / 'versions' / '2'}\n")
+    missing = cli("pull", f"kaggle:datasets/{REF}/9", "--offline")
+    assert missing.code == 1 and f"zoofind pull kaggle:datasets/{REF}/9" in missing.stderr
+    assert kaggle.count == 0 and kaggle.storage_requests() == []
+
+
+def test_dry_run_says_the_size_and_writes_nothing(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES)
+    ran = cli("pull", f"kaggle:datasets/{REF}", "--dry-run", env=CREDS)
+    assert ran.code == 0, ran.stderr
+    assert f"{ID}" in ran.stdout and "one zip" in ran.stderr
+    assert calls(kaggle, "DownloadDataset") == [] and kaggle.storage_requests() == []
+    assert not Path(os.environ["KAGGLEHUB_CACHE"]).exists()
+
+
+@pytest.mark.parametrize("variant", ["zip_dotdot", "zip_absolute", "zip_symlink"])
+def test_a_hostile_zip_is_refused_and_nothing_is_installed(kaggle, cli, tmp_path: Path, variant: str) -> None:
+    kaggle.add_dataset(HANDLE, FILES, archive=bundle(FILES, variant))
+    ran = cli("pull", ID, env=CREDS)
+    assert ran.code == 1 and "refused" in ran.stderr, ran.stderr
+    assert not (dataset_dir() / "versions" / "3").exists() and not (dataset_dir() / "3.complete").exists()
+    assert not (tmp_path / "kagglehub" / "datasets" / "ornith" / "escaped.txt").exists()
+    assert list((dataset_dir() / "versions").iterdir()) == []  # the archive is deleted too
+
+
+def test_a_damaged_zip_is_deleted_and_a_retry_gets_a_good_one(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES, archive=bundle(FILES, "zip_bad_crc"))
+    bad = cli("pull", ID, env=CREDS)
+    assert bad.code == 1 and "damaged" in bad.stderr, bad.stderr
+    assert not (dataset_dir() / "3.complete").exists()
+    kaggle.add_dataset(HANDLE, FILES)
+    good = cli("pull", ID, env=CREDS)
+    assert good.code == 0, good.stderr
+    assert tree(dataset_dir() / "versions" / "3") == FILES
+
+
+def test_a_dropped_connection_is_resumed_with_a_range(kaggle, cli) -> None:
+    big = {**FILES, "audio/long.wav": random.Random(3).randbytes(3 * 1024 * 1024)}
+    version = kaggle.add_dataset(HANDLE, big)
+    kaggle.faults_on = r"archive\.zip"
+    kaggle.drop_after, kaggle.drop_times = 1024 * 1024, 1
+    ran = cli("pull", ID, env=CREDS)
+    assert ran.code == 0, ran.stderr
+    assert kaggle.drops == 1
+    gets = kaggle.storage_requests()
+    assert len(gets) == 2 and gets[1].range is not None and gets[1].range.startswith("bytes=")
+    assert kaggle.bytes_sent <= version.archive.size * 1.1
+    assert tree(dataset_dir() / "versions" / "3") == big
+
+
+def test_kaggles_refusals_say_what_to_do(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES)
+    kaggle.forbidden_datasets.add(REF)
+    denied = cli("pull", ID, env=CREDS)
+    assert denied.code == 4 and f"https://www.kaggle.com/datasets/{REF}" in denied.stderr, denied.stderr
+    unknown = cli("pull", "kaggle:datasets/ornith/no-such-thing", env=CREDS)
+    assert unknown.code == 3 and "datasets/owner/name" in unknown.stderr, unknown.stderr
+    no_version = cli("pull", f"kaggle:datasets/{REF}/8", env=CREDS)
+    assert no_version.code == 3, no_version.stderr
+    wrong = cli("pull", ID, env={"KAGGLE_API_TOKEN": "tok-wrong"})
+    assert wrong.code == 4 and "rejected" in wrong.stderr and "tok-wrong" not in wrong.stderr
+    n = kaggle.count
+    none = cli("pull", ID, env={"KAGGLE_API_TOKEN": "", "KAGGLE_CONFIG_DIR": str(Path(os.environ["HOME"]) / "nothing")})
+    assert none.code == 4 and "KAGGLE_API_TOKEN" in none.stderr and kaggle.count == n
+    whole = cli("pull", ID, "--include", "*.csv", env=CREDS)
+    assert whole.code == 2 and "one zip" in whole.stderr
+    for r in (denied, unknown, no_version, wrong, none, whole):
+        assert "Traceback" not in r.stderr
+    assert kaggle.storage_requests() == [] and not (dataset_dir() / "3.complete").exists()
+
+
+def test_search_and_info_give_datasets_as_datasets(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES, title="Bird Songs of Europe", subtitle="Field recordings of 40 species.",
+                       description="Recorded **at dawn**.", license="CC BY-SA 4.0", votes=42, tags=["Biology", "Audio"])
+    found = cli("search", "bird songs", "-s", "kaggle", "--json", env=CREDS)
+    assert found.code == 0, found.stderr
+    rec = next(r for r in json.loads(found.stdout)["results"] if r["id"] == f"kaggle:datasets/{REF}")
+    assert rec["kind"] == "dataset" and rec["name"] == "Bird Songs of Europe" and rec["license"] == "cc-by-sa-4.0"
+    assert rec["likes"] == 42 and "Field recordings" in rec["description"]
+    assert calls(kaggle, "ListDatasets")[0]["search"] == "bird songs"
+    info = cli("info", f"kaggle:datasets/{REF}", "--json", env=CREDS)
+    assert info.code == 0, info.stderr
+    data = json.loads(info.stdout)
+    record = data.get("record", data)
+    assert record["kind"] == "dataset" and record["extra"]["handle"] == f"datasets/{HANDLE}"
+    assert calls(kaggle, "GetDataset") == [{"ownerSlug": "ornith", "datasetSlug": "bird-songs"}]
+
+
+def test_a_failing_dataset_listing_leaves_the_models_answer_with_a_note(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES)
+    # An address that serves ListModels but not the dataset service: a note, not a failed search.
+    original = kaggle._dataset_call
+    kaggle._dataset_call = lambda h, method, body: kaggle._error(h, 503, "datasets are down")  # type: ignore[method-assign]
+    try:
+        ran = cli("search", "yamnet", "-s", "kaggle", "--json", "--refresh", env=CREDS)
+    finally:
+        kaggle._dataset_call = original  # type: ignore[method-assign]
+    assert ran.code == 0, ran.stderr
+    assert any(r["id"].startswith("kaggle:google/yamnet/") for r in json.loads(ran.stdout)["results"])
+    assert "Kaggle datasets were not searched" in ran.stdout + ran.stderr
+
+
+def test_lock_pull_back_and_cache_commands(kaggle, cli, tmp_path: Path) -> None:
+    kaggle.add_dataset(HANDLE, FILES)
+    lock_file = tmp_path / "zoofind.lock"
+    ran = cli("lock", f"kaggle:datasets/{REF}", "-o", str(lock_file), env=CREDS)
+    assert ran.code == 0, ran.stderr
+    (entry,) = tomllib.loads(lock_file.read_text())["models"]
+    assert entry["id"] == ID and entry["kind"] == "dataset"
+    assert {f["path"]: f["sha256"] for f in entry["files"]} == {p: sha256(d).hexdigest() for p, d in FILES.items()}
+    folder = dataset_dir() / "versions" / "3"
+
+    ls = cli("cache", "ls", "--json", "-s", "kaggle")
+    (m,) = json.loads(ls.stdout)["results"]
+    assert m["id"] == ID and m["kind"] == "dataset" and m["path"] == str(folder) and m["size"] == sum(map(len, FILES.values()))
+    assert cli("cache", "path", ID).stdout.strip() == str(folder)
+    ok = cli("cache", "verify", ID, "--json")
+    assert ok.code == 0 and json.loads(ok.stdout)["ok"] is True, ok.stdout
+
+    kaggle.clear()
+    assert cli("pull", "--lock", str(lock_file), "--offline").code == 0 and kaggle.count == 0
+    rm = cli("cache", "rm", ID, "--yes")
+    assert rm.code == 0, rm.stderr
+    assert not folder.exists() and not (dataset_dir() / "3.complete").exists()
+    back = cli("pull", "--lock", str(lock_file), env=CREDS)
+    assert back.code == 0, back.stderr
+    assert tree(folder) == FILES
+    # Bytes that are not the locked ones fail, and nothing stays where kagglehub loads.
+    shutil.rmtree(Path(os.environ["KAGGLEHUB_CACHE"]))
+    lock_file.write_text(lock_file.read_text().replace(sha256(FILES["train.csv"]).hexdigest(), "1" * 64))
+    bad = cli("pull", "--lock", str(lock_file), env=CREDS)
+    assert bad.code == 1 and "train.csv" in bad.stderr
+    assert not folder.exists() and not (dataset_dir() / "3.complete").exists()
+
+
+# -- kagglehub as the referee ---------------------------------------------------------------
+def test_kagglehub_finds_the_pulled_version_without_a_request(kaggle, cli) -> None:
+    python = kagglehub_python()
+    kaggle.add_dataset(HANDLE, FILES)
+    assert cli("pull", ID, env=CREDS).code == 0
+    kaggle.clear()
+    seen = referee(python, f"import kagglehub; print(kagglehub.dataset_download({REF + '/versions/3'!r}))")
+    assert seen.returncode == 0, seen.stderr
+    assert seen.stdout.strip().splitlines()[-1] == str(dataset_dir() / "versions" / "3")
+    assert kaggle.count == 0 and kaggle.storage_requests() == []
+
+
+def local_7777() -> KaggleServer:
+    try:
+        return KaggleServer(token=SECRET, port=7777, storage_host="127.0.0.1")
+    except OSError:
+        pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
+
+
+def kagglehub_env(cache: Path) -> dict[str, str]:
+    return {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": SECRET, "KAGGLEHUB_CACHE": str(cache),
+            "DISABLE_COLAB_CACHE": "true", "DISABLE_KAGGLE_CACHE": "true"}
+
+
+def test_kagglehub_without_a_version_asks_only_which_version_is_current(cli, tmp_path: Path) -> None:
+    """kagglehub 1.0 asks GetDataset for a handle without a version, whatever its cache holds (its
+    ``_get_current_version``): one API call, and the files from zoofind's pull, with no download."""
+    python = kagglehub_python()
+    with local_7777() as srv:
+        srv.add_dataset(HANDLE, FILES)
+        cache = tmp_path / "kagglehub"
+        ran = cli("pull", f"kaggle:datasets/{REF}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
+                                                      "KAGGLEHUB_CACHE": str(cache)})
+        assert ran.code == 0, ran.stderr
+        srv.clear()
+        got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.dataset_download({REF!r}))"],
+                             capture_output=True, text=True, errors="replace", env=kagglehub_env(cache), timeout=120)
+        assert got.returncode == 0, got.stdout + got.stderr[-3000:]
+        assert got.stdout.strip().splitlines()[-1] == str(cache / "datasets" / REF / "versions" / "3")
+        assert [c["path"].rsplit("/", 1)[-1] for c in srv.requests] == ["GetDataset"]
+        assert srv.storage_requests() == []
+
+
+def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path) -> None:
+    """The server's fidelity, refereed: kagglehub downloads the same dataset through it, and its cache
+    and zoofind's come out the same, byte for byte (markers included)."""
+    python = kagglehub_python()
+    with local_7777() as srv:
+        srv.add_dataset(f"{REF}/2", {"old.csv": b"v2\n"})
+        srv.add_dataset(HANDLE, FILES)
+        ours, theirs = tmp_path / "zoofind-cache", tmp_path / "kagglehub-cache"
+        ran = cli("pull", f"kaggle:datasets/{REF}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
+                                                      "KAGGLEHUB_CACHE": str(ours)})
+        assert ran.code == 0, ran.stderr
+        got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.dataset_download({REF!r}))"],
+                             capture_output=True, text=True, errors="replace", env=kagglehub_env(theirs), timeout=120)
+        assert got.returncode == 0, got.stdout + got.stderr[-3000:]
+        assert got.stdout.strip().splitlines()[-1] == str(theirs / "datasets" / REF / "versions" / "3")
+        assert tree(ours) == tree(theirs) and tree(ours / "datasets" / REF / "versions" / "3") == FILES
+        assert srv.leaks() == []
