@@ -286,3 +286,32 @@ def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, 
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "datasets" / REF / "versions" / "3")
         assert tree(ours) == tree(theirs) and tree(ours / "datasets" / REF / "versions" / "3") == FILES
         assert srv.leaks() == []
+
+
+def test_export_and_import_carry_a_dataset_and_a_model_to_where_kagglehub_looks(kaggle, cli, tmp_path: Path) -> None:
+    python = kagglehub_python()
+    model = "google/yamnet/tensorFlow2/yamnet/3"
+    kaggle.add_dataset(HANDLE, FILES)
+    kaggle.add_version(model, {"saved_model.pb": b"graph" * 100, "variables/variables.index": b"index"})
+    lock_file, out = tmp_path / "study.lock", tmp_path / "study.tar"
+    assert cli("lock", ID, f"kaggle:{model}", "-o", str(lock_file), env=CREDS).code == 0
+    exported = cli("export", "--lock", str(lock_file), str(out))
+    assert exported.code == 0, exported.stderr
+    # On the offline node: an empty kagglehub cache, no credentials, no server.
+    cache = Path(os.environ["KAGGLEHUB_CACHE"])
+    shutil.rmtree(cache)
+    kaggle.clear()
+    imported = cli("import", str(out))
+    assert imported.code == 0, imported.stderr
+    assert tree(cache / "datasets" / REF / "versions" / "3") == FILES
+    assert (cache / "datasets" / REF / "3.complete").exists() and (cache / "models" / "google/yamnet/tensorFlow2/yamnet/3.complete").exists()
+    assert [p.name for p in (cache / "datasets" / REF / "versions").iterdir()] == ["3"]  # no staging left
+    assert kaggle.count == 0 and kaggle.storage_requests() == []
+    seen = referee(python, "import kagglehub; print(kagglehub.dataset_download('ornith/bird-songs/versions/3')); "
+                           f"print(kagglehub.model_download({model!r}))")
+    assert seen.returncode == 0, seen.stderr
+    assert seen.stdout.strip().splitlines()[-2:] == [str(cache / "datasets" / REF / "versions" / "3"), str(cache / "models" / model)]
+    again = cli("import", str(out), "--json")
+    assert again.code == 0, again.stderr
+    ls = cli("cache", "ls", "--json", "-s", "kaggle")
+    assert sorted((m["id"], m["kind"]) for m in json.loads(ls.stdout)["results"]) == [(ID, "dataset"), (f"kaggle:{model}", "model")]

@@ -14,6 +14,7 @@ kagglesdk calls them (a model: ``kaggle:owner/model/framework/variation[/version
 * ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin into kagglehub's cache.
 * ``cite``: ``KaggleCite``, the BibTeX of a model's card (its description and the variation's
   overview and usage), answer-cached.
+* ``bundle``: ``KaggleBundles``: where a locked version's files sit for ``export`` and go on ``import``.
 * ``datasets``: the dataset service's RPCs (``datasets.DatasetApiService``) and ApiDataset JSON
   -> ``Record`` (kind ``dataset``).
 * ``dataset_cache``: kagglehub's dataset cache (``datasets/<owner>/<name>/versions/<n>`` and the
@@ -92,4 +93,5 @@ def register(registry: Registry) -> None:
         lock=lazy(f"{__name__}.pull", "KaggleLock"),
         cache=lazy(f"{__name__}.cache", "KaggleCache"),
         cite=lazy(f"{__name__}.cite", "KaggleCite"),
+        bundle=lazy(f"{__name__}.bundle", "KaggleBundles"),
     )

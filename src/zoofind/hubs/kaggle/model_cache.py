@@ -102,13 +102,18 @@ def files_of(folder: Path) -> dict[str, Path]:
     return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _fresh_tmp(folder: Path) -> Path:
-    tmp = folder.with_name(f"{TMP_PREFIX}{folder.name}.{uuid.uuid4().hex}")
+def tmp_name(folder: Path) -> Path:
+    """A new name for the folder being filled beside ``folder`` (``.zoofind-tmp-<version>.<hex>``)."""
+    return folder.with_name(f"{TMP_PREFIX}{folder.name}.{uuid.uuid4().hex}")
+
+
+def fresh_tmp(folder: Path) -> Path:
+    tmp = tmp_name(folder)
     tmp.mkdir(parents=True)
     return tmp
 
 
-def _into_place(tmp: Path, folder: Path, marker: Path) -> None:
+def into_place(tmp: Path, folder: Path, marker: Path) -> None:
     """The complete ``tmp`` becomes the version folder, then the marker says so."""
     if folder.is_dir() or folder.is_symlink():
         # Without its marker the folder is absent to kagglehub (it would download over it): an
@@ -125,7 +130,7 @@ def _into_place(tmp: Path, folder: Path, marker: Path) -> None:
 def install_files(staged: Mapping[str, Path], folder: Path) -> None:
     """Move verified files (relative path -> where the engine left them) into a new version folder."""
     marker = marker_path(folder)
-    tmp = _fresh_tmp(folder)
+    tmp = fresh_tmp(folder)
     try:
         for rel, src in staged.items():
             dst = tmp.joinpath(*rel.split("/"))
@@ -135,7 +140,7 @@ def install_files(staged: Mapping[str, Path], folder: Path) -> None:
             except FileNotFoundError:
                 raise ZoofindError(f"{folder}: the downloaded file {rel} is gone from {src.parent}",
                                    hint="another process may be placing the same version; retry the pull") from None
-        _into_place(tmp, folder, marker)
+        into_place(tmp, folder, marker)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune_empty(staging_dir(folder))
@@ -152,7 +157,7 @@ def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[s
     """
     from ...fetch.archive import extract  # lazy: only when an archive is installed: off pull --offline
 
-    tmp = _fresh_tmp(folder)
+    tmp = fresh_tmp(folder)
     try:
         try:
             extract(archive, tmp, what=what, limit=limit)
@@ -160,7 +165,7 @@ def install_archive(archive: Path, folder: Path, *, what: str, listed: Mapping[s
         except IntegrityError:
             archive.unlink(missing_ok=True)  # bad bytes are never kept
             raise
-        _into_place(tmp, folder, marker or marker_path(folder))
+        into_place(tmp, folder, marker or marker_path(folder))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     archive.unlink(missing_ok=True)  # installed: the archive is no longer needed
