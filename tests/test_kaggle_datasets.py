@@ -315,3 +315,16 @@ def test_export_and_import_carry_a_dataset_and_a_model_to_where_kagglehub_looks(
     assert again.code == 0, again.stderr
     ls = cli("cache", "ls", "--json", "-s", "kaggle")
     assert sorted((m["id"], m["kind"]) for m in json.loads(ls.stdout)["results"]) == [(ID, "dataset"), (f"kaggle:{model}", "model")]
+
+
+def test_the_python_api_pulls_lists_and_finds_a_dataset(kaggle, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zoofind
+
+    monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
+    kaggle.add_dataset(HANDLE, FILES)
+    report = zoofind.pull([f"kaggle:datasets/{REF}"])
+    (r,) = report.results
+    assert r.ok and r.id == ID and r.path == str(dataset_dir() / "versions" / "3"), r.error
+    (m,) = [c for c in zoofind.cached(source="kaggle")]
+    assert m.kind == "dataset" and m.id == ID
+    assert zoofind.cache_path(ID) == str(dataset_dir() / "versions" / "3")
