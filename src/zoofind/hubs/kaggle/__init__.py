@@ -3,23 +3,24 @@ kagglesdk calls them (a model: ``kaggle:owner/model/framework/variation[/version
 ``kaggle:datasets/owner/name[/version]``, the ``datasets/`` prefix as kaggle.com's own addresses).
 
 * ``auth``: the credentials, found where kagglesdk and the ``kaggle`` CLI look for them.
-* ``api``: the RPC protocol (``POST`` JSON to ``models.ModelApiService``) over the network
-  layer, paging, and Kaggle's error bodies -> zoofind's error kinds.
+* ``api``: the RPC protocol (``POST`` JSON to ``models.ModelApiService`` and, for ``datasets``,
+  ``datasets.DatasetApiService``) over the network layer, paging, download redirects, and
+  Kaggle's error bodies -> zoofind's error kinds.
 * ``mapping``: Kaggle's vocabulary (framework spellings, sort orders) and ApiModel JSON ->
   zoofind's ``Record``.
 * ``source``: ``KaggleSource``, which the registry makes on first use.
 * ``model_cache``: kagglehub's model cache (version folders and ``.complete`` markers) and
-  placing a version in it.
-* ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over that cache).
-* ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin into kagglehub's cache.
+  placing a version (a model's or a dataset's: files or an archive) in kagglehub's cache.
+* ``cache``: the ``cache`` ability (``cache ls/verify/rm/prune/path`` over both caches).
+* ``pull``: ``KagglePull`` and ``KaggleLock``: plan, place and pin models and datasets into
+  kagglehub's cache (a dataset version: one zip, extracted when placed).
 * ``cite``: ``KaggleCite``, the BibTeX of a model's card (its description and the variation's
   overview and usage), answer-cached.
 * ``bundle``: ``KaggleBundles``: where a locked version's files sit for ``export`` and go on ``import``.
 * ``datasets``: the dataset service's RPCs (``datasets.DatasetApiService``) and ApiDataset JSON
   -> ``Record`` (kind ``dataset``).
 * ``dataset_cache``: kagglehub's dataset cache (``datasets/<owner>/<name>/versions/<n>`` and the
-  ``<n>.complete`` marker) and placing a version in it.
-* ``dataset_pull``: planning a dataset version (one zip archive, extracted when placed).
+  ``<n>.complete`` marker beside ``versions/``).
 
 This module only declares the source (it is imported on the offline search path: no
 httpx, no tables).

@@ -177,7 +177,8 @@ class KaggleSource:
         return SourceStatus(
             SPEC.name, SPEC.title, ctx.endpoint(SPEC), network=True, reachable=reachable, reason=reason,
             credentials=creds is not None, cache_age_seconds=AnswerCache(ctx, SPEC.name).newest_age(),
-            details=(("credentials from", creds.origin if creds else "none"), ("searches", "TensorFlow models only")),
+            details=(("credentials from", creds.origin if creds else "none"),
+                     ("searches", "TensorFlow models and datasets")),
         )
 
     def _probe(self, ctx: Context, creds: Credentials | None) -> tuple[bool, str | None]:
