@@ -328,3 +328,39 @@ def test_the_python_api_pulls_lists_and_finds_a_dataset(kaggle, monkeypatch: pyt
     (m,) = [c for c in zoofind.cached(source="kaggle")]
     assert m.kind == "dataset" and m.id == ID
     assert zoofind.cache_path(ID) == str(dataset_dir() / "versions" / "3")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("kaggle:datasets/ornith/bird-songs", "kaggle:datasets/ornith/bird-songs"),
+    ("kaggle:datasets/ornith/bird-songs/versions/3", "kaggle:datasets/ornith/bird-songs/3"),
+    ("https://www.kaggle.com/datasets/ornith/bird-songs", "kaggle:datasets/ornith/bird-songs"),
+    ("https://www.kaggle.com/datasets/ornith/bird-songs/versions/3", "kaggle:datasets/ornith/bird-songs/3"),
+    ("https://www.kaggle.com/models/google/yamnet/tensorFlow2/yamnet/1", "kaggle:google/yamnet/tensorFlow2/yamnet/1"),
+])
+def test_dataset_ids_are_normalised(raw: str, expected: str) -> None:
+    from zoofind.hubs.ids import parse_id
+
+    assert str(parse_id(raw)) == expected
+
+
+@pytest.mark.parametrize("typed", ["kaggle:datasets/ornith", "kaggle:datasets/ornith/bird-songs/v3", "kaggle:datasets/../x",
+                                   "kaggle:datasets/ornith/..", "kaggle:../x/y/z", "kaggle:datasets/a/b/versions/x"])
+def test_malformed_dataset_ids_exit_2_before_any_request(kaggle, cli, typed: str) -> None:
+    r = cli("pull", typed, env=CREDS)
+    assert r.code == 2 and r.stderr.startswith("zoofind: error:") and "Traceback" not in r.stderr, (typed, r.stderr)
+    assert kaggle.count == 0 and not Path(os.environ["KAGGLEHUB_CACHE"]).exists()
+
+
+def test_three_processes_pulling_one_version_fetch_it_once_and_all_succeed(kaggle) -> None:
+    import sys
+
+    version = kaggle.add_dataset(HANDLE, {**FILES, "audio/long.wav": random.Random(5).randbytes(400_000)})
+    kaggle.rate_bps = version.archive.size * 2  # about half a second each
+    script = Path(sys.executable).with_name("zoofind")
+    procs = [subprocess.Popen([str(script), "pull", ID, "-q"], env={**os.environ, **CREDS},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert kaggle.bytes_sent <= version.archive.size * 1.1
+    assert (dataset_dir() / "3.complete").exists() and len(tree(dataset_dir() / "versions" / "3")) == len(FILES) + 1
+    assert sorted(p.name for p in (dataset_dir() / "versions").iterdir() if not p.name.startswith(".zoofind-lock-")) == ["3"]

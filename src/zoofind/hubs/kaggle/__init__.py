@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ...core.errors import UsageError
 from .. import lazy
 from ..spec import SourceSpec
 
@@ -57,8 +58,12 @@ def family(ref: str) -> str:
 
 
 def normalise(ref: str) -> str:
-    """kagglehub's versioned dataset handle, ``owner/name/versions/3``, written as zoofind's ``.../3``."""
+    """kagglehub's versioned dataset handle, ``owner/name/versions/3``, written as zoofind's ``.../3``;
+    a ``.`` or ``..`` part (a handle naming a folder outside kagglehub's cache) is refused."""
     parts = ref.strip("/").split("/")
+    if any(p in (".", "..") for p in parts):
+        raise UsageError(f"malformed kaggle id {ref!r}: '.' and '..' name no Kaggle owner, model or dataset",
+                         hint="write it as kaggle:owner/model/framework/variation or kaggle:datasets/owner/name")
     if len(parts) == 5 and parts[0] == DATASETS and parts[3] == "versions":
         return "/".join([*parts[:3], parts[4]])
     return "/".join(parts)
