@@ -364,3 +364,17 @@ def test_three_processes_pulling_one_version_fetch_it_once_and_all_succeed(kaggl
     assert kaggle.bytes_sent <= version.archive.size * 1.1
     assert (dataset_dir() / "3.complete").exists() and len(tree(dataset_dir() / "versions" / "3")) == len(FILES) + 1
     assert sorted(p.name for p in (dataset_dir() / "versions").iterdir() if not p.name.startswith(".zoofind-lock-")) == ["3"]
+
+
+def test_an_id_without_version_names_every_cached_version_newest_first(kaggle, cli) -> None:
+    kaggle.add_dataset(f"{REF}/2", {"old.csv": b"v2\n"})
+    assert cli("pull", f"kaggle:datasets/{REF}/2", env=CREDS).code == 0
+    kaggle.add_dataset(f"{REF}/10", FILES)
+    assert cli("pull", f"kaggle:datasets/{REF}/10", env=CREDS).code == 0
+    path = cli("cache", "path", f"kaggle:datasets/{REF}")
+    assert path.code == 0 and path.stdout.strip() == str(dataset_dir() / "versions" / "10"), path.stderr
+    rm = cli("cache", "rm", f"kaggle:datasets/{REF}", "--yes")
+    assert rm.code == 0, rm.stderr
+    assert not any(dataset_dir().glob("*.complete")) and not any((dataset_dir() / "versions").glob("[0-9]*"))
+    gone = cli("cache", "path", f"kaggle:datasets/{REF}")
+    assert gone.code == 3 and f"zoofind pull kaggle:datasets/{REF}" in gone.stderr

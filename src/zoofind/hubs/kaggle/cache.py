@@ -4,8 +4,9 @@ A model is one version folder (``models/<owner>/<model>/<framework>/<variation>/
 with its ``.complete`` marker beside it; a dataset is one version folder
 (``datasets/<owner>/<name>/versions/<version>``) with its ``<version>.complete`` marker beside
 ``versions/``. kagglehub and zoofind alike write the marker after the files (so it is when the
-version was placed). Local tier only: the shared tier has no kagglehub cache. kagglehub
-records no hashes: verify checks that a version holds files.
+version was placed). An id without a version names every cached version of it, newest first
+(``cache path`` answers the newest, ``cache rm`` removes them all). Local tier only: the shared
+tier has no kagglehub cache. kagglehub records no hashes: verify checks that a version holds files.
 """
 
 from __future__ import annotations
@@ -35,10 +36,20 @@ class KaggleCache(layout.PlainLayout):
             used = max(t.used or 0.0, layout.placed(marker(folder))) or None
             out.append(CachedModel(f"kaggle:{handle}", "kaggle", (), t.size, used, str(folder), root, "local",
                                    t.linked, kind=kind))
-        return out
+        # Newest version first within each model or dataset: what an id without a version names first
+        # (`cache path`), as kagglehub's handle without one means the newest.
+        return sorted(out, key=lambda m: (_unversioned(m.id), -int(m.id.rsplit("/", 1)[1])))
+
+    def matches(self, model: CachedModel, rid: str) -> bool:
+        """An id without a version names every cached version of its model or dataset."""
+        return _unversioned(model.id) == rid and rid != model.id
 
     def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
         p = Path(model.path)
         marker = dataset_cache.marker_path(p) if is_dataset(model.id.partition(":")[2]) else model_cache.marker_path(p)
         # The marker first: kagglehub then ignores the folder.
         return layout.whole(model, revision, (marker, p))
+
+
+def _unversioned(rid: str) -> str:
+    return rid.rsplit("/", 1)[0]
