@@ -378,3 +378,17 @@ def test_an_id_without_version_names_every_cached_version_newest_first(kaggle, c
     assert not any(dataset_dir().glob("*.complete")) and not any((dataset_dir() / "versions").glob("[0-9]*"))
     gone = cli("cache", "path", f"kaggle:datasets/{REF}")
     assert gone.code == 3 and f"zoofind pull kaggle:datasets/{REF}" in gone.stderr
+
+
+def test_a_search_for_one_kind_asks_only_its_listing(kaggle, cli) -> None:
+    kaggle.add_dataset(HANDLE, FILES, title="Yamnet audio clips")
+    data = cli("search", "yamnet", "-s", "kaggle", "--kind", "dataset", "--json", env=CREDS)
+    assert data.code == 0, data.stderr
+    assert [r["id"] for r in json.loads(data.stdout)["results"]] == [f"kaggle:datasets/{REF}"]
+    assert kaggle.calls("ListModels") == [] and len(kaggle.calls("ListDatasets")) == 1
+    kaggle.clear()
+    models = cli("search", "yamnet", "-s", "kaggle", "--kind", "model", "--json", env=CREDS)
+    assert models.code == 0 and all(r["kind"] == "model" for r in json.loads(models.stdout)["results"])
+    assert kaggle.calls("ListDatasets") == []
+    unknown = cli("info", "kaggle:datasets/ornith/nothing-here", env=CREDS)
+    assert unknown.code == 3 and "datasets/owner/name" in unknown.stderr and "Traceback" not in unknown.stderr
