@@ -68,7 +68,7 @@ def test_no_hits_is_success_with_empty_stdout_and_a_note(cli) -> None:
         (("search", "x", "--source", "pypi"), 2, "unknown source"),
         (("search", "x", "--format", "xml"), 2, "xml"),
         (("search", "x", "--limit", "0"), 2, "limit"),
-        (("search", "x", "--kind", "dataset"), 2, "unknown kind"),
+        (("search", "x", "--kind", "weights"), 2, "unknown kind"),
         (("frobnicate",), 2, "No such command"),
     ],
 )
