@@ -57,7 +57,9 @@ def test_a_fresh_pull_lands_where_kagglehub_looks_and_cache_ls_lists_it(kaggle, 
     assert tree(folder) == FILES
     # The marker kagglehub writes (empty) beside the folder; nothing of zoofind's is left behind.
     assert (variation_dir() / "3.complete").read_bytes() == b""
-    assert sorted(p.name for p in variation_dir().iterdir()) == ["3", "3.complete"]
+    # kagglehub's per-file markers too: what model_download(handle, path) (keras_hub's from_preset) reads
+    assert sorted(p.name for p in variation_dir().iterdir()) == [".complete", "3", "3.complete"]
+    assert tree(variation_dir() / ".complete" / "3") == {f"{name}.complete": b"" for name in FILES}
     # The protocol as kagglehub 1.0 speaks it: a versioned handle needs no GetModelInstance.
     assert api_calls(kaggle, "GetModelInstance") == []
     body = {"ownerSlug": "google", "modelSlug": "yamnet", "framework": "MODEL_FRAMEWORK_TENSOR_FLOW_2", "instanceSlug": "yamnet"}
@@ -151,7 +153,7 @@ def test_many_files_come_as_one_archive_extracted_in_place(kaggle, cli) -> None:
     (res,) = json.loads(ran.stdout)["results"]
     assert [(f["path"], f["status"]) for f in res["files"]] == [("archive.tar.gz", "downloaded")]
     assert tree(variation_dir() / "3") == MANY
-    assert sorted(p.name for p in variation_dir().iterdir()) == ["3", "3.complete"]
+    assert sorted(p.name for p in variation_dir().iterdir()) == [".complete", "3", "3.complete"]
     (whole,) = api_calls(kaggle, "DownloadModelInstanceVersion")
     assert "path" not in whole  # the version as one archive
     (get,) = kaggle.storage_requests()
@@ -372,7 +374,12 @@ def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, 
                              capture_output=True, text=True, errors="replace", env=env, timeout=120)
         assert got.returncode == 0, got.stdout + got.stderr[-3000:]
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "models" / HANDLE)
-        assert tree(ours) == tree(theirs) and tree(ours / "models" / HANDLE) == files
+        # the same, byte for byte, but for the per-file markers zoofind adds (kagglehub's own, for single files)
+        mine = tree(ours)
+        markers = {k for k in mine if f"{VARIATION}/.complete/" in k}
+        assert markers == {f"models/{VARIATION}/.complete/3/{name}.complete" for name in files}
+        assert {k: v for k, v in mine.items() if k not in markers} == tree(theirs)
+        assert tree(ours / "models" / HANDLE) == files
         assert srv.leaks() == []  # neither sent the credential to the storage host
 
 
@@ -389,7 +396,7 @@ def test_three_processes_pulling_one_version_fetch_it_once_and_all_succeed(kaggl
     served = version.archive.size if files is MANY else sum(map(len, files.values()))
     assert kaggle.bytes_sent <= served * 1.1
     assert tree(variation_dir() / "3") == files
-    assert sorted(p.name for p in variation_dir().iterdir() if not p.name.startswith(".zoofind-lock-")) == ["3", "3.complete"]
+    assert sorted(p.name for p in variation_dir().iterdir() if not p.name.startswith(".zoofind-lock-")) == [".complete", "3", "3.complete"]
 
 
 def test_dest_gets_the_files_too(kaggle, cli, tmp_path: Path) -> None:

@@ -92,6 +92,8 @@ LIBRARIES: dict[str, Library] = {
              "https://www.tensorflow.org/hub"),
         _lib("tensorflow_text", "TensorFlow Text", "tensorflow-text", "tensorflow_text", "tensorflow",
              "https://www.tensorflow.org/text"),
+        _lib("keras_hub", "KerasHub", "keras-hub", "keras_hub", "keras", "https://keras.io/keras_hub/",
+             hub="keras-hub"),
         _lib("kagglehub", "kagglehub", "kagglehub", "kagglehub", None, "https://github.com/Kaggle/kagglehub"),
         _lib("fair-esm", "fair-esm (ESM)", "fair-esm", "esm", "pytorch", "https://github.com/facebookresearch/esm"),
         _lib("esm", "esm (EvolutionaryScale)", "esm", "esm", "pytorch", "https://github.com/evolutionaryscale/esm",
@@ -148,6 +150,10 @@ ALIASES: dict[str, str] = {
     "litert": "tflite",
     "pyg": "torch_geometric",
     "lightning": "pytorch-lightning",
+    "pytorch_lightning": "pytorch-lightning",
+    "keras-hub": "keras_hub",
+    "keras-nlp": "keras_hub",  # KerasHub's name before 0.18
+    "keras_nlp": "keras_hub",
     "sklearn": "scikit-learn",
     "scikitlearn": "scikit-learn",  # Kaggle's scikitLearn (and MODEL_FRAMEWORK_SCIKIT_LEARN)
     "coral": "tflite",  # Coral Edge TPU models are TF Lite files compiled for the Edge TPU

@@ -46,9 +46,10 @@ class KaggleCache(layout.PlainLayout):
 
     def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
         p = Path(model.path)
-        marker = dataset_cache.marker_path(p) if is_dataset(model.id.partition(":")[2]) else model_cache.marker_path(p)
-        # The marker first: kagglehub then ignores the folder.
-        return layout.whole(model, revision, (marker, p))
+        # The marker first: kagglehub then ignores the folder; a model's per-file markers go with it.
+        if is_dataset(model.id.partition(":")[2]):
+            return layout.whole(model, revision, (dataset_cache.marker_path(p), p))
+        return layout.whole(model, revision, (model_cache.marker_path(p), p, model_cache.file_markers_dir(p)))
 
 
 def _unversioned(rid: str) -> str:

@@ -9,6 +9,12 @@ folder and its ``.complete`` marker (an empty file) exist; the path parts are th
 own spelling (``tensorFlow2`` and ``tensorflow2`` are two folders to kagglehub), and the
 version is written as a plain integer.
 
+A single file asked for (``model_download(handle, path)``, as keras_hub's ``from_preset`` asks
+for each file of a preset) has its own marker, ``<variation>/.complete/<version>/<path>.complete``
+(kagglehub's ``_get_models_completion_marker_filepath``); the version's marker does not answer
+for it. So zoofind writes every file's marker too (``mark_files``), before the version's: both
+kinds of call then find the version with no request.
+
 What zoofind adds beside them, never inside a version folder:
 
 * ``.zoofind-partial-<version>/``: the files of a version while they arrive (the engine's
@@ -38,6 +44,8 @@ from ...fetch.partial import PREFIX as PARTIAL_PREFIX
 ENV = "KAGGLEHUB_CACHE"
 MODELS = "models"
 MARKER_SUFFIX = ".complete"
+#: The folder of the per-file markers, beside the version folders (kagglehub's ``FILE_COMPLETION_MARKER_FOLDER``).
+FILE_MARKERS = ".complete"
 
 
 def cache_root(env: Mapping[str, str]) -> Path:
@@ -59,6 +67,21 @@ def version_dir(variation: Path, version: int) -> Path:
 
 def marker_path(folder: Path) -> Path:
     return folder.with_name(folder.name + MARKER_SUFFIX)
+
+
+def file_markers_dir(folder: Path) -> Path:
+    """Where the per-file markers of a version folder sit: ``<variation>/.complete/<version>/``."""
+    return folder.parent / FILE_MARKERS / folder.name
+
+
+def mark_files(folder: Path) -> None:
+    """Each file's own marker (empty, as kagglehub writes it), where one is missing."""
+    markers = file_markers_dir(folder)
+    for rel in files_of(folder):
+        marker = markers.joinpath(*f"{rel}{MARKER_SUFFIX}".split("/"))
+        if not marker.exists():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
 
 
 def present(folder: Path) -> bool:
@@ -124,6 +147,10 @@ def into_place(tmp: Path, folder: Path, marker: Path) -> None:
     elif folder.exists():
         folder.unlink()
     os.rename(tmp, folder)
+    if marker == marker_path(folder):
+        # A model version: keras_hub's from_preset asks kagglehub for single files, which it
+        # answers from each file's own marker only (a dataset version is asked for whole).
+        mark_files(folder)
     marker.touch()  # last: kagglehub writes it empty, after the files
 
 
@@ -208,7 +235,9 @@ def scan(env: Mapping[str, str]) -> list[tuple[str, Path]]:
     base = cache_root(env) / MODELS
     out = []
     for marker in sorted(base.glob("*/*/*/*/*" + MARKER_SUFFIX)) if base.is_dir() else ():
-        folder = marker.with_suffix("")
-        if folder.is_dir():
+        # <version>.complete, a file; the per-file markers' folder (.complete) is none
+        stem = marker.name[: -len(MARKER_SUFFIX)]
+        folder = marker.parent / stem
+        if stem.isdigit() and marker.is_file() and folder.is_dir():
             out.append((folder.relative_to(base).as_posix(), folder))
     return out

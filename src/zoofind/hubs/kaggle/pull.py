@@ -29,6 +29,7 @@ zip, which the fetch engine fetches (resumable) and ``place`` extracts safely in
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -319,6 +320,11 @@ class KagglePull:
         """Make the verified files the version folder kagglehub loads; the ``.complete`` marker last."""
         assert isinstance(plan, KagglePlan)
         if plan.folder is None:
+            if plan.path is not None:
+                # placed by kagglehub's whole-version download (no per-file markers): add them, so that
+                # model_download(handle, path) (keras_hub's from_preset) finds each file too
+                with contextlib.suppress(OSError):
+                    model_cache.mark_files(Path(plan.path))
             return plan.targets()  # answered from the cache: already in place
         lock = lock_for(model_cache.place_lock(plan.folder))
         lock.acquire()  # another process placing the same version: wait for it, then find it in place

@@ -1,6 +1,10 @@
-"""Keras applications (``keras.applications``) as a hub: ``keras:<Application>[/<option>...]``.
+"""Keras applications (``keras.applications``) as a hub: ``keras:<Application>[/<option>...]``, and
+KerasHub presets, ``keras:preset/<name>``.
 
-* ``variants``: the id grammar (an application and the options that choose its weights file).
+* ``variants``: the id grammar (an application and the options that choose its weights file; a preset).
+* ``presets``: keras_hub's preset registry read into catalog entries (``scripts/build_keras_hub.py``
+  writes ``catalog/keras_hub.toml``), and the id of the model a preset's handle names: a preset is
+  pulled, locked and cached as that hub's model (Kaggle's, through the registry).
 * ``home``: Keras's own folder, ``$KERAS_HOME/models`` (default ``~/.keras/models``), as
   ``keras.utils.get_file`` computes it, and its place in the shared tier.
 * ``snapshot``: the installed Keras's weight tables read into catalog entries (imports keras);

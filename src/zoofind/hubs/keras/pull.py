@@ -11,6 +11,7 @@ left cut short) is fetched again. Offline, the user's folder answers, then the s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -24,6 +25,8 @@ from ..ids import parse_id
 from ..pulling import differs, file_label, locked_missing, offline_hint, sha256_of
 from . import SPEC
 from .home import lock_path, models_dir, writable_models_dir
+from .source import delegated
+from .variants import preset_name
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -91,10 +94,27 @@ def _planned(pid: ParsedId, w: Weights, ctx: Context, opts: PullOptions, *,
     return (PlannedFile(w.file, None, target, download=download),), (*notes, *_unhashed_note(w))
 
 
+def _preset_plan(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+    """A KerasHub preset is a model of the hub its handle names (Kaggle's, for every built-in one):
+    that hub plans it, places it where ``from_preset`` reads it, and pins it in a lock."""
+    rec = _source().info(pid, ctx)
+    target = delegated(rec)
+    if target is None:
+        raise UsageError(f"{rec.id} names no handle", hint="rebuild the snapshot: scripts/build_keras_hub.py")
+    if revision:
+        raise UsageError(f"{rec.id}@{revision}: a preset is pinned to the version keras_hub names ({target})",
+                         hint=f"pull another version as that hub's id: zoofind pull {target.source}:<handle>/<version>")
+    plan = registry.ability(target.source, "pull").plan(target, ctx, opts, revision=None, asked=asked)
+    said = f"{rec.id} is {plan.id} (keras_hub's handle {rec.extra.get('handle')}); from_preset reads it there"
+    return replace(plan, notes=(said, *plan.notes))
+
+
 class KerasPull:
     describes_uncurated = False
 
     def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+        if preset_name(pid.ref):
+            return _preset_plan(pid, ctx, opts, revision=revision, asked=asked)
         if revision:
             _source().fileset(pid, ctx, revision=revision)  # says there are none
         w = _source().weights(pid, ctx)  # the bundled snapshot: no request

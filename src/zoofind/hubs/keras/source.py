@@ -19,10 +19,13 @@ from ...core.errors import NotFoundError, UsageError
 from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
 from ...net.probe import probe as probe_endpoint
+from .. import registry
 from ..base import SourceAnswer, SourceStatus
+from ..ids import parse_id
 from . import DEFAULT_ENDPOINT, SPEC
 from .home import models_dir
-from .variants import application
+from .presets import delegated_id
+from .variants import application, preset_name
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -58,6 +61,14 @@ def weights_of(rec: Record, ctx: Context) -> Weights:
                    digest if digest and not sha256 else None, str(extra.get("call") or ""))
 
 
+def delegated(rec: Record) -> ParsedId | None:
+    """The model a KerasHub preset's record stands for (of the hub its handle names), else None."""
+    preset, handle = rec.extra.get("preset"), rec.extra.get("handle")
+    if not isinstance(preset, str) or not isinstance(handle, str):
+        return None
+    return parse_id(delegated_id(handle, preset))
+
+
 def _keras_ids(ctx: Context) -> list[str]:
     return [rid for rid in catalog_mod.load(ctx).ids if rid.startswith("keras:")]
 
@@ -79,6 +90,9 @@ class KerasSource:
             found = cat.get(folded[str(pid).lower()])
             if found is not None:
                 return found
+        if preset_name(pid.ref):
+            raise NotFoundError(f"no KerasHub preset {preset_name(pid.ref)!r} in the bundled snapshot",
+                                hint=_preset_hint(pid.ref, ids))
         raise NotFoundError(f"no entry {str(pid)!r} in the bundled Keras applications snapshot",
                             hint=_hint(pid.ref, ids))
 
@@ -86,6 +100,9 @@ class KerasSource:
         return weights_of(self.info(pid, ctx), ctx)
 
     def files(self, pid: ParsedId, ctx: Context) -> Sequence[FileEntry]:
+        if preset_name(pid.ref):
+            target = delegated(self.info(pid, ctx))
+            return registry.get(target.source).files(target, ctx) if target else ()
         return self.fileset(pid, ctx).files
 
     def fileset(self, pid: ParsedId, ctx: Context, *, revision: str | None = None) -> FileSet:
@@ -104,6 +121,15 @@ class KerasSource:
                    ("weights folder", str(models_dir(ctx.environ))))
         return SourceStatus(SPEC.name, SPEC.title, endpoint(ctx), network=False, reachable=reachable, reason=reason,
                             details=details)
+
+
+def _preset_hint(ref: str, ids: list[str]) -> str:
+    names = [rid.partition("/")[2] for rid in ids if preset_name(rid.partition(":")[2])]
+    close = difflib.get_close_matches(str(preset_name(ref)), names, n=5, cutoff=0.6)
+    if close:
+        return f"did you mean: {', '.join(f'keras:preset/{n}' for n in close)}?"
+    return ("list them with `zoofind search --source keras preset <words>`; a preset of your own loads from its "
+            "folder or handle (from_preset('kaggle://...')): pull that hub's id")
 
 
 def _hint(ref: str, ids: list[str]) -> str:

@@ -13,6 +13,10 @@ its own file (VGG16 with its top is 528 MB, without it 56 MB: one should not fet
 
 Options are written in any order and case, and Keras's defaults (``alpha1.0``, ``size224``) may be
 written or left out: the canonical id leaves them out and orders the rest as above.
+
+A KerasHub preset is ``keras:preset/<name>``, the name ``keras_hub.models.X.from_preset(name)``
+takes (``keras:preset/bert_tiny_en_uncased``), spelled as keras_hub spells it (``esm2_t6_8M``;
+a lookup folds case). Each is one family of its own.
 """
 
 from __future__ import annotations
@@ -22,14 +26,26 @@ import re
 from ...core.errors import UsageError
 
 OPTIONS = ("alpha", "size", "minimalistic", "notop")
-REF_PATTERN = r"[A-Za-z][A-Za-z0-9]*(?:/(?:alpha[0-9]+(?:\.[0-9]+)?|size[0-9]+|minimalistic|notop))*"
+#: The word that says a ref names a KerasHub preset, not an application.
+PRESET = "preset"
+_PRESET_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+REF_PATTERN = (rf"{PRESET}/{_PRESET_NAME}"
+               r"|[A-Za-z][A-Za-z0-9]*(?:/(?:alpha[0-9]+(?:\.[0-9]+)?|size[0-9]+|minimalistic|notop))*")
 _DEFAULTS = {"alpha": "1.0", "size": "224"}
 _OPTION_RE = re.compile(r"(alpha)([0-9]+(?:\.[0-9]+)?)|(size)([0-9]+)|(minimalistic)|(notop)")
 
 
+def preset_name(ref: str) -> str | None:
+    """The KerasHub preset a ref names (``preset/bert_tiny_en_uncased``), else None."""
+    head, _, name = ref.partition("/")
+    return name if head.lower() == PRESET and name else None
+
+
 def application(ref: str) -> str:
-    """The application a ref names (``MobileNet/alpha0.25/notop`` -> ``MobileNet``): its family."""
-    return ref.split("/", 1)[0]
+    """The application a ref names (``MobileNet/alpha0.25/notop`` -> ``MobileNet``): its family
+    (a preset is its own)."""
+    preset = preset_name(ref)
+    return f"{PRESET}/{preset}" if preset else ref.split("/", 1)[0]
 
 
 def canonical(app: str, *, alpha: float | None = None, size: int | None = None, minimalistic: bool = False,
@@ -49,6 +65,9 @@ def canonical(app: str, *, alpha: float | None = None, size: int | None = None, 
 
 def normalise(ref: str) -> str:
     """A typed ref -> its canonical form; an option Keras has no weights argument for is a ``UsageError``."""
+    preset = preset_name(ref.strip())
+    if preset is not None:
+        return f"{PRESET}/{preset}"
     app, *opts = ref.strip().split("/")
     found: dict[str, str] = {}
     for opt in opts:
