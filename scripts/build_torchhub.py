@@ -3,6 +3,7 @@
     python scripts/build_torchhub.py                   # a shallow clone of github.com/pytorch/hub
     python scripts/build_torchhub.py --pages DIR       # the *.md pages of a checkout (or copies of them)
     python scripts/build_torchhub.py --check [--pages DIR]   # exit 1 if the file differs from a rebuild
+    ... --hubconfs DIR    # each repository's hubconf.py as <owner>_<repo>.py, and DIR/SOURCES
 
 Each page of the pytorch/hub repository is one model card of pytorch.org/hub: a front matter
 (``title``, ``summary``, ``author``, ``tags: [vision, ...]``, ``github-link``, ``github-id``,
@@ -12,6 +13,14 @@ and ``model=``; an entry held in a variable assigned a literal in the same block
 Pages whose front matter names no GitHub repository, and the repository's own files
 (README, template), and the repositories in ``SKIP_REPOS`` are left out. Each entry is ``torchhub:owner/repo[:ref]/<first entry>``
 with every entry point the page loads; the task comes from the curated table ``TASKS`` below.
+
+``--hubconfs DIR`` backs the entry points with the repositories' own ``hubconf.py`` (copies named
+``<owner>_<repo>.py``; ``DIR/SOURCES`` says where each was read: ``owner/repo commit date`` a line).
+Each is read as text by zoofind's own reader (``zoofind.hubs.torchhub.hubconf``: never imported,
+never run): a page's entry point that the hubconf.py does not define is dropped (and said), the
+entry records every entry point the hubconf.py defines (``extra.hubconf_entrypoints``) and the
+commit it was read at (``evidence``). Repositories with a hubconf.py but no page on pytorch.org/hub
+(``NO_PAGE``: DINOv2, DETR) get an entry from their hubconf.py and the curated words below.
 """
 
 from __future__ import annotations
@@ -27,12 +36,30 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "catalog" / "torchhub.toml"
+sys.path.insert(0, str(ROOT / "src"))
 SKIP = {"README.md", "CONTRIBUTING.md", "template.md", "Readme.md"}
 #: Repositories whose pages only re-export a registry zoofind already indexes with its weights and
 #: metrics (pytorch/vision's hubconf.py imports torchvision's builders): their entries would make
 #: bare names such as ``resnet18`` ambiguous between two ids for the same weights.
 SKIP_REPOS = {"pytorch/vision"}
 CODE = "torch.hub.load runs this repository's hubconf.py"
+#: Pages that name a repository by its old address (GitHub redirects it): the hubconf.py is read at the new one.
+MOVED = {"intel-isl/MiDaS": "isl-org/MiDaS"}
+#: Well-known hubconf.py repositories with no page on pytorch.org/hub: the words of their READMEs.
+NO_PAGE: dict[str, dict[str, Any]] = {
+    "facebookresearch/dinov2": {
+        "name": "DINOv2", "entry": "dinov2_vits14", "task": "image-feature-extraction", "tags": ["vision"],
+        "author": "Meta AI (FAIR)",
+        "description": "Self-supervised vision transformers (ViT-S/B/L/g, with and without registers) giving "
+                       "general-purpose image features, plus linear classification, depth and dino.txt heads.",
+    },
+    "facebookresearch/detr": {
+        "name": "DETR", "entry": "detr_resnet50", "task": "object-detection", "tags": ["vision"],
+        "author": "Facebook AI Research",
+        "description": "End-to-end object detection with transformers (ResNet-50/101, DC5), trained on COCO; "
+                       "panoptic segmentation variants.",
+    },
+}
 #: Words of a page's title or summary -> the task (first match wins), then its tags' default.
 TASKS = (
     ("depth", "depth-estimation"), ("segmentation", "image-segmentation"), ("source separation", "audio-to-audio"),
@@ -123,6 +150,52 @@ def entry(page: Path) -> dict[str, Any] | None:
     return {k: v for k, v in out.items() if v not in ("", [], None)}
 
 
+def hubconfs(folder: Path | None) -> dict[str, tuple[tuple[str, ...], str]]:
+    """repo -> (the entry points its hubconf.py defines, where it was read), from ``--hubconfs``."""
+    if folder is None:
+        return {}
+    from zoofind.hubs.torchhub.hubconf import read
+
+    out = {}
+    for line in (folder / "SOURCES").read_text(encoding="utf-8").splitlines():
+        repo, commit, date = line.split()
+        conf = read((folder / f"{repo.replace('/', '_', 1)}.py").read_text(encoding="utf-8"))
+        if conf.problem:
+            raise SystemExit(f"{repo}: its hubconf.py cannot be read: {conf.problem}")
+        out[repo] = (conf.entries, f"hubconf.py at github.com/{repo} commit {commit[:12]} ({date})")
+    return out
+
+
+def backed(e: dict[str, Any], confs: dict[str, tuple[tuple[str, ...], str]]) -> dict[str, Any]:
+    """A page's entry with its entry points checked against the repository's hubconf.py."""
+    repo = e["extra"]["github"]
+    conf = confs.get(MOVED.get(repo, repo))
+    if conf is None:
+        return e
+    defined, where = conf
+    kept = [x for x in e["extra"].get("entrypoints", []) if x in defined]
+    for gone in sorted(set(e["extra"].get("entrypoints", [])) - set(kept)):
+        print(f"{e['id']}: {gone!r} is not an entry point of the {where}: dropped")
+    e = {**e, "evidence": f"{e['evidence']}; {where}"}
+    e["extra"] = {**e["extra"], "entrypoints": kept, "hubconf_entrypoints": list(defined)}
+    return e
+
+
+def without_page(repo: str, conf: tuple[tuple[str, ...], str]) -> dict[str, Any]:
+    words = NO_PAGE[repo]
+    defined, where = conf
+    if words["entry"] not in defined:
+        raise SystemExit(f"{repo}: {words['entry']!r} is not an entry point of its {where}")
+    return {
+        "id": f"torchhub:{repo}/{words['entry']}", "kind": "model", "name": words["name"],
+        "description": words["description"], "url": f"https://github.com/{repo}", "tasks": [words["task"]],
+        "frameworks": ["pytorch"], "libraries": ["pytorch"], "tags": [*words["tags"], "torch.hub"],
+        "remote_code": True, "reliability": "generated", "evidence": where, "notes": f"code: {CODE}.",
+        "extra": {"entrypoints": list(defined), "hubconf_entrypoints": list(defined), "github": repo,
+                  "author": words["author"], "code": CODE},
+    }
+
+
 def pages_from_github() -> tuple[Path, str]:
     tmp = Path(tempfile.mkdtemp(prefix="pytorch-hub-"))
     subprocess.run(["git", "clone", "--depth", "1", "https://github.com/pytorch/hub", str(tmp)], check=True)
@@ -145,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=Path, help="a folder of pytorch/hub's *.md pages")
     parser.add_argument("--source", help="what to say the pages are (default: the folder)")
+    parser.add_argument("--hubconfs", type=Path, help="a folder of hubconf.py copies and their SOURCES")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
+    confs = hubconfs(args.hubconfs)
     folder, source = (args.pages, args.source or str(args.pages)) if args.pages else pages_from_github()
     seen: set[str] = set()
     entries = []
@@ -154,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         e = None if page.name in SKIP else entry(page)
         if e is not None and e["id"] not in seen:
             seen.add(e["id"])
-            entries.append(e)
+            entries.append(backed(e, confs))
+    entries += [without_page(repo, confs[repo]) for repo in NO_PAGE if repo in confs]
     text = render(entries, source)
     if args.check:
         same = OUT.exists() and OUT.read_text(encoding="utf-8") == text

@@ -17,6 +17,7 @@ import pytest
 
 from servers.files_server import FileServer
 from servers.github_server import GitHubServer, zipball
+from zoofind.core.tomlread import tomllib
 
 torch = pytest.importorskip("torch")
 
@@ -274,3 +275,19 @@ def test_zipball_matches_what_github_serves() -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.comment == b"a" * 40
         assert [i.filename for i in zf.infolist()] == ["o-r-aaaaaaa/", "o-r-aaaaaaa/x/", "o-r-aaaaaaa/x/y.py"]
+
+
+def test_the_snapshot_names_only_entry_points_the_repositories_hubconf_defines(cli) -> None:
+    doc = tomllib.loads((Path(__file__).parent.parent / "catalog" / "torchhub.toml").read_text())
+    backed = [e for e in doc["entry"] if "hubconf_entrypoints" in e["extra"]]
+    assert {e["extra"]["github"] for e in backed} >= {
+        "facebookresearch/dinov2", "facebookresearch/detr", "ultralytics/yolov5", "intel-isl/MiDaS",
+        "snakers4/silero-models", "facebookresearch/pytorchvideo"}
+    for e in backed:
+        named = e["id"].rsplit("/", 1)[1]
+        assert named in e["extra"]["entrypoints"], e["id"]
+        assert set(e["extra"]["entrypoints"]) <= set(e["extra"]["hubconf_entrypoints"]), e["id"]
+        assert "hubconf.py at github.com/" in e["evidence"] and e["remote_code"] is True
+    assert len(doc["entry"]) == doc["meta"]["count"] >= 35
+    found = cli("search", "--offline", "dinov2", "-s", "torchhub")
+    assert found.code == 0 and found.stdout.startswith("torchhub:facebookresearch/dinov2/dinov2_vits14\t"), found.stdout
