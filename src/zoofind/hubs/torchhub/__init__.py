@@ -3,8 +3,9 @@
 Ids: ``torchhub:owner/repo[:ref][/entrypoint]`` (a ref holding ``/`` goes after ``@``:
 ``torchhub:owner/repo/entry@release/1.0``); ``ref`` defaults to the repository's default branch.
 
-* ``github``: GitHub's REST API (ref -> commit, the default branch, a file's text, the
-  archive's redirect to codeload), ``GITHUB_TOKEN`` to the API host only, rate-limit answers.
+* GitHub's REST API is ``net.github`` (shared with the release-asset hub): ref -> commit, the
+  default branch, a file's text, the archive's redirect to codeload, ``GITHUB_TOKEN`` to the API
+  host only, rate-limit answers.
 * ``hubconf``: ``hubconf.py`` read as a syntax tree, never run: entry points, ``dependencies``
   and the checkpoint URLs written in it.
 * ``repo_cache``: ``$TORCH_HOME/hub/<owner>_<repo>_<ref>/`` as torch.hub lays it out, zoofind's

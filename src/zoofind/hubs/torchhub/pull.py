@@ -27,8 +27,9 @@ from ...core.units import binary_size, parse_bytes
 from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions
 from ...models.records import ParsedId
+from ...net.github import GitHub, zipball_url
 from ..pulling import differs, file_label, locked_missing, not_locked, offline_hint
-from . import CODE_FLAG, SPEC, RepoRef, github, hubconf, read_ref, repo_cache
+from . import CODE_FLAG, SPEC, RepoRef, hubconf, read_ref, repo_cache
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -63,14 +64,14 @@ def checkpoint_url(url: str, env: Mapping[str, str]) -> str:
     return url
 
 
-def _hubconf(folder: Path, s: Any, ctx: Context, r: RepoRef, commit: str | None) -> hubconf.Hubconf:
+def _hubconf(folder: Path, s: GitHub | None, ctx: Context, r: RepoRef, commit: str | None) -> hubconf.Hubconf:
     """``hubconf.py`` of the cached folder, else at ``commit`` through the API (None offline: nothing)."""
     local = folder / "hubconf.py"
     if local.is_file():
         return hubconf.read(local.read_text(encoding="utf-8", errors="replace"))
     if s is None or commit is None:
         return hubconf.Hubconf()
-    return hubconf.read(github.hubconf_text(s, ctx, r.owner, r.repo, commit))
+    return hubconf.read(s.file_text(r.owner, r.repo, "hubconf.py", commit))
 
 
 def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | None = None,
@@ -102,18 +103,19 @@ def _checkpoint(r: RepoRef, c: hubconf.Checkpoint, ctx: Context, *, size: int | 
         file_label(r.repo, c.name, named=True)))
 
 
-def _archive(r: RepoRef, folder: Path, ctx: Context, s: Any, commit: str, dry_run: bool) -> PlannedFile:
+def _archive(r: RepoRef, folder: Path, ctx: Context, s: GitHub | None, commit: str, dry_run: bool) -> PlannedFile:
     from ...models.transfer import (
         Download,  # lazy: pull --offline start-up (the engine)
         Expected,  # lazy: pull --offline start-up (hashing code)
     )
 
-    entry = FileEntry(f"{folder.name}.zip", github.zipball_url(ctx, r.owner, r.repo, commit))
+    entry = FileEntry(f"{folder.name}.zip", zipball_url(ctx.endpoint(SPEC), r.owner, r.repo, commit))
     archive = repo_cache.archive_path(folder)
     if dry_run:
         return PlannedFile(entry, None, archive)
     # Asked through the API (the token goes there), fetched from where it redirects (no token).
-    url = github.archive_location(s, ctx, r.owner, r.repo, commit)
+    assert s is not None
+    url = s.archive_location(r.owner, r.repo, commit)
     cap = max_archive(ctx.environ)
     return PlannedFile(entry, None, archive, download=Download(
         url, archive, repo_cache.lock_path(folder), Expected(), file_label(r.repo, entry.path, named=True),
@@ -153,9 +155,9 @@ class TorchhubPull:
         r = read_ref(pid.ref, revision)
         if ctx.offline:
             return self._offline(pid, r, ctx, asked)
-        with github.session(ctx) as s:
-            ref = r.ref or github.default_branch(s, ctx, r.owner, r.repo)
-            commit = github.commit_of(s, ctx, r.owner, r.repo, ref)
+        with GitHub(ctx, ctx.endpoint(SPEC)) as s:
+            ref = r.ref or s.default_branch(r.owner, r.repo)
+            commit = s.commit_of(r.owner, r.repo, ref)
             folder = inside_home(repo_cache.repo_dir(ctx.environ, r.owner, r.repo, ref), ctx.environ)
             conf = _hubconf(folder, s, ctx, r, commit)
             notes = list(notes_for(r, ref, commit, conf, folder))
@@ -242,12 +244,12 @@ def plan_from_lock(locked: LockedModel, ctx: Context) -> ModelPlan:
                 files.append(PlannedFile(FileEntry(f.path, "", f.size, f.sha256), None, hub / f.path, present=True))
         else:
             locked_missing(locked, ctx, f"torch.hub's cache {hub}")
-            s = github.session(ctx)
+            s = GitHub(ctx, ctx.endpoint(SPEC))
             files.append(_archive(r, folder, ctx, s, locked.commit, False))
         missing = {n: f for n, f in ckpts.items() if not (torch_hub.checkpoints(ctx.environ) / n).is_file()}
         urls: dict[str, str] = {}
         if missing and not ctx.offline:
-            s = s or github.session(ctx)
+            s = s or GitHub(ctx, ctx.endpoint(SPEC))
             urls = {c.name: c.url for c in _hubconf(folder, s, ctx, r, locked.commit).checkpoints}
         for name, f in ckpts.items():
             target = torch_hub.checkpoints(ctx.environ) / name
@@ -259,7 +261,7 @@ def plan_from_lock(locked: LockedModel, ctx: Context) -> ModelPlan:
             files.append(_checkpoint(r, c, ctx, size=f.size, sha=f.sha256))
     finally:
         if s is not None:
-            s.close()
+            s.session.close()
     record = repo_cache.new_record(r.owner, r.repo, r.ref, locked.commit, sorted(ckpts),
                                    (locked.archive.size, locked.archive.sha256) if locked.archive else None)
     return RepoPlan(locked.id, SPEC.name, r.ref, locked.commit, folder, tuple(files), flags=(CODE_FLAG,),

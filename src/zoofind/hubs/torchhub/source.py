@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 from ... import catalog as catalog_mod
 from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
+from ...net import github
 from ...net.answers import AnswerCache, cached
+from ...net.github import GitHub
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery
 from ..base import SourceAnswer, SourceStatus
-from . import CODE_FLAG, SPEC, github, hubconf, read_ref
+from . import CODE_FLAG, SPEC, hubconf, read_ref
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -27,10 +29,10 @@ if TYPE_CHECKING:
 
 def facts(ctx: Context, owner: str, repo: str, ref: str | None) -> dict[str, Any]:
     """JSON-serialisable facts about the repository at ``ref`` (None: its default branch)."""
-    with github.session(ctx) as s:
-        branch = ref or github.default_branch(s, ctx, owner, repo)
-        commit = github.commit_of(s, ctx, owner, repo, branch)
-        conf = hubconf.read(github.hubconf_text(s, ctx, owner, repo, commit))
+    with GitHub(ctx, ctx.endpoint(SPEC)) as s:
+        branch = ref or s.default_branch(owner, repo)
+        commit = s.commit_of(owner, repo, branch)
+        conf = hubconf.read(s.file_text(owner, repo, "hubconf.py", commit))
     return {"ref": branch, "default_branch": ref is None, "commit": commit, "entrypoints": list(conf.entries),
             "dependencies": list(conf.dependencies), "hubconf_problem": conf.problem,
             "checkpoints": [{"name": c.name, "url": c.url, "entrypoints": list(c.entries),
@@ -50,7 +52,8 @@ class TorchhubSource:
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         r = read_ref(pid.ref)
-        params = {"op": "hubconf", "endpoint": github.endpoint(ctx), "repo": f"{r.owner}/{r.repo}", "ref": r.ref}
+        params = {"op": "hubconf", "endpoint": ctx.endpoint(SPEC).rstrip("/"), "repo": f"{r.owner}/{r.repo}",
+                  "ref": r.ref}
         got, origin, age = cached(ctx, SPEC.name, params, lambda: facts(ctx, r.owner, r.repo, r.ref),
                                   valid=_facts_shape)
         ref = got["ref"]
@@ -79,7 +82,7 @@ class TorchhubSource:
         return ()  # a pull plans the repository's archive and checkpoints itself
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
-        api = github.endpoint(ctx)
+        api = ctx.endpoint(SPEC).rstrip("/")
         reachable, reason = probe_endpoint(ctx, github.SERVICE, api + "/") if probe else (None, None)
         return SourceStatus(
             SPEC.name, SPEC.title, api, network=True, reachable=reachable, reason=reason,
