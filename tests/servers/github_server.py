@@ -24,6 +24,24 @@ Codeload: ``GET /{o}/{r}/legacy.zip/{ref}``: the zip archive generated on reques
 chunked without ``Content-Length`` and without ranges (``Range`` is ignored), one top folder
 ``{o}-{r}-{sha[:7]}/`` and the commit's sha as the zip's comment, Unix modes on every member.
 ``archives[(o, r)]`` replaces the archive's bytes (hostile archives).
+
+Releases (``add_release("o", "r", "v1", {"model.pt": b"..."})``, REST API version 2022-11-28):
+
+* ``GET /repos/{o}/{r}/releases/tags/{tag}``, ``.../releases/latest`` (the newest published release
+  that is neither a draft nor a prerelease; 404 when there is none) and ``.../releases/{id}``: the
+  release's JSON (``url``, ``html_url``, ``assets_url``, ``upload_url``, ``tarball_url``,
+  ``zipball_url``, ``id``, ``node_id``, ``tag_name``, ``target_commitish``, ``name``, ``body``,
+  ``draft``, ``prerelease``, ``immutable``, ``created_at``, ``published_at``, ``author``, ``assets``);
+  each asset ``url``, ``browser_download_url``, ``id``, ``node_id``, ``name``, ``label``,
+  ``content_type``, ``state``, ``size``, ``digest`` (``sha256:<hex>``; null for an asset made with
+  ``digest=False``, as before June 2025), ``download_count``, ``created_at``, ``updated_at``,
+  ``uploader``. ``GET .../releases`` lists them, newest first.
+* ``GET /repos/{o}/{r}/releases/assets/{id}``: with ``Accept: application/octet-stream`` a 302 to
+  the objects host (``.objects.url``, as objects.githubusercontent.com is another host), else the
+  asset's JSON; an unknown id 404. Rate limits as every API answer.
+* The objects host serves ``/github-production-release-asset/{id}?...`` with ``Range``, ``ETag``
+  and ``Last-Modified`` (``bodies.send_body``); ``assets_bytes[id]`` replaces what it serves (a
+  damaged upload); ``.objects.log()`` lists what it was asked.
 """
 
 from __future__ import annotations
@@ -34,10 +52,11 @@ import io
 import json
 import time
 import zipfile
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bodies import BodyHandler, Faults
+from .bodies import Body, BodyHandler, Faults, send_body
 from .loopback import LoopbackServer
 
 DOCS = "https://docs.github.com/rest"
@@ -125,6 +144,50 @@ class _Codeload(LoopbackServer, Faults):
         self._listen(Handler)
 
 
+@dataclass
+class Release:
+    id: int
+    tag: str
+    assets: dict[str, tuple[int, bytes]]
+    name: str = ""
+    body: str = ""
+    prerelease: bool = False
+    draft: bool = False
+    digests: bool = True
+    published_at: str = "2024-06-01T12:00:00Z"
+
+
+class _Objects(LoopbackServer, Faults):
+    """The storage host release assets are redirected to."""
+
+    def __init__(self, api: GitHubServer) -> None:
+        Faults.__init__(self)
+        self._init_faults()
+        server = self
+        bodies: dict[int, Body] = {}
+
+        class Handler(BodyHandler):
+            faults = server
+
+            def do_GET(self) -> None:  # noqa: N802
+                entry, path = self.begin()
+                head, _, aid = path.strip("/").partition("/")
+                found = api.asset(int(aid)) if head == "github-production-release-asset" and aid.isdigit() else None
+                if found is None:
+                    return self.send_plain(404, b"<?xml version='1.0'?><Error><Code>BlobNotFound</Code></Error>",
+                                           "application/xml")
+                data = api.assets_bytes.get(int(aid), found[1])
+                body = bodies.get(int(aid))
+                if body is None or body.data != data:
+                    body = bodies[int(aid)] = Body(data, time.time())
+                send_body(self, body, key=str(aid), etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                          headers={"Content-Disposition": f"attachment; filename={found[0]}"})
+
+            do_HEAD = do_GET  # noqa: N815
+
+        self._listen(Handler)
+
+
 class GitHubServer(LoopbackServer, Faults):
     def __init__(self) -> None:
         Faults.__init__(self)
@@ -136,6 +199,10 @@ class GitHubServer(LoopbackServer, Faults):
         self.secondary = False
         self.reset_at = int(time.time()) + 1800
         self.codeload = _Codeload(self)
+        self.releases: dict[tuple[str, str], list[Release]] = {}
+        self.assets_bytes: dict[int, bytes] = {}
+        self._next_id = 1000
+        self.objects = _Objects(self)
         server = self
 
         class Handler(BodyHandler):
@@ -148,11 +215,86 @@ class GitHubServer(LoopbackServer, Faults):
 
     def __enter__(self) -> GitHubServer:
         self.codeload.__enter__()
+        self.objects.__enter__()
         return super().__enter__()
 
     def __exit__(self, *exc: Any) -> None:
         super().__exit__(*exc)
         self.codeload.__exit__(*exc)
+        self.objects.__exit__(*exc)
+
+    def add_release(self, owner: str, name: str, tag: str, assets: dict[str, bytes], *, digests: bool = True,
+                    prerelease: bool = False, draft: bool = False, title: str = "", body: str = "",
+                    files: dict[str, bytes] | None = None) -> Release:
+        """A release of ``owner/name`` at ``tag`` (the repository made, with ``files`` at the tag, when absent)."""
+        if (owner, name) not in self.repos or files is not None:
+            self.add_repo(owner, name, files or {"README.md": b"# models"}, tags={tag: files or {"README.md": b"x"}})
+        with self._lock:
+            self._next_id += 1
+            rid = self._next_id
+            numbered = {}
+            for asset, data in assets.items():
+                self._next_id += 1
+                numbered[asset] = (self._next_id, data)
+        rel = Release(rid, tag, numbered, title or tag, body, prerelease, draft, digests)
+        self.releases.setdefault((owner, name), []).append(rel)
+        return rel
+
+    def asset(self, aid: int) -> tuple[str, bytes] | None:
+        for rels in self.releases.values():
+            for rel in rels:
+                for asset, (i, data) in rel.assets.items():
+                    if i == aid:
+                        return asset, data
+        return None
+
+    def _asset_json(self, repo: Repo, rel: Release, asset: str) -> dict[str, Any]:
+        aid, data = rel.assets[asset]
+        api = f"{self.url}/repos/{repo.owner}/{repo.name}"
+        return {"url": f"{api}/releases/assets/{aid}", "id": aid, "node_id": f"RA_{aid}", "name": asset, "label": "",
+                "uploader": {"login": repo.owner}, "content_type": "application/octet-stream", "state": "uploaded",
+                "size": len(data), "digest": f"sha256:{hashlib.sha256(data).hexdigest()}" if rel.digests else None,
+                "download_count": 7, "created_at": rel.published_at, "updated_at": rel.published_at,
+                "browser_download_url": f"https://github.com/{repo.owner}/{repo.name}/releases/download/{rel.tag}/"
+                                        f"{asset}"}
+
+    def _release_json(self, repo: Repo, rel: Release) -> dict[str, Any]:
+        api = f"{self.url}/repos/{repo.owner}/{repo.name}"
+        web = f"https://github.com/{repo.owner}/{repo.name}"
+        return {"url": f"{api}/releases/{rel.id}", "assets_url": f"{api}/releases/{rel.id}/assets",
+                "upload_url": f"https://uploads.github.com/repos/{repo.owner}/{repo.name}/releases/{rel.id}/assets"
+                              "{?name,label}", "html_url": f"{web}/releases/tag/{rel.tag}", "id": rel.id,
+                "author": {"login": repo.owner}, "node_id": f"RE_{rel.id}", "tag_name": rel.tag,
+                "target_commitish": repo.default_branch, "name": rel.name, "draft": rel.draft, "immutable": False,
+                "prerelease": rel.prerelease, "created_at": rel.published_at, "published_at": rel.published_at,
+                "assets": [self._asset_json(repo, rel, a) for a in rel.assets],
+                "tarball_url": f"{api}/tarball/{rel.tag}", "zipball_url": f"{api}/zipball/{rel.tag}", "body": rel.body}
+
+    def _releases(self, h: BodyHandler, repo: Repo, rest: list[str], accept: str, rate: dict[str, str]) -> None:
+        rels = self.releases.get((repo.owner, repo.name), [])
+        missing = {"message": "Not Found", "documentation_url": DOCS, "status": "404"}
+        if len(rest) == 1:
+            return self._json(h, 200, [self._release_json(repo, r) for r in reversed(rels)], rate)
+        found: Release | None = None
+        if rest[1:] == ["latest"]:
+            found = next((r for r in reversed(rels) if not r.draft and not r.prerelease), None)
+        elif len(rest) >= 3 and rest[1] == "tags":
+            found = next((r for r in rels if r.tag == unquote("/".join(rest[2:]))), None)
+        elif len(rest) == 3 and rest[1] == "assets" and rest[2].isdigit():
+            aid = int(rest[2])
+            rel = next((r for r in rels if any(i == aid for i, _ in r.assets.values())), None)
+            if rel is None:
+                return self._json(h, 404, missing, rate)
+            asset = next(a for a, (i, _) in rel.assets.items() if i == aid)
+            if "application/octet-stream" in accept:
+                where = f"{self.objects.url}/github-production-release-asset/{aid}?X-Amz-Expires=300&sig=x"
+                return h.send_plain(302, b"", "text/html; charset=utf-8", {**rate, "Location": where})
+            return self._json(h, 200, self._asset_json(repo, rel, asset), rate)
+        elif len(rest) == 2 and rest[1].isdigit():
+            found = next((r for r in rels if r.id == int(rest[1])), None)
+        if found is None:
+            return self._json(h, 404, missing, rate)
+        return self._json(h, 200, self._release_json(repo, found), rate)
 
     def add_repo(self, owner: str, name: str, files: dict[str, bytes], *, branch: str = "main",
                  tags: dict[str, dict[str, bytes]] | None = None) -> str:
@@ -220,6 +362,8 @@ class GitHubServer(LoopbackServer, Faults):
                 return h.send_plain(200, data, "application/vnd.github.raw+json; charset=utf-8", rate)
             return self._json(h, 200, {"type": "file", "encoding": "base64", "size": len(data),
                                        "content": base64.b64encode(data).decode()}, rate)
+        if rest[0] == "releases":
+            return self._releases(h, repo, rest, accept, rate)
         if rest[0] == "zipball" and len(rest) >= 2:
             ref = "/".join(rest[1:])
             if repo.commit_of(ref) is None:

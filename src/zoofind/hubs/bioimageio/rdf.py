@@ -1,7 +1,7 @@
 """A bioimage.io resource description (``rdf.yaml``): read safely, the files it names, the record it makes.
 
-The YAML is read with PyYAML's safe loader (a dependency of huggingface_hub, which zoofind
-depends on), refusing aliases (an alias bomb is a few hundred bytes) and descriptions over
+The YAML is read with PyYAML's safe loader (``hubs.yamlread``), refusing aliases (an alias bomb
+is a few hundred bytes) and descriptions over
 ``MAX_BYTES``. Each file source is checked as the other hubs check a server's file names
 (``caches.safe_relpath``); a URL must be http(s). What is refused raises ``BadAnswerError``.
 """
@@ -21,6 +21,7 @@ from ...catalog.tasks import ALIASES, canonical_task
 from ...core.errors import BadAnswerError
 from ...models.records import Record
 from .. import json_int, json_list, json_object, json_str, json_strs
+from ..yamlread import YAMLProblem, safe_load
 from . import layout
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -50,37 +51,14 @@ class FileRef:
     format: str | None = None
 
 
-class _Loader:
-    """PyYAML's SafeLoader without aliases (made on first use: yaml is imported only to read an rdf)."""
-
-    cls: Any = None
-
-    @classmethod
-    def get(cls) -> Any:
-        if cls.cls is None:
-            # lazy: PyYAML (~15 ms) only for a description read: off search and sources start-up
-            import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; its stubs are not a dependency
-
-            class NoAliases(yaml.SafeLoader):
-                def compose_node(self, parent: Any, index: Any) -> Any:
-                    if self.check_event(yaml.AliasEvent):
-                        raise yaml.YAMLError("aliases are not accepted in a resource description")
-                    return super().compose_node(parent, index)
-
-            cls.cls = NoAliases
-        return cls.cls
-
-
 def load(body: bytes, what: str) -> dict[str, Any]:
     """The description's mapping; ``BadAnswerError`` when it is too big, not YAML or not a mapping."""
-    import yaml  # lazy: PyYAML (~15 ms) only for a description read: off search and sources start-up
-
     if len(body) > MAX_BYTES:
         raise BadAnswerError(f"{what}: the rdf.yaml is over {MAX_BYTES // 1024 // 1024} MB; refused")
     try:
-        data = yaml.load(body, Loader=_Loader.get())  # noqa: S506 - a SafeLoader subclass without aliases
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise BadAnswerError(f"{what}: the rdf.yaml is not readable YAML ({str(exc)[:200]})",
+        data = safe_load(body)
+    except YAMLProblem as exc:
+        raise BadAnswerError(f"{what}: the rdf.yaml is not readable YAML ({exc})",
                              hint="the description is broken on the server; report it to bioimage.io") from None
     if not isinstance(data, dict):
         raise BadAnswerError(f"{what}: the rdf.yaml is not a YAML mapping")

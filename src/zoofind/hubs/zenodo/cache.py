@@ -8,26 +8,14 @@ then the folder. Local tier only: the store is zoofind's own, not a framework's.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from ...caches import layout as common
 from ...core.context import Context
-from ...fetch.integrity import READ_BLOCK
-from ...models.cache import CachedModel, Problem, Removal, Verified
+from ...models.cache import CachedModel, Removal, Verified
 from ..protocol import InShared
 from . import layout
-
-
-def _hashes(path: Path) -> tuple[str, str]:
-    """(sha256, md5) of a file, read once."""
-    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as fh:
-        while block := fh.read(READ_BLOCK):
-            sha.update(block)
-            md5.update(block)
-    return sha.hexdigest(), md5.hexdigest()
 
 
 class ZenodoCache(common.PlainLayout):
@@ -50,20 +38,8 @@ class ZenodoCache(common.PlainLayout):
 
     def verify(self, model: CachedModel) -> Verified:
         folder = Path(model.path)
-        problems, size = [], 0
-        files = layout.marked(folder)
-        for key, mark in sorted(files.items()):
-            path = layout.where(folder, key)
-            if not path.is_file():
-                problems.append(Problem(str(path), "missing"))
-                continue
-            size += path.stat().st_size
-            sha, md5 = _hashes(path)
-            if sha != mark["sha256"]:
-                problems.append(Problem(str(path), "sha256 mismatch"))
-            elif mark.get("md5") and md5 != mark["md5"]:
-                problems.append(Problem(str(path), "md5 mismatch"))
-        return Verified(model.id, model.path, len(files), size, tuple(problems))
+        size, problems = layout.verify(folder)
+        return Verified(model.id, model.path, len(layout.marked(folder)), size, problems)
 
     def plan_removal(self, model: CachedModel, revision: str | None) -> Removal:
         folder = Path(model.path)

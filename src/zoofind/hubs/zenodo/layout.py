@@ -7,24 +7,23 @@
 * ``MARKER`` (``.zoofind-record.json`` in the folder), written last under the place lock, lists
   every file placed: key -> size, md5 (Zenodo's) and sha256 (computed while it downloaded). A
   folder without it is a pull in progress, not a record.
-* Download locks and the place lock live in ``<store>/.zoofind-locks/``.
+* Download locks and the place lock live in ``<store>/.zoofind-locks/`` (``caches.manifest``'s rules).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...caches.manifest import OWN, ManifestStore
 from ...core.paths import cache_dir
+from ...models.cache import Problem
 
-#: What every name zoofind writes beside a record's files starts with; a file key never does.
-OWN = ".zoofind"
 MARKER = ".zoofind-record.json"
-LOCKS = ".zoofind-locks"
+#: What every name zoofind writes beside a record's files starts with; a file key never does.
+ZOOFIND_OWN = OWN
 
 
 def store(environ: Mapping[str, str]) -> Path:
@@ -35,34 +34,32 @@ def folder(base: Path, record: str) -> Path:
     return base / record
 
 
+def _store(base: Path) -> ManifestStore:
+    return ManifestStore(base, MARKER, 1)
+
+
 def where(record_folder: Path, key: str) -> Path:
-    return record_folder.joinpath(*key.split("/"))
+    return _store(record_folder.parent).where(record_folder, key)
 
 
 def lock_path(record_folder: Path, key: str) -> Path:
     """One download lock per file (the engine fetches several at once)."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-    return record_folder.parent / LOCKS / f"{record_folder.name}.{digest}"
+    return _store(record_folder.parent).lock_path(record_folder, key)
 
 
 def place_lock(record_folder: Path) -> Path:
-    return record_folder.parent / LOCKS / f"{record_folder.name}.place"
+    return _store(record_folder.parent).place_lock(record_folder)
 
 
 def read_marker(record_folder: Path) -> dict[str, Any] | None:
     """The record's manifest ({"files": {key: {"size", "sha256"[, "md5"]}}, "concept"...}), None when absent
     or unreadable."""
-    try:
-        data = json.loads((record_folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, dict):
-        return None
-    clean = {k: v for k, v in files.items()
-             if isinstance(k, str) and not k.startswith(OWN) and isinstance(v, dict)
-             and isinstance(v.get("size"), int) and isinstance(v.get("sha256"), str)}
-    return {**data, "files": clean}
+    return _store(record_folder.parent).read(record_folder)
+
+
+def verify(record_folder: Path) -> tuple[int, tuple[Problem, ...]]:
+    """(bytes read, problems): every file re-hashed against the manifest's sha256 and md5."""
+    return _store(record_folder.parent).verify(record_folder)
 
 
 def marked(record_folder: Path) -> dict[str, Any]:

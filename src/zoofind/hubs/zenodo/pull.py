@@ -229,7 +229,7 @@ class ZenodoLock:
                 safe_relpath(f.path, what=locked.id)
             except Exception as exc:  # noqa: BLE001 - the refusal's words are the problem
                 return str(exc)
-            if f.path.split("/", 1)[0].startswith(layout.OWN):
+            if f.path.split("/", 1)[0].startswith(layout.ZOOFIND_OWN):
                 return f"{locked.id}: {f.path!r} is zoofind's own file in a Zenodo record, not a record file"
         return None
 

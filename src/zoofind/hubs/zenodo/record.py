@@ -60,7 +60,7 @@ def files(data: Mapping[str, Any], endpoint: str) -> list[ZFile]:
         if not key:
             raise BadAnswerError(f"{what} lists a file without a name", hint="report it to Zenodo; nothing was written")
         safe_relpath(key, what=what)
-        if key.split("/", 1)[0].startswith(layout.OWN):
+        if key.split("/", 1)[0].startswith(layout.ZOOFIND_OWN):
             raise BadAnswerError(f"{what} names a file {key!r}, which is zoofind's own file; refused")
         size = json_int(f.get("size") if "size" in f else f.get("filesize"))
         if size is None:

@@ -1,0 +1,215 @@
+"""A GitHub release's assets into zoofind's store (``layout``), and their locks.
+
+A pull reads the release (one request, answer-cached), plans each asset (``.../<tag>/<asset>``:
+that one; ``--include``/``--exclude`` globs over the names) and hands the engine one ``Download``
+each: the asset's API address with ``Accept: application/octet-stream`` (and the token) for the
+API host only, which redirects to the storage host that serves the bytes with ``Range``. Each is
+checked against its size and GitHub's sha256 digest where the asset has one. Files appear only
+verified (the engine renames them into place); the folder is a release only once ``place`` has
+written its manifest, last. The tag is part of the id; the lock pins the release's id as its
+commit. Offline: the store alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...caches import safe_relpath
+from ...caches.manifest import OWN, ManifestStore
+from ...core.errors import NotFoundError, OfflineError, UsageError
+from ...models.files import FileEntry
+from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
+from ...models.records import ParsedId
+from ..pulling import choose, differs, file_label, locked_missing, offline_hint, placed_sha256, sha256_of, skipped_note
+from . import SPEC, ReleaseRef, layout, read_ref, release
+from .source import release_json
+
+if TYPE_CHECKING:
+    from ...core.context import Context
+    from ...models.lock import LockedModel
+    from ...models.transfer import Download, Fetched
+
+NO_DIGEST = ("{n} of its assets carry no sha256 digest from GitHub (uploaded before June 2025): checked by size "
+             "only; a lock pins the sha256 computed as they arrived")
+
+
+@dataclass(frozen=True)
+class ReleasePlan(ModelPlan):
+    #: What zoofind keeps of the release's JSON (stored with the assets: offline info and cite read it).
+    release: Mapping[str, Any] | None = None
+    #: Assets GitHub gave a digest for (the manifest says which sha256 is GitHub's own).
+    digests: frozenset[str] = field(default_factory=frozenset)
+
+
+def _download(ctx: Context, url: str, target: Path, s: ManifestStore, folder: Path, name: str, size: int,
+              sha256: str | None) -> Download:
+    from ...models.transfer import (
+        Download,  # lazy: pull --offline start-up (the engine only when fetching)
+        Expected,  # lazy: pull --offline start-up (hashing code)
+    )
+    from ...net.github import asset_headers  # lazy: pull --offline start-up (httpx)
+
+    return Download(url, target, s.lock_path(folder, name), Expected(size, sha256),
+                    file_label(folder.name, name, named=True), auth=asset_headers(ctx),
+                    denied_hint="a private repository's assets need GITHUB_TOKEN")
+
+
+def _path(s: ManifestStore, folder: Path, asset: str | None) -> Path:
+    """What the user loads: the one asset the id names, else the release's folder."""
+    return s.where(folder, asset) if asset else folder
+
+
+def plan_release(pid: ParsedId, r: ReleaseRef, data: Mapping[str, Any], ctx: Context, opts: PullOptions) -> ReleasePlan:
+    api = ctx.endpoint(SPEC)
+    rid = release.release_id(data, r)
+    listed = {a.name: a for a in release.assets(data, r, api)}
+    if r.asset is not None and r.asset not in listed:
+        names = ", ".join(list(listed)[:10]) or "none"
+        raise NotFoundError(f"release {r.tag!r} of {r.owner}/{r.repo} has no asset {r.asset!r}",
+                            hint=f"its assets: {names}")
+    if not listed:
+        raise NotFoundError(f"release {r.tag!r} of {r.owner}/{r.repo} has no assets to download",
+                            hint=f"see https://github.com/{r.owner}/{r.repo}/releases/tag/{r.tag}")
+    s = layout.store(ctx.environ)
+    folder = layout.folder(s, r)
+    entries = [FileEntry(a.name, a.url, a.size, a.sha256) for a in listed.values()]
+    chosen = [(e, None) for e in entries if e.path == r.asset] if r.asset else choose(entries, opts)
+    manifest = s.read(folder) or {}
+    known = manifest.get("files", {}) if manifest.get("release_id") == rid else {}
+    files, undigested = [], 0
+    for entry, skip in chosen:
+        a = listed[entry.path]
+        target = s.where(folder, a.name)
+        if skip is not None:
+            files.append(PlannedFile(entry, skip, target))
+            continue
+        undigested += a.sha256 is None
+        mark = known.get(a.name) or {}
+        if (target.is_file() and mark.get("size") == a.size == target.stat().st_size
+                and (a.sha256 is None or mark.get("sha256") == a.sha256)):
+            files.append(PlannedFile(entry, None, target, present=True))
+        else:
+            files.append(PlannedFile(entry, None, target, download=_download(
+                ctx, a.url, target, s, folder, a.name, a.size, a.sha256)))
+    notes = list(skipped_note(str(pid), chosen))
+    if undigested:
+        notes.append(NO_DIGEST.format(n=undigested))
+    return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=rid, path=_path(s, folder, r.asset),
+                       files=tuple(files), notes=tuple(notes), release=data,
+                       digests=frozenset(a.name for a in listed.values() if a.sha256))
+
+
+def _offline(pid: ParsedId, r: ReleaseRef, ctx: Context, asked: str) -> ReleasePlan:
+    s = layout.store(ctx.environ)
+    folder = layout.folder(s, r)
+    manifest = s.read(folder)
+    known = manifest["files"] if manifest else {}
+    if not known:
+        raise OfflineError(f"{r.release_id} is not in zoofind's store {s.base}", hint=offline_hint(asked))
+    if r.asset is not None and r.asset not in known:
+        raise OfflineError(f"{pid}: {r.asset} was not pulled with the release", hint=offline_hint(asked))
+    files = []
+    for name, mark in sorted(known.items()):
+        if r.asset not in (None, name):
+            continue
+        target = s.where(folder, name)
+        if not target.is_file():
+            raise OfflineError(f"{pid}: {name} is missing from {folder}", hint=offline_hint(asked))
+        files.append(PlannedFile(FileEntry(name, "", mark["size"], mark["sha256"]), None, target, present=True))
+    assert manifest is not None
+    return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=str(manifest.get("release_id") or "") or None,
+                       path=_path(s, folder, r.asset), files=tuple(files))
+
+
+def place_files(plan: ModelPlan, s: ManifestStore, folder: Path, fetched: Mapping[str, Fetched]) -> None:
+    """The manifest (every asset's size and sha256, and whether GitHub gave that sha256), written last."""
+    old = s.marked(folder)
+    digests = plan.digests if isinstance(plan, ReleasePlan) else frozenset()
+    placed: dict[str, dict[str, Any]] = {}
+    for f in plan.files:
+        if f.skip is None and f.target is not None:
+            known = old.get(f.path, {})
+            placed[f.path] = {"size": f.target.stat().st_size,
+                              "sha256": placed_sha256(f, fetched.get(f.path), known.get("sha256")),
+                              "digest": f.path in digests or bool(known.get("digest"))}
+    data = plan.release if isinstance(plan, ReleasePlan) else None
+    s.write(folder, placed, {"id": parse_release(plan.id).release_id, "release_id": plan.commit,
+                             **({"release": dict(data)} if data else {})})
+
+
+def parse_release(rid: str) -> ReleaseRef:
+    return read_ref(rid.split(":", 1)[1])
+
+
+class ReleasePull:
+    describes_uncurated = True
+
+    def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
+        r = read_ref(pid.ref)
+        if revision is not None and revision != r.tag:
+            raise UsageError(f"{pid}@{revision}: a release's tag is part of its id",
+                             hint=f"name the release as {SPEC.name}:{r.owner}/{r.repo}/<tag>[/<asset>]")
+        if ctx.offline:
+            return _offline(pid, r, ctx, asked)
+        return plan_release(pid, r, release_json(r, ctx), ctx, opts)
+
+    def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
+        s = layout.store(ctx.environ)
+        place_files(plan, s, layout.folder(s, parse_release(plan.id)), fetched)
+        return plan.targets()
+
+
+class ReleaseLock:
+    def pin(self, result: PullResult) -> LockedModel:
+        from ...models.lock import LockedFile, LockedModel  # lazy: pull --offline start-up (lock records)
+
+        assert result.path is not None
+        r = parse_release(result.id)
+        folder = Path(result.path).parent if r.asset else Path(result.path)
+        files = tuple(LockedFile(f.path, (folder / f.path).stat().st_size,
+                                 sha256_of(folder / f.path, f.sha256, f.status))
+                      for f in result.files if f.status != "skipped")
+        return LockedModel(result.id, r.tag, result.commit, files, None, result.framework)
+
+    def problem(self, locked: LockedModel) -> str | None:
+        if not (locked.commit or "").isdigit():
+            return f"{locked.id}: a GitHub release's lock entry needs the release's id (`commit`)"
+        for f in locked.files:
+            try:
+                safe_relpath(f.path, what=locked.id)
+            except Exception as exc:  # noqa: BLE001 - the refusal's words are the problem
+                return str(exc)
+            if "/" in f.path or f.path.startswith(OWN):
+                return f"{locked.id}: {f.path!r} is no release asset's name"
+        return None
+
+    def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
+        """Cached assets hashed against the lock now; missing ones fetched against the lock's size and
+        sha256 (one request for the release, for their addresses)."""
+        r = parse_release(locked.id)
+        s = layout.store(ctx.environ)
+        folder = layout.folder(s, r)
+        planned, data = [], None
+        for f in locked.files:
+            target = s.where(folder, f.path)
+            if target.is_file():
+                differs(locked, f, target)
+                planned.append(PlannedFile(FileEntry(f.path, "", f.size, f.sha256), None, target, present=True))
+                continue
+            locked_missing(locked, ctx, f"zoofind's store {s.base}")
+            data = data or release_json(r, ctx)
+            urls = {a.name: a.url for a in release.assets(data, r, ctx.endpoint(SPEC))}
+            if f.path not in urls:
+                raise NotFoundError(f"{locked.id}: release {r.tag!r} of {r.owner}/{r.repo} no longer has {f.path}",
+                                    hint="the owners removed it; `zoofind export` carries a locked copy over")
+            entry = FileEntry(f.path, urls[f.path], f.size, f.sha256)
+            planned.append(PlannedFile(entry, None, target, download=_download(
+                ctx, entry.url, target, s, folder, f.path, f.size, f.sha256)))
+        return ReleasePlan(locked.id, SPEC.name, revision=r.tag, commit=locked.commit,
+                           path=_path(s, folder, r.asset), files=tuple(planned), pinned=True, release=data)
+
+    def check_placed(self, locked: LockedModel, result: PullResult) -> None:
+        return None  # every file was checked against the lock one by one by the engine
