@@ -195,3 +195,39 @@ def test_cite_reads_citation_cff_at_the_tag(gh, cli) -> None:
     assert any(r["csl"].get("title") == "MACE foundation models" for r in data.get("related", []))
     none = cli("cite", "ghrelease:ACEsuit/mace-foundations/mace_mp_0")
     assert none.code == 0 and "no CITATION.cff" in none.stdout + none.stderr
+
+
+STARDIST = "ghrelease:stardist/stardist-models/v0.1/python_2D_versatile_fluo.zip"
+
+
+def test_the_catalogs_md5_checks_an_asset_github_gives_no_digest(gh, cli, tmp_path, monkeypatch) -> None:
+    # The bundled entry records the md5 StarDist's own registry checks; these bytes are not the model's.
+    fake = b"not stardist's model" * 1000
+    gh.server.add_release("stardist", "stardist-models", "v0.1", {"python_2D_versatile_fluo.zip": fake},
+                          digests=False)
+    refused = cli("pull", STARDIST)
+    assert refused.code != 0 and "md5" in refused.stderr.lower() and "Traceback" not in refused.stderr
+    folder = gh.store / "stardist" / "stardist-models" / "v0.1"
+    assert not (folder / "python_2D_versatile_fluo.zip").exists() and not (folder / ".zoofind-release.json").exists()
+    # A user's entry recording the right md5: pulled, the md5 kept for `cache verify`.
+    mine = tmp_path / "my-catalog"
+    mine.mkdir()
+    (mine / "lab.toml").write_text(f"""[meta]
+layer = "curated"
+description = "ours"
+
+[[entry]]
+id = "ghrelease:ACEsuit/mace-foundations/mace_mp_0/2023-12-03-mace-128-L1.model"
+kind = "model"
+name = "MACE-MP-0 medium"
+description = "an interatomic potential"
+reliability = "inferred"
+extra = {{ md5 = "{hashlib.md5(OLD).hexdigest()}" }}
+""", encoding="utf-8")
+    monkeypatch.setenv("ZOOFIND_CATALOG_DIR", str(mine))
+    ran = cli("pull", "ghrelease:ACEsuit/mace-foundations/mace_mp_0/2023-12-03-mace-128-L1.model", "--json")
+    assert ran.code == 0, ran.stderr
+    notes = " ".join(json.loads(ran.stdout)["results"][0].get("notes", []))
+    assert "checksum the catalog records" in notes and "checked by size only" not in notes
+    manifest = json.loads((gh.folder("mace_mp_0") / ".zoofind-release.json").read_text())
+    assert manifest["files"]["2023-12-03-mace-128-L1.model"]["md5"] == hashlib.md5(OLD).hexdigest()

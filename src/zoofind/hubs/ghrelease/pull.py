@@ -12,11 +12,13 @@ commit. Offline: the store alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ... import catalog as catalog_mod
 from ...caches import safe_relpath
 from ...caches.manifest import OWN, ManifestStore
 from ...core.errors import NotFoundError, OfflineError, UsageError
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from ...models.lock import LockedModel
     from ...models.transfer import Download, Fetched
 
+_SHA = re.compile(r"[0-9a-f]{64}")
+_MD5 = re.compile(r"[0-9a-f]{32}")
 NO_DIGEST = ("{n} of its assets carry no sha256 digest from GitHub (uploaded before June 2025): checked by size "
              "only; a lock pins the sha256 computed as they arrived")
 
@@ -42,17 +46,19 @@ class ReleasePlan(ModelPlan):
     release: Mapping[str, Any] | None = None
     #: Assets GitHub gave a digest for (the manifest says which sha256 is GitHub's own).
     digests: frozenset[str] = field(default_factory=frozenset)
+    #: The md5 the catalog records for an asset (kept in the manifest for `cache verify`).
+    md5s: Mapping[str, str] = field(default_factory=dict)
 
 
 def _download(ctx: Context, url: str, target: Path, s: ManifestStore, folder: Path, name: str, size: int,
-              sha256: str | None) -> Download:
+              sha256: str | None, md5: str | None = None) -> Download:
     from ...models.transfer import (
         Download,  # lazy: pull --offline start-up (the engine only when fetching)
         Expected,  # lazy: pull --offline start-up (hashing code)
     )
     from ...net.github import asset_headers  # lazy: pull --offline start-up (httpx)
 
-    return Download(url, target, s.lock_path(folder, name), Expected(size, sha256),
+    return Download(url, target, s.lock_path(folder, name), Expected(size, sha256, md5=md5),
                     file_label(folder.name, name, named=True), auth=asset_headers(ctx),
                     denied_hint="a private repository's assets need GITHUB_TOKEN")
 
@@ -62,8 +68,19 @@ def _path(s: ManifestStore, folder: Path, asset: str | None) -> Path:
     return s.where(folder, asset) if asset else folder
 
 
+def recorded(ctx: Context, pid: ParsedId) -> tuple[str | None, str | None]:
+    """(sha256, md5) the catalog's entry for this one asset records (``extra``), read where the
+    owners' own code checks the download (StarDist's registry keeps an md5 for each model)."""
+    rec = catalog_mod.load(ctx).get(str(pid)) if read_ref(pid.ref).asset else None
+    extra = rec.extra if rec is not None else {}
+    sha, md5 = extra.get("sha256"), extra.get("md5")
+    return (sha.lower() if isinstance(sha, str) and _SHA.fullmatch(sha.lower()) else None,
+            md5.lower() if isinstance(md5, str) and _MD5.fullmatch(md5.lower()) else None)
+
+
 def plan_release(pid: ParsedId, r: ReleaseRef, data: Mapping[str, Any], ctx: Context, opts: PullOptions) -> ReleasePlan:
     api = ctx.endpoint(SPEC)
+    known_sha, known_md5 = recorded(ctx, pid)
     rid = release.release_id(data, r)
     listed = {a.name: a for a in release.assets(data, r, api)}
     if r.asset is not None and r.asset not in listed:
@@ -79,27 +96,39 @@ def plan_release(pid: ParsedId, r: ReleaseRef, data: Mapping[str, Any], ctx: Con
     chosen = [(e, None) for e in entries if e.path == r.asset] if r.asset else choose(entries, opts)
     manifest = s.read(folder) or {}
     known = manifest.get("files", {}) if manifest.get("release_id") == rid else {}
-    files, undigested = [], 0
+    files, undigested, checked_by_catalog = [], 0, 0
     for entry, skip in chosen:
         a = listed[entry.path]
         target = s.where(folder, a.name)
         if skip is not None:
             files.append(PlannedFile(entry, skip, target))
             continue
-        undigested += a.sha256 is None
+        sha256 = a.sha256 or (known_sha if a.name == r.asset else None)
+        md5 = known_md5 if a.name == r.asset else None
+        if a.sha256 and known_sha and a.sha256 != known_sha:
+            from ...fetch.integrity import IntegrityError  # lazy: pull --offline start-up (hashing code)
+
+            raise IntegrityError(f"{pid}: GitHub's sha256 digest of {a.name} is not the one the catalog records",
+                                 hint="the owners replaced the asset; check the release before trusting it")
+        undigested += sha256 is None and md5 is None
+        checked_by_catalog += a.sha256 is None and (sha256 or md5) is not None
         mark = known.get(a.name) or {}
         if (target.is_file() and mark.get("size") == a.size == target.stat().st_size
-                and (a.sha256 is None or mark.get("sha256") == a.sha256)):
+                and (sha256 is None or mark.get("sha256") == sha256)):
             files.append(PlannedFile(entry, None, target, present=True))
         else:
             files.append(PlannedFile(entry, None, target, download=_download(
-                ctx, a.url, target, s, folder, a.name, a.size, a.sha256)))
+                ctx, a.url, target, s, folder, a.name, a.size, sha256, md5)))
     notes = list(skipped_note(str(pid), chosen))
     if undigested:
         notes.append(NO_DIGEST.format(n=undigested))
+    if checked_by_catalog:
+        notes.append(f"GitHub gives {r.asset} no digest: checked against the checksum the catalog records (from the "
+                     "owners' own code)")
     return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=rid, path=_path(s, folder, r.asset),
                        files=tuple(files), notes=tuple(notes), release=data,
-                       digests=frozenset(a.name for a in listed.values() if a.sha256))
+                       digests=frozenset(a.name for a in listed.values() if a.sha256),
+                       md5s={r.asset: known_md5} if r.asset and known_md5 else {})
 
 
 def _offline(pid: ParsedId, r: ReleaseRef, ctx: Context, asked: str) -> ReleasePlan:
@@ -135,6 +164,9 @@ def place_files(plan: ModelPlan, s: ManifestStore, folder: Path, fetched: Mappin
             placed[f.path] = {"size": f.target.stat().st_size,
                               "sha256": placed_sha256(f, fetched.get(f.path), known.get("sha256")),
                               "digest": f.path in digests or bool(known.get("digest"))}
+            md5 = (plan.md5s if isinstance(plan, ReleasePlan) else {}).get(f.path) or known.get("md5")
+            if md5:
+                placed[f.path]["md5"] = md5
     data = plan.release if isinstance(plan, ReleasePlan) else None
     s.write(folder, placed, {"id": parse_release(plan.id).release_id, "release_id": plan.commit,
                              **({"release": dict(data)} if data else {})})
