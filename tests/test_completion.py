@@ -310,7 +310,7 @@ def test_tab_in_interactive_zsh_completes_an_id():
 
 
 def test_source_and_sort_values_complete(cli, tmp_path):
-    assert set(bash_request(cli, "zoofind search x --source ")) == {"bioimageio", "catalog", "hf", "kaggle", "keras", "tfhub",
+    assert set(bash_request(cli, "zoofind search x --source ")) == {"bioimageio", "catalog", "ghrelease", "hf", "kaggle", "keras", "tfhub",
                                                                    "torchhub", "torchvision", "zenodo"}
     assert bash_request(cli, "zoofind search x -s tf") == ["tfhub"]
     assert bash_request(cli, "zoofind search x --sort d") == ["downloads"]

@@ -231,3 +231,43 @@ extra = {{ md5 = "{hashlib.md5(OLD).hexdigest()}" }}
     assert "checksum the catalog records" in notes and "checked by size only" not in notes
     manifest = json.loads((gh.folder("mace_mp_0") / ".zoofind-release.json").read_text())
     assert manifest["files"]["2023-12-03-mace-128-L1.model"]["md5"] == hashlib.md5(OLD).hexdigest()
+
+
+def test_the_token_goes_to_the_api_host_only(gh, cli, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    ran = cli("pull", f"{ID}/small.model")
+    assert ran.code == 0, ran.stderr
+    api = [r for r in gh.server.log() if "/releases/" in r.path]
+    assert api and all(r.headers.get("authorization") == "Bearer ghp_secret" for r in api)
+    stored = gh.server.objects.log()
+    assert stored and all("authorization" not in r.headers for r in stored)
+    assert "ghp_secret" not in ran.stdout + ran.stderr
+
+
+@pytest.mark.parametrize("name", ["../escape.model", ".zoofind-release.json"])
+def test_a_hostile_asset_name_refuses_the_release_with_nothing_written(gh, cli, name) -> None:
+    gh.server.add_release("evil", "models", "v1", {name: b"x" * 10, "fine.model": b"y" * 10})
+    ran = cli("pull", "ghrelease:evil/models/v1")
+    assert ran.code != 0 and "refused" in ran.stderr and "Traceback" not in ran.stderr
+    assert not (gh.store / "evil").exists() or not any(p.is_file() for p in (gh.store / "evil").rglob("*"))
+
+
+def test_a_release_without_assets_and_a_missing_asset_on_the_storage_host(gh, cli) -> None:
+    gh.server.add_release("ACEsuit", "mace-foundations", "empty", {})
+    empty = cli("pull", "ghrelease:ACEsuit/mace-foundations/empty")
+    assert empty.code == 3 and "has no assets to download" in empty.stderr
+    rel = gh.server.add_release("ACEsuit", "mace-foundations", "gone", {"lost.model": b"z" * 100})
+    gh.server.objects.faults_on = r"^GET /github-production-release-asset/"
+    gh.server.objects.fail_status, gh.server.objects.fail_times = 404, 10
+    lost = cli("pull", "ghrelease:ACEsuit/mace-foundations/gone/lost.model")
+    assert lost.code != 0 and "Traceback" not in lost.stderr
+    assert not (gh.folder("gone") / "lost.model").exists() and rel.assets
+
+
+def test_a_rate_limited_asset_download_says_so_not_refused(gh, cli) -> None:
+    assert cli("info", ID).code == 0  # the release's JSON is answer-cached: the asset's redirect is asked next
+    gh.server.remaining = 0
+    ran = cli("pull", f"{ID}/small.model")
+    assert ran.code != 0 and "rate limit is used up (HTTP 403)" in ran.stderr and "resets at" in ran.stderr
+    assert "GITHUB_TOKEN" in ran.stderr and "refused the download" not in ran.stderr
+    assert not (gh.folder() / "small.model").exists()

@@ -56,7 +56,8 @@ def install_plugin(folder: Path, module: str, code: str, dist: str = "tinyzoo") 
 
 def test_builtins_are_declared_as_entry_points():
     names = [name for name, _, dist in entry_points(ENTRY_POINT_GROUP) if dist == "zoofind"]
-    assert set(names) == {"bioimageio", "catalog", "hf", "kaggle", "keras", "tfhub", "torchhub", "torchvision", "zenodo"}
+    assert set(names) == {"bioimageio", "catalog", "ghrelease", "hf", "kaggle", "keras", "tfhub", "torchhub", "torchvision",
+                          "zenodo"}
 
 
 @pytest.mark.parametrize("group", [ENTRY_POINT_GROUP, "console_scripts"])

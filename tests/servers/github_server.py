@@ -40,7 +40,7 @@ Releases (``add_release("o", "r", "v1", {"model.pt": b"..."})``, REST API versio
   the objects host (``.objects.url``, as objects.githubusercontent.com is another host), else the
   asset's JSON; an unknown id 404. Rate limits as every API answer.
 * The objects host serves ``/github-production-release-asset/{id}?...`` with ``Range``, ``ETag``
-  and ``Last-Modified`` (``bodies.send_body``); ``assets_bytes[id]`` replaces what it serves (a
+  and ``Last-Modified`` (``bodies.send_body``), faults as ``bodies.Faults`` (``gate``); ``assets_bytes[id]`` replaces what it serves (a
   damaged upload); ``.objects.log()`` lists what it was asked.
 """
 
@@ -171,6 +171,14 @@ class _Objects(LoopbackServer, Faults):
 
             def do_GET(self) -> None:  # noqa: N802
                 entry, path = self.begin()
+
+                def fail(status: int, retry_after: int | None) -> None:
+                    extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                    self.send_plain(status, b"<?xml version='1.0'?><Error><Code>ServerBusy</Code></Error>",
+                                    "application/xml", extra)
+
+                if self.gate(path, fail):
+                    return
                 head, _, aid = path.strip("/").partition("/")
                 found = api.asset(int(aid)) if head == "github-production-release-asset" and aid.isdigit() else None
                 if found is None:

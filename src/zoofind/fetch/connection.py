@@ -11,13 +11,14 @@ file's words. The answer's headers the transfer reads (ETag, lengths, ranges) ar
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..core.errors import AccessDeniedError, NotFoundError, SourceError, ZoofindError
+from ..core.errors import AccessDeniedError, NotFoundError, RateLimitedError, SourceError, ZoofindError
 from ..core.redaction import redact_url
 from ..net.errors import from_status, from_transport, refused_redirect
 from ..net.http import USER_AGENT, LazyTLSTransport, SocketTracker
@@ -108,6 +109,18 @@ class Connection:
 def status_error(job: Job, resp: httpx.Response) -> ZoofindError:
     """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""
     where = redact_url(f"{urlsplit(str(resp.url)).scheme}://{urlsplit(str(resp.url)).netloc}")
+    if resp.status_code in (403, 429) and resp.headers.get("x-ratelimit-remaining") == "0":
+        # A used-up rate limit (GitHub's and others' X-RateLimit-* headers), not a refusal: no
+        # credential is wrong, and retrying within this run cannot help.
+        reset = resp.headers.get("x-ratelimit-reset", "")
+        when = (f"; it resets at {time.strftime('%H:%M:%S UTC', time.gmtime(int(reset)))}"
+                if reset.isdigit() and len(reset) <= 12 else "")
+        err = RateLimitedError(f"{job.d.label}: {where} says its rate limit is used up (HTTP {resp.status_code}){when}",
+                               hint="wait until it resets" + (f" (credentials raise the limit: {job.d.denied_hint})"
+                                                              if job.d.denied_hint else ""),
+                               status=resp.status_code)
+        err.retryable = False
+        return err
     if resp.status_code in (401, 403):
         return AccessDeniedError(f"{job.d.label}: {where} refused the download (HTTP {resp.status_code})",
                                  hint=job.d.denied_hint or "the file may need credentials or may have moved")
