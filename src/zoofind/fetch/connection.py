@@ -115,12 +115,12 @@ def status_error(job: Job, resp: httpx.Response) -> ZoofindError:
         reset = resp.headers.get("x-ratelimit-reset", "")
         when = (f"; it resets at {time.strftime('%H:%M:%S UTC', time.gmtime(int(reset)))}"
                 if reset.isdigit() and len(reset) <= 12 else "")
-        err = RateLimitedError(f"{job.d.label}: {where} says its rate limit is used up (HTTP {resp.status_code}){when}",
-                               hint="wait until it resets" + (f" (credentials raise the limit: {job.d.denied_hint})"
-                                                              if job.d.denied_hint else ""),
-                               status=resp.status_code)
-        err.retryable = False
-        return err
+        limited = RateLimitedError(
+            f"{job.d.label}: {where} says its rate limit is used up (HTTP {resp.status_code}){when}",
+            hint="wait until it resets" + (f" (credentials raise the limit: {job.d.denied_hint})"
+                                           if job.d.denied_hint else ""), status=resp.status_code)
+        limited.retryable = False
+        return limited
     if resp.status_code in (401, 403):
         return AccessDeniedError(f"{job.d.label}: {where} refused the download (HTTP {resp.status_code})",
                                  hint=job.d.denied_hint or "the file may need credentials or may have moved")
