@@ -130,7 +130,7 @@ def test_no_built_in_hub_is_named_by_the_catalog_or_the_operations(package: str)
         (GOOD_RESOURCE.replace("https://example.org/notes", "ftp://example.org/notes"), "bad url"),
         (GOOD_RESOURCE.replace('"tutorial"', '"blogpost"'), "unknown resource_type 'blogpost'"),
         (GOOD_RESOURCE.replace('"inferred"', '"rumour"'), "unknown reliability 'rumour'"),
-        (GOOD_RESOURCE.replace('kind = "resource"', 'kind = "dataset"'), "unknown kind 'dataset'"),
+        (GOOD_RESOURCE.replace('kind = "resource"', 'kind = "notebook"'), "unknown kind 'notebook'"),
         (GOOD_RESOURCE.replace("catalog:my-notes", "catalog:My Notes"), "malformed catalog id"),
         (GOOD_RESOURCE + 'frameworks = ["pytorch", "caffe"]\n', "unknown framework 'caffe'"),
         (GOOD_RESOURCE + 'libraries = ["nope"]\n', "unknown library 'nope'"),

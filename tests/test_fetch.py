@@ -316,6 +316,7 @@ class Copy:
     size: int = 0
     sha256: str | None = None
     notes: tuple[str, ...] = ()
+    via: str = "local"
 
 
 def test_the_callers_local_source_is_tried_before_the_network(tmp_path: Path) -> None:

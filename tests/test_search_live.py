@@ -104,7 +104,7 @@ def test_sources_command_reports_without_secrets(cli, hubs) -> None:
     r = cli("sources", "--json", env={**env, "HF_TOKEN": "hf_secret_value"})
     assert r.code == 0, r.stderr
     rows = {s["name"]: s for s in json.loads(r.stdout)["sources"]}
-    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio", "keras", "torchhub", "zenodo"}
+    assert set(rows) == {"catalog", "hf", "torchvision", "tfhub", "kaggle", "bioimageio", "keras", "torchhub", "zenodo", "ghrelease"}
     assert rows["torchhub"]["reachable"] is True
     assert rows["hf"]["endpoint"] == hub.url and rows["hf"]["reachable"] is True and rows["hf"]["credentials"] is True
     assert rows["kaggle"]["credentials"] is True and rows["kaggle"]["reachable"] is True

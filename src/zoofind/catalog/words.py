@@ -18,6 +18,17 @@ STOPWORDS = frozenset("a an and are as at be by for from in into is it of on or 
 # digit parts.
 _WORD = re.compile(r"[^\W_]+")
 _SPLIT = re.compile(r"[^\W\d_]+|\d+")
+# A CamelCase name too long to be one word (bioimage.io's "PlatynereisEMnucleiSegmentationBoundaryModel")
+# is read as its humps: typo tolerance stops at long words, and a query for "nuclei segmentation" should
+# meet it. Short names keep their case-blind whole ("ResNet", "ConvNeXt" stay one word).
+_LONG_CAMEL = re.compile(r"[A-Za-z]{25,}")
+_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _humps(text: str) -> str:
+    return _LONG_CAMEL.sub(lambda m: " ".join(_HUMP.split(m.group())), text) if len(text) >= 25 else text
+
+
 # Accents folded: the combining diacritics of Latin, Greek and Cyrillic (Protéine ->
 # proteine). Marks that are letters' vowels in other scripts (Devanagari, Arabic) and the
 # Japanese voicing marks are not accents and stay.
@@ -114,7 +125,7 @@ def tokenize(text: str) -> list[str]:
         return list(seen)
     out: list[str] = []
     known = _WORD_TOKENS
-    for word in _WORD.findall(fold(text)):
+    for word in _WORD.findall(fold(_humps(text))):
         tokens = known.get(word)
         if tokens is None:
             tokens = _word_tokens(word)
@@ -153,4 +164,4 @@ def field_tokens(record: Mapping[str, object]) -> dict[str, list[str]]:
 
 def tokenize_query(query: str) -> list[str]:
     # Query words are not split at digit boundaries: "resnet50" must stay specific.
-    return [stem(w) for w in _WORD.findall(fold(query)) if w not in STOPWORDS]
+    return [stem(w) for w in _WORD.findall(fold(_humps(query))) if w not in STOPWORDS]
