@@ -20,7 +20,7 @@ from ...net.answers import AnswerCache, cached
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery, json_list
 from ..base import SourceAnswer, SourceStatus
-from . import SPEC, ReleaseRef, layout, read_ref, release
+from . import SPEC, ReleaseRef, layout, loaders, read_ref, release
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -118,6 +118,7 @@ class ReleaseSource:
             SPEC.name, SPEC.title, api, network=True, reachable=reachable, reason=reason,
             credentials=bool(github.token(ctx)), cache_age_seconds=AnswerCache(ctx, SPEC.name).newest_age(),
             details=(("assets go to", str(layout.store(ctx.environ).base)),
+                     *((f"{library}'s go to", folder) for library, folder in loaders.libraries().items()),
                      ("loads with", "the tool the catalog's entry names (zoofind pull --dest DIR links the files "
                                     "where it looks)")),
         )
