@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,8 @@ def test_lock_export_import_and_pull_from_the_lock_place_it_where_mace_reads_it(
     assert offline.code == 0, offline.stderr
     assert gh.server.log() == [] and cli("cache", "verify", ID).code == 0
     assert cli("cache", "rm", ID, "--yes").code == 0
+    missing = cli("pull", "--lock", str(lockfile), "--offline")
+    assert missing.code == 1 and f"is not in {gh.mace}" in missing.stderr and "Traceback" not in missing.stderr
     online = cli("pull", "--lock", str(lockfile))
     assert online.code == 0, online.stderr
     assert (gh.mace / MACE_FILE).read_bytes() == MPA
@@ -194,3 +197,25 @@ def test_a_manifest_naming_another_file_is_not_believed(gh, cli, tmp_path) -> No
     marker.write_text(json.dumps(manifest))
     assert cli("cache", "rm", ID, "--yes").code == 0
     assert victim.read_text() == "keep me"
+
+
+def test_prune_cleans_zoofinds_stale_leftovers_in_maces_folder_and_nothing_of_maces(cli) -> None:
+    mace = Path(os.environ["XDG_CACHE_HOME"]) / "mace"
+    mace.mkdir(parents=True)
+    old_partial, old_staged = mace / f".zoofind-partial-{MACE_FILE}", mace / f".zoofind-new-{MACE_FILE}"
+    fresh, maces_own = mace / ".zoofind-partial-macemh1model", mace / "macemh0model.part"
+    for p in (old_partial, old_staged, fresh, maces_own):
+        p.write_bytes(b"x" * 100)
+    t = time.time() - 2 * 86400
+    for p in (old_partial, old_staged, maces_own):
+        os.utime(p, (t, t))
+    assert cli("cache", "prune", "--unused-for", "365d", "--yes").code == 0
+    assert not old_partial.exists() and not old_staged.exists()
+    assert fresh.exists() and maces_own.exists()
+
+
+def test_sources_says_where_the_assets_mace_reads_go(gh, cli) -> None:
+    ran = cli("sources", "--json")
+    assert ran.code == 0, ran.stderr
+    details = next(s for s in json.loads(ran.stdout)["sources"] if s["name"] == "ghrelease")["details"]
+    assert details["assets mace-torch reads go to"] == str(gh.mace) and details["assets go to"] == str(gh.store)

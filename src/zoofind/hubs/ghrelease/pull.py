@@ -284,7 +284,7 @@ class ReleaseLock:
                     differs(locked, f, target)
                 planned.append(PlannedFile(FileEntry(f.path, "", f.size, f.sha256), None, target, present=True))
                 continue
-            locked_missing(locked, ctx, f"zoofind's store {s.base}")
+            locked_missing(locked, ctx, str(target.parent) if away else f"zoofind's store {s.base}")
             data = data or release_json(r, ctx)
             urls = {a.name: a.url for a in release.assets(data, r, ctx.endpoint(SPEC))}
             if f.path not in urls:

@@ -118,7 +118,8 @@ class ReleaseSource:
             SPEC.name, SPEC.title, api, network=True, reachable=reachable, reason=reason,
             credentials=bool(github.token(ctx)), cache_age_seconds=AnswerCache(ctx, SPEC.name).newest_age(),
             details=(("assets go to", str(layout.store(ctx.environ).base)),
-                     *((f"{library}'s go to", folder) for library, folder in loaders.libraries().items()),
-                     ("loads with", "the tool the catalog's entry names (zoofind pull --dest DIR links the files "
-                                    "where it looks)")),
+                     *((f"assets {library} reads go to", folder)
+                       for library, folder in loaders.libraries(ctx.environ).items()),
+                     ("loads with", "the library's own call for those (pull prints it); others, the tool the "
+                                    "catalog's entry names (zoofind pull --dest DIR links the files where it looks)")),
         )

@@ -103,6 +103,7 @@ def row(r: ReleaseRef, asset: str) -> Row | None:
     return table().get(_key(r.owner, r.repo, r.tag, asset))
 
 
-def libraries() -> dict[str, str]:
-    """Each library a table names -> its folder as the tables write it (``sources`` shows them)."""
-    return {x.library: f"${x.variable}/{x.below} (else {x.default}/{x.below})" for x in table().values()}
+def libraries(environ: Mapping[str, str]) -> dict[str, str]:
+    """Each library a table names -> its folder here (``sources`` shows them)."""
+    return {x.library: str(x.folder(environ) or f"zoofind's store ({x.variable} is not an absolute path)")
+            for x in table().values()}
