@@ -219,3 +219,14 @@ def test_sources_says_where_the_assets_mace_reads_go(gh, cli) -> None:
     assert ran.code == 0, ran.stderr
     details = next(s for s in json.loads(ran.stdout)["sources"] if s["name"] == "ghrelease")["details"]
     assert details["assets mace-torch reads go to"] == str(gh.mace) and details["assets go to"] == str(gh.store)
+
+
+def test_info_says_where_pull_puts_an_asset_mace_reads(gh, cli) -> None:
+    ran = cli("info", ID, "--json")
+    assert ran.code == 0, ran.stderr
+    place = f"{gh.mace / MACE_FILE} (mace-torch reads it there: mace_mp(model='medium-mpa-0'))"
+    assert json.loads(ran.stdout)["record"]["extra"]["pull_puts"] == [f"{ASSET} -> {place}"]
+    whole = json.loads(cli("info", RELEASE, "--json").stdout)["record"]["extra"]
+    assert whole["pull_puts"] == [f"{ASSET} -> {place}"]  # NOTES.txt: zoofind's store, not said here
+    table = cli("info", ID)
+    assert table.code == 0 and "pull puts" in table.stdout

@@ -72,6 +72,13 @@ def release_json(r: ReleaseRef, ctx: Context) -> dict[str, Any]:
     return value
 
 
+def placed_for(r: ReleaseRef, name: str, ctx: Context) -> str | None:
+    """Where a pull puts an asset a library reads from its own folder, and the call that loads it there."""
+    row = loaders.row(r, name)
+    place = row.place(ctx.environ) if row is not None else None
+    return f"{place} ({row.library} reads it there: {row.load})" if row is not None and place else None
+
+
 class ReleaseSource:
     spec = SPEC
 
@@ -79,8 +86,16 @@ class ReleaseSource:
         return SourceAnswer((), origin="bundled")  # the catalog's curated entries answer
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        snapshot = catalog_mod.load(ctx).get(str(pid))
         r = read_ref(pid.ref)
+        rec = self._info(pid, r, ctx)
+        if rec is None:
+            return None
+        names = [r.asset] if r.asset else [a["name"] for a in rec.extra.get("assets", ()) if isinstance(a, dict)]
+        places = [f"{name} -> {place}" for name in names if (place := placed_for(r, name, ctx))]
+        return replace(rec, extra={**rec.extra, "pull_puts": places}) if places else rec
+
+    def _info(self, pid: ParsedId, r: ReleaseRef, ctx: Context) -> Record | None:
+        snapshot = catalog_mod.load(ctx).get(str(pid))
         try:
             data = release_json(r, ctx)
         except OfflineError:
