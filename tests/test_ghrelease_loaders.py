@@ -62,6 +62,8 @@ def test_every_row_of_the_tables_reads() -> None:
 
     rows = loaders.table()
     assert len(rows) >= 24 and {r.library for r in rows.values()} == {"mace-torch"}
+    places = [(r.variable, r.default, r.below, r.file) for r in rows.values()]
+    assert len(set(places)) == len(places)  # no two assets claim one file
     row = loaders.row(read_ref(f"acesuit/MACE-MP/mace_mpa_0/{ASSET}"), ASSET)  # GitHub's names ignore case
     assert row is not None and row.file == MACE_FILE and row.load == "mace_mp(model='medium-mpa-0')"
     assert loaders.row(read_ref(f"ACEsuit/mace-mp/MACE_MPA_0/{ASSET}"), ASSET) is None  # tags do not
