@@ -80,6 +80,8 @@ def test_pull_places_the_asset_where_mace_reads_it_and_offline_pull_asks_nothing
     target = gh.mace / MACE_FILE
     assert result["path"] == str(target) and target.read_bytes() == MPA
     assert any("mace_mp(model='medium-mpa-0')" in n and str(target) in n for n in result["notes"])
+    # mace-torch loads its .model files with torch.load(weights_only=False): the table says they are pickles.
+    assert result["flags"] == [f"pickle: mace-torch loads {ASSET} as one, and loading can run code"]
     assert sorted(p.name for p in gh.mace.iterdir()) == [MACE_FILE]  # nothing half-done beside it
     assert sorted(p.name for p in gh.folder().iterdir()) == [".zoofind-release.json"]
     manifest = json.loads((gh.folder() / ".zoofind-release.json").read_text())
@@ -163,7 +165,7 @@ def test_a_whole_release_splits_between_maces_folder_and_the_store(gh, cli) -> N
     ran = cli("pull", RELEASE, "--json")
     assert ran.code == 0, ran.stderr
     result = json.loads(ran.stdout)["results"][0]
-    assert result["path"] == str(gh.folder())
+    assert result["path"] == str(gh.folder()) and len(result["flags"]) == 1 and ASSET in result["flags"][0]
     assert (gh.mace / MACE_FILE).read_bytes() == MPA and (gh.folder() / "NOTES.txt").read_bytes() == NOTES
     assert cli("cache", "path", RELEASE).stdout.strip() == str(gh.folder())
     lock = cli("lock", RELEASE, "-o", "-")

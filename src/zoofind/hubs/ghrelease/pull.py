@@ -83,6 +83,16 @@ def _where(s: ManifestStore, folder: Path, r: ReleaseRef, name: str, ctx: Contex
     return target
 
 
+def _flags(r: ReleaseRef, names: list[str]) -> tuple[str, ...]:
+    """What to know before loading: the assets a library's table says it loads as pickles."""
+    rows = ((n, loaders.row(r, n)) for n in names)
+    return tuple(f for n, row in rows if row is not None and (f := row.flag(n)) is not None)
+
+
+def _fetched(files: list[PlannedFile]) -> list[str]:
+    return [f.path for f in files if f.skip is None]
+
+
 def _fetch_to(s: ManifestStore, folder: Path, name: str, target: Path) -> Path:
     """Where the engine puts the verified bytes: the target itself, unless another file holds its place in a
     library's folder (the engine would take a file of the right size there for one it placed): then beside
@@ -162,7 +172,7 @@ def plan_release(pid: ParsedId, r: ReleaseRef, data: Mapping[str, Any], ctx: Con
         notes.append(f"GitHub gives {r.asset} no digest: checked against the checksum the catalog records (from the "
                      "owners' own code)")
     return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=rid, path=_path(s, folder, r, ctx),
-                       files=tuple(files), notes=tuple(notes), release=data,
+                       files=tuple(files), notes=tuple(notes), release=data, flags=_flags(r, _fetched(files)),
                        digests=frozenset(a.name for a in listed.values() if a.sha256),
                        md5s={r.asset: known_md5} if r.asset and known_md5 else {})
 
@@ -187,7 +197,8 @@ def _offline(pid: ParsedId, r: ReleaseRef, ctx: Context, asked: str) -> ReleaseP
         files.append(PlannedFile(FileEntry(name, "", mark["size"], mark["sha256"]), None, target, present=True))
     assert manifest is not None
     return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=str(manifest.get("release_id") or "") or None,
-                       path=_path(s, folder, r, ctx), files=tuple(files), notes=tuple(notes))
+                       path=_path(s, folder, r, ctx), files=tuple(files), notes=tuple(notes),
+                       flags=_flags(r, _fetched(files)))
 
 
 def place_files(plan: ModelPlan, s: ManifestStore, folder: Path, fetched: Mapping[str, Fetched]) -> None:
@@ -294,7 +305,8 @@ class ReleaseLock:
             planned.append(PlannedFile(entry, None, target, download=_download(
                 ctx, entry.url, _fetch_to(s, folder, f.path, target), s, folder, f.path, f.size, f.sha256)))
         return ReleasePlan(locked.id, SPEC.name, revision=r.tag, commit=locked.commit,
-                           path=_path(s, folder, r, ctx), files=tuple(planned), pinned=True, release=data)
+                           path=_path(s, folder, r, ctx), files=tuple(planned), pinned=True, release=data,
+                           flags=_flags(r, _fetched(planned)))
 
     def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         return None  # every file was checked against the lock one by one by the engine

@@ -9,6 +9,7 @@ network; every other asset stays in zoofind's store (``layout``).
 A table, ``<name>.toml`` beside this module::
 
     library = "mace-torch"          # the pip package that reads the folder
+    pickles = "*.model"             # the assets it loads as pickles (loading can run code): a glob, optional
     [folder]                        # $variable/<below>, else <default>/<below> with the variable unset
     variable = "XDG_CACHE_HOME"
     default = "~/.cache"
@@ -23,6 +24,7 @@ Owners and repositories are matched as GitHub matches them (case aside); tags an
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import re
@@ -52,6 +54,8 @@ class Row:
     #: its name in the folder, and the library's call that reads it
     file: str
     load: str
+    #: the library loads it as a pickle (its loading can run code)
+    pickle: bool = False
 
     def folder(self, environ: Mapping[str, str]) -> Path | None:
         """The library's folder on this machine; None when the variable names a relative path (the library
@@ -70,6 +74,9 @@ class Row:
     def note(self, asset: str, where: Path) -> str:
         return f"{self.library} reads {asset} from {where}: `{self.load}` loads it with no download"
 
+    def flag(self, asset: str) -> str | None:
+        return f"pickle: {self.library} loads {asset} as one, and loading can run code" if self.pickle else None
+
 
 def _key(owner: str, repo: str, tag: str, asset: str) -> tuple[str, str, str, str]:
     return owner.lower(), repo.lower(), tag, asset
@@ -84,8 +91,9 @@ def _rows(text: str, name: str) -> dict[tuple[str, str, str, str], Row]:
         assert url.startswith(_URL) and _FILE.fullmatch(file), f"{name}: {url} -> {file!r}"
         r = read_ref(ref_from_url(url.removeprefix(_URL)))
         assert r.asset is not None, f"{name}: {url} names no asset"
-        out[_key(r.owner, r.repo, r.tag, r.asset)] = Row(r, data["library"], folder["variable"],
-                                                         folder["default"], folder["below"], file, a["load"])
+        out[_key(r.owner, r.repo, r.tag, r.asset)] = Row(
+            r, data["library"], folder["variable"], folder["default"], folder["below"], file, a["load"],
+            pickle=bool(data.get("pickles")) and fnmatch.fnmatchcase(r.asset, data["pickles"]))
     return out
 
 
