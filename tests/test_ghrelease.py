@@ -1,7 +1,8 @@
 """ghrelease: info, pull, lock, cache, bundles and cite of GitHub release assets through the real CLI,
 against tests/servers/github_server.py (the releases API, the asset redirect to an objects host that
-serves Range, rate limits). No referee library: no tool reads GitHub releases generally (MACE takes
-the asset's path), and mace-torch could not be given a real model here."""
+serves Range, rate limits). These assets are none a library downloads itself, so they go to zoofind's
+store, which no library reads (they are loaded by the path pull prints). The assets mace-torch reads
+from its own folder: tests/test_ghrelease_loaders.py, refereed by mace-torch in tests/test_mace.py."""
 
 from __future__ import annotations
 

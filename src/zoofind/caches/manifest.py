@@ -5,7 +5,9 @@ For models no framework's cache holds (a GitHub release's assets, ...): a model 
 name starts with ``.zoofind``, as no file of the model's may) listing every file placed: name ->
 size, sha256 (computed while it downloaded) and the source's own digest where it gives one. A
 folder without the manifest is a pull in progress, not a model. Download locks and the place lock
-live in ``<base>/.zoofind-locks/``, named after the folder's path below ``base``.
+live in ``<base>/.zoofind-locks/``, named after the folder's path below ``base``. A store that puts
+some files where a library reads them instead records that in their entries and says where they
+are (``path_of``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class ManifestStore:
 
     def where(self, folder: Path, name: str) -> Path:
         return folder.joinpath(*name.split("/"))
+
+    def path_of(self, folder: Path, name: str, mark: Mapping[str, Any]) -> Path:
+        """Where the manifest entry ``mark`` of file ``name`` says the file is: in the folder, unless a
+        store that places some files where a library reads them says otherwise (``mark``'s own record)."""
+        return self.where(folder, name)
 
     def _lock_name(self, folder: Path) -> str:
         return "~".join(folder.relative_to(self.base).parts)
@@ -95,7 +102,7 @@ class ManifestStore:
         lock.acquire()
         try:
             old = self.read(folder) or {}
-            files = {k: v for k, v in (old.get("files") or {}).items() if self.where(folder, k).is_file()}
+            files = {k: v for k, v in (old.get("files") or {}).items() if self.path_of(folder, k, v).is_file()}
             files.update({k: dict(v) for k, v in placed.items()})
             write_json(folder / self.marker, {**old, **extra, "files": files})
         finally:
@@ -105,7 +112,7 @@ class ManifestStore:
         """(bytes read, problems): every file re-hashed against the sha256 (and md5) the manifest recorded."""
         problems, size = [], 0
         for name, mark in sorted(self.marked(folder).items()):
-            path = self.where(folder, name)
+            path = self.path_of(folder, name, mark)
             if not path.is_file():
                 problems.append(Problem(str(path), "missing"))
                 continue

@@ -14,16 +14,19 @@ Hub source.
 
 Decisions:
 
-* No library reads GitHub releases generally (each tool that downloads its own asset keeps its own
-  rule: MACE's ``mace_mp`` keeps ``~/.cache/mace/<asset name without dots>``, and takes any path as
-  ``model=``), so assets go to zoofind's own store: ``<zoofind cache>/store/ghrelease/<owner>/
-  <repo>/<tag>/<asset>`` (``layout``), and ``--dest`` links them where a tool looks.
+* No library reads GitHub releases generally: each that downloads its own assets keeps its own folder
+  and names. The assets a table of ``loaders`` lists (one TOML file per library: mace-torch's
+  foundation models, read from ``$XDG_CACHE_HOME/mace/<name with only letters, digits and _>``) go
+  exactly there, so the library's own call loads them with no request; every other asset goes to
+  zoofind's own store, ``<zoofind cache>/store/ghrelease/<owner>/<repo>/<tag>/<asset>`` (``layout``),
+  and ``--dest`` links it where a tool looks.
 * Each asset is checked against its size and GitHub's sha256 digest. An asset without a digest
   (uploaded before June 2025) is checked by its size only, and the pull says so: the lock then
   pins the sha256 computed as it arrived, which every later pull from the lock is held to.
 * The lock pins the release's id as its commit: a tag deleted and made again is another release.
 
-Modules: ``release`` (a release's JSON read where it enters), ``layout``, ``source`` (info,
+Modules: ``release`` (a release's JSON read where it enters), ``loaders`` (the libraries' folders,
+as data), ``layout``, ``source`` (info,
 status; search is the catalog's), ``pull`` (pull and lock), ``cache``, ``bundle``, ``cite``
 (the repository's ``CITATION.cff`` at the tag). This module only declares the source (it is
 imported on the offline search path).

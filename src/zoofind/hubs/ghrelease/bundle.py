@@ -1,6 +1,7 @@
-"""GitHub release assets for ``export`` and ``import``: a locked release's assets go to its folder in
-zoofind's store, each renamed into place by the import under the lock ``pull`` takes, and the
-manifest last (``make_visible``), as ``pull`` places them."""
+"""GitHub release assets for ``export`` and ``import``: a locked release's assets go where ``pull`` puts
+them (the folder of the library that reads one, else the release's folder in zoofind's store), each
+renamed into place by the import under the lock ``pull`` takes, and the manifest last
+(``make_visible``), as ``pull`` places them."""
 
 from __future__ import annotations
 
@@ -25,19 +26,30 @@ class ReleaseBundles:
     def model_path(self, model: LockedModel, root: Path) -> Path:
         asset = parse_release(model.id).asset
         folder = self._folder(model, root)
-        return folder / asset if asset else folder
+        return self._at(folder, asset, root) if asset else folder
+
+    def _at(self, folder: Path, name: str, root: Path) -> Path:
+        """Where the manifest says the asset is (in a library's folder, or in the store's)."""
+        s = layout.at(root)
+        return s.path_of(folder, name, s.marked(folder).get(name, {}))
 
     def located(self, model: LockedModel, file: LockedFile, root: Path) -> tuple[Path, ...]:
-        return (self._folder(model, root) / file.path,)
+        folder = self._folder(model, root)
+        return tuple(dict.fromkeys((self._at(folder, file.path, root), folder / file.path)))
 
     def problem(self, model: LockedModel) -> str | None:
         return ReleaseLock().problem(model)
 
     def placement(self, model: LockedModel, root: Path, environ: Mapping[str, str]) -> Placement:
-        s, folder = layout.at(root), self._folder(model, root)
-        slots = tuple(FileSlot(f, folder / f.path, s.lock_path(folder, f.path), (folder / f.path,))
+        """Each asset where its library reads it here (``layout.target``), else in the store's folder."""
+        s, r = layout.at(root), parse_release(model.id)
+        folder = layout.folder(s, r)
+        targets = {f.path: layout.target(s, folder, r, f.path, environ)[0] for f in model.files}
+        slots = tuple(FileSlot(f, targets[f.path], s.lock_path(folder, f.path), (targets[f.path],))
                       for f in model.files)
-        return Placement(model, root, self.model_path(model, root), slots, folders=(folder,))
+        path = targets.get(r.asset, folder) if r.asset else folder
+        homes = (t.parent for t in targets.values() if t.parent != folder)
+        return Placement(model, root, path, slots, folders=tuple(dict.fromkeys((folder, *homes))))
 
     def in_place(self, placement: Placement) -> bool:
         return True  # files are placed one by one: each is checked where it would be
@@ -46,7 +58,8 @@ class ReleaseBundles:
         """The manifest, written last under the place lock: the folder is a release from then on."""
         m = placement.model
         folder = self._folder(m, placement.root)
-        files = tuple(PlannedFile(FileEntry(f.path, "", f.size, f.sha256), None, folder / f.path) for f in m.files)
+        files = tuple(PlannedFile(FileEntry(slot.file.path, "", slot.file.size, slot.file.sha256), None, slot.target)
+                      for slot in placement.slots)
         place_files(ModelPlan(m.id, SPEC.name, commit=m.commit, path=folder, files=files), layout.at(placement.root),
                     folder, {})
         return ()

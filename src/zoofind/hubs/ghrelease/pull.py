@@ -1,19 +1,23 @@
-"""A GitHub release's assets into zoofind's store (``layout``), and their locks.
+"""A GitHub release's assets where their library reads them, else into zoofind's store (``layout``), and
+their locks.
 
 A pull reads the release (one request, answer-cached), plans each asset (``.../<tag>/<asset>``:
 that one; ``--include``/``--exclude`` globs over the names) and hands the engine one ``Download``
 each: the asset's API address with ``Accept: application/octet-stream`` (and the token) for the
 API host only, which redirects to the storage host that serves the bytes with ``Range``. Each is
 checked against its size and GitHub's sha256 digest where the asset has one. Files appear only
-verified (the engine renames them into place); the folder is a release only once ``place`` has
-written its manifest, last. The tag is part of the id; the lock pins the release's id as its
-commit. Offline: the store alone.
+verified (the engine renames them into place, in the library's folder as in the store); the
+release is complete only once ``place`` has written its manifest, last. A file the library put in
+its folder itself is kept when it hashes to GitHub's digest (without one it cannot be checked, and
+is fetched again over it). The tag is part of the id; the lock pins the release's id as its commit.
+Offline: what the manifest lists, where it is placed now.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +30,7 @@ from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult
 from ...models.records import ParsedId
 from ..pulling import choose, differs, file_label, locked_missing, offline_hint, placed_sha256, sha256_of, skipped_note
-from . import SPEC, ReleaseRef, layout, read_ref, release
+from . import SPEC, ReleaseRef, layout, loaders, read_ref, release
 from .source import release_json
 
 if TYPE_CHECKING:
@@ -63,9 +67,48 @@ def _download(ctx: Context, url: str, target: Path, s: ManifestStore, folder: Pa
                     denied_hint="a private repository's assets need GITHUB_TOKEN")
 
 
-def _path(s: ManifestStore, folder: Path, asset: str | None) -> Path:
-    """What the user loads: the one asset the id names, else the release's folder."""
-    return s.where(folder, asset) if asset else folder
+def _path(s: ManifestStore, folder: Path, r: ReleaseRef, ctx: Context) -> Path:
+    """What the user loads: the one asset the id names (where its library reads it), else the release's folder."""
+    return layout.target(s, folder, r, r.asset, ctx.environ)[0] if r.asset else folder
+
+
+def _where(s: ManifestStore, folder: Path, r: ReleaseRef, name: str, ctx: Context, notes: list[str]) -> Path:
+    """Where asset ``name`` goes, noting which library reads it there (or why it stays in the store)."""
+    target, row = layout.target(s, folder, r, name, ctx.environ)
+    if row is not None:
+        notes.append(row.note(name, target))
+    elif (known := loaders.row(r, name)) is not None:
+        notes.append(f"{known.variable} is not an absolute path, so no folder is where {known.library} reads "
+                     f"{name}: kept in zoofind's store")
+    return target
+
+
+def _flags(r: ReleaseRef, names: list[str]) -> tuple[str, ...]:
+    """What to know before loading: the assets a library's table says it loads as pickles."""
+    rows = ((n, loaders.row(r, n)) for n in names)
+    return tuple(f for n, row in rows if row is not None and (f := row.flag(n)) is not None)
+
+
+def _fetched(files: list[PlannedFile]) -> list[str]:
+    return [f.path for f in files if f.skip is None]
+
+
+def _fetch_to(s: ManifestStore, folder: Path, name: str, target: Path) -> Path:
+    """Where the engine puts the verified bytes: the target itself, unless another file holds its place in a
+    library's folder (the engine would take a file of the right size there for one it placed): then beside
+    it under a name the library never reads, renamed over it by ``place``."""
+    return layout.staged(target) if layout.outside(s, folder, name, target) and target.exists() else target
+
+
+def _adopted(target: Path, size: int, sha256: str | None, marked: bool) -> bool:
+    """Whether a file the manifest does not list, at an asset's place in a library's folder, is the asset
+    (its library fetched it itself): only a file of GitHub's size that hashes to its digest is."""
+    if marked or sha256 is None or not target.is_file() or target.stat().st_size != size:
+        return False
+    from ...fetch.integrity import hash_file  # lazy: pull --offline start-up (hashing code)
+    from ...models.transfer import Expected  # lazy: pull --offline start-up (hashing code)
+
+    return hash_file(target, Expected(size, sha256)).sha256.hexdigest() == sha256
 
 
 def recorded(ctx: Context, pid: ParsedId) -> tuple[str | None, str | None]:
@@ -97,12 +140,13 @@ def plan_release(pid: ParsedId, r: ReleaseRef, data: Mapping[str, Any], ctx: Con
     manifest = s.read(folder) or {}
     known = manifest.get("files", {}) if manifest.get("release_id") == rid else {}
     files, undigested, checked_by_catalog = [], 0, 0
+    placing: list[str] = []
     for entry, skip in chosen:
         a = listed[entry.path]
-        target = s.where(folder, a.name)
         if skip is not None:
-            files.append(PlannedFile(entry, skip, target))
+            files.append(PlannedFile(entry, skip, s.where(folder, a.name)))
             continue
+        target = _where(s, folder, r, a.name, ctx, placing)
         sha256 = a.sha256 or (known_sha if a.name == r.asset else None)
         md5 = known_md5 if a.name == r.asset else None
         if a.sha256 and known_sha and a.sha256 != known_sha:
@@ -113,20 +157,22 @@ def plan_release(pid: ParsedId, r: ReleaseRef, data: Mapping[str, Any], ctx: Con
         undigested += sha256 is None and md5 is None
         checked_by_catalog += a.sha256 is None and (sha256 or md5) is not None
         mark = known.get(a.name) or {}
-        if (target.is_file() and mark.get("size") == a.size == target.stat().st_size
-                and (sha256 is None or mark.get("sha256") == sha256)):
+        marked = bool(mark) and s.path_of(folder, a.name, mark) == target
+        if ((marked and target.is_file() and mark.get("size") == a.size == target.stat().st_size
+                and (sha256 is None or mark.get("sha256") == sha256))
+                or (layout.outside(s, folder, a.name, target) and _adopted(target, a.size, sha256, marked))):
             files.append(PlannedFile(entry, None, target, present=True))
         else:
             files.append(PlannedFile(entry, None, target, download=_download(
-                ctx, a.url, target, s, folder, a.name, a.size, sha256, md5)))
-    notes = list(skipped_note(str(pid), chosen))
+                ctx, a.url, _fetch_to(s, folder, a.name, target), s, folder, a.name, a.size, sha256, md5)))
+    notes = list(skipped_note(str(pid), chosen)) + placing
     if undigested:
         notes.append(NO_DIGEST.format(n=undigested))
     if checked_by_catalog:
         notes.append(f"GitHub gives {r.asset} no digest: checked against the checksum the catalog records (from the "
                      "owners' own code)")
-    return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=rid, path=_path(s, folder, r.asset),
-                       files=tuple(files), notes=tuple(notes), release=data,
+    return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=rid, path=_path(s, folder, r, ctx),
+                       files=tuple(files), notes=tuple(notes), release=data, flags=_flags(r, _fetched(files)),
                        digests=frozenset(a.name for a in listed.values() if a.sha256),
                        md5s={r.asset: known_md5} if r.asset and known_md5 else {})
 
@@ -140,17 +186,19 @@ def _offline(pid: ParsedId, r: ReleaseRef, ctx: Context, asked: str) -> ReleaseP
         raise OfflineError(f"{r.release_id} is not in zoofind's store {s.base}", hint=offline_hint(asked))
     if r.asset is not None and r.asset not in known:
         raise OfflineError(f"{pid}: {r.asset} was not pulled with the release", hint=offline_hint(asked))
-    files = []
+    files: list[PlannedFile] = []
+    notes: list[str] = []
     for name, mark in sorted(known.items()):
         if r.asset not in (None, name):
             continue
-        target = s.where(folder, name)
-        if not target.is_file():
-            raise OfflineError(f"{pid}: {name} is missing from {folder}", hint=offline_hint(asked))
+        target = _where(s, folder, r, name, ctx, notes)
+        if s.path_of(folder, name, mark) != target or not target.is_file() or target.stat().st_size != mark["size"]:
+            raise OfflineError(f"{pid}: {name} is missing from {target.parent}", hint=offline_hint(asked))
         files.append(PlannedFile(FileEntry(name, "", mark["size"], mark["sha256"]), None, target, present=True))
     assert manifest is not None
     return ReleasePlan(str(pid), SPEC.name, revision=r.tag, commit=str(manifest.get("release_id") or "") or None,
-                       path=_path(s, folder, r.asset), files=tuple(files))
+                       path=_path(s, folder, r, ctx), files=tuple(files), notes=tuple(notes),
+                       flags=_flags(r, _fetched(files)))
 
 
 def place_files(plan: ModelPlan, s: ManifestStore, folder: Path, fetched: Mapping[str, Fetched]) -> None:
@@ -164,6 +212,8 @@ def place_files(plan: ModelPlan, s: ManifestStore, folder: Path, fetched: Mappin
             placed[f.path] = {"size": f.target.stat().st_size,
                               "sha256": placed_sha256(f, fetched.get(f.path), known.get("sha256")),
                               "digest": f.path in digests or bool(known.get("digest"))}
+            if layout.outside(s, folder, f.path, f.target):
+                placed[f.path][layout.AT] = str(f.target)  # in the folder of the library that reads it
             md5 = (plan.md5s if isinstance(plan, ReleasePlan) else {}).get(f.path) or known.get("md5")
             if md5:
                 placed[f.path]["md5"] = md5
@@ -189,9 +239,22 @@ class ReleasePull:
         return plan_release(pid, r, release_json(r, ctx), ctx, opts)
 
     def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
+        for f in plan.files:
+            if f.download is not None and f.target is not None and f.download.target != f.target:
+                os.replace(f.download.target, f.target)  # verified bytes over the file that held the place
         s = layout.store(ctx.environ)
         place_files(plan, s, layout.folder(s, parse_release(plan.id)), fetched)
         return plan.targets()
+
+
+def _placed(path: Path, r: ReleaseRef) -> Callable[[str], Path]:
+    """Where a pull's result has each asset: the one asset an id names is its path (in a library's folder
+    or the store); a release's are where its manifest says."""
+    if r.asset:
+        return lambda name: path
+    s = layout.at(path.parents[2])
+    marks = s.marked(path)
+    return lambda name: s.path_of(path, name, marks.get(name, {}))
 
 
 class ReleaseLock:
@@ -200,9 +263,8 @@ class ReleaseLock:
 
         assert result.path is not None
         r = parse_release(result.id)
-        folder = Path(result.path).parent if r.asset else Path(result.path)
-        files = tuple(LockedFile(f.path, (folder / f.path).stat().st_size,
-                                 sha256_of(folder / f.path, f.sha256, f.status))
+        where = _placed(Path(result.path), r)
+        files = tuple(LockedFile(f.path, where(f.path).stat().st_size, sha256_of(where(f.path), f.sha256, f.status))
                       for f in result.files if f.status != "skipped")
         return LockedModel(result.id, r.tag, result.commit, files, None, result.framework)
 
@@ -226,12 +288,14 @@ class ReleaseLock:
         folder = layout.folder(s, r)
         planned, data = [], None
         for f in locked.files:
-            target = s.where(folder, f.path)
-            if target.is_file():
-                differs(locked, f, target)
+            target = layout.target(s, folder, r, f.path, ctx.environ)[0]
+            away = layout.outside(s, folder, f.path, target)
+            if (target.is_file() and not away) or _adopted(target, f.size, f.sha256, False):
+                if not away:
+                    differs(locked, f, target)
                 planned.append(PlannedFile(FileEntry(f.path, "", f.size, f.sha256), None, target, present=True))
                 continue
-            locked_missing(locked, ctx, f"zoofind's store {s.base}")
+            locked_missing(locked, ctx, str(target.parent) if away else f"zoofind's store {s.base}")
             data = data or release_json(r, ctx)
             urls = {a.name: a.url for a in release.assets(data, r, ctx.endpoint(SPEC))}
             if f.path not in urls:
@@ -239,9 +303,10 @@ class ReleaseLock:
                                     hint="the owners removed it; `zoofind export` carries a locked copy over")
             entry = FileEntry(f.path, urls[f.path], f.size, f.sha256)
             planned.append(PlannedFile(entry, None, target, download=_download(
-                ctx, entry.url, target, s, folder, f.path, f.size, f.sha256)))
+                ctx, entry.url, _fetch_to(s, folder, f.path, target), s, folder, f.path, f.size, f.sha256)))
         return ReleasePlan(locked.id, SPEC.name, revision=r.tag, commit=locked.commit,
-                           path=_path(s, folder, r.asset), files=tuple(planned), pinned=True, release=data)
+                           path=_path(s, folder, r, ctx), files=tuple(planned), pinned=True, release=data,
+                           flags=_flags(r, _fetched(planned)))
 
     def check_placed(self, locked: LockedModel, result: PullResult) -> None:
         return None  # every file was checked against the lock one by one by the engine

@@ -20,7 +20,7 @@ from ...net.answers import AnswerCache, cached
 from ...net.probe import probe as probe_endpoint
 from .. import SearchQuery, json_list
 from ..base import SourceAnswer, SourceStatus
-from . import SPEC, ReleaseRef, layout, read_ref, release
+from . import SPEC, ReleaseRef, layout, loaders, read_ref, release
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -72,6 +72,13 @@ def release_json(r: ReleaseRef, ctx: Context) -> dict[str, Any]:
     return value
 
 
+def placed_for(r: ReleaseRef, name: str, ctx: Context) -> str | None:
+    """Where a pull puts an asset a library reads from its own folder, and the call that loads it there."""
+    row = loaders.row(r, name)
+    place = row.place(ctx.environ) if row is not None else None
+    return f"{place} ({row.library} reads it there: {row.load})" if row is not None and place else None
+
+
 class ReleaseSource:
     spec = SPEC
 
@@ -79,8 +86,16 @@ class ReleaseSource:
         return SourceAnswer((), origin="bundled")  # the catalog's curated entries answer
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
-        snapshot = catalog_mod.load(ctx).get(str(pid))
         r = read_ref(pid.ref)
+        rec = self._info(pid, r, ctx)
+        if rec is None:
+            return None
+        names = [r.asset] if r.asset else [a["name"] for a in rec.extra.get("assets", ()) if isinstance(a, dict)]
+        places = [f"{name} -> {place}" for name in names if (place := placed_for(r, name, ctx))]
+        return replace(rec, extra={**rec.extra, "pull_puts": places}) if places else rec
+
+    def _info(self, pid: ParsedId, r: ReleaseRef, ctx: Context) -> Record | None:
+        snapshot = catalog_mod.load(ctx).get(str(pid))
         try:
             data = release_json(r, ctx)
         except OfflineError:
@@ -118,6 +133,8 @@ class ReleaseSource:
             SPEC.name, SPEC.title, api, network=True, reachable=reachable, reason=reason,
             credentials=bool(github.token(ctx)), cache_age_seconds=AnswerCache(ctx, SPEC.name).newest_age(),
             details=(("assets go to", str(layout.store(ctx.environ).base)),
-                     ("loads with", "the tool the catalog's entry names (zoofind pull --dest DIR links the files "
-                                    "where it looks)")),
+                     *((f"assets {library} reads go to", folder)
+                       for library, folder in loaders.libraries(ctx.environ).items()),
+                     ("loads with", "the library's own call for those (pull prints it); others, the tool the "
+                                    "catalog's entry names (zoofind pull --dest DIR links the files where it looks)")),
         )
