@@ -152,14 +152,31 @@ def test_kaggles_refusals_say_what_to_do(kaggle, cli) -> None:
     assert no_version.code == 3, no_version.stderr
     wrong = cli("pull", ID, env={"KAGGLE_API_TOKEN": "tok-wrong"})
     assert wrong.code == 4 and "rejected" in wrong.stderr and "tok-wrong" not in wrong.stderr
-    n = kaggle.count
+    # without credentials the dataset is asked for anonymously, as kagglehub does: its rules need an account
     none = cli("pull", ID, env={"KAGGLE_API_TOKEN": "", "KAGGLE_CONFIG_DIR": str(Path(os.environ["HOME"]) / "nothing")})
-    assert none.code == 4 and "KAGGLE_API_TOKEN" in none.stderr and kaggle.count == n
+    assert none.code == 4 and "without credentials" in none.stderr and "sign in" in none.stderr, none.stderr
+    assert f"https://www.kaggle.com/datasets/{REF}" in none.stderr and "KAGGLE_API_TOKEN" in none.stderr
     whole = cli("pull", ID, "--include", "*.csv", env=CREDS)
     assert whole.code == 2 and "one zip" in whole.stderr
     for r in (denied, unknown, no_version, wrong, none, whole):
         assert "Traceback" not in r.stderr
     assert kaggle.storage_requests() == [] and not (dataset_dir() / "3.complete").exists()
+
+
+def test_a_public_dataset_pulls_and_is_described_without_credentials(kaggle, cli) -> None:
+    # kagglehub 1.0 asks GetDataset and DownloadDataset anonymously when it finds no credentials
+    kaggle.add_dataset(HANDLE, FILES, title="Bird Songs of Europe")
+    info = cli("info", f"kaggle:datasets/{REF}", "--json")
+    assert info.code == 0, info.stderr
+    assert json.loads(info.stdout)["record"]["name"] == "Bird Songs of Europe"
+    ran = cli("pull", f"kaggle:datasets/{REF}")
+    assert ran.code == 0, ran.stderr
+    assert tree(dataset_dir() / "versions" / "3") == FILES
+    assert [c["path"].rsplit("/", 1)[-1] for c in kaggle.requests] == ["GetDataset", "GetDataset", "DownloadDataset"]
+    assert all("Authorization" not in c["headers"] for c in kaggle.requests) and kaggle.leaks() == []
+    # the listing is still asked for signed in only (no Kaggle client lists anonymously): skipped, with its note
+    found = cli("search", "bird songs", "-s", "kaggle")
+    assert found.code == 0 and "no Kaggle credentials" in found.stderr, found.stderr
 
 
 def test_search_and_info_give_datasets_as_datasets(kaggle, cli) -> None:

@@ -184,7 +184,7 @@ def test_refresh_bypasses_the_cache(kaggle, monkeypatch) -> None:
 
 def test_offline_sends_nothing(kaggle, monkeypatch) -> None:
     yamnet = parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1")
-    # Without credentials: skipped and refused before any request, offline or not.
+    # Without credentials: skipped and (a model's info) refused before any request, offline or not.
     assert search("yamnet", offline=True).origin == "skipped"
     with pytest.raises(AccessDeniedError):
         KaggleSource().info(yamnet, ctx(offline=True))

@@ -5,9 +5,15 @@ framework, which datasets have none of), ``ListDatasets``: datasets come back as
 ``dataset``. ``info`` of ``kaggle:datasets/...`` asks ``GetDataset``.
 
 Without credentials a search is skipped (``origin="skipped"``, with ``NO_CREDENTIALS`` as
-its note) before any request, and ``info`` is refused: Kaggle's API answers nothing
-anonymously. Answers are cached per endpoint, request and account (``cache.cached``): a
-fresh one is served without the network, a stale one when Kaggle fails transiently.
+its note) before any request, and ``info`` of a model is refused: no Kaggle client calls
+``ListModels``, ``ListDatasets`` or ``GetModel`` anonymously (kagglehub 1.0 calls ``GetModel`` only
+to upload; the ``kaggle`` CLI runs only ``datasets download``, ``datasets files`` and ``auth login``
+without credentials: ``kaggle_api_extended.py``, ``command_prefixes_allowing_anonymous_access``),
+so nothing shows Kaggle answering them. ``info`` of a dataset asks ``GetDataset`` anonymously, as
+kagglehub 1.0 does for a public dataset without a version (``DatasetHttpResolver``; its
+integration test ``test_public_dataset_with_unauthenticated_succeeds``). Answers are cached per
+endpoint, request and account (``cache.cached``): a fresh one is served without the network, a
+stale one when Kaggle fails transiently.
 The network layer is imported only when the cache cannot answer.
 """
 
@@ -31,8 +37,8 @@ from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, list_body, model_records, trimm
 if TYPE_CHECKING:
     from ...core.context import Context
 
-NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched: "
-                  "set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY")
+NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched (public models and datasets still "
+                  "pull without them): set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY")
 
 
 class KaggleSource:
@@ -118,11 +124,12 @@ class KaggleSource:
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         creds = credentials(ctx.environ)
-        if creds is None:
-            raise AccessDeniedError(f"reading {pid} from Kaggle needs credentials", hint=HINT)
-        endpoint = ctx.endpoint(SPEC)
         if is_dataset(pid.ref):
             return self._dataset_info(DatasetHandle.parse(pid.ref), ctx, creds)
+        if creds is None:
+            raise AccessDeniedError(f"reading {pid} from Kaggle needs credentials (Kaggle's GetModel call is made "
+                                    "signed in; a public model still pulls without them)", hint=HINT)
+        endpoint = ctx.endpoint(SPEC)
         owner, slug, framework, variation = pid.ref.split("/")[:4]
 
         def fetch() -> dict[str, Any]:
@@ -146,7 +153,7 @@ class KaggleSource:
             hint=("its variations: " + ", ".join(r.id for r in candidates[:8])) if candidates else None,
         )
 
-    def _dataset_info(self, h: DatasetHandle, ctx: Context, creds: Credentials) -> Record:
+    def _dataset_info(self, h: DatasetHandle, ctx: Context, creds: Credentials | None) -> Record:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
@@ -155,7 +162,8 @@ class KaggleSource:
             with api.session(ctx, creds) as s:
                 return trimmed_dataset(get_dataset(s, endpoint, h, creds))
 
-        params = {"op": "GetDataset", "endpoint": endpoint, "ref": h.ref, "account": creds.fingerprint()}
+        params = {"op": "GetDataset", "endpoint": endpoint, "ref": h.ref,
+                  "account": creds.fingerprint() if creds else "anonymous"}
         data, _origin, _age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, dict))
         rec = dataset_record(data)
         if rec is None:
