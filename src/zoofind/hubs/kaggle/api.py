@@ -29,7 +29,9 @@ takes ``ownerSlug``, ``modelSlug``, ``framework`` (the ``ModelFramework`` enum's
 
 Errors (kagglesdk's ``_prepare_response``): a JSON body with an integer ``"code"`` >= 400
 is an error whatever the status line says, with its ``"message"``. 401/403 are rejected
-credentials (``AccessDeniedError``), 404/410 an unknown model (``NotFoundError``); 408, 429 and
+credentials (``AccessDeniedError``), or, to a call made without credentials (as kagglehub makes
+them when it finds none: no ``Authorization`` header), a private or consent-gated model, whose
+error says to sign in and accept its terms; 404/410 an unknown model (``NotFoundError``); 408, 429 and
 5xx are the transient kinds (``net.errors.from_status``: retried by the session, and a
 stale cached answer is served), other 4xx a ``BadAnswerError``.
 
