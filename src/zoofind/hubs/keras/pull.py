@@ -6,6 +6,9 @@ tables give none. The engine checks that hash, the size and any lock's sha256 be
 appears: a byte Keras would refuse (it would silently download the file again) is never placed.
 A file already there is hashed against Keras's hash first: one that fails it (a download Keras
 left cut short) is fetched again. Offline, the user's folder answers, then the shared tier's.
+
+Weights with ImageNet's classifier bring ImageNet's class index too (``classindex``), planned,
+checked, locked and carried the same way; offline, its absence is a note, not a failure.
 """
 
 from __future__ import annotations
