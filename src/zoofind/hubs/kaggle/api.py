@@ -116,10 +116,11 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
     if status in (401, 403) and creds is None:
         # kagglehub's words for the same answer: "make sure you are authenticated if you are trying to
         # access a private resource or a resource requiring consent" (exceptions.py, handle_call).
-        terms = f", accept them at {page} signed in" if page is not None else ""
+        terms = f" (accept them at {page})" if page is not None else ""
         raise AccessDeniedError(f"Kaggle refused {what or 'the call'} to a request without credentials "
                                 f"(HTTP {status}: {message})",
-                                hint=f"it is private or asks you to accept its terms{terms}; then sign in: {HINT}")
+                                hint=f"sign in: it is private or asks you to accept its terms{terms}; then give "
+                                     f"zoofind your account's credentials: {HINT}")
     if status == 403 and page is not None:
         who = f"the account of the credentials from {creds.origin}" if creds else "a request without credentials"
         raise AccessDeniedError(f"Kaggle refused {what or 'the model'} to {who} (HTTP 403: {message})",
