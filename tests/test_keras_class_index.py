@@ -115,3 +115,15 @@ def test_lock_pins_it_and_pull_lock_export_import_carry_it(storage, cli, tmp_pat
     decoded = keras_run(DECODE, KERAS_HOME=str(other))
     assert decoded.returncode == 0 and "goldfish" in decoded.stdout, decoded.stderr[-2000:]
     assert storage.requests == []
+
+
+def test_a_lock_written_before_the_class_index_still_pulls_and_brings_it(storage, cli, tmp_path: Path) -> None:
+    lock = tmp_path / "zoofind.lock"
+    assert cli("lock", MOBILENET, "-o", str(lock)).code == 0
+    blocks = lock.read_text().split("[[models.files]]")
+    lock.write_text("[[models.files]]".join(b for b in blocks if NAME not in b))  # the weights alone, as before
+    assert NAME not in lock.read_text() and MOBILENET_FILE in lock.read_text()
+    (models() / NAME).unlink()
+    ran = cli("pull", "--lock", str(lock))
+    assert ran.code == 0, ran.stderr
+    assert (models() / NAME).read_bytes() == CLASS_INDEX_BYTES  # checked against Keras's md5, not the lock
