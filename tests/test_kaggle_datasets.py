@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from servers.kaggle_server import KaggleServer, bundle
-from test_pull_kaggle import kaggle, kagglehub_python, referee, tree  # noqa: F401 - kaggle: the same server fixture
+from test_pull_kaggle import (  # noqa: F401 - kaggle: the same server fixture
+    kaggle, kagglehub_env, kagglehub_python, referee, server_for_kagglehub, tree)
 
 SECRET = "tok-good"
 CREDS = {"KAGGLE_API_TOKEN": SECRET}
@@ -255,23 +256,11 @@ def test_kagglehub_finds_the_pulled_version_without_a_request(kaggle, cli) -> No
     assert kaggle.count == 0 and kaggle.storage_requests() == []
 
 
-def local_7777() -> KaggleServer:
-    try:
-        return KaggleServer(token=SECRET, port=7777, storage_host="127.0.0.1")
-    except OSError:
-        pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
-
-
-def kagglehub_env(cache: Path) -> dict[str, str]:
-    return {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": SECRET, "KAGGLEHUB_CACHE": str(cache),
-            "DISABLE_COLAB_CACHE": "true", "DISABLE_KAGGLE_CACHE": "true"}
-
-
 def test_kagglehub_without_a_version_asks_only_which_version_is_current(cli, tmp_path: Path) -> None:
     """kagglehub 1.0 asks GetDataset for a handle without a version, whatever its cache holds (its
     ``_get_current_version``): one API call, and the files from zoofind's pull, with no download."""
     python = kagglehub_python()
-    with local_7777() as srv:
+    with server_for_kagglehub() as srv:
         srv.add_dataset(HANDLE, FILES)
         cache = tmp_path / "kagglehub"
         ran = cli("pull", f"kaggle:datasets/{REF}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
@@ -286,23 +275,27 @@ def test_kagglehub_without_a_version_asks_only_which_version_is_current(cli, tmp
         assert srv.storage_requests() == []
 
 
-def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("anonymous", [False, True], ids=["signed-in", "without-credentials"])
+def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path, anonymous: bool) -> None:
     """The server's fidelity, refereed: kagglehub downloads the same dataset through it, and its cache
-    and zoofind's come out the same, byte for byte (markers included)."""
+    and zoofind's come out the same, byte for byte (markers included); without credentials both ask
+    anonymously (kagglehub's unauthenticated client), and neither sends an Authorization header."""
     python = kagglehub_python()
-    with local_7777() as srv:
+    with server_for_kagglehub() as srv:
         srv.add_dataset(f"{REF}/2", {"old.csv": b"v2\n"})
         srv.add_dataset(HANDLE, FILES)
         ours, theirs = tmp_path / "zoofind-cache", tmp_path / "kagglehub-cache"
-        ran = cli("pull", f"kaggle:datasets/{REF}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
-                                                      "KAGGLEHUB_CACHE": str(ours)})
+        ran = cli("pull", f"kaggle:datasets/{REF}", env={**({} if anonymous else CREDS), "KAGGLEHUB_CACHE": str(ours),
+                                                      "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777"})
         assert ran.code == 0, ran.stderr
         got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.dataset_download({REF!r}))"],
-                             capture_output=True, text=True, errors="replace", env=kagglehub_env(theirs), timeout=120)
+                             capture_output=True, text=True, errors="replace",
+                             env=kagglehub_env(theirs, anonymous=anonymous), timeout=120)
         assert got.returncode == 0, got.stdout + got.stderr[-3000:]
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "datasets" / REF / "versions" / "3")
         assert tree(ours) == tree(theirs) and tree(ours / "datasets" / REF / "versions" / "3") == FILES
         assert srv.leaks() == []
+        assert all(("Authorization" in c["headers"]) is not anonymous for c in srv.requests)
 
 
 def test_export_and_import_carry_a_dataset_and_a_model_to_where_kagglehub_looks(kaggle, cli, tmp_path: Path) -> None:

@@ -390,6 +390,19 @@ def server_for_kagglehub() -> KaggleServer:
         pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
 
 
+def kagglehub_env(cache: Path, *, anonymous: bool = False) -> dict[str, str]:
+    """kagglehub's environment: kagglesdk's TEST endpoint, its cache, and the token (or, ``anonymous``,
+    no credentials anywhere it looks)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY")}
+    env.update(KAGGLE_API_ENVIRONMENT="TEST", KAGGLEHUB_CACHE=str(cache), DISABLE_COLAB_CACHE="true",
+               DISABLE_KAGGLE_CACHE="true")
+    if anonymous:
+        env["KAGGLE_CONFIG_DIR"] = str(cache.parent / "no-kaggle-config")
+    else:
+        env["KAGGLE_API_TOKEN"] = SECRET
+    return env
+
+
 @pytest.mark.parametrize("files", [FILES, MANY], ids=["one-by-one", "archive"])
 def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path, files: dict[str, bytes]) -> None:
     """The server's fidelity, refereed: kagglehub downloads through it (kagglesdk's TEST environment is
@@ -402,10 +415,8 @@ def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, 
         ran = cli("pull", f"kaggle:{VARIATION}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
                                                       "KAGGLEHUB_CACHE": str(ours)})
         assert ran.code == 0, ran.stderr
-        env = {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": SECRET, "KAGGLEHUB_CACHE": str(theirs),
-               "DISABLE_COLAB_CACHE": "true", "DISABLE_KAGGLE_CACHE": "true"}
         got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.model_download({VARIATION!r}))"],
-                             capture_output=True, text=True, errors="replace", env=env, timeout=120)
+                             capture_output=True, text=True, errors="replace", env=kagglehub_env(theirs), timeout=120)
         assert got.returncode == 0, got.stdout + got.stderr[-3000:]
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "models" / HANDLE)
         # the same, byte for byte, but for the per-file markers zoofind adds (kagglehub's own, for single files)
@@ -427,13 +438,11 @@ def test_kagglehub_without_credentials_and_zoofind_without_them_make_the_same_ca
         ran = cli("pull", f"kaggle:{VARIATION}", env={"ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
                                                       "KAGGLEHUB_CACHE": str(ours)})
         assert ran.code == 0, ran.stderr
-        env = {k: v for k, v in os.environ.items() if k not in ("KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY")}
-        env.update(KAGGLE_API_ENVIRONMENT="TEST", KAGGLEHUB_CACHE=str(theirs), DISABLE_COLAB_CACHE="true",
-                   DISABLE_KAGGLE_CACHE="true", KAGGLE_CONFIG_DIR=str(tmp_path / "no-kaggle-config"))
         got = subprocess.run([python, "-c", "import kagglehub; from kagglehub.config import get_kaggle_credentials\n"
                               "assert get_kaggle_credentials() is None\n"
                               f"print(kagglehub.model_download({VARIATION!r}))"],
-                             capture_output=True, text=True, errors="replace", env=env, timeout=120)
+                             capture_output=True, text=True, errors="replace",
+                             env=kagglehub_env(theirs, anonymous=True), timeout=120)
         assert got.returncode == 0, got.stdout + got.stderr[-3000:]
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "models" / HANDLE)
         mine = tree(ours)
