@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from servers.kaggle_server import KaggleServer, bundle
-from test_pull_kaggle import kaggle, kagglehub_python, referee, tree  # noqa: F401 - kaggle: the same server fixture
+from test_pull_kaggle import (  # noqa: F401 - kaggle: the same server fixture
+    kaggle, kagglehub_env, kagglehub_python, referee, server_for_kagglehub, tree)
 
 SECRET = "tok-good"
 CREDS = {"KAGGLE_API_TOKEN": SECRET}
@@ -152,14 +153,31 @@ def test_kaggles_refusals_say_what_to_do(kaggle, cli) -> None:
     assert no_version.code == 3, no_version.stderr
     wrong = cli("pull", ID, env={"KAGGLE_API_TOKEN": "tok-wrong"})
     assert wrong.code == 4 and "rejected" in wrong.stderr and "tok-wrong" not in wrong.stderr
-    n = kaggle.count
+    # without credentials the dataset is asked for anonymously, as kagglehub does: its rules need an account
     none = cli("pull", ID, env={"KAGGLE_API_TOKEN": "", "KAGGLE_CONFIG_DIR": str(Path(os.environ["HOME"]) / "nothing")})
-    assert none.code == 4 and "KAGGLE_API_TOKEN" in none.stderr and kaggle.count == n
+    assert none.code == 4 and "without credentials" in none.stderr and "sign in" in none.stderr, none.stderr
+    assert f"https://www.kaggle.com/datasets/{REF}" in none.stderr and "KAGGLE_API_TOKEN" in none.stderr
     whole = cli("pull", ID, "--include", "*.csv", env=CREDS)
     assert whole.code == 2 and "one zip" in whole.stderr
     for r in (denied, unknown, no_version, wrong, none, whole):
         assert "Traceback" not in r.stderr
     assert kaggle.storage_requests() == [] and not (dataset_dir() / "3.complete").exists()
+
+
+def test_a_public_dataset_pulls_and_is_described_without_credentials(kaggle, cli) -> None:
+    # kagglehub 1.0 asks GetDataset and DownloadDataset anonymously when it finds no credentials
+    kaggle.add_dataset(HANDLE, FILES, title="Bird Songs of Europe")
+    info = cli("info", f"kaggle:datasets/{REF}", "--json")
+    assert info.code == 0, info.stderr
+    assert json.loads(info.stdout)["record"]["name"] == "Bird Songs of Europe"
+    ran = cli("pull", f"kaggle:datasets/{REF}")
+    assert ran.code == 0, ran.stderr
+    assert tree(dataset_dir() / "versions" / "3") == FILES
+    assert [c["path"].rsplit("/", 1)[-1] for c in kaggle.requests] == ["GetDataset", "GetDataset", "DownloadDataset"]
+    assert all("Authorization" not in c["headers"] for c in kaggle.requests) and kaggle.leaks() == []
+    # the listing is still asked for signed in only (no Kaggle client lists anonymously): skipped, with its note
+    found = cli("search", "bird songs", "-s", "kaggle")
+    assert found.code == 0 and "no Kaggle credentials" in found.stderr, found.stderr
 
 
 def test_search_and_info_give_datasets_as_datasets(kaggle, cli) -> None:
@@ -238,23 +256,11 @@ def test_kagglehub_finds_the_pulled_version_without_a_request(kaggle, cli) -> No
     assert kaggle.count == 0 and kaggle.storage_requests() == []
 
 
-def local_7777() -> KaggleServer:
-    try:
-        return KaggleServer(token=SECRET, port=7777, storage_host="127.0.0.1")
-    except OSError:
-        pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
-
-
-def kagglehub_env(cache: Path) -> dict[str, str]:
-    return {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": SECRET, "KAGGLEHUB_CACHE": str(cache),
-            "DISABLE_COLAB_CACHE": "true", "DISABLE_KAGGLE_CACHE": "true"}
-
-
 def test_kagglehub_without_a_version_asks_only_which_version_is_current(cli, tmp_path: Path) -> None:
     """kagglehub 1.0 asks GetDataset for a handle without a version, whatever its cache holds (its
     ``_get_current_version``): one API call, and the files from zoofind's pull, with no download."""
     python = kagglehub_python()
-    with local_7777() as srv:
+    with server_for_kagglehub() as srv:
         srv.add_dataset(HANDLE, FILES)
         cache = tmp_path / "kagglehub"
         ran = cli("pull", f"kaggle:datasets/{REF}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
@@ -269,23 +275,27 @@ def test_kagglehub_without_a_version_asks_only_which_version_is_current(cli, tmp
         assert srv.storage_requests() == []
 
 
-def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("anonymous", [False, True], ids=["signed-in", "without-credentials"])
+def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path, anonymous: bool) -> None:
     """The server's fidelity, refereed: kagglehub downloads the same dataset through it, and its cache
-    and zoofind's come out the same, byte for byte (markers included)."""
+    and zoofind's come out the same, byte for byte (markers included); without credentials both ask
+    anonymously (kagglehub's unauthenticated client), and neither sends an Authorization header."""
     python = kagglehub_python()
-    with local_7777() as srv:
+    with server_for_kagglehub() as srv:
         srv.add_dataset(f"{REF}/2", {"old.csv": b"v2\n"})
         srv.add_dataset(HANDLE, FILES)
         ours, theirs = tmp_path / "zoofind-cache", tmp_path / "kagglehub-cache"
-        ran = cli("pull", f"kaggle:datasets/{REF}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
-                                                      "KAGGLEHUB_CACHE": str(ours)})
+        ran = cli("pull", f"kaggle:datasets/{REF}", env={**({} if anonymous else CREDS), "KAGGLEHUB_CACHE": str(ours),
+                                                      "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777"})
         assert ran.code == 0, ran.stderr
         got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.dataset_download({REF!r}))"],
-                             capture_output=True, text=True, errors="replace", env=kagglehub_env(theirs), timeout=120)
+                             capture_output=True, text=True, errors="replace",
+                             env=kagglehub_env(theirs, anonymous=anonymous), timeout=120)
         assert got.returncode == 0, got.stdout + got.stderr[-3000:]
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "datasets" / REF / "versions" / "3")
         assert tree(ours) == tree(theirs) and tree(ours / "datasets" / REF / "versions" / "3") == FILES
         assert srv.leaks() == []
+        assert all(("Authorization" in c["headers"]) is not anonymous for c in srv.requests)
 
 
 def test_export_and_import_carry_a_dataset_and_a_model_to_where_kagglehub_looks(kaggle, cli, tmp_path: Path) -> None:

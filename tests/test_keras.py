@@ -27,6 +27,10 @@ from servers.files_server import FileServer
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed")
 
 PREFIX = "/tensorflow/keras-applications"
+#: keras.src.applications.imagenet_utils.CLASS_INDEX_PATH's path on the same storage host (another bucket)
+CLASS_INDEX = "/download.tensorflow.org/data/imagenet_class_index.json"
+#: the real file (md5 c2c37ea5..., Keras's file_hash), made from keras_hub's IMAGENET_NAMES with json.dumps
+CLASS_INDEX_BYTES = (Path(__file__).parent / "servers" / "imagenet_class_index.json").read_bytes()
 REAL = "https://storage.googleapis.com/tensorflow/keras-applications"
 MOBILENET = "keras:MobileNet/alpha0.25/size128"
 MOBILENET_FILE = "mobilenet_2_5_128_tf.h5"
@@ -63,7 +67,8 @@ def storage(h5: tuple[bytes, float], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     data = h5[0]
     files = {f"{PREFIX}/mobilenet/{MOBILENET_FILE}": data,
              f"{PREFIX}/testnet/testnet_md5.h5": data, f"{PREFIX}/testnet/testnet_sha256.h5": data,
-             f"{PREFIX}/resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5": b"not the real resnet50 " * 64}
+             f"{PREFIX}/resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5": b"not the real resnet50 " * 64,
+             CLASS_INDEX: CLASS_INDEX_BYTES}
     layer = tmp_path / "layer"
     layer.mkdir()
     (layer / "testnet.toml").write_text("\n".join(
@@ -123,7 +128,7 @@ def test_bytes_that_fail_keras_hash_are_never_placed(storage, cli) -> None:
     assert ran.code == 1
     assert "resnet50_weights_tf_dim_ordering_tf_kernels.h5" in ran.stderr and "md5" in ran.stderr
     assert "deleted" in ran.stderr and "Traceback" not in ran.stderr
-    assert placed() == []
+    assert "resnet50_weights_tf_dim_ordering_tf_kernels.h5" not in placed()  # (the class index is good bytes)
 
 
 def test_a_truncated_body_is_retried_and_a_short_file_never_placed(storage, cli, h5) -> None:
@@ -187,13 +192,19 @@ def test_lock_pull_lock_export_import_and_cache_commands(storage, cli, tmp_path,
     assert not (models() / "testnet_md5.h5").exists()
     assert cli("pull", "--lock", str(lock)).code == 0
     assert cli("cache", "path", MOBILENET).stdout.strip() == str(models() / MOBILENET_FILE)
+    other = carried(cli, lock, tmp_path)
+    assert (other / "models" / MOBILENET_FILE).read_bytes() == h5[0]
+
+
+def carried(cli, lock: Path, tmp_path: Path) -> Path:
+    """``export`` of the lock's files and ``import`` of them into another Keras home, which is returned."""
     bundle = tmp_path / "bundle.tar"
     exported = cli("export", "--lock", str(lock), str(bundle))
     assert exported.code == 0, exported.stderr
     other = tmp_path / "other-keras"
     imported = cli("import", str(bundle), env={"KERAS_HOME": str(other)})
     assert imported.code == 0, imported.stderr
-    assert (other / "models" / MOBILENET_FILE).read_bytes() == h5[0]
+    return other
 
 
 def test_ids_variants_and_hints(storage, cli) -> None:

@@ -92,8 +92,9 @@ def test_list_frameworks_knows_keras_hub_and_lightning(cli) -> None:
 
 
 def test_pull_lands_where_from_preset_loads_it_with_no_request(kaggle, cli, preset) -> None:
-    ran = cli("pull", RID, env=CREDS)
+    ran = cli("pull", RID)  # no credentials: a public preset is asked for anonymously, as kagglehub does
     assert ran.code == 0, ran.stderr
+    assert kaggle.requests and all("Authorization" not in c["headers"] for c in kaggle.requests)
     folder = version_dir()
     assert ran.stdout == f"kaggle:{HANDLE}\t{folder}\n"
     assert f"{RID} is kaggle:{HANDLE}" in ran.stderr
@@ -141,6 +142,16 @@ def test_lock_pins_the_handle_and_pull_lock_restores_it(kaggle, cli, tmp_path, p
     assert cli("pull", "--lock", str(lock), env=CREDS).code == 0
     assert {p.name: p.read_bytes() for p in version_dir().iterdir()} == preset[0]
     assert (version_dir().parent / ".complete" / "3" / "model.weights.h5.complete").is_file()
+
+
+def test_a_consent_gated_preset_without_credentials_says_sign_in_and_accept_its_terms(kaggle, cli, preset) -> None:
+    gated = "keras/gemma2/keras/gemma2_2b_en/2"  # keras_hub 0.32's gemma_presets.py
+    kaggle.add_version(gated, preset[0])
+    kaggle.forbidden.add(gated)
+    ran = cli("pull", "keras:preset/gemma2_2b_en")
+    assert ran.code == 4, ran.stderr
+    assert "accept them at https://www.kaggle.com/models/keras/gemma2" in ran.stderr and "sign in" in ran.stderr
+    assert "Traceback" not in ran.stderr and kaggle.storage_requests() == []
 
 
 def test_bad_preset_ids_say_what_to_do(kaggle, cli) -> None:

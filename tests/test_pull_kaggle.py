@@ -274,11 +274,41 @@ def test_rejected_credentials_are_access_denied(kaggle, cli) -> None:
     assert ran.code == 4 and "rejected" in ran.stderr and "tok-wrong" not in ran.stderr, ran.stderr
 
 
-def test_without_credentials_the_next_step_is_said_before_any_request(kaggle, cli) -> None:
+def test_a_public_model_pulls_without_credentials_as_kagglehub_asks_for_it(kaggle, cli) -> None:
+    # kagglehub 1.0 builds an unauthenticated client when it finds no credentials and asks the same RPCs.
     kaggle.add_version(HANDLE, FILES)
+    ran = cli("pull", f"kaggle:{VARIATION}")
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout == f"kaggle:{HANDLE}\t{variation_dir() / '3'}\n"
+    assert tree(variation_dir() / "3") == FILES
+    made = [c["path"].rsplit("/", 1)[-1] for c in kaggle.requests]
+    assert made[:2] == ["GetModelInstance", "ListModelInstanceVersionFiles"] and set(made[2:]) == {
+        "DownloadModelInstanceVersion"}
+    assert all("Authorization" not in c["headers"] for c in kaggle.requests) and kaggle.leaks() == []
+
+
+def test_a_consent_gated_model_without_credentials_says_sign_in_and_accept_its_terms(kaggle, cli) -> None:
+    kaggle.add_version(HANDLE, FILES)
+    kaggle.forbidden.add(HANDLE)
     ran = cli("pull", f"kaggle:{HANDLE}")
-    assert ran.code == 4 and "KAGGLE_API_TOKEN" in ran.stderr and "kaggle.com/settings" in ran.stderr
-    assert kaggle.count == 0
+    assert ran.code == 4, ran.stderr
+    assert "without credentials" in ran.stderr and "HTTP 401" in ran.stderr, ran.stderr
+    assert "accept them at https://www.kaggle.com/models/google/yamnet" in ran.stderr and "sign in" in ran.stderr
+    assert "KAGGLE_API_TOKEN" in ran.stderr and "Traceback" not in ran.stderr
+    assert kaggle.storage_requests() == [] and not variation_dir().exists()
+    # signed in, the same model downloads (the server's account accepted nothing: the 403 of the terms)
+    kaggle.forbidden.clear()
+    assert cli("pull", f"kaggle:{HANDLE}", env=CREDS).code == 0
+
+
+def test_a_private_model_without_credentials_is_access_denied_and_with_them_pulls(kaggle, cli) -> None:
+    kaggle.add_version(HANDLE, FILES)
+    kaggle.private.add("google/yamnet")
+    ran = cli("pull", f"kaggle:{VARIATION}")
+    assert ran.code == 4 and "HTTP 403" in ran.stderr and "private" in ran.stderr, ran.stderr
+    assert "sign in" in ran.stderr and "KAGGLE_API_TOKEN" in ran.stderr
+    assert not variation_dir().exists()
+    assert cli("pull", f"kaggle:{VARIATION}", env=CREDS).code == 0
 
 
 @pytest.mark.parametrize("ref, named", [
@@ -352,26 +382,41 @@ def test_kagglehub_finds_the_pulled_version_without_a_request(kaggle, cli, files
     assert kaggle.count == 0 and kaggle.storage_requests() == []
 
 
+def server_for_kagglehub() -> KaggleServer:
+    """The local server on kagglesdk's fixed TEST endpoint (http://localhost:7777), where kagglehub reaches it."""
+    try:
+        return KaggleServer(token=SECRET, port=7777, storage_host="127.0.0.1")
+    except OSError:
+        pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
+
+
+def kagglehub_env(cache: Path, *, anonymous: bool = False) -> dict[str, str]:
+    """kagglehub's environment: kagglesdk's TEST endpoint, its cache, and the token (or, ``anonymous``,
+    no credentials anywhere it looks)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY")}
+    env.update(KAGGLE_API_ENVIRONMENT="TEST", KAGGLEHUB_CACHE=str(cache), DISABLE_COLAB_CACHE="true",
+               DISABLE_KAGGLE_CACHE="true")
+    if anonymous:
+        env["KAGGLE_CONFIG_DIR"] = str(cache.parent / "no-kaggle-config")
+    else:
+        env["KAGGLE_API_TOKEN"] = SECRET
+    return env
+
+
 @pytest.mark.parametrize("files", [FILES, MANY], ids=["one-by-one", "archive"])
 def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, tmp_path: Path, files: dict[str, bytes]) -> None:
     """The server's fidelity, refereed: kagglehub downloads through it (kagglesdk's TEST environment is
     http://localhost:7777), and its cache and zoofind's come out the same, byte for byte."""
     python = kagglehub_python()
-    try:
-        srv = KaggleServer(token=SECRET, port=7777, storage_host="127.0.0.1")
-    except OSError:
-        pytest.skip("port 7777, kagglesdk's fixed TEST endpoint, is taken on this machine")
-    with srv:
+    with server_for_kagglehub() as srv:
         srv.add_version(f"{VARIATION}/2", {"old.txt": b"version 2\n"})
         srv.add_version(HANDLE, files)
         ours, theirs = tmp_path / "zoofind-cache", tmp_path / "kagglehub-cache"
         ran = cli("pull", f"kaggle:{VARIATION}", env={**CREDS, "ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
                                                       "KAGGLEHUB_CACHE": str(ours)})
         assert ran.code == 0, ran.stderr
-        env = {**os.environ, "KAGGLE_API_ENVIRONMENT": "TEST", "KAGGLE_API_TOKEN": SECRET, "KAGGLEHUB_CACHE": str(theirs),
-               "DISABLE_COLAB_CACHE": "true", "DISABLE_KAGGLE_CACHE": "true"}
         got = subprocess.run([python, "-c", f"import kagglehub; print(kagglehub.model_download({VARIATION!r}))"],
-                             capture_output=True, text=True, errors="replace", env=env, timeout=120)
+                             capture_output=True, text=True, errors="replace", env=kagglehub_env(theirs), timeout=120)
         assert got.returncode == 0, got.stdout + got.stderr[-3000:]
         assert got.stdout.strip().splitlines()[-1] == str(theirs / "models" / HANDLE)
         # the same, byte for byte, but for the per-file markers zoofind adds (kagglehub's own, for single files)
@@ -381,6 +426,32 @@ def test_kagglehub_itself_fetches_from_the_local_server_what_zoofind_pulls(cli, 
         assert {k: v for k, v in mine.items() if k not in markers} == tree(theirs)
         assert tree(ours / "models" / HANDLE) == files
         assert srv.leaks() == []  # neither sent the credential to the storage host
+
+
+def test_kagglehub_without_credentials_and_zoofind_without_them_make_the_same_cache(cli, tmp_path: Path) -> None:
+    """kagglehub's anonymous model_download (no token, no kaggle.json) through the local server and
+    zoofind's anonymous pull: the same calls succeed, the same cache comes out, no Authorization sent."""
+    python = kagglehub_python()
+    with server_for_kagglehub() as srv:
+        srv.add_version(HANDLE, FILES)
+        ours, theirs = tmp_path / "zoofind-cache", tmp_path / "kagglehub-cache"
+        ran = cli("pull", f"kaggle:{VARIATION}", env={"ZOOFIND_KAGGLE_ENDPOINT": "http://localhost:7777",
+                                                      "KAGGLEHUB_CACHE": str(ours)})
+        assert ran.code == 0, ran.stderr
+        got = subprocess.run([python, "-c", "import kagglehub; from kagglehub.config import get_kaggle_credentials\n"
+                              "assert get_kaggle_credentials() is None\n"
+                              f"print(kagglehub.model_download({VARIATION!r}))"],
+                             capture_output=True, text=True, errors="replace",
+                             env=kagglehub_env(theirs, anonymous=True), timeout=120)
+        assert got.returncode == 0, got.stdout + got.stderr[-3000:]
+        assert got.stdout.strip().splitlines()[-1] == str(theirs / "models" / HANDLE)
+        mine = tree(ours)
+        markers = {k for k in mine if f"{VARIATION}/.complete/" in k}
+        assert {k: v for k, v in mine.items() if k not in markers} == tree(theirs)
+        assert all("Authorization" not in c["headers"] for c in srv.requests) and srv.leaks() == []
+        # both asked the same calls: GetModelInstance, the listing, one download link per file
+        assert sorted(c["path"] for c in srv.requests[: len(srv.requests) // 2]) == sorted(
+            c["path"] for c in srv.requests[len(srv.requests) // 2:])
 
 
 @pytest.mark.parametrize("files", [FILES, MANY], ids=["one-by-one", "archive"])

@@ -184,9 +184,9 @@ def test_refresh_bypasses_the_cache(kaggle, monkeypatch) -> None:
 
 def test_offline_sends_nothing(kaggle, monkeypatch) -> None:
     yamnet = parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1")
-    # Without credentials: skipped and refused before any request, offline or not.
+    # Without credentials: skipped before any request; offline, info has nothing to answer from.
     assert search("yamnet", offline=True).origin == "skipped"
-    with pytest.raises(AccessDeniedError):
+    with pytest.raises(OfflineError):
         KaggleSource().info(yamnet, ctx(offline=True))
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
     with pytest.raises(OfflineError):
@@ -209,11 +209,27 @@ def test_offline_serves_a_fresh_cached_answer_without_a_request(kaggle, monkeypa
     assert kaggle.count == n
 
 
+def test_info_without_credentials_reads_the_variation_as_get_model_instance_answers_it(kaggle) -> None:
+    # GetModelInstance is what kagglehub asks anonymously; GetModel (title, description) no client does
+    kaggle.add_version("google/yamnet/tensorFlow2/yamnet/3", {"saved_model.pb": b"pb"})
+    src = KaggleSource()
+    rec = src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), ctx())
+    assert rec.id == "kaggle:google/yamnet/tensorFlow2/yamnet" and rec.extra["version"] == 3
+    assert rec.license == "apache-2.0" and rec.frameworks == ("tensorflow",) and "credentials" in (rec.notes or "")
+    (call,) = kaggle.calls("GetModelInstance")
+    assert call["body"] == {"ownerSlug": "google", "modelSlug": "yamnet", "framework": "MODEL_FRAMEWORK_TENSOR_FLOW_2",
+                            "instanceSlug": "yamnet"}
+    assert "Authorization" not in call["headers"] and kaggle.calls("GetModel") == []
+    kaggle.private.add("google/yamnet")
+    src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet"), ctx())  # answered from the answers cache
+    with pytest.raises(AccessDeniedError, match="without credentials"):
+        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet"), ctx(refresh=True))
+    with pytest.raises(NotFoundError, match="404"):
+        src.info(parse_id("kaggle:nobody/nothing/tensorFlow2/x"), ctx())
+
+
 def test_info_reads_one_model_with_get_model(kaggle, monkeypatch) -> None:
     src = KaggleSource()
-    with pytest.raises(AccessDeniedError):
-        src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), ctx())
-    assert kaggle.count == 0
     monkeypatch.setenv("KAGGLE_API_TOKEN", SECRET)
     rec = src.info(parse_id("kaggle:google/yamnet/tensorFlow2/yamnet/1"), ctx())
     assert rec.id == "kaggle:google/yamnet/tensorFlow2/yamnet"

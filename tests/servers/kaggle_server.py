@@ -44,6 +44,19 @@ archives, good or with one defect (``tar_dotdot``, ``tar_absolute``, ``tar_symli
 ``tar_device``, ``zip_dotdot``, ``zip_absolute``, ``zip_symlink``, ``bad_crc``, ``truncated``,
 ``zip_bad_crc``, ``zip``: a good zip).
 
+Without credentials (no ``Authorization`` header) the server answers as Kaggle does kagglehub 1.0's
+anonymous calls (kagglehub's README: "Authenticating is only needed to access public resources
+requiring user consent or private resources"; its integration tests download the public
+``keras/bert/keras/bert_tiny_en_uncased`` and an unversioned public dataset ``unauthenticated()``):
+the calls in ``ANONYMOUS`` are served for public models and datasets. A version in ``forbidden``
+(consent-gated) answers an anonymous download 401 (Kaggle must know who accepted its terms), a
+model in ``private`` (``owner/model``) answers anonymous calls 403, a dataset in
+``forbidden_datasets`` 403. The listings and ``GetModel`` answer anonymous calls 401: no client
+makes them so (kagglehub only calls ``GetModel`` to upload; the ``kaggle`` CLI lets only
+``datasets download``, ``datasets files`` and ``auth login`` run anonymously,
+``kaggle_api_extended.py``), so nothing shows Kaggle serving them, and a stricter server cannot
+make a client look better than it is. A wrong credential is a 401 on every call.
+
 ``token`` and ``basic`` are the accepted credentials; ``fail_with`` forces an error status
 on every call; ``fail_in_body`` answers every call HTTP 200 with that error code in the
 body (kagglesdk reads the body's ``code``, whatever the status line says); ``delay`` holds
@@ -74,6 +87,9 @@ from .loopback import LoopbackServer
 from .tfhub_server import _info
 
 SERVICE = "models.ModelApiService"
+#: The calls served without credentials (what kagglehub 1.0 makes anonymously: http_resolver.py).
+ANONYMOUS = frozenset({"GetModelInstance", "ListModelInstanceVersionFiles", "DownloadModelInstanceVersion",
+                       "GetDataset", "DownloadDataset"})
 STORAGE_BUCKET = "kaggle-models-data"
 #: kagglesdk 0.1.38's ModelFramework names (models/types/model_enums.py) -> the spelling the web uses.
 FRAMEWORK_ENUM = {
@@ -272,6 +288,8 @@ class KaggleServer(LoopbackServer, Faults, DatasetRoutes):
         self.versions: dict[tuple[str, str, str, str], dict[int, Version]] = {}
         #: "owner/model/framework/variation/version" handles whose download is refused (403: terms not accepted)
         self.forbidden: set[str] = set()
+        #: "owner/model" refs private to the account of ``token``/``basic``: anonymous calls get 403
+        self.private: set[str] = set()
         #: seconds a signed link stays valid
         self.link_ttl = 3600.0
         self._signed: dict[str, float] = {}  # signature -> expiry
@@ -386,10 +404,16 @@ class KaggleServer(LoopbackServer, Faults, DatasetRoutes):
             return self._error(h, 400, "Content-Type must be application/json")
         if not isinstance(body, dict):
             return self._error(h, 400, "Invalid JSON body")
-        if not self._authorised(h.headers.get("Authorization") or ""):
+        header = h.headers.get("Authorization") or ""
+        if header and not self._authorised(header):
             return self._error(h, 401, "Unauthenticated")
         method = h.path[len(prefix):]
+        anonymous = not header
+        if anonymous and method not in ANONYMOUS:
+            return self._error(h, 401, "Unauthenticated")
         if prefix == datasets:
+            if anonymous and f"{body.get('ownerSlug')}/{body.get('datasetSlug')}" in self.forbidden_datasets:
+                return self._error(h, 403, "Permission 'datasets.get' was denied")
             return self._dataset_call(h, method, body)
         if method == "ListModels":
             return self._send(h, 200, self._list(body))
@@ -400,10 +424,13 @@ class KaggleServer(LoopbackServer, Faults, DatasetRoutes):
                     return self._send(h, 200, m)
             return self._error(h, 404, f"Model {ref} not found")
         if method in ("GetModelInstance", "ListModelInstanceVersionFiles", "DownloadModelInstanceVersion"):
-            return self._instance_call(h, method, body)
+            return self._instance_call(h, method, body, anonymous=anonymous)
         return self._error(h, 404, f"Unknown method {method}")
 
-    def _instance_call(self, h: BaseHTTPRequestHandler, method: str, body: dict[str, Any]) -> None:
+    def _instance_call(self, h: BaseHTTPRequestHandler, method: str, body: dict[str, Any], *,
+                       anonymous: bool = False) -> None:
+        if anonymous and f"{body.get('ownerSlug')}/{body.get('modelSlug')}" in self.private:
+            return self._error(h, 403, "Permission 'models.get' was denied")
         enum = body.get("framework")
         if enum not in FRAMEWORK_ENUM:
             return self._error(h, 400, f"Invalid value for field 'framework': {enum!r}")
@@ -435,6 +462,8 @@ class KaggleServer(LoopbackServer, Faults, DatasetRoutes):
             token = base64.b64encode(str(start + size).encode()).decode() if start + size < len(names) else ""
             return self._send(h, 200, {"files": page, "nextPageToken": token})
         if f"{name}/{number}" in self.forbidden:
+            if anonymous:
+                return self._error(h, 401, "Unauthenticated: sign in to accept this model's license terms")
             return self._error(h, 403, "You must accept this model's license terms before downloading it")
         path = body.get("path")
         if path is not None and path not in version.files:

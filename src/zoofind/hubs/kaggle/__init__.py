@@ -77,7 +77,8 @@ def ref_from_url(path: str) -> str:
 
 SPEC = SourceSpec(
     name="kaggle",
-    title="Kaggle Models and Datasets (TensorFlow models and datasets, through Kaggle's public API; needs credentials)",
+    title=("Kaggle Models and Datasets (TensorFlow models and datasets, through Kaggle's public API; "
+           "searching needs credentials)"),
     network=True,
     searches=True,
     ref_pattern=REF_PATTERN,

@@ -29,7 +29,9 @@ takes ``ownerSlug``, ``modelSlug``, ``framework`` (the ``ModelFramework`` enum's
 
 Errors (kagglesdk's ``_prepare_response``): a JSON body with an integer ``"code"`` >= 400
 is an error whatever the status line says, with its ``"message"``. 401/403 are rejected
-credentials (``AccessDeniedError``), 404/410 an unknown model (``NotFoundError``); 408, 429 and
+credentials (``AccessDeniedError``), or, to a call made without credentials (as kagglehub makes
+them when it finds none: no ``Authorization`` header), a private or consent-gated model, whose
+error says to sign in and accept its terms; 404/410 an unknown model (``NotFoundError``); 408, 429 and
 5xx are the transient kinds (``net.errors.from_status``: retried by the session, and a
 stale cached answer is served), other 4xx a ``BadAnswerError``.
 
@@ -111,6 +113,14 @@ def check(answer: Answer, creds: Credentials | None, method: str = "GetModel", *
     said = data.get("message") if isinstance(data, dict) else None
     # Kaggle's own words, kept short: a server's error text is no place for a megabyte.
     message = str(said)[:MESSAGE_CHARS] if said else f"HTTP {status}"
+    if status in (401, 403) and creds is None:
+        # kagglehub's words for the same answer: "make sure you are authenticated if you are trying to
+        # access a private resource or a resource requiring consent" (exceptions.py, handle_call).
+        terms = f" (accept them at {page})" if page is not None else ""
+        raise AccessDeniedError(f"Kaggle refused {what or 'the call'} to a request without credentials "
+                                f"(HTTP {status}: {message})",
+                                hint=f"sign in: it is private or asks you to accept its terms{terms}; then give "
+                                     f"zoofind your account's credentials: {HINT}")
     if status == 403 and page is not None:
         who = f"the account of the credentials from {creds.origin}" if creds else "a request without credentials"
         raise AccessDeniedError(f"Kaggle refused {what or 'the model'} to {who} (HTTP 403: {message})",
@@ -147,13 +157,13 @@ def call(s: Session, endpoint: str, method: str, body: dict[str, Any], creds: Cr
                  method, what=what, page=page, hint=hint)
 
 
-def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials) -> Iterator[list[Any]]:
+def list_models(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials | None) -> Iterator[list[Any]]:
     """The pages of a ListModels listing (each a list of raw ApiModels), at most ``MAX_PAGES``;
     stop iterating to stop asking."""
     return pages(s, endpoint, "ListModels", "models", body, creds)
 
 
-def pages(s: Session, endpoint: str, method: str, key: str, body: dict[str, Any], creds: Credentials,
+def pages(s: Session, endpoint: str, method: str, key: str, body: dict[str, Any], creds: Credentials | None,
           service: str = RPC_SERVICE) -> Iterator[list[Any]]:
     """The pages of a listing RPC (each the list its answer holds under ``key``), at most ``MAX_PAGES``,
     following ``nextPageToken``; stop iterating to stop asking."""
@@ -169,7 +179,7 @@ def pages(s: Session, endpoint: str, method: str, key: str, body: dict[str, Any]
             return
 
 
-def get_model(s: Session, endpoint: str, owner: str, slug: str, creds: Credentials) -> dict[str, Any]:
+def get_model(s: Session, endpoint: str, owner: str, slug: str, creds: Credentials | None) -> dict[str, Any]:
     return call(s, endpoint, "GetModel", {"ownerSlug": owner, "modelSlug": slug}, creds)
 
 
@@ -178,12 +188,12 @@ def instance_body(owner: str, model: str, framework_enum: str, variation: str) -
     return {"ownerSlug": owner, "modelSlug": model, "framework": framework_enum, "instanceSlug": variation}
 
 
-def get_model_instance(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials, *, what: str,
+def get_model_instance(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials | None, *, what: str,
                        page: str) -> dict[str, Any]:
     return call(s, endpoint, "GetModelInstance", body, creds, what=what, page=page)
 
 
-def list_version_files(s: Session, endpoint: str, body: dict[str, Any], version: int, creds: Credentials, *,
+def list_version_files(s: Session, endpoint: str, body: dict[str, Any], version: int, creds: Credentials | None, *,
                        what: str, page: str) -> tuple[list[Any], bool]:
     """The first page of a version's files (raw ApiModelFile objects), and whether Kaggle has more."""
     data = call(s, endpoint, "ListModelInstanceVersionFiles", dict(body, versionNumber=version, pageSize=FILES_PAGE),
@@ -195,15 +205,15 @@ def list_version_files(s: Session, endpoint: str, body: dict[str, Any], version:
     return files, isinstance(token, str) and token != ""
 
 
-def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int, creds: Credentials, *, what: str,
-                  page: str, path: str | None = None) -> str:
+def download_link(s: Session, endpoint: str, body: dict[str, Any], version: int, creds: Credentials | None, *,
+                  what: str, page: str, path: str | None = None) -> str:
     """Where one file (``path``) or the whole version (an archive) is to be fetched from: the
     ``Location`` of DownloadModelInstanceVersion's redirect, not followed (the credentials stay here)."""
     request = dict(body, versionNumber=version, **({"path": path} if path else {}))
     return redirect_link(s, rpc_url(endpoint, "DownloadModelInstanceVersion"), request, creds, what=what, page=page)
 
 
-def redirect_link(s: Session, url: str, request: dict[str, Any], creds: Credentials, *, what: str, page: str,
+def redirect_link(s: Session, url: str, request: dict[str, Any], creds: Credentials | None, *, what: str, page: str,
                   hint: str = MODEL_HINT) -> str:
     """The ``Location`` of a download RPC's redirect (kagglesdk's ``HttpRedirect``), not followed."""
     method = url.rsplit("/", 1)[-1]

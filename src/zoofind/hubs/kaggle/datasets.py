@@ -112,14 +112,14 @@ def list_datasets(s: Session, endpoint: str, body: dict[str, Any], creds: Creden
     return api.pages(s, endpoint, "ListDatasets", "datasets", body, creds, SERVICE)
 
 
-def get_dataset(s: Session, endpoint: str, h: DatasetHandle, creds: Credentials) -> dict[str, Any]:
+def get_dataset(s: Session, endpoint: str, h: DatasetHandle, creds: Credentials | None) -> dict[str, Any]:
     from . import api  # lazy: httpx only when the answers cache cannot answer (info start-up)
 
     return api.call(s, endpoint, "GetDataset", {"ownerSlug": h.owner, "datasetSlug": h.name}, creds,
                     what=f"dataset {h.ref}", page=h.page, service=SERVICE, hint=NOT_FOUND_HINT)
 
 
-def download_link(s: Session, endpoint: str, h: DatasetHandle, version: int, creds: Credentials) -> str:
+def download_link(s: Session, endpoint: str, h: DatasetHandle, version: int, creds: Credentials | None) -> str:
     """Where the version's zip is to be fetched from: DownloadDataset's redirect, not followed."""
     from . import api  # lazy: only when fetching: off pull --offline start-up
 

@@ -12,6 +12,11 @@ The protocol is kagglehub 1.0's (``http_resolver.ModelHttpResolver``, over kaggl
 4. Each download call answers a redirect to a signed storage URL; its ``Location`` goes to
    the fetch engine (ranges, resume, locks, retries, the size check), without the credentials.
 
+Without credentials every call is made anonymously, as kagglehub 1.0 makes them (its
+``build_kaggle_client`` builds an unauthenticated client and ``ModelHttpResolver`` asks the same
+RPCs): Kaggle serves public models and datasets so; a private or consent-gated one answers
+401/403, an ``AccessDeniedError`` saying to sign in and accept its terms.
+
 ``KagglePull.place`` then moves the verified files (or the archive, checked whole and extracted
 safely) into a new folder renamed onto ``<version>``, and writes the marker last. A version
 is pulled whole (kagglehub marks a version complete only with every file), so the
@@ -37,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...caches import safe_relpath
-from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, UsageError
+from ...core.errors import BadAnswerError, NotFoundError, OfflineError, UsageError
 from ...core.paths import inside_home, max_extract
 from ...core.units import human_bytes
 from ...fetch.locks import lock_for
@@ -64,8 +69,6 @@ ARCHIVE_NAME = "archive.tar.gz"
 ARCHIVE_ZIP = "archive.zip"
 #: Download links asked for at once (each its own session and deadline), as kagglehub's 8 threads.
 LINK_JOBS = 8
-NO_CREDENTIALS_HINT = ("create a token at https://www.kaggle.com/settings and set KAGGLE_API_TOKEN "
-                       "(or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json)")
 #: Asks Kaggle where one file (its path) or the whole version (None) is to be fetched from.
 Link = Callable[[str | None], str]
 _H = TypeVar("_H", Handle, DatasetHandle)
@@ -109,10 +112,9 @@ def plan_kaggle(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str
                          lambda v: model_cache.version_dir(variation, v), model_cache.present)
     if cached is not None:
         return _checked(_from_cache(h, cached), locked)
+    # No credentials: asked anonymously, as kagglehub does (Kaggle serves public models so; a private or
+    # consent-gated one answers 401/403, which api.check words as "sign in, accept its terms").
     creds = credentials(ctx.environ)
-    if creds is None:
-        raise AccessDeniedError(f"{pid}: Kaggle serves model files only with credentials, and none are set",
-                                hint=NO_CREDENTIALS_HINT)
     return _locked_plan(_plan_online(h, enum, inside_home(variation, ctx.environ), creds, ctx, opts), locked)
 
 
@@ -122,7 +124,8 @@ def _on_disk(pid: ParsedId, h: _H, ctx: Context, asked: str, cached: list[int], 
     folder when it is complete there (offline, a handle without a version means the newest complete
     one, ``cached``), else None; offline and absent, an ``OfflineError`` with the next step."""
     root = model_cache.cache_root(ctx.environ)
-    hint = (f"on a machine with network and Kaggle credentials run `zoofind pull {asked}` "
+    hint = (f"on a machine with network run `zoofind pull {asked}` (Kaggle credentials only for a private or "
+            "consent-gated one) "
             f"(with the same {model_cache.ENV}), or drop --offline")
     if h.version is None and ctx.offline:
         if not cached:
@@ -172,7 +175,7 @@ def _from_cache(h: Handle | DatasetHandle, folder: Path) -> ModelPlan:
     return KagglePlan(f"kaggle:{h}", SPEC.name, path=folder, files=files)
 
 
-def _plan_online(h: Handle, enum: str, variation: Path, creds: Credentials, ctx: Context,
+def _plan_online(h: Handle, enum: str, variation: Path, creds: Credentials | None, ctx: Context,
                  opts: PullOptions) -> ModelPlan:
     endpoint = ctx.endpoint(SPEC)
     body = api.instance_body(h.owner, h.model, enum, h.variation)
@@ -281,10 +284,7 @@ def plan_dataset(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: st
                          lambda v: dataset_cache.version_dir(dataset, v), dataset_cache.present)
     if cached is not None:
         return _from_cache(h, cached)
-    creds = credentials(ctx.environ)
-    if creds is None:
-        raise AccessDeniedError(f"{pid}: Kaggle serves datasets only with credentials, and none are set",
-                                hint=NO_CREDENTIALS_HINT)
+    creds = credentials(ctx.environ)  # None: asked anonymously, as kagglehub does (public datasets)
     endpoint = ctx.endpoint(SPEC)
     notes: tuple[str, ...] = ()
     with api.session(ctx, creds) as s:

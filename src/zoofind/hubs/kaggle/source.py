@@ -5,34 +5,42 @@ framework, which datasets have none of), ``ListDatasets``: datasets come back as
 ``dataset``. ``info`` of ``kaggle:datasets/...`` asks ``GetDataset``.
 
 Without credentials a search is skipped (``origin="skipped"``, with ``NO_CREDENTIALS`` as
-its note) before any request, and ``info`` is refused: Kaggle's API answers nothing
-anonymously. Answers are cached per endpoint, request and account (``cache.cached``): a
-fresh one is served without the network, a stale one when Kaggle fails transiently.
+its note) before any request, and ``info`` of a model asks ``GetModelInstance`` (anonymous in
+kagglehub) rather than ``GetModel``: no Kaggle client calls
+``ListModels``, ``ListDatasets`` or ``GetModel`` anonymously (kagglehub 1.0 calls ``GetModel`` only
+to upload; the ``kaggle`` CLI runs only ``datasets download``, ``datasets files`` and ``auth login``
+without credentials: ``kaggle_api_extended.py``, ``command_prefixes_allowing_anonymous_access``),
+so nothing shows Kaggle answering them. ``info`` of a dataset asks ``GetDataset`` anonymously, as
+kagglehub 1.0 does for a public dataset without a version (``DatasetHttpResolver``; its
+integration test ``test_public_dataset_with_unauthenticated_succeeds``). Answers are cached per
+endpoint, request and account (``cache.cached``): a fresh one is served without the network, a
+stale one when Kaggle fails transiently.
 The network layer is imported only when the cache cannot answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError, UsageError
 from ...models.files import FileEntry
 from ...models.records import ParsedId, Record
 from ...net.answers import AnswerCache, cached, stale_note
 from .. import Repairs, SearchQuery
 from ..base import SourceAnswer, SourceStatus
 from . import SPEC, is_dataset
-from .auth import HINT, Credentials, credentials
+from .auth import Credentials, credentials
 from .datasets import DatasetHandle, dataset_record, get_dataset, list_datasets, trimmed_dataset
 from .datasets import list_body as dataset_list_body
-from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, list_body, model_records, trimmed
+from .mapping import ALL_FRAMEWORKS, FRAMEWORKS, Handle, framework_enum, list_body, model_records, trimmed
 
 if TYPE_CHECKING:
     from ...core.context import Context
 
-NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched: "
-                  "set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY")
+NO_CREDENTIALS = ("no Kaggle credentials, so Kaggle Models were not searched (public models and datasets still "
+                  "pull without them): set KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY")
 
 
 class KaggleSource:
@@ -118,11 +126,11 @@ class KaggleSource:
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         creds = credentials(ctx.environ)
-        if creds is None:
-            raise AccessDeniedError(f"reading {pid} from Kaggle needs credentials", hint=HINT)
-        endpoint = ctx.endpoint(SPEC)
         if is_dataset(pid.ref):
             return self._dataset_info(DatasetHandle.parse(pid.ref), ctx, creds)
+        if creds is None:
+            return self._variation_info(pid, ctx)
+        endpoint = ctx.endpoint(SPEC)
         owner, slug, framework, variation = pid.ref.split("/")[:4]
 
         def fetch() -> dict[str, Any]:
@@ -133,20 +141,35 @@ class KaggleSource:
 
         params = {"op": "GetModel", "endpoint": endpoint, "ref": f"{owner}/{slug}", "account": creds.fingerprint()}
         model, _origin, _age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, dict))
-        # Any framework is described, not only the TensorFlow family searches keep.
-        candidates = model_records(model, ALL_FRAMEWORKS)
-        # Kaggle's slugs are case-insensitive (tensorflow2 and tensorFlow2 name one page).
-        head, tail = f"kaggle:{owner}/{slug}/".lower(), f"/{framework}/{variation}".lower()
-        for rec in candidates:
-            low = rec.id.lower()
-            if low.startswith(head) and low.endswith(tail):
-                return rec
-        raise NotFoundError(
-            f"Kaggle model {owner}/{slug} has no variation {framework}/{variation}",
-            hint=("its variations: " + ", ".join(r.id for r in candidates[:8])) if candidates else None,
-        )
+        return _variation(model, pid)
 
-    def _dataset_info(self, h: DatasetHandle, ctx: Context, creds: Credentials) -> Record:
+    def _variation_info(self, pid: ParsedId, ctx: Context) -> Record:
+        """Without credentials: the variation as ``GetModelInstance`` answers it anonymously (the call
+        kagglehub makes first for a handle without a version); the model's title and description come
+        with ``GetModel``, which no client makes without credentials."""
+        h = Handle.parse(pid.ref)
+        enum = framework_enum(h.framework)
+        if enum is None:
+            raise UsageError(f"{pid}: {h.framework!r} is not a Kaggle Models framework",
+                             hint="use the framework as the model's Kaggle address spells it: tensorFlow2, tfLite, "
+                                  "pyTorch, jax, keras, transformers, gguf, ...")
+        endpoint = ctx.endpoint(SPEC)
+
+        def fetch() -> dict[str, Any]:
+            from . import api  # lazy: httpx only when the answers cache cannot answer (info start-up)
+
+            body = api.instance_body(h.owner, h.model, enum, h.variation)
+            with api.session(ctx, None) as s:
+                inst = api.get_model_instance(s, endpoint, body, None, what=f"model {h.variation_ref}", page=h.page)
+            return trimmed({"ref": f"{h.owner}/{h.model}", "instances": [inst]})
+
+        params = {"op": "GetModelInstance", "endpoint": endpoint, "ref": h.variation_ref, "account": "anonymous"}
+        model, _origin, _age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, dict))
+        rec = _variation(model, pid)
+        return replace(rec, notes=f"described from its variation alone ({SERVICE_NOTE}); Kaggle credentials give "
+                                  "the model's title and description too")
+
+    def _dataset_info(self, h: DatasetHandle, ctx: Context, creds: Credentials | None) -> Record:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
@@ -155,7 +178,8 @@ class KaggleSource:
             with api.session(ctx, creds) as s:
                 return trimmed_dataset(get_dataset(s, endpoint, h, creds))
 
-        params = {"op": "GetDataset", "endpoint": endpoint, "ref": h.ref, "account": creds.fingerprint()}
+        params = {"op": "GetDataset", "endpoint": endpoint, "ref": h.ref,
+                  "account": creds.fingerprint() if creds else "anonymous"}
         data, _origin, _age = cached(ctx, SPEC.name, params, fetch, valid=lambda v: isinstance(v, dict))
         rec = dataset_record(data)
         if rec is None:
@@ -200,3 +224,24 @@ class KaggleSource:
             # An error status or a malformed answer still came from a server; timeouts and
             # lost connections (no status) did not.
             return exc.status is not None or isinstance(exc, BadAnswerError), exc.message
+
+
+#: What an anonymous model ``info`` asked (its record's note).
+SERVICE_NOTE = "Kaggle's GetModelInstance, asked without credentials"
+
+
+def _variation(model: dict[str, Any], pid: ParsedId) -> Record:
+    """The record of the variation ``pid`` names among a model's (any framework, not only the
+    TensorFlow family searches keep), else ``NotFoundError`` naming the ones it has."""
+    owner, slug, framework, variation = pid.ref.split("/")[:4]
+    candidates = model_records(model, ALL_FRAMEWORKS)
+    # Kaggle's slugs are case-insensitive (tensorflow2 and tensorFlow2 name one page).
+    head, tail = f"kaggle:{owner}/{slug}/".lower(), f"/{framework}/{variation}".lower()
+    for rec in candidates:
+        low = rec.id.lower()
+        if low.startswith(head) and low.endswith(tail):
+            return rec
+    raise NotFoundError(
+        f"Kaggle model {owner}/{slug} has no variation {framework}/{variation}",
+        hint=("its variations: " + ", ".join(r.id for r in candidates[:8])) if candidates else None,
+    )

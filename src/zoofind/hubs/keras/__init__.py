@@ -12,6 +12,8 @@ KerasHub presets, ``keras:preset/<name>``.
 * ``source``: ``KerasSource``: search, info and a model's file from the bundled snapshot.
 * ``pull``: ``KerasPull`` and ``KerasLock``: weights into Keras's folder, checked against the
   hash Keras itself checks (md5 or sha256, by length) before they appear.
+* ``classindex``: ImageNet's class index (``imagenet_class_index.json``), which ``decode_predictions``
+  reads from the same folder: pulled beside weights with ImageNet's top, checked against Keras's md5.
 * ``cache``, ``bundle``: the ``cache`` and ``bundle`` abilities over that folder.
 
 This module is imported on the offline search path: it only declares the hub.

@@ -3,7 +3,7 @@
 A model is one weights file (``$KERAS_HOME/models/<name>``, and each shared root's
 ``keras/models``), listed under the Keras id whose file it is (from the snapshot), else as
 ``file:<path>`` (``imagenet_class_index.json``, a dataset's file). Verify checks the hash Keras's
-tables give for it; a file they give none for is only read.
+tables give for it (and Keras's md5 of the class index); a file they give none for is only read.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ...fetch.integrity import IntegrityError, hash_file, verify
 from ...models.cache import CachedModel, Problem, Removal, Verified
 from ...models.transfer import Expected
 from ..protocol import InShared
-from . import SPEC
+from . import SPEC, classindex
 from .home import PLACE, lock_path, models_dir, scan
 
 
@@ -55,7 +55,8 @@ class KerasCache(layout.PlainLayout):
 def _names(ctx: Context | None) -> dict[str, tuple[str, str]]:
     """Weights file name -> (the Keras id whose file it is, Keras's hash of it or "")."""
     cat = catalog_mod.load(ctx)
-    out: dict[str, tuple[str, str]] = {}
+    # ImageNet's class index: no model's own file (listed as file:<path>), checked against Keras's md5 of it.
+    out: dict[str, tuple[str, str]] = {classindex.NAME: ("", classindex.MD5)}
     for doc in range(len(cat)):
         # The facet columns name the source without decoding: only Keras's entries are read.
         rid, source = cat.facet(doc)[:2]

@@ -6,6 +6,9 @@ tables give none. The engine checks that hash, the size and any lock's sha256 be
 appears: a byte Keras would refuse (it would silently download the file again) is never placed.
 A file already there is hashed against Keras's hash first: one that fails it (a download Keras
 left cut short) is fetched again. Offline, the user's folder answers, then the shared tier's.
+
+Weights with ImageNet's classifier bring ImageNet's class index too (``classindex``), planned,
+checked, locked and carried the same way; offline, its absence is a note, not a failure.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ...models.records import ParsedId
 from .. import registry
 from ..ids import parse_id
 from ..pulling import differs, file_label, locked_missing, offline_hint, sha256_of
-from . import SPEC
+from . import SPEC, classindex
 from .home import lock_path, models_dir, writable_models_dir
 from .source import delegated
 from .variants import preset_name
@@ -40,23 +43,33 @@ def _source() -> KerasSource:
     return cast("KerasSource", registry.get(SPEC.name))
 
 
-def _expected(w: Weights, size: int | None = None, sha256: str | None = None) -> Expected:
+#: One file a pull places: its entry and the md5 Keras checks it against (None: its sha256, or nothing).
+Needed = tuple[FileEntry, str | None]
+
+
+def _needed(w: Weights) -> tuple[Needed, ...]:
+    """The weights file, then ImageNet's class index where ``decode_predictions`` applies."""
+    index = ((w.class_index, classindex.MD5),) if w.class_index is not None else ()
+    return ((w.file, w.md5), *index)
+
+
+def _expected(f: FileEntry, md5: str | None, size: int | None = None, sha256: str | None = None) -> Expected:
     from ...models.transfer import Expected  # lazy: pull --offline start-up (hashing code)
 
-    return Expected(size if size is not None else w.file.size, sha256 or w.file.sha256, md5=w.md5)
+    return Expected(size if size is not None else f.size, sha256 or f.sha256, md5=md5)
 
 
-def _keras_refuses(w: Weights, target: Path) -> str | None:
+def _keras_refuses(f: FileEntry, md5: str | None, target: Path) -> str | None:
     """Why Keras would not load the file at ``target`` (it would download it again), else None."""
-    if not (w.md5 or w.file.sha256):
+    if not (md5 or f.sha256):
         return None
     from ...fetch.integrity import IntegrityError, hash_file, verify  # lazy: pull --offline start-up
 
-    expected = _expected(w)
+    expected = _expected(f, md5)
     try:
-        verify(hash_file(target, expected), expected, w.file.path)
+        verify(hash_file(target, expected), expected, f.path)
     except IntegrityError:
-        return f"its {'md5' if w.md5 else 'sha256'} is not the one Keras checks"
+        return f"its {'md5' if md5 else 'sha256'} is not the one Keras checks"
     return None
 
 
@@ -69,29 +82,34 @@ def _unhashed_note(w: Weights) -> tuple[str, ...]:
 
 def _planned(pid: ParsedId, w: Weights, ctx: Context, opts: PullOptions, *,
              locked: LockedModel | None = None) -> tuple[tuple[PlannedFile, ...], tuple[str, ...]]:
-    """The weights file present in Keras's folder (and passing Keras's hash and any lock) or to be
-    downloaded there; the one planning of a normal and a locked pull."""
+    """Each file (the weights, the class index) present in Keras's folder (and passing Keras's hash
+    and any lock) or to be downloaded there; the one planning of a normal and a locked pull."""
     folder = writable_models_dir(ctx.environ, create=not opts.dry_run)
-    target = folder / w.file.path
-    pin = locked.files[0] if locked else None
+    pins = {f.path: f for f in locked.files} if locked else {}
+    files: list[PlannedFile] = []
     notes: list[str] = []
-    if target.is_file():
+    for f, md5 in _needed(w):
+        target, pin = folder / f.path, pins.get(f.path)
+        if target.is_file():
+            if locked is not None and pin is not None:
+                differs(locked, pin, target)  # the lock's contract: a changed cached file fails, named
+                files.append(PlannedFile(f, None, target, present=True))
+                continue
+            refused = _keras_refuses(f, md5, target)
+            if refused is None:
+                files.append(PlannedFile(f, None, target, present=True))
+                continue
+            notes.append(f"{w.id}: the cached {target} was fetched again: {refused} (Keras would download it again)")
+            if not opts.dry_run:
+                target.unlink(missing_ok=True)
         if locked is not None and pin is not None:
-            differs(locked, pin, target)  # the lock's contract: a changed cached file fails, named
-            return (PlannedFile(w.file, None, target, present=True),), ()
-        refused = _keras_refuses(w, target)
-        if refused is None:
-            return (PlannedFile(w.file, None, target, present=True),), ()
-        notes.append(f"{w.id}: the cached {target} was fetched again: {refused} (Keras would download it again)")
-        if not opts.dry_run:
-            target.unlink(missing_ok=True)
-    if locked is not None:
-        locked_missing(locked, ctx, f"Keras's folder {folder}")
-    from ...models.transfer import Download  # lazy: pull --offline start-up (the engine only when fetching)
+            locked_missing(locked, ctx, f"Keras's folder {folder}")
+        from ...models.transfer import Download  # lazy: pull --offline start-up (the engine only when fetching)
 
-    expected = _expected(w, pin.size if pin else None, pin.sha256 if pin else None)
-    download = Download(w.file.url, target, lock_path(target), expected, file_label(pid.ref, w.file.path, named=True))
-    return (PlannedFile(w.file, None, target, download=download),), (*notes, *_unhashed_note(w))
+        expected = _expected(f, md5, pin.size if pin else None, pin.sha256 if pin else None)
+        files.append(PlannedFile(f, None, target, download=Download(
+            f.url, target, lock_path(target), expected, file_label(pid.ref, f.path, named=True))))
+    return tuple(files), (*notes, *_unhashed_note(w))
 
 
 def _preset_plan(pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
@@ -124,26 +142,35 @@ class KerasPull:
         return ModelPlan(w.id, SPEC.name, path=files[0].target, files=files, notes=notes)
 
     def _offline(self, w: Weights, ctx: Context, asked: str) -> ModelPlan:
-        """The user's Keras folder, else the shared tier's copy (checked against Keras's hash, then linked)."""
-        target = models_dir(ctx.environ) / w.file.path
+        """The user's Keras folder, else the shared tier's copy (checked against Keras's hash, then linked);
+        a class index in neither is only a note (the weights load; decoding would ask for it)."""
+        folder = models_dir(ctx.environ)
         notes: list[str] = []
-        linked = False
-        if target.is_file():
-            refused = _keras_refuses(w, target)
+        files: list[PlannedFile] = []
+        for f, md5 in _needed(w):
+            target = folder / f.path
+            linked = False
+            if target.is_file():
+                refused = _keras_refuses(f, md5, target)
+                if refused and f is w.file:
+                    raise OfflineError(f"{w.id}: the cached {target} cannot be used: {refused} (Keras would "
+                                       "download it again)", hint=offline_hint(asked))
+            else:
+                got = shared.link_file(target, _expected(f, md5), ctx.environ, f.path)
+                notes.extend(got.notes)
+                refused = None if got.source is not None else "absent"
+                linked = got.source is not None
+            if refused and f is not w.file:
+                notes.append(f"{w.id}: {f.path} is not usable in Keras's folder {folder} ({refused}): "
+                             "decode_predictions would download it; pull it online to have it offline")
+                continue
             if refused:
-                raise OfflineError(f"{w.id}: the cached {target} cannot be used: {refused} (Keras would download it "
-                                   "again)", hint=offline_hint(asked))
-        else:
-            got = shared.link_file(target, _expected(w), ctx.environ, w.file.path)
-            notes.extend(got.notes)
-            if got.source is None:
-                raise OfflineError(f"{w.id} is not in Keras's folder {target.parent}"
+                raise OfflineError(f"{w.id} is not in Keras's folder {folder}"
                                    + (" nor in the shared tier" if shared.roots(ctx.environ) else ""),
                                    hint=offline_hint(asked))
-            linked = True
-        entry = FileEntry(w.file.path, w.file.url, size=target.stat().st_size)
-        return ModelPlan(w.id, SPEC.name, path=target, notes=tuple(notes),
-                         files=(PlannedFile(entry, None, target, present=True, shared=linked),))
+            entry = FileEntry(f.path, f.url, size=target.stat().st_size)
+            files.append(PlannedFile(entry, None, target, present=True, shared=linked))
+        return ModelPlan(w.id, SPEC.name, path=files[0].target, notes=tuple(notes), files=tuple(files))
 
     def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         return plan.targets()  # a verified file is its own final path
@@ -154,14 +181,17 @@ class KerasLock:
         from ...models.lock import LockedFile, LockedModel  # lazy: pull --offline start-up (lock records)
 
         assert result.path is not None
-        target = Path(result.path)
-        files = tuple(LockedFile(f.path, target.stat().st_size, sha256_of(target, f.sha256, f.status))
+        folder = Path(result.path).parent  # the weights file's: the class index sits beside it
+        files = tuple(LockedFile(f.path, (folder / f.path).stat().st_size,
+                                 sha256_of(folder / f.path, f.sha256, f.status))
                       for f in result.files if f.status != "skipped")
         return LockedModel(result.id, None, None, files, None, result.framework)
 
     def problem(self, locked: LockedModel) -> str | None:
-        if len(locked.files) != 1:
-            return f"{locked.id}: a Keras application's weights are one file, the lock lists {len(locked.files)}"
+        extra = [f.path for f in locked.files[1:]]
+        if not locked.files or extra not in ([], [classindex.NAME]):
+            return (f"{locked.id}: a Keras application's weights are one file (and {classindex.NAME} beside it), "
+                    f"the lock lists {len(locked.files)}")
         return None
 
     def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
@@ -171,12 +201,16 @@ class KerasLock:
                              f"{locked.files[0].path}",
                              hint="use the zoofind version that wrote the lock (`pip install zoofind==VERSION`)")
         if ctx.offline:
-            target = models_dir(ctx.environ) / w.file.path
-            if not target.is_file():
-                locked_missing(locked, ctx, f"Keras's folder {target.parent}")
-            differs(locked, locked.files[0], target)
-            files: tuple[PlannedFile, ...] = (PlannedFile(w.file, None, target, present=True),)
-            return ModelPlan(locked.id, SPEC.name, path=target, files=files, pinned=True)
+            folder = models_dir(ctx.environ)
+            for pin in locked.files:
+                if not (folder / pin.path).is_file():
+                    locked_missing(locked, ctx, f"Keras's folder {folder}")
+                differs(locked, pin, folder / pin.path)
+            entries = {f.path: f for f, _md5 in _needed(w)}
+            files: tuple[PlannedFile, ...] = tuple(
+                PlannedFile(entries.get(pin.path, FileEntry(pin.path, "", size=pin.size)), None, folder / pin.path,
+                            present=True) for pin in locked.files)
+            return ModelPlan(locked.id, SPEC.name, path=folder / w.file.path, files=files, pinned=True)
         files, notes = _planned(parse_id(w.id), w, ctx, opts, locked=locked)
         return ModelPlan(locked.id, SPEC.name, path=files[0].target, files=files, notes=notes, pinned=True)
 

@@ -22,7 +22,7 @@ from ...net.probe import probe as probe_endpoint
 from .. import registry
 from ..base import SourceAnswer, SourceStatus
 from ..ids import parse_id
-from . import DEFAULT_ENDPOINT, SPEC
+from . import DEFAULT_ENDPOINT, SPEC, classindex
 from .home import models_dir
 from .presets import delegated_id
 from .variants import application, preset_name
@@ -40,6 +40,8 @@ class Weights:
     file: FileEntry  #: ``sha256`` set where Keras's hash is one (64 hex digits)
     md5: str | None  #: where Keras's hash is an md5 (32 hex digits); neither: Keras checks nothing
     call: str  #: the Keras call that loads it
+    #: ImageNet's class index, which ``decode_predictions`` reads, for weights with ImageNet's classifier
+    class_index: FileEntry | None = None
 
 
 def endpoint(ctx: Context) -> str:
@@ -58,7 +60,8 @@ def weights_of(rec: Record, ctx: Context) -> Weights:
     digest = str(extra.get("file_hash") or "").lower() or None
     sha256 = digest if digest and len(digest) == 64 else None
     return Weights(rec.id, FileEntry(path=name, url=url, size=rec.size_bytes, sha256=sha256),
-                   digest if digest and not sha256 else None, str(extra.get("call") or ""))
+                   digest if digest and not sha256 else None, str(extra.get("call") or ""),
+                   classindex.entry(endpoint(ctx)) if classindex.wanted(extra) else None)
 
 
 def delegated(rec: Record) -> ParsedId | None:
