@@ -24,7 +24,9 @@ Candidates (a ``--only`` name each):
 * ``httpclient``: the standard library's ``http.client``, ``HTTPResponse.readinto`` a reused
   memoryview (a ring of buffers, so the hash thread reads one while the next is filled);
 * ``socket``: the floor of any Python client: the status line and headers read by hand, then
-  ``socket.recv_into`` the ring's buffers (no HTTP library at all).
+  ``socket.recv_into`` the ring's buffers (no HTTP library at all);
+* ``zoofind``: the fetch engine itself (``Engine().run``, this checkout's ``src``): its data path,
+  resume state, progress, a ``Follower`` thread hashing behind the writer, the final check.
 
 Peers: ``curl -s -o``, "curl then sha256sum" (the two commands one after the other, their times
 added) and ``curl -s | sha256sum`` (no file written). Runs are interleaved (every candidate once
@@ -236,7 +238,25 @@ CLIENTS: dict[str, Callable[[str, Sink, int], None]] = {
 }
 
 
+def run_engine(url: str, out: str) -> str:
+    """zoofind's fetch engine itself (``fetch.wire``, a ``Follower`` hashing behind the writer),
+    resume state, progress and checks included: what `zoofind pull` does with the bytes."""
+    from zoofind.fetch.scheduler import Engine
+    from zoofind.models.transfer import Download, Expected
+
+    target = Path(out)
+    d = Download(url, target, target.with_name(target.name + ".lock"),
+                 Expected(size=int(os.environ["DATAPATH_SIZE"])), target.name)
+    (got,) = Engine().run([d])
+    if isinstance(got, BaseException):
+        raise got
+    return got.sha256
+
+
 def child(name: str, url: str, out: str, buf: int) -> None:
+    if name == "zoofind":
+        print(run_engine(url, out))
+        return
     if name == "pycurl-file":
         print(run_pycurl_file(url, out, buf))
         return
@@ -287,7 +307,7 @@ def main() -> int:
     from pull import SendfileServer, quiet_resets, sha256_of, write_random  # noqa: PLC0415
 
     quiet_resets()
-    names = [n for n in (args.only.split(",") if args.only else [*CLIENTS, "pycurl-file"]) if n]
+    names = [n for n in (args.only.split(",") if args.only else [*CLIENTS, "pycurl-file", "zoofind"]) if n]
     try:
         import pycurl  # noqa: F401
     except ImportError:
@@ -298,6 +318,9 @@ def main() -> int:
     size = args.mib * MiB
     buf = args.buf_kib * 1024
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["DATAPATH_SIZE"] = str(size)
+    src_dir = HERE.parent / "src"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src_dir), env.get("PYTHONPATH")]))
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="zoofind-datapath-", dir=args.dir) as tmp_name:
         tmp = Path(tmp_name)
