@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from servers.files_server import FileServer
+from servers.loopback import LoopbackServer, QuietHandler
 from servers.proxy_server import ProxyServer
 from servers.tls import https, make_ca
 from zoofind.fetch.scheduler import Engine
@@ -157,3 +158,66 @@ def test_a_tunnel_the_proxy_refuses_is_a_clear_failure(tls_ca, cli, tmp_path: Pa
         assert ran.code != 0 and "Traceback" not in ran.stderr
         assert "proxy" in ran.stderr.lower() and "407" in ran.stderr, ran.stderr
         assert srv.requests == []
+
+
+# -- connections: kept alive, dropped while idle, bodies without a length ----------------------------
+class Counting(LoopbackServer):
+    """Files over HTTP/1.1, counting the connections made. ``drop_idle``: each connection is closed
+    right after its answer without saying so (a keep-alive timeout on the server's side);
+    ``no_length``: bodies sent without Content-Length, ended by closing the connection."""
+
+    def __init__(self, files: dict[str, bytes], *, drop_idle: bool = False, no_length: bool = False) -> None:
+        self.requests: list[str] = []
+        self.connections = 0
+        server = self
+
+        class Handler(QuietHandler):
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server.connections += 1
+
+            def do_GET(self) -> None:  # noqa: N802
+                with server._lock:
+                    server.requests.append(self.path)
+                data = files[self.path]
+                self.send_response(200)
+                if not no_length:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                self.close_connection = drop_idle or no_length
+
+        self._listen(Handler)
+
+
+def many(srv: LoopbackServer, files: dict[str, bytes], folder: Path) -> list[Fetched | BaseException]:
+    downloads = [Download(srv.url + path, folder / path[1:], folder / f"{path[1:]}.lock",
+                          Expected(size=len(data), sha256=hashlib.sha256(data).hexdigest()), path)
+                 for path, data in files.items()]
+    return Engine(jobs=1).run(downloads)
+
+
+def test_one_connection_carries_a_run_of_files(tmp_path: Path) -> None:
+    files = {f"/f{i}.bin": os.urandom(50_000 + i) for i in range(5)}
+    with Counting(files) as srv:
+        assert all(isinstance(out, Fetched) for out in many(srv, files, tmp_path))
+        assert srv.connections == 1 and len(srv.requests) == 5
+
+
+def test_a_kept_alive_connection_the_server_dropped_is_replaced_unnoticed(tmp_path: Path) -> None:
+    files = {f"/f{i}.bin": os.urandom(50_000 + i) for i in range(5)}
+    with Counting(files, drop_idle=True) as srv:
+        outs = many(srv, files, tmp_path)
+        assert all(isinstance(out, Fetched) for out in outs), outs
+        assert srv.connections == 5 and len(srv.requests) == 5  # no request was lost or sent twice
+    assert all((tmp_path / path[1:]).read_bytes() == data for path, data in files.items())
+
+
+def test_a_body_without_a_length_ends_with_the_connection(tmp_path: Path) -> None:
+    files = {"/a.bin": os.urandom(3_000_000), "/b.bin": os.urandom(10)}
+    with Counting(files, no_length=True) as srv:
+        outs = many(srv, files, tmp_path)
+        assert all(isinstance(out, Fetched) for out in outs), outs
+        assert srv.connections == 2
+    assert (tmp_path / "a.bin").read_bytes() == files["/a.bin"]

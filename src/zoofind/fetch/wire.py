@@ -62,10 +62,12 @@ class WireResponse:
         self.status_code = resp.status
         self.headers = httpx.Headers(resp.getheaders())
         #: body bytes still to come when the length is known and the body plain (None: chunked,
-        #: or until the connection closes, read through http.client's own ``readinto``)
-        self._left: int | None = resp.length if not resp.chunked and resp.length is not None else None
+        #: read through http.client's own ``readinto``, which undoes the chunks)
+        self._left: int | None = None if resp.chunked else resp.length
+        #: a plain body without a length: it ends when the server closes the connection
+        self._to_close = not resp.chunked and resp.length is None
         if self.status_code in NO_BODY or resp.status < 200:
-            self._left = 0
+            self._left, self._to_close = 0, False
         self._fp = resp.fp
         self._done = self._left == 0
         self._closed = False
@@ -74,11 +76,15 @@ class WireResponse:
         """Up to ``len(view)`` body bytes into ``view``, as soon as some have arrived (0: the body
         ended, or the connection closed early: the caller compares with what it asked for)."""
         try:
+            if self._fp is None:
+                return 0
+            if self._to_close:
+                return self._fp.readinto1(view)  # 0 at the end; the connection is not reused
             if self._left is None:
                 n = self._resp.readinto(view)
                 self._done = n == 0 and self._resp.isclosed()
                 return n
-            if self._left <= 0 or self._fp is None:
+            if self._left <= 0:
                 return 0
             # readinto1: at most one read of the socket, so bytes are written (and counted for a
             # resume) as they arrive, however slow the link; on a fast one a read brings what the
