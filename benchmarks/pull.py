@@ -10,7 +10,10 @@ Every figure is a ratio against a peer measured in the same run (runs interleave
 where a run is cheap), so a busy machine slows both sides alike:
 
 1. One file of --big-mib over loopback: `zoofind pull torchvision:...` against `curl -s -o`
-   on the same server. Target: at least 0.9x curl's throughput. The server is a sendfile
+   on the same server. Targets (issue 21): at least 0.8x curl's throughput, at least 1.0x
+   "curl then the SHA-256 of the file" (Python's hashlib, OpenSSL's SHA-256, the faster of
+   the two on this machine; coreutils' `sha256sum` is printed beside it), and at most 2.5 s CPU
+   per GiB, SHA-256 included. The server is a sendfile
    server defined here (tests/servers/files_server.py copies every byte through Python and
    would be the bottleneck of both: its curl figure is printed for comparison).
 2. A server pacing each connection at --rate-mib MiB/s (FileServer / HubServer ``rate_bps``),
@@ -257,6 +260,7 @@ class Bench:
         target = torch_home / "hub" / "checkpoints" / Path(CHECKPOINT).name
         # The peer that also checks what it got: curl, then the SHA-256 zoofind computes of every file.
         hash_out = [sys.executable, "-c", HASH_FILE, str(out)]
+        sum_out = ["sha256sum", str(out)]
         with SendfileServer({CHECKPOINT: src}) as srv:
             env = self.torch_env(srv.url, torch_home)
             curl = ["curl", "-s", "-o", str(out), srv.url + CHECKPOINT]
@@ -264,12 +268,14 @@ class Bench:
             plain = [sys.executable, "-c", PLAIN_HTTPX, srv.url + CHECKPOINT, str(out)]
             curl_runs: list[Run] = []
             hash_runs: list[Run] = []
+            sum_runs: list[Run] = []
             plain_runs: list[Run] = []
             zf_runs: list[tuple[Run, float, float, float]] = []  # run, start-up, transfer, after the last byte
             for i in range(self.args.runs + 1):  # the first round warms the page cache and byte-code caches
                 out.unlink(missing_ok=True)
                 c = measured(curl, env, self.tmp)
                 h = measured(hash_out, env, self.tmp)
+                s = measured(sum_out, env, self.tmp)
                 out.unlink(missing_ok=True)
                 p = measured(plain, env, self.tmp)
                 out.unlink(missing_ok=True)
@@ -282,6 +288,7 @@ class Bench:
                 if i:
                     curl_runs.append(c)
                     hash_runs.append(h)
+                    sum_runs.append(s)
                     plain_runs.append(p)
                     zf_runs.append((z, srv.first_request - z.start, srv.last_byte - srv.first_request,
                                     z.start + z.seconds - srv.last_byte))
@@ -295,6 +302,8 @@ class Bench:
         verified_s = med(c.seconds + h.seconds for c, h in zip(curl_runs, hash_runs))
         curl_cpu, zf_cpu = med(r.cpu for r in curl_runs), med(r.cpu for r, *_ in zf_runs)
         verified_cpu = med(c.cpu + h.cpu for c, h in zip(curl_runs, hash_runs))
+        summed_s = med(c.seconds + x.seconds for c, x in zip(curl_runs, sum_runs))
+        summed_cpu = med(c.cpu + x.cpu for c, x in zip(curl_runs, sum_runs))
         plain_s, plain_cpu = med(r.seconds for r in plain_runs), med(r.cpu for r in plain_runs)
         startup, transfer, tail = (med(x[k] for x in zf_runs) for k in (1, 2, 3))
         ratio, vratio = curl_s / zf_s, verified_s / zf_s
@@ -303,16 +312,24 @@ class Bench:
         print(f"   {'':28} {'wall s':>7} {'MB/s':>6} {'ratio':>6} {'cpu s/GiB':>10}")
         print(f"   {'curl -s -o':28} {curl_s:7.2f} {size / curl_s / MB:6.0f} {1:6.2f} {curl_cpu / gib:10.2f}")
         print(f"   {'curl -s -o, then sha256':28} {verified_s:7.2f} {size / verified_s / MB:6.0f} {curl_s / verified_s:6.2f} {verified_cpu / gib:10.2f}")
+        print(f"   {'curl -s -o, then sha256sum':28} {summed_s:7.2f} {size / summed_s / MB:6.0f} {curl_s / summed_s:6.2f} {summed_cpu / gib:10.2f}")
         print(f"   {'python + httpx, no checks':28} {plain_s:7.2f} {size / plain_s / MB:6.0f} {curl_s / plain_s:6.2f} {plain_cpu / gib:10.2f}")
         print(f"   {'zoofind pull':28} {zf_s:7.2f} {size / zf_s / MB:6.0f} {ratio:6.2f} {zf_cpu / gib:10.2f}"
-              f"   (target >= 0.90x curl; {vratio:.2f}x curl + sha256)")
+              f"   (targets >= 0.80x curl, >= 1.00x curl + sha256: {vratio:.2f}x, <= 2.5 CPU s/GiB;"
+              f" {summed_s / zf_s:.2f}x curl + sha256sum)")
         print(f"     zoofind: start-up to first request {startup:.2f} s, first request to last byte {transfer:.2f} s"
               f" ({size / transfer / MB:.0f} MB/s), after the last byte {tail:.2f} s")
         print(f"     requests of the last pull: {len(asked)} (the first: {asked[0] if asked else '-'})")
         print(f"   for comparison, curl from tests/servers/files_server.py (bytes through Python): {size / py_curl.seconds / MB:.0f} MB/s")
         self.record(f"{self.args.big_mib} MiB file over loopback, vs `curl -s -o`", f"{size / zf_s / MB:.0f} MB/s",
-                    f"curl {size / curl_s / MB:.0f} MB/s: **{ratio:.2f}x** (curl + sha256: {vratio:.2f}x; "
-                    f"plain httpx loop: {curl_s / plain_s:.2f}x)", ">= 0.9x", ratio >= 0.9)
+                    f"curl {size / curl_s / MB:.0f} MB/s: **{ratio:.2f}x** (plain httpx loop: {curl_s / plain_s:.2f}x)",
+                    ">= 0.8x", ratio >= 0.8)
+        self.record(f"{self.args.big_mib} MiB file over loopback, vs curl then the file's SHA-256",
+                    f"{size / zf_s / MB:.0f} MB/s", f"curl then hashlib {size / verified_s / MB:.0f} MB/s: **{vratio:.2f}x** "
+                    f"(then `sha256sum`: {summed_s / zf_s:.2f}x)", ">= 1.0x", vratio >= 1.0)
+        self.record("CPU per GiB over loopback, SHA-256 included", f"**{zf_cpu / gib:.2f} s**",
+                    f"curl {curl_cpu / gib:.2f} s (checks nothing); curl then hashlib {verified_cpu / gib:.2f} s",
+                    "<= 2.5 s", zf_cpu / gib <= 2.5)
         peak = max(r.rss for r, *_ in zf_runs)
         print(f"5. peak memory of those pulls: {peak / MB:.0f} MB (target < 150 MB); curl's: {max(r.rss for r in curl_runs) / MB:.0f} MB")
         self.record(f"peak memory pulling {self.args.big_mib} MiB", f"**{peak / MB:.0f} MB**", "child max RSS", "< 150 MB", peak < 150 * MB)

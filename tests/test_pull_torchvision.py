@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from servers.files_server import FileServer
+from servers.tls import https, make_ca
 
 QUANTIZED = "torchvision:quantized_resnet18.IMAGENET1K_FBGEMM_V1"
 QUANTIZED_PATH = "/models/quantized/resnet18_fbgemm_16fa66dd.pth"
@@ -155,28 +156,14 @@ def test_ctrl_c_mid_pull_exits_130_keeps_the_partial_and_the_next_pull_continues
 @pytest.fixture
 def tls_ca(tmp_path: Path):
     """A test CA (trustme) that the child zoofind trusts through SSL_CERT_FILE, as users point it at a lab's CA."""
-    import trustme
-
-    ca = trustme.CA()
-    pem = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(pem))
-    return ca, pem
-
-
-def _https(srv: FileServer, ca) -> FileServer:
-    import ssl
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    srv.httpd.socket = context.wrap_socket(srv.httpd.socket, server_side=True)
-    return srv
+    return make_ca(tmp_path)
 
 
 def test_https_mirrors_work_and_a_redirect_down_to_plain_http_is_refused(tls_ca, cli, quantized_state_dict) -> None:
     ca, pem = tls_ca
     with FileServer({"/x.pth": quantized_state_dict}) as plain:
         files = {QUANTIZED_PATH: quantized_state_dict}
-        with _https(FileServer(files, redirects={"/models/resnet18-f37072fd.pth": plain.url + "/x.pth"}), ca) as srv:
+        with https(FileServer(files, redirects={"/models/resnet18-f37072fd.pth": plain.url + "/x.pth"}), ca) as srv:
             env = {"SSL_CERT_FILE": str(pem), "ZOOFIND_TORCHVISION_ENDPOINT": f"https://localhost:{srv.httpd.server_port}/models",
                    "TORCH_HOME": str(Path(os.environ["HOME"]) / "tls-torch")}
             ok = cli("pull", QUANTIZED, env=env)

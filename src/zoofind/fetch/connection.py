@@ -1,4 +1,4 @@
-"""The HTTP side of one engine run: one client for every file, and how one GET is made.
+"""The HTTP side of one engine run: its connections (``wire``), and how one GET is made.
 
 Redirects are followed by hand so that headers meant for the hub (a token) never reach
 another host, and so that ranges go straight to the storage host the hub pointed at; a
@@ -21,7 +21,8 @@ import httpx
 from ..core.errors import AccessDeniedError, NotFoundError, RateLimitedError, SourceError, ZoofindError
 from ..core.redaction import redact_url
 from ..net.errors import from_status, from_transport, refused_redirect
-from ..net.http import USER_AGENT, LazyTLSTransport, SocketTracker
+from ..net.http import USER_AGENT, SocketTracker
+from .wire import Wire, WireResponse
 
 if TYPE_CHECKING:
     from .job import Job
@@ -30,17 +31,13 @@ MAX_REDIRECTS = 10
 
 
 class Connection:
-    """The run's client (at most ``jobs + 2`` connections) and the hosts that answered in it."""
+    """The run's connections (``wire``: at most one per worker in use) and the hosts that answered in it."""
 
     def __init__(self, jobs: int, stall: float) -> None:
-        timeout = httpx.Timeout(stall, connect=min(stall, 10.0))
         self.tracker = SocketTracker()
-        # The process's one verified TLS context, built only if an https URL (or a redirect
-        # to one) needs it: a plain-http mirror never pays the CA bundle's 70-130 ms.
-        self.client = httpx.Client(
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}, timeout=timeout,
-            transport=LazyTLSTransport(max_connections=jobs + 2), follow_redirects=False,
-        )
+        # TLS (the process's one verified context) is set up only if an https URL (or a
+        # redirect to one) needs it: a plain-http mirror never pays the CA bundle's 70-130 ms.
+        self.wire = Wire(stall=stall, connect=min(stall, 10.0), tracker=self.tracker, user_agent=USER_AGENT)
         #: hosts (name, port) that answered in this run: a connection one of them then refuses is a blip
         self.answered: set[tuple[str | None, int | None]] = set()
 
@@ -49,10 +46,10 @@ class Connection:
         self.tracker.shut_all()
 
     def close(self) -> None:
-        self.client.close()
+        self.wire.close()
 
     @contextlib.contextmanager
-    def open(self, job: Job, headers: Mapping[str, str]) -> Iterator[httpx.Response]:
+    def open(self, job: Job, headers: Mapping[str, str]) -> Iterator[WireResponse]:
         """GET the job's URL, walking redirects; the hub's headers go to the hub's host only."""
         url = start = job.url
         origin = urlsplit(job.d.url).netloc
@@ -60,8 +57,7 @@ class Connection:
             send = dict(headers)
             if urlsplit(url).netloc == origin:
                 send.update(job.d.auth)
-            request = self.client.build_request("GET", url, headers=send, extensions={"trace": self.tracker.trace})
-            resp = self.client.send(request, stream=True)
+            resp = self.wire.send(url, send)
             self.answered.add(_host(url))
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 resp.close()
@@ -106,7 +102,7 @@ class Connection:
         return err
 
 
-def status_error(job: Job, resp: httpx.Response) -> ZoofindError:
+def status_error(job: Job, resp: WireResponse) -> ZoofindError:
     """What a refused download means: a file's words, not an API's (`from_status` for the rest)."""
     where = redact_url(f"{urlsplit(str(resp.url)).scheme}://{urlsplit(str(resp.url)).netloc}")
     if resp.status_code in (403, 429) and resp.headers.get("x-ratelimit-remaining") == "0":

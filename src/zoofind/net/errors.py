@@ -113,6 +113,13 @@ def from_transport(exc: BaseException, service: str | None = None) -> ZoofindErr
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return SourceError(f"cannot use the address of {name}{at}: {redact_text(str(exc))}",
                            hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
+    if isinstance(exc, httpx.ProxyError):
+        # The proxy from HTTPS_PROXY / HTTP_PROXY refused the tunnel (a 407: credentials) or is
+        # not one zoofind can use; say so, or the user looks for the fault at the hub.
+        err = UnreachableError(f"cannot reach {name}{at} through the proxy: {redact_text(str(exc))}",
+                               hint="check HTTPS_PROXY / HTTP_PROXY (credentials go in the proxy's URL) and NO_PROXY")
+        err.retryable = False
+        return err
     if isinstance(exc, httpx.ConnectError):
         # No connection at all: no retry within this call heals that (the network is down,
         # the name is wrong, nothing listens), so the call fails at once; a stale answer may serve.

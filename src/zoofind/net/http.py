@@ -151,8 +151,11 @@ class SocketTracker:
             return
         stream = info.get("return_value")
         sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is None:
-            return
+        if sock is not None:
+            self.add(sock)
+
+    def add(self, sock: socket.socket) -> None:
+        """A connection's socket, made by other code than httpx (the fetch engine's ``fetch.wire``)."""
         with self._lock:
             self._sockets.append(sock)
             late = self.fired
@@ -182,9 +185,11 @@ class _Watchdog(SocketTracker):
 
 
 def _shut(sock: socket.socket) -> None:
-    # shutdown, not close: it wakes a thread blocked reading the socket; httpcore closes it after.
+    # shutdown, not close: it wakes a thread blocked reading the socket; its owner closes it after.
+    # The plain socket's shutdown even on a TLS one: ssl.SSLSocket's would drop the TLS state
+    # under the thread still reading it.
     try:
-        sock.shutdown(socket.SHUT_RDWR)
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
     except OSError:
         pass
 

@@ -1,0 +1,272 @@
+"""The engine's HTTP/1.1 for download bodies: the standard library's ``http.client``, read with
+``readinto`` into the caller's reused buffer.
+
+Chosen by measurement (benchmarks/datapath.py, README "Dependencies"): httpx's ``iter_raw``
+hands over a fresh ``bytes`` per 64 KiB read (h11's copies, httpcore's layers), and cost 4.35 s
+CPU per GiB on loopback; this path receives straight into one buffer that is written from and
+hashed in place. What httpx did for downloads is kept, each at its own place:
+
+* connections kept alive and reused (one idle pool per origin and proxy), a pooled one checked
+  for a server that closed it before it is used again, and one fresh try when a reused one
+  turns out dead before its answer began;
+* proxies from the environment as httpx reads them (``net.proxy``): ``http://`` URLs in absolute
+  form through the proxy, ``https://`` ones tunnelled with ``CONNECT``; credentials in the proxy's
+  URL go as ``Proxy-Authorization``;
+* TLS verified with the process's one context (``net.http.tls_context``: certifi, or
+  ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), the host name checked;
+* timeouts: ``connect`` for the connection (tunnel and handshake included), then ``stall`` for
+  every read and write; the socket of every connection is handed to the run's ``SocketTracker``,
+  so Ctrl-C wakes a worker blocked reading it;
+* failures raised as the httpx exceptions httpx raised for them (``ConnectError`` caused by the
+  OS error, ``ConnectTimeout``, ``ReadTimeout``, ``RemoteProtocolError``, ``ReadError``,
+  ``ProxyError``), so ``net.errors`` classifies and words them exactly as before.
+
+Redirects, the token's host, ranges and caps stay the caller's (``connection``, ``transfer``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import select
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from ..net.http import SocketTracker, tls_context
+from ..net.proxy import Rule, environment_rules, proxy_for
+
+#: Idle connections kept per origin (a worker takes one per request; ``jobs`` workers at most).
+IDLE_PER_ORIGIN = 16
+#: Statuses whose answers have no body whatever their headers say.
+NO_BODY = frozenset({204, 304})
+
+Key = tuple[str, str, int, str | None]  # scheme, host, port, proxy
+
+
+class WireResponse:
+    """One answer: status, headers (httpx's, case-insensitive), the URL asked, and its body read
+    with ``readinto``. ``close`` gives the connection back to the pool when the body was read to
+    its end, else closes it (an unread body cannot be skipped cheaply)."""
+
+    def __init__(self, wire: Wire, key: Key, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
+                 url: str, request: httpx.Request) -> None:
+        self._wire, self._key, self._conn, self._resp = wire, key, conn, resp
+        self.url = url
+        self.request = request
+        self.status_code = resp.status
+        self.headers = httpx.Headers(resp.getheaders())
+        #: body bytes still to come when the length is known and the body plain (None: chunked,
+        #: read through http.client's own ``readinto``, which undoes the chunks)
+        self._left: int | None = None if resp.chunked else resp.length
+        #: a plain body without a length: it ends when the server closes the connection
+        self._to_close = not resp.chunked and resp.length is None
+        if self.status_code in NO_BODY or resp.status < 200:
+            self._left, self._to_close = 0, False
+        self._fp = resp.fp
+        self._done = self._left == 0
+        self._closed = False
+
+    def readinto(self, view: memoryview) -> int:
+        """Up to ``len(view)`` body bytes into ``view``, as soon as some have arrived (0: the body
+        ended, or the connection closed early: the caller compares with what it asked for)."""
+        try:
+            if self._fp is None:
+                return 0
+            if self._to_close:
+                return self._fp.readinto1(view)  # 0 at the end; the connection is not reused
+            if self._left is None:
+                n = self._resp.readinto(view)
+                self._done = n == 0 and self._resp.isclosed()
+                return n
+            if self._left <= 0:
+                return 0
+            # readinto1: at most one read of the socket, so bytes are written (and counted for a
+            # resume) as they arrive, however slow the link; on a fast one a read brings what the
+            # socket holds, up to the whole buffer.
+            n = self._fp.readinto1(view[: self._left] if len(view) > self._left else view)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(f"no bytes for a while: {exc}", request=self.request) from exc
+        except http.client.HTTPException as exc:
+            raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=self.request) from exc
+        except OSError as exc:
+            raise httpx.ReadError(f"{type(exc).__name__}: {exc}", request=self.request) from exc
+        if n == 0:
+            self._left = -1  # closed before the length it announced: the connection is spent
+            return 0
+        self._left -= n
+        self._done = self._left == 0
+        return n
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        reusable = self._done and not self._resp.will_close
+        self._resp.close()  # closes the answer's file object only; the socket is the connection's
+        self._wire.release(self._key, self._conn, reusable)
+
+
+class Wire:
+    """The engine run's connections: made on demand, kept alive, and closed together at its end."""
+
+    def __init__(self, *, stall: float, connect: float, tracker: SocketTracker, user_agent: str) -> None:
+        self.stall, self.connect_timeout = stall, connect
+        self.tracker = tracker
+        self.user_agent = user_agent
+        self.rules: list[Rule] = environment_rules()  # read once per run, as an httpx Client reads them
+        self._idle: dict[Key, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- the pool ----------------------------------------------------------------------
+    def _take(self, key: Key) -> http.client.HTTPConnection | None:
+        with self._lock:
+            idle = self._idle.get(key, [])
+            while idle:
+                conn = idle.pop()
+                if conn.sock is not None and not _dropped(conn.sock):
+                    return conn
+                conn.close()  # the server closed it while it was idle (or sent what it should not)
+        return None
+
+    def release(self, key: Key, conn: http.client.HTTPConnection, reusable: bool) -> None:
+        with self._lock:
+            if reusable and not self._closed and conn.sock is not None:
+                idle = self._idle.setdefault(key, [])
+                if len(idle) < IDLE_PER_ORIGIN:
+                    idle.append(conn)
+                    return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for conn in conns:
+            conn.close()
+
+    # -- one request -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def get(self, url: str, headers: dict[str, str], *,
+            on_request: Callable[[httpx.Request], Any] | None = None) -> Iterator[WireResponse]:
+        """GET ``url`` with ``headers``: the answer with its status and headers read, its body not
+        (``readinto``); the connection goes back to the pool, or is closed, when the block ends."""
+        resp = self.send(url, headers)
+        try:
+            yield resp
+        finally:
+            resp.close()
+
+    def send(self, url: str, headers: dict[str, str]) -> WireResponse:
+        request = httpx.Request("GET", url)  # the URL parsed (and percent-encoded) as httpx does
+        target = request.url
+        if target.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{target.scheme}://'.",
+                                            request=request)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        proxy = proxy_for(self.rules, target.scheme, target.host, target.port)
+        key: Key = (target.scheme, target.host, port, proxy)
+        path = target.raw_path.decode("ascii")
+        send = {"User-Agent": self.user_agent, "Accept-Encoding": "identity", **headers}
+        if proxy is not None and target.scheme == "http":
+            path = str(target)  # absolute form: the proxy makes the request
+            send.update(_proxy_auth(proxy))
+        for attempt in range(2):
+            conn = self._take(key)
+            reused = conn is not None
+            if conn is None:
+                conn = self._connect(key, request)
+            try:
+                conn.putrequest("GET", path, skip_accept_encoding=True)
+                for name, value in send.items():
+                    conn.putheader(name, value)
+                conn.endheaders()
+                answer = conn.getresponse()
+            except Exception as exc:
+                conn.close()
+                stale = isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+                if reused and stale and attempt == 0:
+                    continue  # a kept-alive connection the server had dropped: once more on a fresh one
+                raise _mapped(exc, request) from exc
+            except BaseException:
+                conn.close()  # Ctrl-C while waiting for the answer
+                raise
+            return WireResponse(self, key, conn, answer, url, request)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _connect(self, key: Key, request: httpx.Request) -> http.client.HTTPConnection:
+        scheme, host, port, proxy = key
+        conn: http.client.HTTPConnection
+        where_host, where_port = host, port
+        if proxy is not None:
+            p = urlsplit(proxy)
+            if p.scheme != "http" or not p.hostname:
+                raise httpx.ProxyError(f"the proxy {p.scheme}://{p.hostname or ''} is not an http:// proxy "
+                                       "(downloads go through http:// proxies only)", request=request)
+            where_host, where_port = p.hostname, p.port or 80
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(where_host, where_port, timeout=self.connect_timeout,
+                                               context=tls_context())
+            if proxy is not None:
+                conn.set_tunnel(host, port, headers=_proxy_auth(proxy))
+        else:
+            conn = http.client.HTTPConnection(where_host, where_port, timeout=self.connect_timeout)
+        # The socket as soon as it exists (before a tunnel or a handshake), so Ctrl-C can shut it.
+        conn._create_connection = self._tracked  # type: ignore[attr-defined]
+        try:
+            conn.connect()
+        except BaseException as exc:
+            conn.close()
+            if proxy is not None and isinstance(exc, OSError) and str(exc).startswith("Tunnel connection failed"):
+                raise httpx.ProxyError(str(exc), request=request) from exc
+            if isinstance(exc, TimeoutError):
+                raise httpx.ConnectTimeout(f"no connection within {self.connect_timeout:g} s", request=request) from exc
+            if isinstance(exc, OSError):
+                raise httpx.ConnectError(f"{type(exc).__name__}: {exc}", request=request) from exc
+            raise
+        assert conn.sock is not None
+        conn.sock.settimeout(self.stall)
+        return conn
+
+    def _tracked(self, address: tuple[str, int], timeout: float, source: Any = None) -> socket.socket:
+        sock = socket.create_connection(address, timeout, source)
+        self.tracker.add(sock)
+        return sock
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """Whether an idle kept-alive socket was closed by the server (readable: EOF, or bytes it
+    should not have sent)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _proxy_auth(proxy: str) -> dict[str, str]:
+    """``Proxy-Authorization`` for credentials in the proxy's URL (as httpx sends them)."""
+    p = urlsplit(proxy)
+    if p.username is None:
+        return {}
+    raw = f"{unquote(p.username)}:{unquote(p.password or '')}".encode()
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+
+
+def _mapped(exc: Exception, request: httpx.Request) -> Exception:
+    """A failure after the connection was made, as the httpx exception httpx raised for it."""
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(f"no answer for a while: {exc}", request=request)
+    if isinstance(exc, http.client.HTTPException):
+        # RemoteDisconnected: "Server disconnected without sending a response", as httpx says it.
+        return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request)
+    if isinstance(exc, OSError):
+        return httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request)
+    return exc
