@@ -1,6 +1,6 @@
 """The Hugging Face hub cache, laid out exactly as huggingface_hub lays it out.
 
-    <hub cache>/models--owner--name/
+    <hub cache>/models--owner--name/       (a dataset: datasets--owner--name/, the same inside)
         blobs/<etag>                       the bytes (etag: LFS sha256, else git blob id)
         snapshots/<commit>/<path>          relative symlinks into ../../blobs
         refs/<branch or tag>               the commit a revision pointed to
@@ -89,11 +89,17 @@ PLACE = shared.declare(("huggingface", "hub"), hub_cache)
 
 
 def folder_name(repo: str) -> str:
+    """huggingface_hub's ``repo_folder_name``: ``models--owner--name``; ``datasets--owner--name`` for
+    a dataset (the ref ``datasets/owner/name``)."""
+    kind, sep, rest = repo.partition("/")
+    if sep and kind == "datasets":
+        return "datasets--" + rest.replace("/", "--")
     return "models--" + repo.replace("/", "--")
 
 
+
 class RepoCache:
-    """One model repo's folder in the hub cache."""
+    """One repo's folder in the hub cache (a model's, or a dataset's for a ``datasets/...`` ref)."""
 
     def __init__(self, cache: Path, repo: str) -> None:
         self.cache = cache
