@@ -149,9 +149,7 @@ class HfPull:
     def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         assert isinstance(plan, HfPlan) and plan.commit is not None
         repo = RepoCache(plan.cache, parse_id(plan.id).ref)
-        for f in plan.files:
-            if not f.skip and f.entry.etag:
-                repo.link(plan.commit, f.path, f.entry.etag)
+        repo.link_all(plan.commit, [(f.path, f.entry.etag) for f in plan.files if not f.skip and f.entry.etag])
         repo.record(plan.commit, [f.entry for f in plan.files if not f.skip])  # trees/<commit>.json, CACHEDIR.TAG
         # The ref last: a revision never resolves to a snapshot still being filled; a lock never
         # moves a user's `main` back.
