@@ -75,7 +75,7 @@ def referee(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 # -- search ---------------------------------------------------------------------------------
 def test_search_kind_dataset_asks_the_hubs_dataset_listing_with_its_filters(hub, cli) -> None:
     ran = cli("search", "stability", "--kind", "dataset", "--task", "text-classification", "--license", "mit",
-              "--size-category", "n<1K", "-s", "hf", "--json")
+              "--size-category", "n<1K", "-s", "hf", "--json", "--timeout", "60")
     assert ran.code == 0, ran.stderr
     results = json.loads(ran.stdout)["results"]
     assert [r["id"] for r in results] == [f"hf:datasets/{DATASET}"]
@@ -91,7 +91,7 @@ def test_search_kind_dataset_asks_the_hubs_dataset_listing_with_its_filters(hub,
 
 
 def test_default_search_marks_datasets_among_models(hub, cli) -> None:
-    ran = cli("search", "stability", "-s", "hf")
+    ran = cli("search", "stability", "-s", "hf", "--timeout", "60")
     assert ran.code == 0, ran.stderr
     rows = {line.split("\t")[0]: line.split("\t") for line in ran.stdout.splitlines()}
     # TSV: id, source, task, framework, name, kind (the kind column is the last).
@@ -101,7 +101,8 @@ def test_default_search_marks_datasets_among_models(hub, cli) -> None:
 
 def test_dataset_listing_follows_link_pages(hub, cli) -> None:
     hub.page_size = 2
-    ran = cli("search", "--kind", "dataset", "-s", "hf", "--format", "ids", "-n", "5", "--sort", "downloads")
+    ran = cli("search", "--kind", "dataset", "-s", "hf", "--format", "ids", "-n", "5", "--sort", "downloads",
+              "--timeout", "60")
     assert ran.code == 0, ran.stderr
     assert len(ran.stdout.split()) == 5
     assert len([r for r in hub.requests if r.path == "/api/datasets"]) == 3
@@ -288,3 +289,10 @@ def test_gated_dataset_with_a_grant_pulls(hub, cli) -> None:
     ran = cli("pull", "hf:datasets/clinic-lab/trial", env={"HF_TOKEN": TEST_TOKEN})
     assert ran.code == 0, ran.stderr
     assert (Path(ran.stdout.split("\t")[1].strip()) / "rows.csv").read_bytes() == b"a,b\n1,2\n"
+
+
+def test_cite_falls_back_to_the_citation_the_hubs_answer_gives(hub, cli) -> None:
+    # The default dataset has no BibTeX in a README here; the Hub's answer carries its citation.
+    ran = cli("cite", "hf:datasets/InstaDeepAI/multi_species_genomes")
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.startswith("@article{") and "title = {{The Nucleotide Transformer}}" in ran.stdout
