@@ -3,7 +3,12 @@
 * ``api``: the endpoints (``GET /api/models`` with ``Link`` paging, ``/api/models/{id}``,
   ``/auth-check``) over the network layer, and the Hub's error codes.
 * ``auth``: the token, found where huggingface_hub's tools store it.
-* ``mapping``: the Hub's vocabulary and JSON <-> zoofind's ``Record``.
+* ``mapping``: the Hub's vocabulary and JSON <-> zoofind's ``Record``; ``datasets``: a dataset
+  repo's JSON (kind ``dataset``) and the query of ``GET /api/datasets``.
+
+A dataset repo's ref is ``datasets/owner/name`` (the Hub's URL path): the API's routes are
+``/api/datasets/...`` (``api.api_path``), and its files, cache folder (``datasets--owner--name``),
+lock entry (``kind = "dataset"``) and bundle places follow from the ref through the models' code.
 * ``source``: ``HfSource``, which the registry makes on first use.
 * ``pull``: ``HfPull`` and ``HfLock``: plan, place and pin into huggingface_hub's cache (with the
   Hub's security scan of pickle weights).
