@@ -9,12 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import tomllib
 
 from servers.hf_server import TEST_TOKEN
 
@@ -296,3 +296,31 @@ def test_cite_falls_back_to_the_citation_the_hubs_answer_gives(hub, cli) -> None
     ran = cli("cite", "hf:datasets/InstaDeepAI/multi_species_genomes")
     assert ran.code == 0, ran.stderr
     assert ran.stdout.startswith("@article{") and "title = {{The Nucleotide Transformer}}" in ran.stdout
+
+
+def test_the_local_hub_speaks_the_dataset_routes_as_huggingface_hub_calls_them(hub, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    from huggingface_hub import HfApi, hf_hub_download
+
+    api = HfApi(endpoint=hub.url)
+    assert [d.id for d in api.list_datasets(filter="size_categories:n<1K", task_categories="text-classification")] \
+        == [DATASET]
+    assert {d.id for d in api.list_datasets(search="stab")} == {DATASET, "proteinea/stability"}
+    info = api.dataset_info(DATASET, files_metadata=True)
+    assert info.card_data["pretty_name"] == "Protein stability" and len(info.siblings) == 3
+    tree = {f.path for f in api.list_repo_tree(DATASET, repo_type="dataset", recursive=True)}
+    assert tree >= set(FILES) | {"data"}
+    found = api.get_paths_info(DATASET, ["README.md", "data", "missing"], repo_type="dataset")
+    assert sorted(p.path for p in found) == ["README.md", "data"]
+    path = hf_hub_download(DATASET, "data/test-00000-of-00001.parquet", repo_type="dataset",
+                           endpoint=hub.url, cache_dir=tmp_path / "hf")
+    assert Path(path).read_bytes() == FILES["data/test-00000-of-00001.parquet"]
+    assert "datasets--cell-lab--stability" in path and hub.leaks() == []
+
+
+def test_completion_offers_the_kinds_and_the_size_categories(cli) -> None:
+    from test_completion import bash_request
+
+    assert bash_request(cli, "zoofind search --kind d") == ["dataset"]
+    assert bash_request(cli, "zoofind search --size-category 1M") == ["1M<n<10M"]
+    assert bash_request(cli, "zoofind cache ls --kind ") == ["model", "dataset"]
