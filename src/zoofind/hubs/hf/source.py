@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -46,18 +47,28 @@ class HfSource:
         if query.kind == "dataset" or query.size_category:
             return self._search_datasets(query, ctx)
         if query.kind is None and query.framework is None:
-            # lazy: a thread pool only when both listings are asked (a search of models alone has none)
-            from concurrent.futures import ThreadPoolExecutor
+            # The dataset listing in a daemon thread beside the models' (a pool's threads are joined
+            # at exit: a Ctrl-C would wait for a slow Hub's answer); each has its own deadline.
+            box: dict[str, Any] = {}
 
-            with ThreadPoolExecutor(1) as pool:
-                pending = pool.submit(self._search_datasets, query, ctx)
-                models = self._search_models(query, ctx)
+            def datasets() -> None:
                 try:
-                    data = pending.result()
-                except (SourceError, AccessDeniedError, NotFoundError, BadAnswerError) as exc:
-                    # The models answered: the datasets' failure is said, not made the whole search's.
-                    note = f"Hugging Face datasets were not searched ({exc.message})"
-                    return replace(models, note="; ".join(n for n in (models.note, note) if n))
+                    box["answer"] = self._search_datasets(query, ctx)
+                except Exception as exc:  # noqa: BLE001 - handed to the caller's thread below
+                    box["error"] = exc
+
+            worker = threading.Thread(target=datasets, name="zoofind-hf-datasets", daemon=True)
+            worker.start()
+            models = self._search_models(query, ctx)
+            worker.join()
+            data = box.get("answer")
+            if not isinstance(data, SourceAnswer):
+                exc = box.get("error")
+                if not isinstance(exc, (SourceError, AccessDeniedError, NotFoundError, BadAnswerError)):
+                    raise exc if isinstance(exc, Exception) else RuntimeError("the dataset listing did not finish")
+                # The models answered: the datasets' failure is said, not made the whole search's.
+                note = f"Hugging Face datasets were not searched ({exc.message})"
+                return replace(models, note="; ".join(n for n in (models.note, note) if n))
             both = (models.origin, data.origin)
             return SourceAnswer(models.records + data.records,
                                 origin=next((o for o in ("stale", "cache") if o in both), models.origin),
