@@ -27,7 +27,7 @@ from ...models.cite import FROM_CARD, CardCitation, Reference
 from ...net.answers import cached
 from .. import registry
 from ..cardbib import ARXIV_RE, references_in
-from . import SPEC
+from . import SPEC, is_dataset, noun
 from .auth import find_token, fingerprint
 from .repo_cache import COMMIT_RE, PLACE, RepoCache, hub_cache
 
@@ -51,7 +51,7 @@ class HfCite:
         except OfflineError:
             return CardCitation(revision=_commit(revision), notes=(
                 f"its card ({CARD}) is not in this machine's Hugging Face cache, so it was not read offline: "
-                f"pull the model (zoofind pull hf:{pid.ref}) or drop --offline",))
+                f"pull the {noun(pid.ref)} (zoofind pull hf:{pid.ref}) or drop --offline",))
         except BadAnswerError as exc:  # one card the Hub sent wrong costs its references, not the others'
             return CardCitation(revision=_commit(revision), notes=(f"its card could not be read: {exc.message}",))
         text, commit = card
@@ -61,8 +61,12 @@ class HfCite:
             notes = (f"its repo has no {CARD} at {commit or revision or 'main'}",)
         else:
             refs, notes = references_in(text)
-            if not refs and not notes:
-                notes = ("its card gives no BibTeX",)
+        if not refs and is_dataset(pid.ref) and (given := answer_citation(pid.ref, ctx)):
+            # A dataset's card without a BibTeX block: the citation the Hub's answer carries (its
+            # "Citation Information", once written by the dataset's loading script).
+            refs, notes = references_in(f"```bibtex\n{given}\n```")
+        if text is not None and not refs and not notes:
+            notes = ("its card gives no BibTeX",)
         related, more = related_works(pid.ref, ctx)
         return CardCitation(refs, related, commit or _commit(revision), notes + more)
 
@@ -126,6 +130,16 @@ def related_works(repo: str, ctx: Context) -> tuple[tuple[Reference, ...], tuple
                         and ARXIV_RE.fullmatch(t[6:]))
     return tuple(Reference(key="arxiv" + re.sub(r"[^0-9A-Za-z]", "", a), kind="misc", title=None, arxiv=a,
                            url=f"https://arxiv.org/abs/{a}", source=FROM_CARD) for a in ids), ()
+
+
+def answer_citation(repo: str, ctx: Context) -> str | None:
+    """The ``citation`` of a dataset's ``/api/datasets/{repo}`` answer (answer-cached), when it has one."""
+    try:
+        data, _, _ = cast("HfSource", registry.get(SPEC.name)).model_answer(repo, ctx)
+    except ZoofindError:  # offline without a cached answer, or the Hub failing: the card alone counts
+        return None
+    given = data.get("citation")
+    return given if isinstance(given, str) and given.strip() else None
 
 
 def _is_card(value: Any) -> bool:

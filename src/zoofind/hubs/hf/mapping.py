@@ -46,7 +46,7 @@ from .. import (
     json_text,
     read_fields,
 )
-from . import REF_PATTERN
+from . import REPO_PATTERN, is_dataset
 
 #: Fields asked of ``GET /api/models`` (``expand[]=``): every one a documented expand value.
 LIST_EXPAND = (
@@ -160,8 +160,10 @@ def iso_seconds(value: Any) -> str | None:
 
 
 def usable_id(value: Any) -> str | None:
-    """A model's ``id`` when it is one zoofind can name (``hf:<id>`` parses), else None."""
-    return value if isinstance(value, str) and re.fullmatch(REF_PATTERN, value) else None
+    """A repo's ``id`` as the Hub writes it (``owner/name``), when it is one zoofind can name
+    (``hf:<id>``, or ``hf:datasets/<id>`` for a dataset, parses), else None."""
+    return (value if isinstance(value, str) and re.fullmatch(REPO_PATTERN, value) and not is_dataset(value)
+            else None)
 
 
 def screen(models: list[Any], repairs: Repairs | None = None) -> list[Mapping[str, Any]]:
@@ -177,6 +179,15 @@ def records_from_payloads(payloads: list[Any], hub: str, repairs: Repairs | None
     return tuple(record_from_payload(m, hub, repairs) for m in screen(payloads, repairs))
 
 
+def id_of(data: Mapping[str, Any], what: str) -> str:
+    """A trimmed answer's id; ``BadAnswerError`` when it had none usable (``what``: "model", "dataset")."""
+    repo = data.get("id")
+    if repo is None:
+        raise BadAnswerError(f"the Hugging Face Hub sent a {what} without a usable id",
+                             hint="the service may be failing or HF_ENDPOINT may not point at a Hub; retry later")
+    return str(repo)
+
+
 def record_from_payload(data: Mapping[str, Any], hub: str, repairs: Repairs | None = None) -> Record:
     """A model's JSON (raw or ``trimmed``) as a Record; ``BadAnswerError`` when it has no usable id.
 
@@ -184,10 +195,7 @@ def record_from_payload(data: Mapping[str, Any], hub: str, repairs: Repairs | No
     alone (and counted in ``repairs``), whatever was cached or sent.
     """
     data = trimmed(data, all_files=True, repairs=repairs) if isinstance(data, Mapping) else {}
-    repo = data.get("id")
-    if repo is None:
-        raise BadAnswerError("the Hugging Face Hub sent a model without a usable id",
-                             hint="the service may be failing or HF_ENDPOINT may not point at a Hub; retry later")
+    repo = id_of(data, "model")
     tags: list[str] = list(data.get("tags", ()))
     card: Mapping[str, Any] = data.get("cardData", {})
     library: str | None = data.get("library_name")
