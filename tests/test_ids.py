@@ -24,6 +24,13 @@ from zoofind.hubs.ids import parse_id
         ("https://tfhub.dev/google/yamnet/1?tf-hub-format=compressed", "tfhub:google/yamnet/1"),
         ("catalog:pytorch-geometric", "catalog:pytorch-geometric"),
         ("kaggle:google/yamnet/tensorFlow2/yamnet/1", "kaggle:google/yamnet/tensorFlow2/yamnet/1"),
+        # Hugging Face dataset repositories: the Hub's own URL prefix, its pages and files too.
+        ("hf:datasets/owner/cells", "hf:datasets/owner/cells"),
+        ("datasets/owner/cells", "hf:datasets/owner/cells"),
+        ("https://huggingface.co/datasets/owner/cells", "hf:datasets/owner/cells"),
+        ("https://huggingface.co/datasets/owner/cells/blob/main/data/train.parquet", "hf:datasets/owner/cells"),
+        ("hf.co/datasets/owner/cells/tree/v1.0", "hf:datasets/owner/cells"),
+        ("https://huggingface.co/datasets/squad", "hf:datasets/squad"),
     ],
 )
 def test_ids_are_normalised(raw: str, expected: str) -> None:
@@ -33,7 +40,8 @@ def test_ids_are_normalised(raw: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "raw",
     ["", "   ", "hf:", "hf:a/b/c", "hf:-bad/name", "hf:owner/na..me", "torchvision:ResNet50", "torchvision:resnet50.", "tfhub:yamnet",
-     "catalog:Bad Slug", "pypi:numpy", "https://example.com/model", "https://huggingface.co/datasets/squad", "just words here"],
+     "catalog:Bad Slug", "pypi:numpy", "https://example.com/model", "https://huggingface.co/spaces/owner/app", "hf:datasets/a/b/c",
+     "hf:datasets/", "hf:datasets/owner/na--me", "hf:datasets/../x", "just words here"],
 )
 def test_malformed_ids_are_usage_errors(raw: str) -> None:
     with pytest.raises(UsageError) as exc:

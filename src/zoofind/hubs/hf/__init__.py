@@ -33,25 +33,49 @@ if TYPE_CHECKING:
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
-#: owner/name or a legacy bare name; never "..", "--" (cache folder separators) or a ".git" suffix.
-REF_PATTERN = rf"(?!.*\.\.)(?!.*--)(?!.*\.git$)(?:{_PART}/)?{_PART}"
+#: What names a dataset repository rather than a model (the Hub's own URLs: /datasets/owner/name).
+DATASETS = "datasets"
+#: A repo id as the Hub writes it: owner/name or a legacy bare name; never "..", "--" (cache
+#: folder separators) or a ".git" suffix.
+REPO_PATTERN = rf"(?!.*\.\.)(?!.*--)(?!.*\.git$)(?:{_PART}/)?{_PART}"
+#: A model's repo id, or ``datasets/`` and a dataset's (the Hub reserves the name "datasets": no
+#: owner has it, so ``datasets/x`` is never a model).
+REF_PATTERN = rf"(?:{DATASETS}/)?{REPO_PATTERN}"
+
+
+def is_dataset(ref: str) -> bool:
+    return ref.startswith(f"{DATASETS}/")
+
+
+def repo_id(ref: str) -> str:
+    """The repo id the Hub's API names (``datasets/owner/name`` -> ``owner/name``)."""
+    return ref.removeprefix(f"{DATASETS}/")
+
+
+def noun(ref: str) -> str:
+    """What a ref names, in words: "dataset" or "model"."""
+    return "dataset" if is_dataset(ref) else "model"
 
 
 def ref_from_url(path: str) -> str:
-    """huggingface.co/<path>: models/owner/name, owner/name/tree/main/... -> owner/name."""
+    """huggingface.co/<path>: models/owner/name, owner/name/tree/main/... -> owner/name;
+    datasets/owner/name/blob/main/... -> datasets/owner/name."""
     parts = path.split("/")
     if parts and parts[0] == "models":
         parts = parts[1:]
-    if parts and parts[0] in ("datasets", "spaces"):
-        raise UsageError(f"huggingface.co/{path} is a Hugging Face {parts[0][:-1]}, not a model",
-                         hint="zoofind finds models: give huggingface.co/owner/name")
+    if parts and parts[0] == DATASETS:
+        return "/".join(parts[:3])
+    if parts and parts[0] == "spaces":
+        raise UsageError(f"huggingface.co/{path} is a Hugging Face Space, not a model or dataset",
+                         hint="give huggingface.co/owner/name (a model) or huggingface.co/datasets/owner/name")
     return "/".join(parts[:2])
 
 
 def family(ref: str) -> str:
-    """facebook/esm2_t6_8M_UR50D -> facebook/esm2: the sizes of one model family."""
-    owner, _, name = ref.rpartition("/")
-    return f"{owner}/" + re.split(r"[-_.]", name.lower(), maxsplit=1)[0]
+    """facebook/esm2_t6_8M_UR50D -> facebook/esm2: the sizes of one model family (of a dataset,
+    datasets/owner/name-of-it: its configurations published as repos of their own)."""
+    head, _, name = ref.rpartition("/")
+    return f"{head}/" + re.split(r"[-_.]", name.lower(), maxsplit=1)[0]
 
 
 SPEC = SourceSpec(
@@ -60,7 +84,7 @@ SPEC = SourceSpec(
     network=True,
     searches=True,
     ref_pattern=REF_PATTERN,
-    example="hf:owner/name",
+    example="hf:owner/name, hf:datasets/owner/name",
     url_prefixes=("https://huggingface.co/", "http://huggingface.co/", "huggingface.co/", "https://hf.co/", "hf.co/"),
     claims_bare_ids=True,
     ref_from_url=ref_from_url,

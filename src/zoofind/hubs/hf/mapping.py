@@ -46,7 +46,7 @@ from .. import (
     json_text,
     read_fields,
 )
-from . import REF_PATTERN
+from . import REPO_PATTERN, is_dataset
 
 #: Fields asked of ``GET /api/models`` (``expand[]=``): every one a documented expand value.
 LIST_EXPAND = (
@@ -160,8 +160,10 @@ def iso_seconds(value: Any) -> str | None:
 
 
 def usable_id(value: Any) -> str | None:
-    """A model's ``id`` when it is one zoofind can name (``hf:<id>`` parses), else None."""
-    return value if isinstance(value, str) and re.fullmatch(REF_PATTERN, value) else None
+    """A repo's ``id`` as the Hub writes it (``owner/name``), when it is one zoofind can name
+    (``hf:<id>``, or ``hf:datasets/<id>`` for a dataset, parses), else None."""
+    return (value if isinstance(value, str) and re.fullmatch(REPO_PATTERN, value) and not is_dataset(value)
+            else None)
 
 
 def screen(models: list[Any], repairs: Repairs | None = None) -> list[Mapping[str, Any]]:
