@@ -86,3 +86,19 @@ def test_info_and_cite_read_a_dataset_entry(cli) -> None:
     assert ran.code == 0, ran.stderr
     assert "@misc{" in ran.stdout and "huggingface.co/datasets/uoft-cs/cifar10" in ran.stdout
     assert "Learning Multiple Layers of Features from Tiny Images" in ran.stderr
+
+
+def test_a_task_search_shows_models_first_and_a_data_word_brings_the_datasets(cli) -> None:
+    def top(*query: str, n: int = 5) -> list[dict]:
+        ran = cli("search", *query, "--offline", "--json")
+        assert ran.code == 0, ran.stderr
+        return json.loads(ran.stdout)["results"][:n]
+
+    # A task's words name its models and its benchmarks alike: the models come first.
+    assert all(r["kind"] != "dataset" for r in top("image classification"))
+    assert top("object detection", n=1)[0]["kind"] == "model"
+    assert top("chest x-ray", n=1)[0]["id"] == "hf:microsoft/rad-dino"
+    # A data word, the dataset's own name, or --kind dataset bring it up.
+    assert top("chest x-ray dataset", n=1)[0]["kind"] == "dataset"
+    assert top("coco", n=1)[0]["id"] == "hf:datasets/detection-datasets/coco"
+    assert top("object detection", "--kind", "dataset", n=1)[0]["id"] == "hf:datasets/detection-datasets/coco"
