@@ -198,8 +198,11 @@ def as_itself(pid: ParsedId, revision: str | None, record: Record | None, *, acc
     url = record.url if record is not None and record.url else (
         spec.url_prefixes[0].rstrip("/") + "/" + pid.ref if spec.url_prefixes else None)
     title = record.name if record is not None and record.name else str(pid)
+    # Where a model is published is its hub; a resource (a library, a course) is published at its own
+    # address, and the catalog that lists it is no venue.
+    venue = None if record is not None and record.kind == "resource" else spec.title
     return Reference(key=_slug(pid.ref), kind="misc", title=title, url=url, source=FROM_NOTHING,
-                     cited_for=(cited_for,), revision=revision, accessed=accessed, venue=spec.title)
+                     cited_for=(cited_for,), revision=revision, accessed=accessed, venue=venue)
 
 
 def author_of(name: str) -> Author:

@@ -29,7 +29,7 @@ FORMATS = ("bibtex", "csl-json", "text")
 #: How each source is said in a BibTeX ``note`` (the JSON ``source`` field carries the bare label).
 _SAID = {FROM_CATALOG: "the zoofind catalog",
          FROM_CARD: "the model's card", FROM_DOCS: "the hub's documentation of the architecture",
-         FROM_NOTHING: "no paper known; cited as itself",
+         FROM_NOTHING: "no paper; the entry itself (its address and revision)",
          FROM_SELF: "the tool that fetched and verified the models",
          FROM_SOFTWARE: "a library the models were loaded with"}
 # A brace is never escaped as \{: BibTeX counts braces whatever precedes them, so an odd one would
