@@ -19,7 +19,7 @@ def test_search_in_a_pipe_prints_headerless_tsv(cli) -> None:
     r = cli("search", "optical flow", "--offline")
     assert r.code == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines and all(len(line.split("\t")) == 5 for line in lines)
+    assert lines and all(len(line.split("\t")) == 6 for line in lines)
     first = lines[0].split("\t")
     assert first[0] == "torchvision:raft_large.C_T_SKHT_V2" and first[1] == "torchvision" and first[2] == "optical-flow"
     assert "Traceback" not in r.stderr

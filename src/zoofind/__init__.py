@@ -78,6 +78,7 @@ def search(
     text: str = "", *, source: str | Sequence[str] | None = None, task: str | None = None, domain: str | None = None,
     framework: str | None = None, license: str | None = None, kind: str | None = None, sort: str = "relevance",
     limit: int = 20, offline: bool = False, timeout: float = 5.0, refresh: bool = False,
+    size_category: str | None = None,
 ) -> SearchResult:
     """`zoofind search`: the catalog and every searching source, ranked; see the README for each option."""
     from .core.context import Context
@@ -86,7 +87,7 @@ def search(
 
     sources = (source,) if isinstance(source, str) else tuple(source or ())
     query = SearchQuery(text=text, sources=tuple(dict.fromkeys(sources)), task=task, domain=domain, framework=framework,
-                        license=license, kind=kind, sort=sort, limit=limit)
+                        license=license, kind=kind, size_category=size_category, sort=sort, limit=limit)
     return run(query, Context.from_env(offline=offline, timeout=timeout, refresh=refresh))
 
 
@@ -217,13 +218,13 @@ def methods_paragraph(lock: str | os.PathLike[str], report: CiteReport, *, fmt: 
 
 def cached(
     *, source: str | None = None, sort: str = "size", larger_than: int | str | None = None,
-    unused_for: float | str | None = None, tier: str | None = None,
+    unused_for: float | str | None = None, tier: str | None = None, kind: str | None = None,
 ) -> list[CachedModel]:
     """`zoofind cache ls`: the models in the framework caches, as ``CachedModel`` records.
 
     ``larger_than`` is bytes or a size text (``"1G"``, ``"512MiB"``); ``unused_for`` seconds or
-    a duration text (``"30d"``); ``tier``: ``local`` or ``shared`` (``ZOOFIND_SHARED_CACHE``).
-    Nothing is sent over the network.
+    a duration text (``"30d"``); ``tier``: ``local`` or ``shared`` (``ZOOFIND_SHARED_CACHE``);
+    ``kind``: ``model`` or ``dataset``. Nothing is sent over the network.
     """
     from .core.context import Context
     from .ops.inventory import cached_models, parse_age, parse_size, select
@@ -231,7 +232,7 @@ def cached(
     size = parse_size(larger_than) if isinstance(larger_than, str) else larger_than
     age = parse_age(unused_for) if isinstance(unused_for, str) else unused_for
     return select(cached_models(Context.from_env(offline=True), source=source), sort=sort, larger_than=size,
-                  unused_for=age, tier=tier)
+                  unused_for=age, tier=tier, kind=kind)
 
 
 def verify_cache(ids: Sequence[str] = ()) -> list[Verified]:

@@ -39,6 +39,16 @@ listed by ``/api/models`` too. The repos of ``default_models()`` have metadata o
 answer HEAD and listings from the siblings; a body GET is 404 on the storage host).
 ``hub.rename(old, new)``: the old name answers a relative 307 to the new one (API and resolve).
 
+Dataset repositories (``hub.add_repo(repo, files, repo_type="dataset", cardData=..., citation=...,
+description=...)``; ``hub.repo("datasets/" + repo)``; ``hub.granted["datasets/" + repo]``): the
+same routes under ``/api/datasets`` (the listing's ``filter`` values are the dataset's tags, which
+``dataset_tags`` derives from its card as the Hub does: ``task_categories:...``,
+``size_categories:...``, ``license:...``; its own expand values, ``DATASET_EXPAND``; ``search``
+repeatable), ``/api/datasets/{id}[/revision/{rev}]`` (with ``citation``, ``description``,
+``cardData``), ``/api/datasets/{id}/tree|paths-info|refs|auth-check``, and files at
+``/datasets/{id}/resolve/{rev}/{path}`` (307 to ``/api/resolve-cache/datasets/...``; LFS to the
+storage host as a model's). ``default_datasets()`` are metadata only.
+
 File endpoints:
 
 * ``GET /api/models/{repo}/tree/{rev}[/{path}]`` with ``recursive``, ``expand`` (adds
@@ -125,6 +135,18 @@ INFO_EXPAND = LIST_EXPAND | {"baseModels", "childrenModelCount", "usedStorage"}
 LIST_DEFAULT = ("_id", "id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag", "library_name", "createdAt", "modelId")
 AGENT_HARNESSES = {"standardEnvVars": ["AI_AGENT", "AGENT"], "harnesses": {"claude-code": {"envVars": {"CLAUDECODE": "1"}}, "cursor": {"envVars": {"CURSOR_AGENT": "1"}}}}
 SORT_FIELDS = {"downloads", "likes", "lastModified", "createdAt", "trendingScore"}
+#: list_datasets' documented expand values (huggingface_hub's ExpandDatasetProperty_T; others are a 400).
+DATASET_EXPAND = frozenset({
+    "author", "cardData", "citation", "createdAt", "description", "disabled", "downloads", "downloadsAllTime", "gated",
+    "lastModified", "likes", "mainSize", "paperswithcode_id", "private", "resourceGroup", "sha", "siblings", "tags",
+    "trendingScore", "usedStorage",
+})
+#: What /api/datasets returns per item when neither expand nor full is given (as the Hub answers today).
+DATASET_LIST_DEFAULT = ("_id", "id", "author", "disabled", "gated", "lastModified", "likes", "trendingScore", "private",
+                        "sha", "description", "downloads", "tags", "createdAt", "key")
+#: The Hub's size categories (the ``size_categories:`` tag of a dataset, from its card).
+SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B",
+                   "10B<n<100B", "100B<n<1T", "n>1T")
 
 
 def _lfs(name: str, size: int, seed: str) -> dict[str, Any]:
@@ -266,6 +288,71 @@ def default_models() -> list[dict[str, Any]]:
 
 
 
+def dataset_tags(card: Mapping[str, Any] | None, more: Iterable[str] = ()) -> list[str]:
+    """The Hub's tags of a dataset, derived from its card as the Hub derives them (task categories,
+    size category, licence, languages), then the ones it adds (formats, libraries, region)."""
+    card = card or {}
+    tags: list[str] = []
+    for key in ("task_categories", "task_ids", "language", "license", "size_categories", "source_datasets"):
+        values = card.get(key) or []
+        tags += [f"{key}:{v}" for v in ([values] if isinstance(values, str) else values)]
+    tags += [t for t in card.get("tags") or () if isinstance(t, str)]
+    return [*tags, *more, "region:us"]
+
+
+def _dataset(
+    repo: str, *, sha: str, tags: list[str], downloads: int, likes: int, modified: str, created: str,
+    files: list[dict[str, Any]], card: dict[str, Any] | None = None, gated: Any = False, private: bool = False,
+    citation: str | None = None, description: str | None = None, **more: Any,
+) -> dict[str, Any]:
+    d = {
+        "_id": hashlib.sha1(("dataset:" + repo).encode()).hexdigest()[:24], "id": repo, "author": repo.split("/")[0],
+        "sha": sha, "lastModified": modified, "createdAt": created, "private": private, "gated": gated,
+        "disabled": False, "downloads": downloads, "downloadsAllTime": downloads * 7, "likes": likes,
+        "trendingScore": likes // 10, "tags": tags, "cardData": card, "siblings": files, "citation": citation,
+        "description": description, "key": "", "usedStorage": sum(f.get("size", 0) for f in files),
+    }
+    d.update(more)
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def default_datasets() -> list[dict[str, Any]]:
+    """A small slice of the Hub's datasets (metadata only): a protein benchmark, a gated clinical one,
+    a large genomics corpus, an image set."""
+    proteins = {"license": "mit", "task_categories": ["text-classification"], "size_categories": ["10K<n<100K"],
+                "pretty_name": "Protein stability (TAPE)", "language": ["en"], "tags": ["biology", "protein"]}
+    return [
+        _dataset("proteinea/stability", sha="1f0c6b1f6c1e4d2a9b3c5d7e9f0a1b2c3d4e5f60", downloads=4_210, likes=12,
+                 tags=dataset_tags(proteins, ["modality:tabular", "format:parquet", "library:datasets"]),
+                 modified="2024-03-01T10:00:00.000Z", created="2023-05-01T10:00:00.000Z", card=proteins,
+                 description="Protein stability regression from TAPE: 68,977 designed proteins.",
+                 files=[_small(".gitattributes", 2_400), _small("README.md", 1_900),
+                        _lfs("data/train-00000-of-00001.parquet", 2_900_000, "stab-train"),
+                        _lfs("data/test-00000-of-00001.parquet", 400_000, "stab-test")]),
+        _dataset("clinic-lab/ward-notes", sha="2a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d", downloads=310, likes=40,
+                 tags=dataset_tags({"license": "other", "task_categories": ["text-generation"],
+                                    "size_categories": ["1K<n<10K"]}, ["format:json"]),
+                 modified="2024-06-01T10:00:00.000Z", created="2024-05-01T10:00:00.000Z", gated="manual",
+                 card={"license": "other", "task_categories": ["text-generation"], "size_categories": ["1K<n<10K"]},
+                 files=[_small("README.md", 3_000), _lfs("notes.jsonl.gz", 5_000_000, "ward")]),
+        _dataset("InstaDeepAI/multi_species_genomes", sha="3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f", downloads=9_800,
+                 likes=30, tags=dataset_tags({"license": "cc-by-nc-sa-4.0", "task_categories": ["fill-mask"],
+                                              "size_categories": ["1M<n<10M"], "tags": ["DNA", "genomics"]}),
+                 modified="2023-09-01T10:00:00.000Z", created="2023-08-01T10:00:00.000Z",
+                 card={"license": "cc-by-nc-sa-4.0", "task_categories": ["fill-mask"],
+                       "size_categories": ["1M<n<10M"], "tags": ["DNA", "genomics"]},
+                 citation="@article{dalla2023nucleotide,\n  title={The Nucleotide Transformer},\n  year={2023}\n}",
+                 files=[_small("README.md", 4_000), _lfs("train/chunk-000.parquet", 900_000_000, "msg-0")]),
+        _dataset("plantlab/leaf-images", sha="4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70", downloads=120, likes=3,
+                 tags=dataset_tags({"license": "cc-by-4.0", "task_categories": ["image-classification"],
+                                    "size_categories": ["n<1K"]}, ["modality:image", "format:imagefolder"]),
+                 modified="2025-01-10T10:00:00.000Z", created="2025-01-09T10:00:00.000Z",
+                 card={"license": "cc-by-4.0", "task_categories": ["image-classification"],
+                       "size_categories": ["n<1K"]},
+                 files=[_small("README.md", 800), _lfs("images.zip", 48_000_000, "leaf")]),
+    ]
+
+
 # -- repos with bytes ------------------------------------------------------------------
 
 #: What the Hub's default .gitattributes stores in LFS.
@@ -384,14 +471,14 @@ class Repo:
         return at
 
 
-def _stub_repo(m: dict[str, Any]) -> Repo:
+def _stub_repo(m: dict[str, Any], key: str | None = None) -> Repo:
     files = {}
     for s in m.get("siblings", []):
         lfs = s.get("lfs")
         files[s["rfilename"]] = HubFile(s["rfilename"], s.get("size", 0), s.get("blobId") or hashlib.sha1(s["rfilename"].encode()).hexdigest(),
                                         lfs["sha256"] if lfs else None, None)
     commit = Commit(m["sha"], files, None, "initial commit", m.get("lastModified", "2024-01-01T00:00:00.000Z"), git_trees(files))
-    return Repo(m["id"], {commit.sha: commit}, {"main": commit.sha})
+    return Repo(key or m["id"], {commit.sha: commit}, {"main": commit.sha})
 
 
 @dataclass
@@ -399,6 +486,7 @@ class HubServer(Faults):
     """``with HubServer() as hub: hub.url`` — a Hub on 127.0.0.1 on a free port."""
 
     models: list[dict[str, Any]] = field(default_factory=default_models)
+    datasets: list[dict[str, Any]] = field(default_factory=default_datasets)
     page_size: int = 1000
     tokens: tuple[str, ...] = (TEST_TOKEN,)
     granted: dict[str, set[str]] = field(default_factory=dict)  # repo -> tokens granted for gated repos
@@ -485,13 +573,21 @@ class HubServer(Faults):
     def model(self, repo: str) -> dict[str, Any] | None:
         return next((m for m in self.models if m["id"] == repo), None)
 
+    def dataset(self, repo: str) -> dict[str, Any] | None:
+        return next((d for d in self.datasets if d["id"] == repo), None)
+
+    def entry(self, key: str) -> dict[str, Any] | None:
+        """The API answer of a model (``owner/name``) or a dataset (``datasets/owner/name``)."""
+        return self.dataset(key[len("datasets/"):]) if key.startswith("datasets/") else self.model(key)
+
     def repo(self, repo: str) -> Repo | None:
-        """The repo's commits (a metadata-only one for models without bytes), or None if unknown."""
+        """The repo's commits (a metadata-only one for repos without bytes), or None if unknown;
+        ``repo`` is ``owner/name`` for a model, ``datasets/owner/name`` for a dataset."""
         with self._lock:
             if repo in self._repos:
                 return self._repos[repo]
-        m = self.model(repo)
-        return _stub_repo(m) if m is not None else None
+        m = self.entry(repo)
+        return _stub_repo(m, repo) if m is not None else None
 
     def file(self, repo: str, path: str, rev: str = "main") -> HubFile:
         r = self.repo(repo)
@@ -506,13 +602,52 @@ class HubServer(Faults):
         branch: str = "main", tags: Iterable[str] = (), gated: Any = False, private: bool = False,
         xet: Iterable[str] = frozenset(), delete: Iterable[str] = (), message: str | None = None,
         security: Mapping[str, dict[str, Any]] | None = None, hub_tags: Iterable[str] | None = None,
-        **model_fields: Any,
+        repo_type: str = "model", **model_fields: Any,
     ) -> str:
         """Commit ``files`` to ``branch`` of ``repo`` (created if new); return the commit sha.
 
         ``tags`` are git tags (refs); ``hub_tags`` the model's Hub tags in its API answer (``tags``
         there: ``transformers``, ``license:mit``, ``arxiv:1908.10084`` -- the Hub adds an ``arxiv:``
-        tag for each arXiv paper the card links)."""
+        tag for each arXiv paper the card links). ``repo_type="dataset"`` makes a dataset repo
+        (``hub.repo("datasets/" + repo)``): its ``tags`` default to those its ``cardData`` gives
+        (``dataset_tags``), and ``citation``/``description`` go into its API answer."""
+        if repo_type == "dataset":
+            return self._add_dataset(repo, files, lfs=lfs, commit=commit, branch=branch, tags=tags, gated=gated,
+                                     private=private, xet=xet, delete=delete, message=message, hub_tags=hub_tags,
+                                     **model_fields)
+        return self._commit(repo, files, lfs=lfs, commit=commit, branch=branch, tags=tags, gated=gated,
+                            private=private, xet=xet, delete=delete, message=message, security=security,
+                            hub_tags=hub_tags, **model_fields)
+
+    def _add_dataset(self, repo: str, files: Mapping[str, Data], *, gated: Any, private: bool,
+                     hub_tags: Iterable[str] | None, **options: Any) -> str:
+        dataset_fields = {k: options.pop(k) for k in ("downloads", "likes", "cardData", "citation", "description")
+                          if k in options}
+        key = f"datasets/{repo}"
+        sha = self._commit(key, files, meta=False, **options)
+        with self._lock:
+            head = self._repos[key].commits[self._repos[key].branches.get("main", sha)]
+            old = self.dataset(repo) or {}
+            card = dataset_fields.get("cardData", old.get("cardData"))
+            d = _dataset(repo, sha=head.sha, modified=head.date, created=old.get("createdAt", head.date),
+                         files=_siblings(head), gated=gated, private=private,
+                         tags=list(hub_tags) if hub_tags is not None else old.get("tags") or dataset_tags(card),
+                         downloads=dataset_fields.get("downloads", old.get("downloads", 0)),
+                         likes=dataset_fields.get("likes", old.get("likes", 0)), card=card,
+                         citation=dataset_fields.get("citation", old.get("citation")),
+                         description=dataset_fields.get("description", old.get("description")))
+            self.datasets = [d if x["id"] == repo else x for x in self.datasets] if old else [*self.datasets, d]
+        return sha
+
+    def _commit(
+        self, repo: str, files: Mapping[str, Data], *, lfs: Iterable[str] | None = None, commit: str | None = None,
+        branch: str = "main", tags: Iterable[str] = (), gated: Any = False, private: bool = False,
+        xet: Iterable[str] = frozenset(), delete: Iterable[str] = (), message: str | None = None,
+        security: Mapping[str, dict[str, Any]] | None = None, hub_tags: Iterable[str] | None = None,
+        meta: bool = True, **model_fields: Any,
+    ) -> str:
+        """One commit of ``repo`` (a model, or a dataset's ``datasets/...`` key with ``meta=False``:
+        its API answer is the caller's)."""
         xet = set(xet)
         lfs_set = set(lfs) if lfs is not None else None
         with self._lock:
@@ -544,6 +679,8 @@ class HubServer(Faults):
                 r.tags[tag] = commit
             r.security.update(security or {})
             self._repos[repo] = r
+            if not meta:
+                return commit
             head = r.commits[r.branches.get("main", commit)]
             old = next((m for m in self.models if m["id"] == repo), None)
             fields = {"pipeline": model_fields.pop("pipeline_tag", None), "library": model_fields.pop("library_name", None),
@@ -633,12 +770,14 @@ class _Handler(BodyHandler):
             if path == "/api/agent-harnesses":
                 # huggingface_hub fetches this registry (for its user-agent) once a day per HF_HOME.
                 raise _Reply(200, AGENT_HARNESSES)
-            if path == "/api/models":
-                raise self._list(entry.query, user)
-            if segments[:3] == ["api", "resolve-cache", "models"] and len(segments) >= 7:
-                return self._resolve("/".join(segments[3:5]), segments[5], "/".join(segments[6:]), user, cached=True)
-            if segments[:2] == ["api", "models"] and len(segments) >= 4:
-                repo, tail = "/".join(segments[2:4]), segments[4:]
+            if path in ("/api/models", "/api/datasets"):
+                raise self._list(entry.query, user, datasets=path == "/api/datasets")
+            if segments[:3] in (["api", "resolve-cache", "models"], ["api", "resolve-cache", "datasets"]) \
+                    and len(segments) >= 7:
+                key = ("datasets/" if segments[2] == "datasets" else "") + "/".join(segments[3:5])
+                return self._resolve(key, segments[5], "/".join(segments[6:]), user, cached=True)
+            if segments[:2] in (["api", "models"], ["api", "datasets"]) and len(segments) >= 4:
+                repo, tail = ("datasets/" if segments[1] == "datasets" else "") + "/".join(segments[2:4]), segments[4:]
                 self._moved(repo, raw_path)
                 if tail == ["auth-check"]:
                     if not hub.auth_check_route:
@@ -652,7 +791,11 @@ class _Handler(BodyHandler):
                     raise self._tree(repo, tail[1], "/".join(tail[2:]).strip("/"), entry.query, user, raw_path)
                 if len(tail) == 2 and tail[0] == "paths-info" and self.command == "POST":
                     raise self._paths_info(repo, tail[1], body, user)
-            if len(segments) >= 5 and segments[2] == "resolve":
+            if segments[:1] == ["datasets"] and len(segments) >= 6 and segments[3] == "resolve":
+                repo = "/".join(segments[:3])
+                self._moved(repo, raw_path)
+                return self._resolve(repo, segments[4], "/".join(segments[5:]), user, cached=False)
+            if len(segments) >= 5 and segments[2] == "resolve" and segments[0] != "datasets":
                 repo = "/".join(segments[:2])
                 self._moved(repo, raw_path)
                 return self._resolve(repo, segments[3], "/".join(segments[4:]), user, cached=False)
@@ -673,10 +816,11 @@ class _Handler(BodyHandler):
     def _visible(self, m: dict[str, Any], user: str | None) -> bool:
         return not m.get("private") or user is not None
 
-    def _granted(self, m: dict[str, Any], user: str | None) -> bool:
+    def _granted(self, m: dict[str, Any], user: str | None, key: str) -> bool:
         if not m.get("gated"):
             return True
-        return user is not None and user in self.hub.granted.get(m["id"], set())
+        # hub.granted is keyed as hub.repo is: owner/name for a model, datasets/owner/name for a dataset.
+        return user is not None and user in self.hub.granted.get(key, set())
 
     def _not_found(self, user: str | None) -> _Reply:
         # Anonymous callers get 401 for unknown repos: the Hub does not say whether a private one exists.
@@ -686,8 +830,9 @@ class _Handler(BodyHandler):
 
     def _gated(self, repo: str, user: str | None) -> _Reply:
         status = 401 if user is None else 403
-        message = (f"Access to model {repo} is restricted. You must have access to it and be authenticated to access it. Please log in."
-                   if user is None else f"Access to model {repo} is restricted and you are not in the authorized list. Visit https://huggingface.co/{repo} to ask for access.")
+        kind, repo = ("dataset", repo[len("datasets/"):]) if repo.startswith("datasets/") else ("model", repo)
+        message = (f"Access to {kind} {repo} is restricted. You must have access to it and be authenticated to access it. Please log in."
+                   if user is None else f"Access to {kind} {repo} is restricted and you are not in the authorized list. Visit https://huggingface.co/{repo} to ask for access.")
         return _error(status, message, "GatedRepo")
 
     def _moved(self, repo: str, raw_path: str) -> None:
@@ -698,11 +843,11 @@ class _Handler(BodyHandler):
             raise _Reply(307, {"error": "Moved"}, {"Location": target + (f"?{query}" if query else "")})
 
     def _readable(self, repo: str, user: str | None, *, files: bool) -> tuple[dict[str, Any], Repo]:
-        m = self.hub.model(repo)
+        m = self.hub.entry(repo)
         r = self.hub.repo(repo)
         if m is None or r is None or not self._visible(m, user):
             raise self._not_found(user)
-        if (files or self.hub.gated_metadata) and not self._granted(m, user):
+        if (files or self.hub.gated_metadata) and not self._granted(m, user, repo):
             raise self._gated(repo, user)
         return m, r
 
@@ -714,17 +859,20 @@ class _Handler(BodyHandler):
         return commit
 
     # -- search routes -----------------------------------------------------------------
-    def _list(self, query: dict[str, list[str]], user: str | None) -> _Reply:
+    def _list(self, query: dict[str, list[str]], user: str | None, *, datasets: bool = False) -> _Reply:
+        """``/api/models`` or ``/api/datasets``: the same parameters, each kind's own expand values;
+        a dataset's ``filter`` values are tags too (``task_categories:...``, ``size_categories:...``,
+        ``license:...``), and ``search`` may be repeated (every value must be in the id)."""
         def one(name: str) -> str | None:
             values = query.get(name)
             return values[-1] if values else None
 
         expand = query.get("expand", []) + query.get("expand[]", [])
-        bad = [e for e in expand if e not in LIST_EXPAND]
+        bad = [e for e in expand if e not in (DATASET_EXPAND if datasets else LIST_EXPAND)]
         if bad:
             return _error(400, f'"expand" must be one of the allowed values, got {bad[0]!r}', "BadRequest")
-        models = [m for m in self.hub.models if self._visible(m, user)]
-        if (text := one("search")):
+        models = [m for m in (self.hub.datasets if datasets else self.hub.models) if self._visible(m, user)]
+        for text in query.get("search", []):
             models = [m for m in models if text.lower() in m["id"].lower()]
         if (author := one("author")):
             models = [m for m in models if m["id"].split("/")[0].lower() == author.lower()]
@@ -753,10 +901,12 @@ class _Handler(BodyHandler):
         page = models[start:start + size]
         headers = {}
         if start + size < len(models):
-            headers["Link"] = self._next_link("/api/models", query, start + size)
+            headers["Link"] = self._next_link("/api/datasets" if datasets else "/api/models", query, start + size)
         full = one("full") in ("true", "True", "1")
         card = one("cardData") in ("true", "True", "1")
-        return _Reply(200, [self._shape(m, expand, full=full, card=card, listing=True) for m in page], headers)
+        default = DATASET_LIST_DEFAULT if datasets else LIST_DEFAULT
+        return _Reply(200, [self._shape(m, expand, full=full, card=card, listing=True, default=default)
+                            for m in page], headers)
 
     def _next_link(self, path: str, query: dict[str, list[str]], start: int) -> str:
         params = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
@@ -764,7 +914,8 @@ class _Handler(BodyHandler):
         host = self.headers.get("Host") or f"127.0.0.1:{self.hub.port}"
         return f'<http://{host}{path}?{urlencode(params)}>; rel="next"'
 
-    def _shape(self, m: dict[str, Any], expand: list[str], *, full: bool = False, card: bool = False, listing: bool = False, blobs: bool = False) -> dict[str, Any]:
+    def _shape(self, m: dict[str, Any], expand: list[str], *, full: bool = False, card: bool = False, listing: bool = False, blobs: bool = False,
+               default: tuple[str, ...] = LIST_DEFAULT) -> dict[str, Any]:
         m = copy.deepcopy(m)
         if not blobs:
             # Sizes and LFS data come only with blobs=true on one repo.
@@ -772,7 +923,7 @@ class _Handler(BodyHandler):
         if expand:
             return {"_id": m["_id"], "id": m["id"], **{k: m[k] for k in expand if k in m}}
         if listing and not full:
-            out = {k: m[k] for k in LIST_DEFAULT if k in m}
+            out = {k: m[k] for k in default if k in m}
             if card and "cardData" in m:
                 out["cardData"] = m["cardData"]
             return out
@@ -782,7 +933,7 @@ class _Handler(BodyHandler):
     def _info(self, repo: str, rev: str | None, query: dict[str, list[str]], user: str | None) -> _Reply:
         m, r = self._readable(repo, user, files=False)
         expand = query.get("expand", []) + query.get("expand[]", [])
-        bad = [e for e in expand if e not in INFO_EXPAND]
+        bad = [e for e in expand if e not in (DATASET_EXPAND if repo.startswith("datasets/") else INFO_EXPAND)]
         if bad:
             return _error(400, f'"expand" must be one of the allowed values, got {bad[0]!r}', "BadRequest")
         commit = self._revision(r, rev or "main")
@@ -880,12 +1031,14 @@ class _Handler(BodyHandler):
                        "Location": location, "Access-Control-Expose-Headers": "X-Repo-Commit,X-Linked-Etag,X-Linked-Size,X-Xet-Hash,Link"}
             if f.xet:
                 headers["X-Xet-Hash"] = f.xet_hash
-                headers["Link"] = (f'<{hub.url}/api/models/{repo}/xet-read-token/{commit.sha}>; rel="xet-auth", '
+                api = f"/api/{repo}" if repo.startswith("datasets/") else f"/api/models/{repo}"
+                headers["Link"] = (f'<{hub.url}{api}/xet-read-token/{commit.sha}>; rel="xet-auth", '
                                    f'<{hub.storage_url}/reconstructions/{f.xet_hash}>; rel="xet-reconstruction-info"')
             return self.send_plain(302, f"Found. Redirecting to {location}".encode(), headers=headers)
         if not cached and hub.resolve_cache and not m.get("private") and not m.get("gated"):
             original = quote(f"/{repo}/resolve/{rev}/{path}", safe="")
-            location = f"/api/resolve-cache/models/{repo}/{commit.sha}/{quote(path)}?{original}=&etag=%22{f.oid}%22"
+            kind = "" if repo.startswith("datasets/") else "models/"
+            location = f"/api/resolve-cache/{kind}{repo}/{commit.sha}/{quote(path)}?{original}=&etag=%22{f.oid}%22"
             return self.send_plain(307, f"Temporary Redirect. Redirecting to {location}".encode(), headers={**at, "Location": location})
         if f.body is None:
             raise _error(404, "Entry not found (this test Hub holds no bytes for it)", "EntryNotFound", at)

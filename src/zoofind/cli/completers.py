@@ -68,5 +68,29 @@ def complete_sort(incomplete: str) -> list[str]:
     return [key for key in SORTS if key.startswith(incomplete)]
 
 
+def complete_kind(incomplete: str) -> list[str]:
+    """What a search asks for (``search --kind``): model, resource, dataset."""
+    # lazy: models.records only for a --kind completion: off --help start-up
+    from ..models.records import KINDS
+
+    return [k for k in KINDS if k.startswith(incomplete)]
+
+
+def complete_cached_kind(incomplete: str) -> list[str]:
+    """What a cache entry is (``cache ls --kind``): model or dataset."""
+    # lazy: ops.inventory only for a cache ls --kind completion: off --help start-up
+    from ..ops.inventory import CACHED_KINDS
+
+    return [k for k in CACHED_KINDS if k.startswith(incomplete)]
+
+
+def complete_size_category(incomplete: str) -> list[str]:
+    """A dataset's size category, as the Hugging Face Hub names it (``search --size-category``)."""
+    # lazy: models.records only for a --size-category completion: off --help start-up
+    from ..models.records import SIZE_CATEGORIES
+
+    return [c for c in SIZE_CATEGORIES if c.startswith(incomplete)]
+
+
 def complete_shell(incomplete: str) -> list[str]:
     return [s for s in SHELLS if s.startswith(incomplete)]

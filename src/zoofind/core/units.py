@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 def _scaled(value: float | None, units: Sequence[tuple[str, float, int]]) -> str:
@@ -56,3 +56,13 @@ def binary_size(n: int) -> str:
         if n >= size or suffix == "MiB":
             return f"{-(-n // size)}{suffix}"
     return str(n)
+
+
+def counted(ids: Iterable[str]) -> str:
+    """How many models and datasets ids name, for notes: "3 model(s)", "2 model(s) and 1 dataset(s)".
+    A dataset's id is ``<hub>:datasets/...`` on every hub that has them (Hugging Face, Kaggle)."""
+    ids = list(ids)
+    data = sum(1 for i in ids if i.partition(":")[2].startswith("datasets/"))
+    models = len(ids) - data
+    parts = [f"{n} {what}(s)" for n, what in ((models, "model"), (data, "dataset")) if n]
+    return " and ".join(parts) or "0 model(s)"

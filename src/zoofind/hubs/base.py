@@ -32,6 +32,8 @@ class SearchQuery:
     framework: str | None = None
     license: str | None = None
     kind: str | None = None
+    #: a dataset size category (``models.records.SIZE_CATEGORIES``): only datasets carry one
+    size_category: str | None = None
     sort: str = "relevance"
     limit: int = 20
     # The query word a hub's id-substring search should use (set by the search runner), else text.

@@ -13,6 +13,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 KINDS = ("model", "resource", "dataset")
+#: The size categories of datasets, as the Hugging Face Hub names them (the number of rows or
+#: examples): ``search --size-category`` takes one; a record carries it as a tag ``size_categories:<it>``.
+SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B",
+                   "1B<n<10B", "10B<n<100B", "100B<n<1T", "n>1T")
 
 
 @dataclass(frozen=True)

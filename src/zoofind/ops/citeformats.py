@@ -84,7 +84,11 @@ def bibtex_entry(ref: Reference) -> str:
         fields.append(("urldate", escape(ref.accessed)))
     taken = {name for name, _ in fields}
     fields += [(name, value) for name, value in ref.fields if name not in taken and name != "note"]
-    source = _SAID[ref.source] + (f", {ref.evidence}" if ref.evidence else "")
+    said = _SAID[ref.source]
+    if ref.source == FROM_CARD and ref.cited_for and all(c.partition(":")[2].startswith("datasets/")
+                                                         for c in ref.cited_for):
+        said = "the dataset's card"  # hf:datasets/..., kaggle:datasets/...: the hubs' own word for a dataset
+    source = said + (f", {ref.evidence}" if ref.evidence else "")
     fields.append(("note", escape(f"Cited for {', '.join(ref.cited_for)}. Source: {source}")))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{ref.kind}{{{ref.key},\n{body},\n}}\n"

@@ -21,7 +21,7 @@ from ..catalog.words import field_tokens
 from ..core.context import Context
 from ..core.errors import UsageError, describe
 from ..hubs import SearchQuery, registry
-from ..models.records import KINDS, Record
+from ..models.records import KINDS, SIZE_CATEGORIES, Record
 from .ranking import EXACT_BONUS, Candidate, Hit, exact, match_count, top
 
 if TYPE_CHECKING:
@@ -73,9 +73,16 @@ def validate(query: SearchQuery, ctx: Context) -> None:
             raise UsageError(f"unknown source {s!r}", hint=f"one of: {', '.join(names)}")
     if query.kind not in (None, *KINDS):
         raise UsageError(f"unknown kind {query.kind!r}", hint=f"one of: {', '.join(KINDS)}")
+    if query.size_category is not None and query.size_category not in SIZE_CATEGORIES:
+        raise UsageError(f"unknown size category {query.size_category!r}",
+                         hint=f"one of: {', '.join(SIZE_CATEGORIES)} (the Hub's, a dataset's number of rows)")
+    if query.size_category is not None and query.kind not in (None, "dataset"):
+        raise UsageError(f"--size-category is a dataset's, and --kind asks for {query.kind}s",
+                         hint="drop one of them (--size-category alone asks for datasets)")
     if not ctx.timeout > 0:
         raise UsageError("--timeout must be positive")
-    has_filter = any((query.sources, query.task, query.domain, query.framework, query.license, query.kind))
+    has_filter = any((query.sources, query.task, query.domain, query.framework, query.license, query.kind,
+                      query.size_category))
     if not query.text.strip() and not has_filter:
         raise UsageError("give a query or at least one filter",
                          hint='e.g. zoofind search "protein language model" or zoofind search --task optical-flow')
@@ -114,6 +121,8 @@ def matches(get: Callable[[str], Any], query: SearchQuery, *, bundled: bool = Fa
         lic = (get("license") or "").lower()
         if not lic.startswith(query.license.strip().lower()):
             return False
+    if query.size_category and f"size_categories:{query.size_category}" not in (get("tags") or ()):
+        return False
     return True
 
 
@@ -212,7 +221,7 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
                    query: SearchQuery, replaced: set[str]) -> list[float]:
     """Catalog documents passing the filters, as candidates; returns the scores of those cut as unshowable."""
     doc_scores = index.score_all(terms) if terms else dict.fromkeys(index.docs, 0.0)
-    deep_filter = any((query.task, query.domain, query.framework, query.license))
+    deep_filter = any((query.task, query.domain, query.framework, query.license, query.size_category))
     docs = cat.docs
     source_codes = {str(i) for i, name in enumerate(docs["sources"])
                     if name not in replaced and selects(query, name, bundled=True)}
@@ -224,7 +233,9 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         # Facet filters read one character of a column; only list-field filters decode the record.
         if docs["source"][doc] not in source_codes or kind_code and docs["kind"][doc] != kind_code:
             continue
-        if deep_filter and not matches(cat.filter_fields(doc).get, query, bundled=True):
+        # A size category is a tag, which only the whole entry holds.
+        fields = cat.entry(doc) if query.size_category else cat.filter_fields(doc) if deep_filter else None
+        if fields is not None and not matches(fields.get, query, bundled=True):
             continue
         weight = dataset_weight if docs["kind"][doc] == "d" else 1.0
         kept.append((score * priors.get(str(doc), 1.0) * weight, doc))

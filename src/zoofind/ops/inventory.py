@@ -118,17 +118,23 @@ def parse_age(text: str) -> float:
 
 
 SORTS = ("size", "used", "id")
+#: What `cache ls --kind` takes: what a cache entry may be (`CachedModel.kind`).
+CACHED_KINDS = ("model", "dataset")
 
 
 def select(models: Iterable[CachedModel], *, sort: str = "size", larger_than: int | None = None,
-           unused_for: float | None = None, now: float | None = None, tier: str | None = None) -> list[CachedModel]:
+           unused_for: float | None = None, now: float | None = None, tier: str | None = None,
+           kind: str | None = None) -> list[CachedModel]:
     if sort not in SORTS:
         raise UsageError(f"--sort {sort!r} is not one of {', '.join(SORTS)}")
     if tier not in (None, *TIERS):
         raise UsageError(f"--tier {tier!r} is not one of {', '.join(TIERS)}")
+    if kind not in (None, *CACHED_KINDS):
+        raise UsageError(f"--kind {kind!r} is not one of {', '.join(CACHED_KINDS)}")
     now = time.time() if now is None else now
     out = [m for m in models if (larger_than is None or m.size > larger_than)
-           and (unused_for is None or (m.last_used or 0) <= now - unused_for) and tier in (None, m.tier)]
+           and (unused_for is None or (m.last_used or 0) <= now - unused_for) and tier in (None, m.tier)
+           and kind in (None, m.kind)]
     key = {"size": lambda m: (-m.size, m.id), "used": lambda m: (m.last_used or 0, m.id), "id": lambda m: m.id}[sort]
     return sorted(out, key=key)
 

@@ -8,7 +8,7 @@ from ... import cache_path, cached, plan_cache_prune, plan_cache_removal, remove
 from ...core.errors import UsageError
 from ...core.units import human_bytes
 from ..common import FormatOpt, JsonOpt, RetiredDryRunOpt, env, epilog, ids_from, reporting
-from ..completers import complete_id
+from ..completers import complete_cached_kind, complete_id
 
 if TYPE_CHECKING:
     from ...models.cache import Removal
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 EPILOG = epilog([
     "zoofind cache ls",
     "zoofind cache ls --source hf --larger-than 1G --sort used",
+    "zoofind cache ls --kind dataset",
     "zoofind cache ls --unused-for 30d --format ids",
     "zoofind cache verify hf:facebook/esm2_t6_8M_UR50D",
     "zoofind cache rm hf:owner/name@old-branch --dry-run",
@@ -49,6 +50,8 @@ def ls(
     tier: Annotated[str | None,
                     typer.Option("--tier", help="Only this tier: local (your caches) or shared (ZOOFIND_SHARED_CACHE, "
                                                 "read-only).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", autocompletion=complete_cached_kind,
+                                             help="Only models or only datasets: model or dataset.")] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -65,8 +68,8 @@ def ls(
         from ..render.cache import render_cache_ls
 
         models = select(cached(source=source, sort=sort, larger_than=larger_than, unused_for=unused_for), sort=sort,
-                        tier=tier)
-        filtered = any(x is not None for x in (source, larger_than, unused_for, tier))
+                        tier=tier, kind=kind)
+        filtered = any(x is not None for x in (source, larger_than, unused_for, tier, kind))
         render_cache_ls(e, e.pick_format(fmt, as_json), models, filtered=filtered)
 
 

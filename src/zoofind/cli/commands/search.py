@@ -9,12 +9,13 @@ from ... import search as run_search
 from ...core.context import Context
 from ...core.errors import SourceError
 from ..common import FormatOpt, JsonOpt, OfflineOpt, TimeoutOpt, env, epilog, reporting
-from ..completers import complete_sort, complete_source
+from ..completers import complete_kind, complete_size_category, complete_sort, complete_source
 from ..render.output import render_search
 
 EPILOG = epilog([
     'zoofind search "protein language model"',
     "zoofind search --task optical-flow --source torchvision",
+    'zoofind search "protein stability" --kind dataset --size-category "10K<n<100K"',
     "zoofind search resnet --format ids | head -3",
     """zoofind search "bird vocalization" --json | jq '.results[0].id'""",
 ], "stdout: a table on a terminal; in a pipe one line a result, id<TAB>source<TAB>task<TAB>framework<TAB>name. "
@@ -44,7 +45,12 @@ def search(
                                            "transformers.")] = None,
     license: Annotated[str | None,
                        typer.Option("--license", help="Licence id or its prefix, e.g. mit, apache, cc-by.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="model or resource.")] = None,
+    kind: Annotated[str | None,
+                    typer.Option("--kind", autocompletion=complete_kind, help="model, dataset or resource.")] = None,
+    size_category: Annotated[str | None,
+                             typer.Option("--size-category", autocompletion=complete_size_category,
+                                          help="A dataset's size category, as the Hugging Face Hub names it: n<1K, "
+                                               "1K<n<10K, 10K<n<100K, 100K<n<1M, ... n>1T (datasets only).")] = None,
     sort: Annotated[str,
                     typer.Option("--sort", autocompletion=complete_sort,
                                  help="relevance, downloads, likes, updated, params or size.")] = "relevance",
@@ -62,7 +68,8 @@ def search(
         with e.status(_spinner_text(source, offline) if e.stderr_isatty else ""):
             result = run_search(
                 query or "", source=source or (), task=task, domain=domain, framework=framework, license=license,
-                kind=kind, sort=sort, limit=limit, offline=offline, timeout=timeout, refresh=refresh,
+                kind=kind, size_category=size_category, sort=sort, limit=limit, offline=offline, timeout=timeout,
+                refresh=refresh,
             )
         if not result.all_failed:
             render_search(e, form, result)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
 from ...core.errors import Described, UsageError
-from ...core.units import human_bytes
+from ...core.units import counted, human_bytes
 from ...ops.bundle.manifest import BUNDLE_VERSION
 from .output import Environment, render_results
 
@@ -52,11 +52,12 @@ def render_export(env: Environment, fmt: str | None, report: ExportReport) -> No
     _records(env, fmt, head, report.models)
     if report.layout == "s3":
         env.note(f"published {report.bundle}: {report.members} file(s), {human_bytes(report.bytes)}, for "
-                 f"{len(report.models)} model(s): sent {report.uploaded} ({human_bytes(report.sent)}), "
+                 f"{counted(m.id for m in report.models)}: sent {report.uploaded} ({human_bytes(report.sent)}), "
                  f"{report.present} already there (same key and size), the manifest last")
         return
     where = "stdout" if report.bundle == "-" else report.bundle
-    env.note(f"wrote {where}: {report.members} file(s), {human_bytes(report.bytes)}, for {len(report.models)} model(s)")
+    env.note(f"wrote {where}: {report.members} file(s), {human_bytes(report.bytes)}, "
+             f"for {counted(m.id for m in report.models)}")
     if report.layout == "tar":
         env.note("a plain tar: model weights do not compress; `zoofind import` on the other machine checks every file")
     elif report.copied and report.linked:

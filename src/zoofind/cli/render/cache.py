@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
-from ...core.units import human_age, human_bytes
+from ...core.units import counted, human_age, human_bytes
 from ...ops.inventory import total
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, tsv_lines
 
@@ -35,9 +35,9 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence[CachedModel], *
     elif fmt == "ids":
         env.write(tsv_lines((m.id,) for m in models))
     elif fmt == "tsv":
-        # The tier goes last: the first five columns are those of schema 1's first release.
+        # The tier, then the kind, go last: the first five columns are those of schema 1's first release.
         env.write(tsv_lines((m.id, ",".join(r.split(" ", 1)[0] for r in m.revisions), m.size,
-                             int(m.last_used) if m.last_used else "", m.path, m.tier) for m in models))
+                             int(m.last_used) if m.last_used else "", m.path, m.tier, m.kind) for m in models))
     elif models:
         now = time.time()
         tiers = any(m.tier != "local" or m.linked_size for m in models)
@@ -57,7 +57,7 @@ def render_cache_ls(env: Environment, fmt: str, models: Sequence[CachedModel], *
                  "no model is cached yet (the Hugging Face, torch.hub, TF Hub and kagglehub caches and any "
                  "shared tier hold none); `zoofind pull ID` fills them")
         return
-    note = f"{len(models)} model(s), {human_bytes(whole)} on disk"
+    note = f"{counted(m.id for m in models)}, {human_bytes(whole)} on disk"
     shared = [m for m in models if m.tier == "shared"]
     if shared:
         note += (f": {human_bytes(total([m for m in models if m.tier == 'local']))} in your caches, "
@@ -88,7 +88,8 @@ def render_cache_verify(env: Environment, fmt: str, results: Sequence[Any]) -> N
         env.write(tsv_lines((r.id, p.path, p.problem) for r in results for p in r.problems))
     bad = [r for r in results if not r.ok]
     files = sum(r.files for r in results)
-    env.note(f"checked {files} file(s), {human_bytes(sum(r.bytes for r in results))}, of {len(results)} model(s): "
+    env.note(f"checked {files} file(s), {human_bytes(sum(r.bytes for r in results))}, "
+             f"of {counted(r.id for r in results)}: "
              + (f"{sum(len(r.problems) for r in bad)} problem(s) in {len(bad)}" if bad else "all good"))
 
 

@@ -311,7 +311,8 @@ def render_search(env: Environment, fmt: str, result: Any) -> None:
     payload = {
         "query": {"text": q.text, "sources": list(q.sources), "task": q.task, "domain": q.domain,
                   "framework": q.framework,
-                  "license": q.license, "kind": q.kind, "sort": q.sort, "limit": q.limit, "offline": result.offline,
+                  "license": q.license, "kind": q.kind, "size_category": q.size_category, "sort": q.sort,
+                  "limit": q.limit, "offline": result.offline,
                   "read_as": dict(result.readings), "unknown_words": list(result.unknown_words)},
         "total": result.total,
         "sources": [asdict(rep) for rep in result.sources],
@@ -361,7 +362,8 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
     if fmt == "ids":
         env.write(tsv_lines((r.id,) for r in records))
     elif fmt == "tsv":
-        env.write(tsv_lines((r.id, r.source, r.task, r.framework, r.name) for r in records))
+        # kind last: new columns only ever go at the end
+        env.write(tsv_lines((r.id, r.source, r.task, r.framework, r.name, r.kind) for r in records))
     elif fmt == "jsonl":
         env.write("".join(json_text(_record_json(r, scores[i] if scores else None)) for i, r in enumerate(records)))
     elif fmt == "json":
@@ -375,14 +377,18 @@ def render_records(env: Environment, fmt: str, command: str, records: Sequence[A
 
         pops = [popularity(r) for r in records]
         show_pop = any(pops)
+        # Datasets among the results: a kind column says which rows are data, not models.
+        show_kind = any(r.kind == "dataset" for r in records)
         wide = env.width >= 110
         rows: list[Sequence[Cell]] = []
         for r, pop in zip(records, pops, strict=True):
             desc = r.description if len(r.description) <= 80 else r.description[:77] + "..."
             name: Cell = (r.name, desc) if wide else r.name
-            row = [r.id, r.task or (r.resource_type or ""), r.framework or ",".join(r.libraries[:1])]
+            row = [r.id, *([r.kind] if show_kind else []), r.task or (r.resource_type or ""),
+                   r.framework or ",".join(r.libraries[:1])]
             rows.append((*row, pop, name) if show_pop else (*row, name))
-        columns = ("id", "task", "framework", "popularity", "name") if show_pop else ("id", "task", "framework", "name")
+        columns = ("id", *(("kind",) if show_kind else ()), "task", "framework",
+                   *(("popularity",) if show_pop else ()), "name")
         env.table(columns, rows)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.errors import Described
 from ...core.safetext import clean
-from ...core.units import human_bytes
+from ...core.units import counted, human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def render_lock(env: Environment, fmt: str, report: LockReport, written: str | N
         env.note("no lock written: every model must pull first")
     elif written and written != "-":
         n = sum(len(m.files) for m in lock.models)
-        env.note(f"wrote {written}: {len(lock.models)} model(s), {n} file(s), "
+        env.note(f"wrote {written}: {counted(m.id for m in lock.models)}, {n} file(s), "
                  f"{human_bytes(sum(m.total_bytes for m in lock.models))}; "
                  f"reproduce with: zoofind pull --lock {written}")
 

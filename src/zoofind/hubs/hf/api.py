@@ -8,6 +8,11 @@
 * ``GET /api/models/{repo}/auth-check``: whether this token may download a gated repo (a
   mirror without the route answers a bare 404: then the download's answer decides).
 
+A dataset repository (ref ``datasets/owner/name``) has the same routes under ``/api/datasets``
+(``GET /api/datasets`` with ``filter=task_categories:...``, ``size_categories:...``,
+``license:...``; ``/api/datasets/{repo}[/revision/{rev}]``; its ``auth-check``), and its files
+resolve at ``/datasets/{repo}/resolve/{rev}/{path}``: the ref is the URL path as it is.
+
 Errors follow huggingface_hub's ``hf_raise_for_status``: the ``X-Error-Code`` header
 (``RepoNotFound``, ``GatedRepo``, ``RevisionNotFound``, ``EntryNotFound``) says what a
 401/403/404 means; an invalid token is a 401 with ``X-Error-Message``. The Hub names
@@ -27,6 +32,7 @@ from ...core.redaction import redact_url
 from ...net.errors import from_status, where
 from ...net.http import Answer, Session
 from .. import Repairs
+from . import is_dataset, noun, repo_id
 from .mapping import screen, usable_id
 
 SERVICE = "the Hugging Face Hub"
@@ -60,13 +66,19 @@ def _on_hub(link: str | None, page_url: str, hub: str) -> str | None:
     return url if same else None
 
 
-def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> Answer:
-    """The answer if it is a success, else zoofind's error for what the Hub said."""
+def shown(ref: str) -> str:
+    """A ref as messages name it: ``owner/name``, or ``the dataset owner/name``."""
+    return f"the dataset {repo_id(ref)}" if is_dataset(ref) else ref
+
+
+def check(answer: Answer, *, hub: str, repo: str | None, token: str | None, listing: str | None = None) -> Answer:
+    """The answer if it is a success, else zoofind's error for what the Hub said (``repo``: the
+    ref asked about; ``listing``: "models" or "datasets", for a listing)."""
     if answer.status < 400:
         return answer
     code = answer.headers.get("x-error-code", "")
     message = answer.headers.get("x-error-message", "")
-    what = repo or "this model"
+    what = shown(repo) if repo else "this model"
     hub = redact_url(hub)
     if code == "GatedRepo":
         raise AccessDeniedError(
@@ -77,7 +89,7 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
         )
     if code == "RepoNotFound" or (answer.status == 401 and repo and "invalid" not in message.lower() and not token):
         raise NotFoundError(
-            f"no model {repo!r} on the Hugging Face Hub at {hub} (or it is private)",
+            f"no {noun(repo or '')} {repo_id(repo or '')!r} on the Hugging Face Hub at {hub} (or it is private)",
             hint="check the id (owner/name, case-sensitive) with `zoofind search`; for a private repo set HF_TOKEN",
         )
     if code in ("RevisionNotFound", "EntryNotFound"):
@@ -97,9 +109,9 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
                  "HF_ENDPOINT may not point at a Hub")
         hint = "check HF_ENDPOINT (unset, it means https://huggingface.co)"
         if repo:
-            raise NotFoundError(f"no model {repo!r} at {hub} ({plain})", hint=hint)
+            raise NotFoundError(f"no {noun(repo)} {repo_id(repo)!r} at {hub} ({plain})", hint=hint)
         # A Hub always has a listing: without one the address is wrong, which is no empty answer.
-        raise SourceError(f"cannot list models at {hub} ({plain})", hint=hint, status=404)
+        raise SourceError(f"cannot list {listing or 'models'} at {hub} ({plain})", hint=hint, status=404)
     err = from_status(answer.status, answer.url, answer.headers, SERVICE)
     assert err is not None
     if answer.status == 429:
@@ -108,20 +120,21 @@ def check(answer: Answer, *, hub: str, repo: str | None, token: str | None) -> A
 
 
 def list_models(session: Session, hub: str, params: list[tuple[str, str]], want: int, token: str | None,
-                repairs: Repairs | None = None) -> list[Any]:
-    """Up to ``want`` models (raw JSON objects with a usable id) of a listing, following ``Link``
-    pages; models that cannot be records are skipped (and counted in ``repairs``)."""
-    url: str | None = f"{hub}/api/models"
+                repairs: Repairs | None = None, *, listing: str = "models") -> list[Any]:
+    """Up to ``want`` repos (raw JSON objects with a usable id) of a listing (``listing``: "models"
+    or "datasets"), following ``Link`` pages; those that cannot be records are skipped (and
+    counted in ``repairs``)."""
+    url: str | None = f"{hub}/api/{listing}"
     query: list[tuple[str, str]] | None = params
     models: list[Any] = []
     for _ in range(MAX_PAGES):
         assert url is not None
         answer = check(session.request("GET", url, params=query, headers=headers(token)), hub=hub, repo=None,
-                       token=token)
+                       token=token, listing=listing)
         page = answer.json()
         if not isinstance(page, list):
-            raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not a list of models",
-                                 hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
+            raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not a list of "
+                                 f"{listing}", hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
         models += screen(page, repairs)
         url, query = next_page(answer, hub), None
         if not url or len(models) >= want or not page:
@@ -135,8 +148,13 @@ def next_page(answer: Answer, hub: str) -> str | None:
     return _on_hub(next_link(answer.headers.get("link")), answer.url, hub)
 
 
+def api_path(ref: str) -> str:
+    """The API's address of a repo: ``/api/models/owner/name`` or ``/api/datasets/owner/name``."""
+    return f"/api/{ref}" if is_dataset(ref) else f"/api/models/{ref}"
+
+
 def repo_path(repo: str, revision: str | None = None) -> str:
-    path = f"/api/models/{repo}"
+    path = api_path(repo)
     return f"{path}/revision/{quote(revision, safe='')}" if revision else path
 
 
@@ -146,8 +164,8 @@ def model_info(session: Session, hub: str, repo: str, token: str | None, revisio
                    hub=hub, repo=repo, token=token)
     data = answer.json()
     if not isinstance(data, dict) or usable_id(data.get("id")) is None:
-        raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(data)} that is not a model for "
-                             f"{repo!r}",
+        raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(data)} that is not a {noun(repo)} "
+                             f"for {repo_id(repo)!r}",
                              hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
     return data
 

@@ -68,9 +68,8 @@ class HfBundles:
     def make_visible(self, placement: Placement, placed: frozenset[str]) -> tuple[str, ...]:
         m = placement.model
         repo, commit = _repo(m, placement.root), _commit(m)
-        for f in m.files:
-            if f.path in placed or not repo.present(commit, f.path, f.size):
-                repo.link(commit, f.path, _blob(f))
+        repo.link_all(commit, [(f.path, _blob(f)) for f in m.files
+                               if f.path in placed or not repo.present(commit, f.path, f.size)])
         if not m.revision or m.revision == commit:
             return ()
         ref = repo.root / "refs" / m.revision

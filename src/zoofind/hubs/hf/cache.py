@@ -1,6 +1,7 @@
 """The Hugging Face hub cache as ``cache ls/verify/rm/prune/path`` see it (``protocol.Caches``).
 
-Repos are ``models--owner--name`` folders (``repo_cache``), in the user's hub cache and in
+Repos are ``models--owner--name`` folders (``datasets--owner--name`` for datasets, kind
+``dataset``) (``repo_cache``), in the user's hub cache and in
 each shared root's ``huggingface/hub``. A revision is a snapshot; a blob several revisions
 link to is kept until the last goes; blobs in huggingface_hub's cache-wide Xet store go
 through huggingface_hub, which knows which other repos link to them.
@@ -25,6 +26,7 @@ from ...fetch.partial import PREFIX
 from ...models.cache import CachedModel, Problem, Removal, RemovalLocks, Verified
 from ...models.transfer import Expected
 from ..protocol import InShared
+from . import is_dataset
 from .repo_cache import PLACE, REPO_LOCK, RepoCache, hub_cache
 from .repo_scan import first_hop, is_store_payload, read_refs, scan, snapshot_entries, store_dir, store_references
 
@@ -49,7 +51,7 @@ class HfCache:
                 revisions = tuple(f"{c}" + (f" ({', '.join(refs)})" if refs else "") for c, refs in repo.revisions)
                 out.append(CachedModel(f"hf:{repo.repo}", "hf", revisions, repo.size, repo.last_used,
                                        str(repo.folder / "snapshots" / shown), str(cache), tier, repo.linked_size,
-                                       repo.store_blobs))
+                                       repo.store_blobs, kind="dataset" if is_dataset(repo.repo) else "model"))
         return out
 
     def matches(self, model: CachedModel, rid: str) -> bool:
@@ -159,11 +161,11 @@ class HfCache:
     def stale_partials(self, ctx: Context, now: float) -> list[Removal]:
         hub = hub_cache(ctx.environ)
         out = []
-        for b in hub.glob("models--*/blobs"):
+        for b in (*hub.glob("models--*/blobs"), *hub.glob("datasets--*/blobs")):
             out += layout.partials(b, lambda t: hub / ".locks" / t.parent.parent.name / f"{t.name}.zoofind.lock", now,
                                    # huggingface_hub 2.x's own leftovers are process-unique: <etag>.<8 hex>.incomplete
                                    also=lambda name: name.endswith(".incomplete"))
-        for d in hub.glob(".locks/models--*"):
+        for d in (*hub.glob(".locks/models--*"), *hub.glob(".locks/datasets--*")):
             out += layout.partials(d, lambda t: t, now)
         return out
 

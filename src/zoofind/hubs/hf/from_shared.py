@@ -68,8 +68,7 @@ def link_snapshot(local: RepoCache, revision: str, env: Mapping[str, str]) -> Sn
             if linked.source is None:
                 raise OfflineError(f"hf:{local.repo} ({revision}): no shared copy of {rel} passes its check",
                                    hint="; ".join(notes) or "ask the shared tier's admin to pull it again")
-        for rel, etag in files:
-            local.link(commit, rel, etag)
+        local.link_all(commit, files)
         local.write_ref(revision, commit)
         return SnapshotLink(commit, tuple(rel for rel, _ in files), tuple(notes))
     return None

@@ -179,6 +179,15 @@ def records_from_payloads(payloads: list[Any], hub: str, repairs: Repairs | None
     return tuple(record_from_payload(m, hub, repairs) for m in screen(payloads, repairs))
 
 
+def id_of(data: Mapping[str, Any], what: str) -> str:
+    """A trimmed answer's id; ``BadAnswerError`` when it had none usable (``what``: "model", "dataset")."""
+    repo = data.get("id")
+    if repo is None:
+        raise BadAnswerError(f"the Hugging Face Hub sent a {what} without a usable id",
+                             hint="the service may be failing or HF_ENDPOINT may not point at a Hub; retry later")
+    return str(repo)
+
+
 def record_from_payload(data: Mapping[str, Any], hub: str, repairs: Repairs | None = None) -> Record:
     """A model's JSON (raw or ``trimmed``) as a Record; ``BadAnswerError`` when it has no usable id.
 
@@ -186,10 +195,7 @@ def record_from_payload(data: Mapping[str, Any], hub: str, repairs: Repairs | No
     alone (and counted in ``repairs``), whatever was cached or sent.
     """
     data = trimmed(data, all_files=True, repairs=repairs) if isinstance(data, Mapping) else {}
-    repo = data.get("id")
-    if repo is None:
-        raise BadAnswerError("the Hugging Face Hub sent a model without a usable id",
-                             hint="the service may be failing or HF_ENDPOINT may not point at a Hub; retry later")
+    repo = id_of(data, "model")
     tags: list[str] = list(data.get("tags", ()))
     card: Mapping[str, Any] = data.get("cardData", {})
     library: str | None = data.get("library_name")

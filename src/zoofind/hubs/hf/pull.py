@@ -27,7 +27,7 @@ from ...models.transfer import Expected
 from .. import registry
 from ..ids import parse_id
 from ..pulling import choose, differs, file_label, is_pickle, locked_missing, offline_hint, sha256_of, skipped_note
-from . import SPEC
+from . import SPEC, is_dataset, noun
 from .auth import find_token
 from .from_shared import link_snapshot
 from .repo_cache import COMMIT_RE, RepoCache, hub_cache
@@ -95,7 +95,8 @@ class HfPull:
         fs = _source().fileset(pid, ctx, revision=revision)  # the search ability's listing
         if not fs.files:
             raise NotFoundError(f"{fs.id} has no files to download", hint=f"see {fs.page}" if fs.page else None)
-        chosen = choose(fs.files, opts)
+        # A dataset's files are all data: no copy of weights in another format to leave out.
+        chosen = choose(fs.files, replace(opts, all_files=True) if is_dataset(pid.ref) else opts)
         for f, _ in chosen:
             safe_relpath(f.path, what=fs.id)
         assert fs.commit is not None
@@ -148,9 +149,7 @@ class HfPull:
     def place(self, plan: ModelPlan, fetched: Mapping[str, Fetched], ctx: Context) -> Mapping[str, Path]:
         assert isinstance(plan, HfPlan) and plan.commit is not None
         repo = RepoCache(plan.cache, parse_id(plan.id).ref)
-        for f in plan.files:
-            if not f.skip and f.entry.etag:
-                repo.link(plan.commit, f.path, f.entry.etag)
+        repo.link_all(plan.commit, [(f.path, f.entry.etag) for f in plan.files if not f.skip and f.entry.etag])
         repo.record(plan.commit, [f.entry for f in plan.files if not f.skip])  # trees/<commit>.json, CACHEDIR.TAG
         # The ref last: a revision never resolves to a snapshot still being filled; a lock never
         # moves a user's `main` back.
@@ -169,7 +168,7 @@ def security_scan(ref: str, ctx: Context, commit: str) -> dict[str, str]:
     hub = ctx.endpoint(SPEC)
     token, _ = find_token(ctx.environ)
     out: dict[str, str] = {}
-    url: str | None = f"{hub}/api/models/{ref}/tree/{commit}"
+    url: str | None = f"{hub}{api.api_path(ref)}/tree/{commit}"
     params: dict[str, str] | None = {"recursive": "true", "expand": "true"}
     with Session(ctx, api.SERVICE) as s:
         for _ in range(100):  # 5,000 files at most: a scan is advice, not worth an endless walk
@@ -200,11 +199,16 @@ class HfLock:
                        f.blob or Path(os.path.realpath(root / f.path)).name)  # the blob the snapshot links to
             for f in result.files if f.status != "skipped"
         )
-        return LockedModel(result.id, result.revision, result.commit, files, None, result.framework)
+        ref = parse_id(result.id).ref
+        return LockedModel(result.id, result.revision, result.commit, files, None, result.framework,
+                           "dataset" if is_dataset(ref) else "model")
 
     def problem(self, locked: LockedModel) -> str | None:
+        what = noun(parse_id(locked.id).ref)
         if locked.commit is None or not COMMIT_RE.fullmatch(locked.commit):
-            return f"{locked.id}: a Hugging Face model needs `commit`, a 40-hex-digit commit sha"
+            return f"{locked.id}: a Hugging Face {what} needs `commit`, a 40-hex-digit commit sha"
+        if locked.kind != what:
+            return f"{locked.id}: a Hugging Face {what}'s entry has `kind = \"{locked.kind}\"`"
         missing = next((f.path for f in locked.files if f.blob is None), None)
         return f"{locked.id}: {missing}: a Hugging Face file needs `blob`" if missing else None
 

@@ -176,13 +176,18 @@ def read_refs(folder: Path) -> dict[str, list[str]]:
     return refs
 
 
+def _ref_of(name: str) -> str:
+    """``models--o--n`` -> ``o/n``, ``datasets--o--n`` -> ``datasets/o/n`` (``repo_cache.folder_name``'s inverse)."""
+    return name.replace("--", "/", 2) if name.startswith("datasets--") else name[len("models--"):].replace("--", "/", 1)
+
+
 def scan(cache: Path, *, other_tier: Callable[[str], bool] | None = None) -> list[CachedRepo]:
-    """Every model repo in the hub cache, sized as ``huggingface_hub.scan_cache_dir()`` sizes
+    """Every model and dataset repo in the hub cache, sized as ``huggingface_hub.scan_cache_dir()`` sizes
     each repo: the blobs the snapshots link to, each counted once (shared between revisions),
     except bytes ``other_tier`` claims (a path in the shared tier), which go to ``linked_size``."""
     out = []
     try:
-        names = sorted(n for n in os.listdir(cache) if n.startswith("models--"))
+        names = sorted(n for n in os.listdir(cache) if n.startswith(("models--", "datasets--")))
     except OSError:
         return []
     store = store_dir(cache)
@@ -205,7 +210,7 @@ def scan(cache: Path, *, other_tier: Callable[[str], bool] | None = None) -> lis
                     blobs[hop] = blob_of(hop, folder, store, other_tier)
         found = [b for b in blobs.values() if b is not None]
         out.append(CachedRepo(
-            name[len("models--"):].replace("--", "/", 1), Path(folder),
+            _ref_of(name), Path(folder),
             tuple((c, tuple(sorted(refs.get(c, ())))) for c in commits),
             sum(b.size for b in found if b.kind != "linked"),
             max((b.used for b in found), default=None),

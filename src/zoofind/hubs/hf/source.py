@@ -1,4 +1,10 @@
-"""``HfSource``: search, info, files and status for the Hugging Face Hub."""
+"""``HfSource``: search, info, files and status for the Hugging Face Hub, its models and its datasets.
+
+A search asks ``/api/models`` and, unless it is for models only (``--kind model``, or a
+framework, which datasets have none of), ``/api/datasets`` beside it (concurrently, each answer
+cached on its own); ``--kind dataset`` or ``--size-category`` asks ``/api/datasets`` alone. The
+datasets' failure beside answering models is a note, never the search's failure.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError
+from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, SourceError
 from ...core.redaction import redact_url
 from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
@@ -17,9 +23,11 @@ from ...net.answers import AnswerCache, cached, stale_note
 from ...net.probe import probe as probe_endpoint
 from .. import Repairs, SearchQuery
 from ..base import SourceAnswer, SourceStatus
-from . import SPEC
+from . import SPEC, is_dataset
 from .auth import find_token, fingerprint
-from .mapping import list_params, record_from_payload, records_from_payloads, trimmed, wanted
+from .datasets import dataset_record, trimmed_dataset
+from .datasets import list_params as dataset_params
+from .mapping import list_params, record_from_payload, records_from_payloads, screen, trimmed, wanted
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -34,11 +42,41 @@ class HfSource:
 
     def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
         if query.kind == "resource":
-            return SourceAnswer((), origin="skipped", note="the Hub lists models, not resources")
+            return SourceAnswer((), origin="skipped", note="the Hub lists models and datasets, not resources")
+        if query.kind == "dataset" or query.size_category:
+            return self._search_datasets(query, ctx)
+        if query.kind is None and query.framework is None:
+            # lazy: a thread pool only when both listings are asked (a search of models alone has none)
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(self._search_datasets, query, ctx)
+                models = self._search_models(query, ctx)
+                try:
+                    data = pending.result()
+                except (SourceError, AccessDeniedError, NotFoundError, BadAnswerError) as exc:
+                    # The models answered: the datasets' failure is said, not made the whole search's.
+                    note = f"Hugging Face datasets were not searched ({exc.message})"
+                    return replace(models, note="; ".join(n for n in (models.note, note) if n))
+            both = (models.origin, data.origin)
+            return SourceAnswer(models.records + data.records,
+                                origin=next((o for o in ("stale", "cache") if o in both), models.origin),
+                                age_seconds=max(models.age_seconds or 0.0, data.age_seconds or 0.0) or None,
+                                note="; ".join(n for n in (models.note, data.note) if n) or None)
+        return self._search_models(query, ctx)
+
+    def _search_datasets(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
+        return self._listing(query, ctx, "datasets")
+
+    def _search_models(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
+        return self._listing(query, ctx, "models")
+
+    def _listing(self, query: SearchQuery, ctx: Context, listing: str) -> SourceAnswer:
+        """``GET /api/models`` or ``/api/datasets`` (``listing``), through the answer cache."""
         hub = ctx.endpoint(SPEC)
         token, _ = find_token(ctx.environ)
-        params = list_params(query)
-
+        datasets = listing == "datasets"
+        params = dataset_params(query) if datasets else list_params(query)
         repairs = Repairs()
 
         def fetch() -> list[dict[str, Any]]:
@@ -47,13 +85,14 @@ class HfSource:
             from . import api
 
             with Session(ctx, api.SERVICE) as s:
-                models = api.list_models(s, hub, params, wanted(query), token, repairs)
-            return [trimmed(m, all_files=False, repairs=repairs)
-                    for m in models if isinstance(m, dict) and isinstance(m.get("id"), str)]
+                found = api.list_models(s, hub, params, wanted(query), token, repairs, listing=listing)
+            return [trimmed_dataset(d, repairs) if datasets else trimmed(d, all_files=False, repairs=repairs)
+                    for d in found if isinstance(d, dict) and isinstance(d.get("id"), str)]
 
-        key = {"endpoint": hub, "models": params, "account": fingerprint(token)}
+        key = {"endpoint": hub, listing: params, "account": fingerprint(token)}
         value, origin, age = cached(ctx, "hf", key, fetch, valid=lambda v: isinstance(v, list))
-        records = records_from_payloads(value, hub, repairs)
+        records = (tuple(dataset_record(d, hub, repairs) for d in screen(value, repairs)) if datasets
+                   else records_from_payloads(value, hub, repairs))
         note = "; ".join(n for n in (stale_note("the Hub", origin, age), repairs.note("the Hub")) if n) or None
         return SourceAnswer(records, origin=origin, age_seconds=age, note=note)
 
@@ -72,7 +111,8 @@ class HfSource:
             from . import api
 
             with Session(ctx, api.SERVICE) as s:
-                return trimmed(api.model_info(s, hub, repo, token), all_files=True)
+                data = api.model_info(s, hub, repo, token)
+            return trimmed_dataset(data) if is_dataset(repo) else trimmed(data, all_files=True)
 
         key = {"endpoint": hub, "model": repo, "account": fingerprint(token)}
         value, _origin, _age = cached(ctx, "hf-info", key, fetch, valid=lambda v: isinstance(v, dict))
@@ -95,7 +135,7 @@ class HfSource:
 
     def info(self, pid: ParsedId, ctx: Context) -> Record | None:
         data, hub, token = self.model_answer(pid.ref, ctx)
-        rec = record_from_payload(data, hub)
+        rec = dataset_record(data, hub) if is_dataset(pid.ref) else record_from_payload(data, hub)
         if rec.gated:
             try:
                 access = self._access(pid.ref, ctx, hub, token)
@@ -119,17 +159,19 @@ class HfSource:
         shown = redact_url(hub)
         with Session(ctx, api.SERVICE) as s:  # one deadline for the metadata and the access check
             data = api.model_info(s, hub, pid.ref, token, revision)
-            repo = str(data["id"])
+            # The Hub's id (a rename answers with the new one), as zoofind names it: datasets/ for a dataset.
+            repo = f"datasets/{data['id']}" if is_dataset(pid.ref) else str(data["id"])
             access = self._access(repo, ctx, hub, token, s) if data.get("gated") else "granted"
         if access in ("denied", "no-token"):  # "unknown": the downloads' own answers decide (401/403: exit 4)
             raise AccessDeniedError(
-                f"{repo} is gated on the Hugging Face Hub and "
+                f"{api.shown(repo)} is gated on the Hugging Face Hub and "
                 + ("this token has no access" if access == "denied" else "no token is set"),
                 hint=f"request access at {shown}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
             )
         commit = data.get("sha")
         if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
-            raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {repo}", hint="retry later")
+            raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {api.shown(repo)}",
+                                 hint="retry later")
         return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit,
                        f"{shown}/{repo}")
 
