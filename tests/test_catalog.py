@@ -291,7 +291,7 @@ PAPERS_TO_CHECK: frozenset[str] = frozenset()
 
 def test_every_curated_entry_has_a_paper_or_the_none_marker() -> None:
     lacking = set()
-    for name in ("models.toml", "resources.toml", "science.toml"):
+    for name in ("models.toml", "resources.toml", "science.toml", "datasets.toml"):
         meta: dict = {}
         for r in compile_files([CATALOG / name], metas=meta):
             paper = r.extra.get("paper")
@@ -299,7 +299,7 @@ def test_every_curated_entry_has_a_paper_or_the_none_marker() -> None:
             if paper is None:
                 lacking.add(r.id)
     layers = {n: tomllib.loads((CATALOG / n).read_text(encoding="utf-8"))["meta"]["layer"] for n in
-              ("models.toml", "resources.toml", "science.toml")}
+              ("models.toml", "resources.toml", "science.toml", "datasets.toml")}
     assert set(layers.values()) == {"curated"}
     assert lacking - PAPERS_TO_CHECK == set(), "curated entries with neither a paper nor paper = { none = ... }"
     assert PAPERS_TO_CHECK - lacking == set(), "these now have a paper or the marker: take them off PAPERS_TO_CHECK"
@@ -308,4 +308,4 @@ def test_every_curated_entry_has_a_paper_or_the_none_marker() -> None:
 def test_no_other_catalog_file_is_curated() -> None:
     curated = {p.name for p in CATALOG.glob("*.toml")
                if tomllib.loads(p.read_text(encoding="utf-8"))["meta"]["layer"] == "curated"}
-    assert curated == {"models.toml", "resources.toml", "science.toml"}
+    assert curated == {"models.toml", "resources.toml", "science.toml", "datasets.toml"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import CatalogError
-from ..models.records import Record
+from ..models.records import KINDS, Record
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -43,6 +43,8 @@ COMPILED_VERSION = 1
 DATA_DIR = Path(__file__).parent.parent / "_data"
 COMPILED_PATH = DATA_DIR / "catalog.json"
 RECORDS_PATH = DATA_DIR / "records.jsonl"
+#: The compiled ``kind`` column keeps each record's kind as its first letter (``compile.py``).
+_KIND_LETTERS = {kind[0]: kind for kind in KINDS}
 
 
 class RecordStore:
@@ -88,9 +90,8 @@ class Catalog:
     def facet(self, doc: int) -> tuple[str, str, str, bool, bool, str]:
         """(id, source, kind, curated, default weights, name) without decoding the record."""
         d = self.docs
-        kind = "model" if d["kind"][doc] == "m" else "resource"
-        return (self.ids[doc], d["sources"][int(d["source"][doc])], kind, d["curated"][doc] == "1",
-                d["default"][doc] == "1", d["names"][doc])
+        return (self.ids[doc], d["sources"][int(d["source"][doc])], _KIND_LETTERS[d["kind"][doc]],
+                d["curated"][doc] == "1", d["default"][doc] == "1", d["names"][doc])
 
     def entry(self, doc: int) -> dict[str, Any]:
         if doc >= self.bundled and self.user is not None:

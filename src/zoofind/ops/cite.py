@@ -108,7 +108,7 @@ def _report(asked: Sequence[tuple[ParsedId, str | None]], ctx: Context, *, acces
             notes += [f"{label}: {n}" for n in card.notes]
         if not refs:
             refs.append(as_itself(pid, rev, record, accessed=accessed, cited_for=label))
-            notes.append(f"{label}: no paper known; cited as the model itself (its address and revision)")
+            notes.append(f"{label}: no paper known; cited as itself (its address and revision)")
         found.append((label, rev, refs, related, notes))
     return _deduplicated(found)
 

@@ -192,6 +192,19 @@ def search(query: SearchQuery, ctx: Context | None = None) -> SearchResult:
     return SearchResult(query, hits, total, tuple(reports), all_failed, unknown, readings, ctx.offline)
 
 
+#: Query words that ask for data rather than a model (as the index stems them).
+DATA_WORDS = frozenset({"data", "dataset", "benchmark", "corpus", "corpora", "database"})
+#: A dataset's share of its score when the query asks for no data: a task's words ("object
+#: detection", "chest x-ray") name its models and its benchmarks alike, and the models come
+#: first; a dataset's own words ("coco"), a data word or ``--kind dataset`` bring it up.
+DATASET_UNASKED = 0.5
+
+
+def _dataset_weight(query: SearchQuery, terms: list[QueryTerm]) -> float:
+    asked = query.kind == "dataset" or any(t.text in DATA_WORDS for t in terms)
+    return 1.0 if asked or not terms else DATASET_UNASKED
+
+
 def _words_in(hits: tuple[Hit, ...], words: list[str]) -> set[str]:
     """Which of ``words`` the shown records contain, as the index would read them."""
     if not words:
@@ -214,6 +227,7 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
                     if name not in replaced and selects(query, name, bundled=True)}
     kind_code = query.kind[0] if query.kind else None
     priors = docs["prior"]
+    dataset_weight = _dataset_weight(query, terms)
     kept: list[tuple[float, int]] = []
     for doc, score in doc_scores.items():
         # Facet filters read one character of a column; only list-field filters decode the record.
@@ -223,7 +237,8 @@ def _score_catalog(found: dict[str, Candidate], cat: catalog_mod.Catalog, index:
         fields = cat.entry(doc) if query.size_category else cat.filter_fields(doc) if deep_filter else None
         if fields is not None and not matches(fields.get, query, bundled=True):
             continue
-        kept.append((score * priors.get(str(doc), 1.0), doc))
+        weight = dataset_weight if docs["kind"][doc] == "d" else 1.0
+        kept.append((score * priors.get(str(doc), 1.0) * weight, doc))
     dropped: list[float] = []
     pool = query.limit * 6
     if query.sort == "relevance" and terms and len(kept) > pool:
@@ -254,6 +269,8 @@ def _add_live(found: dict[str, Candidate], cat: catalog_mod.Catalog, rec: Record
     else:
         score = 0.0
     score *= prior(merged.curated, merged.downloadable, merged.extra)
+    if merged.kind == "dataset":
+        score *= _dataset_weight(query, terms)
     if exact(query.text, merged.id, merged.name):
         score += EXACT_BONUS
     found[merged.id] = Candidate(max(score, prev.score) if prev else score, rec=merged)
