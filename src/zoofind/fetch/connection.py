@@ -34,22 +34,21 @@ MAX_REDIRECTS = 10
 REDIRECT_BODY_MAX = 64 * 1024
 
 
-def _drain(resp: httpx.Response) -> None:
-    """Close a redirect, reading its short body first: httpcore drops a connection whose answer
-    was not read to its end, and a new connection for every file of a many-small-files repo (the
+def _drain(resp: WireResponse) -> None:
+    """Close a redirect, reading its short body first: a connection whose answer was not read to
+    its end is not reused, and a new connection for every file of a many-small-files repo (the
     Hub answers each with a 307) cost a third of the pull's time. A body that declares no length,
-    or more than ``REDIRECT_BODY_MAX``, is not read: the connection goes, as before."""
+    or more than ``REDIRECT_BODY_MAX``, is not read: the connection goes."""
     try:
         declared = int(resp.headers.get("content-length", ""))
     except ValueError:
         declared = -1
     try:
         if 0 <= declared <= REDIRECT_BODY_MAX:
+            view = memoryview(bytearray(min(declared, REDIRECT_BODY_MAX) or 1))
             got = 0
-            for chunk in resp.iter_raw():
-                got += len(chunk)
-                if got > REDIRECT_BODY_MAX:
-                    break
+            while got < declared and (n := resp.readinto(view[: declared - got])):
+                got += n
     except httpx.HTTPError:
         pass  # a redirect whose body broke still names where to go; its connection is dropped
     finally:
