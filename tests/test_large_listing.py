@@ -73,6 +73,29 @@ def test_a_dry_run_of_a_repo_past_a_thousand_files_lists_every_file_of_every_pag
     assert not cache.exists() or not any(cache.rglob("*"))
 
 
+def test_a_dry_run_of_many_files_is_summarized_per_folder_largest_first(hub, cli) -> None:
+    ran = cli("pull", f"hf:{REPO}", "--dry-run")
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.split("\t")[0] == f"hf:{REPO}"
+    lines = ran.stderr.splitlines()
+    assert f"zoofind: hf:{REPO}: would fetch {N} file(s)" in lines[0]
+    folders = [line for line in lines if line.startswith("zoofind:   ") and "file(s)" in line]
+    # By bytes: the 1,000 images, then the top's 4 KiB of weights, then 247 short labels.
+    assert [line.split()[1] for line in folders] == ["images/", ".", "labels/"]
+    assert "1,000 file(s)" in folders[0] and "3 file(s)" in folders[1] and "247 file(s)" in folders[2]
+    assert "--include 'images/*'" in ran.stderr and "--format json lists every file" in ran.stderr
+    assert not any("00001.txt" in line for line in lines)  # no file named one by one
+
+
+def test_a_few_files_are_still_listed_one_by_one(hf_hub, cli) -> None:
+    hf_hub.add_repo("zoofind-lab/few", {"config.json": b"{}\n", "sub/a.txt": b"a\n"})
+    ran = cli("pull", "hf:zoofind-lab/few", "--dry-run")
+    assert ran.code == 0, ran.stderr
+    assert "zoofind:   sub/a.txt  2 B" in ran.stderr.splitlines()
+    assert "top-level folder" not in ran.stderr
+    assert not tree_requests(hf_hub)  # fewer than 1,000 siblings: the repo's own answer is the listing
+
+
 def test_the_files_a_large_listing_names_are_pulled_where_huggingface_hub_finds_them(hub, cli, many) -> None:
     ran = cli("pull", f"hf:{REPO}", "--include", "labels/0000*", "--include", "*.json")
     assert ran.code == 0, ran.stderr

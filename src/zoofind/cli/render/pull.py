@@ -140,7 +140,9 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     if dry_run:
         env.note(f"{r.id}: would fetch {len(planned)} file(s), {human_bytes(sum(f.size or 0 for f in planned))}"
                  + (f"; {len(cached)} already cached" if cached else ""))
-        for f in planned:
+        if len(planned) > LIST_FILES:
+            _by_folder(env, planned)
+        for f in planned if len(planned) <= LIST_FILES else ():
             env.note(f"  {f.path}  {human_bytes(f.size) if f.size is not None else 'size unknown'}")
     else:
         done = [f"fetched {len(fetched)} file(s), {human_bytes(r.fetched_bytes)}"] if fetched else []
@@ -161,6 +163,34 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     if r.dest:
         how = {"hardlink": "hard links", "symlink": "symlinks into the shared tier"}.get(r.dest_mode or "", "copies")
         env.note(f"{r.id}: also in {r.dest} ({how})")
+
+
+#: A dry run lists each file up to this many; past it, each top-level folder (its files and bytes).
+LIST_FILES = 200
+#: Folders a summary names, the largest first; the rest are counted in one line.
+LIST_FOLDERS = 20
+
+
+def _by_folder(env: Environment, planned: list[PulledFile]) -> None:
+    """stderr: a dry run's many files per top-level folder, the most bytes first, and how to narrow."""
+    folders: dict[str, list[int]] = {}
+    for f in planned:
+        top = f.path.split("/", 1)[0] + "/" if "/" in f.path else "."
+        count = folders.setdefault(top, [0, 0])
+        count[0] += 1
+        count[1] += f.size or 0
+    ranked = sorted(folders.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    env.note(f"  in {len(folders)} top-level folder(s), the largest first ('.': the files at the top):")
+    for name, (n, size) in ranked[:LIST_FOLDERS]:
+        env.note(f"  {clean(name)}  {n:,} file(s), {human_bytes(size)}")
+    rest = ranked[LIST_FOLDERS:]
+    if rest:
+        env.note(f"  ... and {len(rest)} more folder(s): {sum(c[0] for _, c in rest):,} file(s), "
+                 f"{human_bytes(sum(c[1] for _, c in rest))}")
+    top = next((name for name, _ in ranked if name != "."), "")
+    if top:
+        env.note(f"narrow it with globs on the paths: --include '{clean(top)}*' fetches only {clean(top)}, "
+                 f"--exclude '{clean(top)}*' all but it; --format json lists every file")
 
 
 def result_json(r: PullResult) -> dict[str, Any]:
