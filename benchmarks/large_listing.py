@@ -187,7 +187,7 @@ def main() -> int:
             env = {**os.environ, "HOME": tmp, "HF_HOME": os.path.join(tmp, "hf"),
                    "XDG_CACHE_HOME": os.path.join(tmp, "c"), "ZOOFIND_CACHE_DIR": os.path.join(tmp, "zc"),
                    "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
-            for name in ("HF_TOKEN", "ZOOFIND_DEBUG", "ZOOFIND_OFFLINE", "HF_HUB_OFFLINE"):
+            for name in ("HF_TOKEN", "ZOOFIND_DEBUG", "ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "PYTHONDONTWRITEBYTECODE"):
                 env.pop(name, None)
             cmd = [*base, "pull", f"hf:{REPO}", "--dry-run", "--format", args.format]
             rows = []

@@ -40,10 +40,10 @@ def choose(files: Sequence[FileEntry], opts: PullOptions) -> list[tuple[FileEntr
     has_safetensors = "safetensors" in formats
     out: list[tuple[FileEntry, str | None]] = []
     for f, fmt in zip(files, formats, strict=True):
-        included = any(fnmatch.fnmatch(f.path, g) for g in opts.include)
+        included = bool(opts.include) and any(fnmatch.fnmatch(f.path, g) for g in opts.include)
         if opts.include and not included:
             out.append((f, "not matched by --include"))
-        elif any(fnmatch.fnmatch(f.path, g) for g in opts.exclude):
+        elif opts.exclude and any(fnmatch.fnmatch(f.path, g) for g in opts.exclude):
             out.append((f, "matched by --exclude"))
         elif (not (opts.all_files or included) and has_safetensors
               and fmt not in (None, "safetensors")):
@@ -53,8 +53,12 @@ def choose(files: Sequence[FileEntry], opts: PullOptions) -> list[tuple[FileEntr
     return out
 
 
+#: The extensions of pickle weights: a look at the extension first (a repo may list 200,000 files).
+_PICKLE_EXTENSIONS = frozenset(("bin", "pt", "pth", "ckpt"))
+
+
 def is_pickle(path: str) -> bool:
-    return weights_format_of(path) == "pickle"
+    return path.rpartition(".")[2].lower() in _PICKLE_EXTENSIONS and weights_format_of(path) == "pickle"
 
 
 def file_label(ref: str, path: str, *, named: bool = False) -> str:
