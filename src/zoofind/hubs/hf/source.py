@@ -14,7 +14,7 @@ from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, Off
 from ...core.redaction import redact_url
 from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
-from ...net.answers import AnswerCache, cached, stale_note
+from ...net.answers import AnswerCache, cached, request_blob, request_key, stale_note
 from ...net.probe import probe as probe_endpoint
 from .. import Repairs, SearchQuery
 from ..base import SourceAnswer, SourceStatus
@@ -77,8 +77,8 @@ class HfSource:
             with Session(ctx, api.SERVICE) as s:
                 return trimmed(api.model_info(s, hub, repo, token), all_files=True)
 
-        key = {"endpoint": hub, "model": repo, "account": fingerprint(token)}
-        value, _origin, _age = cached(ctx, "hf-info", key, fetch, valid=lambda v: isinstance(v, dict))
+        value, _origin, _age = cached(ctx, "hf-info", _info_key(hub, repo, token), fetch,
+                                      valid=lambda v: isinstance(v, dict))
         return value, hub, token
 
     def _access(self, repo: str, ctx: Context, hub: str, token: str | None, session: Any = None) -> str:
@@ -142,10 +142,16 @@ class HfSource:
             siblings = data.get("siblings")
             siblings = siblings if isinstance(siblings, list) else []
             # The record needs only the weights files (formats, size): a large repo's other files stay out of it.
-            record = record_from_payload({**data, "siblings": [
+            described = {**data, "siblings": [
                 x for x in siblings
                 if isinstance(x, dict) and isinstance(x.get("rfilename"), str) and weights_format_of(x["rfilename"])
-            ]}, hub)
+            ]}
+            record = record_from_payload(described, hub)
+            if revision in (None, "main"):
+                # Kept as ``model_answer`` keeps it: ``info`` and ``cite`` of the model just pulled
+                # answer from it (offline too), and the same record comes out.
+                request = request_blob("hf-info", _info_key(hub, pid.ref, token))
+                AnswerCache(ctx, "hf-info").put(request_key(request), trimmed(described, all_files=True), request)
             if len(siblings) >= api.LARGE_REPO:
                 del data, siblings  # a large answer's objects go before the tree's arrive
                 files = tuple(f for page in api.tree_pages(s, hub, repo, commit, token)
@@ -166,6 +172,11 @@ class HfSource:
             credentials=token is not None, cache_age_seconds=min(ages) if ages else None,
             details=(("credentials", origin),) if origin else (),
         )
+
+
+def _info_key(hub: str, repo: str, token: str | None) -> dict[str, str | None]:
+    """What a repo's answer is kept under in the answer cache (the account: whose view of it)."""
+    return {"endpoint": hub, "model": repo, "account": fingerprint(token)}
 
 
 def _sibling_entries(siblings: list[Any], hub: str, repo: str, commit: str) -> Iterator[FileEntry]:
