@@ -55,7 +55,8 @@ File endpoints:
   ``lastCommit`` and ``securityFileStatus``): entries ``{"type": "file"|"directory", "oid",
   "size", "path", "lfs": {"oid", "size", "pointerSize"}, "xetHash"}``, folders first; pages of
   ``tree_page_size`` (1000; 50 with expand) linked by ``Link: <...cursor=...>; rel="next"``; a
-  missing folder is 404 ``EntryNotFound``.
+  missing folder is 404 ``EntryNotFound``. ``siblings_limit=N`` cuts a repo's ``siblings`` to N, as
+  the Hub may for a large repo (then only the tree lists every file).
 * ``POST /api/models/{repo}/paths-info/{rev}``, form (``paths`` repeated, ``expand``) or JSON body:
   the entries of the paths that exist (others are left out).
 * ``GET /api/models/{repo}/refs``: branches and tags with their target commits.
@@ -498,6 +499,9 @@ class HubServer(Faults):
     lfs_url_ttl: float = 3600.0
     renamed: dict[str, str] = field(default_factory=dict)
     auth_check_route: bool = True
+    #: the most ``siblings`` a repo's answer lists (None: all), as the Hub may truncate them for a
+    #: large repo (huggingface_hub then lists the tree: its ``LARGE_REPO_THRESHOLD``)
+    siblings_limit: int | None = None
 
     def __post_init__(self) -> None:
         self._init_faults()
@@ -938,7 +942,8 @@ class _Handler(BodyHandler):
             return _error(400, f'"expand" must be one of the allowed values, got {bad[0]!r}', "BadRequest")
         commit = self._revision(r, rev or "main")
         if repo in self.hub._repos:
-            m = {**m, "sha": commit.sha, "lastModified": commit.date, "siblings": _siblings(commit),
+            m = {**m, "sha": commit.sha, "lastModified": commit.date,
+                 "siblings": _siblings(commit)[:self.hub.siblings_limit],
                  "usedStorage": sum(f.size for f in commit.files.values())}
         blobs = (query.get("blobs") or ["false"])[-1] in ("true", "True", "1")
         return _Reply(200, self._shape(m, expand, blobs=blobs))

@@ -21,7 +21,7 @@ and ZOOFIND_TORCHVISION_ENDPOINT at ``server.url``), and misbehaves as its ``mod
   plain 404, a proxy's 502).
 
 Routes (``route_of``): ``hf-list`` (GET /api/models), ``hf-info`` (/api/models/o/n),
-``hf-auth`` (.../auth-check), ``kaggle-list`` and ``kaggle-get`` (POST
+``hf-auth`` (.../auth-check), ``hf-tree`` (.../tree/...), ``kaggle-list`` and ``kaggle-get`` (POST
 /api/v1/models.ModelApiService/ListModels|GetModel), ``tfhub`` (any other path with a
 ``*-format=`` query), ``root`` (anything else, the probes' targets).
 
@@ -52,7 +52,7 @@ def route_of(method: str, target: str) -> str:
     if path == "/api/models":
         return "hf-list"
     if path.startswith("/api/models/"):
-        return "hf-auth" if path.endswith("/auth-check") else "hf-info"
+        return "hf-auth" if path.endswith("/auth-check") else "hf-tree" if "/tree/" in path else "hf-info"
     if path.startswith(KAGGLE_PREFIX):
         return "kaggle-get" if path.endswith("/GetModel") else "kaggle-list"
     if "-format=" in parts.query:

@@ -14,9 +14,14 @@ Nothing here names a hub, downloads or prints.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import re
 
 from ..core.errors import BadAnswerError
+
+#: A backslash, NUL or another control character (DEL too) anywhere in a name.
+_BAD_CHARACTER = re.compile(r"[\x00-\x1f\x7f\\]")
+#: An empty, ``.`` or ``..`` segment (a leading ``/`` makes the first one empty).
+_BAD_SEGMENT = re.compile(r"/(\.{0,2})/")
 
 
 def safe_relpath(path: str, *, what: str) -> str:
@@ -25,12 +30,7 @@ def safe_relpath(path: str, *, what: str) -> str:
     Refused: empty names, absolute paths, ``..`` or ``.`` segments, backslashes, NUL and
     other control characters, so nothing a server names can land outside the target.
     """
-    parts = PurePosixPath(path).parts if path else ()
-    bad = (
-        not parts or path.startswith("/") or "\\" in path or any(ord(c) < 32 or c == "\x7f" for c in path)
-        or any(p in ("..", ".", "") for p in path.split("/"))
-    )
-    if bad:
+    if not path or _BAD_CHARACTER.search(path) or _BAD_SEGMENT.search(f"/{path}/"):
         raise BadAnswerError(f"{what} names a file {path!r} that would land outside its folder; refused",
                              hint="the server is misbehaving or hostile; nothing was written")
     return path

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import CatalogError
-from ..core.tomlread import tomllib
+from ..core.tomlread import loads, tomllib
 from ..models.records import Record
 from .schema import LAYERS, MAX_EXTRA_DEPTH, META_KEYS, json_safe, validate_entry
 from .store import COMPILED_VERSION
@@ -81,7 +81,7 @@ def read_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         raise CatalogError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at {where})",
                            hint="TOML files are UTF-8: convert it, e.g. `iconv -f latin1 -t utf-8`") from None
     try:
-        data = tomllib.loads(text)
+        data = loads(text)  # rtoml where installed; a broken file's message is tomllib's
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line L, column C)".
         raise CatalogError(f"{path}: not valid TOML: {exc}", hint="fix the file (see catalog/README.md)") from None

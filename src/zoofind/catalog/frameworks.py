@@ -316,13 +316,17 @@ def weights_formats(filenames: Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMAT_ORDER if f in found)
 
 
+#: The same table by the name's last extension (each suffix is one ``.ext``): one look-up a file,
+#: as a repo of 200,000 files asks for each.
+_BY_EXTENSION = {suffix[1:]: fmt for suffix, fmt in WEIGHT_SUFFIXES}
+
+
 def weights_format_of(path: str) -> str | None:
-    name = path.rsplit("/", 1)[-1].lower()
-    if name == "saved_model.pb":
-        return "tf"
-    if name.startswith(NOT_WEIGHTS) or name.startswith("openvino"):
+    ext = path.rpartition(".")[2].lower()  # the extension alone first: most files have none of the table's
+    fmt = _BY_EXTENSION.get(ext)
+    if fmt is None:
+        return "tf" if ext == "pb" and path.rpartition("/")[2].lower() == "saved_model.pb" else None
+    name = path.rpartition("/")[2].lower()
+    if "." not in name or name.startswith(NOT_WEIGHTS) or name.startswith("openvino"):
         return None
-    for suffix, fmt in WEIGHT_SUFFIXES:
-        if name.endswith(suffix):
-            return fmt
-    return None
+    return fmt

@@ -36,24 +36,29 @@ def choose(files: Sequence[FileEntry], opts: PullOptions) -> list[tuple[FileEntr
     TF, Flax, ONNX or GGUF are skipped. ``--include`` globs pick files (and override the
     weights rule for what they match), ``--exclude`` globs drop them, ``--all-files`` all.
     """
-    has_safetensors = any(weights_format_of(f.path) == "safetensors" for f in files)
+    formats = [weights_format_of(f.path) for f in files]  # once a file: a repo may list 200,000
+    has_safetensors = "safetensors" in formats
     out: list[tuple[FileEntry, str | None]] = []
-    for f in files:
-        included = any(fnmatch.fnmatch(f.path, g) for g in opts.include)
+    for f, fmt in zip(files, formats, strict=True):
+        included = bool(opts.include) and any(fnmatch.fnmatch(f.path, g) for g in opts.include)
         if opts.include and not included:
             out.append((f, "not matched by --include"))
-        elif any(fnmatch.fnmatch(f.path, g) for g in opts.exclude):
+        elif opts.exclude and any(fnmatch.fnmatch(f.path, g) for g in opts.exclude):
             out.append((f, "matched by --exclude"))
         elif (not (opts.all_files or included) and has_safetensors
-              and (fmt := weights_format_of(f.path)) not in (None, "safetensors")):
+              and fmt not in (None, "safetensors")):
             out.append((f, f"{fmt} copy of weights also shipped as safetensors"))
         else:
             out.append((f, None))
     return out
 
 
+#: The extensions of pickle weights: a look at the extension first (a repo may list 200,000 files).
+_PICKLE_EXTENSIONS = frozenset(("bin", "pt", "pth", "ckpt"))
+
+
 def is_pickle(path: str) -> bool:
-    return weights_format_of(path) == "pickle"
+    return path.rpartition(".")[2].lower() in _PICKLE_EXTENSIONS and weights_format_of(path) == "pickle"
 
 
 def file_label(ref: str, path: str, *, named: bool = False) -> str:

@@ -14,6 +14,7 @@ from ..core.errors import EXIT_OK, first_failure
 
 if TYPE_CHECKING:
     from .files import FileEntry
+    from .records import Record
     from .transfer import Download
 
 
@@ -43,7 +44,7 @@ class PullOptions:
     publish: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedFile:
     """One file of a model's plan: what it is, why it is left out, and how it arrives.
 
@@ -90,6 +91,9 @@ class ModelPlan:
     #: what the user must know before loading the model (its own code runs), shown as the
     #: result's flags beside the pickle flag
     flags: tuple[str, ...] = ()
+    #: what the hub said of the model while planning, where it said it: the result's needs are
+    #: read from it, without asking the hub again (a large repo's answer is costly to fetch twice)
+    described: Record | None = None
 
     @property
     def downloads(self) -> tuple[Download, ...]:
@@ -100,7 +104,7 @@ class ModelPlan:
         return {f.path: f.target for f in self.files if f.skip is None and f.target is not None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PulledFile:
     path: str
     size: int | None

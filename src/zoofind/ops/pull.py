@@ -179,25 +179,25 @@ def _finish(plan: ModelPlan, fetched: Mapping[str, Fetched | BaseException], ctx
     notes = list(plan.notes)
     fetched_bytes = 0
     for f in plan.files:
-        pickle = is_pickle(f.path)
-        one = PulledFile(f.path, f.entry.size, f.entry.sha256, "planned", pickle=pickle, scan=f.scan, blob=f.blob)
+        # Each file's result made once (a repo may list 200,000): its status decided first.
+        size, sha256, status, reason = f.entry.size, f.entry.sha256, "planned", None
         outcome = fetched.get(f.path)
         if f.skip:
-            one = replace(one, status="skipped", reason=f.skip)
+            status, reason = "skipped", f.skip
         elif f.present:
-            one = replace(one, status="shared" if f.shared else "cached")
+            status = "shared" if f.shared else "cached"
         elif opts.dry_run or outcome is None:
             pass
         elif isinstance(outcome, BaseException):
             failure = failure or outcome
-            one = replace(one, status="failed", reason=describe(outcome).message)
+            status, reason = "failed", describe(outcome).message
         else:
             fetched_bytes += outcome.received
             notes.extend(outcome.notes)
             status = {"local": "shared", "mirror": "mirror"}.get(outcome.via or "",
                                                                "cached" if outcome.reused else "downloaded")
-            one = replace(one, size=outcome.size, sha256=outcome.sha256 or f.entry.sha256, status=status)
-        files.append(one)
+            size, sha256 = outcome.size, outcome.sha256 or f.entry.sha256
+        files.append(PulledFile(f.path, size, sha256, status, reason, is_pickle(f.path), f.scan, f.blob))
     targets: Mapping[str, Path] = plan.targets()
     if failure is None and not opts.dry_run:
         try:
@@ -278,7 +278,7 @@ class _Needs(TypedDict, total=False):
 
 def _requirements(plan: ModelPlan, ctx: Context) -> _Needs:
     """Framework, pip packages and the install line, from what zoofind knows of the model."""
-    record = catalog_mod.load(ctx).get(plan.id)
+    record = catalog_mod.load(ctx).get(plan.id) or plan.described
     if record is None and registry.ability(plan.source, "pull").describes_uncurated:
         # Not curated: what the hub says (the info answer is cached); never worth failing the pull for.
         from .lookup import lookup  # lazy: only for a model the catalog lacks: off pull --offline start-up

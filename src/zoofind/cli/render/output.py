@@ -26,6 +26,7 @@ from ...core.errors import Described, OutputError, UsageError, ZoofindError
 from ...core.paths import cache_dir
 from ...core.safetext import clean, json_safe
 from ...core.units import human_count
+from .jsonout import write_json
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "jsonl", "tsv", "ids")
@@ -283,8 +284,8 @@ def render_results(env: Environment, fmt: str | None, head: dict[str, Any], resu
     """The stdout of a command whose results are one record a model (pull, export, import):
     ``json`` the head plus ``results``, ``jsonl`` one record a line, ``ids`` the ids that
     succeeded, ``tsv``/``table`` ``id<TAB>path`` of each that succeeded (what scripts cut)."""
-    if fmt == "json":
-        env.write(dumps({"schema_version": SCHEMA_VERSION, **head, "results": [to_json(r) for r in results]}))
+    if fmt == "json":  # written as it is made: a result may list 200,000 files
+        write_json(env.write, {"schema_version": SCHEMA_VERSION, **head, "results": [to_json(r) for r in results]})
     elif fmt == "jsonl":
         env.write("".join(json_text(to_json(r)) for r in results))
     elif fmt == "ids":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ...core.errors import Described
@@ -19,7 +18,7 @@ from ...core.units import counted, human_bytes
 from .output import SCHEMA_VERSION, Environment, dumps, json_text, render_results, tsv_lines
 
 if TYPE_CHECKING:
-    from ...models.pull import PullReport, PullResult
+    from ...models.pull import PulledFile, PullReport, PullResult
     from ...models.transfer import ProgressEvent
     from ...ops.lock import LockReport
     from ...ops.lockfile import LockedModel
@@ -141,7 +140,9 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
     if dry_run:
         env.note(f"{r.id}: would fetch {len(planned)} file(s), {human_bytes(sum(f.size or 0 for f in planned))}"
                  + (f"; {len(cached)} already cached" if cached else ""))
-        for f in planned:
+        if len(planned) > LIST_FILES:
+            _by_folder(env, planned)
+        for f in planned if len(planned) <= LIST_FILES else ():
             env.note(f"  {f.path}  {human_bytes(f.size) if f.size is not None else 'size unknown'}")
     else:
         done = [f"fetched {len(fetched)} file(s), {human_bytes(r.fetched_bytes)}"] if fetched else []
@@ -164,12 +165,46 @@ def _notes(env: Environment, r: PullResult, dry_run: bool) -> None:
         env.note(f"{r.id}: also in {r.dest} ({how})")
 
 
+#: A dry run lists each file up to this many; past it, each top-level folder (its files and bytes).
+LIST_FILES = 200
+#: Folders a summary names, the largest first; the rest are counted in one line.
+LIST_FOLDERS = 20
+
+
+def _by_folder(env: Environment, planned: list[PulledFile]) -> None:
+    """stderr: a dry run's many files per top-level folder, the most bytes first, and how to narrow."""
+    folders: dict[str, list[int]] = {}
+    for f in planned:
+        top = f.path.split("/", 1)[0] + "/" if "/" in f.path else "."
+        count = folders.setdefault(top, [0, 0])
+        count[0] += 1
+        count[1] += f.size or 0
+    ranked = sorted(folders.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    env.note(f"  in {len(folders)} top-level folder(s), the largest first ('.': the files at the top):")
+    for name, (n, size) in ranked[:LIST_FOLDERS]:
+        env.note(f"  {clean(name)}  {n:,} file(s), {human_bytes(size)}")
+    rest = ranked[LIST_FOLDERS:]
+    if rest:
+        env.note(f"  ... and {len(rest)} more folder(s): {sum(c[0] for _, c in rest):,} file(s), "
+                 f"{human_bytes(sum(c[1] for _, c in rest))}")
+    top = next((name for name, _ in ranked if name != "."), "")
+    if top:
+        env.note(f"narrow it with globs on the paths: --include '{clean(top)}*' fetches only {clean(top)}, "
+                 f"--exclude '{clean(top)}*' all but it; --format json lists every file")
+
+
 def result_json(r: PullResult) -> dict[str, Any]:
     return {
         "id": r.id, "ok": r.ok, "revision": r.revision, "commit": r.commit, "path": r.path,
-        "files": [asdict(f) for f in r.files], "total_bytes": r.total_bytes, "fetched_bytes": r.fetched_bytes,
+        "files": [file_json(f) for f in r.files], "total_bytes": r.total_bytes, "fetched_bytes": r.fetched_bytes,
         "framework": r.framework, "packages": list(r.packages),
         "installed": {req.package: req.installed for req in r.requirements}, "install": r.install,
         "flags": list(r.flags), "notes": list(r.notes), "dest": r.dest, "dest_mode": r.dest_mode,
         "error": r.error, "hint": r.hint, "exit_code": r.exit_code,
     }
+
+
+def file_json(f: PulledFile) -> dict[str, Any]:
+    """One file of a result, its fields in their order (``asdict`` is ~10x slower, for 200,000 files)."""
+    return {"path": f.path, "size": f.size, "sha256": f.sha256, "status": f.status, "reason": f.reason,
+            "pickle": f.pickle, "scan": f.scan, "blob": f.blob}

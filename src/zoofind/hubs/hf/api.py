@@ -5,6 +5,10 @@
   header's URL (it carries every parameter), followed only on the Hub's own origin: the
   token goes to no other host.
 * ``GET /api/models/{repo}[/revision/{rev}]?blobs=true``: one repo, with file sizes and LFS hashes.
+* ``GET /api/models/{repo}/tree/{commit}?recursive=true``: every file of a large repo, in pages
+  of 1,000 entries linked by ``Link: <...>; rel="next"`` (as huggingface_hub's ``list_repo_tree``
+  reads them), each page followed to the end; the ``siblings`` of the repo's answer are trusted
+  only below 1,000 files (huggingface_hub's ``LARGE_REPO_THRESHOLD``: the Hub may truncate them).
 * ``GET /api/models/{repo}/auth-check``: whether this token may download a gated repo (a
   mirror without the route answers a bare 404: then the download's answer decides).
 
@@ -24,6 +28,7 @@ the message says so. The endpoint is shown redacted (``redaction.redact_url``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -38,6 +43,12 @@ from .mapping import screen, usable_id
 SERVICE = "the Hugging Face Hub"
 #: Pages of a listing read at most (each ``limit`` models).
 MAX_PAGES = 3
+#: From this many ``siblings`` on, a repo's files are read from the tree listing instead: the Hub
+#: may truncate ``siblings`` of a large repo (huggingface_hub's ``LARGE_REPO_THRESHOLD``, 1,000).
+LARGE_REPO = 1000
+#: Pages of a tree listing read at most (1,000 entries each): 10 million files, so a server
+#: whose ``Link`` never ends cannot keep a pull listing forever.
+MAX_TREE_PAGES = 10_000
 
 
 def headers(token: str | None) -> dict[str, str]:
@@ -151,6 +162,32 @@ def next_page(answer: Answer, hub: str) -> str | None:
 def api_path(ref: str) -> str:
     """The API's address of a repo: ``/api/models/owner/name`` or ``/api/datasets/owner/name``."""
     return f"/api/{ref}" if is_dataset(ref) else f"/api/models/{ref}"
+
+
+def tree_pages(session: Session, hub: str, repo: str, commit: str, token: str | None) -> Iterator[list[Any]]:
+    """Each page of the repo's recursive tree at ``commit`` (its JSON list of entries, files and
+    folders), following ``Link: rel="next"`` to the last page, on the Hub's origin only."""
+    url: str | None = f"{hub}{api_path(repo)}/tree/{quote(commit, safe='')}"
+    params: dict[str, str] | None = {"recursive": "true", "expand": "false"}
+    seen: set[str] = set()
+    for _ in range(MAX_TREE_PAGES):
+        if url is None:
+            return
+        if url in seen:
+            raise BadAnswerError(f"{SERVICE} listed the files of {repo!r} in a loop (a page links back to one "
+                                 "already read); refused",
+                                 hint="the server is misbehaving or hostile; nothing was written")
+        seen.add(url)
+        answer = check(session.request("GET", url, params=params, headers=headers(token)), hub=hub, repo=repo,
+                       token=token)
+        page = answer.json()
+        if not isinstance(page, list):
+            raise BadAnswerError(f"{SERVICE} ({where(answer.url)}) answered {_json_kind(page)}, not the files of "
+                                 f"{repo!r}", hint="HF_ENDPOINT may not point at a Hugging Face Hub; retry later")
+        yield page
+        url, params = next_page(answer, hub), None
+    raise BadAnswerError(f"{SERVICE} listed more than {MAX_TREE_PAGES:,} pages of files for {repo!r}; refused",
+                         hint="the server is misbehaving or hostile; nothing was written")
 
 
 def repo_path(repo: str, revision: str | None = None) -> str:

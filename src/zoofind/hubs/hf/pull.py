@@ -30,7 +30,7 @@ from ..pulling import choose, differs, file_label, is_pickle, locked_missing, of
 from . import SPEC, is_dataset, noun
 from .auth import find_token
 from .from_shared import link_snapshot
-from .repo_cache import COMMIT_RE, RepoCache, hub_cache
+from .repo_cache import COMMIT_RE, RepoCache, hub_cache, lock_name
 
 if TYPE_CHECKING:
     from ...core.context import Context
@@ -45,13 +45,20 @@ class HfPlan(ModelPlan):
 
 
 def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str | None]], ctx: Context, *,
-             page: str | None, locked: LockedModel | None = None) -> tuple[PlannedFile, ...]:
+             page: str | None, locked: LockedModel | None = None, dry_run: bool = False) -> tuple[PlannedFile, ...]:
     """Each chosen file as a blob of ``repo`` at ``commit``: present, or downloaded with the
     token (to the Hub only). ``locked``: a cached file is hashed against the lock, and offline
-    a missing one fails the model. The one download planning of a normal and a locked pull."""
+    a missing one fails the model. ``dry_run``: nothing is downloaded, so a file to fetch has
+    neither a download nor a target.
+    The one download planning of a normal and a locked pull."""
     auth: dict[str, str] | None = None
     denied = f"request access at {page}, then set HF_TOKEN (or run `hf auth login`)" if page else None
     pins = {f.path: f for f in locked.files} if locked else {}
+    snapshot = repo.snapshot(commit)
+    # One look at the snapshot folder: without one (a first pull) no file of it is in place, and a
+    # large repo's files are not looked for one by one. The paths shared by every file, made once.
+    look = snapshot.is_dir()
+    blobs, locks, folders = repo.blobs, repo.locks, (snapshot.parent,)
     out = []
     for f, skip in chosen:
         if skip:
@@ -59,14 +66,17 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
             continue
         if not f.etag:
             raise ZoofindError(f"hf:{repo.repo}: the Hub gave no id for {f.path}", hint="retry later")
-        target = repo.blob(f.etag)
-        if repo.present(commit, f.path, f.size):
+        if look and repo.present(commit, f.path, f.size):
             if locked is not None:
-                differs(locked, pins[f.path], repo.snapshot(commit) / f.path)
-            out.append(PlannedFile(f, None, target, present=True, blob=f.etag))
+                differs(locked, pins[f.path], snapshot / f.path)
+            out.append(PlannedFile(f, None, blobs / f.etag, present=True, blob=f.etag))
             continue
         if locked is not None:
             locked_missing(locked, ctx, f"the Hugging Face cache at {repo.cache} ({f.path} of commit {commit[:12]})")
+        if dry_run:  # what would be fetched, not where: no path made for each of a large repo's files
+            out.append(PlannedFile(f, None, blob=f.etag))
+            continue
+        target = blobs / f.etag
         if auth is None:
             # The fetch engine and the Hub's HTTP stack: loaded only when something is to be fetched
             # lazy: pull --offline start-up (httpx ~100 ms; an offline pull's start-up is a measured figure)
@@ -74,9 +84,8 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
             from . import api
 
             auth = api.headers(find_token(ctx.environ)[0])
-        download = Download(f.url, target, repo.lock(f.etag), Expected(f.size, f.sha256, f.git_sha1),
-                            file_label(repo.repo, f.path, named=True), auth, denied_hint=denied,
-                            folders=(repo.snapshot(commit).parent,))
+        download = Download(f.url, target, locks / lock_name(f.etag), Expected(f.size, f.sha256, f.git_sha1),
+                            file_label(repo.repo, f.path, named=True), auth, denied_hint=denied, folders=folders)
         out.append(PlannedFile(f, None, target, download=download, blob=f.etag))
     return tuple(out)
 
@@ -92,7 +101,7 @@ class HfPull:
     def plan(self, pid: ParsedId, ctx: Context, opts: PullOptions, *, revision: str | None, asked: str) -> ModelPlan:
         if ctx.offline:
             return self._offline(pid, ctx, opts, revision, asked)
-        fs = _source().fileset(pid, ctx, revision=revision)  # the search ability's listing
+        fs, record = _source().listing(pid, ctx, revision=revision)  # the search ability's listing
         if not fs.files:
             raise NotFoundError(f"{fs.id} has no files to download", hint=f"see {fs.page}" if fs.page else None)
         # A dataset's files are all data: no copy of weights in another format to leave out.
@@ -108,7 +117,7 @@ class HfPull:
             # huggingface_hub makes the snapshot folder before any download: a repo folder
             # without one (a pull stopped early) makes scan_cache_dir() warn.
             path.mkdir(parents=True, exist_ok=True)
-        files = _planned(repo, fs.commit, chosen, ctx, page=fs.page)
+        files = _planned(repo, fs.commit, chosen, ctx, page=fs.page, dry_run=opts.dry_run)
         notes: tuple[str, ...] = ()
         if any(is_pickle(f.path) for f in files if not f.skip):
             try:  # advice, not a gate: a failed scan lookup never fails the pull
@@ -117,7 +126,7 @@ class HfPull:
             except Exception:  # noqa: BLE001 - any failure of the scan is only a note
                 notes = (f"{fs.id}: the Hub's security scan could not be read",)
         return HfPlan(fs.id, SPEC.name, fs.revision, fs.commit, path, files, notes + skipped_note(fs.id, chosen),
-                      cache=cache)
+                      described=record, cache=cache)
 
     def _offline(self, pid: ParsedId, ctx: Context, opts: PullOptions, revision: str | None,
                  asked: str) -> ModelPlan:
@@ -220,7 +229,7 @@ class HfLock:
         hub = ctx.endpoint(SPEC)
         entries = [(FileEntry(f.path, f"{hub}/{ref}/resolve/{locked.commit}/{quote(f.path)}", f.size, f.sha256, f.blob),
                     None) for f in locked.files]
-        files = _planned(repo, locked.commit, entries, ctx, page=f"{hub}/{ref}", locked=locked)
+        files = _planned(repo, locked.commit, entries, ctx, page=f"{hub}/{ref}", locked=locked, dry_run=opts.dry_run)
         path = repo.snapshot(locked.commit)
         if any(f.download for f in files) and not opts.dry_run:
             path.mkdir(parents=True, exist_ok=True)  # as huggingface_hub does before any download

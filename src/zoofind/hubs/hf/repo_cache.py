@@ -88,6 +88,11 @@ def hub_cache(env: Mapping[str, str]) -> Path:
 PLACE = shared.declare(("huggingface", "hub"), hub_cache)
 
 
+def lock_name(etag: str) -> str:
+    """The name of a blob's download lock in the repo's ``.locks`` folder."""
+    return f"{etag}.zoofind.lock"
+
+
 def folder_name(repo: str) -> str:
     """huggingface_hub's ``repo_folder_name``: ``models--owner--name``; ``datasets--owner--name`` for
     a dataset (the ref ``datasets/owner/name``)."""
@@ -108,11 +113,19 @@ class RepoCache:
         # (path, made by this instance) of every link() of each commit, for write_ref's check.
         self._linked: dict[str, list[tuple[str, bool]]] = {}
 
+    @property
+    def blobs(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def locks(self) -> Path:
+        return self.cache / ".locks" / folder_name(self.repo)
+
     def blob(self, etag: str) -> Path:
-        return self.root / "blobs" / etag
+        return self.blobs / etag
 
     def lock(self, etag: str) -> Path:
-        return self.cache / ".locks" / folder_name(self.repo) / f"{etag}.zoofind.lock"
+        return self.locks / lock_name(etag)
 
     def repo_lock(self) -> Path:
         return self.cache / ".locks" / folder_name(self.repo) / REPO_LOCK

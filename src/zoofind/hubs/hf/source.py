@@ -16,11 +16,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ...catalog.frameworks import weights_format_of
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, OfflineError, SourceError
 from ...core.redaction import redact_url
 from ...models.files import FileEntry, FileSet
 from ...models.records import ParsedId, Record
-from ...net.answers import AnswerCache, cached, stale_note
+from ...net.answers import AnswerCache, cached, request_blob, request_key, stale_note
 from ...net.probe import probe as probe_endpoint
 from .. import Repairs, SearchQuery
 from ..base import SourceAnswer, SourceStatus
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
+#: A path ``quote`` leaves as it is (its safe characters and ``/``): most of a large repo's.
+_URL_PLAIN = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
 
 
 class HfSource:
@@ -125,8 +128,8 @@ class HfSource:
                 data = api.model_info(s, hub, repo, token)
             return trimmed_dataset(data) if is_dataset(repo) else trimmed(data, all_files=True)
 
-        key = {"endpoint": hub, "model": repo, "account": fingerprint(token)}
-        value, _origin, _age = cached(ctx, "hf-info", key, fetch, valid=lambda v: isinstance(v, dict))
+        value, _origin, _age = cached(ctx, "hf-info", _info_key(hub, repo, token), fetch,
+                                      valid=lambda v: isinstance(v, dict))
         return value, hub, token
 
     def _access(self, repo: str, ctx: Context, hub: str, token: str | None, session: Any = None) -> str:
@@ -161,6 +164,12 @@ class HfSource:
     def fileset(self, pid: ParsedId, ctx: Context, *, revision: str | None = None) -> FileSet:
         """The repo's files at ``revision`` (default: main), never from the answer cache: a
         branch moves, and pull must fetch what the Hub holds now. Gated repos need access."""
+        return self.listing(pid, ctx, revision=revision)[0]
+
+    def listing(self, pid: ParsedId, ctx: Context, *, revision: str | None = None) -> tuple[FileSet, Record]:
+        """``fileset``, and the repo's record from the same answer (what a pull reads its needs
+        from, without asking the Hub again). A repo of ``api.LARGE_REPO`` files or more is listed
+        from the tree API, every page of it (the Hub may truncate ``siblings``)."""
         # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
         from ...net.http import Session
         from . import api
@@ -168,51 +177,43 @@ class HfSource:
         hub = ctx.endpoint(SPEC)
         token, _ = find_token(ctx.environ)
         shown = redact_url(hub)
-        with Session(ctx, api.SERVICE) as s:  # one deadline for the metadata and the access check
+        with Session(ctx, api.SERVICE) as s:  # one deadline for the metadata, the access check and the tree
             data = api.model_info(s, hub, pid.ref, token, revision)
             # The Hub's id (a rename answers with the new one), as zoofind names it: datasets/ for a dataset.
             repo = f"datasets/{data['id']}" if is_dataset(pid.ref) else str(data["id"])
             access = self._access(repo, ctx, hub, token, s) if data.get("gated") else "granted"
-        if access in ("denied", "no-token"):  # "unknown": the downloads' own answers decide (401/403: exit 4)
-            raise AccessDeniedError(
-                f"{api.shown(repo)} is gated on the Hugging Face Hub and "
-                + ("this token has no access" if access == "denied" else "no token is set"),
-                hint=f"request access at {shown}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
-            )
-        commit = data.get("sha")
-        if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
-            raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {api.shown(repo)}",
-                                 hint="retry later")
-        return FileSet(f"hf:{repo}", tuple(self._entries(data, hub, repo, commit)), revision or "main", commit,
-                       f"{shown}/{repo}")
-
-    @staticmethod
-    def _entries(data: dict[str, Any], hub: str, repo: str, commit: str) -> Iterator[FileEntry]:
-        siblings = data.get("siblings")
-        for s in siblings if isinstance(siblings, list) else ():
-            path = s.get("rfilename") if isinstance(s, dict) else None
-            if not isinstance(path, str):
-                continue
-            lfs = s.get("lfs") if isinstance(s.get("lfs"), dict) else {}
-            # These become file names in the cache (blobs/<id>): only the hex ids they are.
-            sha256 = (lfs.get("sha256") if isinstance(lfs.get("sha256"), str) and _SHA256.fullmatch(lfs["sha256"])
-                      else None)
-            blob = s.get("blobId") if isinstance(s.get("blobId"), str) and _SHA1.fullmatch(s["blobId"]) else None
-            if lfs and sha256 is None or not lfs and blob is None:
-                raise BadAnswerError(f"the Hugging Face Hub at {redact_url(hub)} gave {path!r} of {repo} no usable "
-                                     "content id; refused",
-                                     hint="the server is misbehaving or hostile; nothing was written")
-            size = lfs.get("size", s.get("size"))
-            yield FileEntry(
-                path=path,
-                url=f"{hub}/{repo}/resolve/{commit}/{quote(path)}",
-                size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
-                sha256=sha256,
-                # huggingface_hub names a blob by its ETag: the LFS sha256, else the git blob id.
-                etag=sha256 or blob,
-                git_sha1=None if sha256 else blob,
-                blob_id=blob,
-            )
+            if access in ("denied", "no-token"):  # "unknown": the downloads' own answers decide (401/403: exit 4)
+                raise AccessDeniedError(
+                    f"{api.shown(repo)} is gated on the Hugging Face Hub and "
+                    + ("this token has no access" if access == "denied" else "no token is set"),
+                    hint=f"request access at {shown}/{repo}, then set HF_TOKEN (or run `hf auth login`)",
+                )
+            commit = data.get("sha")
+            if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
+                raise BadAnswerError(f"the Hugging Face Hub at {shown} gave no commit for {api.shown(repo)}",
+                                     hint="retry later")
+            siblings = data.get("siblings")
+            siblings = siblings if isinstance(siblings, list) else []
+            # The record needs only the weights files (formats, size): a large repo's other files stay out of it.
+            described = {**data, "siblings": [
+                x for x in siblings
+                if isinstance(x, dict) and isinstance(x.get("rfilename"), str) and weights_format_of(x["rfilename"])
+            ]}
+            dataset = is_dataset(pid.ref)
+            record = dataset_record(data, hub) if dataset else record_from_payload(described, hub)
+            if revision in (None, "main"):
+                # Kept as ``model_answer`` keeps it: ``info`` and ``cite`` of the repo just pulled
+                # answer from it (offline too), and the same record comes out.
+                request = request_blob("hf-info", _info_key(hub, pid.ref, token))
+                kept = trimmed_dataset(data) if dataset else trimmed(described, all_files=True)
+                AnswerCache(ctx, "hf-info").put(request_key(request), kept, request)
+            if len(siblings) >= api.LARGE_REPO:
+                del data, siblings  # a large answer's objects go before the tree's arrive
+                files = tuple(f for page in api.tree_pages(s, hub, repo, commit, token)
+                              for f in _tree_entries(page, hub, repo, commit))
+            else:
+                files = tuple(_sibling_entries(siblings, hub, repo, commit))
+        return FileSet(f"hf:{repo}", files, revision or "main", commit, f"{shown}/{repo}"), record
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
         hub = ctx.endpoint(SPEC)
@@ -226,3 +227,57 @@ class HfSource:
             credentials=token is not None, cache_age_seconds=min(ages) if ages else None,
             details=(("credentials", origin),) if origin else (),
         )
+
+
+def _info_key(hub: str, repo: str, token: str | None) -> dict[str, str | None]:
+    """What a repo's answer is kept under in the answer cache (the account: whose view of it)."""
+    return {"endpoint": hub, "model": repo, "account": fingerprint(token)}
+
+
+def _sibling_entries(siblings: list[Any], hub: str, repo: str, commit: str) -> Iterator[FileEntry]:
+    """The files of ``/api/models/{repo}?blobs=true``'s ``siblings``."""
+    base = f"{hub}/{repo}/resolve/{commit}/"
+    for s in siblings:
+        path = s.get("rfilename") if isinstance(s, dict) else None
+        if isinstance(path, str):
+            lfs = s.get("lfs")
+            lfs = lfs if isinstance(lfs, dict) else None
+            yield _entry(base, hub, repo, path, s.get("size"), s.get("blobId"), lfs, lfs and lfs.get("sha256"))
+
+
+def _tree_entries(page: list[Any], hub: str, repo: str, commit: str) -> Iterator[FileEntry]:
+    """The files of one page of the tree listing (its folders left out); an LFS file's sha256 is
+    its ``lfs.oid`` there."""
+    base = f"{hub}/{repo}/resolve/{commit}/"
+    for e in page:
+        if not isinstance(e, dict) or e.get("type") != "file":
+            continue
+        path = e.get("path")
+        if isinstance(path, str):
+            lfs = e.get("lfs")
+            lfs = lfs if isinstance(lfs, dict) else None
+            yield _entry(base, hub, repo, path, e.get("size"), e.get("oid"), lfs, lfs and lfs.get("oid"))
+
+
+def _entry(base: str, hub: str, repo: str, path: str, size: Any, blob: Any, lfs: dict[str, Any] | None,
+           sha256: Any) -> FileEntry:
+    """One listed file, checked: its ids become file names in the cache (``blobs/<id>``), so only
+    the hex ids they are; an LFS file needs its sha256, any other its git blob id."""
+    sha256 = sha256 if isinstance(sha256, str) and _SHA256.fullmatch(sha256) else None
+    blob = blob if isinstance(blob, str) and _SHA1.fullmatch(blob) else None
+    if lfs and sha256 is None or not lfs and blob is None:
+        raise BadAnswerError(f"the Hugging Face Hub at {redact_url(hub)} gave {path!r} of {repo} no usable "
+                             "content id; refused",
+                             hint="the server is misbehaving or hostile; nothing was written")
+    if lfs:
+        size = lfs.get("size", size)
+    return FileEntry(
+        path=path,
+        url=base + (path if _URL_PLAIN(path) else quote(path)),
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        sha256=sha256,
+        # huggingface_hub names a blob by its ETag: the LFS sha256, else the git blob id.
+        etag=sha256 or blob,
+        git_sha1=None if sha256 else blob,
+        blob_id=blob,
+    )

@@ -50,11 +50,27 @@ ranged reads); both import the S3 client only when such an address is given.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ...models.bundle import BundledFile, BundledModel, ExportReport, ImportReport
-from .export import export_bundle
-from .importer import import_bundle
 from .manifest import BUNDLE_VERSION, MANIFEST, BundleError, manifest_text, read_manifest
-from .readers import open_bundle
+
+if TYPE_CHECKING:
+    from .export import export_bundle
+    from .importer import import_bundle
+    from .readers import open_bundle
+
+#: Each side loaded when first asked for: an export does not load the import side (readers,
+#: placer) nor an import the export side, off each command's start-up (export's time is a
+#: measured figure against tar's).
+_SIDES = {"export_bundle": "export", "import_bundle": "importer", "open_bundle": "readers"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SIDES:
+        return getattr(importlib.import_module(f".{_SIDES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["BUNDLE_VERSION", "MANIFEST", "BundleError", "BundledFile", "BundledModel", "ExportReport",
            "ImportReport", "export_bundle", "import_bundle", "manifest_text", "open_bundle", "read_manifest"]

@@ -28,7 +28,7 @@ from .manifest import (
     manifest_text,
     member_name,
 )
-from .pump import CREATE, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
+from .pump import CREATE, Behind, Progress, Pump, emit, fd_writer, read_fd, staged, temp_name, ticker
 from .tar import TarOut, flush, spoil, stream_writer
 
 
@@ -101,16 +101,34 @@ def export_tar(sink: int | Callable[[memoryview], Any], members: Mapping[str, Fo
     tar.header(MANIFEST, len(manifest))
     tar.put(manifest)
     tar.pad()
-    for sha, hit in members.items():
-        tar.header(member_name(sha), hit.file.size)
-        label = file_label(lock.models[hit.model].id, hit.file.path)
-        emit(progress, label, "start", 0, hit.file.size)
-        h = Hasher(expected(hit.file), hit.file.size)
-        with read_fd(hit.path) as fd:
-            n = tar.body(pump, fd, hit.file.size, h, ticker(progress, label, hit.file.size))
-        check_read(h, n, hit, lock)
-        tar.pad()
-        emit(progress, label, "done", n, n)
+    # Each member's hash follows its copy on another thread (two members hashed at once), and
+    # is checked against the lock in order once it is done; every one before the tar is whole.
+    hashing: list[tuple[Behind | None, Hasher, int, Found, str]] = []
+
+    def check_done(*, wait: bool) -> None:
+        while hashing and (wait or hashing[0][0] is None or hashing[0][0].done()):
+            behind, h, n, hit, label = hashing.pop(0)
+            if behind is not None:
+                behind.wait()
+            check_read(h, n, hit, lock)
+            emit(progress, label, "done", n, n)
+
+    try:
+        for sha, hit in members.items():
+            tar.header(member_name(sha), hit.file.size)
+            label = file_label(lock.models[hit.model].id, hit.file.path)
+            emit(progress, label, "start", 0, hit.file.size)
+            h = Hasher(expected(hit.file), hit.file.size)
+            with read_fd(hit.path) as fd:
+                n, behind = tar.body_behind(pump, fd, hit.file.size, h, ticker(progress, label, hit.file.size))
+            hashing.append((behind, h, n, hit, label))
+            tar.pad()
+            check_done(wait=False)
+        check_done(wait=True)
+    finally:
+        for behind, *_ in hashing:  # a failure: nothing may read the tar once it is closed
+            if behind is not None:
+                behind.cancel()
     tar.close()
     return dict.fromkeys(members, "written")
 

@@ -7,6 +7,7 @@ import errno
 import io
 import mmap
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -38,9 +39,13 @@ class Pump:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="zoofind-hash")
         self._buffers = (bytearray(BLOCK), bytearray(BLOCK))
         self._kernel = hasattr(os, "copy_file_range")
+        #: the workers of ``copy_behind`` (two files' hashes at once), made on its first use
+        self._followers: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self._followers is not None:
+            self._followers.shutdown(wait=True)
 
     def run(self, read: Reader, size: int, hasher: Hasher | None,
             write: Callable[[memoryview], Any] | None, tick: Callable[[int], None]) -> int:
@@ -83,8 +88,33 @@ class Pump:
         os.lseek(dst, dst_at, os.SEEK_SET)
         return self.run(fd_reader(src), size, hasher, fd_writer(dst), tick)
 
+    def copy_behind(self, src: int, src_at: int, dst: int, dst_at: int, size: int, hasher: Hasher,
+                    tick: Callable[[int], None]) -> tuple[int, Behind]:
+        """``copy``, with the hash left behind: it follows the bytes as they land on a worker of
+        its own and is handed back unfinished, so the next file's copy starts while this one's
+        hash catches up, and two files are hashed at once where there are cores for it (the
+        SHA-256 is the slowest step of a checked copy). The caller waits for it (``Behind.wait``)
+        before it reads ``hasher`` or closes ``dst``; the same bytes are hashed, the destination's."""
+        behind = Behind()
+        if self._kernel:
+            if self._followers is None:
+                self._followers = ThreadPoolExecutor(2, thread_name_prefix="zoofind-hash-behind")
+            behind.job = self._followers.submit(behind.follow, hasher, dst, dst_at)
+            try:
+                n = self._copy_in_kernel(src, src_at, dst, dst_at, size, None, tick, landed=behind.landed)
+                behind.end(n)
+                return n, behind
+            except _NoKernelCopy:
+                self._kernel = False  # this pair of file systems (or this OS) cannot: memory from now on
+                behind.end(0)
+                behind.wait()
+            except BaseException:
+                behind.cancel()
+                raise
+        return self.copy(src, src_at, dst, dst_at, size, hasher, tick), behind
+
     def _copy_in_kernel(self, src: int, src_at: int, dst: int, dst_at: int, size: int, hasher: Hasher | None,
-                        tick: Callable[[int], None]) -> int:
+                        tick: Callable[[int], None], landed: Callable[[int], None] | None = None) -> int:
         pending: Future[None] | None = None
         done = 0
         try:
@@ -108,6 +138,8 @@ class Pump:
                 if hasher is not None:
                     pending = self._pool.submit(hash_pages, hasher, dst, dst_at + done, got)
                 done += got
+                if landed is not None:
+                    landed(done)
                 tick(got)
                 if got < want:
                     break
@@ -132,6 +164,58 @@ class Pump:
 
 class _NoKernelCopy(Exception):
     pass
+
+
+class Behind:
+    """A file's hash following its copy (``Pump.copy_behind``): the copy says how far the bytes
+    have landed, the hash reads up to there and waits for more, until the copy ends or fails."""
+
+    def __init__(self) -> None:
+        self._moved = threading.Condition()
+        self._landed = 0
+        self._end: int | None = None
+        self._cancelled = False
+        self.job: Future[None] | None = None
+
+    def landed(self, upto: int) -> None:
+        with self._moved:
+            self._landed = upto
+            self._moved.notify()
+
+    def end(self, total: int) -> None:
+        with self._moved:
+            self._landed, self._end = total, total
+            self._moved.notify()
+
+    def cancel(self) -> None:
+        """The copy failed: the hash stops at its next block, and is waited for (``dst`` may close next)."""
+        with self._moved:
+            self._cancelled, self._end = True, self._landed
+            self._moved.notify()
+        with contextlib.suppress(BaseException):
+            self.wait()
+
+    def done(self) -> bool:
+        return self.job is None or self.job.done()
+
+    def wait(self) -> None:
+        """Until every landed byte is hashed (a failure of the hash raises here)."""
+        if self.job is not None:
+            self.job.result()
+
+    def follow(self, hasher: Hasher, fd: int, at: int) -> None:
+        done = 0
+        while True:
+            with self._moved:
+                while self._landed <= done and self._end is None:
+                    self._moved.wait()
+                if self._cancelled or (self._end is not None and done >= self._end):
+                    return
+                upto = self._landed
+            while done < upto:
+                n = min(BLOCK, upto - done)
+                hash_pages(hasher, fd, at + done, n)
+                done += n
 
 
 _NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF, errno.EPERM, errno.ETXTBSY}

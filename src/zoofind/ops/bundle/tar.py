@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from ...fetch.integrity import Hasher
 from .manifest import BundleError
-from .pump import Pump, fd_reader
+from .pump import Behind, Pump, fd_reader
 
 
 class TarOut:
@@ -44,6 +44,16 @@ class TarOut:
             n = pump.run(fd_reader(src), size, hasher, self._write, tick)
         self.offset += n
         return n
+
+    def body_behind(self, pump: Pump, src: int, size: int, hasher: Hasher,
+                    tick: Callable[[int], None]) -> tuple[int, Behind | None]:
+        """``body``, its hash left to follow on another thread where the tar is a file
+        (``Pump.copy_behind``): wait for it before reading ``hasher``. A stream hashes as it writes."""
+        if self.fd is None:
+            return self.body(pump, src, size, hasher, tick), None
+        n, behind = pump.copy_behind(src, 0, self.fd, self.offset, size, hasher, tick)
+        self.offset += n
+        return n, behind
 
     def header(self, name: str, size: int) -> None:
         info = tarfile.TarInfo(name)
