@@ -27,10 +27,10 @@ WAIT_JITTER = 0.3
 MIN_ATTEMPT = 0.2
 
 
-def backoff_hook(deadline: Deadline) -> Callable[[Exception], bool | float]:
+def backoff_hook(deadline: Deadline) -> Callable[[BaseException], bool | float]:
     """stamina's ``on``: whether (and after how long) to retry an exception, within ``deadline``."""
 
-    def hook(exc: Exception) -> bool | float:
+    def hook(exc: BaseException) -> bool | float:
         if not (getattr(exc, "transient", False) and getattr(exc, "retryable", True)):
             return False
         left = deadline.remaining()
