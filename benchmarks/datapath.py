@@ -125,6 +125,16 @@ def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
         offset += n
 
 
+def _read_into(sink: Sink, readinto: Callable[[memoryview], int]) -> None:
+    """Each of the sink's buffers filled by ``readinto`` until the body ends."""
+    while True:
+        i, view = sink.lend()
+        n = readinto(view)
+        sink.give(i, n)
+        if not n:
+            break
+
+
 def run_httpx(url: str, sink: Sink, buf: int) -> None:
     import httpx
 
@@ -138,12 +148,7 @@ def run_urllib3(url: str, sink: Sink, buf: int) -> None:
 
     pool = urllib3.PoolManager()
     resp = pool.request("GET", url, preload_content=False, decode_content=False)
-    while True:
-        i, view = sink.lend()
-        n = resp.readinto(view)
-        sink.give(i, n)
-        if not n:
-            break
+    _read_into(sink, resp.readinto)
     resp.release_conn()
 
 
@@ -201,12 +206,7 @@ def run_httpclient(url: str, sink: Sink, buf: int) -> None:
     conn = http.client.HTTPConnection(parts.hostname, parts.port)
     conn.request("GET", parts.path)
     resp = conn.getresponse()
-    while True:
-        i, view = sink.lend()
-        n = resp.readinto(view)
-        sink.give(i, n)
-        if not n:
-            break
+    _read_into(sink, resp.readinto)
     conn.close()
 
 

@@ -194,18 +194,19 @@ class HfSource:
                                      hint="retry later")
             siblings = data.get("siblings")
             siblings = siblings if isinstance(siblings, list) else []
-            # The record needs only the weights files (formats, size): a large repo's other files stay out of it.
-            described = {**data, "siblings": [
-                x for x in siblings
-                if isinstance(x, dict) and isinstance(x.get("rfilename"), str) and weights_format_of(x["rfilename"])
-            ]}
-            dataset = is_dataset(pid.ref)
-            record = dataset_record(data, hub) if dataset else record_from_payload(described, hub)
+            if is_dataset(pid.ref):
+                record, kept = dataset_record(data, hub), trimmed_dataset(data)
+            else:
+                # The record needs only the weights files (formats, size): a large repo's other files stay out of it.
+                described = {**data, "siblings": [
+                    x for x in siblings
+                    if isinstance(x, dict) and isinstance(x.get("rfilename"), str) and weights_format_of(x["rfilename"])
+                ]}
+                record, kept = record_from_payload(described, hub), trimmed(described, all_files=True)
             if revision in (None, "main"):
                 # Kept as ``model_answer`` keeps it: ``info`` and ``cite`` of the repo just pulled
                 # answer from it (offline too), and the same record comes out.
                 request = request_blob("hf-info", _info_key(hub, pid.ref, token))
-                kept = trimmed_dataset(data) if dataset else trimmed(described, all_files=True)
                 AnswerCache(ctx, "hf-info").put(request_key(request), kept, request)
             if len(siblings) >= api.LARGE_REPO:
                 del data, siblings  # a large answer's objects go before the tree's arrive
