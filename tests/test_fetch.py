@@ -568,11 +568,20 @@ def test_a_slow_single_connection_gets_company(tmp_path: Path) -> None:
     assert srv.bytes_sent == len(data) and out.sha256 == sha(data)
 
 
-def test_the_hash_thread_follows_bytes_written_in_any_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mappable", [True, False], ids=["mapped", "read"])
+def test_the_hash_thread_follows_bytes_written_in_any_order(tmp_path: Path, mappable: bool,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmap
     import random
 
     from zoofind.fetch.integrity import Follower
     from zoofind.fetch.partial import Partial
+
+    if not mappable:  # a file system that cannot map files (some FUSE ones): blocks are read instead
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise OSError(19, "No such device")
+
+        monkeypatch.setattr(mmap, "mmap", refuse)
 
     data = data_of(9 * MB + 3, seed=42)
     target = tmp_path / "f.bin"

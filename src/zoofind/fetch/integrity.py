@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from ..models.transfer import Expected
 READ_BLOCK = 4 * 1024 * 1024
 #: A ``Follower`` is woken when this much more is ready for it (it then hashes all there is).
 WAKE_BYTES = 4 * READ_BLOCK
+#: A ``Follower`` hashes its partial file through windows of it mapped this big.
+MAP_BLOCK = 16 * 1024 * 1024
 
 
 class IntegrityError(ZoofindError):
@@ -59,8 +62,14 @@ class Follower:
     on disk are contiguous from byte 0; the thread reads what lies between its frontier and
     there back from the page cache in ``READ_BLOCK`` pieces and hashes them. On two cores this
     overlaps the SHA-256 (hashlib releases the GIL) with receiving, so a ranged file is not read
-    back whole after its last byte; reading back costs ~0.1 s per GiB, hashing ~0.7 s. A resumed
-    partial's bytes from an earlier run are hashed from disk the same way, at the start.
+    back whole after its last byte. A resumed partial's bytes from an earlier run are hashed from
+    disk the same way, at the start.
+
+    The bytes are hashed where they lie in the page cache, through a window of the file mapped
+    read-only (``MAP_BLOCK``), not copied out first: on this project's 2-core machine copying
+    1 GiB out with ``preadv`` cost 0.7 s CPU, as much as its SHA-256 (0.8 s), and hashing the
+    mapped pages costs the SHA-256 alone (see ``_hash_mapped``). Where a file system cannot map
+    files, blocks are read with ``preadv`` as before.
 
     Bytes are hashed from the file, not from the buffers they were written from: the digest is
     that of what becomes the target. (Handing the received 64 KiB buffers to this thread instead
@@ -80,6 +89,7 @@ class Follower:
         self._wake = threading.Event()
         self._ending = False  # no more bytes will come: hash to the end of what is there, then stop
         self._stopped = False
+        self._mappable = True  # until a mapping fails: then blocks are read with preadv
         self.error: OSError | None = None
         self._thread = threading.Thread(target=self._run, daemon=True, name="zoofind-hash")
         self._thread.start()
@@ -148,13 +158,40 @@ class Follower:
             want = min(self._contiguous(), self.size) - self.frontier
             if want <= 0:
                 return False
+            if self._mappable and self._hash_mapped(min(want, MAP_BLOCK)):
+                return True
             n = os.preadv(self._fd, [view[: min(want, READ_BLOCK)]], self.frontier)
             if n <= 0:
-                raise OSError(f"the partial file ended at {self.frontier} bytes while {self.frontier + want} were "
-                              "recorded")
+                raise self._short(want)
             self._hasher.update(view[:n])
             self.frontier += n
             return True
+
+    def _hash_mapped(self, n: int) -> bool:
+        """Hash bytes [frontier, frontier + n) through a read-only mapping of them; False (and no
+        more mapping) where the file system cannot map the file.
+
+        A mapping read past the file's end would kill the process (SIGBUS), so the file's size is
+        checked first; nothing else shrinks it meanwhile: the partial is this run's, under its
+        download lock, and a rewrite waits for ``_work``, which the caller holds."""
+        if os.fstat(self._fd).st_size < self.frontier + n:
+            raise self._short(n)
+        start = self.frontier - self.frontier % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a page
+        try:
+            window = mmap.mmap(self._fd, self.frontier + n - start, prot=mmap.PROT_READ, offset=start)
+        except (OSError, ValueError):
+            self._mappable = False
+            return False
+        try:
+            with memoryview(window) as view:
+                self._hasher.update(view[self.frontier - start:])
+        finally:
+            window.close()
+        self.frontier += n
+        return True
+
+    def _short(self, want: int) -> OSError:
+        return OSError(f"the partial file ended before {self.frontier + want} bytes, which were recorded")
 
 
 def verify(h: Hasher, expected: Expected, label: str) -> str:
