@@ -3,7 +3,8 @@
 
     python benchmarks/live.py [--runs 7] [--delay 0.3]
 
-Uses the protocol servers of tests/servers (a Hugging Face Hub and Kaggle's model API)
+Uses the protocol servers of tests/servers for every source a search asks live (a Hugging
+Face Hub, Kaggle's model API, bioimage.io's Hypha and Zenodo), each answering after --delay,
 and reports, as medians of whole `zoofind search` processes:
 - each source alone (target for the Hub: at most an offline search + the server's delay
   + 100 ms, i.e. start-up, the HTTP client and the answer's mapping cost under 100 ms);
@@ -27,7 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from servers.hf_server import HubServer  # noqa: E402
+from servers.hypha_server import HyphaServer  # noqa: E402
 from servers.kaggle_server import KaggleServer  # noqa: E402
+from servers.zenodo_server import ZenodoServer  # noqa: E402
+
+#: The sources a search asks over the network, each measured alone too.
+LIVE = ("hf", "kaggle", "bioimageio", "zenodo")
 
 QUERY = "protein"
 
@@ -50,20 +56,18 @@ def main() -> int:
     args = parser.parse_args()
     zoofind = shutil.which("zoofind")
     base = [zoofind] if zoofind else [sys.executable, "-m", "zoofind"]
-    with tempfile.TemporaryDirectory() as tmp, HubServer(delay=args.delay) as hub, KaggleServer(delay=args.delay) as kaggle:
+    with (tempfile.TemporaryDirectory() as tmp, HubServer(delay=args.delay) as hub, KaggleServer(delay=args.delay) as kaggle,
+          HyphaServer(delay=args.delay) as hypha, ZenodoServer(delay=args.delay) as zenodo):
         env = {
             **os.environ, "HOME": tmp, "ZOOFIND_CACHE_DIR": os.path.join(tmp, "cache"), "HF_HOME": os.path.join(tmp, "hf"),
             "HF_ENDPOINT": hub.url, "ZOOFIND_KAGGLE_ENDPOINT": kaggle.url, "KAGGLE_API_TOKEN": kaggle.token,
+            "ZOOFIND_BIOIMAGEIO_ENDPOINT": hypha.url, "ZOOFIND_ZENODO_ENDPOINT": zenodo.url,
         }
         for name in ("PYTHONDONTWRITEBYTECODE", "ZOOFIND_OFFLINE", "HF_HUB_OFFLINE", "HF_TOKEN"):
             env.pop(name, None)
         search = [*base, "search", QUERY, "--format", "ids"]
-        cmds = {
-            "offline": [*search, "--offline"],
-            "hf": [*search, "--source", "hf", "--refresh"],
-            "kaggle": [*search, "--source", "kaggle", "--refresh"],
-            "all": [*search, "--refresh"],
-        }
+        cmds = {"offline": [*search, "--offline"], **{s: [*search, "--source", s, "--refresh"] for s in LIVE},
+                "all": [*search, "--refresh"]}
         timed(search, env, 1)  # fill the cache (and byte-code caches)
         cmds["cached"] = search
         # Interleaved, so that machine drift hits every variant alike.
@@ -73,7 +77,7 @@ def main() -> int:
                 samples[name].append(timed(cmd, env, 1))
         med = {name: statistics.median(xs) for name, xs in samples.items()}
         offline, cached, together = med["offline"], med["cached"], med["all"]
-        singles = {s: med[s] for s in ("hf", "kaggle")}
+        singles = {s: med[s] for s in LIVE}
     slowest = max(singles.values())
     print(f"server delay {args.delay * 1000:.0f} ms; median of {args.runs} runs")
     for s, ms in singles.items():

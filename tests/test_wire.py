@@ -1,4 +1,4 @@
-"""The fetch engine's own HTTP/1.1 (``fetch.wire``) where httpx used to carry downloads: proxies from
+"""zoofind's own HTTP/1.1 (``net.wire``) where httpx used to carry API calls and downloads: proxies from
 the environment read as httpx reads them (httpx itself the referee), a real forward proxy on
 127.0.0.1 (tests/servers/proxy_server.py: absolute-form GET and CONNECT tunnels, 407 without
 credentials), and TLS verified against a test CA (trustme), end to end through `zoofind pull`."""

@@ -19,6 +19,11 @@ import re
 from ..core.errors import BadAnswerError
 
 #: A backslash, NUL or another control character (DEL too) anywhere in a name.
+#: What every name zoofind writes beside a model's files starts with; a file's name never does.
+#: (Here, not in ``manifest``: a hub's record mapping reads it on the search path, which must not
+#: load the manifest's hashing.)
+OWN = ".zoofind"
+
 _BAD_CHARACTER = re.compile(r"[\x00-\x1f\x7f\\]")
 #: An empty, ``.`` or ``..`` segment (a leading ``/`` makes the first one empty).
 _BAD_SEGMENT = re.compile(r"/(\.{0,2})/")

@@ -24,9 +24,10 @@ from ..core.atomic import write_json
 from ..fetch.integrity import READ_BLOCK
 from ..fetch.locks import lock_for
 from ..models.cache import Problem
+from . import OWN
 
-#: What every name zoofind writes beside a model's files starts with; a file's name never does.
-OWN = ".zoofind"
+__all__ = ["OWN", "LOCKS", "ManifestStore"]
+
 LOCKS = ".zoofind-locks"
 
 

@@ -13,8 +13,10 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..models.pull import Requirement
+if TYPE_CHECKING:
+    from ..models.pull import Requirement
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,9 @@ class FrameworkRow:
 
 
 def check_requirements(packages: Iterable[str]) -> tuple[Requirement, ...]:
+    # lazy: the pull plan's models only for a pull: live sources map records with this module on search
+    from ..models.pull import Requirement
+
     return tuple(Requirement(pkg, dist_version(pkg)) for pkg in packages)
 
 

@@ -131,7 +131,7 @@ def first_failure(codes: Iterable[int]) -> int:
 
 
 #: Mappings of a higher layer's own exceptions to zoofind's kinds, added by that layer when it
-#: is imported (``net.errors`` adds httpx's transport failures: only the network layer, which
+#: is imported (``net.errors`` adds the transport failures of ``net.wire``: only the network layer, which
 #: imports it, can raise them). Kept here so this floor imports nothing above it.
 TRANSLATORS: list[Callable[[BaseException], ZoofindError | None]] = []
 

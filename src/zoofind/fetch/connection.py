@@ -16,13 +16,12 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from ..core.errors import AccessDeniedError, NotFoundError, RateLimitedError, SourceError, ZoofindError
 from ..core.redaction import redact_url
 from ..net.errors import from_status, from_transport, refused_redirect
-from ..net.http import USER_AGENT, SocketTracker
-from .wire import Wire, WireResponse
+from ..net.http import USER_AGENT
+from ..net.transport import Headers, TransportError
+from ..net.wire import SocketTracker, Wire, WireResponse
 
 if TYPE_CHECKING:
     from .job import Job
@@ -49,7 +48,7 @@ def _drain(resp: WireResponse) -> None:
             got = 0
             while got < declared and (n := resp.readinto(view[: declared - got])):
                 got += n
-    except httpx.HTTPError:
+    except TransportError:
         pass  # a redirect whose body broke still names where to go; its connection is dropped
     finally:
         resp.close()
@@ -82,7 +81,7 @@ class Connection:
             send = dict(headers)
             if urlsplit(url).netloc == origin:
                 send.update(job.d.auth)
-            resp = self.wire.send(url, send)
+            resp = self.wire.send("GET", url, send)
             self.answered.add(_host(url))
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 _drain(resp)
@@ -114,7 +113,7 @@ class Connection:
         raise SourceError(f"{job.d.label}: more than {MAX_REDIRECTS} redirects",
                           hint="the server or a proxy is misconfigured")
 
-    def lost(self, job: Job, exc: httpx.HTTPError) -> SourceError:
+    def lost(self, job: Job, exc: TransportError) -> SourceError:
         """A transport failure while fetching the job's file, as an error worth continuing from."""
         mapped = from_transport(exc, urlsplit(job.url).netloc)
         err = (mapped if isinstance(mapped, SourceError)
@@ -166,22 +165,22 @@ def _host(url: str) -> tuple[str | None, int | None]:
     return parts.hostname, parts.port
 
 
-def _host_of(exc: httpx.HTTPError) -> tuple[str | None, int | None] | None:
-    """The host of the request an httpx error was raised for (None when it carries none)."""
+def _host_of(exc: TransportError) -> tuple[str | None, int | None] | None:
+    """The host of the request a transport error was raised for (None when it carries none)."""
     try:
-        return _host(str(exc.request.url))
-    except (RuntimeError, ValueError):
+        return _host(exc.url) if exc.url else None
+    except ValueError:
         return None
 
 
-def etag(headers: httpx.Headers) -> str | None:
+def etag(headers: Headers) -> str | None:
     raw = headers.get("etag")
     if not raw:
         return None
     return raw.removeprefix("W/").strip('"') or None
 
 
-def content_length(headers: httpx.Headers) -> int | None:
+def content_length(headers: Headers) -> int | None:
     try:
         return int(headers["content-length"])
     except (KeyError, ValueError):

@@ -32,18 +32,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from ..core.errors import SourceError
 from ..models.transfer import ProgressEvent
+from ..net.transport import TransportError
 from .connection import content_length, content_range_start, content_range_total, cut_short, etag, status_error
 from .integrity import Follower, Hasher
 from .job import SAVE_GAP, Job, Range, Replan, Stopped
 
 if TYPE_CHECKING:
     from ..models.transfer import Progress
+    from ..net.wire import WireResponse
     from .connection import Connection
-    from .wire import WireResponse
 
 #: Files at least this big may be split into byte ranges over several connections.
 RANGED_MIN = 32 * 1024 * 1024
@@ -257,7 +256,7 @@ class Transfer:
                 before = r.pos
                 self._stream(job, resp, r)
                 complete = expect is not None and r.pos - before >= expect
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             raise self.conn.lost(job, exc) from None
         if r.end is None:
             if job.size is not None and r.pos < job.size:

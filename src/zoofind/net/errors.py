@@ -9,14 +9,9 @@ cannot leak through them.
 from __future__ import annotations
 
 import errno
-import socket
-import ssl
 import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
-
-import httpx
 
 from ..core.errors import (
     TRANSLATORS,
@@ -31,9 +26,18 @@ from ..core.errors import (
     ZoofindError,
 )
 from ..core.redaction import redact_text
+from .transport import (
+    URL,
+    ConnectError,
+    InvalidURL,
+    ProxyError,
+    TimeoutException,
+    TransportError,
+    UnsupportedProtocol,
+)
 
 
-def where(url: str | httpx.URL) -> str:
+def where(url: str | URL) -> str:
     """host/path of a URL, without credentials or query (which may carry secrets)."""
     try:
         parts = urlsplit(str(url))
@@ -51,7 +55,11 @@ WEB_SCHEMES = ("http", "https")
 
 
 def _connect_failure(exc: BaseException) -> str:
-    """Why a connection could not be made, in words (the OS error under httpx's ConnectError)."""
+    """Why a connection could not be made, in words (the OS error under a ConnectError)."""
+    # lazy: socket and ssl (~10 ms) only to word a failed connection: hubs import this module on search
+    import socket
+    import ssl
+
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
@@ -88,47 +96,34 @@ def refused_redirect(service: str, here: str, target: str) -> BadAnswerError | N
 
 
 def from_transport(exc: BaseException, service: str | None = None) -> ZoofindError | None:
-    """An httpx exception as a zoofind error; None for anything else."""
+    """A transport failure (``net.transport``) as a zoofind error; None for anything else."""
     name = service or "the server"
-    if isinstance(exc, httpx.InvalidURL):  # not an HTTPError: raised before any request exists
+    if isinstance(exc, InvalidURL):  # raised before any request exists
         return SourceError(f"cannot use the address of {name}: {redact_text(str(exc))}",
                            hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
-    if not isinstance(exc, httpx.HTTPError):
+    if not isinstance(exc, TransportError):
         return None
-    try:
-        url = where(exc.request.url)
-    except RuntimeError:  # an exception raised without a request attached
-        url = ""
+    url = where(exc.url) if exc.url else ""
     at = f" ({url})" if url else ""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutException):
         return TimedOutError(f"{name}{at} gave no answer in time", hint="retry, or raise --timeout")
-    if isinstance(exc, httpx.TooManyRedirects):
-        return BadAnswerError(f"{name}{at} redirects in a loop or too often",
-                              hint="the service or a proxy is misconfigured; retry later")
-    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower():
-        # httpx builds a redirect's next request even when not following it, and raises this
-        # for a Location that is no address: the server's fault, not a lost connection.
-        return BadAnswerError(f"{name}{at} redirects to an address that is not one",
-                              hint="the service or a proxy is misconfigured; retry later")
-    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+    if isinstance(exc, UnsupportedProtocol):
         return SourceError(f"cannot use the address of {name}{at}: {redact_text(str(exc))}",
                            hint="check the endpoint variable (HF_ENDPOINT, ZOOFIND_*_ENDPOINT)")
-    if isinstance(exc, httpx.ProxyError):
+    if isinstance(exc, ProxyError):
         # The proxy from HTTPS_PROXY / HTTP_PROXY refused the tunnel (a 407: credentials) or is
         # not one zoofind can use; say so, or the user looks for the fault at the hub.
         err = UnreachableError(f"cannot reach {name}{at} through the proxy: {redact_text(str(exc))}",
                                hint="check HTTPS_PROXY / HTTP_PROXY (credentials go in the proxy's URL) and NO_PROXY")
         err.retryable = False
         return err
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, ConnectError):
         # No connection at all: no retry within this call heals that (the network is down,
         # the name is wrong, nothing listens), so the call fails at once; a stale answer may serve.
         err = UnreachableError(f"cannot reach {name}{at}: {_connect_failure(exc)}", hint=UNREACHABLE_HINT)
         err.retryable = False
         return err
-    if isinstance(exc, httpx.TransportError):
-        return UnreachableError(f"cannot reach {name}{at}: {type(exc).__name__}", hint=UNREACHABLE_HINT)
-    return SourceError(f"{name}{at}: {type(exc).__name__}: {redact_text(str(exc))}")
+    return UnreachableError(f"cannot reach {name}{at}: {type(exc).__name__}", hint=UNREACHABLE_HINT)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -140,6 +135,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         pass
+
+    # lazy: the email package (~15 ms) only for a Retry-After given as a date
+    from email.utils import parsedate_to_datetime
 
     try:
         return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())

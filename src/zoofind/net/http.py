@@ -1,4 +1,4 @@
-"""One source call's HTTP: an httpx client, one deadline, retries, capped bodies.
+"""One source call's HTTP: zoofind's HTTP/1.1 (``net.wire``), one deadline, retries, capped bodies.
 
 A ``Session`` is opened per source call (a search, an info lookup, a probe) from the
 call's ``Context``:
@@ -6,43 +6,39 @@ call's ``Context``:
 * offline: opening one raises ``OfflineError``; nothing is ever sent.
 * deadline: ``ctx.timeout`` seconds (or the session's own ``timeout``) for the whole
   call: connect, status line and headers, body, every redirect and every retry
-  together. Each request's httpx timeouts are the time left, the time is checked
-  between hops and chunks, and a watchdog shuts the session's sockets when the deadline
-  passes, so a server that drips its headers or its body one byte at a time cannot hold
-  a call past it (httpx's timeouts bound each read, not their sum).
+  together. Each request's timeouts are the time left, the time is checked between hops
+  and chunks, and a watchdog shuts the session's sockets when the deadline passes, so a
+  server that drips its headers or its body one byte at a time cannot hold a call past it
+  (a socket's timeout bounds each read, not their sum).
 * caps: a body is read raw and inflated here, in steps of ``INFLATE_STEP`` bytes, and
   abandoned past ``max_bytes`` (``API_MAX_BYTES`` unless the caller says otherwise)
   received or inflated: memory stays bounded whatever a server sends, a gzip bomb
-  included (httpx would inflate each raw chunk whole, ~1000x its size). Only
+  included (inflating each raw chunk whole, as httpx did, reaches ~1000x its size). Only
   ``gzip``/``deflate`` are asked for and accepted.
 * redirects: walked here, hop by hop (at most ``MAX_REDIRECTS``), each intermediate answer
-  closed unread (httpx would read each one's body whole); ``Authorization`` is dropped
-  when a hop leaves the origin, as httpx does. ``stream`` follows none unless asked.
+  closed unread; ``Authorization`` is dropped when a hop leaves the origin, as httpx does.
+  ``stream`` follows none unless asked.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import socket
 import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 from ..core.errors import BadAnswerError, OfflineError, TimedOutError
 from ..core.version import __version__
 from . import retry as retry_policy
 from .deadline import Deadline
 from .errors import from_status, from_transport, refused_redirect, where
+from .transport import URL, InvalidURL, TimeoutException, TransportError, join_url, parse_url
+from .wire import SocketTracker, Wire, WireResponse
 
 if TYPE_CHECKING:
-    import ssl
-
     from ..core.context import Context
 
 USER_AGENT = f"zoofind/{__version__} (+https://arxiv.org/abs/2003.11755)"
@@ -84,92 +80,6 @@ def parse_json(body: bytes, url: str) -> Any:
         ) from None
 
 
-@functools.lru_cache(maxsize=1)
-def tls_context() -> ssl.SSLContext:
-    """One verified TLS context per process (httpx's own defaults: certifi, or SSL_CERT_FILE /
-    SSL_CERT_DIR): building one loads the CA bundle, 30-70 ms, which a Client of its own
-    would pay again in every source call."""
-    return httpx.create_ssl_context()
-
-
-class LazyTLSTransport(httpx.BaseTransport):
-    """httpx's transport, with TLS set up only when an https URL first needs it.
-
-    Plain http (a local mirror, the tests' servers) never pays for the CA bundle; https
-    uses the process's one verified context. Proxies from the environment are untouched:
-    httpx mounts those beside this default transport. Thread-safe (pull's workers share one).
-    """
-
-    def __init__(self, *, max_connections: int | None = None) -> None:
-        self._limits = httpx.Limits(max_connections=max_connections,
-                                    max_keepalive_connections=max_connections) if max_connections else None
-        self._lock = threading.Lock()
-        self._plain: httpx.HTTPTransport | None = None
-        self._tls: httpx.HTTPTransport | None = None
-
-    def _make(self, **kwargs: Any) -> httpx.HTTPTransport:
-        if self._limits is not None:
-            kwargs["limits"] = self._limits
-        return httpx.HTTPTransport(**kwargs)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            if request.url.scheme == "https":
-                if self._tls is None:
-                    self._tls = self._make(verify=tls_context())
-                transport = self._tls
-            else:
-                if self._plain is None:
-                    # Only http:// URLs reach this transport, so its TLS settings are never used.
-                    self._plain = self._make(verify=False)
-                transport = self._plain
-        return transport.handle_request(request)
-
-    def close(self) -> None:
-        for transport in (self._plain, self._tls):
-            if transport is not None:
-                transport.close()
-
-
-class SocketTracker:
-    """The sockets of the connections a client opens, so another thread can shut them all.
-
-    httpx bounds each read, not a whole answer, and closing a client does not wake a thread
-    blocked reading. httpcore's documented ``trace`` request extension hands over each new
-    connection's network stream (``connection.connect_tcp.complete``), whose documented
-    ``get_extra_info("socket")`` is the socket; ``shut_all`` shuts them, the blocked reads
-    return, and the callers see a closed connection. Pass ``extensions={"trace": t.trace}``.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self.fired = False
-
-    def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if not event.endswith((".connect_tcp.complete", ".connect_unix_socket.complete")):
-            return
-        stream = info.get("return_value")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is not None:
-            self.add(sock)
-
-    def add(self, sock: socket.socket) -> None:
-        """A connection's socket, made by other code than httpx (the fetch engine's ``fetch.wire``)."""
-        with self._lock:
-            self._sockets.append(sock)
-            late = self.fired
-        if late:
-            _shut(sock)
-
-    def shut_all(self) -> None:
-        with self._lock:
-            self.fired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
-
-
 class _Watchdog(SocketTracker):
     """Shuts every socket a session opened when its deadline passes (see ``SocketTracker``):
     a server that sends one byte a second cannot hold a call past it."""
@@ -182,16 +92,6 @@ class _Watchdog(SocketTracker):
 
     def cancel(self) -> None:
         self._timer.cancel()
-
-
-def _shut(sock: socket.socket) -> None:
-    # shutdown, not close: it wakes a thread blocked reading the socket; its owner closes it after.
-    # The plain socket's shutdown even on a TLS one: ssl.SSLSocket's would drop the TLS state
-    # under the thread still reading it.
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _Inflater:
@@ -224,7 +124,7 @@ class _Inflater:
         return self._d.flush()
 
 
-def _inflater(resp: httpx.Response, service: str) -> _Inflater | None:
+def _inflater(resp: WireResponse, service: str) -> _Inflater | None:
     coding = (resp.headers.get("content-encoding") or "identity").strip().lower()
     coding = "gzip" if coding == "x-gzip" else coding
     if coding == "identity":
@@ -249,13 +149,9 @@ class Session:
         self.deadline = Deadline(ctx.timeout if timeout is None else timeout)
         # Per request, not the client's: a redirect off the origin must be able to drop Authorization.
         self.headers = dict(headers or {})
-        self.client = httpx.Client(headers={"User-Agent": USER_AGENT, "Accept-Encoding": ", ".join(ENCODINGS)},
-                                   timeout=self._timeout(), transport=LazyTLSTransport())
         self._watchdog = _Watchdog(self.deadline.remaining())
-
-    def _timeout(self) -> httpx.Timeout:
-        left = max(self.deadline.remaining(), 0.001)
-        return httpx.Timeout(left, connect=min(left, CONNECT_TIMEOUT))
+        self.wire = Wire(stall=self.deadline.seconds, connect=CONNECT_TIMEOUT, tracker=self._watchdog,
+                         user_agent=USER_AGENT)
 
     def __enter__(self) -> Session:
         return self
@@ -265,13 +161,13 @@ class Session:
 
     def close(self) -> None:
         self._watchdog.cancel()
-        self.client.close()
+        self.wire.close()
 
-    def _timed_out(self, url: str | httpx.URL) -> TimedOutError:
+    def _timed_out(self, url: str | URL) -> TimedOutError:
         return TimedOutError(f"{self.service} ({where(url)}) gave no answer within {self.deadline.seconds:g} s",
                              hint="retry, or raise --timeout")
 
-    def _check_time(self, url: str | httpx.URL) -> None:
+    def _check_time(self, url: str | URL) -> None:
         if self.deadline.expired() or self._watchdog.fired:
             raise self._timed_out(url)
 
@@ -305,9 +201,9 @@ class Session:
     def _once(self, method: str, url: str, *, max_bytes: int, **kwargs: Any) -> Answer:
         with self.stream(method, url, **kwargs) as resp:
             body = b"".join(self.iter_body(resp, max_bytes=max_bytes))
-            return Answer(resp.status_code, str(resp.url), _lower(resp.headers), body)
+            return Answer(resp.status_code, str(resp.url), dict(resp.headers), body)
 
-    def iter_body(self, resp: httpx.Response, *, max_bytes: int) -> Iterator[bytes]:
+    def iter_body(self, resp: WireResponse, *, max_bytes: int) -> Iterator[bytes]:
         """A streamed response's body, inflated in bounded steps; ``BadAnswerError`` past
         ``max_bytes`` received or inflated, ``TimedOutError`` past the deadline."""
         inflater = _inflater(resp, self.service)
@@ -334,17 +230,17 @@ class Session:
             raise BadAnswerError(f"{self.service} ({where(resp.url)}) sent a body that is not the "
                                  f"{inflater.coding if inflater else ''} "
                                  "it claims to be", hint="a proxy may be answering instead; retry later") from None
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             raise self._mapped(exc, resp.url) from None
 
-    def _too_big(self, resp: httpx.Response, max_bytes: int) -> BadAnswerError:
+    def _too_big(self, resp: WireResponse, max_bytes: int) -> BadAnswerError:
         return BadAnswerError(
             f"{self.service} ({where(resp.url)}) sent more than {max_bytes / (1024 * 1024):g} MiB; answer abandoned",
             hint="the service or a proxy is misbehaving; retry later",
         )
 
-    def _mapped(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str | httpx.URL) -> Exception:
-        if isinstance(exc, httpx.TimeoutException) or self._watchdog.fired or self.deadline.expired():
+    def _mapped(self, exc: TransportError | InvalidURL, url: str | URL) -> Exception:
+        if isinstance(exc, TimeoutException) or self._watchdog.fired or self.deadline.expired():
             # The call's deadline is what ran out, whichever httpx timeout (or the watchdog) noticed it.
             return self._timed_out(url)
         mapped = from_transport(exc, self.service)
@@ -353,48 +249,46 @@ class Session:
 
     @contextlib.contextmanager
     def stream(
-        self, method: str, url: str, *, params: Any = None, headers: Mapping[str, str] | None = None,
-        content: bytes | str | None = None, follow_redirects: bool = False,
-    ) -> Iterator[httpx.Response]:
+        self, method: str, url: str, *, params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None, content: bytes | str | None = None, follow_redirects: bool = False,
+    ) -> Iterator[WireResponse]:
         """The streamed response (status and headers read, body not; ``iter_body`` reads it).
 
         With ``follow_redirects`` the hops are walked here, each closed unread; without, a
         3xx is the response (redirect walks that record every hop, probes).
         """
         try:
-            target = httpx.URL(url)
-        except httpx.InvalidURL as exc:
+            target = parse_url(url, params)
+        except InvalidURL as exc:
             raise self._mapped(exc, "") from None
-        sent = {**self.headers, **(headers or {})}
-        for hop in range(MAX_REDIRECTS + 1):
+        sent = {**self.headers, **(headers or {}), "Accept-Encoding": ", ".join(ENCODINGS)}
+        body = content.encode() if isinstance(content, str) else content
+        for _ in range(MAX_REDIRECTS + 1):
             self._check_time(target)
+            left = max(self.deadline.remaining(), 0.001)
             try:
-                with self.client.stream(method, target, params=params if hop == 0 else None, headers=sent,
-                                        content=content,
-                                        follow_redirects=False, timeout=self._timeout(),
-                                        extensions={"trace": self._watchdog.trace}) as resp:
-                    location = resp.headers.get("location")
-                    if not (follow_redirects and resp.status_code in REDIRECT_STATUSES and location):
-                        yield resp
-                        return
-                    here = resp.url
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                resp = self.wire.send(method, target, sent, body, stall=left, connect=min(left, CONNECT_TIMEOUT))
+            except (TransportError, InvalidURL) as exc:
                 raise self._mapped(exc, target) from None
             try:
-                target = here.join(location)
-            except httpx.InvalidURL:
+                location = resp.headers.get("location")
+                if not (follow_redirects and resp.status_code in REDIRECT_STATUSES and location):
+                    yield resp
+                    return
+            finally:
+                resp.close()
+            here = target
+            try:
+                target = join_url(here, location)
+            except InvalidURL:
                 raise BadAnswerError(f"{self.service} ({where(here)}) redirects to an address that is not one",
                                      hint="the service or a proxy is misconfigured; retry later") from None
             refused = refused_redirect(self.service, str(here), str(target))
             if refused is not None:
                 raise refused
-            if (target.scheme, target.host, target.port) != (here.scheme, here.host, here.port):
+            if target.origin != here.origin:
                 sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
             if resp.status_code == 303 or (resp.status_code in (301, 302) and method not in ("GET", "HEAD")):
-                method, content = "GET", None  # what browsers and httpx do
+                method, body = "GET", None  # what browsers and httpx do
         raise BadAnswerError(f"{self.service} ({where(url)}) redirects in a loop or more than {MAX_REDIRECTS} times",
                              hint="the service or a proxy is misconfigured; retry later")
-
-
-def _lower(headers: httpx.Headers) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}

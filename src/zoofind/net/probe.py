@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def probe(ctx: Context, service: str, url: str, *, method: str = "GET") -> tuple[bool | None, str | None]:
     """(reachable, what it said): any HTTP status counts as reachable; None offline (nothing sent)."""
-    # lazy: net.http (httpx ~100 ms) only when a probe is sent: off info/pull --offline and cached-answer searches
+    # lazy: net.http (the HTTP stack) only when a probe is sent: off info/pull --offline and cached-answer searches
     from .http import Session
 
     if ctx.offline:

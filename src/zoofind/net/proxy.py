@@ -1,11 +1,11 @@
 """Which proxy a URL goes through: the environment read exactly as httpx reads it.
 
-The API calls go through httpx, which honours ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``
-and ``NO_PROXY`` (either case, via ``urllib.request.getproxies``); the fetch engine's own
-HTTP/1.1 (``fetch.wire``) must send a download where httpx would have sent it, or a cluster
-whose proxy works for ``search`` would see ``pull`` bypass it. So the rules are httpx's
-(``httpx._utils.get_environment_proxies`` and ``URLPattern``), restated here because they are
-private there; tests/test_wire.py holds the two side by side:
+zoofind's HTTP/1.1 (``net.wire``) honours ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
+``NO_PROXY`` (either case, via ``urllib.request.getproxies``) as httpx, the client most Python
+tools on a cluster use (huggingface_hub's among them), does: a request goes where httpx would
+have sent it, or a cluster whose proxy works for those tools would see zoofind bypass it. So the
+rules are httpx's (``httpx._utils.get_environment_proxies`` and ``URLPattern``), restated here
+because they are private there; tests/test_wire.py holds the two side by side:
 
 * ``HTTP_PROXY`` for ``http://`` URLs, ``HTTPS_PROXY`` for ``https://``, ``ALL_PROXY`` for both
   (a scheme-specific one wins); a value without ``://`` is an ``http://`` proxy;

@@ -6,12 +6,20 @@ answers, a host that cannot be reached at all (``retryable`` false: no connectio
 be made, so waiting a second changes nothing and a dead network would cost every retry's
 wait, and a slow resolver its timeout again), anything once the call's deadline could not
 hold another attempt.
+
+The first attempt needs no library: stamina (and tenacity and logging under it, ~20 ms of a
+live search's start-up) is imported only once a first attempt failed in a way worth retrying;
+the wait before the second attempt is stamina's first (``WAIT_INITIAL`` plus up to
+``WAIT_JITTER``, or the server's ``Retry-After``), and stamina runs the attempts after it.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
+import random
+import time
 from collections.abc import Callable, Iterator
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,10 +50,48 @@ def backoff_hook(deadline: Deadline) -> Callable[[BaseException], bool | float]:
     return hook
 
 
+class _FirstAttempt:
+    """The first attempt's ``with`` block: a failure worth retrying is kept (and swallowed, as
+    stamina swallows it) with the wait before the next attempt; any other propagates."""
+
+    def __init__(self, hook: Callable[[BaseException], bool | float]) -> None:
+        self._hook = hook
+        self.failed = False
+        self.wait = 0.0
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        verdict = self._hook(exc)
+        if verdict is False:
+            return False
+        self.failed = True
+        self.wait = verdict if isinstance(verdict, float) else WAIT_INITIAL + random.uniform(0, WAIT_JITTER)
+        return True
+
+
 def attempts(deadline: Deadline, *, retry: bool = True) -> Iterator[AbstractContextManager[None]]:
     """``for attempt in attempts(deadline): with attempt: ...`` runs the block until it succeeds."""
-    # lazy: stamina (~45 ms) only when a request is retried: sources --offline loads this module and sends nothing
-    import stamina
+    if not retry:
+        yield contextlib.nullcontext()
+        return
+    hook = backoff_hook(deadline)
+    first = _FirstAttempt(hook)
+    yield first
+    if not first.failed:
+        return  # it succeeded (or raised what is not retried: the caller never asks again)
+    time.sleep(max(min(first.wait, deadline.remaining() - MIN_ATTEMPT), 0.0))
+    yield from _stamina_attempts(hook, deadline, ATTEMPTS - 1)
+
+
+def _stamina_attempts(hook: Callable[[BaseException], bool | float], deadline: Deadline,
+                      count: int) -> Iterator[AbstractContextManager[None]]:
+    import logging  # lazy: search start-up (logging ~5 ms, imported by stamina anyway)
+
+    import stamina  # lazy: search start-up (stamina and tenacity ~20 ms): only when a request is retried
 
     # stamina logs each scheduled retry at WARNING; with no handler configured Python's
     # last-resort handler would print it on stderr. A library adds a NullHandler and leaves
@@ -53,7 +99,7 @@ def attempts(deadline: Deadline, *, retry: bool = True) -> Iterator[AbstractCont
     logger = logging.getLogger("stamina")
     if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
         logger.addHandler(logging.NullHandler())
-    return iter(stamina.retry_context(
-        on=backoff_hook(deadline), attempts=ATTEMPTS if retry else 1, timeout=max(deadline.remaining(), 0.001),
+    yield from stamina.retry_context(
+        on=hook, attempts=count, timeout=max(deadline.remaining(), 0.001),
         wait_initial=WAIT_INITIAL, wait_max=WAIT_MAX, wait_jitter=WAIT_JITTER,
-    ))
+    )

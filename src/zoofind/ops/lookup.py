@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import catalog as catalog_mod
-from ..catalog.frameworks import Requirement, check_requirements, install_command, requirements
+from ..catalog.frameworks import check_requirements, install_command, requirements
 from ..core.context import Context
 from ..core.errors import NotFoundError, UsageError, describe
 from ..hubs import registry
 from ..models.cite import Reference
+from ..models.pull import Requirement
 from ..models.records import Record
 from .resolve import resolve_id
 

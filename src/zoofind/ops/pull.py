@@ -86,7 +86,7 @@ def run_plans(plans: Sequence[ModelPlan | Failed], ctx: Context, opts: PullOptio
     downloads = [d for p in planned for d in p.downloads]
     fetched: dict[int, dict[str, Fetched | BaseException]] = {}
     if downloads and not opts.dry_run:
-        # lazy: the engine and its HTTP stack (httpx ~100 ms) only when bytes move: off pull --offline start-up
+        # lazy: the engine and its HTTP stack (the HTTP stack) only when bytes move: off pull --offline start-up
         from ..fetch.scheduler import Engine
 
         mirror = _mirror(ctx, opts)

@@ -92,7 +92,7 @@ def _fresh(folder: Path) -> dict[str, Any]:
 
 def plan_files(alias: str, version: str, body: bytes, folder: Path, ctx: Context, opts: PullOptions) -> BioimageioPlan:
     """The plan of one version from its description's bytes (already fetched or on disk)."""
-    from . import api  # lazy: the HTTP stack (httpx ~100 ms): off pull --offline start-up
+    from . import api  # lazy: the HTTP stack: off pull --offline start-up
 
     what = f"bioimageio:{alias}@{version}"
     endpoint = ctx.endpoint(SPEC)
@@ -162,7 +162,7 @@ def description(alias: str, version: str, folder: Path, ctx: Context) -> bytes:
     placed = folder / layout.RDF
     if layout.complete(folder) and placed.is_file():
         return placed.read_bytes()
-    from . import api  # lazy: the HTTP stack (httpx ~100 ms): off pull --offline start-up
+    from . import api  # lazy: the HTTP stack: off pull --offline start-up
 
     with api.session(ctx) as s:
         return api.get_file(s, ctx.endpoint(SPEC), alias, layout.RDF, version, max_bytes=rdf.MAX_BYTES + 1)
@@ -221,7 +221,7 @@ class BioimageioLock:
     def plan_locked(self, locked: LockedModel, ctx: Context, opts: PullOptions) -> ModelPlan:
         """Cached files hashed against the lock now; missing ones fetched against it, from the model's
         files or, for a file named by URL, from the URL the locked rdf.yaml gives."""
-        from . import api  # lazy: the HTTP stack (httpx ~100 ms): off pull --offline start-up
+        from . import api  # lazy: the HTTP stack: off pull --offline start-up
 
         pid = parse_id(locked.id)
         version = locked.commit or ""

@@ -63,7 +63,7 @@ class BioimageioSource:
         repairs = Repairs()
 
         def fetch() -> list[dict[str, Any]]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (search start-up)
 
             found: list[dict[str, Any]] = []
             with api.session(ctx) as s:
@@ -92,7 +92,7 @@ class BioimageioSource:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (search start-up)
 
             with api.session(ctx) as s:
                 return api.get_artifact(s, endpoint, alias)
@@ -123,7 +123,7 @@ class BioimageioSource:
         return ()  # the files are named by the model's rdf.yaml, which `pull` reads (hubs.bioimageio.pull)
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
-        from . import api, layout  # lazy: httpx only for a status: off search start-up
+        from . import api, layout  # lazy: the HTTP stack only for a status: off search start-up
 
         endpoint = ctx.endpoint(SPEC)
         reachable, reason = (None, None)

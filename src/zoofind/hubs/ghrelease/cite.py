@@ -123,7 +123,7 @@ def _cff_text(r: ReleaseRef, ctx: Context) -> str:
     api = ctx.endpoint(SPEC).rstrip("/")
 
     def fetch() -> str:
-        from ...net.github import GitHub  # lazy: cite answered from the answer cache loads no httpx
+        from ...net.github import GitHub  # lazy: cite answered from the answer cache loads no HTTP stack
 
         with GitHub(ctx, api) as gh:
             return gh.file_text(r.owner, r.repo, CFF, r.tag)

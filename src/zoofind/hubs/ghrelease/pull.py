@@ -60,7 +60,7 @@ def _download(ctx: Context, url: str, target: Path, s: ManifestStore, folder: Pa
         Download,  # lazy: pull --offline start-up (the engine only when fetching)
         Expected,  # lazy: pull --offline start-up (hashing code)
     )
-    from ...net.github import asset_headers  # lazy: pull --offline start-up (httpx)
+    from ...net.github import asset_headers  # lazy: pull --offline start-up (the HTTP stack)
 
     return Download(url, target, s.lock_path(folder, name), Expected(size, sha256, md5=md5),
                     file_label(folder.name, name, named=True), auth=asset_headers(ctx),

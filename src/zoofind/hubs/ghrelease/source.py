@@ -62,7 +62,7 @@ def release_json(r: ReleaseRef, ctx: Context) -> dict[str, Any]:
     api = ctx.endpoint(SPEC).rstrip("/")
 
     def fetch() -> dict[str, Any]:
-        from ...net.github import GitHub  # lazy: info answered from the answer cache loads no httpx
+        from ...net.github import GitHub  # lazy: info answered from the answer cache loads no HTTP stack
 
         with GitHub(ctx, api) as gh:
             return trimmed(gh.release(r.owner, r.repo, r.tag))
@@ -125,7 +125,7 @@ class ReleaseSource:
                      if r.asset in (None, a.name))
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
-        from ...net import github  # lazy: `sources` without --probe loads no httpx
+        from ...net import github  # lazy: `sources` without --probe loads no HTTP stack
 
         api = ctx.endpoint(SPEC).rstrip("/")
         reachable, reason = probe_endpoint(ctx, github.SERVICE, api + "/") if probe else (None, None)

@@ -95,9 +95,9 @@ def fetched_card(repo: str, revision: str | None, ctx: Context) -> Card:
     asked = revision or "main"
 
     def fetch() -> dict[str, Any]:
-        if ctx.offline:  # said before httpx loads (0.3 s): a lock's worth of uncached cards offline stays quick
+        if ctx.offline:  # said before the HTTP stack loads: a lock's worth of uncached cards offline stays quick
             raise OfflineError(f"offline: {CARD} of {repo} not asked")
-        from ...net.http import Session  # lazy: cite --offline start-up (httpx ~80 ms): only to fetch a card
+        from ...net.http import Session  # lazy: cite --offline start-up (the HTTP stack): only to fetch a card
         from . import api
 
         with Session(ctx, api.SERVICE) as s:

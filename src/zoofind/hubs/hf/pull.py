@@ -79,7 +79,7 @@ def _planned(repo: RepoCache, commit: str, chosen: Sequence[tuple[FileEntry, str
         target = blobs / f.etag
         if auth is None:
             # The fetch engine and the Hub's HTTP stack: loaded only when something is to be fetched
-            # lazy: pull --offline start-up (httpx ~100 ms; an offline pull's start-up is a measured figure)
+            # lazy: pull --offline start-up (the HTTP stack; an offline pull's start-up is a measured figure)
             from ...models.transfer import Download
             from . import api
 
@@ -170,7 +170,7 @@ class HfPull:
 def security_scan(ref: str, ctx: Context, commit: str) -> dict[str, str]:
     """The Hub's security scan of each file at ``commit`` (safe, unsafe, suspicious, ...), from
     the tree listing with ``expand=true`` (pages of 50); empty where the Hub reports none."""
-    # lazy: httpx (~100 ms) not loaded by an offline pull, lock or bundle, which ask nothing
+    # lazy: the HTTP stack not loaded by an offline pull, lock or bundle, which ask nothing
     from ...net.http import Session
     from . import api
 

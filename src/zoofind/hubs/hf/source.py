@@ -94,7 +94,7 @@ class HfSource:
         repairs = Repairs()
 
         def fetch() -> list[dict[str, Any]]:
-            # lazy: httpx loads only when the cache cannot answer: a cached search stays as quick as an offline one.
+            # lazy: the HTTP stack loads only when the cache cannot answer (a cached search as quick as offline)
             from ...net.http import Session
             from . import api
 
@@ -117,10 +117,10 @@ class HfSource:
         token, _ = find_token(ctx.environ)
 
         def fetch() -> dict[str, Any]:
-            if ctx.offline:  # said before httpx loads (0.3 s): cite asks this for every model of a lock
+            if ctx.offline:  # said before the HTTP stack loads: cite asks this for every model of a lock
                 raise OfflineError(f"offline: the Hugging Face Hub not asked about {repo}",
                                    hint="drop --offline (and ZOOFIND_OFFLINE / HF_HUB_OFFLINE) to ask it")
-            # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
+            # lazy: the HTTP stack only when the Hub is asked: off cached-answer search start-up
             from ...net.http import Session
             from . import api
 
@@ -136,7 +136,7 @@ class HfSource:
         """For a gated repo, whether this token may download it (never cached): "granted",
         "no-token", "denied", or "unknown" (a mirror that cannot tell: the download decides).
         ``session``: an open one, whose deadline it then shares."""
-        # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
+        # lazy: the HTTP stack only when the Hub is asked: off cached-answer search start-up
         from ...net.http import Session
         from . import api
 
@@ -170,7 +170,7 @@ class HfSource:
         """``fileset``, and the repo's record from the same answer (what a pull reads its needs
         from, without asking the Hub again). A repo of ``api.LARGE_REPO`` files or more is listed
         from the tree API, every page of it (the Hub may truncate ``siblings``)."""
-        # lazy: httpx (~100 ms) only when the Hub is asked: off cached-answer search start-up
+        # lazy: the HTTP stack only when the Hub is asked: off cached-answer search start-up
         from ...net.http import Session
         from . import api
 

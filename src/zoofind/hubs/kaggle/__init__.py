@@ -23,7 +23,7 @@ kagglesdk calls them (a model: ``kaggle:owner/model/framework/variation[/version
   ``<n>.complete`` marker beside ``versions/``).
 
 This module only declares the source (it is imported on the offline search path: no
-httpx, no tables).
+HTTP stack, no tables).
 """
 
 from __future__ import annotations

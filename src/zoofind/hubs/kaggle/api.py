@@ -46,12 +46,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from ...core.errors import AccessDeniedError, BadAnswerError, NotFoundError, SourceError
 from ...net import retry as retry_policy
 from ...net.errors import from_status, where
 from ...net.http import REDIRECT_STATUSES, RETRY_STATUSES, Answer, Session
+from ...net.transport import URL, InvalidURL, join_url
 from .auth import HINT, Credentials
 
 if TYPE_CHECKING:
@@ -240,11 +239,11 @@ def redirect_link(s: Session, url: str, request: dict[str, Any], creds: Credenti
     raise AssertionError("unreachable: stamina re-raises the last error")
 
 
-def _storage_link(api: httpx.URL, location: str, what: str) -> str:
+def _storage_link(api: URL, location: str, what: str) -> str:
     """The redirect's target, refused when it is not http(s) or would leave https for plain http."""
     try:
-        link = api.join(location)
-    except httpx.InvalidURL:
+        link: URL | None = join_url(api, location)
+    except InvalidURL:
         link = None
     if (link is None or link.scheme not in ("http", "https") or not link.host
             or (api.scheme == "https" and link.scheme != "https")):

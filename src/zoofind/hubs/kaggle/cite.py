@@ -70,9 +70,9 @@ def model_card(owner: str, slug: str, ctx: Context, creds: Credentials) -> dict[
     endpoint = ctx.endpoint(SPEC)
 
     def fetch() -> dict[str, Any]:
-        if ctx.offline:  # said before httpx loads: a lock's worth of uncached cards offline stays quick
+        if ctx.offline:  # said before the HTTP stack loads: a lock's worth of uncached cards offline stays quick
             raise OfflineError(f"offline: the card of Kaggle model {owner}/{slug} not asked")
-        from . import api  # lazy: cite --offline start-up (httpx): only to fetch a card
+        from . import api  # lazy: cite --offline start-up (the HTTP stack): only to fetch a card
 
         with api.session(ctx, creds) as s:
             return card_of(api.get_model(s, endpoint, owner, slug, creds))

@@ -107,13 +107,13 @@ def list_body(query: SearchQuery) -> dict[str, Any]:
 
 def list_datasets(s: Session, endpoint: str, body: dict[str, Any], creds: Credentials) -> Iterator[list[Any]]:
     """The pages of a ListDatasets listing (each a list of raw ApiDatasets); stop iterating to stop asking."""
-    from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+    from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (search start-up)
 
     return api.pages(s, endpoint, "ListDatasets", "datasets", body, creds, SERVICE)
 
 
 def get_dataset(s: Session, endpoint: str, h: DatasetHandle, creds: Credentials | None) -> dict[str, Any]:
-    from . import api  # lazy: httpx only when the answers cache cannot answer (info start-up)
+    from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (info start-up)
 
     return api.call(s, endpoint, "GetDataset", {"ownerSlug": h.owner, "datasetSlug": h.name}, creds,
                     what=f"dataset {h.ref}", page=h.page, service=SERVICE, hint=NOT_FOUND_HINT)

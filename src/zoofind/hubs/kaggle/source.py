@@ -58,7 +58,7 @@ class KaggleSource:
             return self._search_datasets(query, ctx, creds, repairs)
 
         def fetch() -> list[dict[str, Any]]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (search start-up)
 
             models: list[dict[str, Any]] = []
             found = 0
@@ -105,7 +105,7 @@ class KaggleSource:
         body = dataset_list_body(query)
 
         def fetch() -> list[dict[str, Any]]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (search start-up)
 
             found: list[dict[str, Any]] = []
             with api.session(ctx, creds) as s:
@@ -134,7 +134,7 @@ class KaggleSource:
         owner, slug, framework, variation = pid.ref.split("/")[:4]
 
         def fetch() -> dict[str, Any]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (search start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (search start-up)
 
             with api.session(ctx, creds) as s:
                 return trimmed(api.get_model(s, endpoint, owner, slug, creds))
@@ -156,7 +156,7 @@ class KaggleSource:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (info start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (info start-up)
 
             body = api.instance_body(h.owner, h.model, enum, h.variation)
             with api.session(ctx, None) as s:
@@ -173,7 +173,7 @@ class KaggleSource:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
-            from . import api  # lazy: httpx only when the answers cache cannot answer (info start-up)
+            from . import api  # lazy: the HTTP stack only when the answers cache cannot answer (info start-up)
 
             with api.session(ctx, creds) as s:
                 return trimmed_dataset(get_dataset(s, endpoint, h, creds))
@@ -207,7 +207,7 @@ class KaggleSource:
 
     def _probe(self, ctx: Context, creds: Credentials | None) -> tuple[bool, str | None]:
         """One ListModels call of one model, not retried: with credentials it also checks them."""
-        from . import api  # lazy: httpx only for a probe: off sources --offline and search start-up
+        from . import api  # lazy: the HTTP stack only for a probe: off sources --offline and search start-up
 
         endpoint = ctx.endpoint(SPEC)
         try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ...core.errors import BadAnswerError, NotFoundError, SourceError
 from ...net.errors import from_status, where
-from ...net.http import Answer, Session
+
+if TYPE_CHECKING:
+    from ...net.http import Answer, Session
 
 SERVICE = "Zenodo"
 #: Records per search page (Zenodo's cap for anonymous requests since November 2025), and pages read at most.
@@ -45,6 +47,9 @@ def file_url(endpoint: str, record: str, key: str) -> str:
 
 
 def session(ctx: Any) -> Session:
+    # lazy: the HTTP stack only when Zenodo is asked (record.py reads this module's addresses on cached searches)
+    from ...net.http import Session
+
     return Session(ctx, SERVICE, headers={"Accept": "application/json"})
 
 

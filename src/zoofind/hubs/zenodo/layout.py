@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...caches.manifest import OWN, ManifestStore
+from ...caches import OWN
 from ...core.paths import cache_dir
-from ...models.cache import Problem
+
+if TYPE_CHECKING:
+    from ...caches.manifest import ManifestStore
+    from ...models.cache import Problem
 
 MARKER = ".zoofind-record.json"
 #: What every name zoofind writes beside a record's files starts with; a file key never does.
@@ -35,6 +38,9 @@ def folder(base: Path, record: str) -> Path:
 
 
 def _store(base: Path) -> ManifestStore:
+    # lazy: the manifest's hashing and locks only for a placed record: the search path reads ZOOFIND_OWN alone
+    from ...caches.manifest import ManifestStore
+
     return ManifestStore(base, MARKER, 1)
 
 

@@ -13,15 +13,17 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...caches import safe_relpath
 from ...catalog.frameworks import weights_format_of
 from ...core.errors import BadAnswerError
-from ...models.cite import FROM_CARD, Author, Reference
 from ...models.records import Record
 from .. import Repairs, json_int, json_list, json_object, json_str, json_strs
 from . import api, layout
+
+if TYPE_CHECKING:
+    from ...models.cite import Author, Reference
 
 #: The largest file zoofind believes Zenodo holds: its quota is 50 GB a record (more on request).
 MAX_FILE_BYTES = 1 << 40
@@ -143,6 +145,8 @@ def record(data: Mapping[str, Any], endpoint: str, repairs: Repairs | None = Non
 
 
 def _author(name: str) -> Author:
+    from ...models.cite import Author  # lazy: the citation models only for cite (this module maps search records)
+
     family, comma, given = name.partition(",")
     return Author(family.strip(), given.strip()) if comma and family.strip() else Author(name.strip())
 
@@ -151,6 +155,8 @@ def citation(data: Mapping[str, Any]) -> Reference:
     """The record as the work to cite: its creators, title, year, DOI, version and Zenodo as publisher.
     A ``misc`` entry whatever its resource type: ``@software``/``@dataset`` are biblatex's, which
     plain BibTeX styles do not know."""
+    from ...models.cite import FROM_CARD, Reference  # lazy: the citation models only for cite (see _author)
+
     rid = record_id(data)
     meta = _meta(data)
     doi = json_str(data.get("doi") or meta.get("doi"), limit=200)

@@ -71,7 +71,7 @@ class ZenodoSource:
         want = max(query.limit, 1)
 
         def fetch() -> list[dict[str, Any]]:
-            from . import api  # lazy: a search answered from the answer cache loads no httpx
+            from . import api  # lazy: a search answered from the answer cache loads no HTTP stack
 
             found: list[dict[str, Any]] = []
             with api.session(ctx) as s:
@@ -109,7 +109,7 @@ class ZenodoSource:
         endpoint = ctx.endpoint(SPEC)
 
         def fetch() -> dict[str, Any]:
-            from . import api  # lazy: a search answered from the answer cache loads no httpx
+            from . import api  # lazy: a search answered from the answer cache loads no HTTP stack
 
             with api.session(ctx) as s:
                 kept = trimmed(api.get_record(s, endpoint, rid, latest=latest))
@@ -137,7 +137,7 @@ class ZenodoSource:
         return tuple(FileEntry(z.key, z.url, z.size) for z in record.files(data, ctx.endpoint(SPEC)))
 
     def status(self, ctx: Context, *, probe: bool = True) -> SourceStatus:
-        from . import api  # lazy: a search answered from the answer cache loads no httpx
+        from . import api  # lazy: a search answered from the answer cache loads no HTTP stack
 
         endpoint = ctx.endpoint(SPEC)
         reachable, reason = (None, None)

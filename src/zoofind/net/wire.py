@@ -1,10 +1,11 @@
-"""The engine's HTTP/1.1 for download bodies: the standard library's ``http.client``, read with
-``readinto`` into the caller's reused buffer.
+"""zoofind's HTTP/1.1: the standard library's ``http.client``, for API calls (``net.http``) and
+download bodies (``fetch``), a body read with ``readinto`` into the caller's buffer.
 
 Chosen by measurement (benchmarks/datapath.py, README "Dependencies"): httpx's ``iter_raw``
 hands over a fresh ``bytes`` per 64 KiB read (h11's copies, httpcore's layers), and cost 4.35 s
 CPU per GiB on loopback; this path receives straight into one buffer that is written from and
-hashed in place. What httpx did for downloads is kept, each at its own place:
+hashed in place. For API calls, httpx's import alone (~220 ms CPU) was most of a live search's
+budget. What httpx did is kept, each at its own place:
 
 * connections kept alive and reused (one idle pool per origin and proxy), a pooled one checked
   for a server that closed it before it is used again, and one fresh try when a reused one
@@ -12,16 +13,17 @@ hashed in place. What httpx did for downloads is kept, each at its own place:
 * proxies from the environment as httpx reads them (``net.proxy``): ``http://`` URLs in absolute
   form through the proxy, ``https://`` ones tunnelled with ``CONNECT``; credentials in the proxy's
   URL go as ``Proxy-Authorization``;
-* TLS verified with the process's one context (``net.http.tls_context``: certifi, or
+* TLS verified with the process's one context (``net.transport.tls_context``: certifi, or
   ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), the host name checked;
 * timeouts: ``connect`` for the connection (tunnel and handshake included), then ``stall`` for
-  every read and write; the socket of every connection is handed to the run's ``SocketTracker``,
-  so Ctrl-C wakes a worker blocked reading it;
-* failures raised as the httpx exceptions httpx raised for them (``ConnectError`` caused by the
-  OS error, ``ConnectTimeout``, ``ReadTimeout``, ``RemoteProtocolError``, ``ReadError``,
-  ``ProxyError``), so ``net.errors`` classifies and words them exactly as before.
+  every read and write (a request may bring its own, an API call's time left); the socket of
+  every connection is handed to a ``SocketTracker``, so Ctrl-C or a call's deadline wakes a
+  thread blocked reading it;
+* failures raised as ``net.transport``'s exceptions, named as httpx named them (``ConnectError``
+  caused by the OS error, ``ConnectTimeout``, ``ReadTimeout``, ``RemoteProtocolError``,
+  ``ReadError``, ``ProxyError``), so ``net.errors`` classifies and words them exactly as before.
 
-Redirects, the token's host, ranges and caps stay the caller's (``connection``, ``transfer``).
+Redirects, the token's host, content codings, ranges and caps stay the callers'.
 """
 
 from __future__ import annotations
@@ -32,14 +34,24 @@ import http.client
 import select
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
-from ..net.http import SocketTracker, tls_context
-from ..net.proxy import Rule, environment_rules, proxy_for
+from .proxy import Rule, environment_rules, proxy_for
+from .transport import (
+    URL,
+    ConnectError,
+    ConnectTimeout,
+    Headers,
+    ProxyError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    UnsupportedProtocol,
+    parse_url,
+    tls_context,
+)
 
 #: Idle connections kept per origin (a worker takes one per request; ``jobs`` workers at most).
 IDLE_PER_ORIGIN = 16
@@ -49,18 +61,55 @@ NO_BODY = frozenset({204, 304})
 Key = tuple[str, str, int, str | None]  # scheme, host, port, proxy
 
 
+class SocketTracker:
+    """The sockets of the connections a ``Wire`` opens, so another thread can shut them all.
+
+    Closing a connection does not wake a thread blocked reading it; ``shut_all`` shuts every
+    socket, the blocked reads return, and the callers see a closed connection (Ctrl-C in a
+    pull, a call's deadline in ``net.http``). A socket added after ``shut_all`` is shut at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.fired = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.fired
+        if late:
+            _shut(sock)
+
+    def shut_all(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # shutdown, not close: it wakes a thread blocked reading the socket; its owner closes it after.
+    # The plain socket's shutdown even on a TLS one: ssl.SSLSocket's would drop the TLS state
+    # under the thread still reading it.
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class WireResponse:
-    """One answer: status, headers (httpx's, case-insensitive), the URL asked, and its body read
-    with ``readinto``. ``close`` gives the connection back to the pool when the body was read to
-    its end, else closes it (an unread body cannot be skipped cheaply)."""
+    """One answer: status, headers (case-insensitive), the URL asked, and its body read with
+    ``readinto``. ``close`` gives the connection back to the pool when the body was read to its
+    end, else closes it (an unread body cannot be skipped cheaply)."""
 
     def __init__(self, wire: Wire, key: Key, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
-                 url: str, request: httpx.Request) -> None:
+                 url: URL) -> None:
         self._wire, self._key, self._conn, self._resp = wire, key, conn, resp
         self.url = url
-        self.request = request
         self.status_code = resp.status
-        self.headers = httpx.Headers(resp.getheaders())
+        self.headers = Headers(resp.getheaders())
         #: body bytes still to come when the length is known and the body plain (None: chunked,
         #: read through http.client's own ``readinto``, which undoes the chunks)
         self._left: int | None = None if resp.chunked else resp.length
@@ -91,17 +140,27 @@ class WireResponse:
             # socket holds, up to the whole buffer.
             n = self._fp.readinto1(view[: self._left] if len(view) > self._left else view)
         except TimeoutError as exc:
-            raise httpx.ReadTimeout(f"no bytes for a while: {exc}", request=self.request) from exc
+            raise ReadTimeout(f"no bytes for a while: {exc}", self.url.text) from exc
         except http.client.HTTPException as exc:
-            raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=self.request) from exc
+            raise RemoteProtocolError(f"{type(exc).__name__}: {exc}", self.url.text) from exc
         except OSError as exc:
-            raise httpx.ReadError(f"{type(exc).__name__}: {exc}", request=self.request) from exc
+            raise ReadError(f"{type(exc).__name__}: {exc}", self.url.text) from exc
         if n == 0:
             self._left = -1  # closed before the length it announced: the connection is spent
             return 0
         self._left -= n
         self._done = self._left == 0
         return n
+
+    def iter_raw(self, size: int = 64 * 1024) -> Iterator[bytes]:
+        """The body as it arrives, in pieces of at most ``size`` bytes (an API answer's);
+        ``RemoteProtocolError`` when the connection closed before the length it announced."""
+        buf = bytearray(size)
+        view = memoryview(buf)
+        while n := self.readinto(view):
+            yield bytes(view[:n])
+        if self._left is not None and self._left < 0:
+            raise RemoteProtocolError("peer closed connection without sending complete message body", self.url.text)
 
     def close(self) -> None:
         if self._closed:
@@ -154,70 +213,76 @@ class Wire:
 
     # -- one request -------------------------------------------------------------------
     @contextlib.contextmanager
-    def get(self, url: str, headers: dict[str, str], *,
-            on_request: Callable[[httpx.Request], Any] | None = None) -> Iterator[WireResponse]:
+    def get(self, url: str, headers: Mapping[str, str]) -> Iterator[WireResponse]:
         """GET ``url`` with ``headers``: the answer with its status and headers read, its body not
         (``readinto``); the connection goes back to the pool, or is closed, when the block ends."""
-        resp = self.send(url, headers)
+        resp = self.send("GET", url, headers)
         try:
             yield resp
         finally:
             resp.close()
 
-    def send(self, url: str, headers: dict[str, str]) -> WireResponse:
-        request = httpx.Request("GET", url)  # the URL parsed (and percent-encoded) as httpx does
-        target = request.url
+    def send(self, method: str, url: str | URL, headers: Mapping[str, str], body: bytes | None = None, *,
+             stall: float | None = None, connect: float | None = None) -> WireResponse:
+        """One request; its answer with status and headers read. ``stall`` and ``connect`` replace the
+        wire's timeouts for this request (an API call's time left)."""
+        target = url if isinstance(url, URL) else parse_url(url)
         if target.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{target.scheme}://'.",
-                                            request=request)
-        port = target.port or (443 if target.scheme == "https" else 80)
+            raise UnsupportedProtocol(f"Request URL has an unsupported protocol '{target.scheme}://'.", target.text)
+        port = target.origin[2]
         proxy = proxy_for(self.rules, target.scheme, target.host, target.port)
         key: Key = (target.scheme, target.host, port, proxy)
-        path = target.raw_path.decode("ascii")
+        path = target.target
         send = {"User-Agent": self.user_agent, "Accept-Encoding": "identity", **headers}
+        if target.userinfo is not None and not any(k.lower() == "authorization" for k in send):
+            send["Authorization"] = "Basic " + base64.b64encode(target.userinfo.encode()).decode("ascii")
         if proxy is not None and target.scheme == "http":
-            path = str(target)  # absolute form: the proxy makes the request
+            path = target.text  # absolute form: the proxy makes the request
             send.update(_proxy_auth(proxy))
+        stall = self.stall if stall is None else stall
         for attempt in range(2):
             conn = self._take(key)
             reused = conn is not None
             if conn is None:
-                conn = self._connect(key, request)
+                conn = self._connect(key, target, self.connect_timeout if connect is None else connect)
             try:
-                conn.putrequest("GET", path, skip_accept_encoding=True)
+                assert conn.sock is not None
+                conn.sock.settimeout(stall)
+                conn.putrequest(method, path, skip_accept_encoding=True)
                 for name, value in send.items():
                     conn.putheader(name, value)
-                conn.endheaders()
+                if body is not None:
+                    conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body)
                 answer = conn.getresponse()
             except Exception as exc:
                 conn.close()
                 stale = isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
                 if reused and stale and attempt == 0:
                     continue  # a kept-alive connection the server had dropped: once more on a fresh one
-                raise _mapped(exc, request) from exc
+                raise _mapped(exc, target) from exc
             except BaseException:
                 conn.close()  # Ctrl-C while waiting for the answer
                 raise
-            return WireResponse(self, key, conn, answer, url, request)
+            return WireResponse(self, key, conn, answer, target)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def _connect(self, key: Key, request: httpx.Request) -> http.client.HTTPConnection:
+    def _connect(self, key: Key, target: URL, timeout: float) -> http.client.HTTPConnection:
         scheme, host, port, proxy = key
         conn: http.client.HTTPConnection
         where_host, where_port = host, port
         if proxy is not None:
             p = urlsplit(proxy)
             if p.scheme != "http" or not p.hostname:
-                raise httpx.ProxyError(f"the proxy {p.scheme}://{p.hostname or ''} is not an http:// proxy "
-                                       "(downloads go through http:// proxies only)", request=request)
+                raise ProxyError(f"the proxy {p.scheme}://{p.hostname or ''} is not an http:// proxy "
+                                 "(zoofind goes through http:// proxies only)", target.text)
             where_host, where_port = p.hostname, p.port or 80
         if scheme == "https":
-            conn = http.client.HTTPSConnection(where_host, where_port, timeout=self.connect_timeout,
-                                               context=tls_context())
+            conn = http.client.HTTPSConnection(where_host, where_port, timeout=timeout, context=tls_context())
             if proxy is not None:
                 conn.set_tunnel(host, port, headers=_proxy_auth(proxy))
         else:
-            conn = http.client.HTTPConnection(where_host, where_port, timeout=self.connect_timeout)
+            conn = http.client.HTTPConnection(where_host, where_port, timeout=timeout)
         # The socket as soon as it exists (before a tunnel or a handshake), so Ctrl-C can shut it.
         conn._create_connection = self._tracked  # type: ignore[attr-defined]
         try:
@@ -225,14 +290,12 @@ class Wire:
         except BaseException as exc:
             conn.close()
             if proxy is not None and isinstance(exc, OSError) and str(exc).startswith("Tunnel connection failed"):
-                raise httpx.ProxyError(str(exc), request=request) from exc
+                raise ProxyError(str(exc), target.text) from exc
             if isinstance(exc, TimeoutError):
-                raise httpx.ConnectTimeout(f"no connection within {self.connect_timeout:g} s", request=request) from exc
+                raise ConnectTimeout(f"no connection within {timeout:g} s", target.text) from exc
             if isinstance(exc, OSError):
-                raise httpx.ConnectError(f"{type(exc).__name__}: {exc}", request=request) from exc
+                raise ConnectError(f"{type(exc).__name__}: {exc}", target.text) from exc
             raise
-        assert conn.sock is not None
-        conn.sock.settimeout(self.stall)
         return conn
 
     def _tracked(self, address: tuple[str, int], timeout: float, source: Any = None) -> socket.socket:
@@ -260,13 +323,13 @@ def _proxy_auth(proxy: str) -> dict[str, str]:
     return {"Proxy-Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
 
 
-def _mapped(exc: Exception, request: httpx.Request) -> Exception:
-    """A failure after the connection was made, as the httpx exception httpx raised for it."""
+def _mapped(exc: Exception, target: URL) -> Exception:
+    """A failure after the connection was made, as the exception httpx raised for it."""
     if isinstance(exc, TimeoutError):
-        return httpx.ReadTimeout(f"no answer for a while: {exc}", request=request)
+        return ReadTimeout(f"no answer for a while: {exc}", target.text)
     if isinstance(exc, http.client.HTTPException):
         # RemoteDisconnected: "Server disconnected without sending a response", as httpx says it.
-        return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request)
+        return RemoteProtocolError(f"{type(exc).__name__}: {exc}", target.text)
     if isinstance(exc, OSError):
-        return httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request)
+        return ReadError(f"{type(exc).__name__}: {exc}", target.text)
     return exc
