@@ -1,7 +1,7 @@
 """Which proxy a URL goes through: the environment read exactly as httpx reads it.
 
 zoofind's HTTP/1.1 (``net.wire``) honours ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
-``NO_PROXY`` (either case, via ``urllib.request.getproxies``) as httpx, the client most Python
+``NO_PROXY`` (either case, as ``urllib.request.getproxies`` reads them) as httpx, the client most Python
 tools on a cluster use (huggingface_hub's among them), does: a request goes where httpx would
 have sent it, or a cluster whose proxy works for those tools would see zoofind bypass it. So the
 rules are httpx's (``httpx._utils.get_environment_proxies`` and ``URLPattern``), restated here
@@ -18,8 +18,9 @@ because they are private there; tests/test_wire.py holds the two side by side:
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-import urllib.request
+import sys
 from dataclasses import dataclass
 
 
@@ -75,9 +76,35 @@ def _rule(key: str, proxy: str | None) -> Rule:
     return Rule("" if scheme == "all" else scheme.lower(), "" if host == "*" else host, port, proxy)
 
 
+def _getproxies() -> dict[str, str]:
+    """``urllib.request.getproxies()``, which httpx reads. On Linux that is the environment alone,
+    restated here (``getproxies_environment``: ``<scheme>_proxy`` in either case, the lower-case
+    one winning, ``HTTP_PROXY`` ignored in a CGI request) because importing ``urllib.request``
+    (~5 ms, with tempfile and random) is a tenth of a live search's budget; elsewhere the
+    system's settings count too, so it is asked."""
+    if sys.platform in ("darwin", "win32"):
+        import urllib.request  # lazy: search start-up (urllib.request ~5 ms); only macOS and Windows need it
+
+        return urllib.request.getproxies()
+    proxies: dict[str, str] = {}
+    for name, value in os.environ.items():
+        name = name.lower()
+        if value and name[-6:] == "_proxy":
+            proxies[name[:-6]] = value
+    if "REQUEST_METHOD" in os.environ:
+        proxies.pop("http", None)
+    for name, value in os.environ.items():
+        if name[-6:] == "_proxy":
+            if value:
+                proxies[name.lower()[:-6]] = value
+            else:
+                proxies.pop(name.lower()[:-6], None)
+    return proxies
+
+
 def environment_rules() -> list[Rule]:
     """The environment's proxy rules, most specific first (httpx's mounts, sorted as it sorts them)."""
-    info = urllib.request.getproxies()
+    info = _getproxies()
     mounts: dict[str, str | None] = {}
     for scheme in ("http", "https", "all"):
         if info.get(scheme):

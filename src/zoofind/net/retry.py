@@ -16,7 +16,6 @@ the wait before the second attempt is stamina's first (``WAIT_INITIAL`` plus up 
 from __future__ import annotations
 
 import contextlib
-import random
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -69,6 +68,8 @@ class _FirstAttempt:
         if verdict is False:
             return False
         self.failed = True
+        import random  # lazy: search start-up (random ~1.5 ms): only for a failed attempt's jitter
+
         self.wait = verdict if isinstance(verdict, float) else WAIT_INITIAL + random.uniform(0, WAIT_JITTER)
         return True
 
