@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -48,6 +47,8 @@ def root(environ: Mapping[str, str]) -> Path:
 
 def entry_name(url: str, sha256: str) -> str:
     """genericache's file name for ``url``'s bytes of ``sha256`` (``UrlDigest.from_str``: the URL's UTF-8)."""
+    import hashlib  # lazy: search start-up (hashlib ~3 ms): rdf.py reads this module's names on cached searches
+
     return f"entry__url_{hashlib.sha256(url.encode('utf-8')).hexdigest()}_contents_{sha256}"
 
 
@@ -72,6 +73,8 @@ def lock_path(folder: Path, path: str) -> Path:
     """The download lock of one file (one per file: the engine fetches several at once)."""
     if is_entry(path):
         return entry_lock(folder.parents[2], path)
+    import hashlib  # lazy: search start-up (hashlib ~3 ms): see entry_name
+
     digest = hashlib.sha256(path.encode("utf-8")).hexdigest()[:24]
     return folder.parents[2] / LOCKS / f"{folder.parent.name}.{folder.name}.{digest}"
 

@@ -9,7 +9,6 @@ is a few hundred bytes) and descriptions over
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -125,6 +124,8 @@ def _ref(source: str, role: str, sha: str | None, fmt: str | None, what: str) ->
     scheme = urlsplit(source).scheme.lower() if "://" in source or source.lower().startswith("file:") else ""
     if scheme in ("http", "https"):
         if sha is None:
+            import hashlib  # lazy: search start-up (hashlib ~3 ms): only for a file the RDF gives no hash for
+
             return FileRef(f"unchecked/{hashlib.sha256(source.encode()).hexdigest()[:16]}", role, None, source, fmt)
         return FileRef(layout.entry_name(source, sha), role, sha, source, fmt)
     if scheme:

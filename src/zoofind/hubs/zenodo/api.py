@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ...core.errors import BadAnswerError, NotFoundError, SourceError
-from ...net.errors import from_status, where
 
 if TYPE_CHECKING:
     from ...net.http import Answer, Session
@@ -57,6 +56,9 @@ def check(answer: Answer, *, what: str | None = None) -> Answer:
     """The answer, or zoofind's error for its status (``what``: the record a 404 or 410 is about)."""
     if answer.status < 400:
         return answer
+    # lazy: the error table only for a refused answer (record.py reads this module's addresses on cached searches)
+    from ...net.errors import from_status, where
+
     try:
         body = json.loads(answer.body)
     except (ValueError, RecursionError):

@@ -9,7 +9,6 @@ A file's address is built from the endpoint (``api.file_url``), never taken from
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,7 +80,11 @@ def text_of(description: str | None, limit: int = 1000) -> str:
     """A record's HTML description as plain text."""
     if not description:
         return ""
-    plain = html.unescape(re.sub(r"<[^>]{0,2000}>", " ", description[:20 * limit]))
+    plain = re.sub(r"<[^>]{0,2000}>", " ", description[:20 * limit])
+    if "&" in plain:
+        import html  # lazy: search start-up (html.entities' table ~3 ms): only for a description with entities
+
+        plain = html.unescape(plain)
     return " ".join(plain.split())[:limit]
 
 
