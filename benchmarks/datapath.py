@@ -245,7 +245,7 @@ CLIENTS: dict[str, Callable[[str, Sink, int], None]] = {
 
 
 def run_engine(url: str, out: str) -> str:
-    """zoofind's fetch engine itself (``fetch.wire``, a ``Follower`` hashing behind the writer),
+    """zoofind's fetch engine itself (``net.wire``, a ``Follower`` hashing behind the writer),
     resume state, progress and checks included: what `zoofind pull` does with the bytes."""
     from zoofind.fetch.scheduler import Engine
     from zoofind.models.transfer import Download, Expected

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, unquote, urlencode, urljoin, urlsplit
 
-#: Characters sent as they are in a request's path and query (RFC 3986's unreserved and
-#: sub-delims, ':' and '@'; '%' too: an existing escape is not escaped twice, as in httpx).
 if TYPE_CHECKING:
     import ssl
 
-_PATH_SAFE = "-._~!$&'()*+,;=:@/%"
-_QUERY_SAFE = _PATH_SAFE + "?"
+#: Characters sent as they are in a request's path and in its query: the WHATWG URL standard's
+#: path and query percent-encode sets (printable ASCII but space, '"', '#', '<', '>', and in a
+#: path also '?', '`', '{', '}'), as httpx applies them; '%' stays, so an escape is not escaped twice.
+_PATH_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F) if chr(i) not in '"#<>?`{}')
+_QUERY_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F) if chr(i) not in '"#<>')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -109,7 +110,7 @@ def parse_url(text: str, params: Mapping[str, str] | Iterable[tuple[str, str]] |
     if _CONTROL.search(text):
         raise InvalidURL("Invalid non-printable ASCII character in URL")
     try:
-        parts = urlsplit(text.strip())
+        parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
         raise InvalidURL(f"Invalid URL: {exc}") from None
@@ -118,9 +119,13 @@ def parse_url(text: str, params: Mapping[str, str] | Iterable[tuple[str, str]] |
     if scheme in ("http", "https") and not host:
         raise InvalidURL("Invalid URL: no host")
     path = _quote(parts.path or "/", _PATH_SAFE)
-    query = urlencode(list(params.items()) if isinstance(params, Mapping) else list(params)) if params is not None \
-        else _quote(parts.query, _QUERY_SAFE)
-    target = path + (f"?{query}" if query else "")
+    if params is not None:
+        query = urlencode(list(params.items()) if isinstance(params, Mapping) else list(params))
+        asked = bool(query)
+    else:
+        query = _quote(parts.query, _QUERY_SAFE)
+        asked = "?" in text.split("#", 1)[0]  # "…/x?" keeps its "?", as httpx sends it
+    target = path + (f"?{query}" if asked else "")
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     userinfo = None
     if parts.username is not None:
@@ -132,7 +137,7 @@ def parse_url(text: str, params: Mapping[str, str] | Iterable[tuple[str, str]] |
 def join_url(base: URL | str, location: str) -> URL:
     """Where a ``Location`` relative to ``base`` points (``InvalidURL`` when it is no address)."""
     try:
-        joined = urljoin(str(base), location.strip())
+        joined = urljoin(str(base), location)
     except ValueError as exc:
         raise InvalidURL(f"Invalid redirect address: {exc}") from None
     return parse_url(joined)
@@ -148,12 +153,11 @@ def _host(parts: SplitResult) -> str:
         raise InvalidURL(f"Invalid host name: {host!r}") from None
 
 
-def _quote(text: str, safe: str) -> str:
+def _quote(text: str, safe: frozenset[str]) -> str:
     """Percent-encode what may not go on the wire as it is (UTF-8 for non-ASCII)."""
-    if all(c.isascii() and (c.isalnum() or c in safe) for c in text):
+    if all(c in safe for c in text):
         return text
-    return "".join(c if c.isascii() and (c.isalnum() or c in safe)
-                   else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in text)
+    return "".join(c if c in safe else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in text)
 
 
 class Headers(Mapping[str, str]):
