@@ -113,3 +113,38 @@ def test_a_search_served_from_cached_answers_loads_no_http_stack(hf_hub) -> None
             "heavy = [m for m in ('http.client', 'ssl', 'stamina', 'httpx', 'zoofind.net.wire') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- API calls over TLS, end to end through `zoofind search` (a process of its own: SSL_CERT_FILE is read once) --
+def _zenodo_over_tls(ca):
+    from servers.tls import https
+    from servers.zenodo_server import Rec, ZenodoServer
+
+    records = {101: Rec(101, {"weights.pth": b"w" * 100}, title="Nuclei segmentation U-Net weights")}
+    return https(ZenodoServer(records), ca)
+
+
+def test_a_search_over_https_through_a_connect_tunnel_is_verified_against_the_lab_ca(cli, tmp_path) -> None:
+    from servers.proxy_server import ProxyServer
+    from servers.tls import make_ca
+
+    ca, pem = make_ca(tmp_path)
+    with _zenodo_over_tls(ca) as srv, ProxyServer(credentials="lab:s3cret") as proxy:
+        env = {"ZOOFIND_ZENODO_ENDPOINT": f"https://localhost:{srv.port}", "SSL_CERT_FILE": str(pem),
+               "HTTPS_PROXY": proxy.url_with("lab", "s3cret")}
+        ran = cli("search", "nuclei segmentation", "--source", "zenodo", "--format", "ids", env=env)
+        assert ran.code == 0, ran.stderr
+        assert "zenodo:101" in ran.stdout
+        assert ("CONNECT", f"localhost:{srv.port}", "Basic bGFiOnMzY3JldA==") in proxy.log
+        assert all(method == "CONNECT" for method, _, _ in proxy.log)  # the query never went in the clear
+
+
+def test_a_search_against_a_certificate_from_an_unknown_ca_fails_clearly(cli, tmp_path) -> None:
+    from servers.tls import make_ca
+
+    ca, _ = make_ca(tmp_path)
+    with _zenodo_over_tls(ca) as srv:
+        ran = cli("search", "nuclei", "--source", "zenodo", env={"ZOOFIND_ZENODO_ENDPOINT": f"https://localhost:{srv.port}"})
+        assert ran.code == 1 and "Traceback" not in ran.stderr, ran.stderr
+        assert "TLS certificate was refused" in ran.stderr, ran.stderr
+        assert srv.requests == []
