@@ -148,3 +148,38 @@ def test_a_search_against_a_certificate_from_an_unknown_ca_fails_clearly(cli, tm
         assert ran.code == 1 and "Traceback" not in ran.stderr, ran.stderr
         assert "TLS certificate was refused" in ran.stderr, ran.stderr
         assert srv.requests == []
+
+
+@pytest.mark.parametrize(("reply", "said"), [
+    (b"", "closed the connection without answering"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[]", "closed the connection in the middle of its answer"),
+    (b"[1, 2, 3]", "its answer was not valid HTTP/1.1"),
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(200)) + b"\r\n", "not valid HTTP/1.1"),
+])
+def test_a_server_that_breaks_http_is_named_and_said_in_words(reply: bytes, said: str) -> None:
+    import socket
+    import threading
+
+    from zoofind.core.context import Context
+    from zoofind.core.errors import UnreachableError
+    from zoofind.net.http import Session
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with Session(Context.from_env(timeout=5), "the test server") as s, pytest.raises(UnreachableError) as err:
+            s.request("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/api", retry=False)
+    finally:
+        listener.close()
+    assert said in str(err.value) and "127.0.0.1" in str(err.value), err.value

@@ -31,6 +31,8 @@ from .transport import (
     ConnectError,
     InvalidURL,
     ProxyError,
+    ReadError,
+    RemoteProtocolError,
     TimeoutException,
     TransportError,
     UnsupportedProtocol,
@@ -123,7 +125,21 @@ def from_transport(exc: BaseException, service: str | None = None) -> ZoofindErr
         err = UnreachableError(f"cannot reach {name}{at}: {_connect_failure(exc)}", hint=UNREACHABLE_HINT)
         err.retryable = False
         return err
-    return UnreachableError(f"cannot reach {name}{at}: {type(exc).__name__}", hint=UNREACHABLE_HINT)
+    return UnreachableError(f"cannot reach {name}{at}: {_lost(exc)}", hint=UNREACHABLE_HINT)
+
+
+def _lost(exc: TransportError) -> str:
+    """What went wrong after the connection was made, in words (the cause ``net.wire`` chained)."""
+    cause = type(exc.__cause__).__name__
+    if cause == "RemoteDisconnected":
+        return "it closed the connection without answering"
+    if cause == "IncompleteRead" or "complete message body" in str(exc):
+        return "it closed the connection in the middle of its answer"
+    if isinstance(exc, RemoteProtocolError):
+        return "its answer was not valid HTTP/1.1"
+    if isinstance(exc, ReadError):
+        return f"the connection broke ({cause})" if exc.__cause__ is not None else "the connection broke"
+    return type(exc).__name__
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
