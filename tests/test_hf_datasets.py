@@ -90,6 +90,24 @@ def test_search_kind_dataset_asks_the_hubs_dataset_listing_with_its_filters(hub,
     assert "cardData" in listed[0].query["expand[]"]
 
 
+def test_a_size_category_alone_asks_only_the_hub_whose_datasets_have_one(hub, cli) -> None:
+    from servers.hypha_server import HyphaServer
+    from servers.kaggle_server import KaggleServer
+    from servers.zenodo_server import ZenodoServer
+
+    with KaggleServer() as kaggle, HyphaServer() as hypha, ZenodoServer() as zenodo:
+        env = {"ZOOFIND_KAGGLE_ENDPOINT": kaggle.url, "KAGGLE_API_TOKEN": kaggle.token,
+               "ZOOFIND_BIOIMAGEIO_ENDPOINT": hypha.url, "ZOOFIND_ZENODO_ENDPOINT": zenodo.url}
+        ran = cli("search", "stability", "--size-category", "n<1K", "--json", "--timeout", "60", env=env)
+        assert ran.code == 0, ran.stderr
+        assert [r["id"] for r in json.loads(ran.stdout)["results"]] == [f"hf:datasets/{DATASET}"]
+        # Every other source's records would all be filtered out: none of them is asked.
+        assert kaggle.requests == [] and hypha.requests == [] and zenodo.requests == []
+        reports = {r["name"]: r for r in json.loads(ran.stdout)["sources"]}
+        assert {reports[n]["status"] for n in ("kaggle", "bioimageio", "zenodo")} == {"skipped"}
+    assert [r.path for r in hub.requests] == ["/api/datasets"]
+
+
 def test_default_search_marks_datasets_among_models(hub, cli) -> None:
     ran = cli("search", "stability", "-s", "hf", "--timeout", "60")
     assert ran.code == 0, ran.stderr

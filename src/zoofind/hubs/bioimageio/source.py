@@ -55,8 +55,9 @@ class BioimageioSource:
     spec = SPEC
 
     def search(self, query: SearchQuery, ctx: Context) -> SourceAnswer:
-        if query.kind == "resource":
-            return SourceAnswer((), origin="skipped", note="bioimage.io lists models, not resources")
+        if query.kind in ("resource", "dataset") or query.size_category:
+            # (--size-category asks for datasets: not asked, rather than asked and every record filtered out)
+            return SourceAnswer((), origin="skipped", note=f"bioimage.io lists models, not {query.kind or 'dataset'}s")
         endpoint = ctx.endpoint(SPEC)
         words = keywords(query.text)
         want = max(query.limit, 1)

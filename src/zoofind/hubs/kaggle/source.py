@@ -50,6 +50,10 @@ class KaggleSource:
         creds = credentials(ctx.environ)
         if creds is None:
             return SourceAnswer((), origin="skipped", note=NO_CREDENTIALS)
+        if query.size_category:
+            # Kaggle's datasets carry no size category (the Hub's number-of-rows tags): every one
+            # would be filtered out, so nothing is asked.
+            return SourceAnswer((), origin="skipped", note="Kaggle's datasets have no size category (the Hub's)")
         endpoint = ctx.endpoint(SPEC)
         want = max(query.limit, 1)
         body = list_body(query)
