@@ -183,3 +183,16 @@ def test_a_server_that_breaks_http_is_named_and_said_in_words(reply: bytes, said
     finally:
         listener.close()
     assert said in str(err.value) and "127.0.0.1" in str(err.value), err.value
+
+
+def test_search_info_and_pull_run_where_httpx_cannot_be_imported(hf_hub, tmp_path) -> None:
+    # zoofind no longer depends on httpx (huggingface_hub brings it, but zoofind must not need it).
+    hf_hub.add_repo("zoofind-lab/plain-client", {"config.json": b"{}\n", "model.safetensors": bytes(4096)})
+    model = "hf:zoofind-lab/plain-client"
+    for args in (["search", "plain-client", "--source", "hf", "--format", "ids"], ["info", model],
+                 ["pull", model, "--quiet"]):
+        code = ("import sys; sys.modules['httpx'] = None; sys.argv = ['zoofind', *sys.argv[1:]]; "
+                "from zoofind.cli.app import main; main()")
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "unexpected error" not in done.stderr, done.stderr
