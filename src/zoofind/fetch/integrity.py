@@ -17,8 +17,10 @@ from ..models.transfer import Expected
 READ_BLOCK = 4 * 1024 * 1024
 #: A ``Follower`` is woken when this much more is ready for it (it then hashes all there is).
 WAKE_BYTES = 4 * READ_BLOCK
-#: A ``Follower`` hashes its partial file through windows of it mapped this big.
-MAP_BLOCK = 16 * 1024 * 1024
+#: A ``Follower`` hashes its partial file through windows of it mapped this big (a mapped page
+#: counts in the process's resident memory while mapped: 16 MiB windows raised a 1 GiB pull's
+#: peak from 41 to 54 MB for no measurable CPU gain).
+MAP_BLOCK = 4 * 1024 * 1024
 
 
 class IntegrityError(ZoofindError):
