@@ -26,8 +26,6 @@ from ..fetch.locks import lock_for
 from ..models.cache import Problem
 from . import OWN
 
-__all__ = ["OWN", "LOCKS", "ManifestStore"]
-
 LOCKS = ".zoofind-locks"
 
 

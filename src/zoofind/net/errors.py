@@ -133,7 +133,7 @@ def _lost(exc: TransportError) -> str:
     cause = type(exc.__cause__).__name__
     if cause == "RemoteDisconnected":
         return "it closed the connection without answering"
-    if cause == "IncompleteRead" or "complete message body" in str(exc):
+    if cause == "IncompleteRead":
         return "it closed the connection in the middle of its answer"
     if isinstance(exc, RemoteProtocolError):
         return "its answer was not valid HTTP/1.1"

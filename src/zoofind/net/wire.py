@@ -29,7 +29,6 @@ Redirects, the token's host, content codings, ranges and caps stay the callers'.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import select
 import socket
@@ -160,7 +159,8 @@ class WireResponse:
         while n := self.readinto(view):
             yield bytes(view[:n])
         if self._left is not None and self._left < 0:
-            raise RemoteProtocolError("peer closed connection without sending complete message body", self.url.text)
+            raise RemoteProtocolError("peer closed connection without sending complete message body",
+                                      self.url.text) from http.client.IncompleteRead(b"")
 
     def close(self) -> None:
         if self._closed:
@@ -212,16 +212,6 @@ class Wire:
             conn.close()
 
     # -- one request -------------------------------------------------------------------
-    @contextlib.contextmanager
-    def get(self, url: str, headers: Mapping[str, str]) -> Iterator[WireResponse]:
-        """GET ``url`` with ``headers``: the answer with its status and headers read, its body not
-        (``readinto``); the connection goes back to the pool, or is closed, when the block ends."""
-        resp = self.send("GET", url, headers)
-        try:
-            yield resp
-        finally:
-            resp.close()
-
     def send(self, method: str, url: str | URL, headers: Mapping[str, str], body: bytes | None = None, *,
              stall: float | None = None, connect: float | None = None) -> WireResponse:
         """One request; its answer with status and headers read. ``stall`` and ``connect`` replace the

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog as catalog_mod
-from ...caches import safe_relpath
-from ...caches.manifest import OWN, ManifestStore
+from ...caches import OWN, safe_relpath
+from ...caches.manifest import ManifestStore
 from ...core.errors import NotFoundError, OfflineError, UsageError
 from ...models.files import FileEntry
 from ...models.pull import ModelPlan, PlannedFile, PullOptions, PullResult

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...caches import safe_relpath
-from ...caches.manifest import OWN
+from ...caches import OWN, safe_relpath
 from ...catalog.frameworks import weights_format_of
 from ...core.errors import BadAnswerError
 from ...models.records import Record
